@@ -1,0 +1,12 @@
+#pragma once
+
+// Atoms of the fedactor vocabulary.
+
+#include <caf/atom.hpp>
+
+namespace fedactor {
+
+using run_atom = caf::atom_constant<caf::atom("run")>;          // server: run the scenario
+using next_round_atom = caf::atom_constant<caf::atom("nextround")>;  // server: internal tick
+
+}  // namespace fedactor

@@ -1,0 +1,51 @@
+#pragma once
+
+// Edge aggregation: the server sends edge_ins (one per edge and round), the edge trains
+// the listed clients and answers edge_res with their streaming aggregate.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "messages/param_blob.hpp"
+#include "messages/train.hpp"
+
+namespace fedactor {
+
+struct edge_ins {
+  uint32_t round = 0;
+  uint64_t model_version = 0;
+  uint64_t seed = 0;              // scenario seed; task seeds derive from (seed, round, client)
+  param_blob model;               // shared snapshot of the global model
+  std::vector<uint32_t> clients;  // ids this edge trains this round (ascending)
+  train_settings settings;
+  double client_timeout_s = 120;  // per client task
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, edge_ins& x) {
+  return f(caf::meta::type_name("edge_ins"), x.round, x.model_version, x.seed, x.model, x.clients,
+           x.settings, x.client_timeout_s);
+}
+
+struct edge_res {
+  uint32_t round = 0;
+  uint32_t edge = 0;
+  std::vector<char> aggregate;        // serialized weighted_accumulator of client deltas
+  uint32_t succeeded = 0;             // results folded into the aggregate
+  uint32_t failed = 0;                // timeouts, training errors, rejected updates
+  std::vector<std::string> failures;  // the first few failure reasons, "client N: reason"
+  uint32_t live_clients = 0;          // client actors alive at this edge after the round
+  uint32_t peak_live_clients = 0;     // most client actors ever alive at once at this edge
+  uint64_t evictions = 0;             // client actors evicted so far
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, edge_res& x) {
+  return f(caf::meta::type_name("edge_res"), x.round, x.edge, x.aggregate, x.succeeded, x.failed,
+           x.failures, x.live_clients, x.peak_live_clients, x.evictions);
+}
+
+}  // namespace fedactor

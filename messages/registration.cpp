@@ -1,0 +1,28 @@
+#include "messages/registration.hpp"
+
+#include <vector>
+
+#include "messages/edge.hpp"
+#include "messages/errors.hpp"
+#include "messages/param_blob.hpp"
+#include "messages/run.hpp"
+#include "messages/train.hpp"
+
+namespace fedactor {
+
+void register_messages(caf::actor_system_config& cfg) {
+  cfg.add_message_type<param_blob>("fedactor::param_blob");
+  cfg.add_message_type<train_settings>("fedactor::train_settings");
+  cfg.add_message_type<train_ins>("fedactor::train_ins");
+  cfg.add_message_type<train_res>("fedactor::train_res");
+  cfg.add_message_type<edge_ins>("fedactor::edge_ins");
+  cfg.add_message_type<edge_res>("fedactor::edge_res");
+  cfg.add_message_type<run_report>("fedactor::run_report");
+  cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
+  cfg.add_error_category(errc_atom::value,
+                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                           return describe(caf::error{code, errc_atom::value, ctx});
+                         });
+}
+
+}  // namespace fedactor

@@ -1,0 +1,58 @@
+#pragma once
+
+// Client training: the edge sends train_ins to a client, the client answers train_res.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/meta/type_name.hpp>
+
+#include "messages/param_blob.hpp"
+
+namespace fedactor {
+
+// How a client trains locally (the scenario's training section, as sent on the wire).
+struct train_settings {
+  uint32_t epochs = 1;
+  uint32_t batch_size = 32;
+  double lr = 0.01;
+  double momentum = 0.9;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, train_settings& x) {
+  return f(caf::meta::type_name("train_settings"), x.epochs, x.batch_size, x.lr, x.momentum);
+}
+
+struct train_ins {
+  uint32_t round = 0;          // round (sync) or dispatch number (async)
+  uint32_t client = 0;         // which client trains
+  uint64_t model_version = 0;  // version of `model`
+  uint64_t task_seed = 0;      // seeds the client's batch order: same seed, same result
+  param_blob model;            // global model the client starts from (shared, not copied)
+  train_settings settings;
+  double timeout_s = 120;      // the task's deadline, counted from its dispatch
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, train_ins& x) {
+  return f(caf::meta::type_name("train_ins"), x.round, x.client, x.model_version, x.task_seed,
+           x.model, x.settings, x.timeout_s);
+}
+
+struct train_res {
+  uint32_t round = 0;
+  uint32_t client = 0;
+  uint64_t model_version = 0;  // version the client started from
+  uint32_t num_samples = 0;    // examples the client trained on (its weight)
+  double loss = 0;             // mean training loss over the client's batches
+  param_blob params;           // the client's model after local training
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, train_res& x) {
+  return f(caf::meta::type_name("train_res"), x.round, x.client, x.model_version, x.num_samples,
+           x.loss, x.params);
+}
+
+}  // namespace fedactor

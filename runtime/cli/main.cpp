@@ -1,0 +1,34 @@
+// The `fedactor` executable: dispatches to a subcommand.
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "runtime/cli/run_command.hpp"
+
+namespace {
+
+constexpr const char* usage =
+  "usage: fedactor COMMAND ...\n"
+  "commands:\n"
+  "  run SCENARIO.yaml [--set key=value]... [--out DIR] [--threads N] [--quiet]\n"
+  "      run a scenario in this process; writes metrics.jsonl, summary.json,\n"
+  "      model.pt and scenario.yaml to DIR (default runs/NAME-TIMESTAMP)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << usage;
+    return 2;
+  }
+  const std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "run") return fedactor::run_command(args);
+  if (command == "-h" || command == "--help" || command == "help") {
+    std::cout << usage;
+    return 0;
+  }
+  std::cerr << "fedactor: unknown command '" << command << "'\n" << usage;
+  return 2;
+}

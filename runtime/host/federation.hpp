@@ -1,0 +1,61 @@
+#pragma once
+
+// The embedding API. A federation is built from a scenario and runs inside an
+// actor_system the host program owns (configured with fedactor::system_config or with
+// fedactor::register_messages applied to its own config):
+//
+//   fedactor::system_config cfg;
+//   caf::actor_system sys{cfg};
+//   fedactor::federation fl{sys, scenario};
+//   fl.on_round([](const fedactor::round_record& r) { ... });
+//   auto result = fl.run();   // blocks until every round is done
+//   fl.model();               // the final global parameters
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "runtime/learning/model_spec.hpp"
+#include "runtime/metrics/round_record.hpp"
+#include "runtime/scenario/scenario.hpp"
+
+namespace fedactor {
+
+class client_registry;
+
+struct federation_result {
+  run_summary summary;
+  std::vector<float> model;
+};
+
+class federation {
+ public:
+  federation(caf::actor_system& sys, scenario s);
+  ~federation();
+
+  // Called once per round on the server's thread, in round order.
+  void on_round(std::function<void(const round_record&)> callback);
+
+  // Runs the scenario to the end. Throws std::runtime_error if the run cannot complete
+  // (the server failed); client and edge failures are counted, not thrown.
+  federation_result run();
+
+  const scenario& config() const { return scenario_; }
+  const model_spec& spec() const { return spec_; }
+  const std::vector<float>& model() const { return model_; }
+  // Heap bytes of the client registry (and the sampler's per-client structures).
+  size_t registry_bytes() const { return registry_bytes_; }
+
+ private:
+  caf::actor_system& sys_;
+  scenario scenario_;
+  model_spec spec_;
+  std::function<void(const round_record&)> on_round_;
+  std::vector<float> model_;
+  size_t registry_bytes_ = 0;
+};
+
+}  // namespace fedactor

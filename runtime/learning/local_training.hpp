@@ -1,0 +1,71 @@
+#pragma once
+
+// Local training of one client: SGD with momentum over shuffled mini-batches, on a
+// LibTorch module built from a model_spec. One local_trainer per thread: it owns its
+// module and reuses it from task to task. LibTorch stays behind this header (pimpl).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/learning/client_dataset.hpp"
+#include "runtime/learning/model_spec.hpp"
+
+namespace fedactor {
+
+struct local_train_config {
+  uint32_t epochs = 1;
+  uint32_t batch_size = 32;
+  double lr = 0.01;
+  double momentum = 0.9;
+  uint64_t shuffle_seed = 0;  // batch order; a fresh permutation per epoch
+};
+
+struct local_train_result {
+  std::vector<float> params;  // model after training
+  uint32_t num_samples = 0;
+  double mean_loss = 0;       // mean over all batches of all epochs
+};
+
+struct evaluation {
+  double loss = 0;      // mean cross-entropy per sample
+  double accuracy = 0;  // fraction classified correctly
+  uint32_t samples = 0;
+};
+
+class local_trainer {
+ public:
+  explicit local_trainer(const model_spec& spec);
+  ~local_trainer();
+  local_trainer(const local_trainer&) = delete;
+  local_trainer& operator=(const local_trainer&) = delete;
+
+  // Trains from `start` (spec.num_params() values) on `data`. Throws std::exception
+  // (LibTorch's c10::Error among them) on failure; callers catch at the actor boundary.
+  local_train_result train(const std::vector<float>& start, const client_dataset& data,
+                           const local_train_config& cfg);
+
+  evaluation evaluate(const std::vector<float>& params, const client_dataset& data);
+
+  const model_spec& spec() const { return spec_; }
+
+ private:
+  struct impl;
+  model_spec spec_;
+  std::unique_ptr<impl> impl_;
+};
+
+// Keeps LibTorch's and OpenBLAS's own thread pools at one thread: the runtime runs one
+// trainer per core and needs results that do not depend on the thread count.
+void limit_math_threads();
+
+// Writes the parameters as a LibTorch module archive (torch::save of an nn::Sequential
+// of Linear/ReLU layers: "0.weight", "0.bias", "2.weight", …), loadable with torch::load.
+void save_model_pt(const model_spec& spec, const std::vector<float>& params,
+                   const std::string& path);
+
+// Reads such an archive back into flat parameters (for tests and tools).
+std::vector<float> load_model_pt(const model_spec& spec, const std::string& path);
+
+}  // namespace fedactor

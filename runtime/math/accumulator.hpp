@@ -1,0 +1,58 @@
+#pragma once
+
+// Streaming weighted accumulator: folds weighted vectors one at a time, holding only
+// Σ w·x, Σ w and a count (memory O(dim), not O(updates × dim)), and merges with another.
+//
+// Sums are exact: every term w·x is rounded once to a fixed-point integer (2^-32 units)
+// and added in 128-bit integers. Integer addition is associative, so the result is
+// bit-identical whatever the arrival order, the grouping into edges or the thread count.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fedactor {
+
+class weighted_accumulator {
+ public:
+  // Largest |w·x| a single term may have (fixed point with 31 integer bits).
+  static constexpr double max_term = 2147483647.0;
+
+  weighted_accumulator() = default;
+  explicit weighted_accumulator(size_t dim) : sums_(dim, 0) {}
+
+  size_t dim() const { return sums_.size(); }
+  uint64_t count() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  double weight() const;        // Σ w
+  double scalar_sum() const;    // Σ w·s of the scalars folded alongside (e.g. loss)
+
+  // Folds w·x (x has dim() values) and w·s for the side scalar s. Returns false and folds
+  // nothing when w is not positive and finite, or some x or s is not finite, or a term
+  // |w·x| exceeds max_term.
+  bool add(const float* x, double w, double s = 0);
+
+  // Folds the other accumulator in (exact). Dimensions must match (false otherwise).
+  bool merge(const weighted_accumulator& other);
+
+  // Σ w·x / Σ w, in double then rounded to float; dim() zeros when empty.
+  std::vector<float> mean() const;
+  void mean_into(float* out) const;
+
+  // Σ w·s / Σ w for the side scalar; 0 when empty.
+  double scalar_mean() const;
+
+  // Wire form (raw little-endian bytes) and back; nullopt for a malformed buffer.
+  std::vector<char> serialize() const;
+  static std::optional<weighted_accumulator> deserialize(const char* data, size_t size);
+
+ private:
+  std::vector<__int128> sums_;
+  __int128 weight_ = 0;
+  __int128 scalar_ = 0;
+  uint64_t count_ = 0;
+};
+
+}  // namespace fedactor

@@ -1,0 +1,74 @@
+#include "runtime/metrics/metrics_writer.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+
+#include <nlohmann/json.hpp>
+
+namespace fedactor {
+
+std::string to_json(const round_record& r) {
+  nlohmann::json j{{"round", r.round},
+                   {"model_version", r.model_version},
+                   {"selected", r.selected},
+                   {"clients", r.clients},
+                   {"failures", r.failures},
+                   {"mean_loss", r.mean_loss},
+                   {"wall_s", r.wall_s},
+                   {"clients_per_s", r.clients_per_s},
+                   {"live_clients", r.live_clients},
+                   {"peak_live_clients", r.peak_live_clients},
+                   {"evictions", r.evictions}};
+  if (!r.failure_reasons.empty()) j["failure_reasons"] = r.failure_reasons;
+  return j.dump();
+}
+
+std::string to_json(const run_summary& s) {
+  nlohmann::json j{{"scenario", s.scenario},
+                   {"rounds", s.rounds},
+                   {"clients_trained", s.clients_trained},
+                   {"failures", s.failures},
+                   {"wall_s", s.wall_s},
+                   {"mean_clients_per_s", s.mean_clients_per_s},
+                   {"final_loss", s.final_loss},
+                   {"model_sha256", s.model_sha256},
+                   {"model_l2", s.model_l2},
+                   {"num_params", s.num_params},
+                   {"peak_rss_bytes", s.peak_rss_bytes},
+                   {"registered_clients", s.registered_clients}};
+  return j.dump(2);
+}
+
+metrics_writer::metrics_writer(const std::string& dir) : dir_(dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create output directory " + dir + ": " + ec.message());
+  jsonl_.open(dir + "/metrics.jsonl", std::ios::out | std::ios::trunc);
+  if (!jsonl_) throw std::runtime_error("cannot write " + dir + "/metrics.jsonl");
+}
+
+void metrics_writer::write(const round_record& r) {
+  jsonl_ << to_json(r) << '\n';
+  jsonl_.flush();
+}
+
+void metrics_writer::write_summary(const run_summary& s) { write_text("summary.json", to_json(s) + "\n"); }
+
+void metrics_writer::write_text(const std::string& file_name, const std::string& content) {
+  const std::string path = dir_ + "/" + file_name;
+  std::ofstream out(path, std::ios::out | std::ios::trunc);
+  out << content;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+uint64_t peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+}  // namespace fedactor

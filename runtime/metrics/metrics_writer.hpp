@@ -1,0 +1,34 @@
+#pragma once
+
+// Writes a run's output directory: metrics.jsonl (appended one record at a time, flushed
+// so a crash keeps every finished round) and summary.json.
+
+#include <fstream>
+#include <string>
+
+#include "runtime/metrics/round_record.hpp"
+
+namespace fedactor {
+
+std::string to_json(const round_record& r);
+std::string to_json(const run_summary& s);
+
+class metrics_writer {
+ public:
+  // Creates `dir` (and parents). Throws std::runtime_error naming the path on failure.
+  explicit metrics_writer(const std::string& dir);
+
+  void write(const round_record& r);
+  void write_summary(const run_summary& s);
+  void write_text(const std::string& file_name, const std::string& content);
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  std::ofstream jsonl_;
+};
+
+// Peak resident set size of this process in bytes (VmHWM), 0 when unavailable.
+uint64_t peak_rss_bytes();
+
+}  // namespace fedactor

@@ -1,0 +1,49 @@
+#pragma once
+
+// Client sampling: which k clients take part in a round. One small interface, three
+// strategies (random, weighted by num_samples, least recently picked). Every strategy costs
+// O(k) expected or O(k log n) per call, never O(population); excluded clients a call runs into
+// add to that, and only when they crowd out most of the population does random fall back to
+// one pass over it. Not thread safe: one sampler belongs to one server.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "runtime/population/client_id.hpp"
+#include "runtime/population/registry.hpp"
+#include "runtime/scenario/scenario.hpp"
+
+namespace fedactor {
+
+class sampler {
+ public:
+  using exclude_fn = std::function<bool(client_id)>;
+
+  virtual ~sampler() = default;
+
+  // k distinct clients for `round`, in ascending id order, none for which excluded(id) is true
+  // (an empty function excludes nothing; async mode passes the in-flight set). Sets each
+  // picked client's last_round to `round` in the registry. Deterministic: same seed and same
+  // sequence of calls give the same picks. Throws std::invalid_argument, leaving the sampler
+  // and registry unchanged, when fewer than k clients are eligible.
+  virtual std::vector<client_id> sample(uint32_t k, int32_t round,
+                                        const exclude_fn& excluded = {}) = 0;
+
+  // Per-population heap bytes this strategy holds (capacity based); the per-call O(k)
+  // scratch space is not counted.
+  virtual size_t bytes() const = 0;
+};
+
+// The strategy `kind` over `reg`, which must outlive the sampler.
+//   random:       uniform without replacement.
+//   weighted:     probability proportional to num_samples, without replacement, successive
+//                 draws (numpy's choice(p=..., replace=False)); clients with 0 samples are
+//                 never picked.
+//   least_recent: never-picked clients first in id order, then by oldest pick; clients
+//                 picked in the same call are ordered by id. Excluded clients keep their place.
+std::unique_ptr<sampler> make_sampler(sampling_kind kind, client_registry& reg, uint64_t seed);
+
+}  // namespace fedactor

@@ -23,10 +23,10 @@ struct population_config {
 
 struct data_config {
   data_kind kind = data_kind::tutorial_random;
-  uint32_t features = 32;      // input dimension
-  uint32_t classes = 10;       // number of labels
-  uint32_t min_samples = 50;   // per-client dataset size, uniform in [min, max)
-  uint32_t max_samples = 200;  // (the tutorial's randint(50, 200))
+  uint32_t features = 32;        // input dimension
+  uint32_t classes = 10;         // number of labels
+  uint32_t min_samples = 50;     // per-client dataset size, uniform in [min, max)
+  uint32_t max_samples = 200;    // (the tutorial's randint(50, 200))
   uint32_t teacher_hidden = 32;  // teacher kind: hidden width of the labelling network
   double label_noise = 0.0;      // teacher kind: probability a label is replaced at random
 };
@@ -78,11 +78,26 @@ struct scenario {
   protocol_config protocol;
 };
 
-// Names as they appear in YAML (and in error messages).
+// Names as they appear in YAML (and in error messages); "?" for a value outside the enum.
 const char* to_string(data_kind x);
 const char* to_string(model_kind x);
 const char* to_string(routing_kind x);
 const char* to_string(sampling_kind x);
 const char* to_string(protocol_mode x);
+
+// Field-wise equality (exact, doubles included): a scenario written by to_yaml and loaded
+// back compares equal to the original.
+bool operator==(const population_config& a, const population_config& b);
+bool operator==(const data_config& a, const data_config& b);
+bool operator==(const model_config& a, const model_config& b);
+bool operator==(const training_config& a, const training_config& b);
+bool operator==(const topology_config& a, const topology_config& b);
+bool operator==(const selection_config& a, const selection_config& b);
+bool operator==(const pool_config& a, const pool_config& b);
+bool operator==(const protocol_config& a, const protocol_config& b);
+bool operator==(const scenario& a, const scenario& b);
+inline bool operator!=(const scenario& a, const scenario& b) {
+  return !(a == b);
+}
 
 }  // namespace fedactor

@@ -1,0 +1,337 @@
+#include "runtime/scenario/load.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "runtime/scenario/schema.hpp"
+
+namespace fedactor {
+namespace {
+
+using schema::key_table;
+
+std::string join(const std::string& prefix, const std::string& name) {
+  return prefix.empty() ? name : prefix + "." + name;
+}
+
+std::string parent_of(const std::string& path) {
+  auto dot = path.rfind('.');
+  return dot == std::string::npos ? "" : path.substr(0, dot);
+}
+
+std::string last_of(const std::string& path) {
+  auto dot = path.rfind('.');
+  return dot == std::string::npos ? path : path.substr(dot + 1);
+}
+
+// The names directly under a section ("" = top level), in table order.
+std::vector<std::string> children_of(const std::string& section) {
+  std::vector<std::string> out;
+  for (const auto& e : key_table()) {
+    const auto& p = e.info.path;
+    std::string rest;
+    if (section.empty()) {
+      rest = p;
+    } else if (p.size() > section.size() && p.compare(0, section.size(), section) == 0 &&
+               p[section.size()] == '.') {
+      rest = p.substr(section.size() + 1);
+    } else {
+      continue;
+    }
+    std::string child = rest.substr(0, rest.find('.'));
+    if (std::find(out.begin(), out.end(), child) == out.end()) out.push_back(child);
+  }
+  return out;
+}
+
+// Every key path and every section path: the names a typo may have meant.
+std::vector<std::string> all_paths() {
+  std::vector<std::string> out;
+  for (const auto& e : key_table()) {
+    std::string p = e.info.path;
+    out.push_back(p);
+    for (p = parent_of(p); !p.empty(); p = parent_of(p)) {
+      if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    }
+  }
+  return out;
+}
+
+std::string unknown_key(const std::string& path) {
+  if (auto c = schema::closest(path, all_paths()); !c.empty()) {
+    return "unknown key (did you mean " + c + "?)";
+  }
+  const std::string last = last_of(path);
+  for (const auto& e : key_table()) {
+    if (last_of(e.info.path) == last) return "unknown key (did you mean " + e.info.path + "?)";
+  }
+  std::string section = parent_of(path);
+  while (!section.empty() && !schema::is_section(section)) section = parent_of(section);
+  std::string known;
+  for (const auto& c : children_of(section)) known += (known.empty() ? "" : ", ") + c;
+  return "unknown key (known " + (section.empty() ? "top-level keys" : "keys in " + section) +
+         ": " + known + ")";
+}
+
+std::string located(const std::string& origin, int line, const std::string& path,
+                    const std::string& what) {
+  std::string where = origin;
+  if (line >= 0) where += ":" + std::to_string(line + 1);
+  return where + ": " + (path.empty() ? "" : path + ": ") + what;
+}
+
+int line_of(const YAML::Mark& m) {
+  return m.is_null() ? -1 : m.line;
+}
+
+// Walks YAML mappings, matching every leaf against the key table, writing into `s`.
+struct walker {
+  std::string origin;
+  bool with_lines;  // false for --set: the origin has no lines
+  scenario& s;
+
+  scenario_error fail(int line, const std::string& path, const std::string& what) const {
+    return {located(origin, with_lines ? line : -1, path, what)};
+  }
+
+  std::optional<scenario_error> walk_map(const YAML::Node& map, const std::string& prefix) {
+    std::map<std::string, int> seen;  // key -> 0-based line
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      const int line = line_of(key.Mark());
+      if (!key.IsScalar()) {
+        return fail(line, prefix,
+                    "keys must be plain names, got " + schema::describe(key) + " as a key");
+      }
+      const std::string path = join(prefix, key.Scalar());
+      auto [first, inserted] = seen.emplace(key.Scalar(), line);
+      if (!inserted) {
+        return fail(line, path,
+                    with_lines && first->second >= 0
+                        ? "given twice (first at line " + std::to_string(first->second + 1) + ")"
+                        : "given twice");
+      }
+      if (auto err = assign(value, path, line)) return err;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<scenario_error> assign(const YAML::Node& value, const std::string& path, int line) {
+    if (const auto* e = schema::find_key(path)) {
+      if (auto err = e->read(value, s)) {
+        return fail(err->line >= 0 ? err->line : line, path + err->suffix, err->what);
+      }
+      return std::nullopt;
+    }
+    if (schema::is_section(path)) {
+      if (value.IsNull()) return std::nullopt;  // "training:" with nothing under it
+      if (!value.IsMap()) {
+        return fail(line, path,
+                    "is a section, expected a mapping of its keys, got " + schema::describe(value));
+      }
+      return walk_map(value, path);
+    }
+    return fail(line, path, unknown_key(path));
+  }
+};
+
+}  // namespace
+
+std::optional<scenario_error> load_scenario_text(const std::string& yaml, const std::string& origin,
+                                                 scenario& out) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(yaml);
+  } catch (const YAML::Exception& e) {
+    return scenario_error{located(origin, line_of(e.mark), "", "YAML syntax error: " + e.msg)};
+  }
+  docs.erase(
+      std::remove_if(docs.begin(), docs.end(), [](const YAML::Node& d) { return d.IsNull(); }),
+      docs.end());
+  if (docs.empty()) {
+    return scenario_error{origin +
+                          ":1: empty scenario, expected a mapping of keys such as "
+                          "'population: {clients: 1000}'"};
+  }
+  if (docs.size() > 1) {
+    return scenario_error{
+        located(origin, line_of(docs[1].Mark()), "",
+                "expected one YAML document, found " + std::to_string(docs.size()))};
+  }
+  const YAML::Node& root = docs.front();
+  if (!root.IsMap()) {
+    return scenario_error{
+        located(origin, line_of(root.Mark()), "",
+                "the top level must be a mapping of keys, got " + schema::describe(root))};
+  }
+  scenario s = out;
+  walker w{origin, true, s};
+  try {
+    if (auto err = w.walk_map(root, "")) return err;
+  } catch (const YAML::Exception& e) {
+    return scenario_error{located(origin, line_of(e.mark), "", e.msg)};
+  }
+  out = std::move(s);
+  return std::nullopt;
+}
+
+std::optional<scenario_error> load_scenario_file(const std::string& path, scenario& out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return scenario_error{path + ": cannot read: is a directory"};
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return scenario_error{path + ": cannot open: " + std::strerror(errno)};
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return scenario_error{path + ": cannot read: " + std::strerror(errno)};
+  return load_scenario_text(text.str(), path, out);
+}
+
+std::optional<scenario_error> apply_override(const std::string& assignment, scenario& out) {
+  const std::string origin = "--set";
+  auto eq = assignment.find('=');
+  auto trim = [](std::string x) {
+    const char* space = " \t\r\n";
+    auto b = x.find_first_not_of(space);
+    if (b == std::string::npos) return std::string();
+    return x.substr(b, x.find_last_not_of(space) - b + 1);
+  };
+  const std::string path = eq == std::string::npos ? "" : trim(assignment.substr(0, eq));
+  if (path.empty()) {
+    return scenario_error{origin + ": expected path=value (e.g. training.lr=0.1), got '" +
+                          assignment + "'"};
+  }
+  const std::string text = assignment.substr(eq + 1);
+  YAML::Node value;
+  try {
+    value = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return scenario_error{origin + ": " + path + ": cannot parse value '" + text + "': " + e.msg};
+  }
+  scenario s = out;
+  walker w{origin, false, s};
+  try {
+    if (auto err = w.assign(value, path, -1)) return err;
+  } catch (const YAML::Exception& e) {
+    return w.fail(-1, path, e.msg);
+  }
+  out = std::move(s);
+  return std::nullopt;
+}
+
+std::optional<scenario_error> validate(const scenario& s) {
+  auto fail = [](const std::string& path, const std::string& what) {
+    return scenario_error{"scenario: " + path + ": " + what};
+  };
+  for (const auto& e : key_table()) {
+    if (auto what = e.check(s)) return fail(e.info.path, *what);
+  }
+  if (s.selection.clients_per_round > s.population.clients) {
+    return fail("selection.clients_per_round",
+                "must be <= population.clients (" + std::to_string(s.population.clients) +
+                    "), got " + std::to_string(s.selection.clients_per_round));
+  }
+  if (s.topology.edges > s.population.clients) {
+    return fail("topology.edges", "must be <= population.clients (" +
+                                      std::to_string(s.population.clients) + "), got " +
+                                      std::to_string(s.topology.edges));
+  }
+  if (s.data.min_samples >= s.data.max_samples) {
+    return fail("data.min_samples", "must be < data.max_samples (" +
+                                        std::to_string(s.data.max_samples) + "), got " +
+                                        std::to_string(s.data.min_samples));
+  }
+  if (s.pool.max_live_clients < s.topology.edges) {
+    return fail("pool.max_live_clients", "must be >= topology.edges (" +
+                                             std::to_string(s.topology.edges) +
+                                             ", each edge needs one live client slot), got " +
+                                             std::to_string(s.pool.max_live_clients));
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Key paths as a tree (first appearance order) so that to_yaml groups sections however the
+// table is ordered and however deep paths go.
+struct tree_node {
+  std::string name;
+  const schema::key_entry* entry = nullptr;
+  std::vector<tree_node> children;
+};
+
+tree_node key_tree() {
+  tree_node root;
+  for (const auto& e : key_table()) {
+    tree_node* at = &root;
+    std::string rest = e.info.path;
+    for (;;) {
+      auto dot = rest.find('.');
+      std::string name = rest.substr(0, dot);
+      auto it = std::find_if(at->children.begin(), at->children.end(),
+                             [&](const tree_node& c) { return c.name == name; });
+      if (it == at->children.end()) {
+        at->children.push_back({name, nullptr, {}});
+        it = at->children.end() - 1;
+      }
+      at = &*it;
+      if (dot == std::string::npos) break;
+      rest = rest.substr(dot + 1);
+    }
+    at->entry = &e;
+  }
+  return root;
+}
+
+void emit_tree(const tree_node& node, const scenario& s, std::size_t depth, std::string& out) {
+  const std::string indent(2 * depth, ' ');
+  std::size_t width = 0;  // align the comments of a section's leaves
+  for (const auto& c : node.children) {
+    if (c.entry) width = std::max(width, c.name.size() + 2 + c.entry->emit(s).size());
+  }
+  for (const auto& c : node.children) {
+    if (c.entry) {
+      std::string line = indent + c.name + ": " + c.entry->emit(s);
+      line.resize(indent.size() + width, ' ');
+      out += line + "  # " + c.entry->info.doc + "\n";
+    } else {
+      if (depth == 0) out += "\n";
+      out += indent + c.name + ":\n";
+      emit_tree(c, s, depth + 1, out);
+    }
+  }
+}
+
+}  // namespace
+
+std::string to_yaml(const scenario& s) {
+  std::string out = "# fedactor scenario, effective configuration (keys: docs/scenarios.md)\n";
+  emit_tree(key_tree(), s, 0, out);
+  return out;
+}
+
+std::vector<key_info> scenario_keys() {
+  const scenario defaults;
+  std::vector<key_info> out;
+  for (const auto& e : key_table()) {
+    out.push_back(e.info);
+    out.back().default_value = e.emit(defaults);
+  }
+  return out;
+}
+
+std::optional<std::string> key_value(const scenario& s, const std::string& path) {
+  if (const auto* e = schema::find_key(path)) return e->emit(s);
+  return std::nullopt;
+}
+
+}  // namespace fedactor

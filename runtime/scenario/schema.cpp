@@ -1,0 +1,468 @@
+#include "runtime/scenario/schema.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace fedactor::schema {
+namespace {
+
+constexpr uint64_t u32_max = std::numeric_limits<uint32_t>::max();
+constexpr uint64_t u64_max = std::numeric_limits<uint64_t>::max();
+constexpr double inf = std::numeric_limits<double>::infinity();
+
+// Shortest text that reads back as the same double, as in "must be in [0, 1)".
+std::string short_number(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+// Shortest text that reads back as the same double; whole numbers keep a ".0".
+std::string format_number(double v) {
+  std::string s = short_number(v);
+  if (s.find_first_not_of("-0123456789") == std::string::npos) s += ".0";
+  return s;
+}
+
+// ---- integers ---------------------------------------------------------------------------
+
+// An exact decimal number: value = (neg ? -1 : 1) * digits * 10^exp. Covers "42", "+7",
+// "-3", "2.50", "1e6", "2.5E3" without going through floating point.
+struct decimal {
+  bool neg = false;
+  std::string digits;
+  long exp = 0;
+};
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+std::optional<decimal> parse_decimal(const std::string& t) {
+  decimal d;
+  std::size_t i = 0;
+  if (i < t.size() && (t[i] == '+' || t[i] == '-')) d.neg = t[i++] == '-';
+  std::size_t int_digits = 0;
+  std::size_t frac_digits = 0;
+  while (i < t.size() && is_digit(t[i])) d.digits += t[i++], ++int_digits;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    while (i < t.size() && is_digit(t[i])) d.digits += t[i++], ++frac_digits;
+  }
+  if (int_digits + frac_digits == 0) return std::nullopt;
+  d.exp = -static_cast<long>(frac_digits);
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    bool exp_neg = false;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) exp_neg = t[i++] == '-';
+    long e = 0;
+    std::size_t n = 0;
+    for (; i < t.size() && is_digit(t[i]); ++i, ++n) {
+      if (e < 1000000) e = e * 10 + (t[i] - '0');  // saturate: anything larger overflows anyway
+    }
+    if (n == 0) return std::nullopt;
+    d.exp += exp_neg ? -e : e;
+  }
+  if (i != t.size()) return std::nullopt;
+  return d;
+}
+
+enum class int_status { ok, fractional, overflow };
+
+int_status to_integer(const decimal& d, uint64_t& v) {
+  v = 0;
+  auto first = d.digits.find_first_not_of('0');
+  if (first == std::string::npos) return int_status::ok;
+  std::string digits = d.digits.substr(first);
+  long exp = d.exp;
+  while (digits.back() == '0') digits.pop_back(), ++exp;
+  if (exp < 0) return int_status::fractional;
+  if (static_cast<long>(digits.size()) + exp > 20) return int_status::overflow;
+  constexpr uint64_t max = std::numeric_limits<uint64_t>::max();
+  for (char c : digits) {
+    auto digit = static_cast<uint64_t>(c - '0');
+    if (v > (max - digit) / 10) return int_status::overflow;
+    v = v * 10 + digit;
+  }
+  for (long k = 0; k < exp; ++k) {
+    if (v > max / 10) return int_status::overflow;
+    v *= 10;
+  }
+  return int_status::ok;
+}
+
+std::string range_text(uint64_t lo, uint64_t hi) {
+  return "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+}
+
+std::optional<read_error> read_unsigned(const YAML::Node& n, uint64_t lo, uint64_t hi,
+                                        uint64_t& out) {
+  if (!n.IsScalar()) return read_error{"expected an unsigned integer, got " + describe(n)};
+  const std::string& t = n.Scalar();
+  auto d = parse_decimal(t);
+  if (!d) return read_error{"expected an unsigned integer, got '" + t + "'"};
+  uint64_t v = 0;
+  auto status = to_integer(*d, v);
+  if (status == int_status::fractional) {
+    return read_error{"expected an unsigned integer, got '" + t + "' (not a whole number)"};
+  }
+  if (status == int_status::overflow || (d->neg && v != 0) || v < lo || v > hi) {
+    return read_error{"must be in " + range_text(lo, hi) + ", got " + t};
+  }
+  out = v;
+  return std::nullopt;
+}
+
+// ---- floating point ---------------------------------------------------------------------
+
+struct bounds {
+  double lo;
+  bool lo_open;
+  double hi;  // inf = unbounded
+  bool hi_open;
+
+  bool contains(double v) const {
+    return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+  }
+  std::string text() const {
+    if (std::isinf(hi)) return (lo_open ? "> " : ">= ") + short_number(lo);
+    return (lo_open ? "(" : "[") + short_number(lo) + ", " + short_number(hi) +
+           (hi_open ? ")" : "]");
+  }
+  std::string violation(const std::string& got) const {
+    return std::string("must be ") + (std::isinf(hi) ? "" : "in ") + text() + ", got " + got;
+  }
+};
+
+std::optional<read_error> read_number(const YAML::Node& n, const bounds& b, double& out) {
+  if (!n.IsScalar()) return read_error{"expected a number, got " + describe(n)};
+  const std::string& t = n.Scalar();
+  const char* first = t.data();
+  const char* last = first + t.size();
+  if (first != last && *first == '+' && last - first > 1 && first[1] != '-') ++first;
+  double v = 0;
+  auto r = std::from_chars(first, last, v);
+  if (r.ec == std::errc::invalid_argument || r.ptr != last) {
+    return read_error{"expected a number, got '" + t + "'"};
+  }
+  if (r.ec == std::errc::result_out_of_range || !std::isfinite(v)) {
+    return read_error{"must be a finite number, got '" + t + "'"};
+  }
+  if (!b.contains(v)) return read_error{b.violation(t)};
+  out = v;
+  return std::nullopt;
+}
+
+// ---- key makers -------------------------------------------------------------------------
+// Each takes the key path, an accessor `[](auto& s) -> auto& { return s.section.field; }`
+// (called on both scenario& and const scenario&), the allowed values, and the one-line doc.
+
+template <class Get>
+using field_t = std::decay_t<decltype(std::declval<Get&>()(std::declval<scenario&>()))>;
+
+template <class Get>
+key_entry unsigned_key(std::string path, Get get, uint64_t lo, uint64_t hi, std::string doc) {
+  using T = field_t<Get>;
+  static_assert(std::is_unsigned_v<T>, "unsigned_key needs an unsigned field");
+  hi = std::min<uint64_t>(hi, std::numeric_limits<T>::max());
+  key_entry e;
+  e.info = {std::move(path), "unsigned integer", range_text(lo, hi), "", std::move(doc)};
+  e.read = [get, lo, hi](const YAML::Node& n, scenario& s) -> std::optional<read_error> {
+    uint64_t v = 0;
+    if (auto err = read_unsigned(n, lo, hi, v)) return err;
+    get(s) = static_cast<T>(v);
+    return std::nullopt;
+  };
+  e.check = [get, lo, hi](const scenario& s) -> std::optional<std::string> {
+    uint64_t v = get(s);
+    if (v < lo || v > hi) return "must be in " + range_text(lo, hi) + ", got " + std::to_string(v);
+    return std::nullopt;
+  };
+  e.emit = [get](const scenario& s) { return std::to_string(get(s)); };
+  return e;
+}
+
+template <class Get>
+key_entry number_key(std::string path, Get get, bounds b, std::string doc) {
+  static_assert(std::is_same_v<field_t<Get>, double>, "number_key needs a double field");
+  key_entry e;
+  e.info = {std::move(path), "number", b.text(), "", std::move(doc)};
+  e.read = [get, b](const YAML::Node& n, scenario& s) -> std::optional<read_error> {
+    double v = 0;
+    if (auto err = read_number(n, b, v)) return err;
+    get(s) = v;
+    return std::nullopt;
+  };
+  e.check = [get, b](const scenario& s) -> std::optional<std::string> {
+    double v = get(s);
+    if (!b.contains(v)) return b.violation(format_number(v));
+    return std::nullopt;
+  };
+  e.emit = [get](const scenario& s) { return format_number(get(s)); };
+  return e;
+}
+
+template <class Get, class E = field_t<Get>>
+key_entry enum_key(std::string path, Get get, std::vector<E> values, std::string doc) {
+  static_assert(std::is_enum_v<E>, "enum_key needs an enum field");
+  std::vector<std::string> names;
+  std::string allowed;
+  for (E v : values) {
+    names.emplace_back(to_string(v));
+    allowed += (allowed.empty() ? "" : ", ") + names.back();
+  }
+  key_entry e;
+  e.info = {std::move(path), "enum", allowed, "", std::move(doc)};
+  e.read = [get, values, names, allowed](const YAML::Node& n,
+                                         scenario& s) -> std::optional<read_error> {
+    std::string what = "must be one of: " + allowed + ", got " + describe(n);
+    if (!n.IsScalar()) return read_error{what};
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (n.Scalar() == names[i]) {
+        get(s) = values[i];
+        return std::nullopt;
+      }
+    }
+    if (auto c = closest(n.Scalar(), names); !c.empty()) what += " (did you mean " + c + "?)";
+    return read_error{what};
+  };
+  e.check = [get, values, allowed](const scenario& s) -> std::optional<std::string> {
+    E v = get(s);
+    if (std::find(values.begin(), values.end(), v) != values.end()) return std::nullopt;
+    return "must be one of: " + allowed + ", got value " +
+           std::to_string(static_cast<long long>(v));
+  };
+  e.emit = [get](const scenario& s) -> std::string { return to_string(get(s)); };
+  return e;
+}
+
+template <class Get>
+key_entry unsigned_list_key(std::string path, Get get, uint64_t lo, uint64_t hi, std::string doc) {
+  using T = typename field_t<Get>::value_type;
+  static_assert(std::is_unsigned_v<T>, "unsigned_list_key needs a vector of unsigned");
+  hi = std::min<uint64_t>(hi, std::numeric_limits<T>::max());
+  key_entry e;
+  e.info = {std::move(path), "list of unsigned integers",
+            "each in " + range_text(lo, hi) + ", may be []", "", std::move(doc)};
+  e.read = [get, lo, hi](const YAML::Node& n, scenario& s) -> std::optional<read_error> {
+    if (!n.IsSequence()) {
+      return read_error{"expected a list of unsigned integers such as [128, 64], got " +
+                        describe(n)};
+    }
+    std::vector<T> list;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      uint64_t v = 0;
+      if (auto err = read_unsigned(n[i], lo, hi, v)) {
+        err->suffix = "[" + std::to_string(i) + "]";
+        if (!n[i].Mark().is_null()) err->line = n[i].Mark().line;
+        return err;
+      }
+      list.push_back(static_cast<T>(v));
+    }
+    get(s) = std::move(list);
+    return std::nullopt;
+  };
+  e.check = [get, lo, hi](const scenario& s) -> std::optional<std::string> {
+    const auto& list = get(s);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (list[i] < lo || list[i] > hi) {
+        return "element [" + std::to_string(i) + "] must be in " + range_text(lo, hi) + ", got " +
+               std::to_string(list[i]);
+      }
+    }
+    return std::nullopt;
+  };
+  e.emit = [get](const scenario& s) {
+    std::string out = "[";
+    for (auto v : get(s)) out += (out.size() > 1 ? ", " : "") + std::to_string(v);
+    return out + "]";
+  };
+  return e;
+}
+
+template <class Get>
+key_entry string_key(std::string path, Get get, std::string doc) {
+  static_assert(std::is_same_v<field_t<Get>, std::string>, "string_key needs a string field");
+  key_entry e;
+  e.info = {std::move(path), "string", "non-empty", "", std::move(doc)};
+  e.read = [get](const YAML::Node& n, scenario& s) -> std::optional<read_error> {
+    if (!n.IsScalar()) return read_error{"expected a string, got " + describe(n)};
+    if (n.Scalar().empty()) return read_error{"must not be empty"};
+    get(s) = n.Scalar();
+    return std::nullopt;
+  };
+  e.check = [get](const scenario& s) -> std::optional<std::string> {
+    if (get(s).empty()) return "must not be empty";
+    return std::nullopt;
+  };
+  e.emit = [get](const scenario& s) {
+    YAML::Emitter out;
+    out << YAML::DoubleQuoted << get(s);
+    return std::string(out.c_str());
+  };
+  return e;
+}
+
+// ---- the table --------------------------------------------------------------------------
+
+std::vector<key_entry> make_table() {
+  const bounds positive{0, true, inf, false};
+  const bounds unit_closed{0, false, 1, false};
+  const bounds unit_half_open{0, false, 1, true};
+  // clang-format off
+  return {
+    string_key("name", [](auto& s) -> auto& { return s.name; },
+      "label of the run, copied into metrics.jsonl and summary.json"),
+    unsigned_key("seed", [](auto& s) -> auto& { return s.seed; }, 0, u64_max,
+      "root of every random stream (sampling, data, initial weights): same seed, same run"),
+
+    unsigned_key("population.clients", [](auto& s) -> auto& { return s.population.clients; },
+      1, u32_max, "registered clients, ids 0..clients-1 (1e6 style accepted)"),
+    unsigned_key("population.regions", [](auto& s) -> auto& { return s.population.regions; },
+      1, 65535, "regions the clients are spread over (registry metadata)"),
+
+    enum_key("data.kind", [](auto& s) -> auto& { return s.data.kind; },
+      std::vector{data_kind::tutorial_random, data_kind::teacher},
+      "synthetic data: tutorial_random = random features and labels as in the tutorial; "
+      "teacher = labels from a fixed random network, so there is something to learn"),
+    unsigned_key("data.features", [](auto& s) -> auto& { return s.data.features; },
+      1, u32_max, "input dimension of every sample"),
+    unsigned_key("data.classes", [](auto& s) -> auto& { return s.data.classes; },
+      2, u32_max, "number of labels"),
+    unsigned_key("data.min_samples", [](auto& s) -> auto& { return s.data.min_samples; },
+      1, u32_max, "smallest client dataset; sizes are uniform in [min_samples, max_samples)"),
+    unsigned_key("data.max_samples", [](auto& s) -> auto& { return s.data.max_samples; },
+      2, u32_max, "exclusive upper bound of client dataset sizes; must be > data.min_samples"),
+    unsigned_key("data.teacher_hidden", [](auto& s) -> auto& { return s.data.teacher_hidden; },
+      1, u32_max, "teacher kind: hidden width of the labelling network"),
+    number_key("data.label_noise", [](auto& s) -> auto& { return s.data.label_noise; },
+      unit_closed, "teacher kind: probability that a label is replaced by a random one"),
+
+    enum_key("model.kind", [](auto& s) -> auto& { return s.model.kind; },
+      std::vector{model_kind::mlp},
+      "model family: mlp = fully connected layers with ReLU in between"),
+    unsigned_list_key("model.hidden", [](auto& s) -> auto& { return s.model.hidden; },
+      1, u32_max, "hidden layer widths, input to output; [] = logistic regression"),
+
+    unsigned_key("training.epochs", [](auto& s) -> auto& { return s.training.epochs; },
+      1, u32_max, "local passes over the client's data per task"),
+    unsigned_key("training.batch_size", [](auto& s) -> auto& { return s.training.batch_size; },
+      1, u32_max, "local SGD mini-batch size"),
+    number_key("training.lr", [](auto& s) -> auto& { return s.training.lr; },
+      positive, "local SGD learning rate"),
+    number_key("training.momentum", [](auto& s) -> auto& { return s.training.momentum; },
+      unit_half_open, "local SGD momentum"),
+    number_key("training.timeout_s", [](auto& s) -> auto& { return s.training.timeout_s; },
+      positive, "seconds a client task may take before the client counts as failed"),
+
+    unsigned_key("topology.edges", [](auto& s) -> auto& { return s.topology.edges; },
+      1, u32_max, "edge aggregators between the server and the clients"),
+    enum_key("topology.routing", [](auto& s) -> auto& { return s.topology.routing; },
+      std::vector{routing_kind::range, routing_kind::hash},
+      "which edge serves a client: range = contiguous id blocks, hash = hashed id"),
+
+    enum_key("selection.strategy", [](auto& s) -> auto& { return s.selection.strategy; },
+      std::vector{sampling_kind::random, sampling_kind::weighted, sampling_kind::least_recent},
+      "how each round's clients are drawn: uniformly, weighted by sample count, or the "
+      "longest idle first"),
+    unsigned_key("selection.clients_per_round",
+      [](auto& s) -> auto& { return s.selection.clients_per_round; },
+      1, u32_max, "clients trained per round; at most population.clients"),
+
+    unsigned_key("pool.max_live_clients",
+      [](auto& s) -> auto& { return s.pool.max_live_clients; },
+      1, u32_max, "client actors alive at once over all edges (least recently used are "
+      "evicted); at least topology.edges"),
+    unsigned_key("pool.trainers", [](auto& s) -> auto& { return s.pool.trainers; },
+      0, 4096, "trainer threads running local SGD; 0 = one per core"),
+
+    enum_key("protocol.mode", [](auto& s) -> auto& { return s.protocol.mode; },
+      std::vector{protocol_mode::sync},
+      "sync = rounds with a barrier: sample, train, aggregate, repeat"),
+    unsigned_key("protocol.rounds", [](auto& s) -> auto& { return s.protocol.rounds; },
+      1, u32_max, "number of rounds to run"),
+    number_key("protocol.server_lr", [](auto& s) -> auto& { return s.protocol.server_lr; },
+      positive, "server step: global += server_lr * weighted mean client delta (1 = FedAvg)"),
+  };
+  // clang-format on
+}
+
+}  // namespace
+
+std::string describe(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar:
+      return "'" + n.Scalar() + "'";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "no value";
+}
+
+const std::vector<key_entry>& key_table() {
+  static const std::vector<key_entry> table = make_table();
+  return table;
+}
+
+const key_entry* find_key(const std::string& path) {
+  for (const auto& e : key_table()) {
+    if (e.info.path == path) return &e;
+  }
+  return nullptr;
+}
+
+bool is_section(const std::string& path) {
+  if (path.empty()) return false;
+  for (const auto& e : key_table()) {
+    const auto& p = e.info.path;
+    if (p.size() > path.size() && p.compare(0, path.size(), path) == 0 && p[path.size()] == '.') {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  const std::size_t n = a.size();
+  const std::size_t m = b.size();
+  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
+  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[n][m];
+}
+
+std::string closest(const std::string& name, const std::vector<std::string>& candidates) {
+  // Up to one edit per three letters of the last name component, at least one, at most two:
+  // "sed" -> "seed", "bach_size" -> "batch_size", but not "foo" -> "pool".
+  const auto dot = name.rfind('.');
+  const std::size_t last = dot == std::string::npos ? name.size() : name.size() - dot - 1;
+  std::string best;
+  std::size_t best_distance = std::clamp<std::size_t>(last / 3, 1, 2) + 1;
+  for (const auto& c : candidates) {
+    auto distance = edit_distance(name, c);
+    if (distance < best_distance) best = c, best_distance = distance;
+  }
+  return best;
+}
+
+}  // namespace fedactor::schema

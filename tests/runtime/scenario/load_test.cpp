@@ -1,0 +1,566 @@
+#include "runtime/scenario/load.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <yaml-cpp/yaml.h>
+#include <catch2/catch.hpp>
+
+#ifndef FEDACTOR_SOURCE_DIR
+#define FEDACTOR_SOURCE_DIR "."
+#endif
+
+using namespace fedactor;
+
+namespace {
+
+// Every key set, to a value other than its default wherever the key has a choice.
+const char* const full_file = R"(name: big-run
+seed: 42
+population:
+  clients: 1e6
+  regions: 4
+data:
+  kind: teacher
+  features: 16
+  classes: 5
+  min_samples: 20
+  max_samples: 400
+  teacher_hidden: 8
+  label_noise: 0.1
+model:
+  kind: mlp
+  hidden: [128, 64]
+training:
+  epochs: 3
+  batch_size: 64
+  lr: 0.05
+  momentum: 0.5
+  timeout_s: 30
+topology:
+  edges: 20
+  routing: hash
+selection:
+  strategy: least_recent
+  clients_per_round: 1000
+pool:
+  max_live_clients: 500
+  trainers: 2
+protocol:
+  mode: sync
+  rounds: 50
+  server_lr: 0.5
+)";
+
+scenario load_ok(const std::string& yaml) {
+  scenario s;
+  auto err = load_scenario_text(yaml, "t.yaml", s);
+  INFO((err ? err->message : std::string()));
+  REQUIRE_FALSE(err);
+  return s;
+}
+
+std::string load_error(const std::string& yaml) {
+  scenario s;
+  auto err = load_scenario_text(yaml, "t.yaml", s);
+  REQUIRE(err);
+  return err->message;
+}
+
+std::string set_error(const std::string& assignment) {
+  scenario s;
+  auto err = apply_override(assignment, s);
+  REQUIRE(err);
+  return err->message;
+}
+
+std::string read_source_file(const std::string& relative) {
+  std::ifstream in(std::string(FEDACTOR_SOURCE_DIR) + "/" + relative);
+  REQUIRE(in);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Key paths of every non-mapping value in a YAML document.
+std::set<std::string> leaf_paths(const YAML::Node& map, const std::string& prefix = "") {
+  std::set<std::string> out;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
+    std::string path = prefix.empty() ? key.Scalar() : prefix + "." + key.Scalar();
+    if (value.IsMap()) {
+      auto inner = leaf_paths(value, path);
+      out.insert(inner.begin(), inner.end());
+    } else {
+      out.insert(path);
+    }
+  }
+  return out;
+}
+
+std::set<std::string> all_key_paths() {
+  std::set<std::string> out;
+  for (const auto& k : scenario_keys()) out.insert(k.path);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("scenario defaults equal the tutorial's ScalabilityConfig", "[scenario]") {
+  const scenario s;
+  CHECK(s.population.clients == 1000);
+  CHECK(s.selection.clients_per_round == 100);
+  CHECK(s.topology.edges == 10);
+  CHECK(s.pool.max_live_clients == 200);
+  CHECK(s.training.batch_size == 32);
+  CHECK(s.training.lr == 0.01);
+  CHECK(s.training.momentum == 0.9);
+  CHECK(s.training.epochs == 1);
+  CHECK(s.data.features == 32);
+  CHECK(s.data.classes == 10);
+  CHECK(s.data.min_samples == 50);
+  CHECK(s.data.max_samples == 200);
+  CHECK(s.model.hidden == std::vector<uint32_t>{64});
+  CHECK(s.protocol.server_lr == 1.0);
+  CHECK_FALSE(validate(s));
+}
+
+TEST_CASE("scenario full file parses into every field", "[scenario]") {
+  const scenario s = load_ok(full_file);
+  CHECK(s.name == "big-run");
+  CHECK(s.seed == 42);
+  CHECK(s.population.clients == 1000000);
+  CHECK(s.population.regions == 4);
+  CHECK(s.data.kind == data_kind::teacher);
+  CHECK(s.data.features == 16);
+  CHECK(s.data.classes == 5);
+  CHECK(s.data.min_samples == 20);
+  CHECK(s.data.max_samples == 400);
+  CHECK(s.data.teacher_hidden == 8);
+  CHECK(s.data.label_noise == 0.1);
+  CHECK(s.model.kind == model_kind::mlp);
+  CHECK(s.model.hidden == std::vector<uint32_t>{128, 64});
+  CHECK(s.training.epochs == 3);
+  CHECK(s.training.batch_size == 64);
+  CHECK(s.training.lr == 0.05);
+  CHECK(s.training.momentum == 0.5);
+  CHECK(s.training.timeout_s == 30.0);
+  CHECK(s.topology.edges == 20);
+  CHECK(s.topology.routing == routing_kind::hash);
+  CHECK(s.selection.strategy == sampling_kind::least_recent);
+  CHECK(s.selection.clients_per_round == 1000);
+  CHECK(s.pool.max_live_clients == 500);
+  CHECK(s.pool.trainers == 2);
+  CHECK(s.protocol.mode == protocol_mode::sync);
+  CHECK(s.protocol.rounds == 50);
+  CHECK(s.protocol.server_lr == 0.5);
+  CHECK_FALSE(validate(s));
+  // The file above names every key of the table: a new key must be added to it.
+  CHECK(leaf_paths(YAML::Load(full_file)) == all_key_paths());
+}
+
+TEST_CASE("scenario file overlays the given scenario and keeps unnamed keys", "[scenario]") {
+  scenario s;
+  s.training.lr = 0.3;
+  REQUIRE_FALSE(load_scenario_text("seed: 7\ntraining:\n  epochs: 4\n", "t.yaml", s));
+  CHECK(s.seed == 7);
+  CHECK(s.training.epochs == 4);
+  CHECK(s.training.lr == 0.3);
+  CHECK(s.population.clients == 1000);
+}
+
+TEST_CASE("scenario unknown key names path, line and a close known key", "[scenario]") {
+  CHECK(load_error("seed: 1\ntraining:\n  bach_size: 3\n") ==
+        "t.yaml:3: training.bach_size: unknown key (did you mean training.batch_size?)");
+  CHECK(load_error("trainng:\n  lr: 0.1\n") ==
+        "t.yaml:1: trainng: unknown key (did you mean training?)");
+  CHECK(load_error("sed: 1\n") == "t.yaml:1: sed: unknown key (did you mean seed?)");
+}
+
+TEST_CASE("scenario key in the wrong section suggests where it belongs", "[scenario]") {
+  CHECK(load_error("training:\n  clients_per_round: 5\n") ==
+        "t.yaml:2: training.clients_per_round: unknown key (did you mean "
+        "selection.clients_per_round?)");
+}
+
+TEST_CASE("scenario unknown key without a close match lists the section's keys", "[scenario]") {
+  CHECK(load_error("training:\n  foo: 3\n") ==
+        "t.yaml:2: training.foo: unknown key (known keys in training: epochs, batch_size, lr, "
+        "momentum, timeout_s)");
+  CHECK(load_error("foo: 3\n") ==
+        "t.yaml:1: foo: unknown key (known top-level keys: name, seed, population, data, "
+        "model, training, topology, selection, pool, protocol)");
+}
+
+TEST_CASE("scenario wrong type says what was expected and what was found", "[scenario]") {
+  CHECK(load_error("seed: abc\n") == "t.yaml:1: seed: expected an unsigned integer, got 'abc'");
+  CHECK(load_error("training:\n  lr: fast\n") ==
+        "t.yaml:2: training.lr: expected a number, got 'fast'");
+  CHECK(load_error("training:\n  epochs: [1]\n") ==
+        "t.yaml:2: training.epochs: expected an unsigned integer, got a list");
+  CHECK(load_error("seed:\n") == "t.yaml:1: seed: expected an unsigned integer, got no value");
+  CHECK(load_error("model:\n  hidden: 64\n") ==
+        "t.yaml:2: model.hidden: expected a list of unsigned integers such as [128, 64], got "
+        "'64'");
+  CHECK(load_error("name: {a: 1}\n") == "t.yaml:1: name: expected a string, got a mapping");
+  CHECK(load_error("training: 5\n") ==
+        "t.yaml:1: training: is a section, expected a mapping of its keys, got '5'");
+}
+
+TEST_CASE("scenario integers reject negative, fractional and overflowing values", "[scenario]") {
+  CHECK(load_error("seed: -5\n") == "t.yaml:1: seed: must be in [0, 18446744073709551615], got -5");
+  CHECK(load_error("training:\n  epochs: 2.5\n") ==
+        "t.yaml:2: training.epochs: expected an unsigned integer, got '2.5' (not a whole number)");
+  CHECK(load_error("population:\n  clients: 1.5e0\n") ==
+        "t.yaml:2: population.clients: expected an unsigned integer, got '1.5e0' (not a whole "
+        "number)");
+  CHECK(load_error("seed: 18446744073709551616\n") ==
+        "t.yaml:1: seed: must be in [0, 18446744073709551615], got 18446744073709551616");
+  CHECK(load_error("population:\n  clients: 4294967296\n") ==
+        "t.yaml:2: population.clients: must be in [1, 4294967295], got 4294967296");
+  CHECK(load_error("population:\n  clients: 1e10\n") ==
+        "t.yaml:2: population.clients: must be in [1, 4294967295], got 1e10");
+  CHECK(load_error("seed: 1e999999999\n") ==
+        "t.yaml:1: seed: must be in [0, 18446744073709551615], got 1e999999999");
+  CHECK(load_error("seed: 0x10\n") == "t.yaml:1: seed: expected an unsigned integer, got '0x10'");
+}
+
+TEST_CASE("scenario integers accept exact 1e6 style and plain forms", "[scenario]") {
+  CHECK(load_ok("population:\n  clients: 1e6\n").population.clients == 1000000);
+  CHECK(load_ok("population:\n  clients: 1000000\n").population.clients == 1000000);
+  CHECK(load_ok("population:\n  clients: 2.5E3\n").population.clients == 2500);
+  CHECK(load_ok("population:\n  clients: 4294967295\n").population.clients == 4294967295u);
+  CHECK(load_ok("seed: 18446744073709551615\n").seed == 18446744073709551615u);
+  CHECK(load_ok("seed: +7\n").seed == 7);
+  CHECK(load_ok("seed: -0\n").seed == 0);
+  CHECK(load_ok("training:\n  epochs: 2.0\n").training.epochs == 2);
+  CHECK(load_ok("training:\n  epochs: \"3\"\n").training.epochs == 3);
+}
+
+TEST_CASE("scenario out-of-range values give the allowed range", "[scenario]") {
+  CHECK(load_error("population:\n  clients: 0\n") ==
+        "t.yaml:2: population.clients: must be in [1, 4294967295], got 0");
+  CHECK(load_error("population:\n  regions: 65536\n") ==
+        "t.yaml:2: population.regions: must be in [1, 65535], got 65536");
+  CHECK(load_error("data:\n  classes: 1\n") ==
+        "t.yaml:2: data.classes: must be in [2, 4294967295], got 1");
+  CHECK(load_error("data:\n  label_noise: 1.5\n") ==
+        "t.yaml:2: data.label_noise: must be in [0, 1], got 1.5");
+  CHECK(load_error("training:\n  lr: 0\n") == "t.yaml:2: training.lr: must be > 0, got 0");
+  CHECK(load_error("training:\n  momentum: 1\n") ==
+        "t.yaml:2: training.momentum: must be in [0, 1), got 1");
+  CHECK(load_error("training:\n  timeout_s: -1\n") ==
+        "t.yaml:2: training.timeout_s: must be > 0, got -1");
+  CHECK(load_error("training:\n  lr: inf\n") ==
+        "t.yaml:2: training.lr: must be a finite number, got 'inf'");
+  CHECK(load_error("protocol:\n  server_lr: 1e999\n") ==
+        "t.yaml:2: protocol.server_lr: must be a finite number, got '1e999'");
+  CHECK(load_error("pool:\n  trainers: 5000\n") ==
+        "t.yaml:2: pool.trainers: must be in [0, 4096], got 5000");
+  CHECK(load_error("name: ''\n") == "t.yaml:1: name: must not be empty");
+}
+
+TEST_CASE("scenario bad enum value lists the allowed values", "[scenario]") {
+  CHECK(load_error("topology:\n  routing: hsh\n") ==
+        "t.yaml:2: topology.routing: must be one of: range, hash, got 'hsh' (did you mean hash?)");
+  CHECK(load_error("selection:\n  strategy: greedy\n") ==
+        "t.yaml:2: selection.strategy: must be one of: random, weighted, least_recent, got "
+        "'greedy'");
+  CHECK(load_error("protocol:\n  mode: pipelined\n") ==
+        "t.yaml:2: protocol.mode: must be one of: sync, got 'pipelined'");
+  CHECK(load_error("data:\n  kind:\n") ==
+        "t.yaml:2: data.kind: must be one of: tutorial_random, teacher, got no value");
+}
+
+TEST_CASE("scenario model.hidden takes an empty list and names a bad element", "[scenario]") {
+  CHECK(load_ok("model:\n  hidden: []\n").model.hidden.empty());
+  CHECK(load_ok("model:\n  hidden:\n    - 16\n    - 8\n").model.hidden ==
+        std::vector<uint32_t>{16, 8});
+  CHECK(load_error("model:\n  hidden:\n    - 16\n    - 0\n") ==
+        "t.yaml:4: model.hidden[1]: must be in [1, 4294967295], got 0");
+  CHECK(load_error("model:\n  hidden: [16, -2]\n") ==
+        "t.yaml:2: model.hidden[1]: must be in [1, 4294967295], got -2");
+  CHECK(load_error("model:\n  hidden: [16, x]\n") ==
+        "t.yaml:2: model.hidden[1]: expected an unsigned integer, got 'x'");
+}
+
+TEST_CASE("scenario key given twice is an error with both lines", "[scenario]") {
+  CHECK(load_error("seed: 1\nname: a\nseed: 2\n") ==
+        "t.yaml:3: seed: given twice (first at line 1)");
+  CHECK(load_error("training:\n  lr: 0.1\n  epochs: 2\n  lr: 0.2\n") ==
+        "t.yaml:4: training.lr: given twice (first at line 2)");
+  CHECK(load_error("training:\n  lr: 0.1\ntraining:\n  epochs: 2\n") ==
+        "t.yaml:3: training: given twice (first at line 1)");
+}
+
+TEST_CASE("scenario YAML syntax error is reported with its line", "[scenario]") {
+  // yaml-cpp reports the line where it notices the problem: the one after an unclosed list.
+  CHECK(load_error("seed: 1\nmodel:\n  hidden: [1, 2\ntraining:\n  lr: 0.1\n") ==
+        "t.yaml:4: YAML syntax error: end of sequence flow not found");
+  CHECK(load_error("seed: 1\n  name: 2\n") == "t.yaml:2: YAML syntax error: illegal map value");
+  CHECK(load_error("a: {b: 1\n") == "t.yaml:2: YAML syntax error: end of map flow not found");
+}
+
+TEST_CASE("scenario empty file and non-mapping top level are errors", "[scenario]") {
+  const std::string empty =
+      "t.yaml:1: empty scenario, expected a mapping of keys such as 'population: {clients: "
+      "1000}'";
+  CHECK(load_error("") == empty);
+  CHECK(load_error("# only a comment\n") == empty);
+  CHECK(load_error("- 1\n- 2\n") ==
+        "t.yaml:1: the top level must be a mapping of keys, got a list");
+  CHECK(load_error("just text\n") ==
+        "t.yaml:1: the top level must be a mapping of keys, got 'just text'");
+  CHECK(load_error("seed: 1\n---\nseed: 2\n") == "t.yaml:3: expected one YAML document, found 2");
+  CHECK(load_error("? [a, b]\n: 1\n") == "t.yaml:1: keys must be plain names, got a list as a key");
+}
+
+TEST_CASE("scenario empty section changes nothing", "[scenario]") {
+  scenario expected;
+  expected.seed = 3;
+  CHECK(load_ok("seed: 3\ntraining:\n") == expected);
+}
+
+TEST_CASE("scenario missing file is reported with its name", "[scenario]") {
+  scenario s;
+  auto err = load_scenario_file("/nonexistent/dir/run.yaml", s);
+  REQUIRE(err);
+  CHECK(err->message == "/nonexistent/dir/run.yaml: cannot open: No such file or directory");
+  err = load_scenario_file(FEDACTOR_SOURCE_DIR "/docs", s);
+  REQUIRE(err);
+  CHECK(err->message == FEDACTOR_SOURCE_DIR "/docs: cannot read: is a directory");
+}
+
+TEST_CASE("scenario file errors carry the file name and line", "[scenario]") {
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("fedactor_scenario_test_" + std::to_string(std::random_device{}()) + ".yaml"))
+          .string();
+  {
+    std::ofstream out(path);
+    out << "seed: 5\ntopology:\n  edges: 4\n  routing: ring\n";
+  }
+  scenario s;
+  auto err = load_scenario_file(path, s);
+  REQUIRE(err);
+  CHECK(err->message == path + ":4: topology.routing: must be one of: range, hash, got 'ring'");
+  CHECK(s == scenario{});
+  {
+    std::ofstream out(path);
+    out << "seed: 5\ntopology:\n  edges: 4\n";
+  }
+  REQUIRE_FALSE(load_scenario_file(path, s));
+  CHECK(s.seed == 5);
+  CHECK(s.topology.edges == 4);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("scenario failed load leaves the scenario unchanged", "[scenario]") {
+  scenario s;
+  s.seed = 9;
+  REQUIRE(load_scenario_text("seed: 1\ntraining:\n  epochs: 4\n  lr: -1\n", "t.yaml", s));
+  scenario expected;
+  expected.seed = 9;
+  CHECK(s == expected);
+  REQUIRE(apply_override("training={epochs: 4, lr: -1}", s));
+  CHECK(s == expected);
+}
+
+TEST_CASE("scenario cross-field checks name the keys involved", "[scenario]") {
+  scenario s;
+  s.population.clients = 50;
+  s.topology.edges = 5;
+  CHECK(validate(s)->message ==
+        "scenario: selection.clients_per_round: must be <= population.clients (50), got 100");
+  s.selection.clients_per_round = 50;
+  CHECK_FALSE(validate(s));
+  s.topology.edges = 51;
+  s.pool.max_live_clients = 100;
+  CHECK(validate(s)->message ==
+        "scenario: topology.edges: must be <= population.clients (50), got 51");
+  s = scenario{};
+  s.data.min_samples = 200;
+  CHECK(validate(s)->message ==
+        "scenario: data.min_samples: must be < data.max_samples (200), got 200");
+  s = scenario{};
+  s.pool.max_live_clients = 9;
+  CHECK(validate(s)->message ==
+        "scenario: pool.max_live_clients: must be >= topology.edges (10, each edge needs one "
+        "live client slot), got 9");
+}
+
+TEST_CASE("scenario cross-field checks run after file and overrides, not during", "[scenario]") {
+  // min_samples above the default max_samples is fine once max_samples is raised later.
+  scenario s = load_ok("data:\n  min_samples: 300\n");
+  CHECK(validate(s));
+  REQUIRE_FALSE(apply_override("data.max_samples=500", s));
+  CHECK_FALSE(validate(s));
+}
+
+TEST_CASE("scenario validate applies the per-key checks to structs built in C++", "[scenario]") {
+  scenario s;
+  s.training.momentum = 1.0;
+  CHECK(validate(s)->message == "scenario: training.momentum: must be in [0, 1), got 1.0");
+  s = scenario{};
+  s.model.hidden = {32, 0};
+  CHECK(validate(s)->message ==
+        "scenario: model.hidden: element [1] must be in [1, 4294967295], got 0");
+  s = scenario{};
+  s.topology.routing = static_cast<routing_kind>(7);
+  CHECK(validate(s)->message ==
+        "scenario: topology.routing: must be one of: range, hash, got value 7");
+  s = scenario{};
+  s.population.clients = 5000000000ull;
+  CHECK(validate(s)->message ==
+        "scenario: population.clients: must be in [1, 4294967295], got 5000000000");
+  s = scenario{};
+  s.name.clear();
+  CHECK(validate(s)->message == "scenario: name: must not be empty");
+}
+
+TEST_CASE("scenario --set overrides a file value", "[scenario]") {
+  scenario s = load_ok(full_file);
+  REQUIRE_FALSE(apply_override("training.lr=0.2", s));
+  CHECK(s.training.lr == 0.2);
+  REQUIRE_FALSE(apply_override(" population.clients = 2e6 ", s));
+  CHECK(s.population.clients == 2000000);
+  REQUIRE_FALSE(apply_override("topology.routing=range", s));
+  CHECK(s.topology.routing == routing_kind::range);
+  REQUIRE_FALSE(apply_override("name=my run", s));
+  CHECK(s.name == "my run");
+  REQUIRE_FALSE(apply_override("name=\"a=b\"", s));
+  CHECK(s.name == "a=b");
+  REQUIRE_FALSE(apply_override("name=c=d", s));
+  CHECK(s.name == "c=d");
+  CHECK(s.training.epochs == 3);  // untouched keys keep the file's values
+}
+
+TEST_CASE("scenario --set sets a list", "[scenario]") {
+  scenario s;
+  REQUIRE_FALSE(apply_override("model.hidden=[128,64]", s));
+  CHECK(s.model.hidden == std::vector<uint32_t>{128, 64});
+  REQUIRE_FALSE(apply_override("model.hidden=[]", s));
+  CHECK(s.model.hidden.empty());
+}
+
+TEST_CASE("scenario --set on a section takes a flow mapping", "[scenario]") {
+  scenario s;
+  REQUIRE_FALSE(apply_override("training={lr: 0.2, epochs: 3}", s));
+  CHECK(s.training.lr == 0.2);
+  CHECK(s.training.epochs == 3);
+  CHECK(s.training.batch_size == 32);
+  CHECK(set_error("training={lr: 0.2, lr: 0.3}") == "--set: training.lr: given twice");
+  CHECK(set_error("training={lr: 0.2, ep: 3}") ==
+        "--set: training.ep: unknown key (known keys in training: epochs, batch_size, lr, "
+        "momentum, timeout_s)");
+  CHECK(set_error("training=3") ==
+        "--set: training: is a section, expected a mapping of its keys, got '3'");
+}
+
+TEST_CASE("scenario --set rejects unknown path and bad value with origin --set", "[scenario]") {
+  CHECK(set_error("trainig.lr=3") == "--set: trainig.lr: unknown key (did you mean training.lr?)");
+  CHECK(set_error("training.lr=abc") == "--set: training.lr: expected a number, got 'abc'");
+  CHECK(set_error("population.clients=-1") ==
+        "--set: population.clients: must be in [1, 4294967295], got -1");
+  CHECK(set_error("model.hidden=[1,0]") ==
+        "--set: model.hidden[1]: must be in [1, 4294967295], got 0");
+  CHECK(set_error("selection.strategy=best") ==
+        "--set: selection.strategy: must be one of: random, weighted, least_recent, got 'best'");
+  CHECK(set_error("seed=") == "--set: seed: expected an unsigned integer, got no value");
+}
+
+TEST_CASE("scenario --set without '=' or with unparsable YAML is an error", "[scenario]") {
+  CHECK(set_error("training.lr") ==
+        "--set: expected path=value (e.g. training.lr=0.1), got 'training.lr'");
+  CHECK(set_error("=3") == "--set: expected path=value (e.g. training.lr=0.1), got '=3'");
+  CHECK(set_error("model.hidden=[1,") ==
+        "--set: model.hidden: cannot parse value '[1,': end of sequence flow not found");
+}
+
+TEST_CASE("scenario to_yaml round-trips the default and a full scenario", "[scenario]") {
+  for (const scenario& original : {scenario{}, load_ok(full_file)}) {
+    const std::string text = to_yaml(original);
+    scenario back;
+    back.seed = 12345;  // every key is written, so nothing of this survives
+    back.model.hidden = {1, 2, 3};
+    auto err = load_scenario_text(text, "effective.yaml", back);
+    INFO(text);
+    REQUIRE_FALSE(err);
+    CHECK(back == original);
+    CHECK(to_yaml(back) == text);
+    CHECK(leaf_paths(YAML::Load(text)) == all_key_paths());
+  }
+}
+
+TEST_CASE("scenario to_yaml round-trips awkward names and numbers", "[scenario]") {
+  scenario s;
+  s.seed = 18446744073709551615u;
+  s.population.clients = 4294967295u;
+  s.training.lr = 0.1 + 0.2;  // 0.30000000000000004
+  s.training.momentum = 1.0 / 3.0;
+  s.training.timeout_s = 1e-7;
+  s.protocol.server_lr = 12345678.9;
+  s.data.label_noise = 1.0;
+  s.model.hidden = {};
+  for (const char* name : {"true", "123", "~", "null", "a: b", "# not a comment", "'quoted'",
+                           "\"dq\"", "two\nlines", "tab\there", "ünïcode", " padded "}) {
+    s.name = name;
+    scenario back;
+    auto err = load_scenario_text(to_yaml(s), "effective.yaml", back);
+    INFO(to_yaml(s));
+    REQUIRE_FALSE(err);
+    CHECK(back == s);
+  }
+}
+
+TEST_CASE("scenario comparison sees every key", "[scenario]") {
+  // Setting any one key to the full file's value makes the scenario differ from the default,
+  // unless the key has only one possible value.
+  const scenario defaults;
+  const scenario full = load_ok(full_file);
+  std::size_t differing = 0;
+  for (const auto& k : scenario_keys()) {
+    const std::string value = *key_value(full, k.path);
+    if (value == k.default_value) continue;
+    scenario s;
+    INFO(k.path << "=" << value);
+    REQUIRE_FALSE(apply_override(k.path + "=" + value, s));
+    CHECK(*key_value(s, k.path) == value);
+    CHECK(s != defaults);
+    ++differing;
+  }
+  CHECK(differing + 2 == scenario_keys().size());  // model.kind and protocol.mode: one value
+  CHECK_FALSE(key_value(full, "training.nope"));
+}
+
+TEST_CASE("scenario keys are all documented in docs/scenarios.md with their defaults",
+          "[scenario]") {
+  const std::string docs = read_source_file("docs/scenarios.md");
+  for (const auto& k : scenario_keys()) {
+    INFO(k.path);
+    // The key's table row: "| `path` | type | allowed | `default` | meaning |".
+    const auto row = docs.find("| `" + k.path + "` |");
+    REQUIRE(row != std::string::npos);
+    const std::string line = docs.substr(row, docs.find('\n', row) - row);
+    CHECK(line.find("`" + k.default_value + "`") != std::string::npos);
+  }
+  CHECK(docs.find("--set path=value") != std::string::npos);
+}
+
+TEST_CASE("scenario example in docs/scenarios.md loads, validates and sets every key",
+          "[scenario]") {
+  const std::string docs = read_source_file("docs/scenarios.md");
+  const auto start = docs.find("```yaml\n");
+  REQUIRE(start != std::string::npos);
+  const auto body = start + 8;
+  const std::string example = docs.substr(body, docs.find("```", body) - body);
+  const scenario s = load_ok(example);
+  CHECK_FALSE(validate(s));
+  CHECK(leaf_paths(YAML::Load(example)) == all_key_paths());
+}

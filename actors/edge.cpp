@@ -35,11 +35,14 @@ client_actor& acquire(edge_ptr self, uint32_t id) {
     auto victim = st.idle_lru.back();
     st.idle_lru.pop_back();
     auto v = st.live.find(victim);
+    self->unlink_from(v->second.handle);
     self->send_exit(v->second.handle, caf::exit_reason::user_shutdown);
     st.live.erase(v);
     ++st.evictions;
   }
-  auto handle = self->spawn(client, id, st.cfg.data, st.cfg.trainers);
+  // Linked: when the edge goes, its clients go with it (pending request timeouts would
+  // otherwise keep them alive).
+  auto handle = self->spawn<caf::linked>(client, id, st.cfg.data, st.cfg.trainers);
   auto& slot = st.live[id];
   slot.handle = handle;
   slot.busy = true;
@@ -102,28 +105,28 @@ void dispatch(edge_ptr self) {
     task.settings = st.ins.settings;
     task.timeout_s = st.ins.client_timeout_s;
     auto timeout = std::chrono::duration_cast<caf::timespan>(
-      std::chrono::duration<double>(st.ins.client_timeout_s));
+        std::chrono::duration<double>(st.ins.client_timeout_s));
     const uint32_t round = st.ins.round;
     self->request(acquire(self, id), timeout, std::move(task))
-      .then(
-        [=](train_res& r) {
-          auto& s = self->state;
-          if (!s.busy || s.ins.round != round) return;  // a late answer from a past round
-          --s.in_flight;
-          release(self, id);
-          fold(self, r);
-          dispatch(self);
-          finish_if_done(self);
-        },
-        [=](caf::error& err) {
-          auto& s = self->state;
-          if (!s.busy || s.ins.round != round) return;
-          --s.in_flight;
-          release(self, id);
-          record_failure(self, id, describe(err));
-          dispatch(self);
-          finish_if_done(self);
-        });
+        .then(
+            [=](train_res& r) {
+              auto& s = self->state;
+              if (!s.busy || s.ins.round != round) return;  // a late answer from a past round
+              --s.in_flight;
+              release(self, id);
+              fold(self, r);
+              dispatch(self);
+              finish_if_done(self);
+            },
+            [=](caf::error& err) {
+              auto& s = self->state;
+              if (!s.busy || s.ins.round != round) return;
+              --s.in_flight;
+              release(self, id);
+              record_failure(self, id, describe(err));
+              dispatch(self);
+              finish_if_done(self);
+            });
   }
 }
 
@@ -147,26 +150,38 @@ std::string check_update(const train_res& res, const edge_ins& ins, uint32_t exp
 edge_actor::behavior_type edge(edge_actor::stateful_pointer<edge_state> self, edge_config cfg) {
   if (cfg.capacity == 0) cfg.capacity = 1;
   self->state.cfg = std::move(cfg);
+  // A client that dies fails its task (the pending request errors out) and is forgotten;
+  // the edge lives on. An exit from anyone else (the host shutting down) ends the edge.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto& st = self->state;
+    for (auto it = st.live.begin(); it != st.live.end(); ++it) {
+      if (it->second.handle.address() != msg.source) continue;
+      if (!it->second.busy) st.idle_lru.erase(it->second.lru_pos);
+      st.live.erase(it);
+      return;
+    }
+    self->quit(msg.reason);
+  });
   return {
-    [=](edge_ins& ins) -> caf::result<edge_res> {
-      auto& st = self->state;
-      if (st.busy)
-        return make_error(errc::bad_request, "edge " + std::to_string(st.cfg.id) +
-                                                 " is still training round " +
-                                                 std::to_string(st.ins.round));
-      st.busy = true;
-      st.ins = std::move(ins);
-      st.next = 0;
-      st.in_flight = 0;
-      st.acc = weighted_accumulator{st.ins.model.size()};
-      st.delta.assign(st.ins.model.size(), 0.0f);
-      st.res = edge_res{};
-      st.promise = self->make_response_promise<edge_res>();
-      auto rp = st.promise;
-      dispatch(self);
-      finish_if_done(self);
-      return rp;
-    },
+      [=](edge_ins& ins) -> caf::result<edge_res> {
+        auto& st = self->state;
+        if (st.busy)
+          return make_error(errc::bad_request, "edge " + std::to_string(st.cfg.id) +
+                                                   " is still training round " +
+                                                   std::to_string(st.ins.round));
+        st.busy = true;
+        st.ins = std::move(ins);
+        st.next = 0;
+        st.in_flight = 0;
+        st.acc = weighted_accumulator{st.ins.model.size()};
+        st.delta.assign(st.ins.model.size(), 0.0f);
+        st.res = edge_res{};
+        st.promise = self->make_response_promise<edge_res>();
+        auto rp = st.promise;
+        dispatch(self);
+        finish_if_done(self);
+        return rp;
+      },
   };
 }
 

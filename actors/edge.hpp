@@ -56,7 +56,7 @@ struct edge_state {
   bool busy = false;
   edge_ins ins;
   caf::typed_response_promise<edge_res> promise;
-  size_t next = 0;       // index of the next client to dispatch
+  size_t next = 0;  // index of the next client to dispatch
   size_t in_flight = 0;
   weighted_accumulator acc;
   std::vector<float> delta;  // scratch: one client's update minus the round's model

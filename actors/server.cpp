@@ -68,7 +68,7 @@ void start_round(server_ptr self) {
   // timeout: its answer is due after that many waves, plus slack for messaging.
   const double waves = std::ceil(static_cast<double>(widest) / std::max(1u, st.cfg.edge_capacity));
   const auto edge_timeout = std::chrono::duration_cast<caf::timespan>(
-    std::chrono::duration<double>(sc.training.timeout_s * std::max(1.0, waves) + 30.0));
+      std::chrono::duration<double>(sc.training.timeout_s * std::max(1.0, waves) + 30.0));
   st.pending_edges = 0;
   for (size_t e = 0; e < groups.size(); ++e)
     if (!groups[e].empty()) ++st.pending_edges;
@@ -89,35 +89,36 @@ void start_round(server_ptr self) {
     const auto count = static_cast<uint32_t>(groups[e].size());
     ins.clients = std::move(groups[e]);
     self->request(st.cfg.edges[e], edge_timeout, std::move(ins))
-      .then(
-        [=](edge_res& res) {
-          auto& s = self->state;
-          if (res.round != round || s.round + 1 != round) return;
-          auto agg = weighted_accumulator::deserialize(res.aggregate.data(), res.aggregate.size());
-          if (!agg || !s.acc.merge(*agg)) {
-            s.rec.failures += count;
-            if (s.rec.failure_reasons.size() < max_reported_failures)
-              s.rec.failure_reasons.push_back("edge " + std::to_string(e) +
-                                              ": malformed aggregate");
-          } else {
-            s.rec.failures += res.failed;
-            for (auto& f : res.failures)
+        .then(
+            [=](edge_res& res) {
+              auto& s = self->state;
+              if (res.round != round || s.round + 1 != round) return;
+              auto agg =
+                  weighted_accumulator::deserialize(res.aggregate.data(), res.aggregate.size());
+              if (!agg || !s.acc.merge(*agg)) {
+                s.rec.failures += count;
+                if (s.rec.failure_reasons.size() < max_reported_failures)
+                  s.rec.failure_reasons.push_back("edge " + std::to_string(e) +
+                                                  ": malformed aggregate");
+              } else {
+                s.rec.failures += res.failed;
+                for (auto& f : res.failures)
+                  if (s.rec.failure_reasons.size() < max_reported_failures)
+                    s.rec.failure_reasons.push_back(std::move(f));
+              }
+              s.rec.live_clients += res.live_clients;
+              s.rec.peak_live_clients += res.peak_live_clients;
+              s.rec.evictions += res.evictions;
+              on_edge_done(self);
+            },
+            [=](caf::error& err) {
+              auto& s = self->state;
+              if (s.round + 1 != round) return;
+              s.rec.failures += count;
               if (s.rec.failure_reasons.size() < max_reported_failures)
-                s.rec.failure_reasons.push_back(std::move(f));
-          }
-          s.rec.live_clients += res.live_clients;
-          s.rec.peak_live_clients += res.peak_live_clients;
-          s.rec.evictions += res.evictions;
-          on_edge_done(self);
-        },
-        [=](caf::error& err) {
-          auto& s = self->state;
-          if (s.round + 1 != round) return;
-          s.rec.failures += count;
-          if (s.rec.failure_reasons.size() < max_reported_failures)
-            s.rec.failure_reasons.push_back("edge " + std::to_string(e) + ": " + describe(err));
-          on_edge_done(self);
-        });
+                s.rec.failure_reasons.push_back("edge " + std::to_string(e) + ": " + describe(err));
+              on_edge_done(self);
+            });
   }
 }
 
@@ -142,15 +143,15 @@ server_actor::behavior_type server(server_actor::stateful_pointer<server_state> 
   st.route = std::make_unique<router>(st.cfg.sc.topology.routing, st.cfg.registry->size(),
                                       static_cast<uint32_t>(st.cfg.edges.size()), st.cfg.sc.seed);
   return {
-    [=](run_atom) -> caf::result<run_report> {
-      auto& s = self->state;
-      if (s.running) return make_error(errc::bad_request, "the server is already running");
-      s.running = true;
-      s.promise = self->make_response_promise<run_report>();
-      auto rp = s.promise;
-      start_round(self);
-      return rp;
-    },
+      [=](run_atom) -> caf::result<run_report> {
+        auto& s = self->state;
+        if (s.running) return make_error(errc::bad_request, "the server is already running");
+        s.running = true;
+        s.promise = self->make_response_promise<run_report>();
+        auto rp = s.promise;
+        start_round(self);
+        return rp;
+      },
   };
 }
 

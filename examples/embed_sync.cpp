@@ -39,8 +39,7 @@ int main() {
   try {
     auto result = fl.run();
     std::printf("done: final loss %.4f, model sha256 %s (%zu parameters)\n",
-                result.summary.final_loss, result.summary.model_sha256.c_str(),
-                fl.model().size());
+                result.summary.final_loss, result.summary.model_sha256.c_str(), fl.model().size());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "run failed: %s\n", e.what());
     return 1;

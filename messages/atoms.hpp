@@ -6,7 +6,7 @@
 
 namespace fedactor {
 
-using run_atom = caf::atom_constant<caf::atom("run")>;          // server: run the scenario
+using run_atom = caf::atom_constant<caf::atom("run")>;               // server: run the scenario
 using next_round_atom = caf::atom_constant<caf::atom("nextround")>;  // server: internal tick
 
 }  // namespace fedactor

@@ -8,18 +8,27 @@ namespace fedactor {
 
 const char* to_string(errc x) {
   switch (x) {
-    case errc::none: return "none";
-    case errc::training_failed: return "training_failed";
-    case errc::invalid_update: return "invalid_update";
-    case errc::client_timeout: return "client_timeout";
-    case errc::edge_failed: return "edge_failed";
-    case errc::no_clients: return "no_clients";
-    case errc::bad_request: return "bad_request";
+    case errc::none:
+      return "none";
+    case errc::training_failed:
+      return "training_failed";
+    case errc::invalid_update:
+      return "invalid_update";
+    case errc::client_timeout:
+      return "client_timeout";
+    case errc::edge_failed:
+      return "edge_failed";
+    case errc::no_clients:
+      return "no_clients";
+    case errc::bad_request:
+      return "bad_request";
   }
   return "unknown";
 }
 
-caf::error make_error(errc x) { return caf::error{static_cast<uint8_t>(x), errc_atom::value}; }
+caf::error make_error(errc x) {
+  return caf::error{static_cast<uint8_t>(x), errc_atom::value};
+}
 
 caf::error make_error(errc x, std::string context) {
   return caf::error{static_cast<uint8_t>(x), errc_atom::value,

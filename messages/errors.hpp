@@ -12,12 +12,12 @@ namespace fedactor {
 
 enum class errc : uint8_t {
   none = 0,
-  training_failed,   // local training threw (LibTorch error, bad data)
-  invalid_update,    // wrong shape, non-finite values, bad sample count
-  client_timeout,    // a client did not answer before its deadline
-  edge_failed,       // an edge did not answer or answered with an error
-  no_clients,        // nothing to train: empty selection
-  bad_request,       // a request that does not fit the receiver's state
+  training_failed,  // local training threw (LibTorch error, bad data)
+  invalid_update,   // wrong shape, non-finite values, bad sample count
+  client_timeout,   // a client did not answer before its deadline
+  edge_failed,      // an edge did not answer or answered with an error
+  no_clients,       // nothing to train: empty selection
+  bad_request,      // a request that does not fit the receiver's state
 };
 
 const char* to_string(errc x);

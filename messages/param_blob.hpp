@@ -38,7 +38,8 @@ class param_blob {
 
 // For deep_to_string and other read-only inspectors: a short summary, not the values.
 template <class Inspector>
-typename std::enable_if<Inspector::reads_state && !std::is_base_of<caf::serializer, Inspector>::value,
+typename std::enable_if<Inspector::reads_state &&
+                            !std::is_base_of<caf::serializer, Inspector>::value,
                         typename Inspector::result_type>::type
 inspect(Inspector& f, param_blob& x) {
   return f(caf::meta::type_name("param_blob"), std::to_string(x.size()) + " floats");

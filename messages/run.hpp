@@ -11,12 +11,12 @@
 namespace fedactor {
 
 struct run_report {
-  uint32_t rounds = 0;       // rounds (sync) or aggregations (async) completed
+  uint32_t rounds = 0;  // rounds (sync) or aggregations (async) completed
   uint64_t model_version = 0;
   uint64_t clients_trained = 0;
   uint64_t failures = 0;
-  double final_loss = 0;     // mean client loss of the last round
-  param_blob model;          // final global model
+  double final_loss = 0;  // mean client loss of the last round
+  param_blob model;       // final global model
 };
 
 template <class Inspector>

@@ -31,7 +31,7 @@ struct train_ins {
   uint64_t task_seed = 0;      // seeds the client's batch order: same seed, same result
   param_blob model;            // global model the client starts from (shared, not copied)
   train_settings settings;
-  double timeout_s = 120;      // the task's deadline, counted from its dispatch
+  double timeout_s = 120;  // the task's deadline, counted from its dispatch
 };
 
 template <class Inspector>

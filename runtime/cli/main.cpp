@@ -9,11 +9,11 @@
 namespace {
 
 constexpr const char* usage =
-  "usage: fedactor COMMAND ...\n"
-  "commands:\n"
-  "  run SCENARIO.yaml [--set key=value]... [--out DIR] [--threads N] [--quiet]\n"
-  "      run a scenario in this process; writes metrics.jsonl, summary.json,\n"
-  "      model.pt and scenario.yaml to DIR (default runs/NAME-TIMESTAMP)\n";
+    "usage: fedactor COMMAND ...\n"
+    "commands:\n"
+    "  run SCENARIO.yaml [--set key=value]... [--out DIR] [--threads N] [--quiet]\n"
+    "      run a scenario in this process; writes metrics.jsonl, summary.json,\n"
+    "      model.pt and scenario.yaml to DIR (default runs/NAME-TIMESTAMP)\n";
 
 }  // namespace
 

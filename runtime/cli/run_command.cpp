@@ -19,7 +19,7 @@ namespace fedactor {
 namespace {
 
 constexpr const char* usage =
-  "usage: fedactor run SCENARIO.yaml [--set key=value]... [--out DIR] [--threads N] [--quiet]";
+    "usage: fedactor run SCENARIO.yaml [--set key=value]... [--out DIR] [--threads N] [--quiet]";
 
 std::string default_out_dir(const scenario& s) {
   auto now = std::time(nullptr);
@@ -90,8 +90,7 @@ int run_command(const std::vector<std::string>& args) {
     } else if (file.empty()) {
       file = a;
     } else {
-      std::cerr << "fedactor run: more than one scenario file ('" << file << "', '" << a
-                << "')\n";
+      std::cerr << "fedactor run: more than one scenario file ('" << file << "', '" << a << "')\n";
       return 2;
     }
   }
@@ -134,8 +133,8 @@ int run_command(const std::vector<std::string>& args) {
         std::fprintf(stderr,
                      "round %u/%u  loss %.4f  clients %u  failures %u  %.0f clients/s  "
                      "%.2fs  left %s\n",
-                     r.round, rounds, r.mean_loss, r.clients, r.failures, r.clients_per_s,
-                     r.wall_s, format_eta(eta).c_str());
+                     r.round, rounds, r.mean_loss, r.clients, r.failures, r.clients_per_s, r.wall_s,
+                     format_eta(eta).c_str());
       }
     });
     auto result = fl.run();
@@ -143,11 +142,11 @@ int run_command(const std::vector<std::string>& args) {
     writer.write_summary(result.summary);
     const auto& s = result.summary;
     std::printf(
-      "%s: %u rounds, %llu clients trained, %llu failures, %.2fs, %.0f clients/s, "
-      "final loss %.4f\nmodel sha256 %s, l2 %.6f, peak RSS %.1f MiB\noutput: %s\n",
-      s.scenario.c_str(), s.rounds, static_cast<unsigned long long>(s.clients_trained),
-      static_cast<unsigned long long>(s.failures), s.wall_s, s.mean_clients_per_s, s.final_loss,
-      s.model_sha256.c_str(), s.model_l2, s.peak_rss_bytes / 1048576.0, out_dir.c_str());
+        "%s: %u rounds, %llu clients trained, %llu failures, %.2fs, %.0f clients/s, "
+        "final loss %.4f\nmodel sha256 %s, l2 %.6f, peak RSS %.1f MiB\noutput: %s\n",
+        s.scenario.c_str(), s.rounds, static_cast<unsigned long long>(s.clients_trained),
+        static_cast<unsigned long long>(s.failures), s.wall_s, s.mean_clients_per_s, s.final_loss,
+        s.model_sha256.c_str(), s.model_l2, s.peak_rss_bytes / 1048576.0, out_dir.c_str());
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';

@@ -30,8 +30,8 @@ federation_result federation::run() {
   const auto t0 = std::chrono::steady_clock::now();
   auto data = make_data_source(scenario_);
   auto registry = std::make_shared<client_registry>(
-    scenario_.population.clients, scenario_.seed, scenario_.population.regions,
-    [&data](client_id id) { return data->num_samples(id); });
+      scenario_.population.clients, scenario_.seed, scenario_.population.regions,
+      [&data](client_id id) { return data->num_samples(id); });
 
   auto trainers = spawn_trainer_pool(sys_, spec_, scenario_.pool.trainers);
   const uint32_t edges = scenario_.topology.edges;
@@ -57,14 +57,15 @@ federation_result federation::run() {
   {
     caf::scoped_actor self{sys_};
     self->request(srv, caf::infinite, run_atom::value)
-      .receive([&](run_report& rep) {
-        result.model = rep.model.values();
-        result.summary.rounds = rep.rounds;
-        result.summary.clients_trained = rep.clients_trained;
-        result.summary.failures = rep.failures;
-        result.summary.final_loss = rep.final_loss;
-      },
-               [&](caf::error& err) { failure = err; });
+        .receive(
+            [&](run_report& rep) {
+              result.model = rep.model.values();
+              result.summary.rounds = rep.rounds;
+              result.summary.clients_trained = rep.clients_trained;
+              result.summary.failures = rep.failures;
+              result.summary.final_loss = rep.final_loss;
+            },
+            [&](caf::error& err) { failure = err; });
     for (auto& e : edge_handles) self->send_exit(e, caf::exit_reason::user_shutdown);
     self->send_exit(srv, caf::exit_reason::user_shutdown);
     self->send_exit(trainers, caf::exit_reason::user_shutdown);

@@ -8,9 +8,9 @@
 namespace fedactor {
 
 struct client_dataset {
-  uint32_t features = 0;        // columns of x
-  std::vector<float> x;         // size() × features
-  std::vector<int64_t> y;       // labels in [0, classes)
+  uint32_t features = 0;   // columns of x
+  std::vector<float> x;    // size() × features
+  std::vector<int64_t> y;  // labels in [0, classes)
 
   uint32_t size() const { return static_cast<uint32_t>(y.size()); }
 };

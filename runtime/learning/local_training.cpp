@@ -30,8 +30,8 @@ void load_flat(torch::nn::Module& m, const std::vector<float>& flat) {
   for (auto& p : m.parameters()) {
     const auto n = static_cast<size_t>(p.numel());
     if (offset + n > flat.size()) throw std::invalid_argument("parameter vector too short");
-    auto src = torch::from_blob(const_cast<float*>(flat.data() + offset), p.sizes(),
-                                torch::kFloat32);
+    auto src =
+        torch::from_blob(const_cast<float*>(flat.data() + offset), p.sizes(), torch::kFloat32);
     p.copy_(src);
     offset += n;
   }
@@ -63,8 +63,7 @@ local_trainer::local_trainer(const model_spec& spec) : spec_(spec), impl_(new im
 
 local_trainer::~local_trainer() = default;
 
-local_train_result local_trainer::train(const std::vector<float>& start,
-                                        const client_dataset& data,
+local_train_result local_trainer::train(const std::vector<float>& start, const client_dataset& data,
                                         const local_train_config& cfg) {
   if (start.size() != spec_.num_params())
     throw std::invalid_argument("start model has " + std::to_string(start.size()) +
@@ -79,8 +78,7 @@ local_train_result local_trainer::train(const std::vector<float>& start,
   auto& net = impl_->net;
   load_flat(*net, start);
   net->train();
-  torch::optim::SGD opt(net->parameters(),
-                        torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum));
+  torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum));
   auto x = torch::from_blob(const_cast<float*>(data.x.data()), {n, (int64_t)data.features},
                             torch::kFloat32);
   auto y = torch::from_blob(const_cast<int64_t*>(data.y.data()), {n}, torch::kInt64);

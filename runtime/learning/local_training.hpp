@@ -25,7 +25,7 @@ struct local_train_config {
 struct local_train_result {
   std::vector<float> params;  // model after training
   uint32_t num_samples = 0;
-  double mean_loss = 0;       // mean over all batches of all epochs
+  double mean_loss = 0;  // mean over all batches of all epochs
 };
 
 struct evaluation {

@@ -11,15 +11,23 @@ constexpr double scale = 4294967296.0;  // 2^32
 constexpr double inv_scale = 1.0 / 4294967296.0;
 
 // Rounds v·2^32 to the nearest integer; v must satisfy |v| <= max_term.
-inline int64_t to_fixed(double v) { return std::llrint(v * scale); }
+inline int64_t to_fixed(double v) {
+  return std::llrint(v * scale);
+}
 
-inline double from_fixed(__int128 v) { return static_cast<double>(v) * inv_scale; }
+inline double from_fixed(__int128 v) {
+  return static_cast<double>(v) * inv_scale;
+}
 
 }  // namespace
 
-double weighted_accumulator::weight() const { return from_fixed(weight_); }
+double weighted_accumulator::weight() const {
+  return from_fixed(weight_);
+}
 
-double weighted_accumulator::scalar_sum() const { return from_fixed(scalar_); }
+double weighted_accumulator::scalar_sum() const {
+  return from_fixed(scalar_);
+}
 
 bool weighted_accumulator::add(const float* x, double w, double s) {
   if (!(w > 0) || !std::isfinite(w) || w > max_term || !std::isfinite(s)) return false;

@@ -26,8 +26,8 @@ class weighted_accumulator {
   size_t dim() const { return sums_.size(); }
   uint64_t count() const { return count_; }
   bool empty() const { return count_ == 0; }
-  double weight() const;        // Σ w
-  double scalar_sum() const;    // Σ w·s of the scalars folded alongside (e.g. loss)
+  double weight() const;      // Σ w
+  double scalar_sum() const;  // Σ w·s of the scalars folded alongside (e.g. loss)
 
   // Folds w·x (x has dim() values) and w·s for the side scalar s. Returns false and folds
   // nothing when w is not positive and finite, or some x or s is not finite, or a term

@@ -53,7 +53,9 @@ void metrics_writer::write(const round_record& r) {
   jsonl_.flush();
 }
 
-void metrics_writer::write_summary(const run_summary& s) { write_text("summary.json", to_json(s) + "\n"); }
+void metrics_writer::write_summary(const run_summary& s) {
+  write_text("summary.json", to_json(s) + "\n");
+}
 
 void metrics_writer::write_text(const std::string& file_name, const std::string& content) {
   const std::string path = dir_ + "/" + file_name;

@@ -10,17 +10,17 @@
 namespace fedactor {
 
 struct round_record {
-  uint32_t round = 0;            // 1-based
-  uint64_t model_version = 0;    // global model version after this round
-  uint32_t selected = 0;         // clients sampled
-  uint32_t clients = 0;          // clients whose update was folded in
-  uint32_t failures = 0;         // timeouts, training errors, rejected updates
-  double mean_loss = 0;          // mean of the clients' mean training loss
-  double wall_s = 0;             // wall-clock seconds this round took
-  double clients_per_s = 0;      // clients / wall_s
-  uint32_t live_clients = 0;     // client actors alive over all edges after the round
-  uint32_t peak_live_clients = 0;  // sum over edges of each edge's peak live set
-  uint64_t evictions = 0;        // client actors evicted so far, all edges
+  uint32_t round = 0;                        // 1-based
+  uint64_t model_version = 0;                // global model version after this round
+  uint32_t selected = 0;                     // clients sampled
+  uint32_t clients = 0;                      // clients whose update was folded in
+  uint32_t failures = 0;                     // timeouts, training errors, rejected updates
+  double mean_loss = 0;                      // mean of the clients' mean training loss
+  double wall_s = 0;                         // wall-clock seconds this round took
+  double clients_per_s = 0;                  // clients / wall_s
+  uint32_t live_clients = 0;                 // client actors alive over all edges after the round
+  uint32_t peak_live_clients = 0;            // sum over edges of each edge's peak live set
+  uint64_t evictions = 0;                    // client actors evicted so far, all edges
   std::vector<std::string> failure_reasons;  // first few, "client N: reason"
 };
 

@@ -51,8 +51,10 @@ TEST_CASE("registry num_samples equals the supplied size function and total_samp
   CHECK(reg.total_samples() == total);
 }
 
-TEST_CASE("registry compute_power lies in (0, 1] and regions cover 0..regions-1",
-          "[population][registry]") {
+TEST_CASE(
+    "registry compute_power lies in the half-open interval from 0 to 1 and regions cover "
+    "0..regions-1",
+    "[population][registry]") {
   const uint64_t n = 20000;
   const uint32_t regions = 5;
   client_registry reg(n, 11, regions, synthetic_sizes(11));

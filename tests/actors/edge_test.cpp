@@ -1,0 +1,207 @@
+#include "actors/edge.hpp"
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "actors/trainer.hpp"
+#include "messages/errors.hpp"
+#include "runtime/host/system_config.hpp"
+#include "runtime/learning/local_training.hpp"
+#include "runtime/learning/synthetic_data.hpp"
+#include "runtime/math/rng.hpp"
+
+using namespace fedactor;
+
+namespace {
+
+data_config teacher_cfg() {
+  data_config dc;
+  dc.kind = data_kind::teacher;
+  return dc;
+}
+
+edge_ins make_ins(const model_spec& spec, std::vector<uint32_t> clients, uint64_t seed = 5) {
+  edge_ins ins;
+  ins.round = 1;
+  ins.seed = seed;
+  ins.model = param_blob{initial_params(spec, seed)};
+  ins.clients = std::move(clients);
+  ins.settings = train_settings{1, 32, 0.05, 0.9};
+  ins.client_timeout_s = 60;
+  return ins;
+}
+
+edge_res ask(caf::actor_system& sys, const edge_actor& e, edge_ins ins) {
+  caf::scoped_actor self{sys};
+  edge_res out;
+  self->request(e, std::chrono::seconds(120), std::move(ins))
+      .receive([&](edge_res& r) { out = std::move(r); },
+               [&](caf::error& err) { FAIL("edge failed: " << describe(err)); });
+  return out;
+}
+
+// A data source whose client 2 cannot build its data and whose client 4 lies about its
+// size (the registry expects 100, the data has fewer).
+class faulty_source : public teacher_source {
+ public:
+  faulty_source() : teacher_source(teacher_cfg(), 5) {}
+  uint32_t num_samples(uint64_t client) const override {
+    return client == 4 ? 100 : teacher_source::num_samples(client);
+  }
+  client_dataset make(uint64_t client) const override {
+    if (client == 2) throw std::runtime_error("disk on fire");
+    auto d = teacher_source::make(client);
+    if (client == 4) {
+      d.y.resize(10);
+      d.x.resize(10 * d.features);
+    }
+    return d;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an edge's aggregate equals the weighted mean of its clients' deltas", "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto trainers = spawn_trainer_pool(sys, spec, 2);
+  auto e = sys.spawn(edge, edge_config{0, 4, data, trainers});
+  std::vector<uint32_t> ids{1, 4, 9, 16, 25, 36, 49};
+  auto ins = make_ins(spec, ids);
+  auto start = ins.model.values();
+  auto res = ask(sys, e, ins);
+  REQUIRE(res.failed == 0);
+  REQUIRE(res.succeeded == ids.size());
+  auto acc = weighted_accumulator::deserialize(res.aggregate.data(), res.aggregate.size());
+  REQUIRE(acc);
+
+  // The same computation by hand: train each client directly, weight by samples.
+  local_trainer t{spec};
+  std::vector<double> sum(spec.num_params(), 0.0);
+  double total = 0, loss = 0;
+  for (auto id : ids) {
+    local_train_config lc{1, 32, 0.05, 0.9, stream_key(5, rng_tag::shuffle, 1, id)};
+    auto out = t.train(start, data->make(id), lc);
+    for (size_t i = 0; i < sum.size(); ++i)
+      sum[i] += out.num_samples * (double(out.params[i]) - start[i]);
+    total += out.num_samples;
+    loss += out.num_samples * out.mean_loss;
+  }
+  CHECK(acc->weight() == total);
+  CHECK(acc->scalar_mean() == Approx(loss / total).epsilon(1e-12));
+  auto mean = acc->mean();
+  for (size_t i = 0; i < sum.size(); ++i) REQUIRE(mean[i] == Approx(sum[i] / total).margin(1e-6));
+  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("an edge keeps at most capacity client actors alive and evicts the least recent",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto trainers = spawn_trainer_pool(sys, spec, 2);
+  auto e = sys.spawn(edge, edge_config{0, 3, data, trainers});
+  std::vector<uint32_t> ids;
+  for (uint32_t i = 0; i < 20; ++i) ids.push_back(i);
+  auto res = ask(sys, e, make_ins(spec, ids));
+  CHECK(res.succeeded == 20);
+  CHECK(res.peak_live_clients == 3);
+  CHECK(res.live_clients == 3);
+  CHECK(res.evictions == 17);
+  // Client 19 was created last, after the last eviction: a round with it reuses the live
+  // actor (no eviction); a round with client 0 (evicted long ago) evicts one more.
+  auto again = make_ins(spec, {19});
+  again.round = 2;
+  auto res2 = ask(sys, e, again);
+  CHECK(res2.succeeded == 1);
+  CHECK(res2.evictions == 17);
+  auto old = make_ins(spec, {0});
+  old.round = 3;
+  auto res3 = ask(sys, e, old);
+  CHECK(res3.succeeded == 1);
+  CHECK(res3.evictions == 18);
+  CHECK(res3.live_clients == 3);
+  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("an edge counts a throwing client and a rejected update as failures and goes on",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto data = std::make_shared<faulty_source>();
+  model_spec spec;
+  auto trainers = spawn_trainer_pool(sys, spec, 1);
+  auto e = sys.spawn(edge, edge_config{0, 8, data, trainers});
+  auto res = ask(sys, e, make_ins(spec, {1, 2, 3, 4, 5}));
+  CHECK(res.succeeded == 3);
+  CHECK(res.failed == 2);
+  REQUIRE(res.failures.size() == 2);
+  std::string all = res.failures[0] + "\n" + res.failures[1];
+  CHECK(all.find("client 2: training_failed: cannot build data: disk on fire") !=
+        std::string::npos);
+  CHECK(all.find("client 4: rejected update: claims 10 samples, registry says 100") !=
+        std::string::npos);
+  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("an edge counts clients whose trainer never answers as timed out", "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  // A trainer that accepts every task and never answers.
+  auto black_hole = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    return {[=](train_task&) -> caf::result<train_res> {
+      return self->make_response_promise<train_res>();
+    }};
+  });
+  auto e = sys.spawn(edge, edge_config{0, 8, data, black_hole});
+  auto ins = make_ins(spec, {1, 2, 3});
+  ins.client_timeout_s = 0.05;
+  auto res = ask(sys, e, ins);
+  CHECK(res.succeeded == 0);
+  CHECK(res.failed == 3);
+  REQUIRE_FALSE(res.failures.empty());
+  CHECK(res.failures[0].find("request_timeout") != std::string::npos);
+  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(black_hole, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("check_update rejects wrong shape, sample count, round and non-finite values",
+          "[actors]") {
+  edge_ins ins;
+  ins.round = 2;
+  ins.model = param_blob{std::vector<float>(3, 0.0f)};
+  train_res r;
+  r.round = 2;
+  r.num_samples = 50;
+  r.loss = 1.0;
+  r.params = param_blob{std::vector<float>{1, 2, 3}};
+  CHECK(check_update(r, ins, 50).empty());
+  CHECK(check_update(r, ins, 51) == "claims 50 samples, registry says 51");
+  auto wrong_shape = r;
+  wrong_shape.params = param_blob{std::vector<float>{1, 2}};
+  CHECK(check_update(wrong_shape, ins, 50) == "has 2 parameters, expected 3");
+  auto nan = r;
+  nan.params = param_blob{std::vector<float>{1, NAN, 3}};
+  CHECK(check_update(nan, ins, 50) == "non-finite parameter at index 1");
+  auto late = r;
+  late.round = 1;
+  CHECK(check_update(late, ins, 50) == "answer for round 1");
+  auto bad_loss = r;
+  bad_loss.loss = INFINITY;
+  CHECK(check_update(bad_loss, ins, 50) == "non-finite loss");
+}

@@ -1,0 +1,126 @@
+#include "runtime/cli/run_command.hpp"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "runtime/learning/local_training.hpp"
+#include "runtime/math/model_digest.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct cli_result {
+  int code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs the fedactor binary with `args` (a shell-quoted string), from the source dir.
+cli_result fedactor_cli(const std::string& args) {
+  std::string cmd =
+      "cd '" FEDACTOR_SOURCE_DIR "' && timeout 300 '" FEDACTOR_BINARY "' " + args + " 2>&1";
+  cli_result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+fs::path temp_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("fedactor_cli_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("fedactor run writes metrics, summary, model and effective scenario", "[cli]") {
+  auto dir = temp_dir("run");
+  auto r = fedactor_cli(
+      "run examples/scenarios/quickstart.yaml --set protocol.rounds=3 --set population.clients=200"
+      " --set selection.clients_per_round=20 --out " +
+      dir.string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("round 3/3") != std::string::npos);
+  // metrics.jsonl: one object per round.
+  std::ifstream jsonl(dir / "metrics.jsonl");
+  std::string line;
+  int rounds = 0;
+  while (std::getline(jsonl, line)) {
+    auto j = nlohmann::json::parse(line);
+    ++rounds;
+    CHECK(j["round"] == rounds);
+    CHECK(j["clients"] == 20);
+    CHECK(j["failures"] == 0);
+    CHECK(j.contains("mean_loss"));
+    CHECK(j.contains("wall_s"));
+    CHECK(j.contains("clients_per_s"));
+  }
+  CHECK(rounds == 3);
+  auto summary = nlohmann::json::parse(read(dir / "summary.json"));
+  CHECK(summary["rounds"] == 3);
+  CHECK(summary["clients_trained"] == 60);
+  CHECK(summary["peak_rss_bytes"].get<uint64_t>() > 0);
+  CHECK(summary["model_l2"].get<double>() > 0);
+  // model.pt loads with LibTorch and is the model the digest describes.
+  fedactor::model_spec spec;
+  auto params = fedactor::load_model_pt(spec, (dir / "model.pt").string());
+  CHECK(fedactor::model_sha256(params) == summary["model_sha256"].get<std::string>());
+  // scenario.yaml is the effective configuration: the overrides are in it, and it runs.
+  auto effective = read(dir / "scenario.yaml");
+  CHECK(effective.find("rounds: 3") != std::string::npos);
+  auto again_dir = temp_dir("run_again");
+  auto again = fedactor_cli("run " + (dir / "scenario.yaml").string() + " --quiet --out " +
+                            again_dir.string());
+  REQUIRE(again.code == 0);
+  auto summary2 = nlohmann::json::parse(read(again_dir / "summary.json"));
+  CHECK(summary2["model_sha256"] == summary["model_sha256"]);
+  fs::remove_all(dir);
+  fs::remove_all(again_dir);
+}
+
+TEST_CASE("fedactor run rejects a bad scenario with one line and exit code 2", "[cli]") {
+  auto dir = temp_dir("bad");
+  std::ofstream(dir / "bad.yaml") << "name: x\nselection:\n  strategy: fastest\n";
+  auto r = fedactor_cli("run " + (dir / "bad.yaml").string());
+  CHECK(r.code == 2);
+  CHECK(r.output.find("bad.yaml:3") != std::string::npos);
+  CHECK(r.output.find("selection.strategy") != std::string::npos);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+
+  auto missing = fedactor_cli("run " + (dir / "nope.yaml").string());
+  CHECK(missing.code == 2);
+  CHECK(missing.output.find("nope.yaml") != std::string::npos);
+
+  auto bad_set = fedactor_cli("run examples/scenarios/quickstart.yaml --set training.lr=-1");
+  CHECK(bad_set.code == 2);
+  CHECK(bad_set.output.find("training.lr") != std::string::npos);
+  CHECK(bad_set.output.find("--set") != std::string::npos);
+
+  auto no_file = fedactor_cli("run");
+  CHECK(no_file.code == 2);
+  auto bad_cmd = fedactor_cli("launch");
+  CHECK(bad_cmd.code == 2);
+  fs::remove_all(dir);
+}

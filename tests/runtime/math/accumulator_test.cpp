@@ -1,0 +1,101 @@
+#include "runtime/math/accumulator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "runtime/math/rng.hpp"
+
+using fedactor::weighted_accumulator;
+
+TEST_CASE("accumulator folds weighted vectors into hand-computed sums and mean", "[math]") {
+  weighted_accumulator acc(2);
+  const float a[] = {1.0f, 2.0f};
+  const float b[] = {3.0f, -1.0f};
+  REQUIRE(acc.add(a, 2.0, 0.5));
+  REQUIRE(acc.add(b, 1.0, 2.0));
+  CHECK(acc.count() == 2);
+  CHECK(acc.weight() == 3.0);
+  CHECK(acc.scalar_sum() == 3.0);   // 2*0.5 + 1*2
+  CHECK(acc.scalar_mean() == 1.0);  // 3 / 3
+  auto m = acc.mean();
+  REQUIRE(m.size() == 2);
+  CHECK(m[0] == static_cast<float>(5.0 / 3.0));  // (2*1 + 1*3) / 3
+  CHECK(m[1] == 1.0f);                           // (2*2 - 1) / 3
+}
+
+TEST_CASE("accumulator merge of two halves equals folding everything into one", "[math]") {
+  weighted_accumulator left(3), right(3), all(3);
+  const float x[][3] = {{0.25f, -1.5f, 4.0f}, {1.0f, 1.0f, 1.0f}, {-2.0f, 0.5f, 0.125f}};
+  const double w[] = {50, 120, 199};
+  left.add(x[0], w[0]);
+  right.add(x[1], w[1]);
+  right.add(x[2], w[2]);
+  for (int i = 0; i < 3; ++i) all.add(x[i], w[i]);
+  REQUIRE(left.merge(right));
+  CHECK(left.serialize() == all.serialize());
+  CHECK(left.count() == 3);
+  // Σw = 369; first coordinate (50*0.25 + 120*1 - 199*2) / 369 = -265.5 / 369
+  CHECK(left.mean()[0] == static_cast<float>(-265.5 / 369.0));
+}
+
+TEST_CASE("accumulator result is bit-identical whatever the arrival order", "[math]") {
+  const size_t dim = 257, n = 40;
+  std::vector<std::vector<float>> xs(n, std::vector<float>(dim));
+  std::vector<double> ws(n);
+  fedactor::rng r{1234};
+  for (size_t i = 0; i < n; ++i) {
+    for (auto& v : xs[i]) v = static_cast<float>(r.normal() * 0.01);
+    ws[i] = 50 + r.below(150);
+  }
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  weighted_accumulator reference(dim);
+  for (auto i : order) reference.add(xs[i].data(), ws[i]);
+  for (int trial = 0; trial < 5; ++trial) {
+    for (size_t i = n - 1; i > 0; --i) std::swap(order[i], order[r.below(i + 1)]);
+    // Also a different grouping: two partial accumulators merged.
+    weighted_accumulator a(dim), b(dim);
+    for (size_t j = 0; j < n; ++j) (j % 3 == 0 ? a : b).add(xs[order[j]].data(), ws[order[j]]);
+    b.merge(a);
+    CHECK(b.serialize() == reference.serialize());
+  }
+}
+
+TEST_CASE("accumulator rejects bad weights and non-finite values without folding", "[math]") {
+  weighted_accumulator acc(2);
+  const float ok[] = {1, 1};
+  const float nan[] = {1, NAN};
+  const float huge[] = {3e9f, 0};
+  CHECK_FALSE(acc.add(ok, 0.0));
+  CHECK_FALSE(acc.add(ok, -1.0));
+  CHECK_FALSE(acc.add(ok, INFINITY));
+  CHECK_FALSE(acc.add(nan, 1.0));
+  CHECK_FALSE(acc.add(huge, 1.0));
+  CHECK_FALSE(acc.add(ok, 1.0, NAN));
+  CHECK(acc.empty());
+  CHECK(acc.weight() == 0);
+  CHECK(acc.mean() == std::vector<float>{0, 0});
+}
+
+TEST_CASE("accumulator survives its wire form and rejects malformed buffers", "[math]") {
+  weighted_accumulator acc(4);
+  const float x[] = {0.5f, -0.25f, 8.0f, 1e-6f};
+  acc.add(x, 77.0, 1.25);
+  auto bytes = acc.serialize();
+  auto back = weighted_accumulator::deserialize(bytes.data(), bytes.size());
+  REQUIRE(back);
+  CHECK(back->serialize() == bytes);
+  CHECK(back->mean() == acc.mean());
+  CHECK_FALSE(weighted_accumulator::deserialize(bytes.data(), bytes.size() - 1));
+  CHECK_FALSE(weighted_accumulator::deserialize(bytes.data(), 10));
+  auto wrong_dim = bytes;
+  wrong_dim[0] = 9;
+  CHECK_FALSE(weighted_accumulator::deserialize(wrong_dim.data(), wrong_dim.size()));
+  weighted_accumulator other(3);
+  const float y[] = {1, 2, 3};
+  other.add(y, 1.0);
+  CHECK_FALSE(acc.merge(other));
+}

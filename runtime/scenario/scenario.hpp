@@ -14,7 +14,12 @@ enum class data_kind { tutorial_random, teacher };
 enum class model_kind { mlp };
 enum class routing_kind { range, hash };
 enum class sampling_kind { random, weighted, least_recent };
-enum class protocol_mode { sync };
+enum class protocol_mode { sync, async };
+enum class clock_kind { simulated, real };
+enum class decay_kind { exponential, polynomial, hinge, constant };
+enum class delta_rule { base, current };
+enum class edge_mode { forward, preaggregate };
+enum class power_kind { uniform, lognormal, constant };
 
 struct population_config {
   uint64_t clients = 1000;  // registered clients, ids 0..clients-1
@@ -52,6 +57,7 @@ struct topology_config {
 struct selection_config {
   sampling_kind strategy = sampling_kind::random;
   uint32_t clients_per_round = 100;
+  double over_select = 0.0;  // sync: sample ceil(k * (1 + over_select)), keep the first k to finish
 };
 
 struct pool_config {
@@ -62,7 +68,45 @@ struct pool_config {
 struct protocol_config {
   protocol_mode mode = protocol_mode::sync;
   uint32_t rounds = 10;
-  double server_lr = 1.0;  // global += server_lr * weighted mean delta (1 = FedAvg)
+  double server_lr = 1.0;       // global += server_lr * weighted mean delta (1 = FedAvg)
+  double round_deadline = 0.0;  // sync: simulated seconds a round may last; 0 = no deadline
+};
+
+// Staleness decay: weight multiplier for an update s versions old.
+struct decay_config {
+  decay_kind kind = decay_kind::exponential;
+  double base = 0.9;      // exponential: base^s
+  double exponent = 0.5;  // polynomial: (1 + s)^-exponent
+  double a = 10.0;        // hinge: 1 if s <= b, else 1 / (a (s - b) + 1)
+  double b = 4.0;
+};
+
+// Asynchronous FedBuff (protocol.mode: async).
+struct async_config {
+  uint32_t concurrency = 100;        // clients training at once
+  uint32_t buffer_size = 50;         // updates folded before the server steps
+  uint32_t staleness_threshold = 5;  // updates older than this many versions are discarded
+  decay_config decay;
+  double server_lr = 1.0;
+  delta_rule delta = delta_rule::base;  // base = FedBuff; current = the tutorial's rule
+  uint32_t aggregations = 20;           // stop after this many server steps
+  edge_mode edge = edge_mode::forward;  // key async.edge_mode
+  uint32_t preaggregate = 5;            // preaggregate: updates an edge folds before forwarding
+};
+
+// Device heterogeneity: the simulated duration of a client task.
+struct compute_power_config {
+  power_kind kind = power_kind::uniform;  // uniform in (0, 1] as in the tutorial
+  double sigma = 1.0;                     // lognormal: median 1, log-space sigma
+  double value = 1.0;                     // constant
+};
+
+struct devices_config {
+  compute_power_config compute_power;
+  double per_sample_s = 0.002;     // simulated seconds per sample and epoch at compute power 1
+  double bandwidth_mbps = 20.0;    // median link speed (model down + update up)
+  double bandwidth_sigma = 0.5;    // lognormal spread of link speeds
+  double latency_s = 0.05;         // per message
 };
 
 struct scenario {
@@ -76,6 +120,9 @@ struct scenario {
   selection_config selection;
   pool_config pool;
   protocol_config protocol;
+  clock_kind clock = clock_kind::simulated;
+  async_config async;
+  devices_config devices;
 };
 
 // Names as they appear in YAML (and in error messages); "?" for a value outside the enum.
@@ -84,6 +131,11 @@ const char* to_string(model_kind x);
 const char* to_string(routing_kind x);
 const char* to_string(sampling_kind x);
 const char* to_string(protocol_mode x);
+const char* to_string(clock_kind x);
+const char* to_string(decay_kind x);
+const char* to_string(delta_rule x);
+const char* to_string(edge_mode x);
+const char* to_string(power_kind x);
 
 // Field-wise equality (exact, doubles included): a scenario written by to_yaml and loaded
 // back compares equal to the original.

@@ -3,8 +3,6 @@
 #include <chrono>
 #include <cmath>
 
-#include <caf/typed_event_based_actor.hpp>
-
 #include "messages/errors.hpp"
 #include "runtime/math/rng.hpp"
 
@@ -16,11 +14,8 @@ constexpr size_t max_reported_failures = 8;
 
 using edge_ptr = edge_actor::stateful_pointer<edge_state>;
 
-void record_failure(edge_ptr self, uint32_t client, const std::string& reason) {
-  auto& st = self->state;
-  ++st.res.failed;
-  if (st.res.failures.size() < max_reported_failures)
-    st.res.failures.push_back("client " + std::to_string(client) + ": " + reason);
+caf::timespan seconds(double s) {
+  return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
 }
 
 client_actor& acquire(edge_ptr self, uint32_t id) {
@@ -59,9 +54,51 @@ void release(edge_ptr self, uint32_t id) {
   it->second.lru_pos = st.idle_lru.begin();
 }
 
-void finish_if_done(edge_ptr self) {
+// Starts queued jobs while live-client slots are free.
+void pump(edge_ptr self) {
   auto& st = self->state;
-  if (!st.busy || st.in_flight > 0 || st.next < st.ins.clients.size()) return;
+  while (st.in_flight < st.cfg.capacity && !st.queue.empty()) {
+    auto j = std::move(st.queue.front());
+    st.queue.pop_front();
+    ++st.in_flight;
+    const uint32_t id = j.ins.client;
+    auto timeout = seconds(j.ins.timeout_s);
+    auto ins = j.ins;  // kept for validating the answer
+    auto done = std::move(j.done);
+    self->request(acquire(self, id), timeout, std::move(j.ins))
+      .then(
+        [=](train_res& r) {
+          --self->state.in_flight;
+          release(self, id);
+          const uint32_t expected = self->state.cfg.data->num_samples(id);
+          auto reason = check_update(r, ins, expected);
+          if (reason.empty())
+            done(&r, {});
+          else
+            done(nullptr, "rejected update: " + reason);
+          pump(self);
+        },
+        [=](caf::error& err) {
+          --self->state.in_flight;
+          release(self, id);
+          done(nullptr, describe(err));
+          pump(self);
+        });
+  }
+}
+
+// -- sync rounds ---------------------------------------------------------------------------
+
+void record_failure(edge_ptr self, uint32_t client, const std::string& reason) {
+  auto& st = self->state;
+  ++st.res.failed;
+  if (st.res.failures.size() < max_reported_failures)
+    st.res.failures.push_back("client " + std::to_string(client) + ": " + reason);
+}
+
+void finish_round_if_done(edge_ptr self) {
+  auto& st = self->state;
+  if (!st.busy || st.round_pending > 0) return;
   st.res.round = st.ins.round;
   st.res.edge = st.cfg.id;
   st.res.succeeded = static_cast<uint32_t>(st.acc.count());
@@ -76,14 +113,8 @@ void finish_if_done(edge_ptr self) {
   st.acc = weighted_accumulator{};
 }
 
-void fold(edge_ptr self, train_res& r) {
+void fold_round(edge_ptr self, const train_res& r) {
   auto& st = self->state;
-  const uint32_t expected = st.cfg.data->num_samples(r.client);
-  auto reason = check_update(r, st.ins, expected);
-  if (!reason.empty()) {
-    record_failure(self, r.client, "rejected update: " + reason);
-    return;
-  }
   const float* base = st.ins.model.data();
   const float* x = r.params.data();
   for (size_t i = 0; i < st.delta.size(); ++i) st.delta[i] = x[i] - base[i];
@@ -91,48 +122,151 @@ void fold(edge_ptr self, train_res& r) {
     record_failure(self, r.client, "rejected update: values out of range");
 }
 
-void dispatch(edge_ptr self) {
+caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
   auto& st = self->state;
-  while (st.in_flight < st.cfg.capacity && st.next < st.ins.clients.size()) {
-    const uint32_t id = st.ins.clients[st.next++];
-    ++st.in_flight;
+  if (st.busy)
+    return make_error(errc::bad_request, "edge " + std::to_string(st.cfg.id) +
+                                             " is still training round " +
+                                             std::to_string(st.ins.round));
+  st.busy = true;
+  st.ins = std::move(ins);
+  st.round_pending = st.ins.clients.size();
+  st.acc = weighted_accumulator{st.ins.model.size()};
+  st.delta.assign(st.ins.model.size(), 0.0f);
+  st.res = edge_res{};
+  st.promise = self->make_response_promise<edge_res>();
+  auto rp = st.promise;
+  const uint32_t round = st.ins.round;
+  for (auto id : st.ins.clients) {
     train_ins task;
-    task.round = st.ins.round;
+    task.round = round;
     task.client = id;
     task.model_version = st.ins.model_version;
-    task.task_seed = stream_key(st.ins.seed, rng_tag::shuffle, st.ins.round, id);
+    task.task_seed = stream_key(st.ins.seed, rng_tag::shuffle, round, id);
     task.model = st.ins.model;  // shared buffer, no copy
     task.settings = st.ins.settings;
     task.timeout_s = st.ins.client_timeout_s;
-    auto timeout = std::chrono::duration_cast<caf::timespan>(
-        std::chrono::duration<double>(st.ins.client_timeout_s));
-    const uint32_t round = st.ins.round;
-    self->request(acquire(self, id), timeout, std::move(task))
-        .then(
-            [=](train_res& r) {
-              auto& s = self->state;
-              if (!s.busy || s.ins.round != round) return;  // a late answer from a past round
-              --s.in_flight;
-              release(self, id);
-              fold(self, r);
-              dispatch(self);
-              finish_if_done(self);
-            },
-            [=](caf::error& err) {
-              auto& s = self->state;
-              if (!s.busy || s.ins.round != round) return;
-              --s.in_flight;
-              release(self, id);
-              record_failure(self, id, describe(err));
-              dispatch(self);
-              finish_if_done(self);
-            });
+    st.queue.push_back(edge_state::job{
+      std::move(task), [=](train_res* r, const std::string& failure) {
+        auto& s = self->state;
+        if (!s.busy || s.ins.round != round) return;  // a late answer from a past round
+        if (r)
+          fold_round(self, *r);
+        else
+          record_failure(self, id, failure);
+        --s.round_pending;
+        finish_round_if_done(self);
+      }});
   }
+  pump(self);
+  finish_round_if_done(self);
+  return rp;
+}
+
+// -- async tasks ---------------------------------------------------------------------------
+
+// Answers every member of a group: the member finishing last (simulated time, then seq)
+// carries the aggregate, the others are "held".
+void flush_group(edge_ptr self, uint64_t base) {
+  auto& st = self->state;
+  auto it = st.groups.find(base);
+  if (it == st.groups.end()) return;
+  auto g = std::move(it->second);
+  st.groups.erase(it);
+  if (g.members.empty()) return;
+  size_t last = 0;
+  for (size_t i = 1; i < g.members.size(); ++i) {
+    const auto& a = g.members[i];
+    const auto& b = g.members[last];
+    if (a.finish > b.finish || (a.finish == b.finish && a.seq > b.seq)) last = i;
+  }
+  std::vector<uint64_t> seqs;
+  for (auto& m : g.members) seqs.push_back(m.seq);
+  for (size_t i = 0; i < g.members.size(); ++i) {
+    auto& m = g.members[i];
+    async_res res;
+    res.seq = m.seq;
+    res.client = m.client;
+    res.base_version = base;
+    if (i == last) {
+      res.kind = static_cast<uint8_t>(async_res_kind::group);
+      res.aggregate = g.acc.serialize();
+      res.members = seqs;
+    } else {
+      res.kind = static_cast<uint8_t>(async_res_kind::held);
+    }
+    m.promise.deliver(std::move(res));
+  }
+  // Tasks with this base version may still be running: they start a new group.
+  if (g.outstanding > 0) st.groups[base].outstanding = g.outstanding;
+}
+
+caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<async_res>();
+  train_ins task;
+  task.round = static_cast<uint32_t>(ins.seq);
+  task.client = ins.client;
+  task.model_version = ins.base_version;
+  task.task_seed = ins.task_seed;
+  task.model = ins.model;
+  task.settings = ins.settings;
+  task.timeout_s = ins.timeout_s;
+  const uint64_t seq = ins.seq, base = ins.base_version;
+  const uint32_t client_id = ins.client, group_size = ins.group_size;
+  const bool group_params = ins.group_params;
+  const double finish = ins.finish;
+  auto base_model = ins.model;
+  if (group_size > 0) ++st.groups[base].outstanding;
+  st.queue.push_back(edge_state::job{
+    std::move(task), [=](train_res* r, const std::string& failure) mutable {
+      auto& s = self->state;
+      if (group_size == 0) {  // forward
+        if (!r) {
+          rp.deliver(make_error(errc::training_failed,
+                                "client " + std::to_string(client_id) + ": " + failure));
+          return;
+        }
+        async_res res;
+        res.seq = seq;
+        res.client = client_id;
+        res.base_version = base;
+        res.kind = static_cast<uint8_t>(async_res_kind::update);
+        res.num_samples = r->num_samples;
+        res.loss = r->loss;
+        res.params = std::move(r->params);
+        rp.deliver(std::move(res));
+        return;
+      }
+      auto& g = s.groups[base];
+      --g.outstanding;
+      bool folded = false;
+      std::string reason = failure;
+      if (r) {
+        const size_t n = r->params.size();
+        if (g.acc.dim() != n) g.acc = weighted_accumulator{n};
+        std::vector<float> x(n);
+        const float* p = r->params.data();
+        const float* b = base_model.data();
+        for (size_t i = 0; i < n; ++i) x[i] = group_params ? p[i] : p[i] - b[i];
+        folded = g.acc.add(x.data(), static_cast<double>(r->num_samples), r->loss);
+        if (!folded) reason = "rejected update: values out of range";
+      }
+      if (folded) {
+        g.members.push_back(edge_state::group::member{seq, client_id, finish, rp});
+      } else {
+        rp.deliver(make_error(errc::training_failed,
+                              "client " + std::to_string(client_id) + ": " + reason));
+      }
+      if (g.members.size() >= group_size || g.outstanding == 0) flush_group(self, base);
+    }});
+  pump(self);
+  return rp;
 }
 
 }  // namespace
 
-std::string check_update(const train_res& res, const edge_ins& ins, uint32_t expected_samples) {
+std::string check_update(const train_res& res, const train_ins& ins, uint32_t expected_samples) {
   if (res.round != ins.round) return "answer for round " + std::to_string(res.round);
   if (res.params.size() != ins.model.size())
     return "has " + std::to_string(res.params.size()) + " parameters, expected " +
@@ -163,25 +297,8 @@ edge_actor::behavior_type edge(edge_actor::stateful_pointer<edge_state> self, ed
     self->quit(msg.reason);
   });
   return {
-      [=](edge_ins& ins) -> caf::result<edge_res> {
-        auto& st = self->state;
-        if (st.busy)
-          return make_error(errc::bad_request, "edge " + std::to_string(st.cfg.id) +
-                                                   " is still training round " +
-                                                   std::to_string(st.ins.round));
-        st.busy = true;
-        st.ins = std::move(ins);
-        st.next = 0;
-        st.in_flight = 0;
-        st.acc = weighted_accumulator{st.ins.model.size()};
-        st.delta.assign(st.ins.model.size(), 0.0f);
-        st.res = edge_res{};
-        st.promise = self->make_response_promise<edge_res>();
-        auto rp = st.promise;
-        dispatch(self);
-        finish_if_done(self);
-        return rp;
-      },
+    [=](edge_ins& ins) -> caf::result<edge_res> { return start_round(self, ins); },
+    [=](async_ins& ins) -> caf::result<async_res> { return start_task(self, ins); },
   };
 }
 

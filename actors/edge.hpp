@@ -1,11 +1,16 @@
 #pragma once
 
-// An edge aggregator: trains the clients the server routes to it and folds their updates
-// into one streaming aggregate per round. Client actors are created lazily and kept in a
-// bounded live set; beyond `capacity` the least recently used idle client is evicted.
+// An edge aggregator. Sync: trains the clients the server routes to it for a round and
+// folds their updates into one streaming aggregate. Async: trains single client tasks and
+// forwards each update, or pre-aggregates the updates that share a base version.
+// Client actors are created lazily and kept in a bounded live set; beyond `capacity` the
+// least recently used idle client is evicted.
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -18,13 +23,15 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/client.hpp"
+#include "messages/async.hpp"
 #include "messages/edge.hpp"
 #include "runtime/learning/data_source.hpp"
 #include "runtime/math/accumulator.hpp"
 
 namespace fedactor {
 
-using edge_actor = caf::typed_actor<caf::replies_to<edge_ins>::with<edge_res>>;
+using edge_actor = caf::typed_actor<caf::replies_to<edge_ins>::with<edge_res>,
+                                    caf::replies_to<async_ins>::with<async_res>>;
 
 struct edge_config {
   uint32_t id = 0;
@@ -33,12 +40,12 @@ struct edge_config {
   caf::actor trainers;
 };
 
-// Edge state machine:
+// Edge state machine (sync):
 //
 //   idle --edge_ins--> training --(all clients answered or failed)--> idle (edge_res sent)
 //
-// While training, at most `capacity` clients are in flight; each finished client frees a
-// slot for the next one in the round's list.
+// Async tasks queue alongside; a sync round and async tasks share the live-client slots:
+// at most `capacity` clients train at once, each finished one frees a slot for the next job.
 struct edge_state {
   struct live_client {
     client_actor handle;
@@ -46,29 +53,51 @@ struct edge_state {
     bool busy = false;
   };
 
+  // One client task waiting for a slot; `done` gets the result or the failure reason.
+  struct job {
+    train_ins ins;
+    std::function<void(train_res*, const std::string& failure)> done;
+  };
+
+  // Async pre-aggregation: updates sharing one base version.
+  struct group {
+    weighted_accumulator acc;
+    struct member {
+      uint64_t seq;
+      uint32_t client;
+      double finish;
+      caf::typed_response_promise<async_res> promise;
+    };
+    std::vector<member> members;
+    uint32_t outstanding = 0;  // tasks with this base version not yet finished at this edge
+  };
+
   edge_config cfg;
   std::unordered_map<uint32_t, live_client> live;
   std::list<uint32_t> idle_lru;  // front = most recently used
   uint64_t evictions = 0;
   size_t peak_live = 0;
+  std::deque<job> queue;
+  size_t in_flight = 0;
 
-  // The round in progress.
+  // The sync round in progress.
   bool busy = false;
   edge_ins ins;
   caf::typed_response_promise<edge_res> promise;
-  size_t next = 0;  // index of the next client to dispatch
-  size_t in_flight = 0;
+  size_t round_pending = 0;
   weighted_accumulator acc;
-  std::vector<float> delta;  // scratch: one client's update minus the round's model
+  std::vector<float> delta;  // scratch: one client's update minus its base model
   edge_res res;
+
+  std::map<uint64_t, group> groups;  // by base version
 
   static inline const char* name = "fedactor.edge";
 };
 
 edge_actor::behavior_type edge(edge_actor::stateful_pointer<edge_state> self, edge_config cfg);
 
-// Checks a client's result against the round's request: shape, finite values, sample
-// count. Returns an empty string when acceptable, else the reason.
-std::string check_update(const train_res& res, const edge_ins& ins, uint32_t expected_samples);
+// Checks a client's result against its request: shape, finite values, sample count.
+// Returns an empty string when acceptable, else the reason.
+std::string check_update(const train_res& res, const train_ins& ins, uint32_t expected_samples);
 
 }  // namespace fedactor

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "messages/async.hpp"
 #include "messages/edge.hpp"
 #include "messages/errors.hpp"
 #include "messages/param_blob.hpp"
@@ -18,6 +19,9 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<edge_ins>("fedactor::edge_ins");
   cfg.add_message_type<edge_res>("fedactor::edge_res");
   cfg.add_message_type<run_report>("fedactor::run_report");
+  cfg.add_message_type<async_ins>("fedactor::async_ins");
+  cfg.add_message_type<async_res>("fedactor::async_res");
+  cfg.add_message_type<std::vector<uint64_t>>("std::vector<uint64_t>");
   cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
   cfg.add_error_category(errc_atom::value,
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {

@@ -182,7 +182,7 @@ TEST_CASE("an edge counts clients whose trainer never answers as timed out", "[a
 
 TEST_CASE("check_update rejects wrong shape, sample count, round and non-finite values",
           "[actors]") {
-  edge_ins ins;
+  train_ins ins;
   ins.round = 2;
   ins.model = param_blob{std::vector<float>(3, 0.0f)};
   train_res r;

@@ -66,24 +66,24 @@ void pump(edge_ptr self) {
     auto ins = j.ins;  // kept for validating the answer
     auto done = std::move(j.done);
     self->request(acquire(self, id), timeout, std::move(j.ins))
-      .then(
-        [=](train_res& r) {
-          --self->state.in_flight;
-          release(self, id);
-          const uint32_t expected = self->state.cfg.data->num_samples(id);
-          auto reason = check_update(r, ins, expected);
-          if (reason.empty())
-            done(&r, {});
-          else
-            done(nullptr, "rejected update: " + reason);
-          pump(self);
-        },
-        [=](caf::error& err) {
-          --self->state.in_flight;
-          release(self, id);
-          done(nullptr, describe(err));
-          pump(self);
-        });
+        .then(
+            [=](train_res& r) {
+              --self->state.in_flight;
+              release(self, id);
+              const uint32_t expected = self->state.cfg.data->num_samples(id);
+              auto reason = check_update(r, ins, expected);
+              if (reason.empty())
+                done(&r, {});
+              else
+                done(nullptr, "rejected update: " + reason);
+              pump(self);
+            },
+            [=](caf::error& err) {
+              --self->state.in_flight;
+              release(self, id);
+              done(nullptr, describe(err));
+              pump(self);
+            });
   }
 }
 
@@ -146,17 +146,18 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
     task.model = st.ins.model;  // shared buffer, no copy
     task.settings = st.ins.settings;
     task.timeout_s = st.ins.client_timeout_s;
-    st.queue.push_back(edge_state::job{
-      std::move(task), [=](train_res* r, const std::string& failure) {
-        auto& s = self->state;
-        if (!s.busy || s.ins.round != round) return;  // a late answer from a past round
-        if (r)
-          fold_round(self, *r);
-        else
-          record_failure(self, id, failure);
-        --s.round_pending;
-        finish_round_if_done(self);
-      }});
+    st.queue.push_back(
+        edge_state::job{std::move(task), [=](train_res* r, const std::string& failure) {
+                          auto& s = self->state;
+                          if (!s.busy || s.ins.round != round)
+                            return;  // a late answer from a past round
+                          if (r)
+                            fold_round(self, *r);
+                          else
+                            record_failure(self, id, failure);
+                          --s.round_pending;
+                          finish_round_if_done(self);
+                        }});
   }
   pump(self);
   finish_round_if_done(self);
@@ -165,13 +166,15 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
 
 // -- async tasks ---------------------------------------------------------------------------
 
-// Answers every member of a group: the member finishing last (simulated time, then seq)
-// carries the aggregate, the others are "held".
-void flush_group(edge_ptr self, uint64_t base) {
+// Answers every member of a complete group: the member finishing last (simulated time,
+// then seq) carries the aggregate, the others are "held".
+void flush_if_complete(edge_ptr self, uint64_t id) {
   auto& st = self->state;
-  auto it = st.groups.find(base);
+  auto it = st.groups.find(id);
   if (it == st.groups.end()) return;
-  auto g = std::move(it->second);
+  auto& g0 = it->second;
+  if (g0.expected == 0 || g0.members.size() + g0.failed < g0.expected) return;
+  auto g = std::move(g0);
   st.groups.erase(it);
   if (g.members.empty()) return;
   size_t last = 0;
@@ -187,7 +190,7 @@ void flush_group(edge_ptr self, uint64_t base) {
     async_res res;
     res.seq = m.seq;
     res.client = m.client;
-    res.base_version = base;
+    res.base_version = g.base;
     if (i == last) {
       res.kind = static_cast<uint8_t>(async_res_kind::group);
       res.aggregate = g.acc.serialize();
@@ -197,8 +200,6 @@ void flush_group(edge_ptr self, uint64_t base) {
     }
     m.promise.deliver(std::move(res));
   }
-  // Tasks with this base version may still be running: they start a new group.
-  if (g.outstanding > 0) st.groups[base].outstanding = g.outstanding;
 }
 
 caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
@@ -212,54 +213,54 @@ caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
   task.model = ins.model;
   task.settings = ins.settings;
   task.timeout_s = ins.timeout_s;
-  const uint64_t seq = ins.seq, base = ins.base_version;
-  const uint32_t client_id = ins.client, group_size = ins.group_size;
+  const uint64_t seq = ins.seq, base = ins.base_version, group_id = ins.group;
+  const uint32_t client_id = ins.client;
   const bool group_params = ins.group_params;
   const double finish = ins.finish;
   auto base_model = ins.model;
-  if (group_size > 0) ++st.groups[base].outstanding;
+  if (group_id != 0) st.groups[group_id].base = base;
   st.queue.push_back(edge_state::job{
-    std::move(task), [=](train_res* r, const std::string& failure) mutable {
-      auto& s = self->state;
-      if (group_size == 0) {  // forward
-        if (!r) {
-          rp.deliver(make_error(errc::training_failed,
-                                "client " + std::to_string(client_id) + ": " + failure));
+      std::move(task), [=](train_res* r, const std::string& failure) mutable {
+        auto& s = self->state;
+        if (group_id == 0) {  // forward
+          if (!r) {
+            rp.deliver(make_error(errc::training_failed,
+                                  "client " + std::to_string(client_id) + ": " + failure));
+            return;
+          }
+          async_res res;
+          res.seq = seq;
+          res.client = client_id;
+          res.base_version = base;
+          res.kind = static_cast<uint8_t>(async_res_kind::update);
+          res.num_samples = r->num_samples;
+          res.loss = r->loss;
+          res.params = std::move(r->params);
+          rp.deliver(std::move(res));
           return;
         }
-        async_res res;
-        res.seq = seq;
-        res.client = client_id;
-        res.base_version = base;
-        res.kind = static_cast<uint8_t>(async_res_kind::update);
-        res.num_samples = r->num_samples;
-        res.loss = r->loss;
-        res.params = std::move(r->params);
-        rp.deliver(std::move(res));
-        return;
-      }
-      auto& g = s.groups[base];
-      --g.outstanding;
-      bool folded = false;
-      std::string reason = failure;
-      if (r) {
-        const size_t n = r->params.size();
-        if (g.acc.dim() != n) g.acc = weighted_accumulator{n};
-        std::vector<float> x(n);
-        const float* p = r->params.data();
-        const float* b = base_model.data();
-        for (size_t i = 0; i < n; ++i) x[i] = group_params ? p[i] : p[i] - b[i];
-        folded = g.acc.add(x.data(), static_cast<double>(r->num_samples), r->loss);
-        if (!folded) reason = "rejected update: values out of range";
-      }
-      if (folded) {
-        g.members.push_back(edge_state::group::member{seq, client_id, finish, rp});
-      } else {
-        rp.deliver(make_error(errc::training_failed,
-                              "client " + std::to_string(client_id) + ": " + reason));
-      }
-      if (g.members.size() >= group_size || g.outstanding == 0) flush_group(self, base);
-    }});
+        auto& g = s.groups[group_id];
+        bool folded = false;
+        std::string reason = failure;
+        if (r) {
+          const size_t n = r->params.size();
+          if (g.acc.dim() != n) g.acc = weighted_accumulator{n};
+          std::vector<float> x(n);
+          const float* p = r->params.data();
+          const float* b = base_model.data();
+          for (size_t i = 0; i < n; ++i) x[i] = group_params ? p[i] : p[i] - b[i];
+          folded = g.acc.add(x.data(), static_cast<double>(r->num_samples), r->loss);
+          if (!folded) reason = "rejected update: values out of range";
+        }
+        if (folded) {
+          g.members.push_back(edge_state::group::member{seq, client_id, finish, rp});
+        } else {
+          ++g.failed;
+          rp.deliver(make_error(errc::training_failed,
+                                "client " + std::to_string(client_id) + ": " + reason));
+        }
+        flush_if_complete(self, group_id);
+      }});
   pump(self);
   return rp;
 }
@@ -297,8 +298,12 @@ edge_actor::behavior_type edge(edge_actor::stateful_pointer<edge_state> self, ed
     self->quit(msg.reason);
   });
   return {
-    [=](edge_ins& ins) -> caf::result<edge_res> { return start_round(self, ins); },
-    [=](async_ins& ins) -> caf::result<async_res> { return start_task(self, ins); },
+      [=](edge_ins& ins) -> caf::result<edge_res> { return start_round(self, ins); },
+      [=](async_ins& ins) -> caf::result<async_res> { return start_task(self, ins); },
+      [=](group_close& msg) {
+        self->state.groups[msg.group].expected = msg.size;
+        flush_if_complete(self, msg.group);
+      },
   };
 }
 

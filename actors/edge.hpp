@@ -30,8 +30,9 @@
 
 namespace fedactor {
 
-using edge_actor = caf::typed_actor<caf::replies_to<edge_ins>::with<edge_res>,
-                                    caf::replies_to<async_ins>::with<async_res>>;
+using edge_actor =
+    caf::typed_actor<caf::replies_to<edge_ins>::with<edge_res>,
+                     caf::replies_to<async_ins>::with<async_res>, caf::reacts_to<group_close>>;
 
 struct edge_config {
   uint32_t id = 0;
@@ -59,8 +60,9 @@ struct edge_state {
     std::function<void(train_res*, const std::string& failure)> done;
   };
 
-  // Async pre-aggregation: updates sharing one base version.
+  // Async pre-aggregation: a group of updates sharing one base version.
   struct group {
+    uint64_t base = 0;
     weighted_accumulator acc;
     struct member {
       uint64_t seq;
@@ -69,7 +71,8 @@ struct edge_state {
       caf::typed_response_promise<async_res> promise;
     };
     std::vector<member> members;
-    uint32_t outstanding = 0;  // tasks with this base version not yet finished at this edge
+    uint32_t failed = 0;    // members whose task failed
+    uint32_t expected = 0;  // final size once closed (0 = still open)
   };
 
   edge_config cfg;
@@ -89,7 +92,7 @@ struct edge_state {
   std::vector<float> delta;  // scratch: one client's update minus its base model
   edge_res res;
 
-  std::map<uint64_t, group> groups;  // by base version
+  std::map<uint64_t, group> groups;  // by group id
 
   static inline const char* name = "fedactor.edge";
 };

@@ -1,13 +1,18 @@
 #pragma once
 
-// The server: samples clients each round, routes them to their edges, merges the edges'
-// aggregates, applies the server update, reports each round, and answers run_atom with
-// the final report when all rounds are done.
+// The server. Sync: samples clients each round, routes them to their edges, merges the
+// edges' aggregates, applies the server update, reports each round. Async (FedBuff): keeps
+// `async.concurrency` client tasks in flight, folds their updates into the staleness-aware
+// buffer as they finish (in simulated-finish order under the simulated clock), steps the
+// model each time the buffer is full. Either way it answers run_atom with the final report.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/stateful_actor.hpp>
@@ -16,14 +21,17 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/edge.hpp"
+#include "messages/async.hpp"
 #include "messages/atoms.hpp"
 #include "messages/run.hpp"
 #include "runtime/math/accumulator.hpp"
+#include "runtime/math/fedbuff.hpp"
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/population/router.hpp"
 #include "runtime/population/sampler.hpp"
 #include "runtime/scenario/scenario.hpp"
+#include "runtime/timing/release_queue.hpp"
 
 namespace fedactor {
 
@@ -38,27 +46,53 @@ struct server_config {
   std::function<void(const round_record&)> on_round;  // called on the server's thread
 };
 
-// Server state machine (sync):
+// Server state machine.
 //
-//   waiting --run_atom--> round r: edge_ins to every edge with clients
-//     --(all edge_res / edge errors)--> apply update, report --> round r+1 ... --> done
+// sync:   waiting --run_atom--> round r: edge_ins to every edge with clients
+//           --(all edge_res / edge errors)--> apply update, report --> round r+1 ... --> done
 //
+// async:  waiting --run_atom--> fill `concurrency` slots with async_ins
+//           --async_res / error--> release in simulated-finish order --> fold into buffer
+//           (step + report when full) --> refill the slot ... --> `aggregations` steps: done
 struct server_state {
   server_config cfg;
   std::unique_ptr<sampler> pick;
   std::unique_ptr<router> route;
   param_blob model;
   uint64_t version = 0;
-  uint32_t round = 0;  // rounds completed
+  uint32_t round = 0;  // rounds (sync) or aggregations (async) completed
   bool running = false;
   caf::typed_response_promise<run_report> promise;
   run_report report;
+  double sim_now = 0;  // simulated clock
+  std::chrono::steady_clock::time_point started;
 
-  // The round in progress.
+  // The sync round in progress.
   size_t pending_edges = 0;
   weighted_accumulator acc;
   round_record rec;
-  std::chrono::steady_clock::time_point started;
+
+  // Async.
+  struct task {
+    uint32_t client;
+    uint32_t edge;
+    uint64_t group;  // pre-aggregation group, 0 = forwarded
+  };
+  struct open_group {
+    uint64_t id = 0;  // 0 = none open
+    uint64_t base = 0;
+    uint32_t size = 0;
+  };
+  std::vector<open_group> open_groups;  // per edge
+  uint64_t next_group = 1;
+  std::unique_ptr<fedbuff> buffer;
+  release_queue<async_res> releases;
+  std::unordered_map<uint64_t, task> tasks;  // in flight, by seq
+  std::unordered_set<uint32_t> busy_clients;
+  uint64_t next_seq = 0;
+  uint32_t failures_since_step = 0;
+  std::vector<std::string> failure_reasons;
+  double sim_at_last_step = 0;
 
   static inline const char* name = "fedactor.server";
 };

@@ -14,6 +14,7 @@
 #include "runtime/math/model_digest.hpp"
 #include "runtime/metrics/metrics_writer.hpp"
 #include "runtime/population/registry.hpp"
+#include "runtime/timing/device_profile.hpp"
 
 namespace fedactor {
 
@@ -31,7 +32,8 @@ federation_result federation::run() {
   auto data = make_data_source(scenario_);
   auto registry = std::make_shared<client_registry>(
       scenario_.population.clients, scenario_.seed, scenario_.population.regions,
-      [&data](client_id id) { return data->num_samples(id); });
+      [&data](client_id id) { return data->num_samples(id); },
+      device_meta_fn(scenario_.devices, scenario_.seed, scenario_.population.regions));
 
   auto trainers = spawn_trainer_pool(sys_, spec_, scenario_.pool.trainers);
   const uint32_t edges = scenario_.topology.edges;
@@ -64,6 +66,12 @@ federation_result federation::run() {
               result.summary.clients_trained = rep.clients_trained;
               result.summary.failures = rep.failures;
               result.summary.final_loss = rep.final_loss;
+              result.summary.sim_time_s = rep.sim_time_s;
+              result.summary.total_updates = rep.total_updates;
+              result.summary.stale_updates = rep.stale_updates;
+              result.summary.rejected_updates = rep.rejected_updates;
+              if (scenario_.protocol.mode == protocol_mode::async)
+                result.summary.aggregations = rep.rounds;
             },
             [&](caf::error& err) { failure = err; });
     for (auto& e : edge_handles) self->send_exit(e, caf::exit_reason::user_shutdown);
@@ -75,6 +83,7 @@ federation_result federation::run() {
   model_ = result.model;
   auto& sum = result.summary;
   sum.scenario = scenario_.name;
+  sum.protocol = to_string(scenario_.protocol.mode);
   sum.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   sum.mean_clients_per_s = *round_wall > 0 ? sum.clients_trained / *round_wall : 0.0;
   sum.model_sha256 = model_sha256(model_);

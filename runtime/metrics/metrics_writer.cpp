@@ -9,7 +9,7 @@
 namespace fedactor {
 
 std::string to_json(const round_record& r) {
-  nlohmann::json j{{"round", r.round},
+  nlohmann::json j{{r.async ? "aggregation" : "round", r.round},
                    {"model_version", r.model_version},
                    {"selected", r.selected},
                    {"clients", r.clients},
@@ -19,13 +19,25 @@ std::string to_json(const round_record& r) {
                    {"clients_per_s", r.clients_per_s},
                    {"live_clients", r.live_clients},
                    {"peak_live_clients", r.peak_live_clients},
-                   {"evictions", r.evictions}};
+                   {"evictions", r.evictions},
+                   {"sim_round_s", r.sim_round_s},
+                   {"sim_time_s", r.sim_time_s}};
+  if (r.async) {
+    j["updates"] = r.clients;
+    j["stale_discarded"] = r.stale_discarded;
+    j["staleness_histogram"] = r.staleness_histogram;
+    j["mean_decay"] = r.mean_decay;
+  } else {
+    j["dropped"] = r.dropped;
+  }
   if (!r.failure_reasons.empty()) j["failure_reasons"] = r.failure_reasons;
   return j.dump();
 }
 
 std::string to_json(const run_summary& s) {
   nlohmann::json j{{"scenario", s.scenario},
+                   {"protocol", s.protocol},
+                   {"sim_time_s", s.sim_time_s},
                    {"rounds", s.rounds},
                    {"clients_trained", s.clients_trained},
                    {"failures", s.failures},
@@ -37,6 +49,12 @@ std::string to_json(const run_summary& s) {
                    {"num_params", s.num_params},
                    {"peak_rss_bytes", s.peak_rss_bytes},
                    {"registered_clients", s.registered_clients}};
+  if (s.protocol == "async") {
+    j["total_updates"] = s.total_updates;
+    j["stale_updates"] = s.stale_updates;
+    j["rejected_updates"] = s.rejected_updates;
+    j["aggregations"] = s.aggregations;
+  }
   return j.dump(2);
 }
 

@@ -10,22 +10,31 @@
 namespace fedactor {
 
 struct round_record {
-  uint32_t round = 0;                        // 1-based
-  uint64_t model_version = 0;                // global model version after this round
-  uint32_t selected = 0;                     // clients sampled
-  uint32_t clients = 0;                      // clients whose update was folded in
-  uint32_t failures = 0;                     // timeouts, training errors, rejected updates
-  double mean_loss = 0;                      // mean of the clients' mean training loss
-  double wall_s = 0;                         // wall-clock seconds this round took
-  double clients_per_s = 0;                  // clients / wall_s
-  uint32_t live_clients = 0;                 // client actors alive over all edges after the round
-  uint32_t peak_live_clients = 0;            // sum over edges of each edge's peak live set
-  uint64_t evictions = 0;                    // client actors evicted so far, all edges
-  std::vector<std::string> failure_reasons;  // first few, "client N: reason"
+  bool async = false;              // an async aggregation (server step), not a sync round
+  uint32_t round = 0;              // 1-based: sync round, or async aggregation number
+  uint64_t model_version = 0;      // global model version after this round
+  uint32_t selected = 0;           // clients sampled
+  uint32_t clients = 0;            // clients whose update was folded in
+  uint32_t failures = 0;           // timeouts, training errors, rejected updates
+  double mean_loss = 0;            // mean of the clients' mean training loss
+  double wall_s = 0;               // wall-clock seconds this round took
+  double clients_per_s = 0;        // clients / wall_s
+  uint32_t live_clients = 0;       // client actors alive over all edges after the round
+  uint32_t peak_live_clients = 0;  // sum over edges of each edge's peak live set
+  uint64_t evictions = 0;          // client actors evicted so far, all edges
+  double sim_round_s = 0;          // simulated duration of this round / since the last step
+  double sim_time_s = 0;           // simulated time at its end
+  uint32_t dropped = 0;            // sync: selected but past the deadline or over-selected
+  // async only
+  uint64_t stale_discarded = 0;               // cumulative updates discarded as too stale
+  std::vector<uint32_t> staleness_histogram;  // [s] = folded updates with staleness s
+  double mean_decay = 0;                      // mean decay weight of the folded updates
+  std::vector<std::string> failure_reasons;   // first few, "client N: reason"
 };
 
 struct run_summary {
   std::string scenario;
+  std::string protocol;  // sync | async
   uint32_t rounds = 0;
   uint64_t clients_trained = 0;
   uint64_t failures = 0;
@@ -37,6 +46,12 @@ struct run_summary {
   uint64_t num_params = 0;
   uint64_t peak_rss_bytes = 0;
   uint64_t registered_clients = 0;
+  double sim_time_s = 0;  // simulated time at the end of the run
+  // async totals (the tutorial's get_stats() and more)
+  uint64_t total_updates = 0;     // updates folded into the buffer
+  uint64_t stale_updates = 0;     // discarded for staleness
+  uint64_t rejected_updates = 0;  // malformed updates refused
+  uint32_t aggregations = 0;      // server steps
 };
 
 }  // namespace fedactor

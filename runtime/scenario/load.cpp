@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -239,6 +241,23 @@ std::optional<scenario_error> validate(const scenario& s) {
     return fail("selection.clients_per_round",
                 "must be <= population.clients (" + std::to_string(s.population.clients) +
                     "), got " + std::to_string(s.selection.clients_per_round));
+  }
+  if (s.protocol.mode == protocol_mode::sync && s.selection.over_select > 0) {
+    // ceil(k (1 + o)) = k + ceil(k o); the slack keeps 100 x 0.07 (7.000000000000001) at 7.
+    const double k = s.selection.clients_per_round;
+    const double sampled = k + std::ceil(k * s.selection.over_select * (1 - 1e-12));
+    if (sampled > static_cast<double>(s.population.clients)) {
+      char got[32];
+      std::snprintf(got, sizeof got, "%.17g", sampled);
+      return fail("selection.over_select",
+                  "ceil(clients_per_round x (1 + over_select)) must be <= population.clients (" +
+                      std::to_string(s.population.clients) + "), got " + got);
+    }
+  }
+  if (s.protocol.mode == protocol_mode::async && s.async.concurrency > s.population.clients) {
+    return fail("async.concurrency", "must be <= population.clients (" +
+                                         std::to_string(s.population.clients) + "), got " +
+                                         std::to_string(s.async.concurrency));
   }
   if (s.topology.edges > s.population.clients) {
     return fail("topology.edges", "must be <= population.clients (" +

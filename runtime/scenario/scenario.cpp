@@ -46,6 +46,64 @@ const char* to_string(protocol_mode x) {
   switch (x) {
     case protocol_mode::sync:
       return "sync";
+    case protocol_mode::async:
+      return "async";
+  }
+  return "?";
+}
+
+const char* to_string(clock_kind x) {
+  switch (x) {
+    case clock_kind::simulated:
+      return "simulated";
+    case clock_kind::real:
+      return "real";
+  }
+  return "?";
+}
+
+const char* to_string(decay_kind x) {
+  switch (x) {
+    case decay_kind::exponential:
+      return "exponential";
+    case decay_kind::polynomial:
+      return "polynomial";
+    case decay_kind::hinge:
+      return "hinge";
+    case decay_kind::constant:
+      return "constant";
+  }
+  return "?";
+}
+
+const char* to_string(delta_rule x) {
+  switch (x) {
+    case delta_rule::base:
+      return "base";
+    case delta_rule::current:
+      return "current";
+  }
+  return "?";
+}
+
+const char* to_string(edge_mode x) {
+  switch (x) {
+    case edge_mode::forward:
+      return "forward";
+    case edge_mode::preaggregate:
+      return "preaggregate";
+  }
+  return "?";
+}
+
+const char* to_string(power_kind x) {
+  switch (x) {
+    case power_kind::uniform:
+      return "uniform";
+    case power_kind::lognormal:
+      return "lognormal";
+    case power_kind::constant:
+      return "constant";
   }
   return "?";
 }
@@ -74,7 +132,8 @@ bool operator==(const topology_config& a, const topology_config& b) {
 }
 
 bool operator==(const selection_config& a, const selection_config& b) {
-  return a.strategy == b.strategy && a.clients_per_round == b.clients_per_round;
+  return a.strategy == b.strategy && a.clients_per_round == b.clients_per_round &&
+         a.over_select == b.over_select;
 }
 
 bool operator==(const pool_config& a, const pool_config& b) {
@@ -82,13 +141,37 @@ bool operator==(const pool_config& a, const pool_config& b) {
 }
 
 bool operator==(const protocol_config& a, const protocol_config& b) {
-  return a.mode == b.mode && a.rounds == b.rounds && a.server_lr == b.server_lr;
+  return a.mode == b.mode && a.rounds == b.rounds && a.server_lr == b.server_lr &&
+         a.round_deadline == b.round_deadline;
+}
+
+bool operator==(const decay_config& a, const decay_config& b) {
+  return a.kind == b.kind && a.base == b.base && a.exponent == b.exponent && a.a == b.a &&
+         a.b == b.b;
+}
+
+bool operator==(const async_config& a, const async_config& b) {
+  return a.concurrency == b.concurrency && a.buffer_size == b.buffer_size &&
+         a.staleness_threshold == b.staleness_threshold && a.decay == b.decay &&
+         a.server_lr == b.server_lr && a.delta == b.delta && a.aggregations == b.aggregations &&
+         a.edge == b.edge && a.preaggregate == b.preaggregate;
+}
+
+bool operator==(const compute_power_config& a, const compute_power_config& b) {
+  return a.kind == b.kind && a.sigma == b.sigma && a.value == b.value;
+}
+
+bool operator==(const devices_config& a, const devices_config& b) {
+  return a.compute_power == b.compute_power && a.per_sample_s == b.per_sample_s &&
+         a.bandwidth_mbps == b.bandwidth_mbps && a.bandwidth_sigma == b.bandwidth_sigma &&
+         a.latency_s == b.latency_s;
 }
 
 bool operator==(const scenario& a, const scenario& b) {
   return a.name == b.name && a.seed == b.seed && a.population == b.population && a.data == b.data &&
          a.model == b.model && a.training == b.training && a.topology == b.topology &&
-         a.selection == b.selection && a.pool == b.pool && a.protocol == b.protocol;
+         a.selection == b.selection && a.pool == b.pool && a.protocol == b.protocol &&
+         a.clock == b.clock && a.async == b.async && a.devices == b.devices;
 }
 
 }  // namespace fedactor

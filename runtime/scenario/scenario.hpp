@@ -147,6 +147,10 @@ bool operator==(const topology_config& a, const topology_config& b);
 bool operator==(const selection_config& a, const selection_config& b);
 bool operator==(const pool_config& a, const pool_config& b);
 bool operator==(const protocol_config& a, const protocol_config& b);
+bool operator==(const decay_config& a, const decay_config& b);
+bool operator==(const async_config& a, const async_config& b);
+bool operator==(const compute_power_config& a, const compute_power_config& b);
+bool operator==(const devices_config& a, const devices_config& b);
 bool operator==(const scenario& a, const scenario& b);
 inline bool operator!=(const scenario& a, const scenario& b) {
   return !(a == b);

@@ -9,6 +9,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "runtime/math/staleness.hpp"
+
 namespace fedactor::schema {
 namespace {
 
@@ -374,6 +376,10 @@ std::vector<key_entry> make_table() {
     unsigned_key("selection.clients_per_round",
       [](auto& s) -> auto& { return s.selection.clients_per_round; },
       1, u32_max, "clients trained per round; at most population.clients"),
+    number_key("selection.over_select", [](auto& s) -> auto& { return s.selection.over_select; },
+      bounds{0, false, inf, false},
+      "sync: sample ceil(clients_per_round x (1 + over_select)) clients and keep the first "
+      "clients_per_round to finish; 0 = no over-selection"),
 
     unsigned_key("pool.max_live_clients",
       [](auto& s) -> auto& { return s.pool.max_live_clients; },
@@ -383,12 +389,82 @@ std::vector<key_entry> make_table() {
       0, 4096, "trainer threads running local SGD; 0 = one per core"),
 
     enum_key("protocol.mode", [](auto& s) -> auto& { return s.protocol.mode; },
-      std::vector{protocol_mode::sync},
-      "sync = rounds with a barrier: sample, train, aggregate, repeat"),
+      std::vector{protocol_mode::sync, protocol_mode::async},
+      "sync = rounds with a barrier: sample, train, aggregate, repeat; async = FedBuff: "
+      "async.concurrency clients always training, a server step every async.buffer_size "
+      "updates"),
     unsigned_key("protocol.rounds", [](auto& s) -> auto& { return s.protocol.rounds; },
       1, u32_max, "number of rounds to run"),
     number_key("protocol.server_lr", [](auto& s) -> auto& { return s.protocol.server_lr; },
       positive, "server step: global += server_lr * weighted mean client delta (1 = FedAvg)"),
+    number_key("protocol.round_deadline",
+      [](auto& s) -> auto& { return s.protocol.round_deadline; }, bounds{0, false, inf, false},
+      "sync: simulated seconds a round may last, clients not done by then count as failed; "
+      "0 = no deadline"),
+
+    enum_key("clock", [](auto& s) -> auto& { return s.clock; },
+      std::vector{clock_kind::simulated, clock_kind::real},
+      "simulated = each task lasts a duration drawn from devices.*, results are released in "
+      "simulated finish order (same seed, same run); real = wall-clock arrival order"),
+
+    unsigned_key("async.concurrency", [](auto& s) -> auto& { return s.async.concurrency; },
+      1, u32_max, "clients training at once; at most population.clients"),
+    unsigned_key("async.buffer_size", [](auto& s) -> auto& { return s.async.buffer_size; },
+      1, u32_max, "updates folded into the buffer before the server steps"),
+    unsigned_key("async.staleness_threshold",
+      [](auto& s) -> auto& { return s.async.staleness_threshold; },
+      0, max_staleness_threshold,
+      "updates more than this many versions old are discarded (and counted)"),
+    enum_key("async.decay.kind", [](auto& s) -> auto& { return s.async.decay.kind; },
+      std::vector{decay_kind::exponential, decay_kind::polynomial, decay_kind::hinge,
+                  decay_kind::constant},
+      "staleness weight of an update s versions old: exponential = base^s, polynomial = "
+      "(1 + s)^-exponent, hinge = 1 up to b then 1 / (a (s - b) + 1), constant = 1"),
+    number_key("async.decay.base", [](auto& s) -> auto& { return s.async.decay.base; },
+      bounds{0, true, 1, false}, "exponential decay: base (the tutorial's 0.9)"),
+    number_key("async.decay.exponent", [](auto& s) -> auto& { return s.async.decay.exponent; },
+      bounds{0, false, inf, false}, "polynomial decay: exponent"),
+    number_key("async.decay.a", [](auto& s) -> auto& { return s.async.decay.a; },
+      bounds{0, false, inf, false}, "hinge decay: slope after the hinge"),
+    number_key("async.decay.b", [](auto& s) -> auto& { return s.async.decay.b; },
+      bounds{0, false, inf, false}, "hinge decay: staleness up to which the weight is 1"),
+    number_key("async.server_lr", [](auto& s) -> auto& { return s.async.server_lr; },
+      positive, "server step: global += server_lr * sum(w * delta) / sum(w) over the buffer"),
+    enum_key("async.delta", [](auto& s) -> auto& { return s.async.delta; },
+      std::vector{delta_rule::base, delta_rule::current},
+      "client delta: base = against the model the client started from (FedBuff); current = "
+      "against the current global model (the tutorial)"),
+    unsigned_key("async.aggregations", [](auto& s) -> auto& { return s.async.aggregations; },
+      1, u32_max, "server steps to run"),
+    enum_key("async.edge_mode", [](auto& s) -> auto& { return s.async.edge; },
+      std::vector{edge_mode::forward, edge_mode::preaggregate},
+      "forward = edges pass each update on; preaggregate = edges fold async.preaggregate "
+      "updates of one base version before forwarding them as a group"),
+    unsigned_key("async.preaggregate", [](auto& s) -> auto& { return s.async.preaggregate; },
+      1, u32_max, "preaggregate edge mode: updates an edge folds into one group"),
+
+    enum_key("devices.compute_power.kind",
+      [](auto& s) -> auto& { return s.devices.compute_power.kind; },
+      std::vector{power_kind::uniform, power_kind::lognormal, power_kind::constant},
+      "relative device speed: uniform in (0, 1] (the tutorial), lognormal with median 1, "
+      "or constant"),
+    number_key("devices.compute_power.sigma",
+      [](auto& s) -> auto& { return s.devices.compute_power.sigma; }, positive,
+      "lognormal compute power: sigma of its logarithm"),
+    number_key("devices.compute_power.value",
+      [](auto& s) -> auto& { return s.devices.compute_power.value; }, positive,
+      "constant compute power: the value"),
+    number_key("devices.per_sample_s", [](auto& s) -> auto& { return s.devices.per_sample_s; },
+      bounds{0, false, inf, false},
+      "simulated seconds per sample and epoch at compute power 1"),
+    number_key("devices.bandwidth_mbps",
+      [](auto& s) -> auto& { return s.devices.bandwidth_mbps; }, positive,
+      "median link speed in Mbit/s (model down and update up)"),
+    number_key("devices.bandwidth_sigma",
+      [](auto& s) -> auto& { return s.devices.bandwidth_sigma; }, bounds{0, false, inf, false},
+      "lognormal spread of the link speeds (sigma of their logarithm); 0 = all equal"),
+    number_key("devices.latency_s", [](auto& s) -> auto& { return s.devices.latency_s; },
+      bounds{0, false, inf, false}, "simulated seconds of latency per message"),
   };
   // clang-format on
 }

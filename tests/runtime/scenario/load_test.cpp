@@ -48,13 +48,40 @@ topology:
 selection:
   strategy: least_recent
   clients_per_round: 1000
+  over_select: 0.3
 pool:
   max_live_clients: 500
   trainers: 2
 protocol:
-  mode: sync
+  mode: async
   rounds: 50
   server_lr: 0.5
+  round_deadline: 30
+clock: real
+async:
+  concurrency: 200
+  buffer_size: 20
+  staleness_threshold: 8
+  decay:
+    kind: hinge
+    base: 0.8
+    exponent: 1.5
+    a: 5
+    b: 2
+  server_lr: 0.7
+  delta: current
+  aggregations: 40
+  edge_mode: preaggregate
+  preaggregate: 4
+devices:
+  compute_power:
+    kind: lognormal
+    sigma: 0.7
+    value: 2
+  per_sample_s: 0.001
+  bandwidth_mbps: 50
+  bandwidth_sigma: 0.25
+  latency_s: 0.1
 )";
 
 scenario load_ok(const std::string& yaml) {
@@ -157,9 +184,32 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.selection.clients_per_round == 1000);
   CHECK(s.pool.max_live_clients == 500);
   CHECK(s.pool.trainers == 2);
-  CHECK(s.protocol.mode == protocol_mode::sync);
+  CHECK(s.selection.over_select == 0.3);
+  CHECK(s.protocol.mode == protocol_mode::async);
   CHECK(s.protocol.rounds == 50);
   CHECK(s.protocol.server_lr == 0.5);
+  CHECK(s.protocol.round_deadline == 30.0);
+  CHECK(s.clock == clock_kind::real);
+  CHECK(s.async.concurrency == 200);
+  CHECK(s.async.buffer_size == 20);
+  CHECK(s.async.staleness_threshold == 8);
+  CHECK(s.async.decay.kind == decay_kind::hinge);
+  CHECK(s.async.decay.base == 0.8);
+  CHECK(s.async.decay.exponent == 1.5);
+  CHECK(s.async.decay.a == 5.0);
+  CHECK(s.async.decay.b == 2.0);
+  CHECK(s.async.server_lr == 0.7);
+  CHECK(s.async.delta == delta_rule::current);
+  CHECK(s.async.aggregations == 40);
+  CHECK(s.async.edge == edge_mode::preaggregate);
+  CHECK(s.async.preaggregate == 4);
+  CHECK(s.devices.compute_power.kind == power_kind::lognormal);
+  CHECK(s.devices.compute_power.sigma == 0.7);
+  CHECK(s.devices.compute_power.value == 2.0);
+  CHECK(s.devices.per_sample_s == 0.001);
+  CHECK(s.devices.bandwidth_mbps == 50.0);
+  CHECK(s.devices.bandwidth_sigma == 0.25);
+  CHECK(s.devices.latency_s == 0.1);
   CHECK_FALSE(validate(s));
   // The file above names every key of the table: a new key must be added to it.
   CHECK(leaf_paths(YAML::Load(full_file)) == all_key_paths());
@@ -195,7 +245,7 @@ TEST_CASE("scenario unknown key without a close match lists the section's keys",
         "momentum, timeout_s)");
   CHECK(load_error("foo: 3\n") ==
         "t.yaml:1: foo: unknown key (known top-level keys: name, seed, population, data, "
-        "model, training, topology, selection, pool, protocol)");
+        "model, training, topology, selection, pool, protocol, clock, async, devices)");
 }
 
 TEST_CASE("scenario wrong type says what was expected and what was found", "[scenario]") {
@@ -273,7 +323,7 @@ TEST_CASE("scenario bad enum value lists the allowed values", "[scenario]") {
         "t.yaml:2: selection.strategy: must be one of: random, weighted, least_recent, got "
         "'greedy'");
   CHECK(load_error("protocol:\n  mode: pipelined\n") ==
-        "t.yaml:2: protocol.mode: must be one of: sync, got 'pipelined'");
+        "t.yaml:2: protocol.mode: must be one of: sync, async, got 'pipelined'");
   CHECK(load_error("data:\n  kind:\n") ==
         "t.yaml:2: data.kind: must be one of: tutorial_random, teacher, got no value");
 }
@@ -393,6 +443,53 @@ TEST_CASE("scenario cross-field checks name the keys involved", "[scenario]") {
   CHECK(validate(s)->message ==
         "scenario: pool.max_live_clients: must be >= topology.edges (10, each edge needs one "
         "live client slot), got 9");
+}
+
+TEST_CASE("scenario cross-field checks bound async concurrency and sync over-selection",
+          "[scenario]") {
+  scenario s;
+  s.population.clients = 150;
+  s.async.concurrency = 151;
+  CHECK_FALSE(validate(s));  // concurrency only matters in async mode
+  s.protocol.mode = protocol_mode::async;
+  CHECK(validate(s)->message ==
+        "scenario: async.concurrency: must be <= population.clients (150), got 151");
+  s.async.concurrency = 150;
+  s.async.delta = delta_rule::current;
+  s.async.edge = edge_mode::preaggregate;
+  CHECK_FALSE(validate(s));
+
+  s = scenario{};
+  s.population.clients = 150;
+  s.selection.over_select = 0.5;  // ceil(100 x 1.5) = 150
+  CHECK_FALSE(validate(s));
+  s.selection.over_select = 0.501;  // ceil(100 x 1.501) = ceil(150.1) = 151
+  CHECK(validate(s)->message ==
+        "scenario: selection.over_select: ceil(clients_per_round x (1 + over_select)) must be "
+        "<= population.clients (150), got 151");
+  s.population.clients = 107;
+  s.selection.over_select = 0.07;  // 100 x 0.07 is 7.000000000000001 in doubles: still 107
+  CHECK_FALSE(validate(s));
+}
+
+TEST_CASE("scenario async and device keys give their allowed ranges", "[scenario]") {
+  CHECK(load_error("async:\n  decay:\n    base: 0\n") ==
+        "t.yaml:3: async.decay.base: must be in (0, 1], got 0");
+  CHECK(load_error("async:\n  staleness_threshold: 1001\n") ==
+        "t.yaml:2: async.staleness_threshold: must be in [0, 1000], got 1001");
+  CHECK(load_error("async:\n  buffer_size: 0\n") ==
+        "t.yaml:2: async.buffer_size: must be in [1, 4294967295], got 0");
+  CHECK(load_error("async:\n  edge_mode: relay\n") ==
+        "t.yaml:2: async.edge_mode: must be one of: forward, preaggregate, got 'relay'");
+  CHECK(load_error("devices:\n  compute_power:\n    sigma: 0\n") ==
+        "t.yaml:3: devices.compute_power.sigma: must be > 0, got 0");
+  CHECK(load_error("devices:\n  latency_s: -0.5\n") ==
+        "t.yaml:2: devices.latency_s: must be >= 0, got -0.5");
+  CHECK(load_error("clock: wall\n") ==
+        "t.yaml:1: clock: must be one of: simulated, real, got 'wall'");
+  CHECK(load_ok("async:\n  decay:\n    kind: polynomial\n    exponent: 0\n").async.decay.kind ==
+        decay_kind::polynomial);
+  CHECK(load_ok("protocol:\n  round_deadline: 0\n").protocol.round_deadline == 0.0);
 }
 
 TEST_CASE("scenario cross-field checks run after file and overrides, not during", "[scenario]") {
@@ -535,7 +632,7 @@ TEST_CASE("scenario comparison sees every key", "[scenario]") {
     CHECK(s != defaults);
     ++differing;
   }
-  CHECK(differing + 2 == scenario_keys().size());  // model.kind and protocol.mode: one value
+  CHECK(differing + 1 == scenario_keys().size());  // model.kind: one value
   CHECK_FALSE(key_value(full, "training.nope"));
 }
 

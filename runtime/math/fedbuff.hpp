@@ -1,0 +1,126 @@
+#pragma once
+
+// The FedBuff server buffer (asynchronous aggregation): client updates are folded one at a
+// time, each weighted by its sample count times a staleness decay, and every `buffer_size`
+// updates the server steps: model += server_lr * Σ w·Δ / Σ w, version++.
+//
+// Folding goes through a weighted_accumulator (exact fixed-point sums), so the model after a
+// step does not depend on the order in which the buffered updates arrived. Only what lands in
+// which buffer depends on arrival order; the caller fixes that order (simulated time releases
+// results in finish order, see runtime/timing/release_queue.hpp).
+//
+// Two delta rules (async_config::delta):
+//   base    (FedBuff)      Δ = params − model at the update's base version (kept on the server
+//                           for the last staleness_threshold+1 versions)
+//   current (the tutorial) Δ = params − current model at fold time. The model only changes at
+//                           a step, which also empties the buffer, so this is what the
+//                           tutorial computes at aggregation time.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "runtime/math/accumulator.hpp"
+#include "runtime/scenario/scenario.hpp"
+
+namespace fedactor {
+
+// One client's result as the server sees it.
+struct fedbuff_update {
+  const float* params;    // client model after local training
+  size_t size;            // number of values in params
+  uint32_t num_samples;   // > 0
+  uint64_t base_version;  // server version the client started from
+  double loss;            // client's training loss (finite)
+};
+
+// What one server step did (one metrics line).
+struct aggregation_record {
+  uint64_t version = 0;                       // version after the step
+  uint32_t updates = 0;                       // updates folded into this step
+  uint64_t stale_discarded = 0;               // cumulative stale updates discarded so far
+  std::vector<uint32_t> staleness_histogram;  // [s] = updates folded with staleness s
+                                              // (size staleness_threshold + 1)
+  double mean_decay = 0;                      // mean decay weight of the folded updates
+  double mean_loss = 0;                       // sample-weighted mean loss of the folded updates
+};
+
+// Running totals (the tutorial's get_stats() and more). Group members count one each.
+struct fedbuff_stats {
+  uint64_t total_updates = 0;     // folded (accepted and fresh enough)
+  uint64_t stale_updates = 0;     // discarded: staleness > threshold
+  uint64_t rejected_updates = 0;  // invalid: wrong size, non-finite, no samples, future version
+  uint64_t aggregations = 0;      // server steps so far
+  uint64_t current_version = 0;   // = aggregations
+  uint32_t buffered = 0;          // updates folded since the last step
+};
+
+enum class offer_result {
+  folded,      // kept in the buffer, no step yet
+  aggregated,  // kept, and it filled the buffer: the server stepped (version() moved on)
+  stale,       // staleness > threshold: discarded and counted
+  rejected,    // invalid: counted, nothing kept
+};
+
+const char* to_string(offer_result x);
+
+class fedbuff {
+ public:
+  // Throws std::invalid_argument for an empty model, buffer_size 0, a non-positive or
+  // non-finite server_lr, or staleness_threshold > max_staleness_threshold.
+  fedbuff(std::vector<float> initial_model, const async_config& cfg);
+
+  // Staleness s = version() − base_version. Rejected (counted, nothing kept) when size differs
+  // from the model's, a parameter or the loss is not finite, num_samples is 0, base_version is
+  // ahead of version(), or a weighted term exceeds the accumulator's range. Stale when
+  // s > staleness_threshold. Otherwise folded with weight num_samples·decay(s); when the buffer
+  // then holds buffer_size updates the server steps (result `aggregated`).
+  offer_result offer(const fedbuff_update& u);
+
+  // A group pre-aggregated at an edge: `count` updates sharing one base version. `sums` holds
+  // Σ nᵢ·Δᵢ (delta rule base, Δᵢ = paramsᵢ − model_at(base_version)) or Σ nᵢ·paramsᵢ (delta
+  // rule current), with weight Σ nᵢ and side scalar Σ nᵢ·lossᵢ: fold each member with
+  // acc.add(x, nᵢ, lossᵢ). Folded as if each member were offered now (weight nᵢ·decay(s)), to
+  // float rounding of the group mean. Counts `count` toward the buffer and the statistics; the
+  // step fires once buffered >= buffer_size, so a group may overshoot: that step folds more
+  // than buffer_size updates (aggregation_record::updates says how many). Rejected when
+  // sums.dim() differs from the model size, count is 0 or differs from sums.count(), or
+  // base_version is ahead of version(); stale (all `count` members) when s > threshold.
+  offer_result offer_group(const weighted_accumulator& sums, uint64_t base_version, uint32_t count);
+
+  uint64_t version() const { return version_; }
+  const std::vector<float>& model() const { return history_.back(); }
+
+  // The model at `version`, kept for the last staleness_threshold+1 versions (all versions
+  // v with version() − threshold <= v <= version()); nullptr otherwise.
+  const std::vector<float>* model_at(uint64_t version) const;
+
+  const fedbuff_stats& stats() const { return stats_; }
+  const async_config& config() const { return cfg_; }
+
+  // Records of the steps since the last call, oldest first.
+  std::vector<aggregation_record> take_records();
+
+ private:
+  // Folds Δ (model size values) with weight samples·decay, `count` updates of staleness s.
+  offer_result fold(const float* delta, double samples, uint64_t s, uint32_t count,
+                    __int128 loss_fixed, uint64_t loss_samples);
+  void step();
+  void clear_buffer();
+
+  async_config cfg_;
+  std::deque<std::vector<float>> history_;  // back() = current, front() = oldest kept
+  uint64_t version_ = 0;
+  weighted_accumulator acc_;  // Σ w·Δ, Σ w of the buffer
+  uint32_t buffered_ = 0;
+  std::vector<uint32_t> histogram_;  // staleness counts of the buffer
+  __int128 decay_sum_ = 0;           // Σ decay, fixed point (2^-32 units)
+  __int128 loss_sum_ = 0;            // Σ n·loss, fixed point (2^-32 units)
+  uint64_t loss_samples_ = 0;        // Σ n
+  fedbuff_stats stats_;
+  std::vector<aggregation_record> records_;
+  std::vector<float> delta_;  // scratch for one Δ
+};
+
+}  // namespace fedactor

@@ -1,0 +1,394 @@
+#include "runtime/math/fedbuff.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "runtime/math/rng.hpp"
+#include "runtime/math/staleness.hpp"
+
+using namespace fedactor;
+
+namespace {
+
+async_config make_cfg(uint32_t buffer_size, uint32_t threshold, delta_rule rule,
+                      double server_lr = 0.5, double decay_base = 0.5) {
+  async_config cfg;
+  cfg.buffer_size = buffer_size;
+  cfg.staleness_threshold = threshold;
+  cfg.delta = rule;
+  cfg.server_lr = server_lr;
+  cfg.decay.kind = decay_kind::exponential;
+  cfg.decay.base = decay_base;
+  return cfg;
+}
+
+offer_result offer(fedbuff& fb, const std::vector<float>& params, uint32_t n, uint64_t base,
+                   double loss = 0.0) {
+  return fb.offer({params.data(), params.size(), n, base, loss});
+}
+
+// Two steps of three identical updates, each moving the model by 0.5 * (2, 4):
+// version 0 (0, 0) -> version 1 (1, 2) -> version 2 (2, 4). Both delta rules agree here
+// because every update starts from the current version.
+void advance_to_version_2(fedbuff& fb) {
+  for (int i = 0; i < 3; ++i) offer(fb, {2, 4}, 1, 0);  // Δ = (2, 4) - (0, 0)
+  REQUIRE(fb.model() == std::vector<float>{1, 2});
+  for (int i = 0; i < 3; ++i) offer(fb, {3, 6}, 1, 1);  // Δ = (3, 6) - (1, 2)
+  REQUIRE(fb.model() == std::vector<float>{2, 4});
+  REQUIRE(fb.version() == 2);
+  fb.take_records();
+}
+
+struct hand_update {
+  std::vector<float> params;
+  uint32_t n;
+  uint64_t base;
+  double loss;
+};
+
+// The three hand-made updates offered at version 2 (buffer_size 3, threshold 2, decay 0.5^s):
+//   A: base 2 (s = 0, decay 1),    n = 10 -> w = 10, params (4, 4), loss 1
+//   B: base 1 (s = 1, decay 0.5),  n = 20 -> w = 10, params (3, 2), loss 2
+//   C: base 0 (s = 2, decay 0.25), n = 80 -> w = 20, params (1, 8), loss 0.5
+//   Σw = 40
+const std::vector<hand_update> hand_updates = {
+    {{4, 4}, 10, 2, 1.0},
+    {{3, 2}, 20, 1, 2.0},
+    {{1, 8}, 80, 0, 0.5},
+};
+
+void check_hand_record(const aggregation_record& r) {
+  CHECK(r.version == 3);
+  CHECK(r.updates == 3);
+  CHECK(r.stale_discarded == 0);
+  CHECK(r.staleness_histogram == std::vector<uint32_t>{1, 1, 1});
+  CHECK(r.mean_decay == 1.75 / 3.0);   // (1 + 0.5 + 0.25) / 3
+  CHECK(r.mean_loss == 90.0 / 110.0);  // (10·1 + 20·2 + 80·0.5) / (10 + 20 + 80)
+}
+
+std::vector<float> random_params(rng& r, size_t dim) {
+  std::vector<float> p(dim);
+  for (auto& v : p) v = static_cast<float>(r.normal());
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("fedbuff one aggregation of three updates with delta rule base, by hand", "[math]") {
+  fedbuff fb({0, 0}, make_cfg(3, 2, delta_rule::base));
+  advance_to_version_2(fb);
+  // Deltas against each update's own base model (m0 = (0, 0), m1 = (1, 2), m2 = (2, 4)):
+  //   Δ_A = (4, 4) - m2 = (2, 0)
+  //   Δ_B = (3, 2) - m1 = (2, 0)
+  //   Δ_C = (1, 8) - m0 = (1, 8)
+  // Σ wΔ = 10·(2, 0) + 10·(2, 0) + 20·(1, 8) = (60, 160); / Σw = 40 -> (1.5, 4)
+  // model = m2 + 0.5 · (1.5, 4) = (2.75, 6)
+  const auto& u = hand_updates;
+  CHECK(offer(fb, u[0].params, u[0].n, u[0].base, u[0].loss) == offer_result::folded);
+  CHECK(offer(fb, u[1].params, u[1].n, u[1].base, u[1].loss) == offer_result::folded);
+  CHECK(offer(fb, u[2].params, u[2].n, u[2].base, u[2].loss) == offer_result::aggregated);
+  CHECK(fb.version() == 3);
+  CHECK(fb.model() == std::vector<float>{2.75f, 6.0f});
+  auto records = fb.take_records();
+  REQUIRE(records.size() == 1);
+  check_hand_record(records[0]);
+}
+
+TEST_CASE("fedbuff one aggregation of three updates with delta rule current, by hand", "[math]") {
+  fedbuff fb({0, 0}, make_cfg(3, 2, delta_rule::current));
+  advance_to_version_2(fb);
+  // Deltas against the current model m2 = (2, 4), as the tutorial computes them:
+  //   Δ_A = (4, 4) - (2, 4) = (2, 0)
+  //   Δ_B = (3, 2) - (2, 4) = (1, -2)
+  //   Δ_C = (1, 8) - (2, 4) = (-1, 4)
+  // Σ wΔ = 10·(2, 0) + 10·(1, -2) + 20·(-1, 4) = (10, 60); / Σw = 40 -> (0.25, 1.5)
+  // model = m2 + 0.5 · (0.25, 1.5) = (2.125, 4.75)
+  const auto& u = hand_updates;
+  CHECK(offer(fb, u[0].params, u[0].n, u[0].base, u[0].loss) == offer_result::folded);
+  CHECK(offer(fb, u[1].params, u[1].n, u[1].base, u[1].loss) == offer_result::folded);
+  CHECK(offer(fb, u[2].params, u[2].n, u[2].base, u[2].loss) == offer_result::aggregated);
+  CHECK(fb.version() == 3);
+  CHECK(fb.model() == std::vector<float>{2.125f, 4.75f});
+  auto records = fb.take_records();
+  REQUIRE(records.size() == 1);
+  check_hand_record(records[0]);
+}
+
+TEST_CASE("fedbuff step result is bit-identical for every order of the buffered updates",
+          "[math]") {
+  for (auto rule : {delta_rule::base, delta_rule::current}) {
+    const std::vector<float> expected = rule == delta_rule::base
+                                            ? std::vector<float>{2.75f, 6.0f}
+                                            : std::vector<float>{2.125f, 4.75f};
+    std::vector<size_t> order = {0, 1, 2};
+    do {
+      fedbuff fb({0, 0}, make_cfg(3, 2, rule));
+      advance_to_version_2(fb);
+      for (auto i : order) {
+        const auto& u = hand_updates[i];
+        offer(fb, u.params, u.n, u.base, u.loss);
+      }
+      CHECK(fb.model() == expected);
+      auto records = fb.take_records();
+      REQUIRE(records.size() == 1);
+      check_hand_record(records[0]);
+    } while (std::next_permutation(order.begin(), order.end()));
+  }
+}
+
+TEST_CASE("fedbuff steps exactly when the buffer reaches buffer_size, not before", "[math]") {
+  fedbuff fb({0, 0}, make_cfg(3, 5, delta_rule::base, 1.0));
+  CHECK(offer(fb, {1, 1}, 5, 0) == offer_result::folded);
+  CHECK(fb.stats().buffered == 1);
+  CHECK(offer(fb, {1, 1}, 5, 0) == offer_result::folded);
+  CHECK(fb.stats().buffered == 2);
+  CHECK(fb.version() == 0);
+  CHECK(fb.model() == std::vector<float>{0, 0});
+  CHECK(fb.take_records().empty());
+  CHECK(offer(fb, {1, 1}, 5, 0) == offer_result::aggregated);
+  CHECK(fb.version() == 1);
+  CHECK(fb.stats().buffered == 0);
+  CHECK(fb.stats().aggregations == 1);
+  CHECK(fb.model() == std::vector<float>{1, 1});  // mean Δ (1, 1), server_lr 1
+  CHECK(fb.take_records().size() == 1);
+  // The buffer starts afresh: the next step needs three more.
+  CHECK(offer(fb, {2, 2}, 5, 1) == offer_result::folded);
+  CHECK(offer(fb, {2, 2}, 5, 1) == offer_result::folded);
+  CHECK(fb.version() == 1);
+  CHECK(offer(fb, {2, 2}, 5, 1) == offer_result::aggregated);
+  CHECK(fb.version() == 2);
+}
+
+TEST_CASE("fedbuff staleness equal to the threshold is folded, one more is discarded and counted",
+          "[math]") {
+  // buffer_size 1: every accepted update is a step. threshold 2, decay 0.5^s.
+  fedbuff fb({0, 0}, make_cfg(1, 2, delta_rule::base, 1.0));
+  for (uint64_t v = 0; v < 3; ++v) REQUIRE(offer(fb, {0, 0}, 1, v) == offer_result::aggregated);
+  REQUIRE(fb.version() == 3);
+  fb.take_records();
+
+  CHECK(offer(fb, {1, 1}, 1, 0) == offer_result::stale);  // s = 3 > 2
+  CHECK(fb.stats().stale_updates == 1);
+  CHECK(fb.stats().buffered == 0);
+  CHECK(fb.version() == 3);
+  CHECK(fb.model() == std::vector<float>{0, 0});
+
+  CHECK(offer(fb, {1, 1}, 1, 1) == offer_result::aggregated);  // s = 2 == threshold
+  CHECK(fb.version() == 4);
+  CHECK(fb.model() == std::vector<float>{1, 1});  // mean of one Δ is Δ, whatever its weight
+  auto records = fb.take_records();
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].staleness_histogram == std::vector<uint32_t>{0, 0, 1});
+  CHECK(records[0].mean_decay == 0.25);  // 0.5^2
+  CHECK(records[0].stale_discarded == 1);
+  CHECK(fb.stats().stale_updates == 1);
+  CHECK(fb.stats().total_updates == 4);
+}
+
+TEST_CASE("fedbuff keeps the models of exactly the last threshold+1 versions", "[math]") {
+  fedbuff fb({0, 0}, make_cfg(1, 2, delta_rule::base, 1.0));
+  std::vector<std::vector<float>> models = {{0, 0}};
+  REQUIRE(fb.model_at(0) != nullptr);
+  CHECK(*fb.model_at(0) == models[0]);
+  CHECK(fb.model_at(1) == nullptr);  // the future
+  for (uint64_t v = 0; v < 4; ++v) {
+    const float x = static_cast<float>(v + 1);
+    offer(fb, {x, -x}, 1, v);  // Δ = (x, -x) - model(v)
+    models.push_back(fb.model());
+  }
+  REQUIRE(fb.version() == 4);
+  CHECK(fb.model_at(0) == nullptr);
+  CHECK(fb.model_at(1) == nullptr);
+  for (uint64_t v = 2; v <= 4; ++v) {
+    INFO("version " << v);
+    REQUIRE(fb.model_at(v) != nullptr);
+    CHECK(*fb.model_at(v) == models[v]);
+    CHECK(*fb.model_at(v) == std::vector<float>{static_cast<float>(v), -static_cast<float>(v)});
+  }
+  CHECK(fb.model_at(4) == &fb.model());
+  CHECK(fb.model_at(5) == nullptr);
+}
+
+TEST_CASE("fedbuff with threshold 0 keeps only the current model and takes only fresh updates",
+          "[math]") {
+  fedbuff fb({0, 0}, make_cfg(1, 0, delta_rule::base, 1.0));
+  CHECK(offer(fb, {1, 2}, 3, 0) == offer_result::aggregated);
+  CHECK(offer(fb, {5, 5}, 3, 0) == offer_result::stale);
+  CHECK(offer(fb, {2, 3}, 3, 1) == offer_result::aggregated);
+  CHECK(fb.model() == std::vector<float>{2, 3});
+  CHECK(fb.model_at(1) == nullptr);
+  REQUIRE(fb.model_at(2) != nullptr);
+  CHECK(*fb.model_at(2) == std::vector<float>{2, 3});
+}
+
+TEST_CASE("fedbuff rejects wrong-size, non-finite, sample-less and future updates and counts them",
+          "[math]") {
+  fedbuff fb({0, 0}, make_cfg(2, 2, delta_rule::base, 1.0));
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  CHECK(offer(fb, {1, 1, 1}, 5, 0) == offer_result::rejected);  // three values for two
+  CHECK(offer(fb, {1}, 5, 0) == offer_result::rejected);
+  CHECK(offer(fb, {1, nan}, 5, 0) == offer_result::rejected);
+  CHECK(offer(fb, {inf, 1}, 5, 0) == offer_result::rejected);
+  CHECK(offer(fb, {1, 1}, 0, 0) == offer_result::rejected);  // no samples
+  CHECK(offer(fb, {1, 1}, 5, 1) == offer_result::rejected);  // base version from the future
+  CHECK(offer(fb, {1, 1}, 5, 0, std::nan("")) == offer_result::rejected);  // loss
+  CHECK(offer(fb, {3e38f, 1}, 5, 0) == offer_result::rejected);  // w·Δ beyond fixed point
+  CHECK(fb.stats().rejected_updates == 8);
+  CHECK(fb.stats().total_updates == 0);
+  CHECK(fb.stats().buffered == 0);
+  CHECK(fb.version() == 0);
+  // A rejected update leaves no trace in the next step.
+  CHECK(offer(fb, {1, 1}, 5, 0) == offer_result::folded);
+  CHECK(offer(fb, {3, 3}, 5, 0) == offer_result::aggregated);
+  CHECK(fb.model() == std::vector<float>{2, 2});
+}
+
+TEST_CASE("fedbuff group offer equals offering its members one by one", "[math]") {
+  const size_t dim = 17;
+  for (auto rule : {delta_rule::base, delta_rule::current}) {
+    INFO("delta rule " << to_string(rule));
+    rng r{2024};
+    const std::vector<float> initial = random_params(r, dim);
+    async_config cfg = make_cfg(4, 3, rule, 0.75, 0.9);
+    fedbuff one_by_one(initial, cfg);
+    fedbuff grouped(initial, cfg);
+    // Version 0 -> 1 identically in both.
+    for (int i = 0; i < 4; ++i) {
+      const auto p = random_params(r, dim);
+      const auto n = static_cast<uint32_t>(50 + r.below(150));
+      const double loss = r.uniform() * 3;
+      offer(one_by_one, p, n, 0, loss);
+      offer(grouped, p, n, 0, loss);
+    }
+    REQUIRE(one_by_one.model() == grouped.model());
+    REQUIRE(grouped.version() == 1);
+
+    // Three members started from version 0 (s = 1), folded at an edge.
+    const std::vector<float>& base_model = *grouped.model_at(0);
+    weighted_accumulator sums(dim);
+    for (int i = 0; i < 3; ++i) {
+      const auto p = random_params(r, dim);
+      const auto n = static_cast<uint32_t>(50 + r.below(150));
+      const double loss = r.uniform() * 3;
+      CHECK(offer(one_by_one, p, n, 0, loss) == offer_result::folded);
+      std::vector<float> x = p;
+      if (rule == delta_rule::base) {
+        for (size_t j = 0; j < dim; ++j) x[j] = p[j] - base_model[j];
+      }
+      REQUIRE(sums.add(x.data(), n, loss));
+    }
+    CHECK(grouped.offer_group(sums, 0, 3) == offer_result::folded);
+    CHECK(grouped.stats().buffered == 3);
+    // A fresh single update fills both buffers.
+    const auto p = random_params(r, dim);
+    CHECK(offer(one_by_one, p, 120, 1, 0.5) == offer_result::aggregated);
+    CHECK(offer(grouped, p, 120, 1, 0.5) == offer_result::aggregated);
+
+    REQUIRE(grouped.version() == 2);
+    for (size_t j = 0; j < dim; ++j) {
+      INFO("parameter " << j);
+      CHECK(grouped.model()[j] == Approx(one_by_one.model()[j]).margin(1e-6));
+    }
+    auto a = one_by_one.take_records();
+    auto b = grouped.take_records();
+    REQUIRE(a.size() == 2);
+    REQUIRE(b.size() == 2);
+    CHECK(b[1].updates == 4);
+    CHECK(b[1].staleness_histogram == std::vector<uint32_t>{1, 3, 0, 0});
+    CHECK(b[1].staleness_histogram == a[1].staleness_histogram);
+    CHECK(b[1].mean_decay == a[1].mean_decay);  // (1 + 3 · 0.9) / 4, same fixed-point terms
+    CHECK(b[1].mean_decay == Approx((1 + 3 * 0.9) / 4).epsilon(1e-9));
+    CHECK(b[1].mean_loss == a[1].mean_loss);  // the members' own fixed-point loss terms
+    CHECK(grouped.stats().total_updates == one_by_one.stats().total_updates);
+  }
+}
+
+TEST_CASE("fedbuff group may overshoot the buffer and its step folds every member", "[math]") {
+  fedbuff fb({0, 0}, make_cfg(3, 2, delta_rule::current, 1.0));
+  CHECK(offer(fb, {1, 0}, 10, 0, 1.0) == offer_result::folded);
+  CHECK(offer(fb, {1, 0}, 10, 0, 1.0) == offer_result::folded);
+  // Two members: params (3, 4) with n = 10 and (3, 4) with n = 30 (rule current: Σ n·params).
+  weighted_accumulator sums(2);
+  const float p[] = {3, 4};
+  REQUIRE(sums.add(p, 10, 2.0));
+  REQUIRE(sums.add(p, 30, 2.0));
+  CHECK(fb.offer_group(sums, 0, 2) == offer_result::aggregated);  // buffered 4 >= 3
+  // Σw = 10 + 10 + 40 = 60; Σ wΔ = 20·(1, 0) + 40·(3, 4) = (140, 160)
+  // model = (140 / 60, 160 / 60) = (7/3, 8/3)
+  CHECK(fb.model() ==
+        std::vector<float>{static_cast<float>(140.0 / 60.0), static_cast<float>(160.0 / 60.0)});
+  auto records = fb.take_records();
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].updates == 4);
+  CHECK(records[0].staleness_histogram == std::vector<uint32_t>{4, 0, 0});
+  CHECK(records[0].mean_loss == 100.0 / 60.0);  // (10·1 + 10·1 + 10·2 + 30·2) / 60
+  CHECK(fb.stats().total_updates == 4);
+  CHECK(fb.stats().buffered == 0);
+}
+
+TEST_CASE("fedbuff stale or malformed group counts every member", "[math]") {
+  fedbuff fb({0, 0}, make_cfg(1, 0, delta_rule::base, 1.0));
+  offer(fb, {1, 1}, 1, 0);
+  REQUIRE(fb.version() == 1);
+  weighted_accumulator sums(2);
+  const float x[] = {1, 1};
+  for (int i = 0; i < 3; ++i) REQUIRE(sums.add(x, 5));
+  CHECK(fb.offer_group(sums, 0, 3) == offer_result::stale);  // s = 1 > 0
+  CHECK(fb.stats().stale_updates == 3);
+  CHECK(fb.offer_group(sums, 1, 2) == offer_result::rejected);  // count differs from sums
+  CHECK(fb.offer_group(sums, 2, 3) == offer_result::rejected);  // future base version
+  CHECK(fb.offer_group(weighted_accumulator(3), 1, 3) == offer_result::rejected);  // size
+  CHECK(fb.stats().rejected_updates == 8);
+  CHECK(fb.version() == 1);
+}
+
+TEST_CASE("fedbuff records each step once with its version and the cumulative stale count",
+          "[math]") {
+  fedbuff fb({0, 0}, make_cfg(2, 1, delta_rule::base, 1.0));
+  offer(fb, {1, 1}, 1, 0, 4.0);
+  offer(fb, {1, 1}, 3, 0, 2.0);  // step 1: mean loss (1·4 + 3·2) / 4 = 2.5
+  offer(fb, {2, 2}, 1, 1);
+  offer(fb, {2, 2}, 1, 1);  // step 2
+  offer(fb, {0, 0}, 1, 0);  // s = 2 > 1: stale
+  offer(fb, {3, 3}, 1, 2);
+  offer(fb, {3, 3}, 1, 1);  // step 3
+  auto records = fb.take_records();
+  REQUIRE(records.size() == 3);
+  CHECK(records[0].version == 1);
+  CHECK(records[0].mean_loss == 2.5);
+  CHECK(records[1].version == 2);
+  CHECK(records[1].stale_discarded == 0);
+  CHECK(records[2].version == 3);
+  CHECK(records[2].stale_discarded == 1);
+  CHECK(records[2].staleness_histogram == std::vector<uint32_t>{1, 1});
+  CHECK(records[2].mean_decay == 0.75);  // (1 + 0.5) / 2
+  CHECK(fb.take_records().empty());
+  const fedbuff_stats& st = fb.stats();
+  CHECK(st.total_updates == 6);
+  CHECK(st.stale_updates == 1);
+  CHECK(st.rejected_updates == 0);
+  CHECK(st.aggregations == 3);
+  CHECK(st.current_version == 3);
+  CHECK(st.buffered == 0);
+}
+
+TEST_CASE("fedbuff constructor rejects an empty model and impossible settings", "[math]") {
+  CHECK_THROWS_AS(fedbuff({}, async_config{}), std::invalid_argument);
+  async_config cfg;
+  cfg.buffer_size = 0;
+  CHECK_THROWS_AS(fedbuff({0}, cfg), std::invalid_argument);
+  cfg = async_config{};
+  cfg.server_lr = 0;
+  CHECK_THROWS_AS(fedbuff({0}, cfg), std::invalid_argument);
+  cfg = async_config{};
+  cfg.staleness_threshold = max_staleness_threshold + 1;
+  CHECK_THROWS_AS(fedbuff({0}, cfg), std::invalid_argument);
+  cfg.staleness_threshold = max_staleness_threshold;
+  CHECK_NOTHROW(fedbuff({0}, cfg));
+}

@@ -129,8 +129,10 @@ void start_round(server_ptr self) {
   const uint32_t round = st.round + 1;
   const uint32_t k = sc.selection.clients_per_round;
   const auto population = st.cfg.registry->size();
-  const auto wanted = static_cast<uint32_t>(std::min<double>(
-      static_cast<double>(population), std::ceil(k * (1.0 + sc.selection.over_select))));
+  // k + ceil(k·o), with the same guard against float noise as validate() (100 × 0.07 = 7).
+  const double extra = std::ceil(k * sc.selection.over_select * (1.0 - 1e-12));
+  const auto wanted =
+      static_cast<uint32_t>(std::min<double>(static_cast<double>(population), k + extra));
   auto ids = st.pick->sample(wanted, static_cast<int32_t>(round));
   st.rec.selected = static_cast<uint32_t>(ids.size());
   if (simulated(self)) ids = keep_in_time(self, std::move(ids), k);
@@ -300,7 +302,10 @@ void async_process(server_ptr self, uint64_t seq, std::optional<async_res>& res)
         note_failure(self, "client " + std::to_string(res->client) + ": malformed group");
         break;
       }
-      st.buffer->offer_group(*acc, res->base_version, static_cast<uint32_t>(res->members.size()));
+      if (st.buffer->offer_group(*acc, res->base_version,
+                                 static_cast<uint32_t>(res->members.size())) ==
+          offer_result::rejected)
+        note_failure(self, "client " + std::to_string(res->client) + ": rejected group");
       break;
     }
   }

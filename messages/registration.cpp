@@ -21,6 +21,7 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<run_report>("fedactor::run_report");
   cfg.add_message_type<async_ins>("fedactor::async_ins");
   cfg.add_message_type<async_res>("fedactor::async_res");
+  cfg.add_message_type<group_close>("fedactor::group_close");
   cfg.add_message_type<std::vector<uint64_t>>("std::vector<uint64_t>");
   cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
   cfg.add_error_category(errc_atom::value,

@@ -5,6 +5,7 @@
 #include "messages/async.hpp"
 #include "messages/edge.hpp"
 #include "messages/errors.hpp"
+#include "messages/eval.hpp"
 #include "messages/param_blob.hpp"
 #include "messages/run.hpp"
 #include "messages/train.hpp"
@@ -19,6 +20,8 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<edge_ins>("fedactor::edge_ins");
   cfg.add_message_type<edge_res>("fedactor::edge_res");
   cfg.add_message_type<run_report>("fedactor::run_report");
+  cfg.add_message_type<eval_ins>("fedactor::eval_ins");
+  cfg.add_message_type<eval_res>("fedactor::eval_res");
   cfg.add_message_type<async_ins>("fedactor::async_ins");
   cfg.add_message_type<async_res>("fedactor::async_res");
   cfg.add_message_type<group_close>("fedactor::group_close");

@@ -1,11 +1,18 @@
+// Local SGD and evaluation on LibTorch modules: the MLP, the simple CNN and TorchScript
+// modules, all seen through one small wrapper that exposes parameters() in flat order.
+
 #include "runtime/learning/local_training.hpp"
 
 #include <dlfcn.h>
 
+#include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 
+#include <torch/script.h>
 #include <torch/torch.h>
 
 #include "runtime/math/rng.hpp"
@@ -13,6 +20,9 @@
 namespace fedactor {
 
 namespace {
+
+// Rows per forward pass in evaluate(): bounds the activations' memory.
+constexpr int64_t eval_batch = 1024;
 
 torch::nn::Sequential build_mlp(const model_spec& spec) {
   torch::nn::Sequential seq;
@@ -24,41 +34,209 @@ torch::nn::Sequential build_mlp(const model_spec& spec) {
   return seq;
 }
 
-void load_flat(torch::nn::Module& m, const std::vector<float>& flat) {
-  torch::NoGradGuard guard;
-  size_t offset = 0;
-  for (auto& p : m.parameters()) {
-    const auto n = static_cast<size_t>(p.numel());
-    if (offset + n > flat.size()) throw std::invalid_argument("parameter vector too short");
-    auto src =
-        torch::from_blob(const_cast<float*>(flat.data() + offset), p.sizes(), torch::kFloat32);
-    p.copy_(src);
-    offset += n;
+// NIID-Bench's SimpleCNNMNIST: same layers, same parameter names.
+struct SimpleCnnImpl : torch::nn::Module {
+  SimpleCnnImpl(int64_t channels, int64_t flat, int64_t classes)
+      : conv1(
+            register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 6, 5)))),
+        conv2(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(6, 16, 5)))),
+        fc1(register_module("fc1", torch::nn::Linear(flat, 120))),
+        fc2(register_module("fc2", torch::nn::Linear(120, 84))),
+        fc3(register_module("fc3", torch::nn::Linear(84, classes))) {}
+
+  torch::Tensor forward(torch::Tensor x) {
+    x = torch::max_pool2d(torch::relu(conv1->forward(x)), 2);
+    x = torch::max_pool2d(torch::relu(conv2->forward(x)), 2);
+    x = x.flatten(1);
+    x = torch::relu(fc1->forward(x));
+    x = torch::relu(fc2->forward(x));
+    return fc3->forward(x);
   }
-  if (offset != flat.size()) throw std::invalid_argument("parameter vector too long");
+
+  torch::nn::Conv2d conv1;
+  torch::nn::Conv2d conv2;
+  torch::nn::Linear fc1;
+  torch::nn::Linear fc2;
+  torch::nn::Linear fc3;
+};
+TORCH_MODULE(SimpleCnn);
+
+SimpleCnn build_cnn(const model_spec& spec) {
+  auto shapes = spec.shapes();  // validates the input shape
+  return SimpleCnn(spec.input_shape[0], shapes[4][1], spec.classes);
 }
 
-std::vector<float> store_flat(torch::nn::Module& m, size_t total) {
-  std::vector<float> out(total);
-  size_t offset = 0;
-  for (auto& p : m.parameters()) {
-    auto c = p.detach().contiguous();
-    const auto n = static_cast<size_t>(c.numel());
-    std::memcpy(out.data() + offset, c.data_ptr<float>(), n * sizeof(float));
-    offset += n;
+std::string first_line(const char* what) {
+  std::string s = what;
+  return s.substr(0, s.find('\n'));
+}
+
+torch::jit::Module load_script(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw std::runtime_error(path + ": no such TorchScript file");
+  try {
+    return torch::jit::load(path);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": not a readable TorchScript module (" +
+                             first_line(e.what_without_backtrace()) + ")");
   }
+}
+
+std::vector<torch::Tensor> script_parameters(const torch::jit::Module& m) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : m.parameters()) out.push_back(p);
   return out;
+}
+
+// Any of the three model kinds, behind one interface.
+class network {
+ public:
+  explicit network(const model_spec& spec) : kind_(spec.kind) {
+    switch (kind_) {
+      case model_kind::mlp:
+        mlp_ = build_mlp(spec);
+        params_ = mlp_->parameters();
+        break;
+      case model_kind::cnn:
+        cnn_ = build_cnn(spec);
+        params_ = cnn_->parameters();
+        break;
+      case model_kind::torchscript:
+        script_ = load_script(spec.path);
+        params_ = script_parameters(*script_);
+        for (auto& p : params_) p.requires_grad_(true);
+        break;
+    }
+    auto shapes = spec.shapes();
+    bool match = shapes.size() == params_.size();
+    for (size_t i = 0; match && i < shapes.size(); ++i)
+      match = params_[i].sizes().vec() == shapes[i] && params_[i].scalar_type() == torch::kFloat32;
+    if (!match)
+      throw std::invalid_argument("module parameters do not match the model spec" +
+                                  (spec.path.empty() ? std::string() : " (" + spec.path + ")"));
+  }
+
+  const std::vector<torch::Tensor>& parameters() const { return params_; }
+
+  torch::Tensor forward(const torch::Tensor& x) {
+    switch (kind_) {
+      case model_kind::mlp:
+        return mlp_->forward(x);
+      case model_kind::cnn:
+        return cnn_->forward(x);
+      case model_kind::torchscript:
+        return script_->forward({x}).toTensor();
+    }
+    throw std::logic_error("unknown model kind");
+  }
+
+  void train(bool on) {
+    switch (kind_) {
+      case model_kind::mlp:
+        mlp_->train(on);
+        break;
+      case model_kind::cnn:
+        cnn_->train(on);
+        break;
+      case model_kind::torchscript:
+        script_->train(on);
+        break;
+    }
+  }
+
+  void load_flat(const std::vector<float>& flat) {
+    torch::NoGradGuard guard;
+    size_t offset = 0;
+    for (auto& p : params_) {
+      const auto n = static_cast<size_t>(p.numel());
+      if (offset + n > flat.size()) throw std::invalid_argument("parameter vector too short");
+      auto src =
+          torch::from_blob(const_cast<float*>(flat.data() + offset), p.sizes(), torch::kFloat32);
+      p.copy_(src);
+      offset += n;
+    }
+    if (offset != flat.size()) throw std::invalid_argument("parameter vector too long");
+  }
+
+  std::vector<float> store_flat() const {
+    size_t total = 0;
+    for (const auto& p : params_) total += static_cast<size_t>(p.numel());
+    std::vector<float> out(total);
+    size_t offset = 0;
+    for (const auto& p : params_) {
+      auto c = p.detach().contiguous();
+      const auto n = static_cast<size_t>(c.numel());
+      std::memcpy(out.data() + offset, c.data_ptr<float>(), n * sizeof(float));
+      offset += n;
+    }
+    return out;
+  }
+
+  void save(const std::string& path) {
+    switch (kind_) {
+      case model_kind::mlp:
+        torch::save(mlp_, path);
+        break;
+      case model_kind::cnn:
+        torch::save(cnn_, path);
+        break;
+      case model_kind::torchscript:
+        script_->save(path);
+        break;
+    }
+  }
+
+  void load(const std::string& path) {
+    switch (kind_) {
+      case model_kind::mlp:
+        torch::load(mlp_, path);
+        break;
+      case model_kind::cnn:
+        torch::load(cnn_, path);
+        break;
+      case model_kind::torchscript: {
+        auto other = load_script(path);
+        torch::NoGradGuard guard;
+        auto src = script_parameters(other);
+        if (src.size() != params_.size())
+          throw std::invalid_argument(path + ": parameter count differs from the model");
+        for (size_t i = 0; i < src.size(); ++i) params_[i].copy_(src[i]);
+        break;
+      }
+    }
+  }
+
+ private:
+  model_kind kind_;
+  torch::nn::Sequential mlp_{nullptr};
+  SimpleCnn cnn_{nullptr};
+  std::optional<torch::jit::Module> script_;
+  std::vector<torch::Tensor> params_;
+};
+
+void check_data(const model_spec& spec, const client_dataset& data) {
+  if (data.features != spec.inputs)
+    throw std::invalid_argument("dataset has " + std::to_string(data.features) +
+                                " features, model expects " + std::to_string(spec.inputs));
+  if (data.x.size() != static_cast<size_t>(data.size()) * data.features)
+    throw std::invalid_argument("dataset has " + std::to_string(data.x.size()) +
+                                " feature values for " + std::to_string(data.size()) +
+                                " samples of " + std::to_string(data.features));
+  if (spec.kind == model_kind::cnn && !data.shape.empty() && data.shape != spec.input_shape)
+    throw std::invalid_argument("dataset samples are not shaped as the CNN's input");
 }
 
 }  // namespace
 
 struct local_trainer::impl {
-  torch::nn::Sequential net;
+  explicit impl(const model_spec& spec) : net(spec) {}
+  network net;
 };
 
-local_trainer::local_trainer(const model_spec& spec) : spec_(spec), impl_(new impl) {
+local_trainer::local_trainer(const model_spec& spec) : spec_(spec) {
   limit_math_threads();
-  impl_->net = build_mlp(spec);
+  impl_ = std::make_unique<impl>(spec);
 }
 
 local_trainer::~local_trainer() = default;
@@ -68,17 +246,15 @@ local_train_result local_trainer::train(const std::vector<float>& start, const c
   if (start.size() != spec_.num_params())
     throw std::invalid_argument("start model has " + std::to_string(start.size()) +
                                 " parameters, expected " + std::to_string(spec_.num_params()));
-  if (data.features != spec_.inputs)
-    throw std::invalid_argument("dataset has " + std::to_string(data.features) +
-                                " features, model expects " + std::to_string(spec_.inputs));
+  check_data(spec_, data);
   const int64_t n = data.size();
   if (n == 0) throw std::invalid_argument("client has no samples");
   if (cfg.batch_size == 0 || cfg.epochs == 0) throw std::invalid_argument("empty training");
 
   auto& net = impl_->net;
-  load_flat(*net, start);
-  net->train();
-  torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum));
+  net.load_flat(start);
+  net.train(true);
+  torch::optim::SGD opt(net.parameters(), torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum));
   auto x = torch::from_blob(const_cast<float*>(data.x.data()), {n, (int64_t)data.features},
                             torch::kFloat32);
   auto y = torch::from_blob(const_cast<int64_t*>(data.y.data()), {n}, torch::kInt64);
@@ -94,10 +270,10 @@ local_train_result local_trainer::train(const std::vector<float>& start, const c
     for (int64_t b = 0; b < n; b += cfg.batch_size) {
       const int64_t e = std::min<int64_t>(n, b + cfg.batch_size);
       auto idx = perm.slice(0, b, e);
-      auto xb = x.index_select(0, idx);
+      auto xb = x.index_select(0, idx).view(spec_.batch_shape(e - b));
       auto yb = y.index_select(0, idx);
       opt.zero_grad();
-      auto loss = torch::nn::functional::cross_entropy(net->forward(xb), yb);
+      auto loss = torch::nn::functional::cross_entropy(net.forward(xb), yb);
       loss.backward();
       opt.step();
       total_loss += loss.item<double>();
@@ -105,7 +281,7 @@ local_train_result local_trainer::train(const std::vector<float>& start, const c
     }
   }
   local_train_result res;
-  res.params = store_flat(*net, spec_.num_params());
+  res.params = net.store_flat();
   res.num_samples = static_cast<uint32_t>(n);
   res.mean_loss = total_loss / static_cast<double>(batches);
   return res;
@@ -118,18 +294,51 @@ evaluation local_trainer::evaluate(const std::vector<float>& params, const clien
   evaluation ev;
   const int64_t n = data.size();
   if (n == 0) return ev;
+  check_data(spec_, data);
   auto& net = impl_->net;
-  load_flat(*net, params);
-  net->eval();
+  net.load_flat(params);
+  net.train(false);
   torch::NoGradGuard guard;
   auto x = torch::from_blob(const_cast<float*>(data.x.data()), {n, (int64_t)data.features},
                             torch::kFloat32);
   auto y = torch::from_blob(const_cast<int64_t*>(data.y.data()), {n}, torch::kInt64);
-  auto logits = net->forward(x);
-  ev.loss = torch::nn::functional::cross_entropy(logits, y).item<double>();
-  ev.accuracy = logits.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t b = 0; b < n; b += eval_batch) {
+    const int64_t e = std::min<int64_t>(n, b + eval_batch);
+    auto logits = net.forward(x.slice(0, b, e).view(spec_.batch_shape(e - b)));
+    auto yb = y.slice(0, b, e);
+    loss_sum +=
+        torch::nn::functional::cross_entropy(
+            logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<double>();
+    correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
+  }
+  ev.loss = loss_sum / static_cast<double>(n);
+  ev.accuracy = static_cast<double>(correct) / static_cast<double>(n);
   ev.samples = static_cast<uint32_t>(n);
   return ev;
+}
+
+std::vector<float> local_trainer::logits(const std::vector<float>& params,
+                                         const client_dataset& data) {
+  if (params.size() != spec_.num_params())
+    throw std::invalid_argument("model has " + std::to_string(params.size()) +
+                                " parameters, expected " + std::to_string(spec_.num_params()));
+  check_data(spec_, data);
+  const int64_t n = data.size();
+  if (n == 0) return {};
+  auto& net = impl_->net;
+  net.load_flat(params);
+  net.train(false);
+  torch::NoGradGuard guard;
+  auto x = torch::from_blob(const_cast<float*>(data.x.data()), {n, (int64_t)data.features},
+                            torch::kFloat32);
+  auto out = net.forward(x.view(spec_.batch_shape(n))).contiguous();
+  if (out.dim() != 2 || out.size(0) != n || out.size(1) != spec_.classes)
+    throw std::runtime_error("model output is " + c10::str(out.sizes()) + ", expected [" +
+                             std::to_string(n) + ", " + std::to_string(spec_.classes) + "]");
+  return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
 }
 
 void limit_math_threads() {
@@ -144,15 +353,58 @@ void limit_math_threads() {
 
 void save_model_pt(const model_spec& spec, const std::vector<float>& params,
                    const std::string& path) {
-  auto net = build_mlp(spec);
-  load_flat(*net, params);
-  torch::save(net, path);
+  network net{spec};
+  net.load_flat(params);
+  net.save(path);
 }
 
 std::vector<float> load_model_pt(const model_spec& spec, const std::string& path) {
-  auto net = build_mlp(spec);
-  torch::load(net, path);
-  return store_flat(*net, spec.num_params());
+  network net{spec};
+  net.load(path);
+  return net.store_flat();
+}
+
+model_spec torchscript_spec(const std::string& path, uint32_t inputs,
+                            std::vector<int64_t> input_shape, uint32_t classes) {
+  model_spec spec;
+  spec.kind = model_kind::torchscript;
+  spec.hidden = {};
+  spec.inputs = inputs;
+  spec.input_shape = std::move(input_shape);
+  spec.classes = classes;
+  spec.path = path;
+  auto module = load_script(path);
+  for (const auto& p : module.parameters()) {
+    if (p.scalar_type() != torch::kFloat32)
+      throw std::runtime_error(path + ": parameters must be float32");
+    spec.param_shapes.push_back(p.sizes().vec());
+  }
+  if (spec.param_shapes.empty()) throw std::runtime_error(path + ": the module has no parameters");
+  const auto batch = spec.batch_shape(1);
+  torch::Tensor out;
+  try {
+    torch::NoGradGuard guard;
+    module.eval();
+    out = module.forward({torch::zeros(batch)}).toTensor();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": forward on a " + c10::str(c10::IntArrayRef(batch)) +
+                             " input failed (" + first_line(e.what()) + ")");
+  }
+  if (out.dim() != 2 || out.size(0) != 1 || out.size(1) != classes)
+    throw std::runtime_error(path + ": forward on a " + c10::str(c10::IntArrayRef(batch)) +
+                             " input gives " + c10::str(out.sizes()) + ", expected [1, " +
+                             std::to_string(classes) + "]");
+  return spec;
+}
+
+std::vector<float> load_torchscript_params(const std::string& path) {
+  auto module = load_script(path);
+  std::vector<float> out;
+  for (const auto& p : module.parameters()) {
+    auto c = p.detach().to(torch::kFloat32).contiguous();
+    out.insert(out.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  }
+  return out;
 }
 
 }  // namespace fedactor

@@ -1,8 +1,9 @@
 #pragma once
 
 // Local training of one client: SGD with momentum over shuffled mini-batches, on a
-// LibTorch module built from a model_spec. One local_trainer per thread: it owns its
-// module and reuses it from task to task. LibTorch stays behind this header (pimpl).
+// LibTorch module built from a model_spec (mlp, cnn, or a TorchScript module loaded from
+// its file). One local_trainer per thread: it owns its module and reuses it from task to
+// task. LibTorch stays behind this header (pimpl).
 
 #include <cstdint>
 #include <memory>
@@ -46,7 +47,11 @@ class local_trainer {
   local_train_result train(const std::vector<float>& start, const client_dataset& data,
                            const local_train_config& cfg);
 
+  // Loss and accuracy of `params` on `data` (in batches, no gradients).
   evaluation evaluate(const std::vector<float>& params, const client_dataset& data);
+
+  // The model's outputs on `data`: size() rows of spec().classes logits, row-major.
+  std::vector<float> logits(const std::vector<float>& params, const client_dataset& data);
 
   const model_spec& spec() const { return spec_; }
 
@@ -60,12 +65,27 @@ class local_trainer {
 // trainer per core and needs results that do not depend on the thread count.
 void limit_math_threads();
 
-// Writes the parameters as a LibTorch module archive (torch::save of an nn::Sequential
-// of Linear/ReLU layers: "0.weight", "0.bias", "2.weight", …), loadable with torch::load.
+// Writes the parameters as model.pt:
+// - mlp: torch::save of an nn::Sequential of Linear/ReLU layers ("0.weight", "0.bias",
+//   "2.weight", …); load with torch::load into the same Sequential.
+// - cnn: torch::save of the simple CNN module ("conv1.weight", "conv1.bias", "conv2.*",
+//   "fc1.*", "fc2.*", "fc3.*", the parameter names of NIID-Bench's SimpleCNNMNIST); load with
+//   torch::load into the same module, or read the named tensors with torch::jit::load.
+// - torchscript: the TorchScript module of model.path with the trained parameters, saved
+//   with Module::save; load with torch::jit::load (C++) or torch.jit.load (Python).
 void save_model_pt(const model_spec& spec, const std::vector<float>& params,
                    const std::string& path);
 
-// Reads such an archive back into flat parameters (for tests and tools).
+// Reads such a file back into flat parameters (for tests and tools).
 std::vector<float> load_model_pt(const model_spec& spec, const std::string& path);
+
+// A torchscript model_spec: reads the module in `path`, records its parameter shapes and
+// checks that a batch shaped {1, input_shape…} (or {1, inputs} when input_shape is empty)
+// gives {1, classes} logits. Throws std::runtime_error naming the file on failure.
+model_spec torchscript_spec(const std::string& path, uint32_t inputs,
+                            std::vector<int64_t> input_shape, uint32_t classes);
+
+// The parameters stored in a TorchScript file, flat, in parameters() order.
+std::vector<float> load_torchscript_params(const std::string& path);
 
 }  // namespace fedactor

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "runtime/learning/client_sizes.hpp"
+#include "runtime/math/normal_fill.hpp"
 #include "runtime/math/rng.hpp"
 
 namespace fedactor {
@@ -17,8 +18,9 @@ client_dataset tutorial_random_source::make(uint64_t client) const {
   d.features = cfg_.features;
   d.x.resize(static_cast<size_t>(n) * cfg_.features);
   d.y.resize(n);
-  rng r{stream_key(seed_, rng_tag::client_data, client)};
-  for (auto& v : d.x) v = static_cast<float>(r.normal());
+  // Features from the fast normal stream (normal_fill.hpp), labels from a second stream.
+  fill_normal(stream_key(seed_, rng_tag::client_data, client), d.x.data(), d.x.size());
+  rng r{stream_key(seed_, rng_tag::client_data, client, 1)};
   for (auto& v : d.y) v = static_cast<int64_t>(r.below(cfg_.classes));
   return d;
 }
@@ -62,6 +64,19 @@ int64_t teacher_source::label(const float* row) const {
     }
   }
   return best;
+}
+
+std::optional<client_dataset> teacher_source::test_set() const {
+  constexpr uint64_t tag_teacher_test = 0x7465737473;  // "tests"
+  client_dataset d;
+  d.features = cfg_.features;
+  d.x.resize(static_cast<size_t>(teacher_test_samples) * cfg_.features);
+  d.y.resize(teacher_test_samples);
+  rng r{stream_key(seed_, tag_teacher_test)};
+  for (auto& v : d.x) v = static_cast<float>(r.normal());
+  for (uint32_t k = 0; k < teacher_test_samples; ++k)
+    d.y[k] = label(&d.x[static_cast<size_t>(k) * cfg_.features]);
+  return d;
 }
 
 client_dataset teacher_source::make(uint64_t client) const {

@@ -8,6 +8,24 @@ const char* to_string(data_kind x) {
       return "tutorial_random";
     case data_kind::teacher:
       return "teacher";
+    case data_kind::fashion_mnist:
+      return "fashion_mnist";
+    case data_kind::leaf_synthetic:
+      return "leaf_synthetic";
+  }
+  return "?";
+}
+
+const char* to_string(partition_kind x) {
+  switch (x) {
+    case partition_kind::iid:
+      return "iid";
+    case partition_kind::dirichlet:
+      return "dirichlet";
+    case partition_kind::labels_per_client:
+      return "labels_per_client";
+    case partition_kind::quantity_skew:
+      return "quantity_skew";
   }
   return "?";
 }
@@ -16,6 +34,10 @@ const char* to_string(model_kind x) {
   switch (x) {
     case model_kind::mlp:
       return "mlp";
+    case model_kind::cnn:
+      return "cnn";
+    case model_kind::torchscript:
+      return "torchscript";
   }
   return "?";
 }
@@ -115,11 +137,17 @@ bool operator==(const population_config& a, const population_config& b) {
 bool operator==(const data_config& a, const data_config& b) {
   return a.kind == b.kind && a.features == b.features && a.classes == b.classes &&
          a.min_samples == b.min_samples && a.max_samples == b.max_samples &&
-         a.teacher_hidden == b.teacher_hidden && a.label_noise == b.label_noise;
+         a.teacher_hidden == b.teacher_hidden && a.label_noise == b.label_noise &&
+         a.path == b.path && a.partition == b.partition && a.alpha == b.alpha &&
+         a.labels_per_client == b.labels_per_client && a.beta == b.beta;
 }
 
 bool operator==(const model_config& a, const model_config& b) {
-  return a.kind == b.kind && a.hidden == b.hidden;
+  return a.kind == b.kind && a.hidden == b.hidden && a.path == b.path;
+}
+
+bool operator==(const eval_config& a, const eval_config& b) {
+  return a.every == b.every && a.clients == b.clients;
 }
 
 bool operator==(const training_config& a, const training_config& b) {
@@ -169,9 +197,10 @@ bool operator==(const devices_config& a, const devices_config& b) {
 
 bool operator==(const scenario& a, const scenario& b) {
   return a.name == b.name && a.seed == b.seed && a.population == b.population && a.data == b.data &&
-         a.model == b.model && a.training == b.training && a.topology == b.topology &&
-         a.selection == b.selection && a.pool == b.pool && a.protocol == b.protocol &&
-         a.clock == b.clock && a.async == b.async && a.devices == b.devices;
+         a.model == b.model && a.eval == b.eval && a.training == b.training &&
+         a.topology == b.topology && a.selection == b.selection && a.pool == b.pool &&
+         a.protocol == b.protocol && a.clock == b.clock && a.async == b.async &&
+         a.devices == b.devices;
 }
 
 }  // namespace fedactor

@@ -10,8 +10,9 @@
 
 namespace fedactor {
 
-enum class data_kind { tutorial_random, teacher };
-enum class model_kind { mlp };
+enum class data_kind { tutorial_random, teacher, fashion_mnist, leaf_synthetic };
+enum class partition_kind { iid, dirichlet, labels_per_client, quantity_skew };
+enum class model_kind { mlp, cnn, torchscript };
 enum class routing_kind { range, hash };
 enum class sampling_kind { random, weighted, least_recent };
 enum class protocol_mode { sync, async };
@@ -34,11 +35,23 @@ struct data_config {
   uint32_t max_samples = 200;    // (the tutorial's randint(50, 200))
   uint32_t teacher_hidden = 32;  // teacher kind: hidden width of the labelling network
   double label_noise = 0.0;      // teacher kind: probability a label is replaced at random
+  std::string path = "/usr/share/datasets/fashion-mnist";  // fashion_mnist: the IDX .gz files
+  partition_kind partition = partition_kind::iid;          // fashion_mnist: split over clients
+  double alpha = 0.5;              // dirichlet / quantity_skew concentration; leaf_synthetic alpha
+  uint32_t labels_per_client = 2;  // labels_per_client partition: k labels per client
+  double beta = 0.5;               // leaf_synthetic: beta (spread of the input means)
 };
 
 struct model_config {
   model_kind kind = model_kind::mlp;
   std::vector<uint32_t> hidden = {64};  // hidden layer widths: 32-64-10 by default
+  std::string path;                     // torchscript: the exported module file
+};
+
+// Evaluation of the global model on the data's test split (and optionally on clients).
+struct eval_config {
+  uint32_t every = 1;    // rounds between evaluations; 0 = never
+  uint32_t clients = 0;  // also evaluate on this many sampled clients' local data; 0 = off
 };
 
 struct training_config {
@@ -115,6 +128,7 @@ struct scenario {
   population_config population;
   data_config data;
   model_config model;
+  eval_config eval;
   training_config training;
   topology_config topology;
   selection_config selection;
@@ -127,6 +141,7 @@ struct scenario {
 
 // Names as they appear in YAML (and in error messages); "?" for a value outside the enum.
 const char* to_string(data_kind x);
+const char* to_string(partition_kind x);
 const char* to_string(model_kind x);
 const char* to_string(routing_kind x);
 const char* to_string(sampling_kind x);
@@ -142,6 +157,7 @@ const char* to_string(power_kind x);
 bool operator==(const population_config& a, const population_config& b);
 bool operator==(const data_config& a, const data_config& b);
 bool operator==(const model_config& a, const model_config& b);
+bool operator==(const eval_config& a, const eval_config& b);
 bool operator==(const training_config& a, const training_config& b);
 bool operator==(const topology_config& a, const topology_config& b);
 bool operator==(const selection_config& a, const selection_config& b);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <system_error>
 #include <type_traits>
@@ -311,6 +312,46 @@ key_entry string_key(std::string path, Get get, std::string doc) {
   return e;
 }
 
+// A string key that may be empty (an optional file path); "" when unset.
+template <class Get>
+key_entry optional_string_key(std::string path, Get get, std::string doc) {
+  static_assert(std::is_same_v<field_t<Get>, std::string>, "needs a string field");
+  key_entry e;
+  e.info = {std::move(path), "string", "may be empty", "", std::move(doc)};
+  e.read = [get](const YAML::Node& n, scenario& s) -> std::optional<read_error> {
+    if (!n.IsScalar()) return read_error{"expected a string, got " + describe(n)};
+    get(s) = n.Scalar();
+    return std::nullopt;
+  };
+  e.check = [](const scenario&) -> std::optional<std::string> { return std::nullopt; };
+  e.emit = [get](const scenario& s) {
+    YAML::Emitter out;
+    out << YAML::DoubleQuoted << get(s);
+    return std::string(out.c_str());
+  };
+  return e;
+}
+
+// Adds a check that looks at other keys too (run by validate() after the key's own check).
+key_entry with_check(key_entry e,
+                     std::function<std::optional<std::string>(const scenario&)> extra) {
+  e.check = [own = std::move(e.check), extra = std::move(extra)](const scenario& s) {
+    if (auto what = own(s)) return what;
+    return extra(s);
+  };
+  return e;
+}
+
+// Training samples of the data kinds that come from a fixed data set.
+constexpr uint64_t fashion_mnist_train_samples = 60000;
+constexpr uint32_t fashion_mnist_classes = 10;
+
+uint32_t data_classes(const scenario& s) {
+  return s.data.kind == data_kind::fashion_mnist || s.data.kind == data_kind::leaf_synthetic
+             ? fashion_mnist_classes
+             : s.data.classes;
+}
+
 // ---- the table --------------------------------------------------------------------------
 
 std::vector<key_entry> make_table() {
@@ -324,15 +365,26 @@ std::vector<key_entry> make_table() {
     unsigned_key("seed", [](auto& s) -> auto& { return s.seed; }, 0, u64_max,
       "root of every random stream (sampling, data, initial weights): same seed, same run"),
 
-    unsigned_key("population.clients", [](auto& s) -> auto& { return s.population.clients; },
+    with_check(unsigned_key("population.clients",
+      [](auto& s) -> auto& { return s.population.clients; },
       1, u32_max, "registered clients, ids 0..clients-1 (1e6 style accepted)"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.data.kind == data_kind::fashion_mnist &&
+            s.population.clients > fashion_mnist_train_samples) {
+          return "must be <= 60000 for data.kind fashion_mnist (one training sample or more "
+                 "per client), got " + std::to_string(s.population.clients);
+        }
+        return std::nullopt;
+      }),
     unsigned_key("population.regions", [](auto& s) -> auto& { return s.population.regions; },
       1, 65535, "regions the clients are spread over (registry metadata)"),
 
     enum_key("data.kind", [](auto& s) -> auto& { return s.data.kind; },
-      std::vector{data_kind::tutorial_random, data_kind::teacher},
-      "synthetic data: tutorial_random = random features and labels as in the tutorial; "
-      "teacher = labels from a fixed random network, so there is something to learn"),
+      std::vector{data_kind::tutorial_random, data_kind::teacher, data_kind::fashion_mnist,
+                  data_kind::leaf_synthetic},
+      "tutorial_random = random features and labels as in the tutorial; teacher = labels "
+      "from a fixed random network; fashion_mnist = the Fashion-MNIST files, split by "
+      "data.partition; leaf_synthetic = LEAF/FedProx synthetic(alpha, beta)"),
     unsigned_key("data.features", [](auto& s) -> auto& { return s.data.features; },
       1, u32_max, "input dimension of every sample"),
     unsigned_key("data.classes", [](auto& s) -> auto& { return s.data.classes; },
@@ -345,12 +397,87 @@ std::vector<key_entry> make_table() {
       1, u32_max, "teacher kind: hidden width of the labelling network"),
     number_key("data.label_noise", [](auto& s) -> auto& { return s.data.label_noise; },
       unit_closed, "teacher kind: probability that a label is replaced by a random one"),
+    string_key("data.path", [](auto& s) -> auto& { return s.data.path; },
+      "fashion_mnist kind: directory of the IDX .gz files (Debian package "
+      "dataset-fashion-mnist)"),
+    enum_key("data.partition", [](auto& s) -> auto& { return s.data.partition; },
+      std::vector{partition_kind::iid, partition_kind::dirichlet,
+                  partition_kind::labels_per_client, partition_kind::quantity_skew},
+      "fashion_mnist kind: how training samples are split over clients"),
+    with_check(number_key("data.alpha", [](auto& s) -> auto& { return s.data.alpha; },
+      bounds{0, false, inf, false},
+      "dirichlet / quantity_skew partition: Dirichlet concentration (small = skewed); "
+      "leaf_synthetic: alpha (spread of the client models)"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.data.kind == data_kind::fashion_mnist && s.data.alpha == 0 &&
+            (s.data.partition == partition_kind::dirichlet ||
+             s.data.partition == partition_kind::quantity_skew)) {
+          return std::string("must be > 0 for data.partition ") + to_string(s.data.partition) +
+                 ", got 0.0";
+        }
+        return std::nullopt;
+      }),
+    with_check(unsigned_key("data.labels_per_client",
+      [](auto& s) -> auto& { return s.data.labels_per_client; }, 1, u32_max,
+      "labels_per_client partition: labels each client holds (k)"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.data.kind != data_kind::fashion_mnist ||
+            s.data.partition != partition_kind::labels_per_client) {
+          return std::nullopt;
+        }
+        const uint32_t classes = data_classes(s);
+        const uint64_t k = s.data.labels_per_client;
+        if (k > classes) {
+          return "must be in [1, " + std::to_string(classes) + "] (the data's classes), got " +
+                 std::to_string(k);
+        }
+        if (s.population.clients * k < classes) {
+          return "population.clients x labels_per_client must be >= " +
+                 std::to_string(classes) + " so that every label has a client, got " +
+                 std::to_string(s.population.clients * k);
+        }
+        return std::nullopt;
+      }),
+    number_key("data.beta", [](auto& s) -> auto& { return s.data.beta; },
+      bounds{0, false, inf, false},
+      "leaf_synthetic: beta (spread of the clients' input means)"),
 
-    enum_key("model.kind", [](auto& s) -> auto& { return s.model.kind; },
-      std::vector{model_kind::mlp},
-      "model family: mlp = fully connected layers with ReLU in between"),
+    with_check(enum_key("model.kind", [](auto& s) -> auto& { return s.model.kind; },
+      std::vector{model_kind::mlp, model_kind::cnn, model_kind::torchscript},
+      "mlp = fully connected layers with ReLU in between; cnn = the NIID-Bench simple CNN "
+      "(image data); torchscript = the module in model.path"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.model.kind == model_kind::cnn && s.data.kind != data_kind::fashion_mnist) {
+          return std::string("cnn needs image data (data.kind fashion_mnist), got data.kind ") +
+                 to_string(s.data.kind);
+        }
+        return std::nullopt;
+      }),
     unsigned_list_key("model.hidden", [](auto& s) -> auto& { return s.model.hidden; },
       1, u32_max, "hidden layer widths, input to output; [] = logistic regression"),
+    with_check(optional_string_key("model.path", [](auto& s) -> auto& { return s.model.path; },
+      "torchscript kind: the TorchScript file (torch.jit.save) whose parameters federate"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.model.kind != model_kind::torchscript) return std::nullopt;
+        if (s.model.path.empty()) return "required for model.kind torchscript";
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(s.model.path, ec)) {
+          return "no such file: " + s.model.path;
+        }
+        return std::nullopt;
+      }),
+
+    unsigned_key("eval.every", [](auto& s) -> auto& { return s.eval.every; }, 0, u32_max,
+      "evaluate the global model on the data's test split every N rounds; 0 = never"),
+    with_check(unsigned_key("eval.clients", [](auto& s) -> auto& { return s.eval.clients; },
+      0, u32_max, "also evaluate it on this many sampled clients' local data; 0 = off"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.eval.clients > s.population.clients) {
+          return "must be <= population.clients (" + std::to_string(s.population.clients) +
+                 "), got " + std::to_string(s.eval.clients);
+        }
+        return std::nullopt;
+      }),
 
     unsigned_key("training.epochs", [](auto& s) -> auto& { return s.training.epochs; },
       1, u32_max, "local passes over the client's data per task"),

@@ -3,11 +3,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include <catch2/catch.hpp>
 
 #include "runtime/learning/synthetic_data.hpp"
+#include "runtime/math/rng.hpp"
 
 using namespace fedactor;
 
@@ -120,4 +122,149 @@ TEST_CASE("model.pt written by save_model_pt loads back with LibTorch unchanged"
   save_model_pt(spec, params, path);
   CHECK(load_model_pt(spec, path) == params);
   std::filesystem::remove(path);
+}
+
+namespace {
+
+// Linearly separable, 2 classes: label = (x0 + x1 > 0), |x0 + x1| >= 0.5 (a margin).
+client_dataset separable(uint32_t n, uint64_t seed) {
+  client_dataset d;
+  d.features = 2;
+  rng r{seed};
+  while (d.size() < n) {
+    const float a = static_cast<float>(r.normal());
+    const float b = static_cast<float>(r.normal());
+    if (std::fabs(a + b) < 0.5f) continue;
+    d.x.push_back(a);
+    d.x.push_back(b);
+    d.y.push_back(a + b > 0 ? 1 : 0);
+  }
+  return d;
+}
+
+// 28×28 images whose class is the brightest of 10 horizontal bands (learnable by a CNN).
+client_dataset banded_images(uint32_t n, uint64_t seed) {
+  client_dataset d;
+  d.features = 784;
+  d.shape = {1, 28, 28};
+  rng r{seed};
+  for (uint32_t k = 0; k < n; ++k) {
+    const int64_t label = static_cast<int64_t>(r.below(10));
+    for (int row = 0; row < 28; ++row)
+      for (int col = 0; col < 28; ++col)
+        d.x.push_back(static_cast<float>(0.3 * r.normal() + (row / 3 == label ? 2.0 : 0.0)));
+    d.y.push_back(label);
+  }
+  return d;
+}
+
+std::string fixture(const std::string& name) {
+  return std::string(FEDACTOR_SOURCE_DIR) + "/tests/fixtures/" + name;
+}
+
+}  // namespace
+
+TEST_CASE("evaluation reaches 100 percent accuracy on linearly separable data", "[learning]") {
+  model_spec spec{2, {}, 2};
+  local_trainer t{spec};
+  auto train = separable(400, 1);
+  auto test = separable(300, 2);
+  auto params = initial_params(spec, 1);
+  local_train_config cfg;
+  cfg.lr = 0.5;
+  cfg.epochs = 30;
+  params = t.train(params, train, cfg).params;
+  auto ev = t.evaluate(params, test);
+  CHECK(ev.samples == 300);
+  CHECK(ev.accuracy == 1.0);
+  CHECK(ev.loss < 0.1);
+  // The same figures whatever the evaluation batch boundaries: 300 samples, one batch.
+  auto logits = t.logits(params, test);
+  REQUIRE(logits.size() == 600);
+  uint32_t correct = 0;
+  for (uint32_t k = 0; k < 300; ++k)
+    correct += (logits[2 * k + 1] > logits[2 * k]) == (test.y[k] == 1);
+  CHECK(correct == 300);
+}
+
+TEST_CASE("the CNN gives one row of class logits per image and learns banded images",
+          "[learning]") {
+  auto spec = cnn_spec({1, 28, 28}, 10);
+  local_trainer t{spec};
+  auto data = banded_images(400, 3);
+  auto params = initial_params(spec, 2);
+  auto out = t.logits(params, data);
+  CHECK(out.size() == 400 * 10);
+  const double before = t.evaluate(params, data).accuracy;
+  local_train_config cfg;
+  cfg.lr = 0.05;
+  cfg.epochs = 10;
+  auto res = t.train(params, data, cfg);
+  REQUIRE(res.params.size() == 44426);
+  const double after = t.evaluate(res.params, banded_images(200, 4)).accuracy;
+  CHECK(before < 0.3);
+  CHECK(after > 0.9);
+}
+
+TEST_CASE("a CNN model.pt loads back with LibTorch unchanged", "[learning]") {
+  auto spec = cnn_spec({1, 28, 28}, 10);
+  auto params = initial_params(spec, 5);
+  auto path = (std::filesystem::temp_directory_path() / "fedactor_cnn_test.pt").string();
+  save_model_pt(spec, params, path);
+  CHECK(load_model_pt(spec, path) == params);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("the TorchScript fixture federates all 12730 parameters in parameters order",
+          "[learning]") {
+  // tests/fixtures/tiny_mlp.pt: Flatten → Linear(784, 16) → ReLU → Linear(16, 10), exported by
+  // examples/export_model.py.
+  auto spec = torchscript_spec(fixture("tiny_mlp.pt"), 784, {1, 28, 28}, 10);
+  CHECK(spec.param_shapes == std::vector<std::vector<int64_t>>{{16, 784}, {16}, {10, 16}, {10}});
+  CHECK(spec.num_params() == 12730);
+  auto start = initial_params(spec, 0);
+  REQUIRE(start.size() == 12730);
+  CHECK(start == initial_params(spec, 99));  // the file's values, not the seed
+  CHECK(start == load_torchscript_params(fixture("tiny_mlp.pt")));
+  local_trainer t{spec};
+  auto data = banded_images(100, 6);
+  local_train_config cfg;
+  cfg.lr = 0.05;
+  auto res = t.train(start, data, cfg);
+  REQUIRE(res.params.size() == 12730);
+  // Every parameter tensor moved (each has a nonzero gradient on this data).
+  const size_t ends[] = {16 * 784, 16 * 784 + 16, 16 * 784 + 16 + 160, 12730};
+  size_t begin = 0;
+  for (size_t end : ends) {
+    bool moved = false;
+    for (size_t i = begin; i < end; ++i) moved = moved || res.params[i] != start[i];
+    CHECK(moved);
+    begin = end;
+  }
+  // model.pt: the same module with the trained values, read back by torch::jit::load.
+  auto path = (std::filesystem::temp_directory_path() / "fedactor_script_test.pt").string();
+  save_model_pt(spec, res.params, path);
+  CHECK(load_model_pt(spec, path) == res.params);
+  CHECK(load_torchscript_params(path) == res.params);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("a TorchScript file that is missing, not a module or has the wrong output is named",
+          "[learning]") {
+  CHECK_THROWS_WITH(torchscript_spec("/nonexistent/m.pt", 784, {784}, 10),
+                    "/nonexistent/m.pt: no such TorchScript file");
+  auto bad = (std::filesystem::temp_directory_path() / "fedactor_not_a_module.pt").string();
+  {
+    std::ofstream out(bad);
+    out << "not a zip archive";
+  }
+  CHECK_THROWS_WITH(torchscript_spec(bad, 784, {784}, 10),
+                    Catch::StartsWith(bad + ": not a readable TorchScript module"));
+  std::filesystem::remove(bad);
+  CHECK_THROWS_WITH(torchscript_spec(fixture("tiny_mlp.pt"), 784, {1, 28, 28}, 5),
+                    fixture("tiny_mlp.pt") +
+                        ": forward on a [1, 1, 28, 28] input gives [1, 10], expected [1, 5]");
+  CHECK_THROWS_WITH(
+      torchscript_spec(fixture("tiny_mlp.pt"), 60, {60}, 10),
+      Catch::StartsWith(fixture("tiny_mlp.pt") + ": forward on a [1, 60] input failed"));
 }

@@ -1,5 +1,6 @@
 #include "runtime/learning/model_spec.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <catch2/catch.hpp>
@@ -26,4 +27,32 @@ TEST_CASE("initial parameters are seeded and within PyTorch's default bounds", "
     const double bound = i < first ? 1.0 / std::sqrt(32.0) : 1.0 / 8.0;
     REQUIRE(std::fabs(a[i]) <= bound);
   }
+}
+
+TEST_CASE("the simple CNN has 44426 parameters on 28x28 inputs and 61706 on 32x32", "[learning]") {
+  // conv1 1·6·25 + 6 = 156; conv2 6·16·25 + 16 = 2416; 28 → 24 → 12 → 8 → 4, so fc1 sees
+  // 16·4·4 = 256: 256·120 + 120 = 30840; fc2 120·84 + 84 = 10164; fc3 84·10 + 10 = 850.
+  auto mnist = fedactor::cnn_spec({1, 28, 28}, 10);
+  CHECK(mnist.num_params() == 156 + 2416 + 30840 + 10164 + 850);
+  CHECK(mnist.num_params() == 44426);
+  CHECK(mnist.shapes()[4] == std::vector<int64_t>{120, 256});
+  // LeNet-5 on 32×32: 32 → 28 → 14 → 10 → 5, fc1 sees 400: 400·120 + 120 = 48120.
+  CHECK(fedactor::cnn_spec({1, 32, 32}, 10).num_params() == 156 + 2416 + 48120 + 10164 + 850);
+  CHECK(fedactor::cnn_spec({3, 32, 32}, 10).num_params() == 62006);  // conv1 3·6·25 + 6
+  CHECK_THROWS_AS(fedactor::cnn_spec({1, 12, 12}, 10), std::invalid_argument);
+  CHECK_THROWS_AS(fedactor::cnn_spec({784}, 10), std::invalid_argument);
+}
+
+TEST_CASE("CNN initial parameters are seeded and within 1/sqrt(in_channels k k)", "[learning]") {
+  auto spec = fedactor::cnn_spec({1, 28, 28}, 10);
+  auto a = fedactor::initial_params(spec, 3);
+  REQUIRE(a.size() == 44426);
+  CHECK(a == fedactor::initial_params(spec, 3));
+  CHECK(a != fedactor::initial_params(spec, 4));
+  // conv1 (156 values): fan_in 1·5·5 = 25 → bound 0.2; conv2 (2416): fan_in 150.
+  for (size_t i = 0; i < 156; ++i) REQUIRE(std::fabs(a[i]) <= 0.2);
+  double widest = 0;
+  for (size_t i = 0; i < 156; ++i) widest = std::max(widest, double(std::fabs(a[i])));
+  CHECK(widest > 0.19);
+  for (size_t i = 156; i < 156 + 2416; ++i) REQUIRE(std::fabs(a[i]) <= 1.0 / std::sqrt(150.0));
 }

@@ -33,9 +33,18 @@ data:
   max_samples: 400
   teacher_hidden: 8
   label_noise: 0.1
+  path: /data/fmnist
+  partition: dirichlet
+  alpha: 0.3
+  labels_per_client: 3
+  beta: 1.5
 model:
   kind: mlp
   hidden: [128, 64]
+  path: /models/net.pt
+eval:
+  every: 5
+  clients: 20
 training:
   epochs: 3
   batch_size: 64
@@ -173,6 +182,14 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.data.label_noise == 0.1);
   CHECK(s.model.kind == model_kind::mlp);
   CHECK(s.model.hidden == std::vector<uint32_t>{128, 64});
+  CHECK(s.data.path == "/data/fmnist");
+  CHECK(s.data.partition == partition_kind::dirichlet);
+  CHECK(s.data.alpha == 0.3);
+  CHECK(s.data.labels_per_client == 3);
+  CHECK(s.data.beta == 1.5);
+  CHECK(s.model.path == "/models/net.pt");
+  CHECK(s.eval.every == 5);
+  CHECK(s.eval.clients == 20);
   CHECK(s.training.epochs == 3);
   CHECK(s.training.batch_size == 64);
   CHECK(s.training.lr == 0.05);
@@ -245,7 +262,7 @@ TEST_CASE("scenario unknown key without a close match lists the section's keys",
         "momentum, timeout_s)");
   CHECK(load_error("foo: 3\n") ==
         "t.yaml:1: foo: unknown key (known top-level keys: name, seed, population, data, "
-        "model, training, topology, selection, pool, protocol, clock, async, devices)");
+        "model, eval, training, topology, selection, pool, protocol, clock, async, devices)");
 }
 
 TEST_CASE("scenario wrong type says what was expected and what was found", "[scenario]") {
@@ -325,7 +342,8 @@ TEST_CASE("scenario bad enum value lists the allowed values", "[scenario]") {
   CHECK(load_error("protocol:\n  mode: pipelined\n") ==
         "t.yaml:2: protocol.mode: must be one of: sync, async, got 'pipelined'");
   CHECK(load_error("data:\n  kind:\n") ==
-        "t.yaml:2: data.kind: must be one of: tutorial_random, teacher, got no value");
+        "t.yaml:2: data.kind: must be one of: tutorial_random, teacher, fashion_mnist, "
+        "leaf_synthetic, got no value");
 }
 
 TEST_CASE("scenario model.hidden takes an empty list and names a bad element", "[scenario]") {
@@ -632,7 +650,8 @@ TEST_CASE("scenario comparison sees every key", "[scenario]") {
     CHECK(s != defaults);
     ++differing;
   }
-  CHECK(differing + 1 == scenario_keys().size());  // model.kind: one value
+  // model.kind: the full file keeps mlp (cnn needs image data, torchscript a file).
+  CHECK(differing + 1 == scenario_keys().size());
   CHECK_FALSE(key_value(full, "training.nope"));
 }
 
@@ -660,4 +679,78 @@ TEST_CASE("scenario example in docs/scenarios.md loads, validates and sets every
   const scenario s = load_ok(example);
   CHECK_FALSE(validate(s));
   CHECK(leaf_paths(YAML::Load(example)) == all_key_paths());
+}
+
+TEST_CASE("scenario data and model keys of real data are checked against each other",
+          "[scenario]") {
+  scenario s = load_ok(
+      "data:\n  kind: fashion_mnist\n  partition: labels_per_client\n"
+      "  labels_per_client: 3\nmodel:\n  kind: cnn\n");
+  CHECK(s.data.kind == data_kind::fashion_mnist);
+  CHECK(s.model.kind == model_kind::cnn);
+  CHECK_FALSE(validate(s));
+  s.population.clients = 60001;
+  CHECK(validate(s)->message ==
+        "scenario: population.clients: must be <= 60000 for data.kind fashion_mnist (one "
+        "training sample or more per client), got 60001");
+  s.population.clients = 3;
+  s.topology.edges = 3;
+  s.selection.clients_per_round = 3;
+  CHECK(validate(s)->message ==
+        "scenario: data.labels_per_client: population.clients x labels_per_client must be >= "
+        "10 so that every label has a client, got 9");
+  s.population.clients = 1000;
+  s.data.labels_per_client = 11;
+  CHECK(validate(s)->message ==
+        "scenario: data.labels_per_client: must be in [1, 10] (the data's classes), got 11");
+  s.data.labels_per_client = 2;
+  s.data.partition = partition_kind::dirichlet;
+  s.data.alpha = 0;
+  CHECK(validate(s)->message ==
+        "scenario: data.alpha: must be > 0 for data.partition dirichlet, got 0.0");
+  s.data.alpha = 0.5;
+  s.data.kind = data_kind::teacher;
+  CHECK(validate(s)->message ==
+        "scenario: model.kind: cnn needs image data (data.kind fashion_mnist), got data.kind "
+        "teacher");
+  CHECK(load_error("data:\n  partition: noniid\n") ==
+        "t.yaml:2: data.partition: must be one of: iid, dirichlet, labels_per_client, "
+        "quantity_skew, got 'noniid'");
+}
+
+TEST_CASE("scenario torchscript model needs an existing model.path", "[scenario]") {
+  scenario s = load_ok("model:\n  kind: torchscript\n");
+  CHECK(validate(s)->message == "scenario: model.path: required for model.kind torchscript");
+  REQUIRE_FALSE(apply_override("model.path=/nonexistent/net.pt", s));
+  CHECK(validate(s)->message == "scenario: model.path: no such file: /nonexistent/net.pt");
+  REQUIRE_FALSE(apply_override("model.path=" FEDACTOR_SOURCE_DIR "/tests/fixtures/tiny_mlp.pt", s));
+  CHECK_FALSE(validate(s));
+}
+
+TEST_CASE("scenario eval keys default to every round and no client evaluation", "[scenario]") {
+  const scenario d;
+  CHECK(d.eval.every == 1);
+  CHECK(d.eval.clients == 0);
+  scenario s = load_ok("eval:\n  every: 0\n  clients: 5\n");
+  CHECK(s.eval.every == 0);
+  CHECK(s.eval.clients == 5);
+  s.eval.clients = 1001;
+  CHECK(validate(s)->message ==
+        "scenario: eval.clients: must be <= population.clients (1000), got 1001");
+}
+
+TEST_CASE("the fmnist example scenarios load and validate", "[scenario]") {
+  for (const char* name : {"fmnist_iid", "fmnist_dirichlet", "fmnist_labels2", "fmnist_labels3",
+                           "fmnist_fleet_async"}) {
+    INFO(name);
+    scenario s;
+    auto err = load_scenario_file(
+        std::string(FEDACTOR_SOURCE_DIR) + "/examples/scenarios/" + name + ".yaml", s);
+    INFO((err ? err->message : std::string()));
+    REQUIRE_FALSE(err);
+    auto bad = validate(s);
+    INFO((bad ? bad->message : std::string()));
+    CHECK_FALSE(bad);
+    CHECK(s.data.kind == data_kind::fashion_mnist);
+  }
 }

@@ -19,7 +19,63 @@ inline double from_fixed(__int128 v) {
   return static_cast<double>(v) * inv_scale;
 }
 
+// For |y| < 2^51, y + 1.5·2^52 lies in [2^52, 2^53), where doubles are the integers: the
+// addition rounds y to the nearest integer (ties to even, as llrint), which the low bits of
+// the sum then hold. Exact, branch-free and vectorisable.
+constexpr double magic = 6755399441055744.0;  // 1.5·2^52
+constexpr int64_t magic_bits = 0x4338000000000000;
+constexpr double fast_limit = 2251799813685248.0;  // 2^51
+constexpr uint64_t bias = uint64_t{1} << 63;
+
+// Counts the terms x[i]·ws (ws = w·2^32, so a term is w·x[i] in fixed-point units) that
+// are out of range or NaN, and those too large for the fast rounding.
+__attribute__((target_clones("avx2", "default"))) void scan_terms(const float* x, size_t n,
+                                                                  double ws, uint64_t& bad,
+                                                                  uint64_t& slow) {
+  const double lim = weighted_accumulator::max_term * scale;
+  uint64_t b = 0, l = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double y = std::fabs(static_cast<double>(x[i]) * ws);
+    b += !(y <= lim);
+    l += !(y < fast_limit);
+  }
+  bad = b;
+  slow = l;
+}
+
+// Adds the terms to the lanes, all |x[i]·ws| < 2^51. No fused multiply-add on any path:
+// the product is rounded, then rounded to an integer, exactly as llrint(w·x·2^32).
+__attribute__((target_clones("avx2", "default"))) void fold_fast(const float* x, size_t n,
+                                                                 double ws, uint64_t* hi,
+                                                                 uint64_t* lo) {
+  for (size_t i = 0; i < n; ++i) {
+    const double y = static_cast<double>(x[i]) * ws;
+    const double r = y + magic;
+    int64_t bits;
+    std::memcpy(&bits, &r, sizeof(bits));
+    const uint64_t u = static_cast<uint64_t>(bits - magic_bits) + bias;
+    hi[i] += u >> 32;
+    lo[i] += u & 0xffffffffu;
+  }
+}
+
 }  // namespace
+
+__int128 weighted_accumulator::total(size_t i) const {
+  if (pending_ == 0) return sums_[i];
+  return sums_[i] + (static_cast<__int128>(hi_[i]) << 32) + static_cast<__int128>(lo_[i]) -
+         (static_cast<__int128>(pending_) << 63);
+}
+
+void weighted_accumulator::settle() {
+  if (pending_ == 0) return;
+  for (size_t i = 0; i < sums_.size(); ++i) {
+    sums_[i] = total(i);
+    hi_[i] = 0;
+    lo_[i] = 0;
+  }
+  pending_ = 0;
+}
 
 double weighted_accumulator::weight() const {
   return from_fixed(weight_);
@@ -34,12 +90,28 @@ bool weighted_accumulator::add(const float* x, double w, double s) {
   const double ws = w * s;
   if (std::fabs(ws) > max_term) return false;
   const size_t n = sums_.size();
+  // w·x·2^32 equals (w·2^32)·x exactly (scaling by a power of two), so both the range check
+  // |w·x| <= max_term and the rounding work on y = x·(w·2^32).
+  const double w_scaled = w * scale;
   // Validate first so that a rejected update leaves no partial trace.
-  for (size_t i = 0; i < n; ++i) {
-    const double t = w * static_cast<double>(x[i]);
-    if (!(std::fabs(t) <= max_term)) return false;  // also catches NaN
+  uint64_t bad = 0, slow = 0;
+  scan_terms(x, n, w_scaled, bad, slow);
+  if (bad != 0) return false;
+  if (pending_ >= max_pending) settle();
+  if (hi_.size() != n) {
+    hi_.assign(n, 0);
+    lo_.assign(n, 0);
   }
-  for (size_t i = 0; i < n; ++i) sums_[i] += to_fixed(w * static_cast<double>(x[i]));
+  if (slow == 0) {
+    fold_fast(x, n, w_scaled, hi_.data(), lo_.data());
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t u = static_cast<uint64_t>(to_fixed(w * static_cast<double>(x[i]))) + bias;
+      hi_[i] += u >> 32;
+      lo_[i] += u & 0xffffffffu;
+    }
+  }
+  ++pending_;
   weight_ += to_fixed(w);
   scalar_ += to_fixed(ws);
   ++count_;
@@ -50,7 +122,7 @@ bool weighted_accumulator::merge(const weighted_accumulator& other) {
   if (other.count_ == 0) return true;
   if (count_ == 0 && sums_.empty()) sums_.assign(other.sums_.size(), 0);
   if (other.sums_.size() != sums_.size()) return false;
-  for (size_t i = 0; i < sums_.size(); ++i) sums_[i] += other.sums_[i];
+  for (size_t i = 0; i < sums_.size(); ++i) sums_[i] += other.total(i);
   weight_ += other.weight_;
   scalar_ += other.scalar_;
   count_ += other.count_;
@@ -71,7 +143,7 @@ void weighted_accumulator::mean_into(float* out) const {
   // Both sums carry the same 2^32 scale: it cancels in the quotient.
   const double w = static_cast<double>(weight_);
   for (size_t i = 0; i < sums_.size(); ++i)
-    out[i] = static_cast<float>(static_cast<double>(sums_[i]) / w);
+    out[i] = static_cast<float>(static_cast<double>(total(i)) / w);
 }
 
 double weighted_accumulator::scalar_mean() const {
@@ -88,7 +160,10 @@ std::vector<char> weighted_accumulator::serialize() const {
   std::memcpy(p + 8, &count_, 8);
   std::memcpy(p + 16, &weight_, 16);
   std::memcpy(p + 32, &scalar_, 16);
-  if (dim > 0) std::memcpy(p + 48, sums_.data(), dim * 16);
+  for (size_t i = 0; i < dim; ++i) {
+    const __int128 v = total(i);
+    std::memcpy(p + 48 + i * 16, &v, 16);
+  }
   return out;
 }
 

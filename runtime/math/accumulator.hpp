@@ -6,6 +6,8 @@
 // Sums are exact: every term w·x is rounded once to a fixed-point integer (2^-32 units)
 // and added in 128-bit integers. Integer addition is associative, so the result is
 // bit-identical whatever the arrival order, the grouping into edges or the thread count.
+// (add() keeps recent terms in carry-free 64-bit lanes that vectorise, and settles them into
+// the 128-bit sums before they could overflow: the same integers, only faster.)
 
 #include <cstddef>
 #include <cstdint>
@@ -48,8 +50,22 @@ class weighted_accumulator {
   std::vector<char> serialize() const;
   static std::optional<weighted_accumulator> deserialize(const char* data, size_t size);
 
+  // Folds held in the 64-bit lanes before they are settled into the 128-bit sums.
+  static constexpr uint32_t max_pending = 1u << 20;
+
  private:
-  std::vector<__int128> sums_;
+  // Sum i in full: settled part plus the lanes.
+  __int128 total(size_t i) const;
+  // Moves the lanes into sums_ and clears them.
+  void settle();
+
+  std::vector<__int128> sums_;  // settled sums
+  // Terms folded since the last settle, per coordinate: each fixed-point term t is biased to
+  // u = t + 2^63 (so 0 <= u < 2^64) and split, hi_ summing u >> 32 and lo_ summing
+  // u mod 2^32; pending_ terms of them sum to hi·2^32 + lo - pending·2^63. Both lanes stay
+  // below 2^52 for max_pending terms, so no carry is ever lost.
+  std::vector<uint64_t> hi_, lo_;
+  uint32_t pending_ = 0;
   __int128 weight_ = 0;
   __int128 scalar_ = 0;
   uint64_t count_ = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -98,4 +99,31 @@ TEST_CASE("accumulator survives its wire form and rejects malformed buffers", "[
   const float y[] = {1, 2, 3};
   other.add(y, 1.0);
   CHECK_FALSE(acc.merge(other));
+}
+
+TEST_CASE("accumulator sums stay exact past max_pending folds and for large terms", "[math]") {
+  // Terms go through 64-bit lanes that are settled into the 128-bit sums every max_pending
+  // folds; large terms (|w·x| >= 2^19) take the exact slow rounding. The sums must be the
+  // exact integers: here every term is an exact multiple of 2^-32.
+  weighted_accumulator acc(3);
+  const float x[] = {-1234.5f, 0.75f, 3e6f};  // w·x = -244431, 148.5, 5.94e8 (slow path)
+  const uint64_t n = weighted_accumulator::max_pending + 77;
+  for (uint64_t k = 0; k < n; ++k) REQUIRE(acc.add(x, 198.0));
+  auto bytes = acc.serialize();
+  __int128 s0 = 0, s2 = 0;
+  std::memcpy(&s0, bytes.data() + 48, 16);
+  std::memcpy(&s2, bytes.data() + 80, 16);
+  CHECK(s0 == static_cast<__int128>(n) * -244431 * (__int128{1} << 32));
+  CHECK(s2 == static_cast<__int128>(n) * 594000000 * (__int128{1} << 32));
+  CHECK(acc.mean()[1] == 0.75f);
+  // Merged and reloaded halves agree with the whole.
+  weighted_accumulator half(3);
+  for (uint64_t k = 0; k < n / 2; ++k) half.add(x, 198.0);
+  auto other = weighted_accumulator::deserialize(bytes.data(), bytes.size());
+  REQUIRE(other);
+  CHECK(other->serialize() == bytes);
+  weighted_accumulator rest(3);
+  for (uint64_t k = n / 2; k < n; ++k) rest.add(x, 198.0);
+  REQUIRE(half.merge(rest));
+  CHECK(half.serialize() == bytes);
 }

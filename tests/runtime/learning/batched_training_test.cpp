@@ -1,0 +1,269 @@
+// Tests for runtime/learning/batched_training: batched MLP training against per-client
+// LibTorch training, and bit-identity whatever the batch composition and code path.
+
+#include "runtime/learning/batched_training.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "runtime/learning/local_training.hpp"
+#include "runtime/learning/synthetic_data.hpp"
+#include "runtime/math/rng.hpp"
+
+using namespace fedactor;
+
+namespace {
+
+// A client with exactly n samples of the given width and class count.
+client_dataset make_client(uint64_t id, uint32_t n, uint32_t features, uint32_t classes) {
+  client_dataset d;
+  d.features = features;
+  d.x.resize(size_t{n} * features);
+  d.y.resize(n);
+  rng r{stream_key(77, rng_tag::client_data, id)};
+  for (auto& v : d.x) v = static_cast<float>(r.normal());
+  for (auto& v : d.y) v = static_cast<int64_t>(r.below(classes));
+  return d;
+}
+
+local_train_config config(uint64_t seed, uint32_t batch = 32, uint32_t epochs = 1,
+                          double momentum = 0.9) {
+  local_train_config cfg;
+  cfg.epochs = epochs;
+  cfg.batch_size = batch;
+  cfg.lr = 0.01;
+  cfg.momentum = momentum;
+  cfg.shuffle_seed = seed;
+  return cfg;
+}
+
+// Largest |a - b| / |b| over the parameters, where |b| > floor (the rest: |a - b| / floor).
+double max_relative_difference(const std::vector<float>& a, const std::vector<float>& b,
+                               double floor = 1e-3) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = std::fabs(double(a[i]) - double(b[i]));
+    worst = std::max(worst, d / std::max(std::fabs(double(b[i])), floor));
+  }
+  return worst;
+}
+
+bool same_bits(const local_train_result& a, const local_train_result& b) {
+  return a.params.size() == b.params.size() &&
+         std::memcmp(a.params.data(), b.params.data(), a.params.size() * sizeof(float)) == 0 &&
+         std::memcmp(&a.mean_loss, &b.mean_loss, sizeof(double)) == 0 &&
+         a.num_samples == b.num_samples;
+}
+
+}  // namespace
+
+TEST_CASE("batched training equals per-client LibTorch training within 1e-5 relative",
+          "[learning]") {
+  model_spec spec;  // the tutorial's MLP 32-64-10
+  const auto start = initial_params(spec, 3);
+  // Uneven sample counts: one sample, a partial batch only, whole batches only, whole
+  // batches plus a partial one, the tutorial's extremes.
+  const std::vector<uint32_t> sizes{1, 20, 64, 70, 50, 199, 128, 97};
+  std::vector<client_dataset> data;
+  for (size_t i = 0; i < sizes.size(); ++i) data.push_back(make_client(i, sizes[i], 32, 10));
+  std::vector<local_train_config> cfgs;
+  for (size_t i = 0; i < sizes.size(); ++i) cfgs.push_back(config(1000 + i));
+  std::vector<batched_job> jobs;
+  for (size_t i = 0; i < sizes.size(); ++i) jobs.push_back({&start, &data[i], cfgs[i]});
+
+  batched_trainer batched{spec};
+  auto out = batched.train(jobs);
+  REQUIRE(out.size() == sizes.size());
+  local_trainer torch{spec};
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    INFO("client with " << sizes[i] << " samples");
+    REQUIRE(out[i].ok());
+    auto ref = torch.train(start, data[i], cfgs[i]);
+    CHECK(out[i].result.num_samples == sizes[i]);
+    CHECK(max_relative_difference(out[i].result.params, ref.params) < 1e-5);
+    CHECK(out[i].result.mean_loss == Approx(ref.mean_loss).epsilon(1e-5));
+    CHECK(out[i].result.params != start);
+  }
+}
+
+TEST_CASE("batched training matches LibTorch over several epochs, small batches, no momentum",
+          "[learning]") {
+  model_spec spec;
+  const auto start = initial_params(spec, 4);
+  auto data = make_client(1, 90, 32, 10);
+  batched_trainer batched{spec};
+  local_trainer torch{spec};
+  for (auto cfg : {config(5, 8, 3, 0.9), config(6, 32, 2, 0.0), config(7, 200, 1, 0.5)}) {
+    INFO("batch " << cfg.batch_size << ", epochs " << cfg.epochs << ", momentum " << cfg.momentum);
+    auto a = batched.train_one(start, data, cfg);
+    auto b = torch.train(start, data, cfg);
+    CHECK(max_relative_difference(a.params, b.params) < 1e-5);
+    CHECK(a.mean_loss == Approx(b.mean_loss).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("batched training matches LibTorch for deeper MLPs with widths off the vector size",
+          "[learning]") {
+  model_spec spec{7, {13, 5}, 3};
+  const auto start = initial_params(spec, 9);
+  auto data = make_client(2, 45, 7, 3);
+  batched_trainer batched{spec};
+  local_trainer torch{spec};
+  auto cfg = config(11, 16, 2, 0.9);
+  auto a = batched.train_one(start, data, cfg);
+  auto b = torch.train(start, data, cfg);
+  CHECK(max_relative_difference(a.params, b.params) < 1e-5);
+
+  model_spec linear{2, {}, 2};  // no hidden layer: logistic regression
+  auto lstart = initial_params(linear, 2);
+  auto ldata = make_client(3, 33, 2, 2);
+  batched_trainer lb{linear};
+  local_trainer lt{linear};
+  auto la = lb.train_one(lstart, ldata, cfg);
+  auto lr = lt.train(lstart, ldata, cfg);
+  CHECK(max_relative_difference(la.params, lr.params) < 1e-5);
+}
+
+TEST_CASE("one SGD step with momentum over a partial last batch matches the hand computation",
+          "[learning]") {
+  // One input, two classes, no hidden layer, zero weights; three samples with x = 0 (only
+  // the biases move) and batch size 2: batch 1 has two samples, batch 2 one.
+  // Step 1: softmax (1/2, 1/2), both labels 0: g = (-1/2, 1/2), buf = g, b = -lr·g.
+  // Step 2: one sample, label 0, p0 = σ(b0 - b1): g2 = (p0 - 1, 1 - p0), buf = m·g1 + g2.
+  model_spec spec{1, {}, 2};
+  client_dataset d;
+  d.features = 1;
+  d.x = {0.0f, 0.0f, 0.0f};
+  d.y = {0, 0, 0};
+  local_train_config cfg;
+  cfg.batch_size = 2;
+  cfg.lr = 0.5;
+  cfg.momentum = 0.9;
+  batched_trainer t{spec};
+  auto res = t.train_one(std::vector<float>(4, 0.0f), d, cfg);
+  const double b0 = 0.25;  // -0.5 · -0.5
+  const double p0 = 1.0 / (1.0 + std::exp(-2 * b0));
+  const double v0 = 0.9 * -0.5 + (p0 - 1.0);
+  CHECK(res.params[0] == 0.0f);  // weights see only zero inputs
+  CHECK(res.params[1] == 0.0f);
+  CHECK(res.params[2] == Approx(b0 - 0.5 * v0).margin(1e-6));
+  CHECK(res.params[3] == Approx(-(b0 - 0.5 * v0)).margin(1e-6));
+  // Mean loss: ln 2 for batch 1, -ln p0 for batch 2.
+  CHECK(res.mean_loss == Approx((std::log(2.0) - std::log(p0)) / 2).margin(1e-6));
+}
+
+TEST_CASE("a client's batched result is bit-identical whatever clients share its batch",
+          "[learning]") {
+  model_spec spec;
+  const auto start = initial_params(spec, 1);
+  tutorial_random_source src{data_config{}, 8};
+  std::vector<client_dataset> data;
+  for (uint64_t id = 0; id < 60; ++id) data.push_back(src.make(id));
+  std::vector<local_train_config> cfgs;
+  for (uint64_t id = 0; id < 60; ++id) cfgs.push_back(config(stream_key(8, rng_tag::shuffle, id)));
+  auto job = [&](size_t id) { return batched_job{&start, &data[id], cfgs[id]}; };
+
+  batched_trainer alone_trainer{spec};
+  const size_t probe = 7;
+  const auto alone = alone_trainer.train({job(probe)}).at(0).result;
+
+  // Batches of 1, 2, 5, 17 and 60 jobs, the probe at different places, with different
+  // company, each through a fresh trainer and through one reused after other work.
+  batched_trainer reused{spec};
+  reused.train({job(3), job(40)});
+  std::vector<std::vector<size_t>> compositions{
+      {probe}, {probe, 3}, {12, 33, probe, 2, 59}, {}, {}};
+  for (size_t i = 0; i < 17; ++i) compositions[3].push_back((i * 7 + 1) % 60);
+  compositions[3][9] = probe;
+  for (size_t i = 0; i < 60; ++i) compositions[4].push_back(59 - i);
+  for (const auto& comp : compositions) {
+    INFO("batch of " << comp.size());
+    std::vector<batched_job> jobs;
+    size_t at = 0;
+    for (size_t i = 0; i < comp.size(); ++i) {
+      jobs.push_back(job(comp[i]));
+      if (comp[i] == probe) at = i;
+    }
+    batched_trainer fresh{spec};
+    CHECK(same_bits(fresh.train(jobs).at(at).result, alone));
+    CHECK(same_bits(reused.train(jobs).at(at).result, alone));
+  }
+  // A different start model in the same batch (the cached start conversion must not leak).
+  auto other_start = initial_params(spec, 2);
+  std::vector<batched_job> mixed{batched_job{&other_start, &data[1], cfgs[1]}, job(probe),
+                                 batched_job{&other_start, &data[2], cfgs[2]}};
+  CHECK(same_bits(reused.train(mixed).at(1).result, alone));
+  CHECK(same_bits(reused.train_one(start, data[probe], cfgs[probe]), alone));
+}
+
+TEST_CASE("every kernel code path gives the same bits", "[learning]") {
+  model_spec spec;
+  const auto start = initial_params(spec, 5);
+  tutorial_random_source src{data_config{}, 5};
+  batched_trainer generic{spec, kernel_isa::generic};
+  batched_trainer avx2{spec, kernel_isa::avx2};
+  batched_trainer best{spec};
+  CHECK(generic.isa() == kernel_isa::generic);
+  for (uint64_t id = 0; id < 10; ++id) {
+    auto d = src.make(id);
+    auto cfg = config(id);
+    auto a = generic.train_one(start, d, cfg);
+    CHECK(same_bits(a, avx2.train_one(start, d, cfg)));
+    CHECK(same_bits(a, best.train_one(start, d, cfg)));
+  }
+  model_spec odd{7, {13, 5}, 3};
+  batched_trainer og{odd, kernel_isa::generic}, ob{odd};
+  auto ostart = initial_params(odd, 1);
+  auto od = make_client(5, 41, 7, 3);
+  CHECK(same_bits(og.train_one(ostart, od, config(3, 16, 2)),
+                  ob.train_one(ostart, od, config(3, 16, 2))));
+}
+
+TEST_CASE("a bad job gets an error and the other jobs train as usual", "[learning]") {
+  model_spec spec;
+  const auto start = initial_params(spec, 1);
+  const std::vector<float> short_model(10, 0.0f);
+  auto good = make_client(1, 60, 32, 10);
+  auto narrow = make_client(2, 60, 16, 10);
+  client_dataset empty;
+  empty.features = 32;
+  auto bad_label = make_client(3, 40, 32, 10);
+  bad_label.y[5] = 10;
+  const auto cfg = config(1);
+  auto zero_batch = config(1, 0);
+  batched_trainer t{spec};
+  auto out = t.train({{&start, &good, cfg},
+                      {&short_model, &good, cfg},
+                      {&start, &narrow, cfg},
+                      {&start, &empty, cfg},
+                      {&start, &bad_label, cfg},
+                      {&start, &good, zero_batch},
+                      {nullptr, &good, cfg},
+                      {&start, &good, cfg}});
+  REQUIRE(out.size() == 8);
+  CHECK(out[0].ok());
+  CHECK(out[1].error == "start model has 10 parameters, expected 2762");
+  CHECK(out[2].error == "dataset has 16 features, model expects 32");
+  CHECK(out[3].error == "client has no samples");
+  CHECK(out[4].error == "label 10 outside [0, 10)");
+  CHECK(out[5].error == "empty training");
+  CHECK_FALSE(out[6].ok());
+  REQUIRE(out[7].ok());
+  CHECK(same_bits(out[0].result, out[7].result));
+  CHECK_THROWS_AS(t.train_one(short_model, good, cfg), std::invalid_argument);
+}
+
+TEST_CASE("batched training supports MLPs only", "[learning]") {
+  CHECK(batched_trainer::supports(model_spec{}));
+  CHECK(batched_trainer::supports(model_spec{2, {}, 2}));
+  auto cnn = cnn_spec({1, 16, 16}, 10);
+  CHECK_FALSE(batched_trainer::supports(cnn));
+  CHECK_THROWS_AS(batched_trainer{cnn}, std::invalid_argument);
+  CHECK_FALSE(batched_trainer::supports(model_spec{32, {0}, 10}));
+}

@@ -1,62 +1,164 @@
+// The trainer actors and their pool (see trainer.hpp).
+
 #include "actors/trainer.hpp"
 
+#include <algorithm>
 #include <exception>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <caf/actor_pool.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "messages/errors.hpp"
+#include "runtime/learning/batched_training.hpp"
 #include "runtime/learning/local_training.hpp"
 
 namespace fedactor {
 
 namespace {
 
+// Trainer state machine:
+//
+//   idle --train_task--> stashing (task stashed, flush sent to self)
+//   stashing --train_task--> stashing (stashed)
+//   stashing --flush--> idle (every stashed task trained, chunk by chunk, each answered)
+//
+// Models the batched kernels do not support skip the stash: each task is trained and
+// answered when it arrives.
 struct trainer_state {
-  std::unique_ptr<local_trainer> trainer;
+  struct pending {
+    train_task task;
+    caf::typed_response_promise<train_res> promise;
+  };
+
+  model_spec spec;
+  trainer_options opts;
+  std::unique_ptr<local_trainer> torch;      // per-client LibTorch, created on first use
+  std::unique_ptr<batched_trainer> batched;  // set when the model is an MLP
+  std::vector<pending> stash;
+  bool flush_pending = false;
+
   static inline const char* name = "fedactor.trainer";
 };
 
-trainer_actor::behavior_type trainer(trainer_actor::stateful_pointer<trainer_state> self,
-                                     model_spec spec) {
+using trainer_ptr = trainer_actor::stateful_pointer<trainer_state>;
+
+local_train_config config_of(const train_ins& ins) {
+  local_train_config cfg;
+  cfg.epochs = ins.settings.epochs;
+  cfg.batch_size = ins.settings.batch_size;
+  cfg.lr = ins.settings.lr;
+  cfg.momentum = ins.settings.momentum;
+  cfg.shuffle_seed = ins.task_seed;
+  return cfg;
+}
+
+train_res result_of(const train_ins& ins, local_train_result&& out) {
+  train_res res;
+  res.round = ins.round;
+  res.client = ins.client;
+  res.model_version = ins.model_version;
+  res.num_samples = out.num_samples;
+  res.loss = out.mean_loss;
+  res.params = param_blob{std::move(out.params)};
+  return res;
+}
+
+// One task through LibTorch. LibTorch reports errors by exception: they stop here and
+// become error values.
+caf::result<train_res> train_with_torch(trainer_ptr self, train_task& task) {
+  try {
+    auto& st = self->state;
+    if (!st.torch) st.torch = std::make_unique<local_trainer>(st.spec);
+    if (!task.data) return make_error(errc::training_failed, "client has no data");
+    auto out = st.torch->train(task.ins.model.values(), *task.data, config_of(task.ins));
+    return result_of(task.ins, std::move(out));
+  } catch (const std::exception& e) {
+    return make_error(errc::training_failed, e.what());
+  } catch (...) {
+    return make_error(errc::training_failed, "unknown exception");
+  }
+}
+
+// Trains the stash in chunks, answering each task as soon as its chunk is done.
+void flush(trainer_ptr self) {
+  auto& st = self->state;
+  st.flush_pending = false;
+  auto work = std::move(st.stash);
+  st.stash.clear();
+  const size_t chunk = std::max<uint32_t>(1, st.opts.chunk);
+  std::vector<batched_job> jobs;
+  std::vector<local_train_config> cfgs;
+  for (size_t begin = 0; begin < work.size(); begin += chunk) {
+    const size_t end = std::min(work.size(), begin + chunk);
+    jobs.clear();
+    cfgs.clear();
+    cfgs.reserve(end - begin);
+    for (size_t i = begin; i < end; ++i) cfgs.push_back(config_of(work[i].task.ins));
+    for (size_t i = begin; i < end; ++i) {
+      auto& t = work[i].task;
+      jobs.push_back(batched_job{&t.ins.model.values(), t.data.get(), cfgs[i - begin]});
+    }
+    std::vector<batched_outcome> outcomes;
+    try {
+      outcomes = st.batched->train(jobs);
+    } catch (const std::exception& e) {
+      for (size_t i = begin; i < end; ++i)
+        work[i].promise.deliver(make_error(errc::training_failed, e.what()));
+      continue;
+    }
+    for (size_t i = begin; i < end; ++i) {
+      auto& out = outcomes[i - begin];
+      auto& p = work[i];
+      if (!out.ok())
+        p.promise.deliver(make_error(errc::training_failed, out.error));
+      else
+        p.promise.deliver(result_of(p.task.ins, std::move(out.result)));
+    }
+  }
+}
+
+trainer_actor::behavior_type trainer(trainer_ptr self, model_spec spec, trainer_options opts) {
+  auto& st = self->state;
+  st.spec = std::move(spec);
+  st.opts = opts;
+  if (opts.batched && batched_trainer::supports(st.spec)) {
+    limit_math_threads();
+    st.batched = std::make_unique<batched_trainer>(st.spec);
+  }
   return {
       [=](train_task& task) -> caf::result<train_res> {
-        // LibTorch reports errors by exception: they stop here and become error values.
-        try {
-          if (!self->state.trainer) self->state.trainer = std::make_unique<local_trainer>(spec);
-          if (!task.data) return make_error(errc::training_failed, "client has no data");
-          local_train_config cfg;
-          cfg.epochs = task.ins.settings.epochs;
-          cfg.batch_size = task.ins.settings.batch_size;
-          cfg.lr = task.ins.settings.lr;
-          cfg.momentum = task.ins.settings.momentum;
-          cfg.shuffle_seed = task.ins.task_seed;
-          auto out = self->state.trainer->train(task.ins.model.values(), *task.data, cfg);
-          train_res res;
-          res.round = task.ins.round;
-          res.client = task.ins.client;
-          res.model_version = task.ins.model_version;
-          res.num_samples = out.num_samples;
-          res.loss = out.mean_loss;
-          res.params = param_blob{std::move(out.params)};
-          return res;
-        } catch (const std::exception& e) {
-          return make_error(errc::training_failed, e.what());
-        } catch (...) {
-          return make_error(errc::training_failed, "unknown exception");
+        auto& s = self->state;
+        if (!s.batched) return train_with_torch(self, task);
+        if (!task.data) return make_error(errc::training_failed, "client has no data");
+        auto rp = self->make_response_promise<train_res>();
+        s.stash.push_back(trainer_state::pending{std::move(task), rp});
+        if (!s.flush_pending) {
+          s.flush_pending = true;
+          self->send(self, trainer_flush_atom::value);
         }
+        return rp;
       },
+      [=](trainer_flush_atom) { flush(self); },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_trainer_pool(caf::actor_system& sys, const model_spec& spec, uint32_t workers) {
+trainer_actor spawn_trainer(caf::actor_system& sys, const model_spec& spec, trainer_options opts) {
+  return sys.spawn<caf::detached>(trainer, spec, opts);
+}
+
+caf::actor spawn_trainer_pool(caf::actor_system& sys, const model_spec& spec, uint32_t workers,
+                              trainer_options opts) {
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
-  auto factory = [&sys, spec] {
-    return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(trainer, spec));
+  auto factory = [&sys, spec, opts] {
+    return caf::actor_cast<caf::actor>(spawn_trainer(sys, spec, opts));
   };
   return caf::actor_pool::make(sys.dummy_execution_unit(), workers, factory,
                                caf::actor_pool::round_robin());

@@ -1,8 +1,13 @@
 #pragma once
 
-// The trainer pool: one detached actor per core running local SGD (LibTorch) so that the
-// routing actors (server, edges, clients) never block a scheduler thread. Clients send a
-// train_task to the pool; a free trainer answers with the train_res.
+// The trainer pool: one detached actor per core running local SGD so that the routing
+// actors (server, edges, clients) never block a scheduler thread. Clients send a
+// train_task to the pool; a trainer answers with the train_res.
+//
+// MLP models train through the batched kernels (runtime/learning/batched_training.hpp): a
+// trainer stashes the tasks waiting in its mailbox and trains them together, answering
+// each through its response promise. Other models train one by one with LibTorch
+// (local_trainer). Either way a client's result depends only on its own task.
 
 #include <cstdint>
 #include <memory>
@@ -10,6 +15,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -26,10 +32,28 @@ struct train_task {
   std::shared_ptr<const client_dataset> data;
 };
 
-using trainer_actor = caf::typed_actor<caf::replies_to<train_task>::with<train_res>>;
+// A trainer sends itself this after stashing a task: it arrives behind every task that
+// was already queued, and then the stash is trained.
+using trainer_flush_atom = caf::atom_constant<caf::atom("tflush")>;
+
+using trainer_actor = caf::typed_actor<caf::replies_to<train_task>::with<train_res>,
+                                       caf::reacts_to<trainer_flush_atom>>;
+
+struct trainer_options {
+  // Use the batched kernels for models they support (MLPs); false = LibTorch for all.
+  bool batched = true;
+  // Most tasks trained between two deliveries: a stash larger than this is trained in
+  // chunks, each chunk answered as soon as it is done, so clients and edges keep busy.
+  uint32_t chunk = 16;
+};
+
+// Spawns one detached trainer.
+trainer_actor spawn_trainer(caf::actor_system& sys, const model_spec& spec,
+                            trainer_options opts = {});
 
 // Spawns `workers` detached trainers (0 = one per core) behind a round-robin actor_pool.
-caf::actor spawn_trainer_pool(caf::actor_system& sys, const model_spec& spec, uint32_t workers);
+caf::actor spawn_trainer_pool(caf::actor_system& sys, const model_spec& spec, uint32_t workers,
+                              trainer_options opts = {});
 
 }  // namespace fedactor
 

@@ -97,7 +97,8 @@ TEST_CASE("an edge's aggregate equals the weighted mean of its clients' deltas",
     loss += out.num_samples * out.mean_loss;
   }
   CHECK(acc->weight() == total);
-  CHECK(acc->scalar_mean() == Approx(loss / total).epsilon(1e-12));
+  // The pool trains MLPs with the batched kernels: equal to LibTorch within float rounding.
+  CHECK(acc->scalar_mean() == Approx(loss / total).epsilon(1e-6));
   auto mean = acc->mean();
   for (size_t i = 0; i < sum.size(); ++i) REQUIRE(mean[i] == Approx(sum[i] / total).margin(1e-6));
   caf::anon_send_exit(e, caf::exit_reason::user_shutdown);

@@ -15,6 +15,13 @@ inline int64_t to_fixed(double v) {
   return std::llrint(v * scale);
 }
 
+// The double nearest to v; the same value as static_cast<double>(v), faster when v fits in
+// 64 bits (the usual case): both conversions round correctly.
+inline double to_double(__int128 v) {
+  const auto narrow = static_cast<int64_t>(v);
+  return narrow == v ? static_cast<double>(narrow) : static_cast<double>(v);
+}
+
 inline double from_fixed(__int128 v) {
   return static_cast<double>(v) * inv_scale;
 }
@@ -25,54 +32,42 @@ inline double from_fixed(__int128 v) {
 constexpr double magic = 6755399441055744.0;  // 1.5·2^52
 constexpr int64_t magic_bits = 0x4338000000000000;
 constexpr double fast_limit = 2251799813685248.0;  // 2^51
-constexpr uint64_t bias = uint64_t{1} << 63;
 
-// Counts the terms x[i]·ws (ws = w·2^32, so a term is w·x[i] in fixed-point units) that
-// are out of range or NaN, and those too large for the fast rounding.
-__attribute__((target_clones("avx2", "default"))) void scan_terms(const float* x, size_t n,
-                                                                  double ws, uint64_t& bad,
+// Adds (or takes back) the rounded terms x[i]·ws to the lanes, ws = w·2^32
+// (so a term is w·x[i] in fixed-point units); counts the terms out of range or NaN (bad)
+// and those too large for the fast rounding (slow), whose lane values are then garbage, to
+// be taken back. Lanes are integers mod 2^64: taking back restores them exactly. No fused
+// multiply-add on any path: the product is rounded, then rounded to an integer, exactly as
+// llrint(w·x·2^32).
+__attribute__((target_clones("avx2", "default"))) void fold_lanes(const float* x, size_t n,
+                                                                  double ws, bool take_back,
+                                                                  int64_t* lane, uint64_t& bad,
                                                                   uint64_t& slow) {
   const double lim = weighted_accumulator::max_term * scale;
+  const uint64_t negate = take_back ? ~uint64_t{0} : 0;  // (t ^ m) - m is -t for m = ~0
   uint64_t b = 0, l = 0;
   for (size_t i = 0; i < n; ++i) {
-    const double y = std::fabs(static_cast<double>(x[i]) * ws);
-    b += !(y <= lim);
-    l += !(y < fast_limit);
+    const double y = static_cast<double>(x[i]) * ws;
+    const double r = y + magic;
+    uint64_t bits;
+    std::memcpy(&bits, &r, sizeof(bits));
+    const uint64_t t = ((bits - static_cast<uint64_t>(magic_bits)) ^ negate) - negate;
+    lane[i] = static_cast<int64_t>(static_cast<uint64_t>(lane[i]) + t);
+    const double a = std::fabs(y);
+    b += !(a <= lim);
+    l += !(a < fast_limit);
   }
   bad = b;
   slow = l;
 }
 
-// Adds the terms to the lanes, all |x[i]·ws| < 2^51. No fused multiply-add on any path:
-// the product is rounded, then rounded to an integer, exactly as llrint(w·x·2^32).
-__attribute__((target_clones("avx2", "default"))) void fold_fast(const float* x, size_t n,
-                                                                 double ws, uint64_t* hi,
-                                                                 uint64_t* lo) {
-  for (size_t i = 0; i < n; ++i) {
-    const double y = static_cast<double>(x[i]) * ws;
-    const double r = y + magic;
-    int64_t bits;
-    std::memcpy(&bits, &r, sizeof(bits));
-    const uint64_t u = static_cast<uint64_t>(bits - magic_bits) + bias;
-    hi[i] += u >> 32;
-    lo[i] += u & 0xffffffffu;
-  }
-}
-
 }  // namespace
-
-__int128 weighted_accumulator::total(size_t i) const {
-  if (pending_ == 0) return sums_[i];
-  return sums_[i] + (static_cast<__int128>(hi_[i]) << 32) + static_cast<__int128>(lo_[i]) -
-         (static_cast<__int128>(pending_) << 63);
-}
 
 void weighted_accumulator::settle() {
   if (pending_ == 0) return;
   for (size_t i = 0; i < sums_.size(); ++i) {
-    sums_[i] = total(i);
-    hi_[i] = 0;
-    lo_[i] = 0;
+    sums_[i] += lane_[i];
+    lane_[i] = 0;
   }
   pending_ = 0;
 }
@@ -91,27 +86,22 @@ bool weighted_accumulator::add(const float* x, double w, double s) {
   if (std::fabs(ws) > max_term) return false;
   const size_t n = sums_.size();
   // w·x·2^32 equals (w·2^32)·x exactly (scaling by a power of two), so both the range check
-  // |w·x| <= max_term and the rounding work on y = x·(w·2^32).
+  // |w·x| <= max_term and the rounding work on y = x·(w·2^32). One pass folds the terms
+  // into the lanes and checks them; an update with a bad or a large term is taken back out,
+  // so that a rejected update leaves no trace.
   const double w_scaled = w * scale;
-  // Validate first so that a rejected update leaves no partial trace.
-  uint64_t bad = 0, slow = 0;
-  scan_terms(x, n, w_scaled, bad, slow);
-  if (bad != 0) return false;
   if (pending_ >= max_pending) settle();
-  if (hi_.size() != n) {
-    hi_.assign(n, 0);
-    lo_.assign(n, 0);
-  }
-  if (slow == 0) {
-    fold_fast(x, n, w_scaled, hi_.data(), lo_.data());
+  if (lane_.size() != n) lane_.assign(n, 0);
+  uint64_t bad = 0, slow = 0;
+  fold_lanes(x, n, w_scaled, false, lane_.data(), bad, slow);
+  if (bad != 0 || slow != 0) {
+    uint64_t ignored_bad = 0, ignored_slow = 0;
+    fold_lanes(x, n, w_scaled, true, lane_.data(), ignored_bad, ignored_slow);
+    if (bad != 0) return false;
+    for (size_t i = 0; i < n; ++i) sums_[i] += to_fixed(w * static_cast<double>(x[i]));
   } else {
-    for (size_t i = 0; i < n; ++i) {
-      const uint64_t u = static_cast<uint64_t>(to_fixed(w * static_cast<double>(x[i]))) + bias;
-      hi_[i] += u >> 32;
-      lo_[i] += u & 0xffffffffu;
-    }
+    ++pending_;
   }
-  ++pending_;
   weight_ += to_fixed(w);
   scalar_ += to_fixed(ws);
   ++count_;
@@ -142,8 +132,7 @@ void weighted_accumulator::mean_into(float* out) const {
   }
   // Both sums carry the same 2^32 scale: it cancels in the quotient.
   const double w = static_cast<double>(weight_);
-  for (size_t i = 0; i < sums_.size(); ++i)
-    out[i] = static_cast<float>(static_cast<double>(total(i)) / w);
+  for (size_t i = 0; i < sums_.size(); ++i) out[i] = static_cast<float>(to_double(total(i)) / w);
 }
 
 double weighted_accumulator::scalar_mean() const {

@@ -51,20 +51,19 @@ class weighted_accumulator {
   static std::optional<weighted_accumulator> deserialize(const char* data, size_t size);
 
   // Folds held in the 64-bit lanes before they are settled into the 128-bit sums.
-  static constexpr uint32_t max_pending = 1u << 20;
+  static constexpr uint32_t max_pending = 4096;
 
  private:
-  // Sum i in full: settled part plus the lanes.
-  __int128 total(size_t i) const;
+  // Sum i in full: settled part plus the lane.
+  __int128 total(size_t i) const { return lane_.empty() ? sums_[i] : sums_[i] + lane_[i]; }
   // Moves the lanes into sums_ and clears them.
   void settle();
 
   std::vector<__int128> sums_;  // settled sums
-  // Terms folded since the last settle, per coordinate: each fixed-point term t is biased to
-  // u = t + 2^63 (so 0 <= u < 2^64) and split, hi_ summing u >> 32 and lo_ summing
-  // u mod 2^32; pending_ terms of them sum to hi·2^32 + lo - pending·2^63. Both lanes stay
-  // below 2^52 for max_pending terms, so no carry is ever lost.
-  std::vector<uint64_t> hi_, lo_;
+  // Terms folded since the last settle, one int64 per coordinate. Only terms below 2^51
+  // fixed-point units go there (larger ones go straight into sums_), so max_pending of them
+  // cannot overflow.
+  std::vector<int64_t> lane_;
   uint32_t pending_ = 0;
   __int128 weight_ = 0;
   __int128 scalar_ = 0;

@@ -102,28 +102,47 @@ TEST_CASE("accumulator survives its wire form and rejects malformed buffers", "[
 }
 
 TEST_CASE("accumulator sums stay exact past max_pending folds and for large terms", "[math]") {
-  // Terms go through 64-bit lanes that are settled into the 128-bit sums every max_pending
-  // folds; large terms (|w·x| >= 2^19) take the exact slow rounding. The sums must be the
-  // exact integers: here every term is an exact multiple of 2^-32.
-  weighted_accumulator acc(3);
-  const float x[] = {-1234.5f, 0.75f, 3e6f};  // w·x = -244431, 148.5, 5.94e8 (slow path)
-  const uint64_t n = weighted_accumulator::max_pending + 77;
-  for (uint64_t k = 0; k < n; ++k) REQUIRE(acc.add(x, 198.0));
-  auto bytes = acc.serialize();
-  __int128 s0 = 0, s2 = 0;
-  std::memcpy(&s0, bytes.data() + 48, 16);
-  std::memcpy(&s2, bytes.data() + 80, 16);
-  CHECK(s0 == static_cast<__int128>(n) * -244431 * (__int128{1} << 32));
-  CHECK(s2 == static_cast<__int128>(n) * 594000000 * (__int128{1} << 32));
-  CHECK(acc.mean()[1] == 0.75f);
+  // Small terms go through 64-bit lanes that are settled into the 128-bit sums every
+  // max_pending folds; an update with a large term (|w·x| >= 2^19) takes the exact slow
+  // rounding. The sums must be the exact integers: here every term is an exact multiple of
+  // 2^-32, so the expected sums are known.
+  const uint64_t n = 2 * weighted_accumulator::max_pending + 77;
+  const __int128 unit = __int128{1} << 32;
+  auto sum_at = [](const std::vector<char>& bytes, size_t i) {
+    __int128 v = 0;
+    std::memcpy(&v, bytes.data() + 48 + 16 * i, 16);
+    return v;
+  };
+  const float small[] = {-1234.5f, 0.75f};  // w·x = -244431, 148.5
+  const float large[] = {-1234.5f, 3e6f};   // w·x = -244431, 5.94e8 (slow path)
+  weighted_accumulator fast(2), slow(2), mixed(2);
+  for (uint64_t k = 0; k < n; ++k) {
+    REQUIRE(fast.add(small, 198.0));
+    REQUIRE(slow.add(large, 198.0));
+    REQUIRE(mixed.add(k % 3 ? small : large, 198.0));
+  }
+  auto fb = fast.serialize(), sb = slow.serialize(), mb = mixed.serialize();
+  CHECK(sum_at(fb, 0) == static_cast<__int128>(n) * -244431 * unit);
+  CHECK(sum_at(fb, 1) == static_cast<__int128>(n) * 297 * unit / 2);
+  CHECK(sum_at(sb, 1) == static_cast<__int128>(n) * 594000000 * unit);
+  const __int128 n_large = (n + 2) / 3, n_small = n - n_large;
+  CHECK(sum_at(mb, 0) == static_cast<__int128>(n) * -244431 * unit);
+  CHECK(sum_at(mb, 1) == n_small * 297 * unit / 2 + n_large * 594000000 * unit);
+  CHECK(fast.mean()[1] == 0.75f);
+  // A rejected update in between leaves no trace in the lanes.
+  weighted_accumulator with_reject(2);
+  const float bad[] = {1.0f, NAN};
+  for (uint64_t k = 0; k < n; ++k) {
+    REQUIRE(with_reject.add(small, 198.0));
+    if (k % 1000 == 0) REQUIRE_FALSE(with_reject.add(bad, 198.0));
+  }
+  CHECK(with_reject.serialize() == fb);
   // Merged and reloaded halves agree with the whole.
-  weighted_accumulator half(3);
-  for (uint64_t k = 0; k < n / 2; ++k) half.add(x, 198.0);
-  auto other = weighted_accumulator::deserialize(bytes.data(), bytes.size());
-  REQUIRE(other);
-  CHECK(other->serialize() == bytes);
-  weighted_accumulator rest(3);
-  for (uint64_t k = n / 2; k < n; ++k) rest.add(x, 198.0);
-  REQUIRE(half.merge(rest));
-  CHECK(half.serialize() == bytes);
+  auto reloaded = weighted_accumulator::deserialize(mb.data(), mb.size());
+  REQUIRE(reloaded);
+  CHECK(reloaded->serialize() == mb);
+  weighted_accumulator first(2), second(2);
+  for (uint64_t k = 0; k < n; ++k) (k < n / 2 ? first : second).add(k % 3 ? small : large, 198.0);
+  REQUIRE(first.merge(second));
+  CHECK(first.serialize() == mb);
 }

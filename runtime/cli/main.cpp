@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cli/bench_command.hpp"
 #include "runtime/cli/run_command.hpp"
 
 namespace {
@@ -13,7 +14,10 @@ constexpr const char* usage =
     "commands:\n"
     "  run SCENARIO.yaml [--set key=value]... [--out DIR] [--threads N] [--quiet]\n"
     "      run a scenario in this process; writes metrics.jsonl, summary.json,\n"
-    "      model.pt and scenario.yaml to DIR (default runs/NAME-TIMESTAMP)\n";
+    "      model.pt and scenario.yaml to DIR (default runs/NAME-TIMESTAMP)\n"
+    "  bench [--populations 1e3,1e4,...] [--clients-per-round N] [--rounds N] [--threads N]\n"
+    "        [--mode sync|async] [--set key=value]... [--json]\n"
+    "      the throughput and scale table of workload W1 (docs/benchmarks.md)\n";
 
 }  // namespace
 
@@ -25,6 +29,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "run") return fedactor::run_command(args);
+  if (command == "bench") return fedactor::bench_command(args);
   if (command == "-h" || command == "--help" || command == "help") {
     std::cout << usage;
     return 0;

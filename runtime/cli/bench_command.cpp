@@ -1,0 +1,558 @@
+// `fedactor bench` (see bench_command.hpp). The parent process runs the machine probes,
+// then one child process per population (`fedactor bench --row POPULATION ...`, which
+// prints one JSON object), and prints the table or, with --json, one JSON document.
+
+#include "runtime/cli/bench_command.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <nlohmann/json.hpp>
+
+#include "runtime/host/federation.hpp"
+#include "runtime/host/system_config.hpp"
+#include "runtime/learning/batched_training.hpp"
+#include "runtime/learning/local_training.hpp"
+#include "runtime/math/accumulator.hpp"
+#include "runtime/math/fedbuff.hpp"
+#include "runtime/math/normal_fill.hpp"
+#include "runtime/metrics/metrics_writer.hpp"
+#include "runtime/scenario/load.hpp"
+
+namespace fedactor {
+
+namespace {
+
+constexpr const char* usage =
+    "usage: fedactor bench [--populations LIST] [--clients-per-round N] [--rounds N]\n"
+    "                      [--threads N] [--mode sync|async] [--set key=value]...\n"
+    "                      [--probe-mib N] [--json]\n"
+    "  --populations       registered clients per run, comma separated, e.g. 1e3,1e4,1e5\n"
+    "                      (default 1e3,1e4,1e5,1e6,1e7)\n"
+    "  --clients-per-round clients sampled per round (default 1000; capped at the population)\n"
+    "  --rounds            rounds per population (default 5); seconds/round is their median\n"
+    "  --threads           scheduler threads and trainers (default: the runtime's defaults)\n"
+    "  --mode              sync (default) or async\n"
+    "  --set key=value     override a scenario key of the workload (as in fedactor run)\n"
+    "  --probe-mib N       memory of the bandwidth and aggregation probes (default 256)\n"
+    "  --json              one JSON document on stdout instead of the table";
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+struct bench_options {
+  std::vector<uint64_t> populations{1000, 10000, 100000, 1000000, 10000000};
+  uint32_t clients_per_round = 1000;
+  uint32_t rounds = 5;
+  uint32_t threads = 0;  // 0 = runtime defaults
+  protocol_mode mode = protocol_mode::sync;
+  std::vector<std::string> overrides;
+  uint32_t probe_mib = 256;
+  bool json = false;
+  std::optional<uint64_t> row;  // internal: run one population, print its JSON row
+};
+
+// "1e3,10000,2.5e4" -> populations; nullopt (with a message) on a bad entry.
+std::optional<std::vector<uint64_t>> parse_populations(const std::string& text,
+                                                       std::string& error) {
+  std::vector<uint64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    double v = 0;
+    size_t used = 0;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || !(v >= 1) || v > 4294967295.0 || v != std::floor(v)) {
+      error = "--populations: '" + item + "' is not a whole number in [1, 4294967295]";
+      return std::nullopt;
+    }
+    out.push_back(static_cast<uint64_t>(v));
+  }
+  if (out.empty()) {
+    error = "--populations: empty list";
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<uint32_t> parse_count(const std::string& flag, const std::string& text, uint32_t lo,
+                                    uint32_t hi, std::string& error) {
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used == text.size() && v >= lo && v <= hi) return static_cast<uint32_t>(v);
+  } catch (const std::exception&) {
+  }
+  error = flag + ": expected a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+          "], got '" + text + "'";
+  return std::nullopt;
+}
+
+// Returns 0 when parsed, else the exit code (2 bad arguments, -1 help printed).
+int parse(const std::vector<std::string>& args, bench_options& o) {
+  std::string error;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    auto value = [&]() -> const std::string* {
+      if (i + 1 >= args.size()) {
+        error = a + " needs a value";
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    const std::string* v = nullptr;
+    if (a == "--json") {
+      o.json = true;
+      continue;
+    }
+    if (a == "-h" || a == "--help") {
+      std::cout << usage << '\n';
+      return -1;
+    }
+    if (a.rfind("--set=", 0) == 0) {
+      o.overrides.push_back(a.substr(6));
+      continue;
+    }
+    if (a != "--populations" && a != "--clients-per-round" && a != "--rounds" && a != "--threads" &&
+        a != "--mode" && a != "--set" && a != "--row" && a != "--probe-mib") {
+      error = "unknown argument '" + a + "'";
+      break;
+    }
+    if (!(v = value())) break;
+    if (a == "--populations") {
+      auto p = parse_populations(*v, error);
+      if (!p) break;
+      o.populations = *p;
+    } else if (a == "--clients-per-round") {
+      auto n = parse_count(a, *v, 1, 100000000, error);
+      if (!n) break;
+      o.clients_per_round = *n;
+    } else if (a == "--rounds") {
+      auto n = parse_count(a, *v, 1, 100000, error);
+      if (!n) break;
+      o.rounds = *n;
+    } else if (a == "--probe-mib") {
+      auto n = parse_count(a, *v, 1, 65536, error);
+      if (!n) break;
+      o.probe_mib = *n;
+    } else if (a == "--threads") {
+      auto n = parse_count(a, *v, 1, 1024, error);
+      if (!n) break;
+      o.threads = *n;
+    } else if (a == "--mode") {
+      if (*v == "sync") {
+        o.mode = protocol_mode::sync;
+      } else if (*v == "async") {
+        o.mode = protocol_mode::async;
+      } else {
+        error = "--mode: expected sync or async, got '" + *v + "'";
+        break;
+      }
+    } else if (a == "--set") {
+      o.overrides.push_back(*v);
+    } else if (a == "--row") {
+      auto p = parse_populations(*v, error);
+      if (!p || p->size() != 1) {
+        if (error.empty()) error = "--row takes one population";
+        break;
+      }
+      o.row = p->front();
+    }
+  }
+  if (!error.empty()) {
+    std::cerr << "fedactor bench: " << error << '\n' << usage << '\n';
+    return 2;
+  }
+  return 0;
+}
+
+// Workload W1 for one population: the scenario of examples/scenarios/tutorial_sync.yaml
+// (the defaults of the scenario structs are the tutorial's), scaled, then the overrides.
+std::optional<scenario> w1_scenario(const bench_options& o, uint64_t population,
+                                    std::string& error) {
+  scenario sc;
+  sc.name = "bench_w1";
+  sc.seed = 0;
+  sc.population.clients = population;
+  sc.data.kind = data_kind::tutorial_random;
+  sc.model.kind = model_kind::mlp;
+  sc.model.hidden = {64};
+  sc.training = training_config{};
+  sc.topology.edges = 10;
+  sc.topology.routing = routing_kind::range;
+  sc.selection.strategy = sampling_kind::random;
+  sc.selection.clients_per_round =
+      static_cast<uint32_t>(std::min<uint64_t>(o.clients_per_round, population));
+  sc.pool.max_live_clients = 200;
+  sc.protocol.mode = o.mode;
+  sc.protocol.rounds = o.rounds;
+  if (o.mode == protocol_mode::async) {
+    sc.async.concurrency = sc.selection.clients_per_round;
+    sc.async.buffer_size = std::max(1u, sc.selection.clients_per_round / 2);
+    sc.async.aggregations = o.rounds;
+  }
+  if (o.threads > 0) sc.pool.trainers = o.threads;
+  for (const auto& ov : o.overrides) {
+    if (auto err = apply_override(ov, sc)) {
+      error = err->message;
+      return std::nullopt;
+    }
+  }
+  if (auto err = validate(sc)) {
+    error = err->message;
+    return std::nullopt;
+  }
+  return sc;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+// ---- child: one population --------------------------------------------------------------
+
+int run_row(const bench_options& o, uint64_t population) {
+  std::string error;
+  auto sc = w1_scenario(o, population, error);
+  if (!sc) {
+    std::cerr << "error: " << error << '\n';
+    return 2;
+  }
+  try {
+    limit_math_threads();
+    system_config cfg;
+    if (o.threads > 0) cfg.set("scheduler.max-threads", static_cast<size_t>(o.threads));
+    caf::actor_system sys{cfg};
+    federation fl{sys, *sc};
+    std::vector<double> walls;
+    uint64_t clients = 0, failures = 0;
+    double first_done = 0;
+    const auto t0 = clock_type::now();
+    fl.on_round([&](const round_record& r) {
+      if (walls.empty()) first_done = seconds_since(t0);
+      walls.push_back(r.wall_s);
+      clients += r.clients;
+      failures += r.failures;
+      std::fprintf(stderr, "bench: population %llu  round %u/%u  %.3fs  %.0f clients/s\n",
+                   static_cast<unsigned long long>(population), r.round, o.rounds, r.wall_s,
+                   r.clients_per_s);
+    });
+    auto result = fl.run();
+    const double wall = seconds_since(t0);
+    nlohmann::json row;
+    row["population"] = population;
+    row["clients_per_round"] = sc->selection.clients_per_round;
+    row["rounds"] = walls.size();
+    row["round_seconds"] = walls;
+    const double med = median(walls);
+    row["seconds_per_round_median"] = med;
+    row["clients_per_s"] = med > 0 ? sc->selection.clients_per_round / med : 0.0;
+    double total = 0;
+    for (double w : walls) total += w;
+    row["clients_per_s_mean"] = total > 0 ? static_cast<double>(clients) / total : 0.0;
+    row["clients_trained"] = clients;
+    row["failures"] = failures;
+    row["peak_rss_bytes"] = peak_rss_bytes();
+    row["registry_bytes"] = fl.registry_bytes();
+    row["registry_bytes_per_client"] =
+        static_cast<double>(fl.registry_bytes()) / static_cast<double>(population);
+    // Until the first round started: data source, registry, sampler, actors.
+    row["population_build_s"] = walls.empty() ? wall : std::max(0.0, first_done - walls.front());
+    row["wall_s"] = wall;
+    row["num_params"] = result.model.size();
+    row["model_sha256"] = result.summary.model_sha256;
+    std::cout << row.dump() << std::endl;
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 1;
+  }
+}
+
+// ---- parent: probes ---------------------------------------------------------------------
+
+uint32_t probe_threads(const bench_options& o) {
+  return o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Runs body(t) on threads 0..n-1 at once; returns the wall seconds of the slowest.
+template <class F>
+double timed_parallel(uint32_t n, F body) {
+  std::vector<std::thread> pool;
+  const auto t0 = clock_type::now();
+  for (uint32_t t = 0; t < n; ++t) pool.emplace_back(body, t);
+  for (auto& th : pool) th.join();
+  return seconds_since(t0);
+}
+
+// Read bandwidth of memory: `threads` threads summing disjoint slices of a buffer of `mib`
+// MiB (256 by default, far beyond the caches), best of 5 passes. Bytes per second.
+double stream_read_bandwidth(uint32_t threads, uint32_t mib) {
+  const size_t n = (size_t{mib} << 20) / sizeof(uint32_t);
+  std::vector<uint32_t> buf(n);
+  for (size_t i = 0; i < n; ++i) buf[i] = static_cast<uint32_t>(i * 2654435761u);
+  std::vector<uint32_t> sums(threads);
+  double best = 1e30;
+  for (int pass = 0; pass < 5; ++pass) {
+    const double t = timed_parallel(threads, [&](uint32_t id) {
+      const size_t lo = n * id / threads, hi = n * (id + 1) / threads;
+      uint32_t s = 0;
+      for (size_t i = lo; i < hi; ++i) s += buf[i];
+      sums[id] = s;
+    });
+    best = std::min(best, t);
+  }
+  volatile uint32_t sink = 0;
+  for (auto s : sums) sink = sink + s;
+  return static_cast<double>(n * sizeof(uint32_t)) / best;
+}
+
+// A pool of `count` distinct W1-sized updates (small deltas, as clients send).
+std::vector<std::vector<float>> update_pool(size_t dim, size_t count) {
+  std::vector<std::vector<float>> pool(count, std::vector<float>(dim));
+  for (size_t u = 0; u < count; ++u) {
+    fill_normal(u + 1, pool[u].data(), dim);
+    for (auto& v : pool[u]) v *= 0.01f;
+  }
+  return pool;
+}
+
+// Accumulator fold rate: `threads` threads each folding its share of the pool into its own
+// accumulator (as edges do), best of 3 passes. Update bytes per second.
+double fold_bandwidth(uint32_t threads, const std::vector<std::vector<float>>& pool) {
+  const size_t dim = pool.front().size();
+  double best = 1e30;
+  for (int pass = 0; pass < 3; ++pass) {
+    const double t = timed_parallel(threads, [&](uint32_t id) {
+      weighted_accumulator acc(dim);
+      const size_t lo = pool.size() * id / threads, hi = pool.size() * (id + 1) / threads;
+      for (size_t u = lo; u < hi; ++u) acc.add(pool[u].data(), 50.0 + u % 150, 2.3);
+    });
+    best = std::min(best, t);
+  }
+  return static_cast<double>(pool.size() * dim * sizeof(float)) / best;
+}
+
+// FedBuff server ingest on one thread: updates offered per second (W1 size, default async
+// settings: buffer 50, staleness threshold 5, base versions 0-2 behind).
+double fedbuff_ingest_rate(const std::vector<std::vector<float>>& pool, size_t updates) {
+  const size_t dim = pool.front().size();
+  async_config cfg;
+  fedbuff fb{std::vector<float>(dim, 0.0f), cfg};
+  const auto t0 = clock_type::now();
+  for (size_t i = 0; i < updates; ++i) {
+    const auto& p = pool[i % pool.size()];
+    const uint64_t behind = std::min<uint64_t>(fb.version(), i % 3);
+    fb.offer(fedbuff_update{p.data(), dim, static_cast<uint32_t>(50 + i % 150),
+                            fb.version() - behind, 2.3});
+    if (i % 4096 == 0) fb.take_records();
+  }
+  return static_cast<double>(updates) / seconds_since(t0);
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+std::string self_path() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "fedactor";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Runs one population in a child process; the row, or an error text.
+nlohmann::json run_child(const bench_options& o, uint64_t population) {
+  std::string cmd = shell_quote(self_path()) + " bench --row " + std::to_string(population) +
+                    " --clients-per-round " + std::to_string(o.clients_per_round) + " --rounds " +
+                    std::to_string(o.rounds) + " --mode " +
+                    (o.mode == protocol_mode::async ? "async" : "sync");
+  if (o.threads > 0) cmd += " --threads " + std::to_string(o.threads);
+  for (const auto& ov : o.overrides) cmd += " --set " + shell_quote(ov);
+  std::fflush(stdout);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {{"population", population}, {"error", "cannot start a child process"}};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto start = out.rfind("\n{");
+  start = start == std::string::npos ? out.find('{') : start + 1;
+  if (code == 0 && start != std::string::npos) {
+    try {
+      return nlohmann::json::parse(out.substr(start));
+    } catch (const std::exception&) {
+    }
+  }
+  return {{"population", population},
+          {"error", "the run failed (exit code " + std::to_string(code) + "), see stderr"}};
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      auto c = line.find(':');
+      if (c != std::string::npos) return line.substr(c + 2);
+    }
+  }
+  return "unknown";
+}
+
+std::string human_count(double v) {
+  char buf[32];
+  if (v >= 1e6 && std::fmod(v, 1e6) == 0)
+    std::snprintf(buf, sizeof(buf), "%.0fM", v / 1e6);
+  else if (v >= 1e3 && std::fmod(v, 1e3) == 0)
+    std::snprintf(buf, sizeof(buf), "%.0fk", v / 1e3);
+  else
+    std::snprintf(buf, sizeof(buf), "%.0f", v);
+  return buf;
+}
+
+void print_table(const nlohmann::json& doc) {
+  const auto& m = doc["machine"];
+  std::printf("fedactor bench: workload W1 (%s), %s protocol, %u rounds per population\n",
+              doc["workload"]["description"].get<std::string>().c_str(),
+              doc["workload"]["mode"].get<std::string>().c_str(),
+              doc["workload"]["rounds"].get<unsigned>());
+  std::printf("machine: %s, %u hardware threads, kernels %s, probe threads %u\n",
+              m["cpu"].get<std::string>().c_str(), m["hardware_threads"].get<unsigned>(),
+              m["kernel_isa"].get<std::string>().c_str(), m["probe_threads"].get<unsigned>());
+  std::printf(
+      "memory read bandwidth %.1f GB/s; accumulator fold %.1f GB/s (%.0f%% of it); FedBuff "
+      "ingest %.0f updates/s on one thread\n\n",
+      m["memory_bandwidth_gbps"].get<double>(), m["fold_gbps"].get<double>(),
+      100 * m["fold_fraction_of_bandwidth"].get<double>(),
+      m["fedbuff_ingest_updates_per_s"].get<double>());
+  std::printf("%10s %9s %9s %10s %9s %10s %9s %11s %14s\n", "population", "clients/", "s/round",
+              "clients/s", "peak RSS", "registry", "build", "aggregated", "of memory");
+  std::printf("%10s %9s %9s %10s %9s %10s %9s %11s %14s\n", "", "round", "(median)", "", "(MiB)",
+              "B/client", "(s)", "(GB/s)", "bandwidth");
+  for (const auto& r : doc["rows"]) {
+    const double pop = r["population"].get<double>();
+    if (r.contains("error")) {
+      std::printf("%10s  %s\n", human_count(pop).c_str(), r["error"].get<std::string>().c_str());
+      continue;
+    }
+    std::printf("%10s %9u %9.3f %10.0f %9.0f %10.1f %9.2f %11.3f %13.2f%%\n",
+                human_count(pop).c_str(), r["clients_per_round"].get<unsigned>(),
+                r["seconds_per_round_median"].get<double>(), r["clients_per_s"].get<double>(),
+                r["peak_rss_bytes"].get<double>() / 1048576.0,
+                r["registry_bytes_per_client"].get<double>(), r["population_build_s"].get<double>(),
+                r["aggregated_gbps"].get<double>(),
+                100 * r["aggregated_fraction_of_bandwidth"].get<double>());
+  }
+}
+
+}  // namespace
+
+int bench_command(const std::vector<std::string>& args) {
+  bench_options o;
+  if (int code = parse(args, o); code != 0) return code < 0 ? 0 : code;
+  if (o.mode == protocol_mode::async) {
+    std::cerr << "fedactor bench: async mode not available yet\n";
+    return 2;
+  }
+  // Check the workload before starting anything (the children would fail one by one).
+  for (auto pop : o.row ? std::vector<uint64_t>{*o.row} : o.populations) {
+    std::string error;
+    if (!w1_scenario(o, pop, error)) {
+      std::cerr << "error: " << error << '\n';
+      return 2;
+    }
+  }
+  if (o.row) return run_row(o, *o.row);
+
+  const uint32_t threads = probe_threads(o);
+  const size_t dim = model_spec{}.num_params();
+  std::fprintf(stderr, "bench: probing memory bandwidth and aggregation on %u threads\n", threads);
+  const double bandwidth = stream_read_bandwidth(threads, o.probe_mib);
+  double fold = 0, ingest = 0;
+  {
+    // Half the probe memory in updates: beyond the caches too, as fresh updates are.
+    const size_t count = std::max<size_t>(threads, (size_t{o.probe_mib} << 19) / (dim * 4));
+    auto pool = update_pool(dim, count);
+    fold = fold_bandwidth(threads, pool);
+    ingest = fedbuff_ingest_rate(pool, std::max<size_t>(20000, 16 * count));
+  }
+  nlohmann::json doc;
+  doc["workload"] = {
+      {"description",
+       "MLP 32-64-10, tutorial_random data 50-199 samples/client, batch 32, 1 epoch, SGD "
+       "lr 0.01 momentum 0.9, 10 edges, range routing, random sampling"},
+      {"mode", o.mode == protocol_mode::async ? "async" : "sync"},
+      {"clients_per_round", o.clients_per_round},
+      {"rounds", o.rounds},
+      {"threads", o.threads},
+      {"overrides", o.overrides}};
+  doc["machine"] = {{"cpu", cpu_model()},
+                    {"probe_mib", o.probe_mib},
+                    {"hardware_threads", std::thread::hardware_concurrency()},
+                    {"kernel_isa", to_string(best_kernel_isa())},
+                    {"probe_threads", threads},
+                    {"memory_bandwidth_gbps", bandwidth / 1e9},
+                    {"fold_gbps", fold / 1e9},
+                    {"fold_fraction_of_bandwidth", fold / bandwidth},
+                    {"fedbuff_ingest_updates_per_s", ingest}};
+  doc["rows"] = nlohmann::json::array();
+  bool failed = false;
+  for (size_t i = 0; i < o.populations.size(); ++i) {
+    const uint64_t pop = o.populations[i];
+    std::fprintf(stderr, "bench: population %llu (%zu/%zu)\n", static_cast<unsigned long long>(pop),
+                 i + 1, o.populations.size());
+    auto row = run_child(o, pop);
+    if (row.contains("error")) {
+      failed = true;
+    } else {
+      const double bytes_per_s =
+          row["clients_per_s"].get<double>() * row["num_params"].get<double>() * sizeof(float);
+      row["aggregated_gbps"] = bytes_per_s / 1e9;
+      row["memory_bandwidth_gbps"] = bandwidth / 1e9;
+      row["aggregated_fraction_of_bandwidth"] = bytes_per_s / bandwidth;
+    }
+    doc["rows"].push_back(std::move(row));
+  }
+  if (o.json)
+    std::cout << doc.dump(2) << '\n';
+  else
+    print_table(doc);
+  return failed ? 1 : 0;
+}
+
+}  // namespace fedactor

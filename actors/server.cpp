@@ -80,7 +80,7 @@ void finish_round(server_ptr self) {
   st.report.clients_trained += rec.clients;
   st.report.failures += rec.failures;
   if (!st.acc.empty()) st.report.final_loss = rec.mean_loss;
-  if (st.cfg.on_round) st.cfg.on_round(rec);
+  if (st.cfg.on_round) st.cfg.on_round(rec, st.model);
   if (st.round >= st.cfg.sc.protocol.rounds) {
     finish_run(self);
     return;
@@ -269,7 +269,7 @@ void report_steps(server_ptr self) {
     st.report.clients_trained += step.updates;
     st.report.final_loss = step.mean_loss;
     st.model = param_blob{st.buffer->model()};
-    if (st.cfg.on_round) st.cfg.on_round(rec);
+    if (st.cfg.on_round) st.cfg.on_round(rec, st.model);
     if (st.round >= st.cfg.sc.async.aggregations) {
       finish_run(self);
       return;

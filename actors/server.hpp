@@ -43,7 +43,8 @@ struct server_config {
   std::shared_ptr<client_registry> registry;
   std::vector<edge_actor> edges;
   uint32_t edge_capacity = 1;  // live clients per edge (sizes the edge timeout)
-  std::function<void(const round_record&)> on_round;  // called on the server's thread
+  // Called on the server's thread after each round / async step, with the model it produced.
+  std::function<void(const round_record&, const param_blob& model)> on_round;
 };
 
 // Server state machine.

@@ -7,6 +7,8 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/edge.hpp"
+#include "actors/evaluator.hpp"
+#include "actors/round_observer.hpp"
 #include "actors/server.hpp"
 #include "actors/trainer.hpp"
 #include "messages/errors.hpp"
@@ -45,10 +47,25 @@ federation_result federation::run() {
   cfg.edge_capacity = capacity;
   for (uint32_t e = 0; e < edges; ++e)
     cfg.edges.push_back(sys_.spawn(edge, edge_config{e, capacity, data, trainers}));
+  // Records go server -> observer (which has the model evaluated every eval.every rounds,
+  // off the server's thread) -> the host's callback, in round order.
   auto round_wall = std::make_shared<double>(0.0);
-  cfg.on_round = [callback = on_round_, round_wall](const round_record& r) {
+  auto last_eval = std::make_shared<round_record>();
+  observer_config ocfg;
+  if (scenario_.eval.every > 0)
+    ocfg.evaluator = spawn_evaluator(sys_, make_evaluator_config(scenario_, spec_, data));
+  ocfg.every = scenario_.eval.every;
+  ocfg.last_round = scenario_.protocol.mode == protocol_mode::async ? scenario_.async.aggregations
+                                                                    : scenario_.protocol.rounds;
+  ocfg.on_round = [callback = on_round_, round_wall, last_eval](const round_record& r) {
     *round_wall += r.wall_s;
+    if (r.evaluated) *last_eval = r;
     if (callback) callback(r);
+  };
+  auto evaluator = ocfg.evaluator;
+  auto observer = sys_.spawn(round_observer, std::move(ocfg));
+  cfg.on_round = [observer](const round_record& r, const param_blob& model) {
+    caf::anon_send(observer, r, model);
   };
   auto edge_handles = cfg.edges;
   auto srv = sys_.spawn(server, std::move(cfg));
@@ -74,6 +91,11 @@ federation_result federation::run() {
                 result.summary.aggregations = rep.rounds;
             },
             [&](caf::error& err) { failure = err; });
+    // Every record (and its evaluation) is handed on before run() returns.
+    self->request(observer, caf::infinite, flush_atom::value)
+        .receive([](bool) {}, [&](caf::error& err) { failure = err; });
+    self->send_exit(observer, caf::exit_reason::user_shutdown);
+    if (evaluator) self->send_exit(*evaluator, caf::exit_reason::user_shutdown);
     for (auto& e : edge_handles) self->send_exit(e, caf::exit_reason::user_shutdown);
     self->send_exit(srv, caf::exit_reason::user_shutdown);
     self->send_exit(trainers, caf::exit_reason::user_shutdown);
@@ -91,6 +113,13 @@ federation_result federation::run() {
   sum.num_params = model_.size();
   sum.peak_rss_bytes = peak_rss_bytes();
   sum.registered_clients = scenario_.population.clients;
+  if (last_eval->evaluated) {
+    sum.evaluated = true;
+    sum.evaluated_round = last_eval->round;
+    sum.test_loss = last_eval->test_loss;
+    sum.test_accuracy = last_eval->test_accuracy;
+    sum.client_accuracy = last_eval->client_accuracy;
+  }
   return result;
 }
 

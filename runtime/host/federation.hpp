@@ -36,7 +36,8 @@ class federation {
   federation(caf::actor_system& sys, scenario s);
   ~federation();
 
-  // Called once per round on the server's thread, in round order.
+  // Called once per round (or async step), in order, on the round observer's thread; with
+  // eval.every set, evaluated rounds carry the test-split figures.
   void on_round(std::function<void(const round_record&)> callback);
 
   // Runs the scenario to the end. Throws std::runtime_error if the run cannot complete

@@ -21,7 +21,20 @@ std::string to_json(const round_record& r) {
                    {"peak_live_clients", r.peak_live_clients},
                    {"evictions", r.evictions},
                    {"sim_round_s", r.sim_round_s},
-                   {"sim_time_s", r.sim_time_s}};
+                   {"sim_time_s", r.sim_time_s},
+                   {"edges_lost", r.edges_lost},
+                   {"edges_rejoined", r.edges_rejoined},
+                   {"rerouted", r.rerouted}};
+  if (r.evaluated) {
+    j["test_loss"] = r.test_loss;
+    j["test_accuracy"] = r.test_accuracy;
+    j["test_samples"] = r.test_samples;
+    if (r.eval_clients > 0) {
+      j["client_accuracy"] = r.client_accuracy;
+      j["eval_clients"] = r.eval_clients;
+    }
+  }
+  if (!r.eval_error.empty()) j["eval_error"] = r.eval_error;
   if (r.async) {
     j["updates"] = r.clients;
     j["stale_discarded"] = r.stale_discarded;
@@ -49,6 +62,12 @@ std::string to_json(const run_summary& s) {
                    {"num_params", s.num_params},
                    {"peak_rss_bytes", s.peak_rss_bytes},
                    {"registered_clients", s.registered_clients}};
+  if (s.evaluated) {
+    j["evaluated_round"] = s.evaluated_round;
+    j["test_loss"] = s.test_loss;
+    j["test_accuracy"] = s.test_accuracy;
+    j["client_accuracy"] = s.client_accuracy;
+  }
   if (s.protocol == "async") {
     j["total_updates"] = s.total_updates;
     j["stale_updates"] = s.stale_updates;

@@ -25,10 +25,22 @@ struct round_record {
   double sim_round_s = 0;          // simulated duration of this round / since the last step
   double sim_time_s = 0;           // simulated time at its end
   uint32_t dropped = 0;            // sync: selected but past the deadline or over-selected
+  // distributed runs (docs/deployment.md)
+  uint32_t edges_lost = 0;      // edges lost in this round / since the last step (died, hung)
+  uint32_t edges_rejoined = 0;  // lost edges that came back (a restarted process)
+  uint32_t rerouted = 0;        // client tasks sent through another edge because theirs was lost
   // async only
   uint64_t stale_discarded = 0;               // cumulative updates discarded as too stale
   std::vector<uint32_t> staleness_histogram;  // [s] = folded updates with staleness s
   double mean_decay = 0;                      // mean decay weight of the folded updates
+  // evaluation of the global model (eval.every), when this round was evaluated
+  bool evaluated = false;
+  double test_loss = 0;        // mean cross-entropy on the test split
+  double test_accuracy = 0;    // fraction of the test split classified correctly
+  uint32_t test_samples = 0;   // 0 = the data has no test split
+  double client_accuracy = 0;  // mean local accuracy of the eval.clients sampled clients
+  uint32_t eval_clients = 0;
+  std::string eval_error;  // why the evaluation failed, if it did
   std::vector<std::string> failure_reasons;   // first few, "client N: reason"
 };
 
@@ -52,6 +64,12 @@ struct run_summary {
   uint64_t stale_updates = 0;     // discarded for staleness
   uint64_t rejected_updates = 0;  // malformed updates refused
   uint32_t aggregations = 0;      // server steps
+  // the last evaluation of the global model (eval.every), if any
+  bool evaluated = false;
+  uint32_t evaluated_round = 0;
+  double test_loss = 0;
+  double test_accuracy = 0;
+  double client_accuracy = 0;
 };
 
 }  // namespace fedactor

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <caf/actor_pool.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -150,15 +151,38 @@ trainer_actor::behavior_type trainer(trainer_ptr self, model_spec spec, trainer_
 
 }  // namespace
 
+namespace {
+
+bool detached(caf::actor_system& sys, trainer_placement p, uint32_t trainers) {
+  switch (p) {
+    case trainer_placement::detached:
+      return true;
+    case trainer_placement::scheduled:
+      return false;
+    case trainer_placement::automatic:
+      break;
+  }
+  return sys.scheduler().num_workers() < 2 * size_t{trainers};
+}
+
+trainer_actor spawn_one(caf::actor_system& sys, const model_spec& spec, trainer_options opts,
+                        bool detach) {
+  if (detach) return sys.spawn<caf::detached>(trainer, spec, opts);
+  return sys.spawn(trainer, spec, opts);
+}
+
+}  // namespace
+
 trainer_actor spawn_trainer(caf::actor_system& sys, const model_spec& spec, trainer_options opts) {
-  return sys.spawn<caf::detached>(trainer, spec, opts);
+  return spawn_one(sys, spec, opts, detached(sys, opts.placement, 1));
 }
 
 caf::actor spawn_trainer_pool(caf::actor_system& sys, const model_spec& spec, uint32_t workers,
                               trainer_options opts) {
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
-  auto factory = [&sys, spec, opts] {
-    return caf::actor_cast<caf::actor>(spawn_trainer(sys, spec, opts));
+  const bool detach = detached(sys, opts.placement, workers);
+  auto factory = [&sys, spec, opts, detach] {
+    return caf::actor_cast<caf::actor>(spawn_one(sys, spec, opts, detach));
   };
   return caf::actor_pool::make(sys.dummy_execution_unit(), workers, factory,
                                caf::actor_pool::round_robin());

@@ -39,19 +39,30 @@ using trainer_flush_atom = caf::atom_constant<caf::atom("tflush")>;
 using trainer_actor = caf::typed_actor<caf::replies_to<train_task>::with<train_res>,
                                        caf::reacts_to<trainer_flush_atom>>;
 
+// Where trainers run. Detached: a thread each, woken through its mailbox. Scheduled: on
+// the actor system's scheduler threads, which spares the wake-ups (measured: about 15% less
+// CPU per client on W1) but keeps a scheduler thread busy while a trainer has work.
+enum class trainer_placement {
+  automatic,  // scheduled when the scheduler has at least twice as many threads as trainers
+              // (threads left for the routing actors), else detached
+  detached,
+  scheduled,
+};
+
 struct trainer_options {
   // Use the batched kernels for models they support (MLPs); false = LibTorch for all.
   bool batched = true;
+  trainer_placement placement = trainer_placement::automatic;
   // Most tasks trained between two deliveries: a stash larger than this is trained in
   // chunks, each chunk answered as soon as it is done, so clients and edges keep busy.
   uint32_t chunk = 16;
 };
 
-// Spawns one detached trainer.
+// Spawns one trainer (automatic placement: as for a pool of one).
 trainer_actor spawn_trainer(caf::actor_system& sys, const model_spec& spec,
                             trainer_options opts = {});
 
-// Spawns `workers` detached trainers (0 = one per core) behind a round-robin actor_pool.
+// Spawns `workers` trainers (0 = one per core) behind a round-robin actor_pool.
 caf::actor spawn_trainer_pool(caf::actor_system& sys, const model_spec& spec, uint32_t workers,
                               trainer_options opts = {});
 

@@ -86,25 +86,29 @@ TEST_CASE("the trainer pool answers every queued task with that client's batched
     tasks.push_back(make_task(model, std::make_shared<const client_dataset>(src.make(c)), c));
 
   batched_trainer reference{spec};
-  for (uint32_t chunk : {1u, 16u}) {
-    INFO("chunk " << chunk);
-    trainer_options opts;
-    opts.chunk = chunk;
-    auto pool = spawn_trainer_pool(sys, spec, 2, opts);
-    auto answers = ask_all(sys, pool, tasks);
-    for (uint32_t c = 0; c < tasks.size(); ++c) {
-      REQUIRE(answers[c].ok);
-      const auto& r = answers[c].res;
-      CHECK(r.round == 3);
-      CHECK(r.client == c);
-      CHECK(r.model_version == 2);
-      auto expected = reference.train_one(model.values(), *tasks[c].data, config_of(tasks[c].ins));
-      CHECK(r.num_samples == expected.num_samples);
-      CHECK(r.loss == expected.mean_loss);
-      CHECK(same_params(r.params, expected.params));
+  for (auto placement :
+       {trainer_placement::detached, trainer_placement::scheduled, trainer_placement::automatic})
+    for (uint32_t chunk : {1u, 16u}) {
+      INFO("placement " << static_cast<int>(placement) << ", chunk " << chunk);
+      trainer_options opts;
+      opts.chunk = chunk;
+      opts.placement = placement;
+      auto pool = spawn_trainer_pool(sys, spec, 2, opts);
+      auto answers = ask_all(sys, pool, tasks);
+      for (uint32_t c = 0; c < tasks.size(); ++c) {
+        REQUIRE(answers[c].ok);
+        const auto& r = answers[c].res;
+        CHECK(r.round == 3);
+        CHECK(r.client == c);
+        CHECK(r.model_version == 2);
+        auto expected =
+            reference.train_one(model.values(), *tasks[c].data, config_of(tasks[c].ins));
+        CHECK(r.num_samples == expected.num_samples);
+        CHECK(r.loss == expected.mean_loss);
+        CHECK(same_params(r.params, expected.params));
+      }
+      caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
     }
-    caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
-  }
 }
 
 TEST_CASE("a trainer with batching off trains with LibTorch, equal to batched within 1e-5",

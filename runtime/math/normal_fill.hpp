@@ -3,8 +3,8 @@
 // Fast deterministic standard normal floats for synthetic data: Box-Muller on pairs of
 // uniforms from a SplitMix64 stream, both outputs of each pair used, with float polynomial
 // logarithm, sine and cosine (about 2 ulp). Only IEEE float arithmetic and no fused
-// multiply-add: the same key gives the same bits on every x86-64 code path (baseline or
-// AVX2), vectorised, more than ten times faster than rng::normal().
+// multiply-add: the same key gives the same bits on every x86-64 code path (baseline, AVX2,
+// AVX-512), vectorised, more than ten times faster than rng::normal().
 //
 // Stream definition: word k = rng{key}.next() for k = 0, 1, ...; u1 = (bits 63..40 + 1)/2^24
 // in (0, 1], u2 = (bits 39..16)/2^24 in [0, 1); ρ = sqrt(-2 ln u1), θ = 2π·u2. Outputs come in
@@ -21,5 +21,9 @@ void fill_normal(uint64_t key, float* out, size_t n);
 
 // The same, forced onto the baseline x86-64 code path (for tests: the result is identical).
 void fill_normal_baseline(uint64_t key, float* out, size_t n);
+
+// The same on a chosen code path (for tests); false, writing nothing, when this CPU lacks it.
+enum class normal_path { baseline, avx2, avx512 };
+bool fill_normal_on(normal_path path, uint64_t key, float* out, size_t n);
 
 }  // namespace fedactor

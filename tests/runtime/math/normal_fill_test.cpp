@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "runtime/math/rng.hpp"
+
 using fedactor::fill_normal;
 using fedactor::fill_normal_baseline;
 
@@ -46,13 +48,29 @@ TEST_CASE("fill_normal is a pure function of the key and a prefix of longer fill
   CHECK(std::vector<float>(a.begin(), a.begin() + 37) == short_fill);
 }
 
-TEST_CASE("fill_normal gives the same bits on the baseline and the vector code path", "[math]") {
+TEST_CASE("fill_normal gives the same bits on every code path", "[math]") {
+  using fedactor::normal_path;
   for (size_t n : {1u, 15u, 16u, 17u, 4000u, 6371u}) {
     std::vector<float> fast(n), base(n);
     fill_normal(99 + n, fast.data(), n);
     fill_normal_baseline(99 + n, base.data(), n);
     CHECK(fast == base);
+    for (auto p : {normal_path::baseline, normal_path::avx2, normal_path::avx512}) {
+      std::vector<float> on(n, -1.0f);
+      if (fedactor::fill_normal_on(p, 99 + n, on.data(), n)) CHECK(on == base);
+    }
   }
+  // Bits match the stream definition: word 0 of rng{key} makes values 0 and 8.
+  fedactor::rng r{5};
+  const uint64_t w = r.next();
+  const double u1 = double((w >> 40) + 1) / 16777216.0;
+  const double u2 = double((w >> 16) & 0xffffff) / 16777216.0;
+  float x[16];
+  fill_normal(5, x, 16);
+  CHECK(x[0] ==
+        Approx(std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2)).margin(1e-5));
+  CHECK(x[8] ==
+        Approx(std::sqrt(-2 * std::log(u1)) * std::sin(6.283185307179586 * u2)).margin(1e-5));
 }
 
 TEST_CASE("fill_normal pairs are uncorrelated within and across blocks", "[math]") {

@@ -4,6 +4,7 @@
 
 #include "runtime/cli/bench_command.hpp"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,7 +48,8 @@ constexpr const char* usage =
     "  --clients-per-round clients sampled per round (default 1000; capped at the population)\n"
     "  --rounds            rounds per population (default 5); seconds/round is their median\n"
     "  --threads           scheduler threads and trainers (default: the runtime's defaults)\n"
-    "  --mode              sync (default) or async\n"
+    "  --mode              sync (default) or async (FedBuff: clients-per-round in flight,\n"
+    "                      a server step per clients-per-round updates; a round = a step)\n"
     "  --set key=value     override a scenario key of the workload (as in fedactor run)\n"
     "  --probe-mib N       memory of the bandwidth and aggregation probes (default 256)\n"
     "  --json              one JSON document on stdout instead of the table";
@@ -56,6 +58,14 @@ using clock_type = std::chrono::steady_clock;
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// CPU seconds (user + system) this process has used so far, all threads.
+double process_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto sec = [](const timeval& tv) { return tv.tv_sec + 1e-6 * tv.tv_usec; };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
 }
 
 struct bench_options {
@@ -209,8 +219,10 @@ std::optional<scenario> w1_scenario(const bench_options& o, uint64_t population,
   sc.protocol.mode = o.mode;
   sc.protocol.rounds = o.rounds;
   if (o.mode == protocol_mode::async) {
+    // FedBuff with a round's worth of clients in flight and one server step per round's
+    // worth of updates: a "round" of the table is one step.
     sc.async.concurrency = sc.selection.clients_per_round;
-    sc.async.buffer_size = std::max(1u, sc.selection.clients_per_round / 2);
+    sc.async.buffer_size = sc.selection.clients_per_round;
     sc.async.aggregations = o.rounds;
   }
   if (o.threads > 0) sc.pool.trainers = o.threads;
@@ -249,13 +261,17 @@ int run_row(const bench_options& o, uint64_t population) {
     if (o.threads > 0) cfg.set("scheduler.max-threads", static_cast<size_t>(o.threads));
     caf::actor_system sys{cfg};
     federation fl{sys, *sc};
-    std::vector<double> walls;
+    std::vector<double> walls, cpu_at_end;
+    std::vector<uint64_t> clients_in;
     uint64_t clients = 0, failures = 0;
     double first_done = 0;
     const auto t0 = clock_type::now();
+    const double cpu_before_rounds = process_cpu_seconds();
     fl.on_round([&](const round_record& r) {
       if (walls.empty()) first_done = seconds_since(t0);
       walls.push_back(r.wall_s);
+      cpu_at_end.push_back(process_cpu_seconds());
+      clients_in.push_back(r.clients);
       clients += r.clients;
       failures += r.failures;
       std::fprintf(stderr, "bench: population %llu  round %u/%u  %.3fs  %.0f clients/s\n",
@@ -276,6 +292,15 @@ int run_row(const bench_options& o, uint64_t population) {
     for (double w : walls) total += w;
     row["clients_per_s_mean"] = total > 0 ? static_cast<double>(clients) / total : 0.0;
     row["clients_trained"] = clients;
+    // CPU time per client over the rounds after the first (all rounds when there is one):
+    // what the machine's cores spend per client, whatever else runs on them.
+    if (!walls.empty()) {
+      const bool skip_first = walls.size() > 1;
+      const double cpu = cpu_at_end.back() - (skip_first ? cpu_at_end.front() : cpu_before_rounds);
+      uint64_t counted = 0;
+      for (size_t i = skip_first ? 1 : 0; i < clients_in.size(); ++i) counted += clients_in[i];
+      row["cpu_us_per_client"] = counted > 0 ? 1e6 * cpu / static_cast<double>(counted) : 0.0;
+    }
     row["failures"] = failures;
     row["peak_rss_bytes"] = peak_rss_bytes();
     row["registry_bytes"] = fl.registry_bytes();
@@ -460,6 +485,10 @@ void print_table(const nlohmann::json& doc) {
       m["memory_bandwidth_gbps"].get<double>(), m["fold_gbps"].get<double>(),
       100 * m["fold_fraction_of_bandwidth"].get<double>(),
       m["fedbuff_ingest_updates_per_s"].get<double>());
+  if (doc["workload"]["mode"] == "async")
+    std::printf(
+        "async: a round is one server step of clients/round updates (FedBuff, "
+        "concurrency = buffer = clients/round)\n\n");
   std::printf("%10s %9s %9s %10s %9s %10s %9s %11s %14s\n", "population", "clients/", "s/round",
               "clients/s", "peak RSS", "registry", "build", "aggregated", "of memory");
   std::printf("%10s %9s %9s %10s %9s %10s %9s %11s %14s\n", "", "round", "(median)", "", "(MiB)",
@@ -485,10 +514,6 @@ void print_table(const nlohmann::json& doc) {
 int bench_command(const std::vector<std::string>& args) {
   bench_options o;
   if (int code = parse(args, o); code != 0) return code < 0 ? 0 : code;
-  if (o.mode == protocol_mode::async) {
-    std::cerr << "fedactor bench: async mode not available yet\n";
-    return 2;
-  }
   // Check the workload before starting anything (the children would fail one by one).
   for (auto pop : o.row ? std::vector<uint64_t>{*o.row} : o.populations) {
     std::string error;

@@ -61,12 +61,26 @@ TEST_CASE("fedactor bench --json on tiny sizes reports every field for every pop
   CHECK(rows[1].at("population") == 200);
   for (const auto& row : rows) {
     INFO(row.dump());
-    for (const char* key :
-         {"population", "clients_per_round", "rounds", "round_seconds", "seconds_per_round_median",
-          "clients_per_s", "clients_per_s_mean", "clients_trained", "failures", "peak_rss_bytes",
-          "registry_bytes", "registry_bytes_per_client", "population_build_s", "wall_s",
-          "num_params", "model_sha256", "aggregated_gbps", "memory_bandwidth_gbps",
-          "aggregated_fraction_of_bandwidth"})
+    for (const char* key : {"population",
+                            "clients_per_round",
+                            "rounds",
+                            "round_seconds",
+                            "seconds_per_round_median",
+                            "clients_per_s",
+                            "clients_per_s_mean",
+                            "cpu_us_per_client",
+                            "clients_trained",
+                            "failures",
+                            "peak_rss_bytes",
+                            "registry_bytes",
+                            "registry_bytes_per_client",
+                            "population_build_s",
+                            "wall_s",
+                            "num_params",
+                            "model_sha256",
+                            "aggregated_gbps",
+                            "memory_bandwidth_gbps",
+                            "aggregated_fraction_of_bandwidth"})
       CHECK(row.contains(key));
     CHECK_FALSE(row.contains("error"));
     CHECK(row.at("clients_per_round") == 20);
@@ -94,6 +108,23 @@ TEST_CASE("fedactor bench prints a table and progress lines", "[cli]") {
   CHECK(r.all.find("clients/s") != std::string::npos);
   CHECK(r.all.find("bench: population 30  round 1/1") != std::string::npos);
   CHECK(r.all.find("memory read bandwidth") != std::string::npos);
+}
+
+TEST_CASE("fedactor bench --mode async reports a row per population", "[cli]") {
+  auto r = fedactor_cli(
+      "bench --json --mode async --populations 100 --clients-per-round 10 --rounds 3 "
+      "--probe-mib 8",
+      false);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  auto doc = nlohmann::json::parse(r.out);
+  CHECK(doc.at("workload").at("mode") == "async");
+  REQUIRE(doc.at("rows").size() == 1);
+  const auto& row = doc.at("rows")[0];
+  CHECK_FALSE(row.contains("error"));
+  CHECK(row.at("rounds") == 3);
+  CHECK(row.at("clients_trained").get<uint64_t>() >= 30);
+  CHECK(row.at("clients_per_s").get<double>() > 0);
 }
 
 TEST_CASE("fedactor bench rejects bad arguments with exit code 2", "[cli]") {

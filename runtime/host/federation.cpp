@@ -62,7 +62,7 @@ federation_result federation::run() {
     if (r.evaluated) *last_eval = r;
     if (callback) callback(r);
   };
-  auto evaluator = ocfg.evaluator;
+  evaluator_actor evaluator = ocfg.evaluator ? *ocfg.evaluator : evaluator_actor{};
   auto observer = sys_.spawn(round_observer, std::move(ocfg));
   cfg.on_round = [observer](const round_record& r, const param_blob& model) {
     caf::anon_send(observer, r, model);
@@ -95,7 +95,7 @@ federation_result federation::run() {
     self->request(observer, caf::infinite, flush_atom::value)
         .receive([](bool) {}, [&](caf::error& err) { failure = err; });
     self->send_exit(observer, caf::exit_reason::user_shutdown);
-    if (evaluator) self->send_exit(*evaluator, caf::exit_reason::user_shutdown);
+    if (evaluator) self->send_exit(evaluator, caf::exit_reason::user_shutdown);
     for (auto& e : edge_handles) self->send_exit(e, caf::exit_reason::user_shutdown);
     self->send_exit(srv, caf::exit_reason::user_shutdown);
     self->send_exit(trainers, caf::exit_reason::user_shutdown);

@@ -11,11 +11,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -400,6 +402,70 @@ double fedbuff_ingest_rate(const std::vector<std::vector<float>>& pool, size_t u
   return static_cast<double>(updates) / seconds_since(t0);
 }
 
+// FedBuff ingest with edge pre-aggregation (async.edge_mode: preaggregate): `edges` threads
+// each fold their updates into groups of `group` (Σ n·Δ with Δ = params − base model, as an
+// edge does) and hand the groups to the server thread, which offers each with offer_group.
+// Updates (group members) absorbed per second, all threads together.
+double fedbuff_grouped_ingest_rate(const std::vector<std::vector<float>>& pool, size_t updates,
+                                   uint32_t edges, uint32_t group) {
+  const size_t dim = pool.front().size();
+  async_config cfg;
+  fedbuff fb{std::vector<float>(dim, 0.0f), cfg};
+  const std::vector<float> base(dim, 0.0f);  // the version-0 model the members started from
+  std::mutex mx;
+  std::condition_variable cv;
+  std::vector<weighted_accumulator> ready;
+  uint32_t producers_left = edges;
+  const size_t groups = updates / group;
+  const auto t0 = clock_type::now();
+  std::vector<std::thread> producers;
+  for (uint32_t e = 0; e < edges; ++e) {
+    producers.emplace_back([&, e] {
+      std::vector<float> delta(dim);
+      std::vector<weighted_accumulator> batch;
+      for (size_t g = e; g < groups; g += edges) {
+        weighted_accumulator acc(dim);
+        for (uint32_t m = 0; m < group; ++m) {
+          const auto& p = pool[(g * group + m) % pool.size()];
+          for (size_t i = 0; i < dim; ++i) delta[i] = p[i] - base[i];
+          acc.add(delta.data(), 50.0 + m, 2.3);
+        }
+        batch.push_back(std::move(acc));
+        if (batch.size() == 16) {
+          std::lock_guard<std::mutex> lock{mx};
+          for (auto& a : batch) ready.push_back(std::move(a));
+          batch.clear();
+          cv.notify_one();
+        }
+      }
+      std::lock_guard<std::mutex> lock{mx};
+      for (auto& a : batch) ready.push_back(std::move(a));
+      --producers_left;
+      cv.notify_one();
+    });
+  }
+  size_t absorbed = 0;
+  std::vector<weighted_accumulator> work;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock{mx};
+      cv.wait(lock, [&] { return !ready.empty() || producers_left == 0; });
+      if (ready.empty() && producers_left == 0) break;
+      work.swap(ready);
+    }
+    for (auto& a : work) {
+      // Staleness 0 when the group arrives (base version = the server's version): the cost
+      // of a step is the same whatever the staleness.
+      fb.offer_group(a, fb.version(), group);
+      absorbed += group;
+      if (absorbed % (256 * group) == 0) fb.take_records();
+    }
+    work.clear();
+  }
+  for (auto& t : producers) t.join();
+  return static_cast<double>(absorbed) / seconds_since(t0);
+}
+
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
@@ -480,11 +546,14 @@ void print_table(const nlohmann::json& doc) {
               m["cpu"].get<std::string>().c_str(), m["hardware_threads"].get<unsigned>(),
               m["kernel_isa"].get<std::string>().c_str(), m["probe_threads"].get<unsigned>());
   std::printf(
-      "memory read bandwidth %.1f GB/s; accumulator fold %.1f GB/s (%.0f%% of it); FedBuff "
-      "ingest %.0f updates/s on one thread\n\n",
+      "memory read bandwidth %.1f GB/s; accumulator fold %.1f GB/s (%.0f%% of it)\n"
+      "FedBuff ingest: %.0f updates/s forwarded one by one (server thread); %.0f updates/s "
+      "pre-aggregated in groups of 5 (%u edge thread(s) + server thread)\n\n",
       m["memory_bandwidth_gbps"].get<double>(), m["fold_gbps"].get<double>(),
       100 * m["fold_fraction_of_bandwidth"].get<double>(),
-      m["fedbuff_ingest_updates_per_s"].get<double>());
+      m["fedbuff_ingest_updates_per_s"].get<double>(),
+      m["fedbuff_grouped_ingest_updates_per_s"].get<double>(),
+      m["fedbuff_grouped_edge_threads"].get<unsigned>());
   if (doc["workload"]["mode"] == "async")
     std::printf(
         "async: a round is one server step of clients/round updates (FedBuff, "
@@ -528,13 +597,15 @@ int bench_command(const std::vector<std::string>& args) {
   const size_t dim = model_spec{}.num_params();
   std::fprintf(stderr, "bench: probing memory bandwidth and aggregation on %u threads\n", threads);
   const double bandwidth = stream_read_bandwidth(threads, o.probe_mib);
-  double fold = 0, ingest = 0;
+  double fold = 0, ingest = 0, grouped = 0;
   {
     // Half the probe memory in updates: beyond the caches too, as fresh updates are.
     const size_t count = std::max<size_t>(threads, (size_t{o.probe_mib} << 19) / (dim * 4));
     auto pool = update_pool(dim, count);
     fold = fold_bandwidth(threads, pool);
     ingest = fedbuff_ingest_rate(pool, std::max<size_t>(20000, 16 * count));
+    grouped = fedbuff_grouped_ingest_rate(pool, std::max<size_t>(20000, 16 * count),
+                                          std::max(1u, threads - 1), 5);
   }
   nlohmann::json doc;
   doc["workload"] = {
@@ -554,7 +625,9 @@ int bench_command(const std::vector<std::string>& args) {
                     {"memory_bandwidth_gbps", bandwidth / 1e9},
                     {"fold_gbps", fold / 1e9},
                     {"fold_fraction_of_bandwidth", fold / bandwidth},
-                    {"fedbuff_ingest_updates_per_s", ingest}};
+                    {"fedbuff_ingest_updates_per_s", ingest},
+                    {"fedbuff_grouped_ingest_updates_per_s", grouped},
+                    {"fedbuff_grouped_edge_threads", std::max(1u, threads - 1)}};
   doc["rows"] = nlohmann::json::array();
   bool failed = false;
   for (size_t i = 0; i < o.populations.size(); ++i) {

@@ -8,7 +8,8 @@
 // per population: clients/round, seconds/round (median), clients/s, peak RSS, registry bytes
 // per client, population build time, and the rate at which updates were aggregated next to
 // the machine's memory bandwidth (a streaming probe run in the same invocation). Probes of
-// the accumulator's fold rate and of FedBuff server ingest are reported alongside. With
+// the accumulator's fold rate and of FedBuff server ingest (updates forwarded one by one, and
+// pre-aggregated by edge threads in groups of 5) are reported alongside. With
 // --mode async the workload runs as FedBuff (clients-per-round tasks in flight, a server
 // step per clients-per-round updates), and a "round" of the table is one server step.
 //

@@ -61,6 +61,14 @@ __attribute__((target_clones("avx2", "default"))) void fold_lanes(const float* x
   slow = l;
 }
 
+// out[i] = lane[i] / w, rounded to float: the same value as through to_double (an int64
+// converts to the nearest double either way), vectorised.
+__attribute__((target_clones("arch=x86-64-v4", "default"))) void lane_means(const int64_t* lane,
+                                                                            size_t n, double w,
+                                                                            float* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(static_cast<double>(lane[i]) / w);
+}
+
 }  // namespace
 
 void weighted_accumulator::settle() {
@@ -70,6 +78,7 @@ void weighted_accumulator::settle() {
     lane_[i] = 0;
   }
   pending_ = 0;
+  settled_ = true;
 }
 
 double weighted_accumulator::weight() const {
@@ -99,6 +108,7 @@ bool weighted_accumulator::add(const float* x, double w, double s) {
     fold_lanes(x, n, w_scaled, true, lane_.data(), ignored_bad, ignored_slow);
     if (bad != 0) return false;
     for (size_t i = 0; i < n; ++i) sums_[i] += to_fixed(w * static_cast<double>(x[i]));
+    settled_ = true;
   } else {
     ++pending_;
   }
@@ -113,6 +123,7 @@ bool weighted_accumulator::merge(const weighted_accumulator& other) {
   if (count_ == 0 && sums_.empty()) sums_.assign(other.sums_.size(), 0);
   if (other.sums_.size() != sums_.size()) return false;
   for (size_t i = 0; i < sums_.size(); ++i) sums_[i] += other.total(i);
+  settled_ = true;
   weight_ += other.weight_;
   scalar_ += other.scalar_;
   count_ += other.count_;
@@ -132,6 +143,10 @@ void weighted_accumulator::mean_into(float* out) const {
   }
   // Both sums carry the same 2^32 scale: it cancels in the quotient.
   const double w = static_cast<double>(weight_);
+  if (!settled_ && lane_.size() == sums_.size()) {
+    lane_means(lane_.data(), lane_.size(), w, out);  // every sum is its lane
+    return;
+  }
   for (size_t i = 0; i < sums_.size(); ++i) out[i] = static_cast<float>(to_double(total(i)) / w);
 }
 
@@ -167,6 +182,7 @@ std::optional<weighted_accumulator> weighted_accumulator::deserialize(const char
   std::memcpy(&acc.weight_, data + 16, 16);
   std::memcpy(&acc.scalar_, data + 32, 16);
   if (dim > 0) std::memcpy(acc.sums_.data(), data + 48, dim * 16);
+  acc.settled_ = true;
   if (acc.weight_ < 0 || (acc.count_ == 0) != (acc.weight_ == 0)) return std::nullopt;
   return acc;
 }

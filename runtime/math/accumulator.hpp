@@ -65,6 +65,7 @@ class weighted_accumulator {
   // cannot overflow.
   std::vector<int64_t> lane_;
   uint32_t pending_ = 0;
+  bool settled_ = false;  // sums_ may hold non-zero values (else every sum is in lane_)
   __int128 weight_ = 0;
   __int128 scalar_ = 0;
   uint64_t count_ = 0;

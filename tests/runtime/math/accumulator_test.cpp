@@ -146,3 +146,22 @@ TEST_CASE("accumulator sums stay exact past max_pending folds and for large term
   REQUIRE(first.merge(second));
   CHECK(first.serialize() == mb);
 }
+
+TEST_CASE("accumulator mean is the same before and after a serialization round trip", "[math]") {
+  // Before: every sum still in its 64-bit lane (the vectorised mean); after: settled sums.
+  const size_t dim = 1000;
+  fedactor::rng r{77};
+  weighted_accumulator acc(dim);
+  std::vector<float> x(dim);
+  for (int k = 0; k < 30; ++k) {
+    for (auto& v : x) v = static_cast<float>(r.normal() * 0.05);
+    REQUIRE(acc.add(x.data(), 50.0 + k, 1.0));
+  }
+  auto bytes = acc.serialize();
+  auto back = weighted_accumulator::deserialize(bytes.data(), bytes.size());
+  REQUIRE(back);
+  CHECK(acc.mean() == back->mean());
+  weighted_accumulator merged(dim);
+  REQUIRE(merged.merge(acc));
+  CHECK(merged.mean() == acc.mean());
+}

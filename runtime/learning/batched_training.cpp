@@ -1,12 +1,12 @@
 // Batched local training of MLP clients with hand-vectorised kernels (see the header).
 //
 // Layout. Inside the kernel every layer keeps its weight matrix transposed and padded,
-// Wt[in][outp] with outp = out rounded up to 8 (padding columns are zero and stay zero),
+// Wt[in][outp] with outp = out rounded up to 16 (padding columns are zero and stay zero),
 // followed by its bias b[outp]; the parameters of all layers form one flat array, and so do
 // the gradients and the momentum buffers, so that the SGD step is one elementwise loop.
 // Activations are row-major [rows][outp]. Every product is one small matrix product
 //   C[m][n] = init[n] + sum over k of A(m, k) * B[k][n]
-// vectorised over n (8 floats per vector), with the sum over k taken in increasing k, one
+// vectorised over n (8 or 16 floats per vector), with the sum over k taken in increasing k, one
 // rounding per multiply and one per add (no FMA). Every output element therefore sees the
 // same sequence of float operations whatever the tile shape, the vector width or the other
 // clients in the call: results are bit-identical across code paths and batch compositions.
@@ -313,6 +313,12 @@ local_train_result batched_trainer::train_one(const std::vector<float>& start,
                                               const local_train_config& cfg) {
   if (auto err = check_job(spec_, &start, &data, cfg); !err.empty())
     throw std::invalid_argument(err);
+  return train_checked(start, data, cfg);
+}
+
+local_train_result batched_trainer::train_checked(const std::vector<float>& start,
+                                                  const client_dataset& data,
+                                                  const local_train_config& cfg) {
   auto& s = *impl_;
   s.load_start(start);
   local_train_result res;
@@ -338,7 +344,7 @@ std::vector<batched_outcome> batched_trainer::train(const std::vector<batched_jo
     const auto& j = jobs[i];
     out[i].error = check_job(spec_, j.start, j.data, j.cfg);
     if (!out[i].ok()) continue;
-    out[i].result = train_one(*j.start, *j.data, j.cfg);
+    out[i].result = train_checked(*j.start, *j.data, j.cfg);
   }
   return out;
 }

@@ -72,6 +72,10 @@ class batched_trainer {
   kernel_isa isa() const { return isa_; }
 
  private:
+  // train_one without the checks (the job has passed check_job).
+  local_train_result train_checked(const std::vector<float>& start, const client_dataset& data,
+                                   const local_train_config& cfg);
+
   model_spec spec_;
   kernel_isa isa_;
   std::unique_ptr<detail::batched_state> impl_;

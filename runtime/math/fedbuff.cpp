@@ -68,7 +68,8 @@ offer_result fedbuff::offer(const fedbuff_update& u) {
       u.params != nullptr && u.size == dim && u.num_samples > 0 && u.base_version <= version_ &&
       std::isfinite(u.loss) &&
       std::fabs(static_cast<double>(u.num_samples) * u.loss) <= weighted_accumulator::max_term;
-  for (size_t i = 0; valid && i < dim; ++i) valid = std::isfinite(u.params[i]);
+  // Non-finite parameters need no pass of their own: they make Δ non-finite, and the
+  // accumulator refuses (and counts here as rejected) any non-finite or out-of-range term.
   if (!valid) {
     ++stats_.rejected_updates;
     return offer_result::rejected;
@@ -117,8 +118,14 @@ offer_result fedbuff::fold(const float* delta, double samples, uint64_t s, uint3
                            __int128 loss_fixed, uint64_t loss_samples) {
   const double decay = decay_weight(cfg_.decay, s);
   const double w = samples * decay;
-  // A weight that underflowed to 0 still counts toward the buffer but moves nothing.
-  if (!(decay >= 0 && decay <= 1) || (w > 0 && !acc_.add(delta, w))) {
+  // A weight that underflowed to 0 still counts toward the buffer but moves nothing (its
+  // values are still checked: the accumulator, which checks them otherwise, is skipped).
+  bool bad_zero_weight = false;
+  if (w == 0) {
+    const size_t dim = model().size();
+    for (size_t i = 0; i < dim && !bad_zero_weight; ++i) bad_zero_weight = !std::isfinite(delta[i]);
+  }
+  if (!(decay >= 0 && decay <= 1) || bad_zero_weight || (w > 0 && !acc_.add(delta, w))) {
     stats_.rejected_updates += count;
     return offer_result::rejected;
   }

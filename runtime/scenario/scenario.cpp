@@ -130,6 +130,16 @@ const char* to_string(power_kind x) {
   return "?";
 }
 
+const char* to_string(edge_loss_policy x) {
+  switch (x) {
+    case edge_loss_policy::reroute:
+      return "reroute";
+    case edge_loss_policy::drop:
+      return "drop";
+  }
+  return "?";
+}
+
 bool operator==(const population_config& a, const population_config& b) {
   return a.clients == b.clients && a.regions == b.regions;
 }
@@ -195,12 +205,16 @@ bool operator==(const devices_config& a, const devices_config& b) {
          a.latency_s == b.latency_s;
 }
 
+bool operator==(const faults_config& a, const faults_config& b) {
+  return a.on_edge_loss == b.on_edge_loss;
+}
+
 bool operator==(const scenario& a, const scenario& b) {
   return a.name == b.name && a.seed == b.seed && a.population == b.population && a.data == b.data &&
          a.model == b.model && a.eval == b.eval && a.training == b.training &&
          a.topology == b.topology && a.selection == b.selection && a.pool == b.pool &&
          a.protocol == b.protocol && a.clock == b.clock && a.async == b.async &&
-         a.devices == b.devices;
+         a.devices == b.devices && a.faults == b.faults;
 }
 
 }  // namespace fedactor

@@ -21,6 +21,7 @@ enum class decay_kind { exponential, polynomial, hinge, constant };
 enum class delta_rule { base, current };
 enum class edge_mode { forward, preaggregate };
 enum class power_kind { uniform, lognormal, constant };
+enum class edge_loss_policy { reroute, drop };
 
 struct population_config {
   uint64_t clients = 1000;  // registered clients, ids 0..clients-1
@@ -122,6 +123,12 @@ struct devices_config {
   double latency_s = 0.05;         // per message
 };
 
+// What a distributed run does when it loses a node (docs/deployment.md).
+struct faults_config {
+  // A lost edge's clients go through the surviving edges, or count as failed.
+  edge_loss_policy on_edge_loss = edge_loss_policy::reroute;
+};
+
 struct scenario {
   std::string name = "default";
   uint64_t seed = 0;
@@ -137,6 +144,7 @@ struct scenario {
   clock_kind clock = clock_kind::simulated;
   async_config async;
   devices_config devices;
+  faults_config faults;
 };
 
 // Names as they appear in YAML (and in error messages); "?" for a value outside the enum.
@@ -151,6 +159,7 @@ const char* to_string(decay_kind x);
 const char* to_string(delta_rule x);
 const char* to_string(edge_mode x);
 const char* to_string(power_kind x);
+const char* to_string(edge_loss_policy x);
 
 // Field-wise equality (exact, doubles included): a scenario written by to_yaml and loaded
 // back compares equal to the original.
@@ -167,6 +176,7 @@ bool operator==(const decay_config& a, const decay_config& b);
 bool operator==(const async_config& a, const async_config& b);
 bool operator==(const compute_power_config& a, const compute_power_config& b);
 bool operator==(const devices_config& a, const devices_config& b);
+bool operator==(const faults_config& a, const faults_config& b);
 bool operator==(const scenario& a, const scenario& b);
 inline bool operator!=(const scenario& a, const scenario& b) {
   return !(a == b);

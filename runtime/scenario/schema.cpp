@@ -592,6 +592,11 @@ std::vector<key_entry> make_table() {
       "lognormal spread of the link speeds (sigma of their logarithm); 0 = all equal"),
     number_key("devices.latency_s", [](auto& s) -> auto& { return s.devices.latency_s; },
       bounds{0, false, inf, false}, "simulated seconds of latency per message"),
+
+    enum_key("faults.on_edge_loss", [](auto& s) -> auto& { return s.faults.on_edge_loss; },
+      std::vector{edge_loss_policy::reroute, edge_loss_policy::drop},
+      "distributed runs: reroute = a lost edge's clients train through the surviving edges; "
+      "drop = they count as failed until the edge rejoins"),
   };
   // clang-format on
 }

@@ -91,6 +91,8 @@ devices:
   bandwidth_mbps: 50
   bandwidth_sigma: 0.25
   latency_s: 0.1
+faults:
+  on_edge_loss: drop
 )";
 
 scenario load_ok(const std::string& yaml) {
@@ -227,6 +229,7 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.devices.bandwidth_mbps == 50.0);
   CHECK(s.devices.bandwidth_sigma == 0.25);
   CHECK(s.devices.latency_s == 0.1);
+  CHECK(s.faults.on_edge_loss == edge_loss_policy::drop);
   CHECK_FALSE(validate(s));
   // The file above names every key of the table: a new key must be added to it.
   CHECK(leaf_paths(YAML::Load(full_file)) == all_key_paths());
@@ -262,7 +265,8 @@ TEST_CASE("scenario unknown key without a close match lists the section's keys",
         "momentum, timeout_s)");
   CHECK(load_error("foo: 3\n") ==
         "t.yaml:1: foo: unknown key (known top-level keys: name, seed, population, data, "
-        "model, eval, training, topology, selection, pool, protocol, clock, async, devices)");
+        "model, eval, training, topology, selection, pool, protocol, clock, async, devices, "
+        "faults)");
 }
 
 TEST_CASE("scenario wrong type says what was expected and what was found", "[scenario]") {

@@ -6,6 +6,7 @@
 #include "messages/edge.hpp"
 #include "messages/errors.hpp"
 #include "messages/eval.hpp"
+#include "messages/node.hpp"
 #include "messages/param_blob.hpp"
 #include "messages/run.hpp"
 #include "messages/train.hpp"
@@ -25,6 +26,13 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<async_ins>("fedactor::async_ins");
   cfg.add_message_type<async_res>("fedactor::async_res");
   cfg.add_message_type<group_close>("fedactor::group_close");
+  cfg.add_message_type<node_hello>("fedactor::node_hello");
+  cfg.add_message_type<node_welcome>("fedactor::node_welcome");
+  cfg.add_message_type<edge_join>("fedactor::edge_join");
+  cfg.add_message_type<host_join>("fedactor::host_join");
+  cfg.add_message_type<node_ack>("fedactor::node_ack");
+  cfg.add_message_type<node_shutdown>("fedactor::node_shutdown");
+  cfg.add_message_type<edge_rejoin>("fedactor::edge_rejoin");
   cfg.add_message_type<std::vector<uint64_t>>("std::vector<uint64_t>");
   cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
   cfg.add_error_category(errc_atom::value,

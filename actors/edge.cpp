@@ -65,11 +65,15 @@ void pump(edge_ptr self) {
     auto timeout = seconds(j.ins.timeout_s);
     auto ins = j.ins;  // kept for validating the answer
     auto done = std::move(j.done);
-    self->request(acquire(self, id), timeout, std::move(j.ins))
+    client_actor target;
+    if (st.cfg.provider) target = st.cfg.provider(id);
+    const bool local = !target;
+    if (local) target = acquire(self, id);
+    self->request(target, timeout, std::move(j.ins))
         .then(
             [=](train_res& r) {
               --self->state.in_flight;
-              release(self, id);
+              if (local) release(self, id);
               const uint32_t expected = self->state.cfg.data->num_samples(id);
               auto reason = check_update(r, ins, expected);
               if (reason.empty())
@@ -80,7 +84,7 @@ void pump(edge_ptr self) {
             },
             [=](caf::error& err) {
               --self->state.in_flight;
-              release(self, id);
+              if (local) release(self, id);
               done(nullptr, describe(err));
               pump(self);
             });

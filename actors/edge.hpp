@@ -39,6 +39,11 @@ struct edge_config {
   uint32_t capacity = 20;  // live client actors at most
   std::shared_ptr<const data_source> data;
   caf::actor trainers;
+  // Where a client trains. Unset, or returning an invalid handle: in a client actor this
+  // edge spawns (the bounded live set). Otherwise the task goes to the returned actor, e.g.
+  // the link to the remote client host covering the id (actors/edge_node.hpp). Called on
+  // the edge's thread for every task.
+  std::function<client_actor(uint32_t id)> provider = {};
 };
 
 // Edge state machine (sync):

@@ -41,6 +41,41 @@ train_settings settings_of(const scenario& sc) {
                         sc.training.momentum};
 }
 
+bool rerouting(server_ptr self) {
+  return self->state.cfg.sc.faults.on_edge_loss == edge_loss_policy::reroute;
+}
+
+void edge_lost(server_ptr self, uint32_t e, const caf::error& reason);
+
+// A request to an edge that terminated (in this process, or one CAF reports as gone) fails
+// with request_receiver_down, possibly before the down message: the same event.
+bool receiver_down(const caf::error& err) {
+  return err.category() == caf::atom("system") &&
+         err.code() == static_cast<uint8_t>(caf::sec::request_receiver_down);
+}
+
+void note_event(server_ptr self, const std::string& what) {
+  if (self->state.cfg.on_event) self->state.cfg.on_event(what);
+}
+
+// The edge that trains client `id`: its own while alive; else, when rerouting, a survivor
+// picked by id (deterministic, spreads the lost edge's clients evenly); nullopt when the
+// client cannot be reached (drop policy, or no edge left).
+std::optional<uint32_t> edge_for(server_ptr self, uint32_t id) {
+  auto& st = self->state;
+  const uint32_t home = st.route->edge_of(id);
+  if (st.edge_alive[home]) return home;
+  if (!rerouting(self) || st.alive_edges.empty()) return std::nullopt;
+  return st.alive_edges[id % st.alive_edges.size()];
+}
+
+void update_alive_list(server_ptr self) {
+  auto& st = self->state;
+  st.alive_edges.clear();
+  for (uint32_t e = 0; e < st.edge_alive.size(); ++e)
+    if (st.edge_alive[e]) st.alive_edges.push_back(e);
+}
+
 void finish_run(server_ptr self) {
   auto& st = self->state;
   st.running = false;
@@ -88,8 +123,111 @@ void finish_round(server_ptr self) {
   start_round(self);
 }
 
-void on_edge_done(server_ptr self) {
-  if (--self->state.pending_edges == 0) finish_round(self);
+void send_batch(server_ptr self, uint64_t id);
+
+// A batch is answered (or failed, or abandoned with its edge): start the edge's next one;
+// the round ends when no batch is outstanding.
+void batch_done(server_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto it = st.batches.find(id);
+  if (it == st.batches.end()) return;
+  const uint32_t e = it->second.edge;
+  st.batches.erase(it);
+  if (st.edge_batch[e] == id) {
+    st.edge_batch[e] = 0;
+    if (!st.backlog[e].empty()) {
+      auto next = st.backlog[e].front();
+      st.backlog[e].pop_front();
+      send_batch(self, next);
+    }
+  }
+  if (st.batches.empty()) finish_round(self);
+}
+
+void add_batch(server_ptr self, uint32_t e, std::vector<uint32_t> clients) {
+  auto& st = self->state;
+  const uint64_t id = st.next_batch++;
+  st.batches.emplace(id, server_state::batch{e, std::move(clients)});
+  if (st.edge_batch[e] == 0)
+    send_batch(self, id);
+  else
+    st.backlog[e].push_back(id);
+}
+
+void add_failure_reason(server_ptr self, std::string reason) {
+  auto& reasons = self->state.rec.failure_reasons;
+  if (reasons.size() < max_reported_failures) reasons.push_back(std::move(reason));
+}
+
+// Sends `ids` (ascending) to the edges that serve them now; unreachable ones fail.
+void assign_clients(server_ptr self, const std::vector<uint32_t>& ids) {
+  auto& st = self->state;
+  std::vector<std::vector<uint32_t>> groups(st.cfg.edges.size());
+  for (auto id : ids) {
+    auto e = edge_for(self, id);
+    if (!e) {
+      ++st.rec.failures;
+      add_failure_reason(self, "client " + std::to_string(id) + ": edge " +
+                                   std::to_string(st.route->edge_of(id)) + " lost");
+      continue;
+    }
+    if (*e != st.route->edge_of(id)) ++st.rec.rerouted;
+    groups[*e].push_back(id);
+  }
+  for (uint32_t e = 0; e < groups.size(); ++e)
+    if (!groups[e].empty()) add_batch(self, e, std::move(groups[e]));
+}
+
+void send_batch(server_ptr self, uint64_t id) {
+  auto& st = self->state;
+  const auto& sc = st.cfg.sc;
+  const auto& b = st.batches.at(id);
+  const uint32_t e = b.edge;
+  const uint32_t round = st.round + 1;
+  const auto count = static_cast<uint32_t>(b.clients.size());
+  st.edge_batch[e] = id;
+  edge_ins ins;
+  ins.round = round;
+  ins.model_version = st.version;
+  ins.seed = sc.seed;
+  ins.model = st.model;
+  ins.settings = settings_of(sc);
+  ins.client_timeout_s = sc.training.timeout_s;
+  ins.clients = b.clients;
+  // An edge trains at most edge_capacity clients at a time, each within the client
+  // timeout: its answer is due after that many waves, plus slack for messaging.
+  const double waves = std::ceil(static_cast<double>(count) / std::max(1u, st.cfg.edge_capacity));
+  const auto edge_timeout = seconds(sc.training.timeout_s * std::max(1.0, waves) + 30.0);
+  self->request(st.cfg.edges[e], edge_timeout, std::move(ins))
+      .then(
+          [=](edge_res& res) {
+            auto& s = self->state;
+            if (s.batches.count(id) == 0) return;  // abandoned: its edge was lost
+            auto agg =
+                weighted_accumulator::deserialize(res.aggregate.data(), res.aggregate.size());
+            if (res.round != round || !agg || !s.acc.merge(*agg)) {
+              s.rec.failures += count;
+              add_failure_reason(self, "edge " + std::to_string(e) + ": malformed aggregate");
+            } else {
+              s.rec.failures += res.failed;
+              for (auto& f : res.failures) add_failure_reason(self, std::move(f));
+            }
+            s.rec.live_clients += res.live_clients;
+            s.rec.peak_live_clients += res.peak_live_clients;
+            s.rec.evictions += res.evictions;
+            batch_done(self, id);
+          },
+          [=](caf::error& err) {
+            auto& s = self->state;
+            if (s.batches.count(id) == 0) return;
+            if (receiver_down(err)) {
+              edge_lost(self, e, err);
+              return;
+            }
+            s.rec.failures += count;
+            add_failure_reason(self, "edge " + std::to_string(e) + ": " + describe(err));
+            batch_done(self, id);
+          });
 }
 
 // Under the simulated clock: keeps the first k clients to finish (over-selection) that
@@ -136,65 +274,12 @@ void start_round(server_ptr self) {
   auto ids = st.pick->sample(wanted, static_cast<int32_t>(round));
   st.rec.selected = static_cast<uint32_t>(ids.size());
   if (simulated(self)) ids = keep_in_time(self, std::move(ids), k);
+  st.batches.clear();
+  st.edge_batch.assign(st.cfg.edges.size(), 0);
+  st.backlog.assign(st.cfg.edges.size(), {});
   // Group by edge: O(k + edges). Ids arrive ascending, so each group stays ascending.
-  std::vector<std::vector<uint32_t>> groups(st.cfg.edges.size());
-  for (auto id : ids) groups[st.route->edge_of(id)].push_back(id);
-  size_t widest = 0;
-  for (auto& g : groups) widest = std::max(widest, g.size());
-  // An edge trains at most edge_capacity clients at a time, each within the client
-  // timeout: its answer is due after that many waves, plus slack for messaging.
-  const double waves = std::ceil(static_cast<double>(widest) / std::max(1u, st.cfg.edge_capacity));
-  const auto edge_timeout = seconds(sc.training.timeout_s * std::max(1.0, waves) + 30.0);
-  st.pending_edges = 0;
-  for (size_t e = 0; e < groups.size(); ++e)
-    if (!groups[e].empty()) ++st.pending_edges;
-  if (st.pending_edges == 0) {
-    finish_round(self);
-    return;
-  }
-  for (size_t e = 0; e < groups.size(); ++e) {
-    if (groups[e].empty()) continue;
-    edge_ins ins;
-    ins.round = round;
-    ins.model_version = st.version;
-    ins.seed = sc.seed;
-    ins.model = st.model;
-    ins.settings = settings_of(sc);
-    ins.client_timeout_s = sc.training.timeout_s;
-    const auto count = static_cast<uint32_t>(groups[e].size());
-    ins.clients = std::move(groups[e]);
-    self->request(st.cfg.edges[e], edge_timeout, std::move(ins))
-        .then(
-            [=](edge_res& res) {
-              auto& s = self->state;
-              if (res.round != round || s.round + 1 != round) return;
-              auto agg =
-                  weighted_accumulator::deserialize(res.aggregate.data(), res.aggregate.size());
-              if (!agg || !s.acc.merge(*agg)) {
-                s.rec.failures += count;
-                if (s.rec.failure_reasons.size() < max_reported_failures)
-                  s.rec.failure_reasons.push_back("edge " + std::to_string(e) +
-                                                  ": malformed aggregate");
-              } else {
-                s.rec.failures += res.failed;
-                for (auto& f : res.failures)
-                  if (s.rec.failure_reasons.size() < max_reported_failures)
-                    s.rec.failure_reasons.push_back(std::move(f));
-              }
-              s.rec.live_clients += res.live_clients;
-              s.rec.peak_live_clients += res.peak_live_clients;
-              s.rec.evictions += res.evictions;
-              on_edge_done(self);
-            },
-            [=](caf::error& err) {
-              auto& s = self->state;
-              if (s.round + 1 != round) return;
-              s.rec.failures += count;
-              if (s.rec.failure_reasons.size() < max_reported_failures)
-                s.rec.failure_reasons.push_back("edge " + std::to_string(e) + ": " + describe(err));
-              on_edge_done(self);
-            });
-  }
+  assign_clients(self, ids);
+  if (st.batches.empty()) finish_round(self);
 }
 
 // -- async ---------------------------------------------------------------------------------
@@ -252,6 +337,10 @@ void report_steps(server_ptr self) {
     rec.model_version = step.version;
     rec.clients = step.updates;
     rec.failures = st.failures_since_step;
+    rec.edges_lost = st.edges_lost_since_step;
+    rec.edges_rejoined = st.edges_rejoined_since_step;
+    rec.rerouted = st.rerouted_since_step;
+    st.edges_lost_since_step = st.edges_rejoined_since_step = st.rerouted_since_step = 0;
     rec.failure_reasons = std::move(st.failure_reasons);
     rec.mean_loss = step.mean_loss;
     rec.wall_s = elapsed_since(st.started);
@@ -329,43 +418,29 @@ void async_drain(server_ptr self) {
   if (st.running) close_stalled_group(self);
 }
 
-void async_dispatch(server_ptr self, uint32_t id) {
+// Sends task `seq` (as stored) to its edge; answers to an earlier attempt are ignored.
+void send_task(server_ptr self, uint64_t seq) {
   auto& st = self->state;
   const auto& sc = st.cfg.sc;
-  const uint64_t seq = st.next_seq++;
-  const double finish = st.sim_now + (simulated(self) ? duration_of(self, id) : 0.0);
-  const auto edge = st.route->edge_of(id);
-  uint64_t group = 0;
-  if (sc.async.edge == edge_mode::preaggregate) {
-    auto& og = st.open_groups[edge];
-    if (og.id != 0 && og.base != st.buffer->version()) close_group(self, edge);
-    if (og.id == 0) og = server_state::open_group{st.next_group++, st.buffer->version(), 0};
-    group = og.id;
-    ++og.size;
-  }
-  st.tasks.emplace(seq, server_state::task{id, edge, group});
-  st.busy_clients.insert(id);
-  if (simulated(self)) st.releases.dispatch(seq, finish);
-  async_ins ins;
-  ins.seq = seq;
-  ins.client = id;
-  ins.base_version = st.buffer->version();
-  ins.task_seed = stream_key(sc.seed, rng_tag::shuffle, seq, id);
-  ins.finish = finish;
-  ins.model = st.model;
-  ins.settings = settings_of(sc);
-  ins.timeout_s = sc.training.timeout_s;
-  ins.group = group;
-  ins.group_params = sc.async.delta == delta_rule::current;
+  auto& t = st.tasks.at(seq);
+  const uint32_t edge = t.edge;
+  const uint32_t attempt = t.attempt;
   // Tasks queue at the edge behind at most `concurrency` others.
   const double waves =
       std::ceil(static_cast<double>(sc.async.concurrency) / std::max(1u, st.cfg.edge_capacity));
   const auto timeout = seconds(sc.training.timeout_s * std::max(1.0, waves) + 30.0);
-  self->request(st.cfg.edges[edge], timeout, std::move(ins))
+  auto current = [self, seq, attempt](bool arrived) {
+    auto& s = self->state;
+    auto it = s.tasks.find(seq);
+    if (!s.running || it == s.tasks.end() || it->second.attempt != attempt) return false;
+    it->second.arrived = arrived;
+    return true;
+  };
+  self->request(st.cfg.edges[edge], timeout, t.ins)
       .then(
           [=](async_res& res) {
             auto& s = self->state;
-            if (!s.running) return;
+            if (!current(true)) return;
             if (simulated(self)) {
               s.releases.arrive(seq, std::move(res));
               async_drain(self);
@@ -378,7 +453,11 @@ void async_dispatch(server_ptr self, uint32_t id) {
           },
           [=](caf::error& err) {
             auto& s = self->state;
-            if (!s.running) return;
+            if (!current(!receiver_down(err))) return;
+            if (receiver_down(err)) {
+              edge_lost(self, edge, err);
+              return;
+            }
             note_failure(self, "edge " + std::to_string(edge) + ": " + describe(err));
             if (simulated(self)) {
               s.releases.cancel(seq);
@@ -390,6 +469,40 @@ void async_dispatch(server_ptr self, uint32_t id) {
               if (s.running) close_stalled_group(self);
             }
           });
+}
+
+void async_dispatch(server_ptr self, uint32_t id) {
+  auto& st = self->state;
+  const auto& sc = st.cfg.sc;
+  const auto target = edge_for(self, id);
+  if (!target) return;  // async_fill's sampler skips unreachable clients
+  const uint32_t edge = *target;
+  if (edge != st.route->edge_of(id)) ++st.rerouted_since_step;
+  const uint64_t seq = st.next_seq++;
+  const double finish = st.sim_now + (simulated(self) ? duration_of(self, id) : 0.0);
+  uint64_t group = 0;
+  if (sc.async.edge == edge_mode::preaggregate) {
+    auto& og = st.open_groups[edge];
+    if (og.id != 0 && og.base != st.buffer->version()) close_group(self, edge);
+    if (og.id == 0) og = server_state::open_group{st.next_group++, st.buffer->version(), 0};
+    group = og.id;
+    ++og.size;
+  }
+  async_ins ins;
+  ins.seq = seq;
+  ins.client = id;
+  ins.base_version = st.buffer->version();
+  ins.task_seed = stream_key(sc.seed, rng_tag::shuffle, seq, id);
+  ins.finish = finish;
+  ins.model = st.model;
+  ins.settings = settings_of(sc);
+  ins.timeout_s = sc.training.timeout_s;
+  ins.group = group;
+  ins.group_params = sc.async.delta == delta_rule::current;
+  st.tasks.emplace(seq, server_state::task{id, edge, group, std::move(ins)});
+  st.busy_clients.insert(id);
+  if (simulated(self)) st.releases.dispatch(seq, finish);
+  send_task(self, seq);
   if (group != 0 && st.open_groups[edge].size >= sc.async.preaggregate) close_group(self, edge);
 }
 
@@ -399,13 +512,104 @@ void async_fill(server_ptr self) {
   while (st.running && st.tasks.size() < slots) {
     std::vector<client_id> picked;
     try {
-      picked = st.pick->sample(1, static_cast<int32_t>(st.buffer->version()),
-                               [&](client_id id) { return st.busy_clients.count(id) > 0; });
+      picked = st.pick->sample(1, static_cast<int32_t>(st.buffer->version()), [&](client_id id) {
+        return st.busy_clients.count(id) > 0 || !edge_for(self, id);
+      });
     } catch (const std::invalid_argument&) {
       break;  // every client is busy
     }
     if (picked.empty()) break;
     async_dispatch(self, picked.front());
+  }
+}
+
+// -- lost and returning edges -------------------------------------------------------------
+
+// Edge `e` is gone (its process died or its connection timed out): its outstanding work is
+// resent to the survivors (reroute) or counted as failed (drop), at once.
+void edge_lost(server_ptr self, uint32_t e, const caf::error& reason) {
+  auto& st = self->state;
+  if (!st.edge_alive[e]) return;
+  st.edge_alive[e] = false;
+  update_alive_list(self);
+  if (!st.running) return;
+  note_event(self, "edge " + std::to_string(e) + " lost (" + describe(reason) + "), " +
+                       std::to_string(st.alive_edges.size()) + " of " +
+                       std::to_string(st.edge_alive.size()) + " edges left");
+  if (st.cfg.sc.protocol.mode == protocol_mode::sync) {
+    ++st.rec.edges_lost;
+    std::vector<uint32_t> orphaned;
+    for (auto it = st.batches.begin(); it != st.batches.end();) {
+      if (it->second.edge != e) {
+        ++it;
+        continue;
+      }
+      orphaned.insert(orphaned.end(), it->second.clients.begin(), it->second.clients.end());
+      it = st.batches.erase(it);
+    }
+    st.edge_batch[e] = 0;
+    st.backlog[e].clear();
+    std::sort(orphaned.begin(), orphaned.end());
+    assign_clients(self, orphaned);
+    if (st.batches.empty()) finish_round(self);
+    return;
+  }
+  // async
+  ++st.edges_lost_since_step;
+  st.open_groups[e] = server_state::open_group{};  // its groups went with it
+  std::vector<uint64_t> orphaned;
+  for (auto& [seq, t] : st.tasks)
+    if (t.edge == e && !t.arrived) orphaned.push_back(seq);
+  std::sort(orphaned.begin(), orphaned.end());
+  for (auto seq : orphaned) {
+    auto& t = st.tasks.at(seq);
+    if (auto target = edge_for(self, t.client)) {
+      // Resent as a forwarded update: the group it belonged to is gone with the edge.
+      t.edge = *target;
+      t.group = 0;
+      t.ins.group = 0;
+      ++t.attempt;
+      ++st.rerouted_since_step;
+      send_task(self, seq);
+      continue;
+    }
+    ++t.attempt;
+    t.arrived = true;
+    note_failure(self,
+                 "client " + std::to_string(t.client) + ": edge " + std::to_string(e) + " lost");
+    if (simulated(self)) {
+      st.releases.cancel(seq);
+    } else {
+      std::optional<async_res> none;
+      async_process(self, seq, none);
+    }
+  }
+  if (simulated(self)) {
+    async_drain(self);
+  } else {
+    async_fill(self);
+    if (st.running) close_stalled_group(self);
+  }
+}
+
+void edge_back(server_ptr self, edge_rejoin& msg) {
+  auto& st = self->state;
+  if (msg.id >= st.cfg.edges.size() || !msg.edge) return;
+  auto handle = caf::actor_cast<edge_actor>(msg.edge);
+  st.cfg.edges[msg.id] = handle;
+  self->monitor(handle);
+  const bool was_lost = !st.edge_alive[msg.id];
+  st.edge_alive[msg.id] = true;
+  update_alive_list(self);
+  note_event(self, "edge " + std::to_string(msg.id) +
+                       (was_lost ? " back in service" : " replaced by a new registration"));
+  if (!st.running) return;
+  if (st.cfg.sc.protocol.mode == protocol_mode::sync) {
+    ++st.rec.edges_rejoined;
+  } else {
+    ++st.edges_rejoined_since_step;
+    async_fill(self);
+    if (st.running) close_stalled_group(self);
   }
 }
 
@@ -429,6 +633,14 @@ server_actor::behavior_type server(server_actor::stateful_pointer<server_state> 
   st.pick = make_sampler(st.cfg.sc.selection.strategy, *st.cfg.registry, st.cfg.sc.seed);
   st.route = std::make_unique<router>(st.cfg.sc.topology.routing, st.cfg.registry->size(),
                                       static_cast<uint32_t>(st.cfg.edges.size()), st.cfg.sc.seed);
+  st.edge_alive.assign(st.cfg.edges.size(), true);
+  update_alive_list(self);
+  for (auto& e : st.cfg.edges) self->monitor(e);
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& edges = self->state.cfg.edges;
+    for (uint32_t e = 0; e < edges.size(); ++e)
+      if (edges[e].address() == msg.source) edge_lost(self, e, msg.reason);
+  });
   return {
       [=](run_atom) -> caf::result<run_report> {
         auto& s = self->state;
@@ -447,6 +659,7 @@ server_actor::behavior_type server(server_actor::stateful_pointer<server_state> 
         }
         return rp;
       },
+      [=](edge_rejoin& msg) { edge_back(self, msg); },
   };
 }
 

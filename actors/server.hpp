@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "actors/edge.hpp"
 #include "messages/async.hpp"
 #include "messages/atoms.hpp"
+#include "messages/node.hpp"
 #include "messages/run.hpp"
 #include "runtime/math/accumulator.hpp"
 #include "runtime/math/fedbuff.hpp"
@@ -35,7 +37,9 @@
 
 namespace fedactor {
 
-using server_actor = caf::typed_actor<caf::replies_to<run_atom>::with<run_report>>;
+// edge_rejoin: a lost edge is back (distributed runs; sent by the server node's registrar).
+using server_actor =
+    caf::typed_actor<caf::replies_to<run_atom>::with<run_report>, caf::reacts_to<edge_rejoin>>;
 
 struct server_config {
   scenario sc;
@@ -45,6 +49,8 @@ struct server_config {
   uint32_t edge_capacity = 1;  // live clients per edge (sizes the edge timeout)
   // Called on the server's thread after each round / async step, with the model it produced.
   std::function<void(const round_record&, const param_blob& model)> on_round;
+  // Edge lost / rejoined, one line for a log; called on the server's thread.
+  std::function<void(const std::string&)> on_event;
 };
 
 // Server state machine.
@@ -55,6 +61,10 @@ struct server_config {
 // async:  waiting --run_atom--> fill `concurrency` slots with async_ins
 //           --async_res / error--> release in simulated-finish order --> fold into buffer
 //           (step + report when full) --> refill the slot ... --> `aggregations` steps: done
+//
+// Edges are monitored. A lost edge (its process died, or its connection timed out because
+// heartbeats stopped) is marked dead at once: its outstanding work goes to the surviving
+// edges (faults.on_edge_loss: reroute) or counts as failed (drop); edge_rejoin revives it.
 struct server_state {
   server_config cfg;
   std::unique_ptr<sampler> pick;
@@ -68,8 +78,20 @@ struct server_state {
   double sim_now = 0;  // simulated clock
   std::chrono::steady_clock::time_point started;
 
-  // The sync round in progress.
-  size_t pending_edges = 0;
+  // Edge liveness.
+  std::vector<bool> edge_alive;
+  std::vector<uint32_t> alive_edges;  // ascending indices of the live edges
+
+  // The sync round in progress: batches of clients, at most one in flight per edge (an
+  // edge trains one edge_ins at a time), the others queued behind it (rerouted work).
+  struct batch {
+    uint32_t edge;
+    std::vector<uint32_t> clients;
+  };
+  std::unordered_map<uint64_t, batch> batches;  // outstanding (sent or queued), by id
+  std::vector<uint64_t> edge_batch;             // per edge: batch in flight, 0 = none
+  std::vector<std::deque<uint64_t>> backlog;    // per edge: batches queued behind it
+  uint64_t next_batch = 1;
   weighted_accumulator acc;
   round_record rec;
 
@@ -77,7 +99,10 @@ struct server_state {
   struct task {
     uint32_t client;
     uint32_t edge;
-    uint64_t group;  // pre-aggregation group, 0 = forwarded
+    uint64_t group;        // pre-aggregation group, 0 = forwarded
+    async_ins ins;         // as sent (shares the model buffer), resent if the edge is lost
+    uint32_t attempt = 0;  // answers to earlier attempts are ignored
+    bool arrived = false;  // answered (or failed): nothing to resend
   };
   struct open_group {
     uint64_t id = 0;  // 0 = none open
@@ -94,6 +119,9 @@ struct server_state {
   uint32_t failures_since_step = 0;
   std::vector<std::string> failure_reasons;
   double sim_at_last_step = 0;
+  uint32_t edges_lost_since_step = 0;
+  uint32_t edges_rejoined_since_step = 0;
+  uint32_t rerouted_since_step = 0;
 
   static inline const char* name = "fedactor.server";
 };

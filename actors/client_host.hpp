@@ -1,0 +1,77 @@
+#pragma once
+
+// A client host (distributed runs, docs/deployment.md): hosts the client actors of one id
+// range first..last with their local data, and a local trainer pool. Its edge sends it
+// train_ins for those ids exactly as it would send them to a client; the host creates the
+// client actor on first use (its data built from the scenario, as in one process), keeps at
+// most `max_live` of them (the least recently used idle one is evicted) and answers with
+// the client's train_res.
+//
+// Published to the edge: client_host_actor. The host node's main thread holds the full
+// client_host_control_actor to learn when to leave (shutdown) or reconnect (edge lost).
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/client.hpp"
+#include "messages/node.hpp"
+#include "messages/train.hpp"
+#include "runtime/learning/data_source.hpp"
+
+namespace fedactor {
+
+using client_host_actor = caf::typed_actor<caf::replies_to<train_ins>::with<train_res>,
+                                           caf::replies_to<node_shutdown>::with<node_ack>>;
+
+using watch_atom = caf::atom_constant<caf::atom("watch")>;         // monitor this peer
+using await_end_atom = caf::atom_constant<caf::atom("awaitend")>;  // answered when done
+
+using client_host_control_actor = client_host_actor::extend<
+    // Monitor this edge node: its loss answers await_end with "lost: ...".
+    caf::reacts_to<watch_atom, caf::actor>,
+    // Answered once: "shutdown: REASON" (the run is over) or "lost: REASON" (the edge is gone).
+    caf::replies_to<await_end_atom>::with<std::string>>;
+
+struct client_host_config {
+  uint32_t first = 0;  // ids first..last, inclusive
+  uint32_t last = 0;
+  uint32_t max_live = 200;  // client actors alive at once
+  std::shared_ptr<const data_source> data;
+  caf::actor trainers;
+  std::function<void(const std::string&)> log;
+};
+
+struct client_host_state {
+  struct live_client {
+    client_actor handle;
+    std::list<uint32_t>::iterator lru_pos;  // valid while idle
+    uint32_t busy = 0;                      // tasks in progress
+  };
+  client_host_config cfg;
+  std::unordered_map<uint32_t, live_client> live;
+  std::list<uint32_t> idle_lru;  // front = most recently used
+  uint64_t tasks = 0;            // train_ins answered with a result
+  uint64_t failures = 0;         // train_ins answered with an error
+  uint64_t evictions = 0;
+  caf::actor edge;  // watched edge node
+  caf::typed_response_promise<std::string> end;
+  bool end_pending = false;
+  std::string end_reason;  // set before anyone awaited
+  static inline const char* name = "fedactor.client_host";
+};
+
+client_host_control_actor::behavior_type client_host(
+    client_host_control_actor::stateful_pointer<client_host_state> self, client_host_config cfg);
+
+}  // namespace fedactor

@@ -1,0 +1,112 @@
+#pragma once
+
+// The edge node's side of distribution (docs/deployment.md):
+//
+// - client_directory: which registered client host serves which client ids. The edge asks
+//   it for every task (edge_config::provider); ids no live host covers are trained by the
+//   edge itself, in client actors it spawns (the in-process behaviour).
+// - host_link: a local stand-in for one remote client host, with the client interface. It
+//   forwards train_ins (each request with the task's timeout) and monitors the host: when
+//   the host's process dies or its connection times out, every task it still owes fails
+//   at once ("client host lost") instead of waiting for its timeout, and the link leaves
+//   the directory.
+// - edge_node: the actor client hosts talk to (node_hello -> scenario, host_join ->
+//   node_ack), and the one the server's registrar tells that the run is over; it passes
+//   node_shutdown on to its client hosts.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/client.hpp"
+#include "actors/client_host.hpp"
+#include "messages/node.hpp"
+
+namespace fedactor {
+
+// Thread-safe: the edge_node actor adds and removes entries, the edge reads them.
+class client_directory {
+ public:
+  // Routes ids first..last to `link` (a later registration wins where ranges overlap).
+  void add(uint32_t first, uint32_t last, client_actor link);
+  void remove(const caf::actor_addr& link);
+  // The link covering `id`, or an invalid handle.
+  client_actor find(uint32_t id) const;
+  size_t size() const;
+
+ private:
+  struct entry {
+    uint32_t first;
+    uint32_t last;
+    client_actor link;
+  };
+  mutable std::mutex mu_;
+  std::vector<entry> entries_;  // newest last
+};
+
+struct host_link_state {
+  client_host_actor remote;
+  uint32_t first = 0;
+  uint32_t last = 0;
+  uint64_t next_token = 0;
+  std::unordered_map<uint64_t, caf::typed_response_promise<train_res>> pending;
+  static inline const char* name = "fedactor.host_link";
+};
+
+client_actor::behavior_type host_link(client_actor::stateful_pointer<host_link_state> self,
+                                      client_host_actor remote, uint32_t first, uint32_t last,
+                                      std::shared_ptr<client_directory> directory);
+
+using edge_node_actor = caf::typed_actor<caf::replies_to<node_hello>::with<node_welcome>,
+                                         caf::replies_to<host_join>::with<node_ack>,
+                                         caf::replies_to<node_shutdown>::with<node_ack>>;
+
+using hosts_atom = caf::atom_constant<caf::atom("hosts")>;
+
+using edge_node_control_actor = edge_node_actor::extend<
+    // Monitor the server (its registrar): its loss answers await_end with "lost: ...".
+    caf::reacts_to<watch_atom, caf::actor>,
+    // Answered once N client hosts have joined (counting all joins so far).
+    caf::replies_to<hosts_atom, uint32_t>::with<uint32_t>,
+    // Answered once: "shutdown: REASON" or "lost: REASON".
+    caf::replies_to<await_end_atom>::with<std::string>>;
+
+struct edge_node_config {
+  uint32_t id = 0;
+  node_welcome welcome;  // handed on to client hosts
+  uint64_t clients = 0;  // population: valid client ids are 0..clients-1
+  std::shared_ptr<client_directory> directory;
+  std::function<void(const std::string&)> log;
+};
+
+struct edge_node_state {
+  edge_node_config cfg;
+  struct host {
+    host_join join;
+    client_actor link;
+  };
+  std::vector<host> hosts;  // live client hosts
+  uint32_t joins = 0;
+  std::vector<std::pair<uint32_t, caf::typed_response_promise<uint32_t>>> host_waiters;
+  caf::actor server;
+  caf::typed_response_promise<std::string> end;
+  bool end_pending = false;
+  std::string end_reason;
+  static inline const char* name = "fedactor.edge_node";
+};
+
+edge_node_control_actor::behavior_type edge_node(
+    edge_node_control_actor::stateful_pointer<edge_node_state> self, edge_node_config cfg);
+
+}  // namespace fedactor

@@ -1,0 +1,278 @@
+// The distributed roles' actors in one process: client host, host link and directory at
+// the edge, and the server node's registrar.
+
+#include "actors/client_host.hpp"
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "actors/edge.hpp"
+#include "actors/edge_node.hpp"
+#include "actors/registrar.hpp"
+#include "actors/trainer.hpp"
+#include "messages/errors.hpp"
+#include "runtime/host/system_config.hpp"
+#include "runtime/learning/synthetic_data.hpp"
+
+using namespace fedactor;
+
+namespace {
+
+constexpr auto wait = std::chrono::seconds(60);
+
+data_config teacher_cfg() {
+  data_config dc;
+  dc.kind = data_kind::teacher;
+  return dc;
+}
+
+train_ins task(const model_spec& spec, uint32_t client) {
+  train_ins ins;
+  ins.round = 1;
+  ins.client = client;
+  ins.task_seed = 7 + client;
+  ins.model = param_blob{initial_params(spec, 5)};
+  ins.settings = train_settings{1, 32, 0.05, 0.9};
+  ins.timeout_s = 60;
+  return ins;
+}
+
+edge_ins round_of(const model_spec& spec, std::vector<uint32_t> clients) {
+  edge_ins ins;
+  ins.round = 1;
+  ins.seed = 5;
+  ins.model = param_blob{initial_params(spec, 5)};
+  ins.clients = std::move(clients);
+  ins.settings = train_settings{1, 32, 0.05, 0.9};
+  ins.client_timeout_s = 60;
+  return ins;
+}
+
+edge_res ask(caf::actor_system& sys, const edge_actor& e, edge_ins ins) {
+  caf::scoped_actor self{sys};
+  edge_res out;
+  self->request(e, wait, std::move(ins))
+      .receive([&](edge_res& r) { out = std::move(r); },
+               [&](caf::error& err) { FAIL("edge failed: " << describe(err)); });
+  return out;
+}
+
+// Sends `msg` to `dest` as a request from a helper actor and hands the answer (or error)
+// to `me` as a plain message: the caller can act while the request is outstanding.
+template <class Result, class Dest, class Msg>
+void request_for(caf::actor_system& sys, caf::actor me, Dest dest, Msg msg) {
+  sys.spawn([=](caf::event_based_actor* a) {
+    a->request(dest, wait, msg)
+        .then([=](Result& r) { caf::anon_send(me, std::move(r)); },
+              [=](caf::error& err) { caf::anon_send(me, err); });
+  });
+}
+
+// Kills every actor it was handed when the test ends, failed or not, so that the actor
+// system's destructor (which waits for all actors) never hangs.
+struct reaper {
+  std::vector<caf::actor> actors;
+  template <class Handle>
+  Handle operator()(Handle h) {
+    actors.push_back(caf::actor_cast<caf::actor>(h));
+    return h;
+  }
+  ~reaper() {
+    for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::kill);
+  }
+};
+
+// A trainer that accepts every task and never answers.
+caf::actor black_hole(caf::actor_system& sys) {
+  return sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    return {[=](train_task&) -> caf::result<train_res> {
+      return self->make_response_promise<train_res>();
+    }};
+  });
+}
+
+}  // namespace
+
+TEST_CASE("a client host trains the clients of its range and refuses the others", "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto trainers = keep(spawn_trainer_pool(sys, spec, 1));
+  client_host_config hc;
+  hc.first = 10;
+  hc.last = 19;
+  hc.max_live = 2;
+  hc.data = data;
+  hc.trainers = trainers;
+  auto host = keep(sys.spawn(client_host, hc));
+  caf::scoped_actor self{sys};
+  for (uint32_t id : {10u, 11u, 12u, 19u}) {
+    self->request(host, wait, task(spec, id))
+        .receive(
+            [&](train_res& r) {
+              CHECK(r.client == id);
+              CHECK(r.num_samples == data->num_samples(id));
+              CHECK(r.params.size() == spec.num_params());
+            },
+            [&](caf::error& err) { FAIL(describe(err)); });
+  }
+  CHECK(live_client_actors() <= 2);  // the least recently used idle client was evicted
+  std::string refused;
+  self->request(host, wait, task(spec, 20))
+      .receive([](train_res&) { FAIL("client 20 is not hosted here"); },
+               [&](caf::error& err) { refused = describe(err); });
+  CHECK(refused == "bad_request: client 20 is not hosted here (10-19)");
+  // node_shutdown ends the host's watch with the reason and its counts.
+  self->request(host, wait, node_shutdown{"run complete"})
+      .receive([](node_ack&) {}, [](caf::error&) {});
+  self->request(host, wait, await_end_atom::value)
+      .receive(
+          [](std::string& s) {
+            CHECK(s == "shutdown: run complete (4 tasks trained, 1 failed, 2 evictions)");
+          },
+          [&](caf::error& err) { FAIL(describe(err)); });
+}
+
+TEST_CASE("an edge sends covered ids to their client host, trains the rest, same aggregate",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto trainers = keep(spawn_trainer_pool(sys, spec, 2));
+  client_host_config hc;
+  hc.first = 0;
+  hc.last = 49;
+  hc.data = data;
+  hc.trainers = trainers;
+  auto host = keep(sys.spawn(client_host, hc));
+  auto directory = std::make_shared<client_directory>();
+  auto link = keep(sys.spawn(host_link, client_host_actor{host}, 0u, 49u, directory));
+  directory->add(0, 49, link);
+  CHECK(directory->find(49) == link);
+  CHECK_FALSE(directory->find(50));
+  edge_config with_hosts{0, 8, data, trainers};
+  with_hosts.provider = [directory](uint32_t id) { return directory->find(id); };
+  auto e1 = keep(sys.spawn(edge, with_hosts));
+  auto e2 = keep(sys.spawn(edge, edge_config{1, 8, data, trainers}));
+  std::vector<uint32_t> ids{3, 17, 42, 49, 50, 61, 88};
+  auto a = ask(sys, e1, round_of(spec, ids));
+  auto b = ask(sys, e2, round_of(spec, ids));
+  CHECK(a.succeeded == ids.size());
+  CHECK(a.failed == 0);
+  CHECK(a.aggregate == b.aggregate);  // exact sums: where a client trains does not matter
+  CHECK(a.live_clients == 3);         // 50, 61, 88 trained at the edge itself
+}
+
+TEST_CASE("a client host that dies fails its tasks at once and the edge's round completes",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto hole = keep(black_hole(sys));
+  client_host_config hc;
+  hc.first = 0;
+  hc.last = 99;
+  hc.data = data;
+  hc.trainers = hole;  // its clients never finish
+  auto host = keep(sys.spawn(client_host, hc));
+  auto directory = std::make_shared<client_directory>();
+  auto link = keep(sys.spawn(host_link, client_host_actor{host}, 0u, 99u, directory));
+  directory->add(0, 99, link);
+  edge_config ec{0, 8, data, hole};
+  ec.provider = [directory](uint32_t id) { return directory->find(id); };
+  auto e = keep(sys.spawn(edge, ec));
+  caf::scoped_actor self{sys};
+  request_for<edge_res>(sys, caf::actor_cast<caf::actor>(self), e, round_of(spec, {1, 2, 3}));
+  // Wait (bounded) until the three tasks are in flight at the host: its clients exist.
+  for (int i = 0; i < 1000 && live_client_actors() < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(live_client_actors() == 3);
+  const auto t0 = std::chrono::steady_clock::now();
+  edge_res res;
+  // The tasks (60 s timeout each) are in flight at the host; the host goes away.
+  self->send_exit(host, caf::exit_reason::kill);
+  self->receive([&](edge_res& r) { res = std::move(r); },
+                [&](caf::error& err) { FAIL(describe(err)); },
+                caf::after(std::chrono::seconds(20)) >> [] { FAIL("no edge_res"); });
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+  CHECK(res.succeeded == 0);
+  CHECK(res.failed == 3);
+  REQUIRE_FALSE(res.failures.empty());
+  INFO(res.failures[0]);
+  CHECK(res.failures[0].find("client host 0-99 lost") != std::string::npos);
+  CHECK(directory->size() == 0);  // the link left the directory: the ids train at the edge
+}
+
+TEST_CASE("the registrar takes one edge per id, hands out the roster and forwards rejoins",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto reg = keep(sys.spawn(registrar, registrar_config{"name: x\n", 2, {}}));
+  self->request(reg, wait, node_hello{"edge", 0, node_protocol_version})
+      .receive([](node_welcome& w) { CHECK(w.scenario_yaml == "name: x\n"); },
+               [](caf::error& err) { FAIL(describe(err)); });
+  self->request(reg, wait, node_hello{"clients", 0, node_protocol_version})
+      .receive([](node_welcome&) { FAIL("clients connect to edges"); }, [](caf::error&) {});
+  // Stand-ins: edge actors and edge-node controls that acknowledge shutdown.
+  auto stand_in = [&] {
+    return sys.spawn([]() -> caf::behavior {
+      return {[](node_shutdown&) { return node_ack{true, "bye"}; }};
+    });
+  };
+  auto edge0 = keep(stand_in()), edge1 = keep(stand_in()), edge1b = keep(stand_in());
+  auto join = [&](uint32_t id, caf::actor e) {
+    node_ack out;
+    self->request(reg, wait, edge_join{id, "", 4, "addr", e, e})
+        .receive([&](node_ack& a) { out = a; }, [](caf::error& err) { FAIL(describe(err)); });
+    return out;
+  };
+  CHECK(join(0, edge0).accepted);
+  CHECK_FALSE(join(0, edge1).accepted);  // id 0 is taken and alive
+  CHECK(join(5, edge1).message.find("out of range") != std::string::npos);
+  std::vector<edge_join> roster;
+  request_for<std::vector<edge_join>>(sys, caf::actor_cast<caf::actor>(self), reg,
+                                      roster_atom::value);
+  CHECK(join(1, edge1).accepted);  // the roster is answered once both edges are in
+  self->receive([&](std::vector<edge_join>& r) { roster = std::move(r); },
+                caf::after(std::chrono::seconds(20)) >> [] { FAIL("no roster"); });
+  REQUIRE(roster.size() == 2);
+  CHECK(roster[0].edge == edge0);
+  CHECK(roster[1].edge == edge1);
+  // The run starts; edge 1 dies and a new process takes its place.
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto server = keep(sys.spawn([me](caf::event_based_actor*) -> caf::behavior {
+    return {[me](edge_rejoin& r) { caf::anon_send(me, r); }};
+  }));
+  self->send(reg, serving_atom::value, server);
+  self->send_exit(edge1, caf::exit_reason::kill);
+  // Until the registrar has seen edge 1 go, the id stays taken: retry the join.
+  node_ack ack{false, "not tried"};
+  for (int i = 0; i < 1000 && !ack.accepted; ++i) ack = join(1, edge1b);
+  REQUIRE(ack.accepted);
+  self->receive(
+      [&](edge_rejoin& r) {
+        CHECK(r.id == 1);
+        CHECK(r.edge == edge1b);
+      },
+      caf::after(std::chrono::seconds(20)) >> [] { FAIL("no edge_rejoin"); });
+  uint32_t acked = 0;
+  self->request(reg, wait, close_atom::value, std::string{"run complete"})
+      .receive([&](uint32_t n) { acked = n; }, [](caf::error& err) { FAIL(describe(err)); });
+  CHECK(acked == 2);
+}

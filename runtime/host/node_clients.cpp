@@ -1,0 +1,144 @@
+// The client-host node: connect, take the scenario, host clients, rejoin after edge loss.
+
+#include "runtime/host/node_clients.hpp"
+
+#include <exception>
+#include <memory>
+#include <optional>
+
+#include <caf/scoped_actor.hpp>
+
+#include "actors/client_host.hpp"
+#include "actors/edge_node.hpp"
+#include "actors/trainer.hpp"
+#include "messages/errors.hpp"
+#include "runtime/host/tls_log.hpp"
+#include "runtime/learning/data_source.hpp"
+#include "runtime/scenario/load.hpp"
+
+namespace fedactor {
+
+namespace {
+
+constexpr auto control_timeout = std::chrono::seconds(30);
+
+}  // namespace
+
+bool parse_id_range(const std::string& text, uint32_t& first, uint32_t& last) {
+  auto number = [](const std::string& t, uint32_t& out) {
+    if (t.empty() || t.size() > 10 || t.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    const auto v = std::stoull(t);
+    if (v > 0xffffffffull) return false;
+    out = static_cast<uint32_t>(v);
+    return true;
+  };
+  const auto dash = text.find('-');
+  if (dash == std::string::npos) {
+    if (!number(text, first)) return false;
+    last = first;
+    return true;
+  }
+  return number(text.substr(0, dash), first) && number(text.substr(dash + 1), last) &&
+         first <= last;
+}
+
+int run_clients_node(const clients_node_options& opts) {
+  auto log = [&](const std::string& line) {
+    if (opts.log) opts.log(line);
+  };
+  if (auto err = check(opts.net)) {
+    log("error: " + *err);
+    return 2;
+  }
+  if (opts.net.tls()) set_tls_refusal_log(opts.log);
+  system_config cfg;
+  configure(cfg, opts.net);
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  const std::string name = std::to_string(opts.first) + "-" + std::to_string(opts.last);
+
+  // Built on the first successful hello, kept across reconnections.
+  std::optional<client_host_control_actor> host;
+  caf::actor trainers;
+  auto shutdown_all = [&] {
+    if (host) self->send_exit(*host, caf::exit_reason::user_shutdown);
+    if (trainers) self->send_exit(trainers, caf::exit_reason::user_shutdown);
+    if (opts.net.tls()) set_tls_refusal_log({});
+  };
+
+  for (bool first_join = true;; first_join = false) {
+    auto edge = connect_with_retry<edge_node_actor>(sys, opts.edge, opts.net, opts.join_timeout);
+    if (!edge) {
+      log("error: cannot reach the edge at " + to_string(opts.edge) + ": " +
+          describe_net_error(sys, edge.error()));
+      shutdown_all();
+      return 1;
+    }
+    caf::error failure;
+    node_welcome welcome;
+    self->request(*edge, control_timeout, node_hello{"clients", opts.first, node_protocol_version})
+        .receive([&](node_welcome& w) { welcome = std::move(w); },
+                 [&](caf::error& err) { failure = err; });
+    if (failure) {
+      log("error: the edge refused the hello: " + describe(failure));
+      shutdown_all();
+      return 2;
+    }
+    if (!host) {
+      scenario sc;
+      if (auto err = load_scenario_text(welcome.scenario_yaml, "scenario from the edge", sc)) {
+        log("error: " + err->message);
+        return 2;
+      }
+      if (opts.last >= sc.population.clients) {
+        log("error: --ids " + name + " outside the population 0-" +
+            std::to_string(sc.population.clients - 1));
+        return 2;
+      }
+      std::shared_ptr<const data_source> data;
+      model_spec spec;
+      try {
+        data = make_data_source(sc);
+        spec = make_model_spec(sc);
+      } catch (const std::exception& e) {
+        log(std::string{"error: "} + e.what());
+        return 1;
+      }
+      trainers = spawn_trainer_pool(sys, spec, opts.trainers ? opts.trainers : sc.pool.trainers);
+      client_host_config hcfg;
+      hcfg.first = opts.first;
+      hcfg.last = opts.last;
+      hcfg.max_live = opts.max_live ? opts.max_live : sc.pool.max_live_clients;
+      hcfg.data = data;
+      hcfg.trainers = trainers;
+      hcfg.log = opts.log;
+      host = sys.spawn(client_host, std::move(hcfg));
+    }
+    node_ack ack;
+    self->request(*edge, control_timeout,
+                  host_join{opts.first, opts.last, name, caf::actor_cast<caf::actor>(*host)})
+        .receive([&](node_ack& a) { ack = std::move(a); }, [&](caf::error& err) { failure = err; });
+    if (failure || !ack.accepted) {
+      log("error: the edge refused clients " + name + ": " +
+          (failure ? describe(failure) : ack.message));
+      shutdown_all();
+      return 2;
+    }
+    log(std::string{first_join ? "joined" : "rejoined"} + " the edge at " + to_string(opts.edge) +
+        ": hosting clients " + name);
+    self->send(*host, watch_atom::value, caf::actor_cast<caf::actor>(*edge));
+    std::string end;
+    self->request(*host, caf::infinite, await_end_atom::value)
+        .receive([&](std::string& r) { end = std::move(r); },
+                 [&](caf::error& err) { end = "lost: " + describe(err); });
+    if (end.rfind("shutdown", 0) == 0) {
+      log(end);
+      shutdown_all();
+      return 0;
+    }
+    log("the edge is " + end + "; reconnecting for up to " + format_duration(opts.join_timeout));
+  }
+}
+
+}  // namespace fedactor

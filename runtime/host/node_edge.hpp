@@ -1,0 +1,34 @@
+#pragma once
+
+// `fedactor node edge`: connects to the server, takes the scenario from it, publishes
+// itself for client hosts, registers its edge actor under its id, and serves rounds until
+// the server says the run is over (exit 0) or the server is lost (exit 1). Client ids that
+// no registered client host covers train in this process (docs/deployment.md).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "runtime/host/node_net.hpp"
+
+namespace fedactor {
+
+struct edge_node_options {
+  host_port server;
+  host_port listen;  // for client hosts
+  uint32_t id = 0;
+  std::string region;
+  uint32_t capacity = 0;    // client tasks at once; 0 = pool.max_live_clients / edges
+  uint32_t trainers = 0;    // local trainer threads; 0 = scenario pool.trainers
+  uint32_t wait_hosts = 0;  // register with the server only after this many client hosts
+  caf::timespan join_timeout = std::chrono::seconds(60);  // connecting to the server
+  node_net_options net;
+  std::function<void(uint16_t port)> on_listening;
+  std::function<void(const std::string&)> log;
+};
+
+// Returns the process exit code: 0 shut down by the server, 1 server lost or failure, 2
+// refused (bad id, protocol mismatch) or bad options. Errors are logged.
+int run_edge_node(const edge_node_options& opts);
+
+}  // namespace fedactor

@@ -1,0 +1,115 @@
+#pragma once
+
+// What every distributed node shares (docs/deployment.md): network options (addresses,
+// heartbeats, connection timeout, TLS), the actor-system set-up they imply, publishing
+// and connecting (plain or TLS, same call), and a line logger.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/openssl/remote_actor.hpp>
+
+#include "runtime/host/system_config.hpp"
+
+namespace fedactor {
+
+struct host_port {
+  std::string host;  // empty: the default bind address (see bind_address)
+  uint16_t port = 0;
+};
+
+// "HOST:PORT", ":PORT" or "PORT" (IPv6: "[::1]:PORT"). nullopt + `error` when malformed.
+std::optional<host_port> parse_host_port(const std::string& text, std::string& error);
+std::string to_string(const host_port& x);
+
+// "250ms", "5s", "1.5s", "2m", or a plain number of seconds. nullopt when malformed or < 0.
+std::optional<caf::timespan> parse_duration(const std::string& text);
+std::string format_duration(caf::timespan d);
+
+struct node_net_options {
+  // Heartbeats and the connection timeout are always on: a peer that stops answering
+  // (hung process, cut cable) is declared lost after `connection_timeout`.
+  caf::timespan heartbeat = std::chrono::milliseconds(500);
+  caf::timespan connection_timeout = std::chrono::seconds(5);
+  // TLS with mutual authentication: all three or none.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  uint32_t threads = 0;  // scheduler threads; 0 = CAF's default
+
+  bool tls() const { return !tls_cert.empty(); }
+};
+
+// Checks the options (TLS files readable, all three or none, heartbeat < timeout).
+std::optional<std::string> check(const node_net_options& opts);
+
+// Applies the options to a config before its actor_system starts: heartbeat interval,
+// connection timeout, scheduler threads; with TLS loads caf::openssl::manager with the
+// certificate, key and CA file (peers must present a certificate signed by that CA).
+void configure(system_config& cfg, const node_net_options& opts);
+
+// The address a listener binds to: the one named, else 127.0.0.1 without TLS and every
+// interface with TLS (peers are authenticated). nullptr = every interface.
+const char* bind_address(const host_port& listen, const node_net_options& opts);
+
+// Publishes `handle` at `listen` (plain or TLS); the port actually bound.
+template <class Handle>
+caf::expected<uint16_t> publish_on(caf::actor_system& sys, const Handle& handle,
+                                   const host_port& listen, const node_net_options& opts) {
+  const char* in = bind_address(listen, opts);
+  if (opts.tls()) return caf::openssl::publish(handle, listen.port, in, true);
+  return sys.middleman().publish(handle, listen.port, in, true);
+}
+
+// A fresh handle to the actor published at `peer` (plain or TLS); the interface must
+// match the published one exactly.
+template <class Handle>
+caf::expected<Handle> connect_to(caf::actor_system& sys, const host_port& peer,
+                                 const node_net_options& opts) {
+  const std::string host = peer.host.empty() ? "127.0.0.1" : peer.host;
+  if (opts.tls()) return caf::openssl::remote_actor<Handle>(sys, host, peer.port);
+  return sys.middleman().remote_actor<Handle>(host, peer.port);
+}
+
+// Blocks the calling (host) thread for `d`: only between connection attempts.
+void wait_before_retry(std::chrono::milliseconds d);
+
+// Retries connect_to (backoff 100 ms doubling to 1 s) until it succeeds or `patience`
+// has passed; the last error otherwise.
+template <class Handle>
+caf::expected<Handle> connect_with_retry(caf::actor_system& sys, const host_port& peer,
+                                         const node_net_options& opts, caf::timespan patience) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  auto backoff = std::chrono::milliseconds(100);
+  for (;;) {
+    auto h = connect_to<Handle>(sys, peer, opts);
+    if (h || std::chrono::steady_clock::now() + backoff > deadline) return h;
+    wait_before_retry(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+  }
+}
+
+// Writes "HH:MM:SS.mmm [PREFIX] LINE" to stderr (one write per line, thread-safe).
+class node_logger {
+ public:
+  explicit node_logger(std::string prefix) : prefix_(std::move(prefix)) {}
+  void operator()(const std::string& line) const;
+  std::function<void(const std::string&)> fn() const {
+    return [self = *this](const std::string& line) { self(line); };
+  }
+
+ private:
+  std::string prefix_;
+};
+
+// Describes a caf::error from connecting or publishing in one line.
+std::string describe_net_error(caf::actor_system& sys, const caf::error& err);
+
+}  // namespace fedactor

@@ -1,0 +1,40 @@
+#pragma once
+
+// `fedactor node server`: publishes the registrar, waits until every edge of the scenario's
+// topology has registered, then runs the scenario with the server actor talking to the
+// remote edges, and tells the edges when the run is over (docs/deployment.md).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runtime/host/federation.hpp"
+#include "runtime/host/node_net.hpp"
+#include "runtime/learning/model_spec.hpp"
+#include "runtime/metrics/round_record.hpp"
+#include "runtime/scenario/scenario.hpp"
+
+namespace fedactor {
+
+struct server_node_options {
+  scenario sc;  // validated
+  host_port listen;
+  node_net_options net;
+  // How long to wait for all edges; 0 = as long as it takes.
+  caf::timespan join_timeout = caf::timespan{0};
+  std::function<void(uint16_t port)> on_listening;    // the port bound, once
+  std::function<void(const round_record&)> on_round;  // server thread, round order
+  std::function<void(const std::string&)> log;        // one line per event
+};
+
+struct server_node_result {
+  federation_result result;  // summary and final model, as `fedactor run` gives them
+  model_spec spec;
+};
+
+// Runs the server node to the end. Throws std::runtime_error (one line) when it cannot
+// listen, the edges do not all join within join_timeout, or the server fails.
+server_node_result run_server_node(const server_node_options& opts);
+
+}  // namespace fedactor

@@ -1,0 +1,100 @@
+// SSL_get_error interposer: logs failed TLS handshakes with the peer's address.
+
+#include "runtime/host/tls_log.hpp"
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <memory>
+#include <mutex>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+namespace fedactor {
+
+namespace {
+
+std::mutex sink_mu;
+std::shared_ptr<const std::function<void(const std::string&)>> sink;
+
+// libssl's functions, looked up at run time: the executable does not link libssl itself
+// (CAF's openssl module does).
+template <class F>
+F lookup(const char* name, void* where) {
+  return reinterpret_cast<F>(dlsym(where, name));
+}
+
+std::string peer_of(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "unknown peer";
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (ss.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    return std::string{host} + ":" + std::to_string(ntohs(in->sin_port));
+  }
+  if (ss.ss_family == AF_INET6) {
+    auto* in = reinterpret_cast<sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &in->sin6_addr, host, sizeof host);
+    return "[" + std::string{host} + "]:" + std::to_string(ntohs(in->sin6_port));
+  }
+  return "unknown peer";
+}
+
+void report(const SSL* ssl, int code) {
+  std::shared_ptr<const std::function<void(const std::string&)>> out;
+  {
+    std::lock_guard<std::mutex> guard{sink_mu};
+    out = sink;
+  }
+  if (!out || !*out) return;
+  static auto init_finished = lookup<int (*)(const SSL*)>("SSL_is_init_finished", RTLD_DEFAULT);
+  static auto is_server = lookup<int (*)(const SSL*)>("SSL_is_server", RTLD_DEFAULT);
+  static auto get_fd = lookup<int (*)(const SSL*)>("SSL_get_fd", RTLD_DEFAULT);
+  static auto verify_result = lookup<long (*)(const SSL*)>("SSL_get_verify_result", RTLD_DEFAULT);
+  if (!init_finished || !is_server || !get_fd || !verify_result) return;
+  if (init_finished(ssl)) return;  // an established session ending: not a refusal
+  std::string reason = "connection closed during the handshake";
+  if (code == SSL_ERROR_SSL) {
+    char buf[256] = "";
+    if (auto e = ERR_peek_error()) {
+      ERR_error_string_n(e, buf, sizeof buf);
+      reason = buf;
+      // "error:0A000086:SSL routines::certificate verify failed" -> the last part
+      auto pos = reason.rfind(':');
+      if (pos != std::string::npos) reason = reason.substr(pos + 1);
+    }
+  }
+  const long verify = verify_result(ssl);
+  if (verify != X509_V_OK)
+    reason += std::string{" ("} + X509_verify_cert_error_string(verify) + ")";
+  const std::string peer = peer_of(get_fd(ssl));
+  (*out)(is_server(ssl) ? "TLS: refused peer " + peer + ": " + reason
+                        : "TLS: handshake with " + peer + " failed: " + reason);
+}
+
+}  // namespace
+
+void set_tls_refusal_log(std::function<void(const std::string&)> fn) {
+  std::lock_guard<std::mutex> guard{sink_mu};
+  sink =
+      fn ? std::make_shared<const std::function<void(const std::string&)>>(std::move(fn)) : nullptr;
+}
+
+}  // namespace fedactor
+
+// Interposes libssl's SSL_get_error (see tls_log.hpp).
+extern "C" int SSL_get_error(const SSL* ssl, int ret) {
+  using real_fn = int (*)(const SSL*, int);
+  static auto real = fedactor::lookup<real_fn>("SSL_get_error", RTLD_NEXT);
+  if (!real) return SSL_ERROR_SSL;
+  const int code = real(ssl, ret);
+  if (ssl != nullptr && (code == SSL_ERROR_SSL || code == SSL_ERROR_SYSCALL))
+    fedactor::report(ssl, code);
+  return code;
+}

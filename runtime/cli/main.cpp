@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "runtime/cli/bench_command.hpp"
+#include "runtime/cli/node_command.hpp"
 #include "runtime/cli/run_command.hpp"
 
 namespace {
@@ -15,6 +16,8 @@ constexpr const char* usage =
     "  run SCENARIO.yaml [--set key=value]... [--out DIR] [--threads N] [--quiet]\n"
     "      run a scenario in this process; writes metrics.jsonl, summary.json,\n"
     "      model.pt and scenario.yaml to DIR (default runs/NAME-TIMESTAMP)\n"
+    "  node server|edge|clients ...\n"
+    "      one node of a distributed run (fedactor node --help, docs/deployment.md)\n"
     "  bench [--populations 1e3,1e4,...] [--clients-per-round N] [--rounds N] [--threads N]\n"
     "        [--mode sync|async] [--set key=value]... [--json]\n"
     "      the throughput and scale table of workload W1 (docs/benchmarks.md)\n";
@@ -29,6 +32,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "run") return fedactor::run_command(args);
+  if (command == "node") return fedactor::node_command(args);
   if (command == "bench") return fedactor::bench_command(args);
   if (command == "-h" || command == "--help" || command == "help") {
     std::cout << usage;

@@ -8,6 +8,7 @@
 
 #include <caf/actor_system.hpp>
 
+#include "runtime/cli/run_output.hpp"
 #include "runtime/host/federation.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/local_training.hpp"
@@ -20,24 +21,6 @@ namespace {
 
 constexpr const char* usage =
     "usage: fedactor run SCENARIO.yaml [--set key=value]... [--out DIR] [--threads N] [--quiet]";
-
-std::string default_out_dir(const scenario& s) {
-  auto now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
-  return "runs/" + s.name + "-" + stamp;
-}
-
-std::string format_eta(double seconds) {
-  char buf[32];
-  if (seconds >= 3600)
-    std::snprintf(buf, sizeof(buf), "%dh%02dm", int(seconds / 3600), int(seconds / 60) % 60);
-  else if (seconds >= 60)
-    std::snprintf(buf, sizeof(buf), "%dm%02ds", int(seconds / 60), int(seconds) % 60);
-  else
-    std::snprintf(buf, sizeof(buf), "%.1fs", seconds);
-  return buf;
-}
 
 }  // namespace
 
@@ -113,40 +96,16 @@ int run_command(const std::vector<std::string>& args) {
     std::cerr << "error: " << err->message << '\n';
     return 2;
   }
-  if (out_dir.empty()) out_dir = default_out_dir(sc);
-
   try {
-    metrics_writer writer{out_dir};
-    writer.write_text("scenario.yaml", to_yaml(sc));
+    run_output output{sc, out_dir, quiet};
     limit_math_threads();
     system_config cfg;
     if (threads > 0) cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
     caf::actor_system sys{cfg};
     federation fl{sys, sc};
-    const uint32_t rounds = sc.protocol.rounds;
-    double elapsed = 0;
-    fl.on_round([&](const round_record& r) {
-      writer.write(r);
-      elapsed += r.wall_s;
-      if (!quiet) {
-        const double eta = elapsed / r.round * (rounds - r.round);
-        std::fprintf(stderr,
-                     "round %u/%u  loss %.4f  clients %u  failures %u  %.0f clients/s  "
-                     "%.2fs  left %s\n",
-                     r.round, rounds, r.mean_loss, r.clients, r.failures, r.clients_per_s, r.wall_s,
-                     format_eta(eta).c_str());
-      }
-    });
+    fl.on_round([&](const round_record& r) { output.on_round(r); });
     auto result = fl.run();
-    save_model_pt(fl.spec(), result.model, out_dir + "/model.pt");
-    writer.write_summary(result.summary);
-    const auto& s = result.summary;
-    std::printf(
-        "%s: %u rounds, %llu clients trained, %llu failures, %.2fs, %.0f clients/s, "
-        "final loss %.4f\nmodel sha256 %s, l2 %.6f, peak RSS %.1f MiB\noutput: %s\n",
-        s.scenario.c_str(), s.rounds, static_cast<unsigned long long>(s.clients_trained),
-        static_cast<unsigned long long>(s.failures), s.wall_s, s.mean_clients_per_s, s.final_loss,
-        s.model_sha256.c_str(), s.model_l2, s.peak_rss_bytes / 1048576.0, out_dir.c_str());
+    output.finish(fl.spec(), result);
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';

@@ -1,0 +1,309 @@
+// `fedactor node ROLE …`: argument parsing for the server, edge and client-host nodes.
+
+#include "runtime/cli/node_command.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <optional>
+
+#include "runtime/cli/run_output.hpp"
+#include "runtime/host/node_clients.hpp"
+#include "runtime/host/node_edge.hpp"
+#include "runtime/host/node_server.hpp"
+#include "runtime/learning/local_training.hpp"
+#include "runtime/scenario/load.hpp"
+
+namespace fedactor {
+
+namespace {
+
+constexpr const char* usage =
+    "usage: fedactor node server  --listen HOST:PORT SCENARIO.yaml [--set key=value]... "
+    "[--out DIR] [--quiet]\n"
+    "       fedactor node edge    --server HOST:PORT --listen HOST:PORT --id N [--region R]\n"
+    "                             [--capacity N] [--trainers N] [--wait-hosts N]\n"
+    "       fedactor node clients --edge HOST:PORT --ids A-B [--max-live N] [--trainers N]\n"
+    "every role: [--tls-cert FILE --tls-key FILE --tls-ca FILE] [--heartbeat 500ms]\n"
+    "            [--connection-timeout 5s] [--join-timeout 60s] [--threads N]\n"
+    "(docs/deployment.md)";
+
+int bad(const std::string& role, const std::string& what) {
+  std::cerr << "fedactor node " << role << ": " << what << '\n' << usage << '\n';
+  return 2;
+}
+
+bool parse_count(const std::string& text, uint32_t lo, uint32_t hi, uint32_t& out) {
+  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  const auto v = std::stoull(text);
+  if (v < lo || v > hi) return false;
+  out = static_cast<uint32_t>(v);
+  return true;
+}
+
+struct parsed {
+  // every role
+  node_net_options net;
+  std::optional<caf::timespan> join_timeout;
+  // server
+  std::optional<host_port> listen;
+  std::string file;
+  std::vector<std::string> overrides;
+  std::string out_dir;
+  bool quiet = false;
+  // edge
+  std::optional<host_port> server;
+  std::optional<uint32_t> id;
+  std::string region;
+  uint32_t capacity = 0;
+  uint32_t trainers = 0;
+  uint32_t wait_hosts = 0;
+  // clients
+  std::optional<host_port> edge;
+  std::optional<std::pair<uint32_t, uint32_t>> ids;
+  uint32_t max_live = 0;
+};
+
+// Parses `args` for `role`; nullopt after printing the problem (exit code in `code`).
+std::optional<parsed> parse(const std::string& role, const std::vector<std::string>& args,
+                            int& code) {
+  parsed p;
+  code = 2;
+  auto allowed = [&](std::initializer_list<const char*> roles) {
+    for (auto r : roles)
+      if (role == r) return true;
+    return false;
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::cout << usage << '\n';
+      code = 0;
+      return std::nullopt;
+    }
+    if (a == "--quiet" && role == "server") {
+      p.quiet = true;
+      continue;
+    }
+    if (a.empty() || a[0] != '-') {
+      if (role != "server") {
+        bad(role, "unexpected argument '" + a + "'");
+        return std::nullopt;
+      }
+      if (!p.file.empty()) {
+        bad(role, "more than one scenario file ('" + p.file + "', '" + a + "')");
+        return std::nullopt;
+      }
+      p.file = a;
+      continue;
+    }
+    if (i + 1 >= args.size()) {
+      bad(role, a + " needs a value");
+      return std::nullopt;
+    }
+    const std::string& v = args[++i];
+    std::string err;
+    auto address = [&](std::optional<host_port>& out) {
+      out = parse_host_port(v, err);
+      if (!out) bad(role, a + ": " + err);
+      return out.has_value();
+    };
+    auto count = [&](uint32_t lo, uint32_t hi, uint32_t& out) {
+      if (parse_count(v, lo, hi, out)) return true;
+      bad(role, a + ": expected a whole number in [" + std::to_string(lo) + ", " +
+                    std::to_string(hi) + "], got '" + v + "'");
+      return false;
+    };
+    auto duration = [&](caf::timespan& out) {
+      auto d = parse_duration(v);
+      if (!d) {
+        bad(role, a + ": expected a duration such as 500ms, 5s or 2m, got '" + v + "'");
+        return false;
+      }
+      out = *d;
+      return true;
+    };
+    bool ok = true;
+    if (a == "--tls-cert") {
+      p.net.tls_cert = v;
+    } else if (a == "--tls-key") {
+      p.net.tls_key = v;
+    } else if (a == "--tls-ca") {
+      p.net.tls_ca = v;
+    } else if (a == "--heartbeat") {
+      ok = duration(p.net.heartbeat);
+    } else if (a == "--connection-timeout") {
+      ok = duration(p.net.connection_timeout);
+    } else if (a == "--join-timeout") {
+      caf::timespan d{};
+      ok = duration(d);
+      p.join_timeout = d;
+    } else if (a == "--threads") {
+      ok = count(1, 1024, p.net.threads);
+    } else if (a == "--listen" && allowed({"server", "edge"})) {
+      ok = address(p.listen);
+    } else if (a == "--set" && role == "server") {
+      p.overrides.push_back(v);
+    } else if (a == "--out" && role == "server") {
+      p.out_dir = v;
+    } else if (a == "--server" && role == "edge") {
+      ok = address(p.server);
+    } else if (a == "--id" && role == "edge") {
+      uint32_t n = 0;
+      ok = count(0, 0xfffffffeu, n);
+      p.id = n;
+    } else if (a == "--region" && role == "edge") {
+      p.region = v;
+    } else if (a == "--capacity" && role == "edge") {
+      ok = count(1, 0xffffffffu, p.capacity);
+    } else if (a == "--wait-hosts" && role == "edge") {
+      ok = count(0, 0xffffffffu, p.wait_hosts);
+    } else if (a == "--trainers" && allowed({"edge", "clients"})) {
+      ok = count(1, 1024, p.trainers);
+    } else if (a == "--edge" && role == "clients") {
+      ok = address(p.edge);
+    } else if (a == "--ids" && role == "clients") {
+      uint32_t first = 0, last = 0;
+      if (!parse_id_range(v, first, last)) {
+        bad(role, "--ids: expected A-B with A <= B, got '" + v + "'");
+        return std::nullopt;
+      }
+      p.ids = std::make_pair(first, last);
+    } else if (a == "--max-live" && role == "clients") {
+      ok = count(1, 0xffffffffu, p.max_live);
+    } else {
+      bad(role, "unknown option '" + a + "'");
+      return std::nullopt;
+    }
+    if (!ok) return std::nullopt;
+  }
+  if (auto err = check(p.net)) {
+    bad(role, *err);
+    return std::nullopt;
+  }
+  return p;
+}
+
+int server_role(const std::vector<std::string>& args) {
+  int code = 2;
+  auto p = parse("server", args, code);
+  if (!p) return code;
+  if (!p->listen) return bad("server", "--listen HOST:PORT is required");
+  if (p->file.empty()) return bad("server", "no scenario file given");
+  scenario sc;
+  if (auto err = load_scenario_file(p->file, sc)) {
+    std::cerr << "error: " << err->message << '\n';
+    return 2;
+  }
+  for (const auto& o : p->overrides) {
+    if (auto err = apply_override(o, sc)) {
+      std::cerr << "error: " << err->message << '\n';
+      return 2;
+    }
+  }
+  if (auto err = validate(sc)) {
+    std::cerr << "error: " << err->message << '\n';
+    return 2;
+  }
+  try {
+    run_output output{sc, p->out_dir, p->quiet};
+    limit_math_threads();
+    server_node_options opts;
+    opts.sc = sc;
+    opts.listen = *p->listen;
+    opts.net = p->net;
+    if (p->join_timeout) opts.join_timeout = *p->join_timeout;
+    opts.on_listening = [&](uint16_t port) {
+      std::printf("listening on %s\n", to_string(host_port{p->listen->host, port}).c_str());
+      std::fflush(stdout);
+    };
+    opts.on_round = [&](const round_record& r) { output.on_round(r); };
+    opts.log = node_logger{"server"}.fn();
+    auto res = run_server_node(opts);
+    output.finish(res.spec, res.result);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 1;
+  }
+}
+
+int edge_role(const std::vector<std::string>& args) {
+  int code = 2;
+  auto p = parse("edge", args, code);
+  if (!p) return code;
+  if (!p->server) return bad("edge", "--server HOST:PORT is required");
+  if (!p->listen) return bad("edge", "--listen HOST:PORT is required");
+  if (!p->id) return bad("edge", "--id N is required");
+  limit_math_threads();
+  edge_node_options opts;
+  opts.server = *p->server;
+  opts.listen = *p->listen;
+  opts.id = *p->id;
+  opts.region = p->region;
+  opts.capacity = p->capacity;
+  opts.trainers = p->trainers;
+  opts.wait_hosts = p->wait_hosts;
+  if (p->join_timeout) opts.join_timeout = *p->join_timeout;
+  opts.net = p->net;
+  opts.on_listening = [&](uint16_t port) {
+    std::printf("listening on %s\n", to_string(host_port{p->listen->host, port}).c_str());
+    std::fflush(stdout);
+  };
+  opts.log = node_logger{"edge " + std::to_string(*p->id)}.fn();
+  try {
+    return run_edge_node(opts);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 1;
+  }
+}
+
+int clients_role(const std::vector<std::string>& args) {
+  int code = 2;
+  auto p = parse("clients", args, code);
+  if (!p) return code;
+  if (!p->edge) return bad("clients", "--edge HOST:PORT is required");
+  if (!p->ids) return bad("clients", "--ids A-B is required");
+  limit_math_threads();
+  clients_node_options opts;
+  opts.edge = *p->edge;
+  opts.first = p->ids->first;
+  opts.last = p->ids->second;
+  opts.max_live = p->max_live;
+  opts.trainers = p->trainers;
+  if (p->join_timeout) opts.join_timeout = *p->join_timeout;
+  opts.net = p->net;
+  opts.log =
+      node_logger{"clients " + std::to_string(opts.first) + "-" + std::to_string(opts.last)}.fn();
+  try {
+    return run_clients_node(opts);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 1;
+  }
+}
+
+}  // namespace
+
+int node_command(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    std::cerr << "fedactor node: no role given (server, edge or clients)\n" << usage << '\n';
+    return 2;
+  }
+  const std::string& role = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (role == "server") return server_role(rest);
+  if (role == "edge") return edge_role(rest);
+  if (role == "clients") return clients_role(rest);
+  if (role == "-h" || role == "--help") {
+    std::cout << usage << '\n';
+    return 0;
+  }
+  std::cerr << "fedactor node: unknown role '" << role << "' (server, edge or clients)\n"
+            << usage << '\n';
+  return 2;
+}
+
+}  // namespace fedactor

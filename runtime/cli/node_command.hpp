@@ -1,0 +1,20 @@
+#pragma once
+
+// `fedactor node server|edge|clients …`: the distributed roles (docs/deployment.md).
+//
+//   node server  --listen HOST:PORT SCENARIO.yaml [--set k=v]... [--out DIR] [--quiet]
+//   node edge    --server HOST:PORT --listen HOST:PORT --id N [--region R] [--capacity N]
+//                [--trainers N] [--wait-hosts N]
+//   node clients --edge HOST:PORT --ids A-B [--max-live N] [--trainers N]
+//   every role:  [--tls-cert F --tls-key F --tls-ca F] [--heartbeat D] [--connection-timeout D]
+//                [--join-timeout D] [--threads N]
+
+#include <string>
+#include <vector>
+
+namespace fedactor {
+
+// Exit codes: 0 done, 2 bad arguments / refused, 1 the run or the connection failed.
+int node_command(const std::vector<std::string>& args);
+
+}  // namespace fedactor

@@ -1,0 +1,42 @@
+#pragma once
+
+// The output of a run, shared by `fedactor run` and `fedactor node server`: the directory
+// with scenario.yaml, metrics.jsonl (one line per round as it ends), model.pt and
+// summary.json; a progress line per round on stderr; the closing summary on stdout.
+
+#include <string>
+
+#include "runtime/host/federation.hpp"
+#include "runtime/learning/model_spec.hpp"
+#include "runtime/metrics/metrics_writer.hpp"
+#include "runtime/metrics/round_record.hpp"
+#include "runtime/scenario/scenario.hpp"
+
+namespace fedactor {
+
+// runs/NAME-YYYYmmdd-HHMMSS
+std::string default_out_dir(const scenario& s);
+
+class run_output {
+ public:
+  // Creates `dir` (default_out_dir when empty) and writes scenario.yaml. Throws
+  // std::runtime_error naming the path when it cannot.
+  run_output(const scenario& sc, std::string dir, bool quiet);
+
+  // One metrics.jsonl line; unless quiet, a progress line on stderr.
+  void on_round(const round_record& r);
+
+  // model.pt, summary.json, and the closing lines on stdout.
+  void finish(const model_spec& spec, const federation_result& result);
+
+  const std::string& dir() const { return writer_.dir(); }
+
+ private:
+  metrics_writer writer_;
+  bool quiet_;
+  uint32_t rounds_;
+  bool async_;
+  double elapsed_ = 0;
+};
+
+}  // namespace fedactor

@@ -1,0 +1,278 @@
+// Distributed runs across processes on 127.0.0.1 (fedactor node server|edge|clients): the
+// same model as one process, an edge killed and restarted mid-run, a stopped edge caught by
+// heartbeats, and TLS refusing a peer certified by another CA. Ports are OS-assigned and
+// read back from the "listening on" lines; every process is killed when its test ends.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/runtime/cli/node_process.hpp"
+
+namespace fs = std::filesystem;
+using fedactor::testing::node_process;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string tutorial = FEDACTOR_SOURCE_DIR "/examples/scenarios/tutorial_sync.yaml";
+
+fs::path temp_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() /
+             ("fedactor_node_" + name + "_" + std::to_string(static_cast<long>(getpid())));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string digest(const fs::path& dir) {
+  return nlohmann::json::parse(read(dir / "summary.json"))["model_sha256"].get<std::string>();
+}
+
+std::vector<nlohmann::json> metrics(const fs::path& dir) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(dir / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+uint64_t total(const std::vector<nlohmann::json>& records, const char* key) {
+  uint64_t n = 0;
+  for (auto& r : records) n += r[key].get<uint64_t>();
+  return n;
+}
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+std::string addr(uint16_t port) {
+  return "127.0.0.1:" + std::to_string(port);
+}
+
+// The processes of one test; INFO shows their output when a check fails.
+struct cluster {
+  std::vector<std::pair<std::string, std::unique_ptr<node_process>>> nodes;
+
+  node_process& start(const std::string& name, std::vector<std::string> args) {
+    nodes.emplace_back(name, std::make_unique<node_process>(std::move(args)));
+    return *nodes.back().second;
+  }
+
+  // FEDACTOR_NODE_TEST_LOG=FILE keeps every process's output for a look afterwards.
+  ~cluster() {
+    if (const char* d = std::getenv("FEDACTOR_NODE_TEST_LOG")) std::ofstream(d) << dump();
+  }
+
+  std::string dump() const {
+    std::string s;
+    for (auto& [name, p] : nodes) s += "---- " + name + "\n" + p->output();
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a server, two edges and two client hosts give the model of fedactor run",
+          "[cli][node]") {
+  auto dir = temp_dir("equal");
+  const std::vector<std::string> sets = {"--set", "topology.edges=2", "--set", "protocol.rounds=5"};
+  cluster c;
+  auto& ref =
+      c.start("run", with({"run", tutorial, "--quiet", "--out", (dir / "ref").string()}, sets));
+  auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                         "--quiet", "--out", (dir / "dist").string()},
+                                        sets));
+  const uint16_t sp = server.port(20s);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  std::vector<node_process*> edges, hosts;
+  for (int e = 0; e < 2; ++e)
+    edges.push_back(&c.start("edge " + std::to_string(e),
+                             {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                              "--id", std::to_string(e), "--wait-hosts", "1"}));
+  for (int e = 0; e < 2; ++e) {
+    const uint16_t ep = edges[e]->port(20s);
+    REQUIRE(ep != 0);
+    hosts.push_back(
+        &c.start("clients " + std::to_string(e),
+                 {"node", "clients", "--edge", addr(ep), "--ids", e == 0 ? "0-499" : "500-999"}));
+  }
+  REQUIRE(server.wait_exit(60s) == 0);
+  REQUIRE(ref.wait_exit(60s) == 0);
+  INFO(c.dump());
+  CHECK(digest(dir / "dist") == digest(dir / "ref"));
+  auto records = metrics(dir / "dist");
+  CHECK(records.size() == 5);
+  CHECK(total(records, "clients") == 500);
+  CHECK(total(records, "failures") == 0);
+  CHECK(total(records, "edges_lost") == 0);
+  for (auto* p : edges) CHECK(p->wait_exit(20s) == 0);
+  for (auto* p : hosts) {
+    CHECK(p->wait_exit(20s) == 0);
+    // The client hosts did the training.
+    auto line = p->wait_for("shutdown: run complete (", 1s);
+    REQUIRE(line);
+    CHECK(line->find("(0 tasks") == std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("an edge killed mid-run is rerouted around, rejoins, and the model is unchanged",
+          "[cli][node]") {
+  auto dir = temp_dir("kill");
+  // Many short rounds: the run lasts several seconds, time for a new edge process to start.
+  const std::vector<std::string> sets = {"--set", "topology.edges=2",
+                                         "--set", "protocol.rounds=2000",
+                                         "--set", "selection.clients_per_round=10"};
+  cluster c;
+  // The reference first: the restarted edge below should not compete with it for the CPU.
+  auto& ref =
+      c.start("run", with({"run", tutorial, "--quiet", "--out", (dir / "ref").string()}, sets));
+  REQUIRE(ref.wait_exit(60s) == 0);
+  auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                         "--quiet", "--out", (dir / "dist").string()},
+                                        sets));
+  const uint16_t sp = server.port(20s);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  std::vector<node_process*> edges, hosts;
+  std::vector<uint16_t> edge_ports;
+  for (int e = 0; e < 2; ++e) {
+    edges.push_back(&c.start("edge " + std::to_string(e),
+                             {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                              "--id", std::to_string(e), "--wait-hosts", "1"}));
+  }
+  for (int e = 0; e < 2; ++e) {
+    edge_ports.push_back(edges[e]->port(20s));
+    REQUIRE(edge_ports.back() != 0);
+    hosts.push_back(&c.start(
+        "clients " + std::to_string(e),
+        {"node", "clients", "--edge", addr(edge_ports[e]), "--ids", e == 0 ? "0-499" : "500-999"}));
+  }
+  REQUIRE(server.wait_for("edges joined; running", 30s));
+  edges[1]->signal(SIGKILL);
+  REQUIRE(server.wait_for("edge 1 lost", 10s));
+  // A new edge 1 process on the same address: its client host finds it again.
+  c.start("edge 1 again",
+          {"node", "edge", "--server", addr(sp), "--listen", addr(edge_ports[1]), "--id", "1"});
+  CHECK(server.wait_for("edge 1 rejoined", 30s));
+  CHECK(hosts[1]->wait_for("rejoined the edge", 30s));
+  REQUIRE(server.wait_exit(60s) == 0);
+  REQUIRE(ref.wait_exit(60s) == 0);
+  INFO(c.dump());
+  auto records = metrics(dir / "dist");
+  CHECK(records.size() == 2000);
+  CHECK(total(records, "edges_lost") == 1);
+  CHECK(total(records, "edges_rejoined") == 1);
+  CHECK(total(records, "rerouted") > 0);
+  CHECK(total(records, "failures") == 0);
+  // Every client trained exactly once per round, wherever: the same model.
+  CHECK(digest(dir / "dist") == digest(dir / "ref"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a stopped edge is declared lost within the connection timeout and the run completes",
+          "[cli][node]") {
+  auto dir = temp_dir("stop");
+  const std::vector<std::string> net = {"--heartbeat", "100ms", "--connection-timeout", "1s"};
+  cluster c;
+  auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                         "--set", "topology.edges=2", "--set",
+                                         "protocol.rounds=200", "--out", (dir / "dist").string()},
+                                        net));
+  const uint16_t sp = server.port(20s);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  std::vector<node_process*> edges;
+  for (int e = 0; e < 2; ++e)
+    edges.push_back(&c.start("edge " + std::to_string(e),
+                             with({"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                                   "--id", std::to_string(e)},
+                                  net)));
+  REQUIRE(server.wait_for("round 3/", 30s));
+  edges[1]->signal(SIGSTOP);  // hung: alive, silent (the guard SIGKILLs it at the end)
+  const auto stopped = std::chrono::steady_clock::now();
+  REQUIRE(server.wait_for("edge 1 lost", 10s));
+  const auto detected = std::chrono::steady_clock::now() - stopped;
+  // Client tasks time out after 120 s: only the heartbeats explain this.
+  CHECK(detected < 4s);
+  REQUIRE(server.wait_exit(60s) == 0);
+  auto records = metrics(dir / "dist");
+  CHECK(records.size() == 200);
+  CHECK(total(records, "edges_lost") == 1);
+  CHECK(total(records, "failures") == 0);
+  for (auto& r : records)
+    if (r["edges_lost"] == 1) CHECK(r["wall_s"].get<double>() < 4.0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a TLS node refuses a peer certified by another CA and logs its address", "[cli][node]") {
+  auto dir = temp_dir("tls");
+  auto sh = [&](const std::string& cmd) {
+    return std::system(("cd '" + dir.string() + "' && " + cmd + " >/dev/null 2>&1").c_str());
+  };
+  const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  for (const std::string ca : {"ca", "rogue-ca"})
+    REQUIRE(sh("openssl req -x509 " + ec + " -keyout " + ca + ".key -out " + ca +
+               ".pem -days 2 -subj /CN=" + ca) == 0);
+  for (const auto& [name, ca] :
+       std::vector<std::pair<std::string, std::string>>{{"node", "ca"}, {"rogue", "rogue-ca"}}) {
+    REQUIRE(sh("openssl req " + ec + " -keyout " + name + ".key -out " + name +
+               ".csr -subj /CN=" + name) == 0);
+    REQUIRE(sh("openssl x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca +
+               ".key -CAcreateserial -out " + name + ".pem -days 2") == 0);
+  }
+  auto tls = [&](const std::string& who, const std::string& ca) {
+    return std::vector<std::string>{"--tls-cert", (dir / (who + ".pem")).string(),
+                                    "--tls-key",  (dir / (who + ".key")).string(),
+                                    "--tls-ca",   (dir / (ca + ".pem")).string()};
+  };
+  cluster c;
+  auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                         "--set", "topology.edges=1", "--set", "protocol.rounds=2",
+                                         "--quiet", "--out", (dir / "dist").string()},
+                                        tls("node", "ca")));
+  const uint16_t sp = server.port(20s);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  // A certificate from another CA (the peer even trusts ours): refused.
+  auto& rogue = c.start("rogue edge", with({"node", "edge", "--server", addr(sp), "--listen",
+                                            "127.0.0.1:0", "--id", "0", "--join-timeout", "0s"},
+                                           tls("rogue", "ca")));
+  CHECK(rogue.wait_exit(20s) == 1);
+  auto refused = server.wait_for("TLS: refused peer 127.0.0.1:", 10s);
+  REQUIRE(refused);
+  CHECK(refused->find("certificate verify failed") != std::string::npos);
+  // No TLS at all: refused too.
+  auto& plain = c.start("plain edge", {"node", "edge", "--server", addr(sp), "--listen",
+                                       "127.0.0.1:0", "--id", "0", "--join-timeout", "0s"});
+  CHECK(plain.wait_exit(20s) == 1);
+  // The right certificate: the run goes through.
+  auto& edge = c.start(
+      "edge", with({"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0", "--id", "0"},
+                   tls("node", "ca")));
+  CHECK(server.wait_exit(60s) == 0);
+  CHECK(edge.wait_exit(20s) == 0);
+  CHECK(metrics(dir / "dist").size() == 2);
+  fs::remove_all(dir);
+}

@@ -72,8 +72,8 @@ server_node_result run_server_node(const server_node_options& opts) {
     throw std::runtime_error("not every edge joined within " + format_duration(opts.join_timeout) +
                              ": " + describe(failure));
   }
-  log("all " + std::to_string(edges) + " edges joined; running " + sc.name + " (" +
-      to_string(sc.protocol.mode) + ")");
+  log((edges == 1 ? std::string{"the edge"} : "all " + std::to_string(edges) + " edges") +
+      " joined; running " + sc.name + " (" + to_string(sc.protocol.mode) + ")");
 
   server_config scfg;
   scfg.sc = sc;

@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -137,6 +138,8 @@ def main():
                total / dist_sum["clients_trained"] / 1e3,
                dist_sum["model_sha256"] == ref_sum["model_sha256"]))
         print("  s/round: " + " ".join("%.3f" % r["wall_s"] for r in rounds))
+        logs.close()
+        shutil.rmtree(tmp)  # kept (with nodes.log) when the run failed
     finally:
         for p in procs:
             if p.poll() is None:

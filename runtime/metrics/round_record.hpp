@@ -40,8 +40,8 @@ struct round_record {
   uint32_t test_samples = 0;   // 0 = the data has no test split
   double client_accuracy = 0;  // mean local accuracy of the eval.clients sampled clients
   uint32_t eval_clients = 0;
-  std::string eval_error;  // why the evaluation failed, if it did
-  std::vector<std::string> failure_reasons;   // first few, "client N: reason"
+  std::string eval_error;                    // why the evaluation failed, if it did
+  std::vector<std::string> failure_reasons;  // first few, "client N: reason"
 };
 
 struct run_summary {

@@ -117,10 +117,10 @@ struct compute_power_config {
 
 struct devices_config {
   compute_power_config compute_power;
-  double per_sample_s = 0.002;     // simulated seconds per sample and epoch at compute power 1
-  double bandwidth_mbps = 20.0;    // median link speed (model down + update up)
-  double bandwidth_sigma = 0.5;    // lognormal spread of link speeds
-  double latency_s = 0.05;         // per message
+  double per_sample_s = 0.002;   // simulated seconds per sample and epoch at compute power 1
+  double bandwidth_mbps = 20.0;  // median link speed (model down + update up)
+  double bandwidth_sigma = 0.5;  // lognormal spread of link speeds
+  double latency_s = 0.05;       // per message
 };
 
 // What a distributed run does when it loses a node (docs/deployment.md).

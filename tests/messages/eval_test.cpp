@@ -12,27 +12,11 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/host/system_config.hpp"
+#include "tests/support/serializer_round_trip.hpp"
 
 using namespace fedactor;
 
-namespace {
-
-// As the middleman does: the message with its type names, read back by type information.
-template <class T>
-T round_trip(caf::actor_system& sys, const T& x) {
-  auto msg = caf::make_message(x);
-  std::vector<char> buf;
-  caf::binary_serializer sink{sys, buf};
-  REQUIRE_FALSE(msg.save(sink));
-  caf::message out;
-  caf::binary_deserializer source{sys, buf};
-  REQUIRE_FALSE(out.load(source));
-  REQUIRE(out.size() == 1);
-  REQUIRE(out.match_element<T>(0));
-  return out.get_as<T>(0);
-}
-
-}  // namespace
+using fedactor::test::round_trip;
 
 TEST_CASE("eval_ins and eval_res round-trip through the registered serializer", "[messages]") {
   system_config cfg;

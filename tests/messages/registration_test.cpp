@@ -14,28 +14,11 @@
 #include "messages/run.hpp"
 #include "messages/train.hpp"
 #include "runtime/host/system_config.hpp"
+#include "tests/support/serializer_round_trip.hpp"
 
 using namespace fedactor;
 
-namespace {
-
-// Serializes `x` inside a caf::message (type names and all, as the middleman does) and
-// reads it back through the registered type information.
-template <class T>
-T round_trip(caf::actor_system& sys, const T& x) {
-  auto msg = caf::make_message(x);
-  std::vector<char> buf;
-  caf::binary_serializer sink{sys, buf};
-  REQUIRE_FALSE(msg.save(sink));
-  caf::message out;
-  caf::binary_deserializer source{sys, buf};
-  REQUIRE_FALSE(out.load(source));
-  REQUIRE(out.size() == 1);
-  REQUIRE(out.match_element<T>(0));
-  return out.get_as<T>(0);
-}
-
-}  // namespace
+using fedactor::test::round_trip;
 
 TEST_CASE("train_ins and train_res round-trip through the registered serializer", "[messages]") {
   system_config cfg;

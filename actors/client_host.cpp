@@ -12,44 +12,11 @@ namespace {
 
 using host_ptr = client_host_control_actor::stateful_pointer<client_host_state>;
 
-client_actor acquire(host_ptr self, uint32_t id) {
-  auto& st = self->state;
-  auto it = st.live.find(id);
-  if (it != st.live.end()) {
-    if (it->second.busy == 0) st.idle_lru.erase(it->second.lru_pos);
-    ++it->second.busy;
-    return it->second.handle;
-  }
-  if (st.live.size() >= st.cfg.max_live && !st.idle_lru.empty()) {
-    auto victim = st.idle_lru.back();
-    st.idle_lru.pop_back();
-    auto v = st.live.find(victim);
-    self->unlink_from(v->second.handle);
-    self->send_exit(v->second.handle, caf::exit_reason::user_shutdown);
-    st.live.erase(v);
-    ++st.evictions;
-  }
-  auto handle = self->spawn<caf::linked>(client, id, st.cfg.data, st.cfg.trainers);
-  auto& slot = st.live[id];
-  slot.handle = handle;
-  slot.busy = 1;
-  return handle;
-}
-
-void release(host_ptr self, uint32_t id) {
-  auto& st = self->state;
-  auto it = st.live.find(id);
-  if (it == st.live.end() || it->second.busy == 0) return;
-  if (--it->second.busy > 0) return;
-  st.idle_lru.push_front(id);
-  it->second.lru_pos = st.idle_lru.begin();
-}
-
 // Ends the current watch with `reason` plus this host's counts so far.
 void finish(host_ptr self, std::string reason) {
   auto& st = self->state;
   reason += " (" + std::to_string(st.tasks) + " tasks trained, " + std::to_string(st.failures) +
-            " failed, " + std::to_string(st.evictions) + " evictions)";
+            " failed, " + std::to_string(st.live.evictions()) + " evictions)";
   if (st.end_pending) {
     st.end_pending = false;
     st.end.deliver(std::move(reason));
@@ -62,17 +29,11 @@ void finish(host_ptr self, std::string reason) {
 
 client_host_control_actor::behavior_type client_host(host_ptr self, client_host_config cfg) {
   if (cfg.max_live == 0) cfg.max_live = 1;
+  self->state.live.set_capacity(cfg.max_live);
   self->state.cfg = std::move(cfg);
   // A client that dies fails its task (its pending request errors out) and is forgotten.
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    auto& st = self->state;
-    for (auto it = st.live.begin(); it != st.live.end(); ++it) {
-      if (it->second.handle.address() != msg.source) continue;
-      if (it->second.busy == 0) st.idle_lru.erase(it->second.lru_pos);
-      st.live.erase(it);
-      return;
-    }
-    self->quit(msg.reason);
+    if (!self->state.live.forget(msg.source)) self->quit(msg.reason);
   });
   self->set_down_handler([=](caf::down_msg& msg) {
     if (!self->state.edge || msg.source != self->state.edge.address()) return;
@@ -93,15 +54,16 @@ client_host_control_actor::behavior_type client_host(host_ptr self, client_host_
         auto rp = self->make_response_promise<train_res>();
         auto timeout =
             std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(ins.timeout_s));
-        self->request(acquire(self, id), timeout, std::move(ins))
+        self->request(acquire_client(self, st.live, id, st.cfg.data, st.cfg.trainers), timeout,
+                      std::move(ins))
             .then(
                 [=](train_res& res) mutable {
-                  release(self, id);
+                  self->state.live.release(id);
                   ++self->state.tasks;
                   rp.deliver(std::move(res));
                 },
                 [=](caf::error& err) mutable {
-                  release(self, id);
+                  self->state.live.release(id);
                   ++self->state.failures;
                   rp.deliver(std::move(err));
                 });

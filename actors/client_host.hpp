@@ -25,6 +25,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/client.hpp"
+#include "actors/live_clients.hpp"
 #include "messages/node.hpp"
 #include "messages/train.hpp"
 #include "runtime/learning/data_source.hpp"
@@ -53,18 +54,11 @@ struct client_host_config {
 };
 
 struct client_host_state {
-  struct live_client {
-    client_actor handle;
-    std::list<uint32_t>::iterator lru_pos;  // valid while idle
-    uint32_t busy = 0;                      // tasks in progress
-  };
   client_host_config cfg;
-  std::unordered_map<uint32_t, live_client> live;
-  std::list<uint32_t> idle_lru;  // front = most recently used
-  uint64_t tasks = 0;            // train_ins answered with a result
-  uint64_t failures = 0;         // train_ins answered with an error
-  uint64_t evictions = 0;
-  caf::actor edge;  // watched edge node
+  live_clients live;      // the hosted client actors alive now
+  uint64_t tasks = 0;     // train_ins answered with a result
+  uint64_t failures = 0;  // train_ins answered with an error
+  caf::actor edge;        // watched edge node
   caf::typed_response_promise<std::string> end;
   bool end_pending = false;
   std::string end_reason;  // set before anyone awaited

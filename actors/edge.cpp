@@ -18,42 +18,6 @@ caf::timespan seconds(double s) {
   return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
 }
 
-client_actor& acquire(edge_ptr self, uint32_t id) {
-  auto& st = self->state;
-  auto it = st.live.find(id);
-  if (it != st.live.end()) {
-    if (!it->second.busy) st.idle_lru.erase(it->second.lru_pos);
-    it->second.busy = true;
-    return it->second.handle;
-  }
-  if (st.live.size() >= st.cfg.capacity && !st.idle_lru.empty()) {
-    auto victim = st.idle_lru.back();
-    st.idle_lru.pop_back();
-    auto v = st.live.find(victim);
-    self->unlink_from(v->second.handle);
-    self->send_exit(v->second.handle, caf::exit_reason::user_shutdown);
-    st.live.erase(v);
-    ++st.evictions;
-  }
-  // Linked: when the edge goes, its clients go with it (pending request timeouts would
-  // otherwise keep them alive).
-  auto handle = self->spawn<caf::linked>(client, id, st.cfg.data, st.cfg.trainers);
-  auto& slot = st.live[id];
-  slot.handle = handle;
-  slot.busy = true;
-  st.peak_live = std::max(st.peak_live, st.live.size());
-  return slot.handle;
-}
-
-void release(edge_ptr self, uint32_t id) {
-  auto& st = self->state;
-  auto it = st.live.find(id);
-  if (it == st.live.end()) return;
-  it->second.busy = false;
-  st.idle_lru.push_front(id);
-  it->second.lru_pos = st.idle_lru.begin();
-}
-
 // Starts queued jobs while live-client slots are free.
 void pump(edge_ptr self) {
   auto& st = self->state;
@@ -68,12 +32,12 @@ void pump(edge_ptr self) {
     client_actor target;
     if (st.cfg.provider) target = st.cfg.provider(id);
     const bool local = !target;
-    if (local) target = acquire(self, id);
+    if (local) target = acquire_client(self, st.live, id, st.cfg.data, st.cfg.trainers);
     self->request(target, timeout, std::move(j.ins))
         .then(
             [=](train_res& r) {
               --self->state.in_flight;
-              if (local) release(self, id);
+              if (local) self->state.live.release(id);
               const uint32_t expected = self->state.cfg.data->num_samples(id);
               auto reason = check_update(r, ins, expected);
               if (reason.empty())
@@ -84,7 +48,7 @@ void pump(edge_ptr self) {
             },
             [=](caf::error& err) {
               --self->state.in_flight;
-              if (local) release(self, id);
+              if (local) self->state.live.release(id);
               done(nullptr, describe(err));
               pump(self);
             });
@@ -108,8 +72,8 @@ void finish_round_if_done(edge_ptr self) {
   st.res.succeeded = static_cast<uint32_t>(st.acc.count());
   st.res.aggregate = st.acc.serialize();
   st.res.live_clients = static_cast<uint32_t>(st.live.size());
-  st.res.peak_live_clients = static_cast<uint32_t>(st.peak_live);
-  st.res.evictions = st.evictions;
+  st.res.peak_live_clients = static_cast<uint32_t>(st.live.peak());
+  st.res.evictions = st.live.evictions();
   st.busy = false;
   st.ins.model = param_blob{};
   st.promise.deliver(std::move(st.res));
@@ -288,18 +252,12 @@ std::string check_update(const train_res& res, const train_ins& ins, uint32_t ex
 
 edge_actor::behavior_type edge(edge_actor::stateful_pointer<edge_state> self, edge_config cfg) {
   if (cfg.capacity == 0) cfg.capacity = 1;
+  self->state.live.set_capacity(cfg.capacity);
   self->state.cfg = std::move(cfg);
   // A client that dies fails its task (the pending request errors out) and is forgotten;
   // the edge lives on. An exit from anyone else (the host shutting down) ends the edge.
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    auto& st = self->state;
-    for (auto it = st.live.begin(); it != st.live.end(); ++it) {
-      if (it->second.handle.address() != msg.source) continue;
-      if (!it->second.busy) st.idle_lru.erase(it->second.lru_pos);
-      st.live.erase(it);
-      return;
-    }
-    self->quit(msg.reason);
+    if (!self->state.live.forget(msg.source)) self->quit(msg.reason);
   });
   return {
       [=](edge_ins& ins) -> caf::result<edge_res> { return start_round(self, ins); },

@@ -23,6 +23,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/client.hpp"
+#include "actors/live_clients.hpp"
 #include "messages/async.hpp"
 #include "messages/edge.hpp"
 #include "runtime/learning/data_source.hpp"
@@ -53,12 +54,6 @@ struct edge_config {
 // Async tasks queue alongside; a sync round and async tasks share the live-client slots:
 // at most `capacity` clients train at once, each finished one frees a slot for the next job.
 struct edge_state {
-  struct live_client {
-    client_actor handle;
-    std::list<uint32_t>::iterator lru_pos;  // valid while idle
-    bool busy = false;
-  };
-
   // One client task waiting for a slot; `done` gets the result or the failure reason.
   struct job {
     train_ins ins;
@@ -81,10 +76,7 @@ struct edge_state {
   };
 
   edge_config cfg;
-  std::unordered_map<uint32_t, live_client> live;
-  std::list<uint32_t> idle_lru;  // front = most recently used
-  uint64_t evictions = 0;
-  size_t peak_live = 0;
+  live_clients live;  // client actors trained at this edge
   std::deque<job> queue;
   size_t in_flight = 0;
 

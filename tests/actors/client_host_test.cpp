@@ -3,9 +3,9 @@
 
 #include "actors/client_host.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -90,10 +90,12 @@ struct reaper {
   }
 };
 
-// A trainer that accepts every task and never answers.
-caf::actor black_hole(caf::actor_system& sys) {
-  return sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
-    return {[=](train_task&) -> caf::result<train_res> {
+// A trainer that accepts every task and never answers; it tells `notify` (if any) the
+// client id of each task it got.
+caf::actor black_hole(caf::actor_system& sys, caf::actor notify = nullptr) {
+  return sys.spawn([notify](caf::event_based_actor* self) -> caf::behavior {
+    return {[=](train_task& t) -> caf::result<train_res> {
+      if (notify) caf::anon_send(notify, t.ins.client);
       return self->make_response_promise<train_res>();
     }};
   });
@@ -185,7 +187,8 @@ TEST_CASE("a client host that dies fails its tasks at once and the edge's round 
   reaper keep;
   auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
   model_spec spec;
-  auto hole = keep(black_hole(sys));
+  caf::scoped_actor self{sys};
+  auto hole = keep(black_hole(sys, caf::actor_cast<caf::actor>(self)));
   client_host_config hc;
   hc.first = 0;
   hc.last = 99;
@@ -198,12 +201,14 @@ TEST_CASE("a client host that dies fails its tasks at once and the edge's round 
   edge_config ec{0, 8, data, hole};
   ec.provider = [directory](uint32_t id) { return directory->find(id); };
   auto e = keep(sys.spawn(edge, ec));
-  caf::scoped_actor self{sys};
   request_for<edge_res>(sys, caf::actor_cast<caf::actor>(self), e, round_of(spec, {1, 2, 3}));
-  // Wait (bounded) until the three tasks are in flight at the host: its clients exist.
-  for (int i = 0; i < 1000 && live_client_actors() < 3; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  REQUIRE(live_client_actors() == 3);
+  // Wait until the host's three clients have handed their tasks to the trainer.
+  std::vector<uint32_t> training;
+  for (int i = 0; i < 3; ++i)
+    self->receive([&](uint32_t id) { training.push_back(id); },
+                  caf::after(std::chrono::seconds(20)) >> [] { FAIL("a task never arrived"); });
+  std::sort(training.begin(), training.end());
+  CHECK(training == std::vector<uint32_t>{1, 2, 3});
   const auto t0 = std::chrono::steady_clock::now();
   edge_res res;
   // The tasks (60 s timeout each) are in flight at the host; the host goes away.

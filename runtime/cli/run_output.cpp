@@ -10,8 +10,6 @@
 
 namespace fedactor {
 
-namespace {
-
 std::string format_eta(double seconds) {
   char buf[32];
   if (seconds >= 3600)
@@ -22,8 +20,6 @@ std::string format_eta(double seconds) {
     std::snprintf(buf, sizeof(buf), "%.1fs", seconds);
   return buf;
 }
-
-}  // namespace
 
 std::string default_out_dir(const scenario& s) {
   auto now = std::time(nullptr);
@@ -41,31 +37,72 @@ run_output::run_output(const scenario& sc, std::string dir, bool quiet)
   writer_.write_text("scenario.yaml", to_yaml(sc));
 }
 
+std::string format_rate(double per_s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), per_s < 10 ? "%.2f" : "%.0f", per_s);
+  return buf;
+}
+
+std::string progress_line(const round_record& r, bool async, uint32_t rounds, double eta_s) {
+  char head[160];
+  std::snprintf(head, sizeof(head), "%s %u/%u  loss %.4f  clients %u  failures %u",
+                async ? "aggregation" : "round", r.round, rounds, r.mean_loss, r.clients,
+                r.failures);
+  std::string line = head;
+  if (r.evaluated) {
+    char eval[96];
+    if (!r.eval_error.empty())
+      line += "  eval failed: " + r.eval_error;
+    else if (r.test_samples > 0) {
+      std::snprintf(eval, sizeof(eval), "  test acc %.4f loss %.4f", r.test_accuracy, r.test_loss);
+      line += eval;
+    }
+    if (r.eval_clients > 0) {
+      std::snprintf(eval, sizeof(eval), "  client acc %.4f", r.client_accuracy);
+      line += eval;
+    }
+  }
+  char tail[96];
+  std::snprintf(tail, sizeof(tail), "  %s clients/s  %.2fs  left %s",
+                format_rate(r.clients_per_s).c_str(), r.wall_s, format_eta(eta_s).c_str());
+  line += tail;
+  if (r.edges_lost > 0) line += "  edges lost " + std::to_string(r.edges_lost);
+  if (r.rerouted > 0) line += "  rerouted " + std::to_string(r.rerouted);
+  if (r.edges_rejoined > 0) line += "  edges rejoined " + std::to_string(r.edges_rejoined);
+  return line;
+}
+
+std::string summary_text(const run_summary& s, const std::string& dir) {
+  char buf[512];
+  std::snprintf(buf, sizeof(buf),
+                "%s: %u rounds, %llu clients trained, %llu failures, %.2fs, %s clients/s, "
+                "final loss %.4f\n",
+                s.scenario.c_str(), s.rounds, static_cast<unsigned long long>(s.clients_trained),
+                static_cast<unsigned long long>(s.failures), s.wall_s,
+                format_rate(s.mean_clients_per_s).c_str(), s.final_loss);
+  std::string text = buf;
+  if (s.evaluated) {
+    std::snprintf(buf, sizeof(buf), "test accuracy %.4f, test loss %.4f (round %u)\n",
+                  s.test_accuracy, s.test_loss, s.evaluated_round);
+    text += buf;
+  }
+  std::snprintf(buf, sizeof(buf), "model sha256 %s, l2 %.6f, peak RSS %.1f MiB\noutput: %s\n",
+                s.model_sha256.c_str(), s.model_l2, s.peak_rss_bytes / 1048576.0, dir.c_str());
+  return text + buf;
+}
+
 void run_output::on_round(const round_record& r) {
   writer_.write(r);
   elapsed_ += r.wall_s;
   if (quiet_) return;
   const double eta = elapsed_ / r.round * (rounds_ - r.round);
-  std::string extra;
-  if (r.edges_lost > 0) extra += "  edges lost " + std::to_string(r.edges_lost);
-  if (r.rerouted > 0) extra += "  rerouted " + std::to_string(r.rerouted);
-  if (r.edges_rejoined > 0) extra += "  edges rejoined " + std::to_string(r.edges_rejoined);
-  std::fprintf(stderr,
-               "%s %u/%u  loss %.4f  clients %u  failures %u  %.0f clients/s  %.2fs  left %s%s\n",
-               async_ ? "aggregation" : "round", r.round, rounds_, r.mean_loss, r.clients,
-               r.failures, r.clients_per_s, r.wall_s, format_eta(eta).c_str(), extra.c_str());
+  std::fprintf(stderr, "%s\n", progress_line(r, async_, rounds_, eta).c_str());
 }
 
 void run_output::finish(const model_spec& spec, const federation_result& result) {
   save_model_pt(spec, result.model, writer_.dir() + "/model.pt");
   writer_.write_summary(result.summary);
-  const auto& s = result.summary;
-  std::printf(
-      "%s: %u rounds, %llu clients trained, %llu failures, %.2fs, %.0f clients/s, "
-      "final loss %.4f\nmodel sha256 %s, l2 %.6f, peak RSS %.1f MiB\noutput: %s\n",
-      s.scenario.c_str(), s.rounds, static_cast<unsigned long long>(s.clients_trained),
-      static_cast<unsigned long long>(s.failures), s.wall_s, s.mean_clients_per_s, s.final_loss,
-      s.model_sha256.c_str(), s.model_l2, s.peak_rss_bytes / 1048576.0, writer_.dir().c_str());
+  std::fputs(summary_text(result.summary, writer_.dir()).c_str(), stdout);
   std::fflush(stdout);
 }
 

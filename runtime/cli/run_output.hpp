@@ -17,6 +17,19 @@ namespace fedactor {
 // runs/NAME-YYYYmmdd-HHMMSS
 std::string default_out_dir(const scenario& s);
 
+// "1m05s", "2h03m", "4.2s"
+std::string format_eta(double seconds);
+
+// A rate with two decimals below 10 (a CNN round trains ~0.5 clients/s), none above.
+std::string format_rate(double per_s);
+
+// The progress line of one round or aggregation (no newline): loss, clients, failures, the
+// evaluation when the round had one, rate, wall time, time left, edge events.
+std::string progress_line(const round_record& r, bool async, uint32_t rounds, double eta_s);
+
+// The closing lines on stdout: totals, the last evaluation if any, model digest, output dir.
+std::string summary_text(const run_summary& s, const std::string& dir);
+
 class run_output {
  public:
   // Creates `dir` (default_out_dir when empty) and writes scenario.yaml. Throws

@@ -1,0 +1,92 @@
+#include "runtime/cli/run_output.hpp"
+
+#include <string>
+
+#include <catch2/catch.hpp>
+
+using namespace fedactor;
+
+namespace {
+
+round_record cnn_round() {
+  round_record r;
+  r.round = 3;
+  r.mean_loss = 0.18837;
+  r.clients = 10;
+  r.failures = 0;
+  r.wall_s = 20.5;
+  r.clients_per_s = 10 / 20.5;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("format_eta picks seconds, minutes or hours", "[cli]") {
+  CHECK(format_eta(4.25) == "4.2s");
+  CHECK(format_eta(65) == "1m05s");
+  CHECK(format_eta(3600 + 3 * 60 + 59) == "1h03m");
+}
+
+TEST_CASE("format_rate keeps two decimals below 10 per second", "[cli]") {
+  CHECK(format_rate(10 / 20.5) == "0.49");
+  CHECK(format_rate(9.996) == "10.00");
+  CHECK(format_rate(30123.4) == "30123");
+}
+
+TEST_CASE("a progress line without evaluation shows loss, clients, rate and time left", "[cli]") {
+  auto line = progress_line(cnn_round(), false, 50, 47 * 20.5);
+  CHECK(line ==
+        "round 3/50  loss 0.1884  clients 10  failures 0  0.49 clients/s  20.50s  left 16m03s");
+}
+
+TEST_CASE("a progress line of an evaluated round shows test accuracy and loss", "[cli]") {
+  auto r = cnn_round();
+  r.evaluated = true;
+  r.test_samples = 10000;
+  r.test_accuracy = 0.8812;
+  r.test_loss = 0.34261;
+  r.eval_clients = 4;
+  r.client_accuracy = 0.9;
+  auto line = progress_line(r, false, 50, 47 * 20.5);
+  CHECK(line ==
+        "round 3/50  loss 0.1884  clients 10  failures 0  test acc 0.8812 loss 0.3426  client acc "
+        "0.9000  0.49 clients/s  20.50s  left 16m03s");
+}
+
+TEST_CASE("a progress line names a failed evaluation and edge events", "[cli]") {
+  auto r = cnn_round();
+  r.evaluated = true;
+  r.test_samples = 10000;
+  r.eval_error = "evaluator: shape mismatch";
+  r.edges_lost = 1;
+  r.rerouted = 4;
+  auto line = progress_line(r, true, 20, 0);
+  CHECK(line ==
+        "aggregation 3/20  loss 0.1884  clients 10  failures 0  eval failed: evaluator: shape "
+        "mismatch  0.49 clients/s  20.50s  left 0.0s  edges lost 1  rerouted 4");
+}
+
+TEST_CASE("the summary text adds the last evaluation only when there was one", "[cli]") {
+  run_summary s;
+  s.scenario = "fmnist_iid";
+  s.rounds = 50;
+  s.clients_trained = 500;
+  s.wall_s = 1014.0;
+  s.mean_clients_per_s = 500 / 1014.0;
+  s.final_loss = 0.00123;
+  s.model_sha256 = "ab12";
+  s.model_l2 = 1.5;
+  s.peak_rss_bytes = 512ull << 20;
+  const std::string plain =
+      "fmnist_iid: 50 rounds, 500 clients trained, 0 failures, 1014.00s, 0.49 clients/s, final "
+      "loss 0.0012\nmodel sha256 ab12, l2 1.500000, peak RSS 512.0 MiB\noutput: out\n";
+  CHECK(summary_text(s, "out") == plain);
+  s.evaluated = true;
+  s.evaluated_round = 50;
+  s.test_accuracy = 0.8945;
+  s.test_loss = 0.741;
+  CHECK(summary_text(s, "out") ==
+        "fmnist_iid: 50 rounds, 500 clients trained, 0 failures, 1014.00s, 0.49 clients/s, final "
+        "loss 0.0012\ntest accuracy 0.8945, test loss 0.7410 (round 50)\nmodel sha256 ab12, l2 "
+        "1.500000, peak RSS 512.0 MiB\noutput: out\n");
+}

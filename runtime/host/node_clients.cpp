@@ -2,11 +2,14 @@
 
 #include "runtime/host/node_clients.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <optional>
 
 #include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
 
 #include "actors/client_host.hpp"
 #include "actors/edge_node.hpp"
@@ -67,8 +70,14 @@ int run_clients_node(const clients_node_options& opts) {
     if (opts.net.tls()) set_tls_refusal_log({});
   };
 
-  for (bool first_join = true;; first_join = false) {
-    auto edge = connect_with_retry<edge_node_actor>(sys, opts.edge, opts.net, opts.join_timeout);
+  bool joined_before = false;
+  // Connecting (and reconnecting after a loss) may take until this deadline.
+  auto deadline = std::chrono::steady_clock::now() + opts.join_timeout;
+  for (;;) {
+    const auto patience = std::max(
+        caf::timespan{0},
+        std::chrono::duration_cast<caf::timespan>(deadline - std::chrono::steady_clock::now()));
+    auto edge = connect_with_retry<edge_node_actor>(sys, opts.edge, opts.net, patience);
     if (!edge) {
       log("error: cannot reach the edge at " + to_string(opts.edge) + ": " +
           describe_net_error(sys, edge.error()));
@@ -80,6 +89,13 @@ int run_clients_node(const clients_node_options& opts) {
     self->request(*edge, control_timeout, node_hello{"clients", opts.first, node_protocol_version})
         .receive([&](node_welcome& w) { welcome = std::move(w); },
                  [&](caf::error& err) { failure = err; });
+    // Right after a loss CAF's middleman may still hand out the lost edge: it caches the
+    // actor found at each host:port until it has processed that actor's down message, which
+    // can come after ours. A hello to it fails at once with request_receiver_down: try again.
+    if (failure == caf::sec::request_receiver_down && std::chrono::steady_clock::now() < deadline) {
+      wait_before_retry(std::chrono::milliseconds(100));
+      continue;
+    }
     if (failure) {
       log("error: the edge refused the hello: " + describe(failure));
       shutdown_all();
@@ -125,8 +141,9 @@ int run_clients_node(const clients_node_options& opts) {
       shutdown_all();
       return 2;
     }
-    log(std::string{first_join ? "joined" : "rejoined"} + " the edge at " + to_string(opts.edge) +
-        ": hosting clients " + name);
+    log(std::string{joined_before ? "rejoined" : "joined"} + " the edge at " +
+        to_string(opts.edge) + ": hosting clients " + name);
+    joined_before = true;
     self->send(*host, watch_atom::value, caf::actor_cast<caf::actor>(*edge));
     std::string end;
     self->request(*host, caf::infinite, await_end_atom::value)
@@ -137,6 +154,7 @@ int run_clients_node(const clients_node_options& opts) {
       shutdown_all();
       return 0;
     }
+    deadline = std::chrono::steady_clock::now() + opts.join_timeout;
     log("the edge is " + end + "; reconnecting for up to " + format_duration(opts.join_timeout));
   }
 }

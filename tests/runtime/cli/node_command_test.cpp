@@ -175,8 +175,10 @@ TEST_CASE("an edge killed mid-run is rerouted around, rejoins, and the model is 
   // A new edge 1 process on the same address: its client host finds it again.
   c.start("edge 1 again",
           {"node", "edge", "--server", addr(sp), "--listen", addr(edge_ports[1]), "--id", "1"});
-  CHECK(server.wait_for("edge 1 rejoined", 30s));
-  CHECK(hosts[1]->wait_for("rejoined the edge", 30s));
+  // (INFO above captured the nodes' output when it ran; on failure, show it as it is now.)
+  if (!server.wait_for("edge 1 rejoined", 30s)) FAIL_CHECK("no rejoin at the server\n" << c.dump());
+  if (!hosts[1]->wait_for("rejoined the edge", 30s))
+    FAIL_CHECK("client host 1 did not rejoin\n" << c.dump());
   REQUIRE(server.wait_exit(60s) == 0);
   REQUIRE(ref.wait_exit(60s) == 0);
   INFO(c.dump());

@@ -81,9 +81,14 @@ std::string summary_text(const run_summary& s, const std::string& dir) {
                 static_cast<unsigned long long>(s.failures), s.wall_s,
                 format_rate(s.mean_clients_per_s).c_str(), s.final_loss);
   std::string text = buf;
-  if (s.evaluated) {
+  if (s.evaluated && s.test_samples > 0) {
     std::snprintf(buf, sizeof(buf), "test accuracy %.4f, test loss %.4f (round %u)\n",
                   s.test_accuracy, s.test_loss, s.evaluated_round);
+    text += buf;
+  }
+  if (s.evaluated && s.eval_clients > 0) {
+    std::snprintf(buf, sizeof(buf), "client accuracy %.4f over %u clients (round %u)\n",
+                  s.client_accuracy, s.eval_clients, s.evaluated_round);
     text += buf;
   }
   std::snprintf(buf, sizeof(buf), "model sha256 %s, l2 %.6f, peak RSS %.1f MiB\noutput: %s\n",

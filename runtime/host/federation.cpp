@@ -113,13 +113,7 @@ federation_result federation::run() {
   sum.num_params = model_.size();
   sum.peak_rss_bytes = peak_rss_bytes();
   sum.registered_clients = scenario_.population.clients;
-  if (last_eval->evaluated) {
-    sum.evaluated = true;
-    sum.evaluated_round = last_eval->round;
-    sum.test_loss = last_eval->test_loss;
-    sum.test_accuracy = last_eval->test_accuracy;
-    sum.client_accuracy = last_eval->client_accuracy;
-  }
+  note_evaluation(sum, *last_eval);
   return result;
 }
 

@@ -157,13 +157,7 @@ server_node_result run_server_node(const server_node_options& opts) {
   sum.num_params = result.model.size();
   sum.peak_rss_bytes = peak_rss_bytes();
   sum.registered_clients = sc.population.clients;
-  if (last_eval->evaluated) {
-    sum.evaluated = true;
-    sum.evaluated_round = last_eval->round;
-    sum.test_loss = last_eval->test_loss;
-    sum.test_accuracy = last_eval->test_accuracy;
-    sum.client_accuracy = last_eval->client_accuracy;
-  }
+  note_evaluation(sum, *last_eval);
   return out;
 }
 

@@ -25,14 +25,14 @@ std::string to_json(const round_record& r) {
                    {"edges_lost", r.edges_lost},
                    {"edges_rejoined", r.edges_rejoined},
                    {"rerouted", r.rerouted}};
-  if (r.evaluated) {
+  if (r.evaluated && r.test_samples > 0) {
     j["test_loss"] = r.test_loss;
     j["test_accuracy"] = r.test_accuracy;
     j["test_samples"] = r.test_samples;
-    if (r.eval_clients > 0) {
-      j["client_accuracy"] = r.client_accuracy;
-      j["eval_clients"] = r.eval_clients;
-    }
+  }
+  if (r.evaluated && r.eval_clients > 0) {
+    j["client_accuracy"] = r.client_accuracy;
+    j["eval_clients"] = r.eval_clients;
   }
   if (!r.eval_error.empty()) j["eval_error"] = r.eval_error;
   if (r.async) {
@@ -62,11 +62,16 @@ std::string to_json(const run_summary& s) {
                    {"num_params", s.num_params},
                    {"peak_rss_bytes", s.peak_rss_bytes},
                    {"registered_clients", s.registered_clients}};
-  if (s.evaluated) {
+  if (s.evaluated && (s.test_samples > 0 || s.eval_clients > 0))
     j["evaluated_round"] = s.evaluated_round;
+  if (s.evaluated && s.test_samples > 0) {
     j["test_loss"] = s.test_loss;
     j["test_accuracy"] = s.test_accuracy;
+    j["test_samples"] = s.test_samples;
+  }
+  if (s.evaluated && s.eval_clients > 0) {
     j["client_accuracy"] = s.client_accuracy;
+    j["eval_clients"] = s.eval_clients;
   }
   if (s.protocol == "async") {
     j["total_updates"] = s.total_updates;
@@ -88,6 +93,7 @@ metrics_writer::metrics_writer(const std::string& dir) : dir_(dir) {
 void metrics_writer::write(const round_record& r) {
   jsonl_ << to_json(r) << '\n';
   jsonl_.flush();
+  if (!jsonl_) throw std::runtime_error("cannot write " + dir_ + "/metrics.jsonl");
 }
 
 void metrics_writer::write_summary(const run_summary& s) {

@@ -67,9 +67,23 @@ struct run_summary {
   // the last evaluation of the global model (eval.every), if any
   bool evaluated = false;
   uint32_t evaluated_round = 0;
+  uint32_t test_samples = 0;  // 0 = the data has no test split: no test figures
   double test_loss = 0;
   double test_accuracy = 0;
+  uint32_t eval_clients = 0;  // 0 = eval.clients off: no client accuracy
   double client_accuracy = 0;
 };
+
+// Takes the evaluation of `r` (if it was evaluated) as the run's last one.
+inline void note_evaluation(run_summary& s, const round_record& r) {
+  if (!r.evaluated) return;
+  s.evaluated = true;
+  s.evaluated_round = r.round;
+  s.test_samples = r.test_samples;
+  s.test_loss = r.test_loss;
+  s.test_accuracy = r.test_accuracy;
+  s.eval_clients = r.eval_clients;
+  s.client_accuracy = r.client_accuracy;
+}
 
 }  // namespace fedactor

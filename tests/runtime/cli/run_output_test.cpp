@@ -81,12 +81,19 @@ TEST_CASE("the summary text adds the last evaluation only when there was one", "
       "fmnist_iid: 50 rounds, 500 clients trained, 0 failures, 1014.00s, 0.49 clients/s, final "
       "loss 0.0012\nmodel sha256 ab12, l2 1.500000, peak RSS 512.0 MiB\noutput: out\n";
   CHECK(summary_text(s, "out") == plain);
+  // Evaluated, but the data has no test split and eval.clients is off: nothing to show.
   s.evaluated = true;
   s.evaluated_round = 50;
+  CHECK(summary_text(s, "out") == plain);
+  s.test_samples = 10000;
   s.test_accuracy = 0.8945;
   s.test_loss = 0.741;
   CHECK(summary_text(s, "out") ==
         "fmnist_iid: 50 rounds, 500 clients trained, 0 failures, 1014.00s, 0.49 clients/s, final "
         "loss 0.0012\ntest accuracy 0.8945, test loss 0.7410 (round 50)\nmodel sha256 ab12, l2 "
         "1.500000, peak RSS 512.0 MiB\noutput: out\n");
+  s.eval_clients = 3;
+  s.client_accuracy = 0.5;
+  CHECK(summary_text(s, "out").find("test loss 0.7410 (round 50)\nclient accuracy 0.5000 over 3 "
+                                    "clients (round 50)\nmodel") != std::string::npos);
 }

@@ -1,0 +1,185 @@
+#include "runtime/metrics/metrics_writer.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace fedactor;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  auto dir =
+      fs::temp_directory_path() / ("fedactor_metrics_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+round_record sync_round() {
+  round_record r;
+  r.round = 4;
+  r.model_version = 4;
+  r.selected = 10;
+  r.clients = 9;
+  r.failures = 1;
+  r.mean_loss = 0.25;
+  r.dropped = 1;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a sync round record has its fields and no evaluation unless evaluated", "[metrics]") {
+  auto j = nlohmann::json::parse(to_json(sync_round()));
+  CHECK(j["round"] == 4);
+  CHECK(j["clients"] == 9);
+  CHECK(j["failures"] == 1);
+  CHECK(j["mean_loss"] == 0.25);
+  CHECK(j["dropped"] == 1);
+  CHECK_FALSE(j.contains("aggregation"));
+  CHECK_FALSE(j.contains("updates"));
+  CHECK_FALSE(j.contains("test_accuracy"));
+  CHECK_FALSE(j.contains("client_accuracy"));
+  CHECK_FALSE(j.contains("failure_reasons"));
+}
+
+TEST_CASE("an evaluated record carries test figures only when there was a test split",
+          "[metrics]") {
+  auto r = sync_round();
+  r.evaluated = true;  // data without a test split, eval.clients off
+  auto j = nlohmann::json::parse(to_json(r));
+  CHECK_FALSE(j.contains("test_accuracy"));
+  CHECK_FALSE(j.contains("client_accuracy"));
+  r.test_samples = 10000;
+  r.test_accuracy = 0.875;
+  r.test_loss = 0.5;
+  r.eval_clients = 3;
+  r.client_accuracy = 0.75;
+  j = nlohmann::json::parse(to_json(r));
+  CHECK(j["test_accuracy"] == 0.875);
+  CHECK(j["test_loss"] == 0.5);
+  CHECK(j["test_samples"] == 10000);
+  CHECK(j["client_accuracy"] == 0.75);
+  CHECK(j["eval_clients"] == 3);
+  r.evaluated = false;
+  r.eval_error = "evaluation: bad shape";
+  j = nlohmann::json::parse(to_json(r));
+  CHECK_FALSE(j.contains("test_accuracy"));
+  CHECK(j["eval_error"] == "evaluation: bad shape");
+}
+
+TEST_CASE("an async record is keyed by aggregation and has the staleness fields", "[metrics]") {
+  round_record r;
+  r.async = true;
+  r.round = 2;
+  r.clients = 5;
+  r.stale_discarded = 3;
+  r.staleness_histogram = {2, 2, 1};
+  r.mean_decay = 0.9;
+  r.failure_reasons = {"client 7: timeout"};
+  auto j = nlohmann::json::parse(to_json(r));
+  CHECK(j["aggregation"] == 2);
+  CHECK_FALSE(j.contains("round"));
+  CHECK(j["updates"] == 5);
+  CHECK(j["stale_discarded"] == 3);
+  CHECK(j["staleness_histogram"] == nlohmann::json::array({2, 2, 1}));
+  CHECK(j["mean_decay"] == 0.9);
+  CHECK_FALSE(j.contains("dropped"));
+  CHECK(j["failure_reasons"][0] == "client 7: timeout");
+}
+
+TEST_CASE("note_evaluation keeps the last evaluated round, and the summary shows what it had",
+          "[metrics]") {
+  run_summary s;
+  s.scenario = "x";
+  s.protocol = "sync";
+  note_evaluation(s, sync_round());  // not evaluated: nothing taken
+  CHECK_FALSE(s.evaluated);
+  auto j = nlohmann::json::parse(to_json(s));
+  CHECK_FALSE(j.contains("evaluated_round"));
+  auto r = sync_round();
+  r.evaluated = true;  // no test split, no client evaluation
+  note_evaluation(s, r);
+  j = nlohmann::json::parse(to_json(s));
+  CHECK_FALSE(j.contains("evaluated_round"));
+  CHECK_FALSE(j.contains("test_accuracy"));
+  r.round = 7;
+  r.test_samples = 100;
+  r.test_accuracy = 0.5;
+  r.test_loss = 1.25;
+  note_evaluation(s, r);
+  j = nlohmann::json::parse(to_json(s));
+  CHECK(j["evaluated_round"] == 7);
+  CHECK(j["test_accuracy"] == 0.5);
+  CHECK(j["test_loss"] == 1.25);
+  CHECK(j["test_samples"] == 100);
+  CHECK_FALSE(j.contains("client_accuracy"));
+  CHECK_FALSE(j.contains("total_updates"));  // sync
+  s.protocol = "async";
+  s.total_updates = 40;
+  j = nlohmann::json::parse(to_json(s));
+  CHECK(j["total_updates"] == 40);
+}
+
+TEST_CASE("the metrics writer appends one line per record and writes the summary", "[metrics]") {
+  auto dir = fresh_dir("write");
+  {
+    metrics_writer w{(dir / "nested" / "run").string()};
+    auto r = sync_round();
+    w.write(r);
+    // Flushed per record: a crash after this point keeps the round.
+    CHECK(read(dir / "nested" / "run" / "metrics.jsonl") == to_json(r) + "\n");
+    r.round = 5;
+    w.write(r);
+    run_summary s;
+    s.scenario = "x";
+    w.write_summary(s);
+    w.write_text("scenario.yaml", "name: x\n");
+  }
+  auto run = dir / "nested" / "run";
+  std::ifstream lines(run / "metrics.jsonl");
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    CHECK(j["round"] == 4 + n);
+    ++n;
+  }
+  CHECK(n == 2);
+  CHECK(nlohmann::json::parse(read(run / "summary.json"))["scenario"] == "x");
+  CHECK(read(run / "scenario.yaml") == "name: x\n");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("the metrics writer names the path it cannot create", "[metrics]") {
+  auto dir = fresh_dir("blocked");
+  fs::create_directories(dir);
+  std::ofstream(dir / "file") << "not a directory";
+  const auto target = (dir / "file" / "run").string();
+  try {
+    metrics_writer w{target};
+    FAIL("no error for " << target);
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string{e.what()}.find("cannot create output directory " + target) == 0);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("peak RSS is read from /proc and covers this process's memory", "[metrics]") {
+  CHECK(peak_rss_bytes() > 1024 * 1024);
+}

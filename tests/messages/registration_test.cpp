@@ -10,7 +10,6 @@
 #include <catch2/catch.hpp>
 
 #include "messages/edge.hpp"
-#include "messages/errors.hpp"
 #include "messages/run.hpp"
 #include "messages/train.hpp"
 #include "runtime/host/system_config.hpp"
@@ -96,11 +95,4 @@ TEST_CASE("edge_ins, edge_res and run_report round-trip through the registered s
   auto c = round_trip(sys, rep);
   CHECK(c.rounds == 5);
   CHECK(c.model.values() == rep.model.values());
-}
-
-TEST_CASE("fedactor errors render with their name and context", "[messages]") {
-  auto err = make_error(errc::invalid_update, "client 4: 3 parameters, expected 2762");
-  CHECK(describe(err) == "invalid_update: client 4: 3 parameters, expected 2762");
-  CHECK(describe(make_error(errc::client_timeout)) == "client_timeout");
-  CHECK(describe(caf::make_error(caf::sec::request_timeout)) == "request_timeout");
 }

@@ -1,16 +1,13 @@
-// Tests of runtime/learning/partition.* and runtime/math/dirichlet.*.
+// Tests of runtime/learning/partition.*.
 
 #include "runtime/learning/partition.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <set>
 #include <vector>
 
 #include <catch2/catch.hpp>
-
-#include "runtime/math/dirichlet.hpp"
 
 using namespace fedactor;
 
@@ -182,36 +179,4 @@ TEST_CASE("partition refuses more clients than samples and a zero alpha", "[lear
                     "11 clients but only 10 training samples");
   CHECK_THROWS_AS(make_partition(labels, 10, 2, config(partition_kind::dirichlet, 0), 1),
                   std::invalid_argument);
-}
-
-TEST_CASE("Marsaglia-Tsang gamma draws have the right mean and variance", "[math]") {
-  for (double shape : {0.3, 1.0, 2.5, 30.0}) {
-    INFO("shape " << shape);
-    rng r{stream_key(1, 2, static_cast<uint64_t>(shape * 10))};
-    const int n = 40000;
-    double sum = 0, sq = 0;
-    for (int i = 0; i < n; ++i) {
-      const double g = gamma_draw(r, shape);
-      REQUIRE(g >= 0);
-      sum += g, sq += g * g;
-    }
-    const double mean = sum / n;
-    const double var = sq / n - mean * mean;
-    // Gamma(a, 1): mean a, variance a; the mean's standard error is sqrt(a / n).
-    CHECK(std::abs(mean - shape) < 5 * std::sqrt(shape / n));
-    CHECK(var == Approx(shape).epsilon(0.1));
-  }
-}
-
-TEST_CASE("Dirichlet draws sum to one and proportional counts sum exactly", "[math]") {
-  rng r{7};
-  for (double alpha : {0.01, 0.5, 100.0}) {
-    auto p = dirichlet_draw(r, alpha, 50);
-    CHECK(std::accumulate(p.begin(), p.end(), 0.0) == Approx(1.0));
-    for (double x : p) CHECK(x >= 0);
-    auto counts = proportional_counts(p, 1234);
-    CHECK(std::accumulate(counts.begin(), counts.end(), size_t{0}) == 1234);
-  }
-  CHECK(proportional_counts({0.5, 0.25, 0.25}, 5) == std::vector<size_t>{3, 1, 1});
-  CHECK(proportional_counts({0.2, 0.2, 0.6}, 4) == std::vector<size_t>{1, 1, 2});
 }

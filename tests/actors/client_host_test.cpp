@@ -1,5 +1,5 @@
 // The distributed roles' actors in one process: client host, host link and directory at
-// the edge, and the server node's registrar.
+// the edge.
 
 #include "actors/client_host.hpp"
 
@@ -16,7 +16,6 @@
 
 #include "actors/edge.hpp"
 #include "actors/edge_node.hpp"
-#include "actors/registrar.hpp"
 #include "actors/trainer.hpp"
 #include "messages/errors.hpp"
 #include "runtime/host/system_config.hpp"
@@ -223,64 +222,4 @@ TEST_CASE("a client host that dies fails its tasks at once and the edge's round 
   INFO(res.failures[0]);
   CHECK(res.failures[0].find("client host 0-99 lost") != std::string::npos);
   CHECK(directory->size() == 0);  // the link left the directory: the ids train at the edge
-}
-
-TEST_CASE("the registrar takes one edge per id, hands out the roster and forwards rejoins",
-          "[actors]") {
-  system_config cfg;
-  caf::actor_system sys{cfg};
-  reaper keep;
-  caf::scoped_actor self{sys};
-  auto reg = keep(sys.spawn(registrar, registrar_config{"name: x\n", 2, {}}));
-  self->request(reg, wait, node_hello{"edge", 0, node_protocol_version})
-      .receive([](node_welcome& w) { CHECK(w.scenario_yaml == "name: x\n"); },
-               [](caf::error& err) { FAIL(describe(err)); });
-  self->request(reg, wait, node_hello{"clients", 0, node_protocol_version})
-      .receive([](node_welcome&) { FAIL("clients connect to edges"); }, [](caf::error&) {});
-  // Stand-ins: edge actors and edge-node controls that acknowledge shutdown.
-  auto stand_in = [&] {
-    return sys.spawn([]() -> caf::behavior {
-      return {[](node_shutdown&) { return node_ack{true, "bye"}; }};
-    });
-  };
-  auto edge0 = keep(stand_in()), edge1 = keep(stand_in()), edge1b = keep(stand_in());
-  auto join = [&](uint32_t id, caf::actor e) {
-    node_ack out;
-    self->request(reg, wait, edge_join{id, "", 4, "addr", e, e})
-        .receive([&](node_ack& a) { out = a; }, [](caf::error& err) { FAIL(describe(err)); });
-    return out;
-  };
-  CHECK(join(0, edge0).accepted);
-  CHECK_FALSE(join(0, edge1).accepted);  // id 0 is taken and alive
-  CHECK(join(5, edge1).message.find("out of range") != std::string::npos);
-  std::vector<edge_join> roster;
-  request_for<std::vector<edge_join>>(sys, caf::actor_cast<caf::actor>(self), reg,
-                                      roster_atom::value);
-  CHECK(join(1, edge1).accepted);  // the roster is answered once both edges are in
-  self->receive([&](std::vector<edge_join>& r) { roster = std::move(r); },
-                caf::after(std::chrono::seconds(20)) >> [] { FAIL("no roster"); });
-  REQUIRE(roster.size() == 2);
-  CHECK(roster[0].edge == edge0);
-  CHECK(roster[1].edge == edge1);
-  // The run starts; edge 1 dies and a new process takes its place.
-  auto me = caf::actor_cast<caf::actor>(self);
-  auto server = keep(sys.spawn([me](caf::event_based_actor*) -> caf::behavior {
-    return {[me](edge_rejoin& r) { caf::anon_send(me, r); }};
-  }));
-  self->send(reg, serving_atom::value, server);
-  self->send_exit(edge1, caf::exit_reason::kill);
-  // Until the registrar has seen edge 1 go, the id stays taken: retry the join.
-  node_ack ack{false, "not tried"};
-  for (int i = 0; i < 1000 && !ack.accepted; ++i) ack = join(1, edge1b);
-  REQUIRE(ack.accepted);
-  self->receive(
-      [&](edge_rejoin& r) {
-        CHECK(r.id == 1);
-        CHECK(r.edge == edge1b);
-      },
-      caf::after(std::chrono::seconds(20)) >> [] { FAIL("no edge_rejoin"); });
-  uint32_t acked = 0;
-  self->request(reg, wait, close_atom::value, std::string{"run complete"})
-      .receive([&](uint32_t n) { acked = n; }, [](caf::error& err) { FAIL(describe(err)); });
-  CHECK(acked == 2);
 }

@@ -1,0 +1,419 @@
+// Tests of actors/edge_node.*: the client directory, host links and the edge node's
+// messages (hello, host joins, hosts, shutdown, the loss of a host or of the server), in
+// one process with stand-in client hosts.
+
+#include "actors/edge_node.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "messages/errors.hpp"
+#include "runtime/host/system_config.hpp"
+
+using namespace fedactor;
+
+namespace {
+
+constexpr auto wait = std::chrono::seconds(60);
+
+using log_atom = caf::atom_constant<caf::atom("log")>;
+using told_atom = caf::atom_constant<caf::atom("told")>;
+using held_atom = caf::atom_constant<caf::atom("held")>;
+
+// Sends `msg` to `dest` as a request from a helper actor and hands the answer (or error)
+// to `me` as a plain message: the caller can act while the request is outstanding.
+template <class Result, class Dest, class Msg>
+void request_for(caf::actor_system& sys, caf::actor me, Dest dest, Msg msg) {
+  sys.spawn([=](caf::event_based_actor* a) {
+    a->request(dest, wait, msg)
+        .then([=](Result& r) { caf::anon_send(me, std::move(r)); },
+              [=](caf::error& err) { caf::anon_send(me, err); });
+  });
+}
+
+// Kills every actor it was handed when the test ends, failed or not, so that the actor
+// system's destructor (which waits for all actors) never hangs.
+struct reaper {
+  std::vector<caf::actor> actors;
+  template <class Handle>
+  Handle operator()(Handle h) {
+    actors.push_back(caf::actor_cast<caf::actor>(h));
+    return h;
+  }
+  ~reaper() {
+    for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::kill);
+  }
+};
+
+struct host_behaviour {
+  bool hold = false;             // keep every task unanswered, tell (held, client)
+  bool refuse_shutdown = false;  // answer node_shutdown with an error
+};
+
+// A stand-in client host. Tasks: answered with the client's id, the round and
+// 10 × client samples, except client 13 (refused); with `hold`, never answered. Shutdown:
+// tells `notify` (told, name, reason), then acknowledges or refuses.
+caf::actor stand_in_host(caf::actor_system& sys, std::string name, caf::actor notify,
+                         host_behaviour b = {}) {
+  return sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    return {
+        [=](train_ins& ins) -> caf::result<train_res> {
+          if (b.hold) {
+            caf::anon_send(notify, held_atom::value, ins.client);
+            return self->make_response_promise<train_res>();
+          }
+          if (ins.client == 13) return make_error(errc::bad_request, "stand-in refuses client 13");
+          train_res res;
+          res.round = ins.round;
+          res.client = ins.client;
+          res.num_samples = 10 * ins.client;
+          return res;
+        },
+        [=](node_shutdown& s) -> caf::result<node_ack> {
+          caf::anon_send(notify, told_atom::value, name, s.reason);
+          if (b.refuse_shutdown) return make_error(errc::bad_request, "stand-in refuses");
+          return node_ack{true, "bye"};
+        },
+    };
+  });
+}
+
+train_ins task(uint32_t client, double timeout_s = 60) {
+  train_ins ins;
+  ins.round = 3;
+  ins.client = client;
+  ins.timeout_s = timeout_s;
+  return ins;
+}
+
+struct answer {
+  train_res res;
+  std::string error;  // describe(err), empty when a train_res came back
+};
+
+answer ask(caf::scoped_actor& self, const client_actor& c, train_ins ins) {
+  answer out;
+  self->request(c, wait, std::move(ins))
+      .receive([&](train_res& r) { out.res = std::move(r); },
+               [&](caf::error& err) { out.error = describe(err); });
+  return out;
+}
+
+// An edge node with 100 clients whose log lines go to the test actor as (log, line).
+edge_node_config node_config(caf::scoped_actor& self, std::shared_ptr<client_directory> dir) {
+  auto me = caf::actor_cast<caf::actor>(self);
+  edge_node_config cfg;
+  cfg.id = 3;
+  cfg.welcome = node_welcome{"name: y\n", 4};
+  cfg.clients = 100;
+  cfg.directory = std::move(dir);
+  cfg.log = [me](const std::string& line) { caf::anon_send(me, log_atom::value, line); };
+  return cfg;
+}
+
+std::string next_log(caf::scoped_actor& self) {
+  std::string out;
+  self->receive([&](log_atom, std::string& line) { out = std::move(line); },
+                caf::after(wait) >> [] { FAIL("no log line"); });
+  return out;
+}
+
+template <class Node>
+node_ack join(caf::scoped_actor& self, const Node& node, host_join j) {
+  node_ack out{false, "no answer"};
+  self->request(node, wait, std::move(j))
+      .receive([&](node_ack& a) { out = a; }, [](caf::error& err) { FAIL(describe(err)); });
+  return out;
+}
+
+template <class Node>
+std::string refused_hello(caf::scoped_actor& self, const Node& node, node_hello h) {
+  std::string out;
+  self->request(node, wait, std::move(h))
+      .receive([](node_welcome&) { FAIL("the hello was welcomed"); },
+               [&](caf::error& err) { out = describe(err); });
+  return out;
+}
+
+template <class Node>
+node_ack shutdown(caf::scoped_actor& self, const Node& node, std::string reason) {
+  node_ack out{false, "no answer"};
+  self->request(node, wait, node_shutdown{std::move(reason)})
+      .receive([&](node_ack& a) { out = a; }, [](caf::error& err) { FAIL(describe(err)); });
+  return out;
+}
+
+// The text an exit reason becomes in the node's messages.
+std::string reason_text(caf::exit_reason r) {
+  return describe(caf::make_error(r));
+}
+
+}  // namespace
+
+TEST_CASE("the client directory routes an id to the newest registration covering it", "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto a = caf::actor_cast<client_actor>(keep(stand_in_host(sys, "a", me)));
+  auto b = caf::actor_cast<client_actor>(keep(stand_in_host(sys, "b", me)));
+  client_directory dir;
+  CHECK(dir.size() == 0);
+  CHECK_FALSE(dir.find(0));
+  dir.add(0, 49, a);
+  dir.add(40, 59, b);  // overlaps a's range: b wins on 40-49
+  CHECK(dir.size() == 2);
+  CHECK(dir.find(0) == a);
+  CHECK(dir.find(39) == a);
+  CHECK(dir.find(40) == b);
+  CHECK(dir.find(49) == b);
+  CHECK(dir.find(59) == b);
+  CHECK_FALSE(dir.find(60));
+  dir.remove(b.address());
+  CHECK(dir.size() == 1);
+  CHECK(dir.find(45) == a);
+  CHECK_FALSE(dir.find(50));
+  dir.remove(b.address());  // not there any more: nothing changes
+  CHECK(dir.size() == 1);
+  dir.remove(a.address());
+  CHECK(dir.size() == 0);
+  CHECK_FALSE(dir.find(0));
+}
+
+TEST_CASE("a host link forwards tasks and errors and fails a task past its timeout", "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto dir = std::make_shared<client_directory>();
+  auto host = keep(stand_in_host(sys, "h", me));
+  auto link = keep(sys.spawn(host_link, caf::actor_cast<client_host_actor>(host), 0u, 49u, dir));
+  auto a = ask(self, link, task(12));
+  REQUIRE(a.error.empty());
+  CHECK(a.res.client == 12);
+  CHECK(a.res.round == 3);
+  CHECK(a.res.num_samples == 120);
+  a = ask(self, link, task(13));
+  CHECK(a.error == "bad_request: stand-in refuses client 13");
+  // A host that never answers: the task's own timeout (not the requester's) ends it.
+  auto silent = keep(stand_in_host(sys, "s", me, host_behaviour{true, false}));
+  auto slow_link =
+      keep(sys.spawn(host_link, caf::actor_cast<client_host_actor>(silent), 0u, 49u, dir));
+  a = ask(self, slow_link, task(7, 0.05));
+  CHECK(a.error == "request_timeout");
+}
+
+TEST_CASE(
+    "an edge node welcomes client hosts of its protocol and refuses other versions and "
+    "roles with the reason",
+    "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto node = keep(sys.spawn(edge_node, node_config(self, std::make_shared<client_directory>())));
+  node_welcome welcome;
+  self->request(node, wait, node_hello{"clients", 0, node_protocol_version})
+      .receive([&](node_welcome& w) { welcome = w; }, [](caf::error& err) { FAIL(describe(err)); });
+  CHECK(welcome.scenario_yaml == "name: y\n");
+  CHECK(welcome.edges == 4);
+  CHECK(refused_hello(self, node, node_hello{"clients", 0, node_protocol_version + 1}) ==
+        "bad_request: protocol version " + std::to_string(node_protocol_version + 1) +
+            ", this edge speaks " + std::to_string(node_protocol_version));
+  CHECK(refused_hello(self, node, node_hello{"edge", 3, node_protocol_version}) ==
+        "bad_request: an edge takes client hosts; a 'edge' node connects to the server");
+}
+
+TEST_CASE(
+    "an edge node routes a joined host's ids through a link and refuses bad joins with the "
+    "reason",
+    "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto dir = std::make_shared<client_directory>();
+  auto node = keep(sys.spawn(edge_node, node_config(self, dir)));
+  auto h1 = keep(stand_in_host(sys, "h1", me)), h2 = keep(stand_in_host(sys, "h2", me));
+  auto ack = join(self, node, host_join{60, 100, "h1", h1});
+  CHECK_FALSE(ack.accepted);
+  CHECK(ack.message == "client ids 60-100 outside 0-99");
+  ack = join(self, node, host_join{50, 40, "h1", h1});
+  CHECK_FALSE(ack.accepted);
+  CHECK(ack.message == "client ids 50-40 outside 0-99");
+  ack = join(self, node, host_join{0, 49, "h1", nullptr});
+  CHECK_FALSE(ack.accepted);
+  CHECK(ack.message == "registration without a host handle");
+  CHECK(dir->size() == 0);
+  ack = join(self, node, host_join{0, 49, "h1", h1});
+  CHECK(ack.accepted);
+  CHECK(ack.message == "welcome");
+  CHECK(next_log(self) == "client host h1 joined: clients 0-49");
+  REQUIRE(dir->size() == 1);
+  auto link1 = dir->find(0);
+  REQUIRE(link1);
+  CHECK(dir->find(49) == link1);
+  CHECK_FALSE(dir->find(50));
+  // The link is not the host itself: it answers for it.
+  CHECK(caf::actor_cast<caf::actor>(link1) != h1);
+  auto a = ask(self, link1, task(10));
+  REQUIRE(a.error.empty());
+  CHECK(a.res.client == 10);
+  CHECK(a.res.num_samples == 100);
+  a = ask(self, link1, task(13));
+  CHECK(a.error == "bad_request: stand-in refuses client 13");
+  CHECK(join(self, node, host_join{50, 99, "h2", h2}).accepted);
+  CHECK(next_log(self) == "client host h2 joined: clients 50-99");
+  CHECK(dir->size() == 2);
+  auto link2 = dir->find(99);
+  REQUIRE(link2);
+  CHECK(link2 != link1);
+  CHECK(dir->find(50) == link2);
+  CHECK(ask(self, link2, task(99)).res.num_samples == 990);
+}
+
+TEST_CASE("an edge node answers hosts once that many client hosts have joined", "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto node = keep(sys.spawn(edge_node, node_config(self, std::make_shared<client_directory>())));
+  // Sent as plain messages: each answer (the joins so far) comes back as a message.
+  self->send(node, hosts_atom::value, 1u);
+  self->send(node, hosts_atom::value, 3u);
+  self->send(node, hosts_atom::value, 2u);
+  for (uint32_t i = 0; i < 3; ++i) {
+    auto h = keep(stand_in_host(sys, "h" + std::to_string(i), me));
+    CHECK(join(self, node, host_join{10 * i, 10 * i + 9, "h", h}).accepted);
+  }
+  // Each waiter was answered by the join that reached its count: with that count.
+  std::vector<uint32_t> answers;
+  while (answers.size() < 3)
+    self->receive([&](uint32_t n) { answers.push_back(n); },
+                  caf::after(wait) >> [] { FAIL("a hosts request was never answered"); });
+  CHECK(answers == std::vector<uint32_t>{1, 2, 3});
+  // Already reached: answered at once with the joins so far.
+  uint32_t now = 0;
+  self->request(node, wait, hosts_atom::value, 2u)
+      .receive([&](uint32_t n) { now = n; }, [](caf::error& err) { FAIL(describe(err)); });
+  CHECK(now == 3);
+}
+
+TEST_CASE(
+    "an edge node passes node_shutdown on to its client hosts and then ends with the "
+    "reason",
+    "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto node = keep(sys.spawn(edge_node, node_config(self, std::make_shared<client_directory>())));
+  auto h1 = keep(stand_in_host(sys, "h1", me));
+  auto h2 = keep(stand_in_host(sys, "h2", me, host_behaviour{false, true}));
+  CHECK(join(self, node, host_join{0, 49, "h1", h1}).accepted);
+  CHECK(join(self, node, host_join{50, 99, "h2", h2}).accepted);
+  self->send(node, await_end_atom::value);  // answered as a plain message at the end
+  auto ack = shutdown(self, node, "run complete");
+  CHECK(ack.accepted);
+  CHECK(ack.message == "bye");
+  // The node answered after both hosts had (h2 with an error), and they told us first.
+  std::vector<std::pair<std::string, std::string>> told;
+  while (told.size() < 2)
+    self->receive(
+        [&](told_atom, std::string& name, std::string& reason) { told.emplace_back(name, reason); },
+        caf::after(wait) >> [] { FAIL("a host was not told"); });
+  std::sort(told.begin(), told.end());
+  CHECK(told == std::vector<std::pair<std::string, std::string>>{{"h1", "run complete"},
+                                                                 {"h2", "run complete"}});
+  std::string end;
+  self->receive([&](std::string& s) { end = s; },
+                caf::after(wait) >> [] { FAIL("await_end was never answered"); });
+  CHECK(end == "shutdown: run complete");
+}
+
+TEST_CASE("an edge node without client hosts acknowledges shutdown at once and keeps the reason",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto node = keep(sys.spawn(edge_node, node_config(self, std::make_shared<client_directory>())));
+  auto ack = shutdown(self, node, "early");
+  CHECK(ack.accepted);
+  CHECK(ack.message == "bye");
+  std::string end;
+  self->request(node, wait, await_end_atom::value)
+      .receive([&](std::string& s) { end = s; }, [](caf::error& err) { FAIL(describe(err)); });
+  CHECK(end == "shutdown: early");
+}
+
+TEST_CASE("an edge node forgets a client host that dies and fails its tasks in flight at once",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto dir = std::make_shared<client_directory>();
+  auto node = keep(sys.spawn(edge_node, node_config(self, dir)));
+  auto host = keep(stand_in_host(sys, "h1", me, host_behaviour{true, false}));
+  CHECK(join(self, node, host_join{0, 49, "h1", host}).accepted);
+  CHECK(next_log(self) == "client host h1 joined: clients 0-49");
+  auto link = dir->find(10);
+  REQUIRE(link);
+  self->monitor(link);
+  request_for<train_res>(sys, me, link, task(10));  // 60 s task timeout
+  self->receive([](held_atom, uint32_t client) { CHECK(client == 10); },
+                caf::after(wait) >> [] { FAIL("the task never reached the host"); });
+  self->send_exit(host, caf::exit_reason::kill);
+  const auto why = reason_text(caf::exit_reason::kill);
+  std::string failed;
+  self->receive([](train_res&) { FAIL("the dead host's task succeeded"); },
+                [&](caf::error& err) { failed = describe(err); },
+                caf::after(wait) >> [] { FAIL("the task in flight did not fail"); });
+  CHECK(failed == "training_failed: client host 0-49 lost (" + why + ")");
+  CHECK(next_log(self) == "client host h1 (0-49) lost (" + why +
+                              "): its tasks in flight fail; its ids train here until it rejoins");
+  // The link leaves the directory, then exits.
+  self->receive([&](caf::down_msg& d) { CHECK(d.source == link.address()); },
+                caf::after(wait) >> [] { FAIL("the link did not exit"); });
+  CHECK(dir->size() == 0);
+  CHECK_FALSE(dir->find(10));
+  // With its only host gone, the node still acknowledges shutdown and ends.
+  CHECK(shutdown(self, node, "run complete").accepted);
+  std::string end;
+  self->request(node, wait, await_end_atom::value)
+      .receive([&](std::string& s) { end = s; }, [](caf::error& err) { FAIL(describe(err)); });
+  CHECK(end == "shutdown: run complete");
+}
+
+TEST_CASE("an edge node that loses the server it watches ends with lost", "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto node = keep(sys.spawn(edge_node, node_config(self, std::make_shared<client_directory>())));
+  auto server = keep(stand_in_host(sys, "server", me));
+  self->send(node, watch_atom::value, server);
+  self->send(node, await_end_atom::value);  // answered as a plain message at the end
+  self->send_exit(server, caf::exit_reason::user_shutdown);
+  std::string end;
+  self->receive([&](std::string& s) { end = s; },
+                caf::after(wait) >> [] { FAIL("await_end was never answered"); });
+  CHECK(end == "lost: the server (" + reason_text(caf::exit_reason::user_shutdown) + ")");
+}

@@ -40,7 +40,8 @@ std::string describe(const caf::error& err) {
   if (err.category() == errc_atom::value) {
     std::string result = to_string(static_cast<errc>(err.code()));
     const auto& ctx = err.context();
-    if (ctx.size() == 1 && ctx.match_element<std::string>(0)) {
+    if (ctx.size() == 1 && ctx.match_element<std::string>(0) &&
+        !ctx.get_as<std::string>(0).empty()) {
       result += ": ";
       result += ctx.get_as<std::string>(0);
     }

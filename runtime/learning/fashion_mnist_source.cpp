@@ -2,6 +2,7 @@
 
 #include "runtime/learning/fashion_mnist_source.hpp"
 
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -35,9 +36,9 @@ std::shared_ptr<const image_set> shared_fashion_mnist(const std::string& dir, fm
   if (auto hit = slot.lock()) return hit;
   auto set = std::make_shared<const image_set>(load_fashion_mnist(dir, split));
   if (set->rows != fmnist_side || set->cols != fmnist_side)
-    throw std::runtime_error(dir + "/" + fmnist_images_file(split) + ": images are " +
-                             std::to_string(set->rows) + "x" + std::to_string(set->cols) +
-                             ", expected 28x28");
+    throw std::runtime_error((std::filesystem::path{dir} / fmnist_images_file(split)).string() +
+                             ": images are " + std::to_string(set->rows) + "x" +
+                             std::to_string(set->cols) + ", expected 28x28");
   slot = set;
   return set;
 }

@@ -44,6 +44,10 @@ double gamma_draw(rng& r, double shape) {
 }
 
 std::vector<double> dirichlet_draw(rng& r, double alpha, size_t n) {
+  // Below this, log(U)/alpha in log_gamma_draw can overflow to -inf for every component and
+  // the draw would be NaN (Dir(1e-6) is already one-hot in practice).
+  if (!(alpha >= min_dirichlet_alpha))
+    throw std::invalid_argument("Dirichlet alpha must be >= 1e-6, got " + std::to_string(alpha));
   if (n == 0) return {};
   std::vector<double> logs(n);
   for (auto& l : logs) l = log_gamma_draw(r, alpha);

@@ -17,8 +17,12 @@ double log_gamma_draw(rng& r, double shape);
 // A Gamma(shape, 1) draw, shape > 0 (may underflow to 0 for shape << 1).
 double gamma_draw(rng& r, double shape);
 
-// A draw from the symmetric Dirichlet Dir(alpha, …, alpha) over n components, alpha > 0:
-// n non-negative proportions summing to 1.
+// Smallest concentration dirichlet_draw accepts (and the scenario's data.alpha for the
+// dirichlet and quantity_skew partitions).
+constexpr double min_dirichlet_alpha = 1e-6;
+
+// A draw from the symmetric Dirichlet Dir(alpha, …, alpha) over n components: n non-negative
+// proportions summing to 1. std::invalid_argument unless alpha >= min_dirichlet_alpha.
 std::vector<double> dirichlet_draw(rng& r, double alpha, size_t n);
 
 // Splits `total` into counts proportional to `p` (sum 1) by largest remainder: the counts

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "runtime/math/dirichlet.hpp"
 #include "runtime/math/staleness.hpp"
 
 namespace fedactor::schema {
@@ -409,11 +410,11 @@ std::vector<key_entry> make_table() {
       "dirichlet / quantity_skew partition: Dirichlet concentration (small = skewed); "
       "leaf_synthetic: alpha (spread of the client models)"),
       [](const scenario& s) -> std::optional<std::string> {
-        if (s.data.kind == data_kind::fashion_mnist && s.data.alpha == 0 &&
+        if (s.data.kind == data_kind::fashion_mnist && s.data.alpha < min_dirichlet_alpha &&
             (s.data.partition == partition_kind::dirichlet ||
              s.data.partition == partition_kind::quantity_skew)) {
-          return std::string("must be > 0 for data.partition ") + to_string(s.data.partition) +
-                 ", got 0.0";
+          return std::string("must be >= 1e-6 for data.partition ") +
+                 to_string(s.data.partition) + ", got " + format_number(s.data.alpha);
         }
         return std::nullopt;
       }),

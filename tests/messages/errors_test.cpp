@@ -76,6 +76,7 @@ TEST_CASE("code 0 is no error: errc none and a default error describe as no erro
   CHECK_FALSE(static_cast<bool>(none));
   CHECK(describe(none) == "no error");
   CHECK(describe(make_error(errc::none, "ignored")) == "no error");
+  CHECK(describe(make_error(errc::bad_request, "")) == "bad_request");  // no dangling colon
 }
 
 TEST_CASE("describe renders CAF system errors by their sec name", "[messages]") {

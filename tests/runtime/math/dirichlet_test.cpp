@@ -210,9 +210,13 @@ TEST_CASE("gamma and Dirichlet draws reject a shape that is not positive", "[mat
     CHECK_THROWS_MATCHES(log_gamma_draw(r, bad), std::invalid_argument,
                          Catch::Message("gamma shape must be > 0"));
     CHECK_THROWS_AS(gamma_draw(r, bad), std::invalid_argument);
-    CHECK_THROWS_MATCHES(dirichlet_draw(r, bad, 3), std::invalid_argument,
-                         Catch::Message("gamma shape must be > 0"));
+    CHECK_THROWS_AS(dirichlet_draw(r, bad, 3), std::invalid_argument);
+    CHECK_THROWS_AS(dirichlet_draw(r, bad, 0), std::invalid_argument);
   }
+  // Positive but so small that log(U)/alpha overflows: the draw would be NaN.
+  CHECK_THROWS_MATCHES(dirichlet_draw(r, 1e-310, 3), std::invalid_argument,
+                       Catch::Message("Dirichlet alpha must be >= 1e-6, got 0.000000"));
+  CHECK(dirichlet_draw(r, min_dirichlet_alpha, 3).size() == 3);
 }
 
 TEST_CASE("proportional counts round by largest remainder, ties to the lower index", "[math]") {

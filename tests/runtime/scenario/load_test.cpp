@@ -690,7 +690,12 @@ TEST_CASE("scenario data and model keys of real data are checked against each ot
   s.data.partition = partition_kind::dirichlet;
   s.data.alpha = 0;
   CHECK(validate(s)->message ==
-        "scenario: data.alpha: must be > 0 for data.partition dirichlet, got 0.0");
+        "scenario: data.alpha: must be >= 1e-6 for data.partition dirichlet, got 0.0");
+  s.data.alpha = 1e-310;  // positive, but a draw with it would be NaN
+  CHECK(validate(s)->message.find("scenario: data.alpha: must be >= 1e-6 for data.partition "
+                                  "dirichlet, got ") == 0);
+  s.data.alpha = 1e-6;
+  CHECK_FALSE(validate(s));
   s.data.alpha = 0.5;
   s.data.kind = data_kind::teacher;
   CHECK(validate(s)->message ==

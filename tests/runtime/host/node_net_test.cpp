@@ -316,7 +316,8 @@ TEST_CASE("publish_on port 0 binds a port connect_to reaches", "[host]") {
   caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE("node_logger writes one HH:MM:SS.mmm [prefix] line per call to stderr", "[host]") {
+TEST_CASE("node_logger writes one line per call to stderr: time to the millisecond, prefix, text",
+          "[host]") {
   node_logger log{"edge 3"};
   const std::string out = capture_stderr([&] {
     log("listening on 127.0.0.1:7200");

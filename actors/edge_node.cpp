@@ -49,9 +49,11 @@ client_actor::behavior_type host_link(client_actor::stateful_pointer<host_link_s
     auto& s = self->state;
     const std::string why = "client host " + std::to_string(s.first) + "-" +
                             std::to_string(s.last) + " lost (" + describe(msg.reason) + ")";
+    // Out of the directory first: whoever gets the errors below and retries finds the ids
+    // no longer routed to this host.
+    directory->remove(self->address());
     for (auto& [token, rp] : s.pending) rp.deliver(make_error(errc::training_failed, why));
     s.pending.clear();
-    directory->remove(self->address());
     self->quit(msg.reason);
   });
   return {
@@ -93,14 +95,13 @@ void note(node_ptr self, const std::string& line) {
   if (self->state.cfg.log) self->state.cfg.log(line);
 }
 
+// The node's run ends with `reason`; the first end is the one that counts.
 void finish(node_ptr self, std::string reason) {
   auto& st = self->state;
-  if (st.end_pending) {
-    st.end_pending = false;
-    st.end.deliver(std::move(reason));
-  } else if (st.end_reason.empty()) {
-    st.end_reason = std::move(reason);
-  }
+  if (!st.end_reason.empty()) return;
+  st.end_reason = std::move(reason);
+  for (auto& rp : st.end_waiters) rp.deliver(st.end_reason);
+  st.end_waiters.clear();
 }
 
 std::string range_text(const host_join& j) {
@@ -154,8 +155,10 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
       [=](host_join& j) -> node_ack {
         auto& st = self->state;
         if (j.first > j.last || j.last >= st.cfg.clients)
-          return node_ack{false, "client ids " + range_text(j) + " outside 0-" +
-                                     std::to_string(st.cfg.clients - 1)};
+          return node_ack{false, "client ids " + range_text(j) +
+                                     (st.cfg.clients == 0
+                                          ? std::string{": the scenario has no clients"}
+                                          : " outside 0-" + std::to_string(st.cfg.clients - 1))};
         if (!j.host) return node_ack{false, "registration without a host handle"};
         auto remote = caf::actor_cast<client_host_actor>(j.host);
         auto link = self->spawn(host_link, remote, j.first, j.last, st.cfg.directory);
@@ -205,9 +208,8 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
       [=](await_end_atom) -> caf::result<std::string> {
         auto& st = self->state;
         if (!st.end_reason.empty()) return st.end_reason;
-        st.end = self->make_response_promise<std::string>();
-        st.end_pending = true;
-        return st.end;
+        st.end_waiters.push_back(self->make_response_promise<std::string>());
+        return st.end_waiters.back();
       },
   };
 }

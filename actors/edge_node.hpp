@@ -100,9 +100,8 @@ struct edge_node_state {
   uint32_t joins = 0;
   std::vector<std::pair<uint32_t, caf::typed_response_promise<uint32_t>>> host_waiters;
   caf::actor server;
-  caf::typed_response_promise<std::string> end;
-  bool end_pending = false;
-  std::string end_reason;
+  std::vector<caf::typed_response_promise<std::string>> end_waiters;  // await_end callers
+  std::string end_reason;  // set once, when the node's run ends
   static inline const char* name = "fedactor.edge_node";
 };
 

@@ -49,9 +49,11 @@ void deliver_roster_if_complete(registrar_ptr self) {
 node_ack on_join(registrar_ptr self, edge_join& j) {
   auto& st = self->state;
   if (j.id >= st.slots.size())
-    return node_ack{false, "edge id " + std::to_string(j.id) + " out of range: the scenario has " +
-                               std::to_string(st.slots.size()) + " edges (ids 0.." +
-                               std::to_string(st.slots.size() - 1) + ")"};
+    return node_ack{
+        false, "edge id " + std::to_string(j.id) + " out of range: the scenario has " +
+                   std::to_string(st.slots.size()) + " edges" +
+                   (st.slots.empty() ? std::string{}
+                                     : " (ids 0.." + std::to_string(st.slots.size() - 1) + ")")};
   if (!j.edge || !j.control) return node_ack{false, "registration without actor handles"};
   auto& slot = st.slots[j.id];
   if (slot.alive)

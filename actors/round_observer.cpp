@@ -17,9 +17,9 @@ void hand_on(observer_ptr self) {
     if (st.cfg.on_round) st.cfg.on_round(st.queue.front().rec);
     st.queue.pop_front();
   }
-  if (st.queue.empty() && st.flushing) {
-    st.flushing->deliver(true);
-    st.flushing.reset();
+  if (st.queue.empty()) {
+    for (auto& rp : st.flushing) rp.deliver(true);
+    st.flushing.clear();
   }
 }
 
@@ -73,7 +73,7 @@ observer_actor::behavior_type round_observer(observer_actor::stateful_pointer<ob
         auto& st = self->state;
         if (st.queue.empty()) return true;
         auto rp = self->make_response_promise<bool>();
-        st.flushing = rp;
+        st.flushing.push_back(rp);
         return rp;
       },
   };

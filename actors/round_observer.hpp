@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/stateful_actor.hpp>
@@ -42,7 +43,7 @@ struct observer_state {
   };
   observer_config cfg;
   std::deque<entry> queue;
-  std::optional<caf::typed_response_promise<bool>> flushing;
+  std::vector<caf::typed_response_promise<bool>> flushing;  // flushes waiting for the queue
   static inline const char* name = "fedactor.observer";
 };
 

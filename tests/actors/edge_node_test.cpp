@@ -411,9 +411,20 @@ TEST_CASE("an edge node that loses the server it watches ends with lost", "[acto
   auto server = keep(stand_in_host(sys, "server", me));
   self->send(node, watch_atom::value, server);
   self->send(node, await_end_atom::value);  // answered as a plain message at the end
+  self->send(node, await_end_atom::value);  // a second caller waits too
   self->send_exit(server, caf::exit_reason::user_shutdown);
+  const std::string lost =
+      "lost: the server (" + reason_text(caf::exit_reason::user_shutdown) + ")";
+  for (int caller = 0; caller < 2; ++caller) {
+    std::string end;
+    self->receive([&](std::string& s) { end = s; },
+                  caf::after(wait) >> [] { FAIL("await_end was never answered"); });
+    CHECK(end == lost);
+  }
+  // The end is final: a later await_end gets it at once, and a shutdown does not replace it.
+  CHECK(shutdown(self, node, "run complete").accepted);
   std::string end;
-  self->receive([&](std::string& s) { end = s; },
-                caf::after(wait) >> [] { FAIL("await_end was never answered"); });
-  CHECK(end == "lost: the server (" + reason_text(caf::exit_reason::user_shutdown) + ")");
+  self->request(node, wait, await_end_atom::value)
+      .receive([&](std::string& s) { end = s; }, [](caf::error& err) { FAIL(describe(err)); });
+  CHECK(end == lost);
 }

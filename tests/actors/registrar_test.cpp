@@ -233,6 +233,18 @@ TEST_CASE(
   CHECK(roster[1].edge == edge1);
 }
 
+TEST_CASE("a registrar of no edges refuses every join without an impossible id range", "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto reg = keep(sys.spawn(registrar, logged_config(self, 0)));
+  auto other = keep(stand_in(sys));
+  auto ack = join(self, reg, edge_join{0, "", 1, "a:7000", other, other});
+  CHECK_FALSE(ack.accepted);
+  CHECK(ack.message == "edge id 0 out of range: the scenario has 0 edges");
+}
+
 TEST_CASE("the registrar's roster waits for an edge lost before the run until it rejoins",
           "[actors]") {
   system_config cfg;

@@ -366,12 +366,18 @@ TEST_CASE(
   // Round 1 passes, round 2 waits for its evaluation, round 3 waits behind round 2.
   for (uint32_t r = 1; r <= 3; ++r) self->send(obs, record(r), model_of(r));
   self->send(obs, flush_atom::value);
+  self->send(obs, flush_atom::value);  // a second flush while the first waits
   CHECK(asked(self, 1) == std::vector<std::pair<uint32_t, float>>{{2, 2.0f}});
-  // The flush is in the observer's mailbox before the evaluation's answer can be.
+  // The flushes are in the observer's mailbox before the evaluation's answer can be.
   self->send(ev, answer_atom::value, 2u, true);
   observed o;
   collect(self, o, 3, true);
   CHECK(o.events == std::vector<std::string>{"rec 1", "rec 2", "rec 3", "flushed"});
+  // Both flushes are answered.
+  bool second = false;
+  self->receive([&](bool ok) { second = ok; },
+                caf::after(wait) >> [] { FAIL("the second flush was never answered"); });
+  CHECK(second);
   check_not_evaluated(o.records[0]);
   check_figures(o.records[1]);
   check_not_evaluated(o.records[2]);

@@ -22,8 +22,10 @@
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/learning/synthetic_data.hpp"
+#include "tests/support/actor_helpers.hpp"
 
 using namespace fedactor;
+using fedactor::testing::reaper;
 
 namespace {
 
@@ -60,20 +62,6 @@ train_ins task(const model_spec& spec, uint32_t client, uint32_t round) {
   ins.timeout_s = 60;
   return ins;
 }
-
-// Kills every actor it was handed when the test ends, failed or not, so that the actor
-// system's destructor (which waits for all actors) never hangs.
-struct reaper {
-  std::vector<caf::actor> actors;
-  template <class Handle>
-  Handle operator()(Handle h) {
-    actors.push_back(caf::actor_cast<caf::actor>(h));
-    return h;
-  }
-  ~reaper() {
-    for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::kill);
-  }
-};
 
 // What a trainer was handed: the task's ids, where its data lives and the data itself.
 struct seen_task {

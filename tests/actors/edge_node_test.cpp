@@ -18,8 +18,11 @@
 
 #include "messages/errors.hpp"
 #include "runtime/host/system_config.hpp"
+#include "tests/support/actor_helpers.hpp"
 
 using namespace fedactor;
+using fedactor::testing::reaper;
+using fedactor::testing::request_for;
 
 namespace {
 
@@ -28,31 +31,6 @@ constexpr auto wait = std::chrono::seconds(60);
 using log_atom = caf::atom_constant<caf::atom("log")>;
 using told_atom = caf::atom_constant<caf::atom("told")>;
 using held_atom = caf::atom_constant<caf::atom("held")>;
-
-// Sends `msg` to `dest` as a request from a helper actor and hands the answer (or error)
-// to `me` as a plain message: the caller can act while the request is outstanding.
-template <class Result, class Dest, class Msg>
-void request_for(caf::actor_system& sys, caf::actor me, Dest dest, Msg msg) {
-  sys.spawn([=](caf::event_based_actor* a) {
-    a->request(dest, wait, msg)
-        .then([=](Result& r) { caf::anon_send(me, std::move(r)); },
-              [=](caf::error& err) { caf::anon_send(me, err); });
-  });
-}
-
-// Kills every actor it was handed when the test ends, failed or not, so that the actor
-// system's destructor (which waits for all actors) never hangs.
-struct reaper {
-  std::vector<caf::actor> actors;
-  template <class Handle>
-  Handle operator()(Handle h) {
-    actors.push_back(caf::actor_cast<caf::actor>(h));
-    return h;
-  }
-  ~reaper() {
-    for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::kill);
-  }
-};
 
 struct host_behaviour {
   bool hold = false;             // keep every task unanswered, tell (held, client)

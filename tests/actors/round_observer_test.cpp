@@ -16,8 +16,10 @@
 
 #include "messages/errors.hpp"
 #include "runtime/host/system_config.hpp"
+#include "tests/support/actor_helpers.hpp"
 
 using namespace fedactor;
+using fedactor::testing::reaper;
 
 namespace {
 
@@ -26,20 +28,6 @@ constexpr auto wait = std::chrono::seconds(60);
 using asked_atom = caf::atom_constant<caf::atom("asked")>;
 using answer_atom = caf::atom_constant<caf::atom("answer")>;
 using answered_atom = caf::atom_constant<caf::atom("answered")>;
-
-// Kills every actor it was handed when the test ends, failed or not, so that the actor
-// system's destructor (which waits for all actors) never hangs.
-struct reaper {
-  std::vector<caf::actor> actors;
-  template <class Handle>
-  Handle operator()(Handle h) {
-    actors.push_back(caf::actor_cast<caf::actor>(h));
-    return h;
-  }
-  ~reaper() {
-    for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::kill);
-  }
-};
 
 // The stand-in evaluator: the evaluator's interface plus (answer, round, ok), which
 // answers the held evaluation of `round` with figures(round) or, when !ok, with an error.

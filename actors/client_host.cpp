@@ -74,8 +74,9 @@ client_host_control_actor::behavior_type client_host(host_ptr self, client_host_
         return node_ack{true, "bye"};
       },
       [=](watch_atom, caf::actor edge) {
+        // An end already recorded stays: a shutdown the edge sent between accepting this
+        // host and this watch still ends the host's run (await_end consumes it).
         self->state.edge = edge;
-        self->state.end_reason.clear();
         self->monitor(edge);
       },
       [=](await_end_atom) -> caf::result<std::string> {

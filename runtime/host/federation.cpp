@@ -16,12 +16,23 @@
 #include "runtime/math/model_digest.hpp"
 #include "runtime/metrics/metrics_writer.hpp"
 #include "runtime/population/registry.hpp"
+#include "runtime/scenario/load.hpp"
 #include "runtime/timing/device_profile.hpp"
 
 namespace fedactor {
 
+namespace {
+
+// Embedders may build a scenario in code, past the loader's checks.
+scenario validated(scenario s) {
+  if (auto err = validate(s)) throw std::runtime_error(err->message);
+  return s;
+}
+
+}  // namespace
+
 federation::federation(caf::actor_system& sys, scenario s)
-    : sys_(sys), scenario_(std::move(s)), spec_(make_model_spec(scenario_)) {}
+    : sys_(sys), scenario_(validated(std::move(s))), spec_(make_model_spec(scenario_)) {}
 
 federation::~federation() = default;
 

@@ -33,6 +33,8 @@ struct federation_result {
 
 class federation {
  public:
+  // Throws std::runtime_error with validate()'s one-line message if `s` is not a valid
+  // scenario (one built in code has not been through the loader's checks).
   federation(caf::actor_system& sys, scenario s);
   ~federation();
 

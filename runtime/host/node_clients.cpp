@@ -24,6 +24,8 @@ namespace fedactor {
 namespace {
 
 constexpr auto control_timeout = std::chrono::seconds(30);
+// One hello attempt; a live edge answers a hello at once.
+constexpr auto hello_attempt_timeout = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -54,7 +56,7 @@ int run_clients_node(const clients_node_options& opts) {
     log("error: " + *err);
     return 2;
   }
-  if (opts.net.tls()) set_tls_refusal_log(opts.log);
+  tls_refusal_log_scope tls_log{opts.net.tls() ? opts.log : nullptr};
   system_config cfg;
   configure(cfg, opts.net);
   caf::actor_system sys{cfg};
@@ -86,15 +88,27 @@ int run_clients_node(const clients_node_options& opts) {
     }
     caf::error failure;
     node_welcome welcome;
-    self->request(*edge, control_timeout, node_hello{"clients", opts.first, node_protocol_version})
-        .receive([&](node_welcome& w) { welcome = std::move(w); },
-                 [&](caf::error& err) { failure = err; });
     // Right after a loss CAF's middleman may still hand out the lost edge: it caches the
     // actor found at each host:port until it has processed that actor's down message, which
-    // can come after ours. A hello to it fails at once with request_receiver_down: try again.
-    if (failure == caf::sec::request_receiver_down && std::chrono::steady_clock::now() < deadline) {
-      wait_before_retry(std::chrono::milliseconds(100));
-      continue;
+    // can come after ours. A hello to it fails with request_receiver_down, or is dropped and
+    // times out. Either way the edge did not answer: try again until the deadline (a short
+    // timeout per attempt, so that a dropped hello does not eat the patience).
+    const auto left = deadline - std::chrono::steady_clock::now();
+    const auto hello_timeout = std::clamp(std::chrono::duration_cast<caf::timespan>(left),
+                                          caf::timespan{std::chrono::milliseconds(100)},
+                                          caf::timespan{hello_attempt_timeout});
+    self->request(*edge, hello_timeout, node_hello{"clients", opts.first, node_protocol_version})
+        .receive([&](node_welcome& w) { welcome = std::move(w); },
+                 [&](caf::error& err) { failure = err; });
+    if (failure == caf::sec::request_receiver_down || failure == caf::sec::request_timeout) {
+      if (std::chrono::steady_clock::now() < deadline) {
+        wait_before_retry(std::chrono::milliseconds(100));
+        continue;
+      }
+      log("error: cannot reach the edge at " + to_string(opts.edge) + ": it did not answer (" +
+          describe(failure) + ")");
+      shutdown_all();
+      return 1;
     }
     if (failure) {
       log("error: the edge refused the hello: " + describe(failure));

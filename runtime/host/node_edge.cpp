@@ -33,7 +33,7 @@ int run_edge_node(const edge_node_options& opts) {
     log("error: " + *err);
     return 2;
   }
-  if (opts.net.tls()) set_tls_refusal_log(opts.log);
+  tls_refusal_log_scope tls_log{opts.net.tls() ? opts.log : nullptr};
   system_config cfg;
   configure(cfg, opts.net);
   caf::actor_system sys{cfg};

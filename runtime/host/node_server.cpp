@@ -31,7 +31,9 @@ server_node_result run_server_node(const server_node_options& opts) {
     if (opts.log) opts.log(line);
   };
   if (auto err = check(opts.net)) throw std::runtime_error(*err);
-  if (opts.net.tls()) set_tls_refusal_log(opts.log);
+  // Embedders may hand over a scenario that never went through the loader.
+  if (auto err = validate(sc)) throw std::runtime_error(err->message);
+  tls_refusal_log_scope tls_log{opts.net.tls() ? opts.log : nullptr};
 
   system_config cfg;
   configure(cfg, opts.net);

@@ -21,4 +21,22 @@ namespace fedactor {
 // certificate)". Called from CAF's multiplexer thread.
 void set_tls_refusal_log(std::function<void(const std::string&)> sink);
 
+// Installs `sink` (when not empty) for its lifetime: the sink is process-wide, so a node
+// function holds one of these and every way out of it (return or exception) removes it.
+class tls_refusal_log_scope {
+ public:
+  explicit tls_refusal_log_scope(std::function<void(const std::string&)> sink)
+      : active_(static_cast<bool>(sink)) {
+    if (active_) set_tls_refusal_log(std::move(sink));
+  }
+  ~tls_refusal_log_scope() {
+    if (active_) set_tls_refusal_log({});
+  }
+  tls_refusal_log_scope(const tls_refusal_log_scope&) = delete;
+  tls_refusal_log_scope& operator=(const tls_refusal_log_scope&) = delete;
+
+ private:
+  bool active_;
+};
+
 }  // namespace fedactor

@@ -1,5 +1,7 @@
 #include "runtime/host/federation.hpp"
 
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -13,6 +15,7 @@
 #include "runtime/math/rng.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
+#include "runtime/scenario/load.hpp"
 
 using namespace fedactor;
 
@@ -139,4 +142,20 @@ TEST_CASE("the live client set never exceeds pool.max_live_clients", "[host]") {
     CHECK(r.live_clients <= 12);
   }
   CHECK(out.rounds.back().evictions > 100);  // ~168: every new client beyond 12 evicts one
+}
+
+TEST_CASE("a federation refuses a scenario built in code that does not validate", "[host]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto s = small_teacher();
+  s.topology.edges = 0;  // would divide the clients by zero edges
+  const auto expected = validate(s);
+  REQUIRE(expected);
+  try {
+    federation fl{sys, s};
+    FAIL("no error for topology.edges 0");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string{e.what()} == expected->message);
+    CHECK(std::string{e.what()}.find("topology.edges") != std::string::npos);
+  }
 }

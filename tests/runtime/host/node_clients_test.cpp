@@ -212,15 +212,11 @@ TEST_CASE("a client host whose registration is refused exits 2 naming the reason
   CHECK(j->host);
 }
 
-// Known bug (runtime/host/node_clients.cpp:89-103): the reconnection's hello goes out with
-// the 30 s control timeout, whatever the join timeout. When CAF's middleman still hands out
-// the lost edge's proxy and drops what is sent to it (it has not yet processed the
-// connection's loss), the hello times out after 30 s and the host exits 2 ("the edge
-// refused the hello: request_timeout") instead of retrying until its join timeout and
-// exiting 1. Seen in about 1 run in 20 here; hence [!mayfail], and a bound above 30 s so
-// that the node always ends inside the test.
+// Right after the loss CAF's middleman may still hand out the lost edge's proxy, which
+// drops the hello or refuses it: the host retries (short hello timeouts) until its join
+// timeout, then exits 1.
 TEST_CASE("a client host whose edge goes away reconnects for its join timeout, then exits 1",
-          "[host][!mayfail]") {
+          "[host]") {
   auto edge = std::make_unique<fake_edge>(welcome_with(small_scenario()), accept_all());
   const uint16_t port = edge->port;
   REQUIRE(port != 0);

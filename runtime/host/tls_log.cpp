@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -57,12 +58,32 @@ void report(const SSL* ssl, int code) {
   static auto is_server = lookup<int (*)(const SSL*)>("SSL_is_server", RTLD_DEFAULT);
   static auto get_fd = lookup<int (*)(const SSL*)>("SSL_get_fd", RTLD_DEFAULT);
   static auto verify_result = lookup<long (*)(const SSL*)>("SSL_get_verify_result", RTLD_DEFAULT);
+  static auto own_finished =
+      lookup<size_t (*)(const SSL*, void*, size_t)>("SSL_get_finished", RTLD_DEFAULT);
+  static auto peer_finished =
+      lookup<size_t (*)(const SSL*, void*, size_t)>("SSL_get_peer_finished", RTLD_DEFAULT);
   if (!init_finished || !is_server || !get_fd || !verify_result) return;
   if (init_finished(ssl)) return;  // an established session ending: not a refusal
+  // OpenSSL 3 puts a session back "in init" on any fatal error, including the unexpected EOF
+  // of a peer that hangs up without a TLS close (CAF 0.17 never sends one). A session whose
+  // Finished messages both went through, with a verified peer, was established: its end
+  // by EOF is not a refusal.
+  const unsigned long last = ERR_peek_last_error();
+  const bool eof = code == SSL_ERROR_SYSCALL
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+                   || ERR_GET_REASON(last) == SSL_R_UNEXPECTED_EOF_WHILE_READING
+#endif
+      ;
+  unsigned char fin[EVP_MAX_MD_SIZE];
+  if (eof && own_finished && peer_finished && own_finished(ssl, fin, sizeof fin) > 0 &&
+      peer_finished(ssl, fin, sizeof fin) > 0 && verify_result(ssl) == X509_V_OK)
+    return;
   std::string reason = "connection closed during the handshake";
   if (code == SSL_ERROR_SSL) {
     char buf[256] = "";
-    if (auto e = ERR_peek_error()) {
+    // The latest error is this failure's; older ones may be left over from other sessions
+    // on this thread (CAF does not clear the queue; SSL_get_error below does now).
+    if (auto e = last) {
       ERR_error_string_n(e, buf, sizeof buf);
       reason = buf;
       // "error:0A000086:SSL routines::certificate verify failed" -> the last part
@@ -94,7 +115,11 @@ extern "C" int SSL_get_error(const SSL* ssl, int ret) {
   static auto real = fedactor::lookup<real_fn>("SSL_get_error", RTLD_NEXT);
   if (!real) return SSL_ERROR_SSL;
   const int code = real(ssl, ret);
-  if (ssl != nullptr && (code == SSL_ERROR_SSL || code == SSL_ERROR_SYSCALL))
+  if (ssl != nullptr && (code == SSL_ERROR_SSL || code == SSL_ERROR_SYSCALL)) {
     fedactor::report(ssl, code);
+    // The session is dead and CAF does not read the queue: clear it, or a stale error would
+    // be taken for the next session's on this thread (and can fail its handshake).
+    ERR_clear_error();
+  }
   return code;
 }

@@ -275,3 +275,41 @@ TEST_CASE("CAF's TLS refuses a peer from another CA and a plain peer, and both a
     CHECK(wrong->rfind("TLS: refused peer 127.0.0.1:", 0) == 0);
   }
 }
+
+TEST_CASE("an accepted TLS peer that hangs up is not logged as refused", "[host]") {
+  test_pki pki{"tls_log_eof"};
+  REQUIRE(pki.ok());
+  sink_guard guard;
+  system_config cfg;
+  const auto server_net = pki.tls("node", "ca");
+  configure(cfg, server_net);
+  caf::actor_system sys{cfg};
+  auto idle = spawn_idle(sys);
+  auto port = publish_on(sys, idle, host_port{"127.0.0.1", 0}, server_net);
+  REQUIRE(port);
+  {
+    // Accepted, then the peer's system goes away: its connection ends without a TLS close.
+    system_config pcfg;
+    configure(pcfg, pki.tls("peer", "ca"));
+    caf::actor_system peer{pcfg};
+    CHECK(static_cast<bool>(connect_to<caf::actor>(peer, loopback(*port), pki.tls("peer", "ca"))));
+  }
+  {
+    // Then a plain peer, refused: its line comes after whatever the first connection's end
+    // produced on the server.
+    system_config pcfg;
+    configure(pcfg, test_net());
+    caf::actor_system plain{pcfg};
+    CHECK_FALSE(static_cast<bool>(connect_to<caf::actor>(plain, loopback(*port), test_net())));
+  }
+  auto wrong = guard.log->wait_for("wrong version number", 20s);
+  INFO(guard.log->dump());
+  REQUIRE(wrong);
+  for (const auto& line : guard.log->lines()) {
+    INFO(line);
+    CHECK(line.find("unexpected eof") == std::string::npos);
+    CHECK((line.find("refused peer") == std::string::npos ||
+           line.find("wrong version number") != std::string::npos));
+  }
+  caf::anon_send_exit(idle, caf::exit_reason::user_shutdown);
+}

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -62,7 +63,13 @@ void report(const SSL* ssl, int code) {
       lookup<size_t (*)(const SSL*, void*, size_t)>("SSL_get_finished", RTLD_DEFAULT);
   static auto peer_finished =
       lookup<size_t (*)(const SSL*, void*, size_t)>("SSL_get_peer_finished", RTLD_DEFAULT);
+  // One line per session: CAF may ask SSL_get_error again about a session already failed.
+  static auto get_ex = lookup<void* (*)(const SSL*, int)>("SSL_get_ex_data", RTLD_DEFAULT);
+  static auto set_ex = lookup<int (*)(SSL*, int, void*)>("SSL_set_ex_data", RTLD_DEFAULT);
+  static const int reported_index =
+      CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, nullptr, nullptr, nullptr, nullptr);
   if (!init_finished || !is_server || !get_fd || !verify_result) return;
+  if (get_ex && reported_index >= 0 && get_ex(ssl, reported_index) != nullptr) return;
   if (init_finished(ssl)) return;  // an established session ending: not a refusal
   // OpenSSL 3 puts a session back "in init" on any fatal error, including the unexpected EOF
   // of a peer that hangs up without a TLS close (CAF 0.17 never sends one). A session whose
@@ -95,6 +102,8 @@ void report(const SSL* ssl, int code) {
   if (verify != X509_V_OK)
     reason += std::string{" ("} + X509_verify_cert_error_string(verify) + ")";
   const std::string peer = peer_of(get_fd(ssl));
+  static char reported_mark;
+  if (set_ex && reported_index >= 0) set_ex(const_cast<SSL*>(ssl), reported_index, &reported_mark);
   (*out)(is_server(ssl) ? "TLS: refused peer " + peer + ": " + reason
                         : "TLS: handshake with " + peer + " failed: " + reason);
 }

@@ -83,10 +83,9 @@ void finish_round_if_done(edge_ptr self) {
 
 void fold_round(edge_ptr self, const train_res& r) {
   auto& st = self->state;
-  const float* base = st.ins.model.data();
-  const float* x = r.params.data();
-  for (size_t i = 0; i < st.delta.size(); ++i) st.delta[i] = x[i] - base[i];
-  if (!st.acc.add(st.delta.data(), static_cast<double>(r.num_samples), r.loss))
+  // Δ = params − round model, folded in the accumulator's single pass.
+  if (!st.acc.add_difference(r.params.data(), st.ins.model.data(),
+                             static_cast<double>(r.num_samples), r.loss))
     record_failure(self, r.client, "rejected update: values out of range");
 }
 
@@ -100,7 +99,6 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
   st.ins = std::move(ins);
   st.round_pending = st.ins.clients.size();
   st.acc = weighted_accumulator{st.ins.model.size()};
-  st.delta.assign(st.ins.model.size(), 0.0f);
   st.res = edge_res{};
   st.promise = self->make_response_promise<edge_res>();
   auto rp = st.promise;
@@ -213,11 +211,10 @@ caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
         if (r) {
           const size_t n = r->params.size();
           if (g.acc.dim() != n) g.acc = weighted_accumulator{n};
-          std::vector<float> x(n);
-          const float* p = r->params.data();
-          const float* b = base_model.data();
-          for (size_t i = 0; i < n; ++i) x[i] = group_params ? p[i] : p[i] - b[i];
-          folded = g.acc.add(x.data(), static_cast<double>(r->num_samples), r->loss);
+          const double samples = r->num_samples;
+          folded = group_params ? g.acc.add(r->params.data(), samples, r->loss)
+                                : g.acc.add_difference(r->params.data(), base_model.data(), samples,
+                                                       r->loss);
           if (!folded) reason = "rejected update: values out of range";
         }
         if (folded) {

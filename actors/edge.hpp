@@ -86,7 +86,6 @@ struct edge_state {
   caf::typed_response_promise<edge_res> promise;
   size_t round_pending = 0;
   weighted_accumulator acc;
-  std::vector<float> delta;  // scratch: one client's update minus its base model
   edge_res res;
 
   std::map<uint64_t, group> groups;  // by group id

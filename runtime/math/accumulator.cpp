@@ -39,15 +39,18 @@ constexpr double fast_limit = 2251799813685248.0;  // 2^51
 // be taken back. Lanes are integers mod 2^64: taking back restores them exactly. No fused
 // multiply-add on any path: the product is rounded, then rounded to an integer, exactly as
 // llrint(w·x·2^32).
-__attribute__((target_clones("avx2", "default"))) void fold_lanes(const float* x, size_t n,
-                                                                  double ws, bool take_back,
-                                                                  int64_t* lane, uint64_t& bad,
-                                                                  uint64_t& slow) {
+// The loop of fold_lanes; with Diff, the value folded is the float difference x[i] - base[i]
+// (rounded to float first, exactly as a materialised Δ would be).
+template <bool Diff>
+inline __attribute__((always_inline)) void fold_loop(const float* x, const float* base, size_t n,
+                                                     double ws, bool take_back, int64_t* lane,
+                                                     uint64_t& bad, uint64_t& slow) {
   const double lim = weighted_accumulator::max_term * scale;
   const uint64_t negate = take_back ? ~uint64_t{0} : 0;  // (t ^ m) - m is -t for m = ~0
   uint64_t b = 0, l = 0;
   for (size_t i = 0; i < n; ++i) {
-    const double y = static_cast<double>(x[i]) * ws;
+    const float v = Diff ? x[i] - base[i] : x[i];
+    const double y = static_cast<double>(v) * ws;
     const double r = y + magic;
     uint64_t bits;
     std::memcpy(&bits, &r, sizeof(bits));
@@ -59,6 +62,21 @@ __attribute__((target_clones("avx2", "default"))) void fold_lanes(const float* x
   }
   bad = b;
   slow = l;
+}
+
+__attribute__((target_clones("avx2", "default"))) void fold_lanes(const float* x, size_t n,
+                                                                  double ws, bool take_back,
+                                                                  int64_t* lane, uint64_t& bad,
+                                                                  uint64_t& slow) {
+  fold_loop<false>(x, nullptr, n, ws, take_back, lane, bad, slow);
+}
+
+__attribute__((target_clones("avx2", "default"))) void fold_lanes_diff(const float* x,
+                                                                       const float* base, size_t n,
+                                                                       double ws, bool take_back,
+                                                                       int64_t* lane, uint64_t& bad,
+                                                                       uint64_t& slow) {
+  fold_loop<true>(x, base, n, ws, take_back, lane, bad, slow);
 }
 
 // out[i] = lane[i] / w, rounded to float: the same value as through to_double (an int64
@@ -90,6 +108,14 @@ double weighted_accumulator::scalar_sum() const {
 }
 
 bool weighted_accumulator::add(const float* x, double w, double s) {
+  return fold(x, nullptr, w, s);
+}
+
+bool weighted_accumulator::add_difference(const float* x, const float* base, double w, double s) {
+  return fold(x, base, w, s);
+}
+
+bool weighted_accumulator::fold(const float* x, const float* base, double w, double s) {
   if (!(w > 0) || !std::isfinite(w) || w > max_term || !std::isfinite(s)) return false;
   const double ws = w * s;
   if (std::fabs(ws) > max_term) return false;
@@ -101,13 +127,22 @@ bool weighted_accumulator::add(const float* x, double w, double s) {
   const double w_scaled = w * scale;
   if (pending_ >= max_pending) settle();
   if (lane_.size() != n) lane_.assign(n, 0);
+  auto pass = [&](bool take_back, uint64_t& bad, uint64_t& slow) {
+    if (base)
+      fold_lanes_diff(x, base, n, w_scaled, take_back, lane_.data(), bad, slow);
+    else
+      fold_lanes(x, n, w_scaled, take_back, lane_.data(), bad, slow);
+  };
   uint64_t bad = 0, slow = 0;
-  fold_lanes(x, n, w_scaled, false, lane_.data(), bad, slow);
+  pass(false, bad, slow);
   if (bad != 0 || slow != 0) {
     uint64_t ignored_bad = 0, ignored_slow = 0;
-    fold_lanes(x, n, w_scaled, true, lane_.data(), ignored_bad, ignored_slow);
+    pass(true, ignored_bad, ignored_slow);
     if (bad != 0) return false;
-    for (size_t i = 0; i < n; ++i) sums_[i] += to_fixed(w * static_cast<double>(x[i]));
+    for (size_t i = 0; i < n; ++i) {
+      const float v = base ? x[i] - base[i] : x[i];
+      sums_[i] += to_fixed(w * static_cast<double>(v));
+    }
     settled_ = true;
   } else {
     ++pending_;
@@ -116,6 +151,16 @@ bool weighted_accumulator::add(const float* x, double w, double s) {
   scalar_ += to_fixed(ws);
   ++count_;
   return true;
+}
+
+void weighted_accumulator::clear() {
+  std::fill(sums_.begin(), sums_.end(), __int128{0});
+  std::fill(lane_.begin(), lane_.end(), int64_t{0});
+  pending_ = 0;
+  settled_ = false;
+  weight_ = 0;
+  scalar_ = 0;
+  count_ = 0;
 }
 
 bool weighted_accumulator::merge(const weighted_accumulator& other) {

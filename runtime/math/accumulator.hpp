@@ -36,6 +36,13 @@ class weighted_accumulator {
   // |w·x| exceeds max_term.
   bool add(const float* x, double w, double s = 0);
 
+  // Folds w·(x − base), the difference taken in float (as a materialised float Δ would be),
+  // in the same single pass as add(): bit-identical to add() of that Δ, without writing it.
+  bool add_difference(const float* x, const float* base, double w, double s = 0);
+
+  // Back to empty, keeping dim() and the memory.
+  void clear();
+
   // Folds the other accumulator in (exact). Dimensions must match (false otherwise).
   bool merge(const weighted_accumulator& other);
 
@@ -58,6 +65,8 @@ class weighted_accumulator {
   __int128 total(size_t i) const { return lane_.empty() ? sums_[i] : sums_[i] + lane_[i]; }
   // Moves the lanes into sums_ and clears them.
   void settle();
+  // add() (base null) or add_difference().
+  bool fold(const float* x, const float* base, double w, double s);
 
   std::vector<__int128> sums_;  // settled sums
   // Terms folded since the last settle, one int64 per coordinate. Only terms below 2^51

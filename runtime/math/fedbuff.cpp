@@ -82,9 +82,9 @@ offer_result fedbuff::offer(const fedbuff_update& u) {
   // s <= threshold, so the base model is among the kept versions.
   const std::vector<float>& ref =
       cfg_.delta == delta_rule::base ? *model_at(u.base_version) : current;
-  for (size_t i = 0; i < dim; ++i) delta_[i] = u.params[i] - ref[i];
+  // Δ = params − ref is folded in the accumulator's pass, not written out first.
   const double n = u.num_samples;
-  return fold(delta_.data(), n, s, 1, to_fixed(n * u.loss), u.num_samples);
+  return fold(u.params, ref.data(), n, s, 1, to_fixed(n * u.loss), u.num_samples);
 }
 
 offer_result fedbuff::offer_group(const weighted_accumulator& sums, uint64_t base_version,
@@ -111,11 +111,11 @@ offer_result fedbuff::offer_group(const weighted_accumulator& sums, uint64_t bas
   // The accumulator's sums are exact multiples of 2^-32 below 2^53 units, so these read back
   // the fixed-point integers the members' own folds would have added.
   const auto loss_samples = static_cast<uint64_t>(std::llround(samples));
-  return fold(delta_.data(), samples, s, count, to_fixed(sums.scalar_sum()), loss_samples);
+  return fold(delta_.data(), nullptr, samples, s, count, to_fixed(sums.scalar_sum()), loss_samples);
 }
 
-offer_result fedbuff::fold(const float* delta, double samples, uint64_t s, uint32_t count,
-                           __int128 loss_fixed, uint64_t loss_samples) {
+offer_result fedbuff::fold(const float* x, const float* base, double samples, uint64_t s,
+                           uint32_t count, __int128 loss_fixed, uint64_t loss_samples) {
   const double decay = decay_weight(cfg_.decay, s);
   const double w = samples * decay;
   // A weight that underflowed to 0 still counts toward the buffer but moves nothing (its
@@ -123,9 +123,13 @@ offer_result fedbuff::fold(const float* delta, double samples, uint64_t s, uint3
   bool bad_zero_weight = false;
   if (w == 0) {
     const size_t dim = model().size();
-    for (size_t i = 0; i < dim && !bad_zero_weight; ++i) bad_zero_weight = !std::isfinite(delta[i]);
+    for (size_t i = 0; i < dim && !bad_zero_weight; ++i)
+      bad_zero_weight = !std::isfinite(base ? x[i] - base[i] : x[i]);
   }
-  if (!(decay >= 0 && decay <= 1) || bad_zero_weight || (w > 0 && !acc_.add(delta, w))) {
+  // The accumulator folds only when every check before it passed (it leaves no trace when
+  // it refuses the values itself).
+  if (!(decay >= 0 && decay <= 1) || bad_zero_weight ||
+      (w > 0 && !(base ? acc_.add_difference(x, base, w) : acc_.add(x, w)))) {
     stats_.rejected_updates += count;
     return offer_result::rejected;
   }
@@ -178,7 +182,7 @@ void fedbuff::step() {
 }
 
 void fedbuff::clear_buffer() {
-  acc_ = weighted_accumulator(model().size());
+  acc_.clear();
   buffered_ = 0;
   std::fill(histogram_.begin(), histogram_.end(), 0);
   decay_sum_ = 0;

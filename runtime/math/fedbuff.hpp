@@ -103,8 +103,9 @@ class fedbuff {
   std::vector<aggregation_record> take_records();
 
  private:
-  // Folds Δ (model size values) with weight samples·decay, `count` updates of staleness s.
-  offer_result fold(const float* delta, double samples, uint64_t s, uint32_t count,
+  // Folds Δ (model size values) with weight samples·decay, `count` updates of staleness s:
+  // Δ = x − base, or x itself when base is null.
+  offer_result fold(const float* x, const float* base, double samples, uint64_t s, uint32_t count,
                     __int128 loss_fixed, uint64_t loss_samples);
   void step();
   void clear_buffer();
@@ -120,7 +121,7 @@ class fedbuff {
   uint64_t loss_samples_ = 0;        // Σ n
   fedbuff_stats stats_;
   std::vector<aggregation_record> records_;
-  std::vector<float> delta_;  // scratch for one Δ
+  std::vector<float> delta_;  // scratch: a group's mean Δ, the step's mean
 };
 
 }  // namespace fedactor

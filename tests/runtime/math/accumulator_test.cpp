@@ -165,3 +165,71 @@ TEST_CASE("accumulator mean is the same before and after a serialization round t
   REQUIRE(merged.merge(acc));
   CHECK(merged.mean() == acc.mean());
 }
+
+TEST_CASE("accumulator add_difference folds x - base exactly as add of the float difference",
+          "[math]") {
+  // Hand-computed: 2·(3 − 1) + 1·(0.5 − 2) = 2.5 and 2·(−1 − 1) + 1·(4 − 0) = 0; weight 3.
+  weighted_accumulator acc(2);
+  const float x1[] = {3.0f, -1.0f}, b1[] = {1.0f, 1.0f};
+  const float x2[] = {0.5f, 4.0f}, b2[] = {2.0f, 0.0f};
+  REQUIRE(acc.add_difference(x1, b1, 2.0, 0.25));
+  REQUIRE(acc.add_difference(x2, b2, 1.0));
+  auto m = acc.mean();
+  CHECK(m[0] == static_cast<float>(2.5 / 3.0));
+  CHECK(m[1] == 0.0f);
+  CHECK(acc.scalar_sum() == 0.5);
+  // Random values, including terms too large for the fast lanes and more than max_pending
+  // folds: the same bytes as materialising Δ in float and folding it with add().
+  fedactor::rng r{99};
+  const size_t dim = 37;
+  weighted_accumulator fused(dim), plain(dim);
+  std::vector<float> x(dim), base(dim), delta(dim);
+  for (uint32_t k = 0; k < weighted_accumulator::max_pending + 10; ++k) {
+    const double big = k % 1000 == 0 ? 1e6 : 1.0;
+    for (size_t i = 0; i < dim; ++i) {
+      x[i] = static_cast<float>((r.uniform() - 0.5) * big);
+      base[i] = static_cast<float>(r.uniform() - 0.5);
+      delta[i] = x[i] - base[i];
+    }
+    const double w = 1 + (k % 7);
+    REQUIRE(fused.add_difference(x.data(), base.data(), w, 0.5));
+    REQUIRE(plain.add(delta.data(), w, 0.5));
+  }
+  CHECK(fused.serialize() == plain.serialize());
+  CHECK(fused.mean() == plain.mean());
+}
+
+TEST_CASE("accumulator add_difference refuses a non-finite or out-of-range difference untouched",
+          "[math]") {
+  weighted_accumulator acc(3);
+  const float x[] = {1.0f, 2.0f, 3.0f}, base[] = {0.0f, 0.0f, 0.0f};
+  REQUIRE(acc.add_difference(x, base, 1.0));
+  const auto before = acc.serialize();
+  const float inf_x[] = {1.0f, INFINITY, 3.0f};
+  CHECK_FALSE(acc.add_difference(inf_x, base, 1.0));
+  const float nan_base[] = {0.0f, 0.0f, NAN};
+  CHECK_FALSE(acc.add_difference(x, nan_base, 1.0));
+  const float huge[] = {3e9f, 0.0f, 0.0f};  // 3e9 > max_term
+  CHECK_FALSE(acc.add_difference(huge, base, 1.0));
+  CHECK_FALSE(acc.add_difference(x, base, 0.0));
+  CHECK(acc.serialize() == before);
+  CHECK(acc.count() == 1);
+}
+
+TEST_CASE("a cleared accumulator is empty and folds like a new one", "[math]") {
+  weighted_accumulator acc(4), fresh(4);
+  const float big[] = {1e6f, -2.0f, 3.0f, 0.5f};  // a large term: settled sums, not lanes
+  const float small[] = {1.0f, 2.0f, 3.0f, 4.0f};
+  REQUIRE(acc.add(big, 1000.0, 1.0));
+  REQUIRE(acc.add(small, 2.0));
+  acc.clear();
+  CHECK(acc.empty());
+  CHECK(acc.dim() == 4);
+  CHECK(acc.weight() == 0);
+  CHECK(acc.mean() == std::vector<float>(4, 0.0f));
+  CHECK(acc.serialize() == fresh.serialize());
+  REQUIRE(acc.add(small, 2.0, 1.5));
+  REQUIRE(fresh.add(small, 2.0, 1.5));
+  CHECK(acc.serialize() == fresh.serialize());
+  CHECK(acc.mean() == fresh.mean());
+}

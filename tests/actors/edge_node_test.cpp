@@ -19,16 +19,20 @@
 #include "messages/errors.hpp"
 #include "runtime/host/system_config.hpp"
 #include "tests/support/actor_helpers.hpp"
+#include "tests/support/node_actor_helpers.hpp"
 
 using namespace fedactor;
+using fedactor::testing::join;
+using fedactor::testing::log_atom;
+using fedactor::testing::next_log;
 using fedactor::testing::reaper;
+using fedactor::testing::refused_hello;
 using fedactor::testing::request_for;
 
 namespace {
 
 constexpr auto wait = std::chrono::seconds(60);
 
-using log_atom = caf::atom_constant<caf::atom("log")>;
 using told_atom = caf::atom_constant<caf::atom("told")>;
 using held_atom = caf::atom_constant<caf::atom("held")>;
 
@@ -96,30 +100,6 @@ edge_node_config node_config(caf::scoped_actor& self, std::shared_ptr<client_dir
   cfg.directory = std::move(dir);
   cfg.log = [me](const std::string& line) { caf::anon_send(me, log_atom::value, line); };
   return cfg;
-}
-
-std::string next_log(caf::scoped_actor& self) {
-  std::string out;
-  self->receive([&](log_atom, std::string& line) { out = std::move(line); },
-                caf::after(wait) >> [] { FAIL("no log line"); });
-  return out;
-}
-
-template <class Node>
-node_ack join(caf::scoped_actor& self, const Node& node, host_join j) {
-  node_ack out{false, "no answer"};
-  self->request(node, wait, std::move(j))
-      .receive([&](node_ack& a) { out = a; }, [](caf::error& err) { FAIL(describe(err)); });
-  return out;
-}
-
-template <class Node>
-std::string refused_hello(caf::scoped_actor& self, const Node& node, node_hello h) {
-  std::string out;
-  self->request(node, wait, std::move(h))
-      .receive([](node_welcome&) { FAIL("the hello was welcomed"); },
-               [&](caf::error& err) { out = describe(err); });
-  return out;
 }
 
 template <class Node>

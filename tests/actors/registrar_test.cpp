@@ -18,16 +18,20 @@
 #include "messages/errors.hpp"
 #include "runtime/host/system_config.hpp"
 #include "tests/support/actor_helpers.hpp"
+#include "tests/support/node_actor_helpers.hpp"
 
 using namespace fedactor;
+using fedactor::testing::join;
+using fedactor::testing::log_atom;
+using fedactor::testing::next_log;
 using fedactor::testing::reaper;
+using fedactor::testing::refused_hello;
 using fedactor::testing::request_for;
 
 namespace {
 
 constexpr auto wait = std::chrono::seconds(60);
 
-using log_atom = caf::atom_constant<caf::atom("log")>;
 using told_atom = caf::atom_constant<caf::atom("told")>;
 
 // A stand-in edge actor or edge-node control: acknowledges node_shutdown (or refuses it
@@ -51,34 +55,10 @@ registrar_config logged_config(caf::scoped_actor& self, uint32_t edges) {
                           }};
 }
 
-std::string next_log(caf::scoped_actor& self) {
-  std::string out;
-  self->receive([&](log_atom, std::string& line) { out = std::move(line); },
-                caf::after(wait) >> [] { FAIL("no log line"); });
-  return out;
-}
-
 // The registrar's note when edge `id` dies (killed) before the run.
 std::string lost_line(uint32_t id) {
   return "edge " + std::to_string(id) + " lost before the run started (" +
          describe(caf::make_error(caf::exit_reason::kill)) + "); waiting for it to rejoin";
-}
-
-template <class Registrar>
-node_ack join(caf::scoped_actor& self, const Registrar& reg, edge_join j) {
-  node_ack out{false, "no answer"};
-  self->request(reg, wait, std::move(j))
-      .receive([&](node_ack& a) { out = a; }, [](caf::error& err) { FAIL(describe(err)); });
-  return out;
-}
-
-template <class Registrar>
-std::string refused_hello(caf::scoped_actor& self, const Registrar& reg, node_hello h) {
-  std::string out;
-  self->request(reg, wait, std::move(h))
-      .receive([](node_welcome&) { FAIL("the hello was welcomed"); },
-               [&](caf::error& err) { out = describe(err); });
-  return out;
 }
 
 }  // namespace

@@ -404,8 +404,8 @@ double fedbuff_ingest_rate(const std::vector<std::vector<float>>& pool, size_t u
 
 // FedBuff ingest with edge pre-aggregation (async.edge_mode: preaggregate): `edges` threads
 // each fold their updates into groups of `group` (Σ n·Δ with Δ = params − base model, as an
-// edge does) and hand the groups to the server thread, which offers each with offer_group.
-// Updates (group members) absorbed per second, all threads together.
+// edge does, in the accumulator's pass) and hand the groups to the server thread, which offers each
+// with offer_group. Updates (group members) absorbed per second, all threads together.
 double fedbuff_grouped_ingest_rate(const std::vector<std::vector<float>>& pool, size_t updates,
                                    uint32_t edges, uint32_t group) {
   const size_t dim = pool.front().size();
@@ -421,14 +421,12 @@ double fedbuff_grouped_ingest_rate(const std::vector<std::vector<float>>& pool, 
   std::vector<std::thread> producers;
   for (uint32_t e = 0; e < edges; ++e) {
     producers.emplace_back([&, e] {
-      std::vector<float> delta(dim);
       std::vector<weighted_accumulator> batch;
       for (size_t g = e; g < groups; g += edges) {
         weighted_accumulator acc(dim);
         for (uint32_t m = 0; m < group; ++m) {
           const auto& p = pool[(g * group + m) % pool.size()];
-          for (size_t i = 0; i < dim; ++i) delta[i] = p[i] - base[i];
-          acc.add(delta.data(), 50.0 + m, 2.3);
+          acc.add_difference(p.data(), base.data(), 50.0 + m, 2.3);  // as the edge folds
         }
         batch.push_back(std::move(acc));
         if (batch.size() == 16) {

@@ -371,6 +371,9 @@ void async_process(server_ptr self, uint64_t seq, std::optional<async_res>& res)
   auto& st = self->state;
   auto it = st.tasks.find(seq);
   if (it == st.tasks.end()) return;
+  const uint32_t edge = it->second.edge;
+  const uint64_t group = it->second.group;
+  const bool same_edge = it->second.incarnation == st.edge_incarnation[edge];
   st.busy_clients.erase(it->second.client);
   st.tasks.erase(it);
   if (!st.running) return;
@@ -384,8 +387,31 @@ void async_process(server_ptr self, uint64_t seq, std::optional<async_res>& res)
       break;
     }
     case async_res_kind::held:
-      break;  // its update travels in its group
+      // Its update travels in its group's aggregate, unless that edge is already gone.
+      if (!same_edge) {
+        note_failure(self, "client " + std::to_string(res->client) + ": edge " +
+                               std::to_string(edge) + " lost before its group's aggregate");
+        break;
+      }
+      {
+        auto& h = st.held[group];
+        h.edge = edge;
+        h.clients.push_back(res->client);
+      }
+      break;
     case async_res_kind::group: {
+      st.held.erase(group);
+      // Members whose held answer has not come yet are done too (their updates are in the
+      // aggregate): free their slots now, and never resend them if the edge is lost. (With
+      // the simulated clock they were all released before this, the latest-finishing one.)
+      if (!simulated(self)) {
+        for (uint64_t m : res->members) {
+          auto mt = st.tasks.find(m);
+          if (mt == st.tasks.end() || mt->second.group != group) continue;
+          st.busy_clients.erase(mt->second.client);
+          st.tasks.erase(mt);
+        }
+      }
       auto acc = weighted_accumulator::deserialize(res->aggregate.data(), res->aggregate.size());
       if (!acc) {
         note_failure(self, "client " + std::to_string(res->client) + ": malformed group");
@@ -499,7 +525,9 @@ void async_dispatch(server_ptr self, uint32_t id) {
   ins.timeout_s = sc.training.timeout_s;
   ins.group = group;
   ins.group_params = sc.async.delta == delta_rule::current;
-  st.tasks.emplace(seq, server_state::task{id, edge, group, std::move(ins)});
+  auto& t =
+      st.tasks.emplace(seq, server_state::task{id, edge, group, std::move(ins)}).first->second;
+  t.incarnation = st.edge_incarnation[edge];
   st.busy_clients.insert(id);
   if (simulated(self)) st.releases.dispatch(seq, finish);
   send_task(self, seq);
@@ -556,7 +584,20 @@ void edge_lost(server_ptr self, uint32_t e, const caf::error& reason) {
   }
   // async
   ++st.edges_lost_since_step;
+  ++st.edge_incarnation[e];
   st.open_groups[e] = server_state::open_group{};  // its groups went with it
+  // Members that answered "held" for a group whose aggregate never came: their updates went
+  // with the edge. (Their slots were freed on the held answer; they are not resent.)
+  for (auto it = st.held.begin(); it != st.held.end();) {
+    if (it->second.edge != e) {
+      ++it;
+      continue;
+    }
+    for (uint32_t c : it->second.clients)
+      note_failure(self, "client " + std::to_string(c) + ": edge " + std::to_string(e) +
+                             " lost before its group's aggregate");
+    it = st.held.erase(it);
+  }
   std::vector<uint64_t> orphaned;
   for (auto& [seq, t] : st.tasks)
     if (t.edge == e && !t.arrived) orphaned.push_back(seq);
@@ -566,6 +607,7 @@ void edge_lost(server_ptr self, uint32_t e, const caf::error& reason) {
     if (auto target = edge_for(self, t.client)) {
       // Resent as a forwarded update: the group it belonged to is gone with the edge.
       t.edge = *target;
+      t.incarnation = st.edge_incarnation[*target];
       t.group = 0;
       t.ins.group = 0;
       ++t.attempt;
@@ -634,6 +676,7 @@ server_actor::behavior_type server(server_actor::stateful_pointer<server_state> 
   st.route = std::make_unique<router>(st.cfg.sc.topology.routing, st.cfg.registry->size(),
                                       static_cast<uint32_t>(st.cfg.edges.size()), st.cfg.sc.seed);
   st.edge_alive.assign(st.cfg.edges.size(), true);
+  st.edge_incarnation.assign(st.cfg.edges.size(), 0);
   update_alive_list(self);
   for (auto& e : st.cfg.edges) self->monitor(e);
   self->set_down_handler([=](caf::down_msg& msg) {

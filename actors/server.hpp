@@ -99,11 +99,20 @@ struct server_state {
   struct task {
     uint32_t client;
     uint32_t edge;
-    uint64_t group;        // pre-aggregation group, 0 = forwarded
-    async_ins ins;         // as sent (shares the model buffer), resent if the edge is lost
-    uint32_t attempt = 0;  // answers to earlier attempts are ignored
-    bool arrived = false;  // answered (or failed): nothing to resend
+    uint64_t group;            // pre-aggregation group, 0 = forwarded
+    async_ins ins;             // as sent (shares the model buffer), resent if the edge is lost
+    uint32_t attempt = 0;      // answers to earlier attempts are ignored
+    bool arrived = false;      // answered (or failed): nothing to resend
+    uint32_t incarnation = 0;  // edge_incarnation[edge] when sent there
   };
+  // Pre-aggregation: members whose held answer came before their group's aggregate. If the
+  // edge is lost before the aggregate arrives, their updates are gone: counted as failures.
+  struct held_group {
+    uint32_t edge = 0;
+    std::vector<uint32_t> clients;
+  };
+  std::unordered_map<uint64_t, held_group> held;  // by group id
+  std::vector<uint32_t> edge_incarnation;         // per edge, +1 at each loss
   struct open_group {
     uint64_t id = 0;  // 0 = none open
     uint64_t base = 0;

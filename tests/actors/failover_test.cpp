@@ -193,3 +193,57 @@ TEST_CASE("an async run that loses an edge resends its tasks through the survivo
   CHECK(rep.failures == 0);
   for (auto& r : h.records) CHECK(r.clients == 10);
 }
+
+namespace {
+
+// An edge that answers its pre-aggregated tasks "held" at once but never sends a group's
+// aggregate, and dies right after its `held`-th held answer: the crash of an edge between
+// writing its held answers and its aggregate. Forwarded tasks it never answers.
+edge_actor::behavior_type crashing_edge(edge_actor::pointer self, int held) {
+  auto answered = std::make_shared<int>(0);
+  return {
+      [](edge_ins&) -> caf::result<edge_res> {
+        return make_error(errc::bad_request, "async only");
+      },
+      [=](async_ins& ins) -> caf::result<async_res> {
+        if (ins.group == 0 || *answered >= held) return self->make_response_promise<async_res>();
+        async_res r;
+        r.seq = ins.seq;
+        r.client = ins.client;
+        r.base_version = ins.base_version;
+        r.kind = static_cast<uint8_t>(async_res_kind::held);
+        if (++*answered == held) self->send_exit(self, caf::exit_reason::kill);
+        return r;
+      },
+      [](group_close&) {},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("held updates of an edge lost before its group's aggregate count as failures",
+          "[actors][failover]") {
+  for (auto clock : {clock_kind::simulated, clock_kind::real}) {
+    INFO("clock " << to_string(clock));
+    auto s = async_teacher();
+    s.clock = clock;
+    s.async.edge = edge_mode::preaggregate;
+    s.async.preaggregate = 5;
+    harness h{s};
+    h.edges[2] = h.sys.spawn(crashing_edge, 3);
+    h.spawned.push_back(caf::actor_cast<caf::actor>(h.edges[2]));
+    auto rep = h.run(nullptr);
+    CHECK(rep.rounds == 6);
+    CHECK(h.sum([](auto& r) { return r.edges_lost; }) == 1);
+    // Exactly the three held members are lost and counted; the edge's other tasks were
+    // resent through the survivors.
+    CHECK(rep.failures == 3);
+    std::vector<std::string> reasons;
+    for (auto& r : h.records)
+      for (auto& why : r.failure_reasons)
+        if (why.find("edge 2 lost before its group's aggregate") != std::string::npos)
+          reasons.push_back(why);
+    CHECK(reasons.size() == 3);
+    CHECK(h.sum([](auto& r) { return r.rerouted; }) > 0);
+  }
+}

@@ -125,6 +125,32 @@ TEST_CASE("a client host trains the clients of its range and refuses the others"
           [&](caf::error& err) { FAIL(describe(err)); });
 }
 
+TEST_CASE("a shutdown that reaches a client host before it watches its edge still ends it",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  model_spec spec;
+  client_host_config hc;
+  hc.first = 0;
+  hc.last = 9;
+  hc.data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  hc.trainers = keep(spawn_trainer_pool(sys, spec, 1));
+  auto host = keep(sys.spawn(client_host, hc));
+  caf::scoped_actor self{sys};
+  // The edge accepted the host and the run ended at once: the shutdown comes first...
+  self->request(host, wait, node_shutdown{"run complete"})
+      .receive([](node_ack& a) { CHECK(a.accepted); },
+               [](caf::error& err) { FAIL(describe(err)); });
+  // ...then the node's main thread starts watching the edge, and waits for the end.
+  auto edge = keep(black_hole(sys));
+  self->send(host, watch_atom::value, edge);
+  std::string end;
+  self->request(host, wait, await_end_atom::value)
+      .receive([&](std::string& s) { end = s; }, [](caf::error& err) { FAIL(describe(err)); });
+  CHECK(end == "shutdown: run complete (0 tasks trained, 0 failed, 0 evictions)");
+}
+
 TEST_CASE("an edge sends covered ids to their client host, trains the rest, same aggregate",
           "[actors]") {
   system_config cfg;

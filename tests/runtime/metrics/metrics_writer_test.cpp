@@ -183,3 +183,34 @@ TEST_CASE("the metrics writer names the path it cannot create", "[metrics]") {
 TEST_CASE("peak RSS is read from /proc and covers this process's memory", "[metrics]") {
   CHECK(peak_rss_bytes() > 1024 * 1024);
 }
+
+TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "[metrics]") {
+  std::ifstream in(FEDACTOR_SOURCE_DIR "/docs/outputs.md");
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  auto all_keys_documented = [&](const nlohmann::json& j) {
+    for (auto& [key, value] : j.items()) {
+      INFO(key);
+      CHECK(doc.find("`" + key + "`") != std::string::npos);
+    }
+  };
+  // Records and a summary with every optional part present.
+  for (bool async : {false, true}) {
+    auto r = sync_round();
+    r.async = async;
+    r.evaluated = true;
+    r.test_samples = 10;
+    r.eval_clients = 2;
+    r.eval_error = "x";
+    r.failure_reasons = {"client 1: x"};
+    all_keys_documented(nlohmann::json::parse(to_json(r)));
+  }
+  run_summary s;
+  s.protocol = "async";
+  s.evaluated = true;
+  s.test_samples = 10;
+  s.eval_clients = 2;
+  all_keys_documented(nlohmann::json::parse(to_json(s)));
+}

@@ -20,6 +20,7 @@
 #include "runtime/learning/data_source.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/timing/device_profile.hpp"
+#include "tests/support/federation_run.hpp"
 
 using namespace fedactor;
 
@@ -54,10 +55,7 @@ scenario async_teacher() {
 }
 
 std::vector<float> reference_model(const scenario& s) {
-  system_config cfg;
-  caf::actor_system sys{cfg};
-  federation fl{sys, s};
-  return fl.run().model;
+  return fedactor::testing::run_federation(s).result.model;
 }
 
 // A server over local edges, as federation builds it, with a hook called after each round

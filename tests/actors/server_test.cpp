@@ -10,8 +10,11 @@
 #include "runtime/host/federation.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/timing/device_profile.hpp"
+#include "tests/support/federation_run.hpp"
 
 using namespace fedactor;
+
+using fedactor::testing::run_federation;
 
 namespace {
 
@@ -33,22 +36,6 @@ scenario async_teacher() {
   return s;
 }
 
-struct run_out {
-  federation_result result;
-  std::vector<round_record> records;
-};
-
-run_out run(const scenario& s, size_t threads = 2) {
-  system_config cfg;
-  cfg.set("scheduler.max-threads", threads);
-  caf::actor_system sys{cfg};
-  federation fl{sys, s};
-  run_out out;
-  fl.on_round([&](const round_record& r) { out.records.push_back(r); });
-  out.result = fl.run();
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("apply_update steps the model by server_lr times the weighted mean delta", "[actors]") {
@@ -65,7 +52,7 @@ TEST_CASE("apply_update steps the model by server_lr times the weighted mean del
 
 TEST_CASE("an async run steps exactly aggregations times with buffer_size updates each",
           "[actors]") {
-  auto out = run(async_teacher());
+  auto out = run_federation(async_teacher());
   REQUIRE(out.records.size() == 6);
   for (size_t i = 0; i < out.records.size(); ++i) {
     const auto& r = out.records[i];
@@ -93,15 +80,15 @@ TEST_CASE("an async run lowers the loss on the learnable task", "[actors]") {
   auto s = async_teacher();
   s.async.aggregations = 12;
   s.training.epochs = 2;
-  auto out = run(s);
+  auto out = run_federation(s);
   REQUIRE(out.records.size() == 12);
   CHECK(out.records.back().mean_loss < out.records.front().mean_loss - 0.1);
 }
 
 TEST_CASE("an async run gives identical model bytes with 1 and 2 scheduler threads", "[actors]") {
   auto s = async_teacher();
-  auto a = run(s, 1);
-  auto b = run(s, 2);
+  auto a = run_federation(s, 1);
+  auto b = run_federation(s, 2);
   CHECK(a.result.summary.model_sha256 == b.result.summary.model_sha256);
 }
 
@@ -110,8 +97,8 @@ TEST_CASE("pre-aggregating edges give identical model bytes with 1 and 2 schedul
   auto s = async_teacher();
   s.async.edge = edge_mode::preaggregate;
   s.async.preaggregate = 4;
-  auto a = run(s, 1);
-  auto b = run(s, 2);
+  auto a = run_federation(s, 1);
+  auto b = run_federation(s, 2);
   REQUIRE(a.records.size() == 6);
   CHECK(a.result.summary.model_sha256 == b.result.summary.model_sha256);
   CHECK(a.result.summary.total_updates >= 60);
@@ -125,7 +112,7 @@ TEST_CASE("staleness threshold 0 with concurrency above the buffer discards and 
   s.async.concurrency = 30;
   s.async.buffer_size = 5;
   s.async.aggregations = 4;
-  auto out = run(s);
+  auto out = run_federation(s);
   REQUIRE(out.records.size() == 4);
   CHECK(out.result.summary.stale_updates > 0);
   CHECK(out.records.back().stale_discarded == out.result.summary.stale_updates);
@@ -139,8 +126,8 @@ TEST_CASE("staleness threshold 0 with concurrency above the buffer discards and 
 TEST_CASE("the tutorial's current-model delta rule runs through the actors", "[actors]") {
   auto s = async_teacher();
   s.async.delta = delta_rule::current;
-  auto base_rule = run(async_teacher());
-  auto current_rule = run(s);
+  auto base_rule = run_federation(async_teacher());
+  auto current_rule = run_federation(s);
   REQUIRE(current_rule.records.size() == 6);
   CHECK(current_rule.result.summary.model_sha256 != base_rule.result.summary.model_sha256);
 }
@@ -151,7 +138,7 @@ TEST_CASE("sync over-selection keeps the first k to finish and drops the rest", 
   s.protocol.rounds = 2;
   s.selection.clients_per_round = 20;
   s.selection.over_select = 0.5;
-  auto out = run(s);
+  auto out = run_federation(s);
   REQUIRE(out.records.size() == 2);
   for (auto& r : out.records) {
     CHECK(r.selected == 30);
@@ -176,7 +163,7 @@ TEST_CASE("a sync round deadline cuts off slow clients and fixes the round lengt
   }
   std::sort(durations.begin(), durations.end());
   s.protocol.round_deadline = durations[200];  // about half the fleet is too slow
-  auto out = run(s);
+  auto out = run_federation(s);
   REQUIRE(out.records.size() == 1);
   const auto& r = out.records[0];
   CHECK(r.dropped > 0);

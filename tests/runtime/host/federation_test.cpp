@@ -16,8 +16,10 @@
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
 #include "runtime/scenario/load.hpp"
+#include "tests/support/federation_run.hpp"
 
 using namespace fedactor;
+using fedactor::testing::run_federation;
 
 namespace {
 
@@ -36,30 +38,14 @@ scenario small_teacher() {
   return s;
 }
 
-struct run_out {
-  federation_result result;
-  std::vector<round_record> rounds;
-};
-
-run_out run(const scenario& s, size_t scheduler_threads = 2) {
-  system_config cfg;
-  cfg.set("scheduler.max-threads", scheduler_threads);
-  caf::actor_system sys{cfg};
-  federation fl{sys, s};
-  run_out out;
-  fl.on_round([&](const round_record& r) { out.rounds.push_back(r); });
-  out.result = fl.run();
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("one hierarchical round over 10 edges equals flat weighted FedAvg", "[host]") {
   auto s = small_teacher();
-  auto out = run(s);
-  REQUIRE(out.rounds.size() == 1);
-  REQUIRE(out.rounds[0].clients == 40);
-  REQUIRE(out.rounds[0].failures == 0);
+  auto out = run_federation(s);
+  REQUIRE(out.records.size() == 1);
+  REQUIRE(out.records[0].clients == 40);
+  REQUIRE(out.records[0].failures == 0);
 
   // Flat FedAvg by hand: the same 40 clients (same sampler, same seed), each trained from
   // the initial model, averaged with weights num_samples, in double.
@@ -88,12 +74,12 @@ TEST_CASE("one hierarchical round over 10 edges equals flat weighted FedAvg", "[
 TEST_CASE("the model bytes do not depend on the number of edges", "[host]") {
   auto s = small_teacher();
   s.protocol.rounds = 2;
-  auto ten = run(s);
+  auto ten = run_federation(s);
   s.topology.edges = 1;
-  auto one = run(s);
+  auto one = run_federation(s);
   s.topology.edges = 7;
   s.topology.routing = routing_kind::hash;
-  auto seven = run(s);
+  auto seven = run_federation(s);
   CHECK(ten.result.summary.model_sha256 == one.result.summary.model_sha256);
   CHECK(ten.result.summary.model_sha256 == seven.result.summary.model_sha256);
 }
@@ -102,13 +88,13 @@ TEST_CASE("the same scenario gives identical model bytes with 1 and 2 scheduler 
           "[host]") {
   auto s = small_teacher();
   s.protocol.rounds = 2;
-  auto a = run(s, 1);
-  auto b = run(s, 2);
+  auto a = run_federation(s, 1);
+  auto b = run_federation(s, 2);
   REQUIRE(a.result.summary.model_sha256.size() == 64);
   CHECK(a.result.summary.model_sha256 == b.result.summary.model_sha256);
   CHECK(a.result.model == b.result.model);
   s.seed = 22;
-  auto c = run(s, 2);
+  auto c = run_federation(s, 2);
   CHECK(c.result.summary.model_sha256 != a.result.summary.model_sha256);
 }
 
@@ -116,16 +102,16 @@ TEST_CASE("three rounds on the learnable task lower the loss", "[host]") {
   auto s = small_teacher();
   s.protocol.rounds = 3;
   s.training.epochs = 2;
-  auto out = run(s);
-  REQUIRE(out.rounds.size() == 3);
-  for (auto& r : out.rounds) {
+  auto out = run_federation(s);
+  REQUIRE(out.records.size() == 3);
+  for (auto& r : out.records) {
     CHECK(r.clients == 40);
     CHECK(r.failures == 0);
   }
-  CHECK(out.rounds[2].mean_loss < out.rounds[0].mean_loss - 0.1);
+  CHECK(out.records[2].mean_loss < out.records[0].mean_loss - 0.1);
   CHECK(out.result.summary.rounds == 3);
   CHECK(out.result.summary.clients_trained == 120);
-  CHECK(out.result.summary.final_loss == out.rounds[2].mean_loss);
+  CHECK(out.result.summary.final_loss == out.records[2].mean_loss);
 }
 
 TEST_CASE("the live client set never exceeds pool.max_live_clients", "[host]") {
@@ -134,14 +120,14 @@ TEST_CASE("the live client set never exceeds pool.max_live_clients", "[host]") {
   s.selection.clients_per_round = 60;
   s.pool.max_live_clients = 12;
   s.topology.edges = 4;  // 3 live clients per edge
-  auto out = run(s);
-  REQUIRE(out.rounds.size() == 3);
-  for (auto& r : out.rounds) {
+  auto out = run_federation(s);
+  REQUIRE(out.records.size() == 3);
+  for (auto& r : out.records) {
     CHECK(r.clients == 60);
     CHECK(r.peak_live_clients <= 12);
     CHECK(r.live_clients <= 12);
   }
-  CHECK(out.rounds.back().evictions > 100);  // ~168: every new client beyond 12 evicts one
+  CHECK(out.records.back().evictions > 100);  // ~168: every new client beyond 12 evicts one
 }
 
 TEST_CASE("a federation refuses a scenario built in code that does not validate", "[host]") {

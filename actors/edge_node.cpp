@@ -160,6 +160,11 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
                                           ? std::string{": the scenario has no clients"}
                                           : " outside 0-" + std::to_string(st.cfg.clients - 1))};
         if (!j.host) return node_ack{false, "registration without a host handle"};
+        // The same host again (its first answer was lost on the way): the same registration.
+        for (auto& h : st.hosts)
+          if (h.join.host.address() == j.host.address() && h.join.first == j.first &&
+              h.join.last == j.last)
+            return node_ack{true, "welcome"};
         auto remote = caf::actor_cast<client_host_actor>(j.host);
         auto link = self->spawn(host_link, remote, j.first, j.last, st.cfg.directory);
         st.cfg.directory->add(j.first, j.last, link);

@@ -23,9 +23,8 @@ namespace fedactor {
 
 namespace {
 
-constexpr auto control_timeout = std::chrono::seconds(30);
-// One hello attempt; a live edge answers a hello at once.
-constexpr auto hello_attempt_timeout = std::chrono::seconds(5);
+// One hello or join attempt; a live edge answers either at once.
+constexpr auto handshake_attempt_timeout = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -86,38 +85,44 @@ int run_clients_node(const clients_node_options& opts) {
       shutdown_all();
       return 1;
     }
-    caf::error failure;
-    node_welcome welcome;
-    // Right after a loss CAF's middleman may still hand out the lost edge: it caches the
-    // actor found at each host:port until it has processed that actor's down message, which
-    // can come after ours. A hello to it fails with request_receiver_down, or is dropped and
-    // times out. Either way the edge did not answer: try again until the deadline (a short
-    // timeout per attempt, so that a dropped hello does not eat the patience).
-    const auto left = deadline - std::chrono::steady_clock::now();
-    const auto hello_timeout = std::clamp(std::chrono::duration_cast<caf::timespan>(left),
-                                          caf::timespan{std::chrono::milliseconds(100)},
-                                          caf::timespan{hello_attempt_timeout});
-    self->request(*edge, hello_timeout, node_hello{"clients", opts.first, node_protocol_version})
-        .receive([&](node_welcome& w) { welcome = std::move(w); },
-                 [&](caf::error& err) { failure = err; });
-    if (failure == caf::sec::request_receiver_down || failure == caf::sec::request_timeout) {
+    // The hello and the join are attempts: an edge that is gone (a handle CAF's middleman
+    // still caches for this address after the loss, or an edge that dies while it answers)
+    // or that does not answer in time is tried again until the deadline. Only an edge that
+    // answers with a refusal ends the host (exit 2).
+    auto attempt_timeout = [&] {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      return std::clamp(std::chrono::duration_cast<caf::timespan>(left),
+                        caf::timespan{std::chrono::milliseconds(100)},
+                        caf::timespan{handshake_attempt_timeout});
+    };
+    // True when `err` means "the edge did not answer" (retry), false for a refusal.
+    auto unanswered = [](const caf::error& err) {
+      return err == caf::sec::request_receiver_down || err == caf::sec::request_timeout;
+    };
+    auto retry_or_give_up = [&](const caf::error& err) {
       if (std::chrono::steady_clock::now() < deadline) {
         wait_before_retry(std::chrono::milliseconds(100));
-        continue;
+        return true;
       }
       log("error: cannot reach the edge at " + to_string(opts.edge) + ": it did not answer (" +
-          describe(failure) + ")");
-      shutdown_all();
-      return 1;
-    }
-    if (failure) {
-      log("error: the edge refused the hello: " + describe(failure));
+          describe(err) + ")");
+      return false;
+    };
+    auto welcome = ask_watching<node_welcome>(
+        sys, *edge, attempt_timeout(), node_hello{"clients", opts.first, node_protocol_version});
+    if (!welcome) {
+      if (unanswered(welcome.error())) {
+        if (retry_or_give_up(welcome.error())) continue;
+        shutdown_all();
+        return 1;
+      }
+      log("error: the edge refused the hello: " + describe(welcome.error()));
       shutdown_all();
       return 2;
     }
     if (!host) {
       scenario sc;
-      if (auto err = load_scenario_text(welcome.scenario_yaml, "scenario from the edge", sc)) {
+      if (auto err = load_scenario_text(welcome->scenario_yaml, "scenario from the edge", sc)) {
         log("error: " + err->message);
         return 2;
       }
@@ -145,13 +150,19 @@ int run_clients_node(const clients_node_options& opts) {
       hcfg.log = opts.log;
       host = sys.spawn(client_host, std::move(hcfg));
     }
-    node_ack ack;
-    self->request(*edge, control_timeout,
-                  host_join{opts.first, opts.last, name, caf::actor_cast<caf::actor>(*host)})
-        .receive([&](node_ack& a) { ack = std::move(a); }, [&](caf::error& err) { failure = err; });
-    if (failure || !ack.accepted) {
+    // The edge takes a repeated join of the same host as the same registration, so a join
+    // whose answer was lost can be sent again.
+    auto ack = ask_watching<node_ack>(
+        sys, *edge, attempt_timeout(),
+        host_join{opts.first, opts.last, name, caf::actor_cast<caf::actor>(*host)});
+    if (!ack && unanswered(ack.error())) {
+      if (retry_or_give_up(ack.error())) continue;
+      shutdown_all();
+      return 1;
+    }
+    if (!ack || !ack->accepted) {
       log("error: the edge refused clients " + name + ": " +
-          (failure ? describe(failure) : ack.message));
+          (!ack ? describe(ack.error()) : ack->message));
       shutdown_all();
       return 2;
     }

@@ -4,17 +4,22 @@
 // heartbeats, connection timeout, TLS), the actor-system set-up they imply, publishing
 // and connecting (plain or TLS, same call), and a line logger.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/publish.hpp>
 #include <caf/openssl/remote_actor.hpp>
+#include <caf/sec.hpp>
 
 #include "runtime/host/system_config.hpp"
 
@@ -80,6 +85,45 @@ caf::expected<Handle> connect_to(caf::actor_system& sys, const host_port& peer,
 
 // Blocks the calling (host) thread for `d`: only between connection attempts.
 void wait_before_retry(std::chrono::milliseconds d);
+
+// One request to a peer node that fails as soon as the peer is gone. CAF never fails a
+// request pending to a node whose connection died (its answer simply never comes), and a
+// handle cached by the middleman may name a peer that is already gone: a plain blocking
+// request then waits for its whole timeout. Here a helper actor monitors `dest` while the
+// request is out, so the peer's loss ends the wait at once with sec::request_receiver_down
+// (a dead handle gives that down message immediately). Blocks the calling (host) thread;
+// returns the answer, the peer's error, request_timeout or request_receiver_down.
+template <class Response, class Handle, class Message>
+caf::expected<Response> ask_watching(caf::actor_system& sys, const Handle& dest,
+                                     caf::timespan timeout, Message msg) {
+  struct outcome {
+    std::promise<caf::expected<Response>> promise;
+    std::atomic<bool> done{false};
+    void set(caf::expected<Response> x) {
+      if (!done.exchange(true)) promise.set_value(std::move(x));
+    }
+  };
+  auto out = std::make_shared<outcome>();
+  auto answer = out->promise.get_future();
+  sys.spawn([dest, timeout, msg = std::move(msg), out](caf::event_based_actor* self) mutable {
+    self->set_down_handler([self, out](caf::down_msg&) {
+      out->set(caf::make_error(caf::sec::request_receiver_down));
+      self->quit();
+    });
+    self->monitor(dest);
+    self->request(dest, timeout, std::move(msg))
+        .then(
+            [self, out](Response& r) {
+              out->set(std::move(r));
+              self->quit();
+            },
+            [self, out](caf::error& err) {
+              out->set(std::move(err));
+              self->quit();
+            });
+  });
+  return answer.get();
+}
 
 // Retries connect_to (backoff 100 ms doubling to 1 s) until it succeeds or `patience`
 // has passed; the last error otherwise.

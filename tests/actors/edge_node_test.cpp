@@ -242,6 +242,33 @@ TEST_CASE(
   CHECK(ask(self, link2, task(99)).res.num_samples == 990);
 }
 
+// A host whose first answer was lost (the connection died while it travelled) joins again:
+// the same registration, not a second link.
+TEST_CASE("an edge node takes a repeated join of the same host as the same registration",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto dir = std::make_shared<client_directory>();
+  auto node = keep(sys.spawn(edge_node, node_config(self, dir)));
+  auto h1 = keep(stand_in_host(sys, "h1", me));
+  CHECK(join(self, node, host_join{0, 49, "h1", h1}).accepted);
+  CHECK(next_log(self) == "client host h1 joined: clients 0-49");
+  auto link = dir->find(0);
+  REQUIRE(link);
+  auto again = join(self, node, host_join{0, 49, "h1", h1});
+  CHECK(again.accepted);
+  CHECK(again.message == "welcome");
+  CHECK(dir->size() == 1);
+  CHECK(dir->find(0) == link);
+  // Counted once: a wait for two hosts is still waiting.
+  self->request(node, std::chrono::milliseconds(50), hosts_atom::value, uint32_t{2})
+      .receive([](uint32_t n) { FAIL("answered with " << n << " joins"); },
+               [](caf::error& err) { CHECK(err == caf::sec::request_timeout); });
+}
+
 TEST_CASE("an edge node answers hosts once that many client hosts have joined", "[actors]") {
   system_config cfg;
   caf::actor_system sys{cfg};

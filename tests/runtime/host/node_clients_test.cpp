@@ -8,8 +8,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include <catch2/catch.hpp>
@@ -35,19 +37,28 @@ struct fake_edge {
   edge_node_actor actor;
   uint16_t port = 0;
 
-  fake_edge(hello_fn hello, join_fn join) {
+  // With `silent_join`, a join is seen by `join` but never answered (the edge dies, say,
+  // before its answer leaves). `at_port` 0: any free port.
+  fake_edge(hello_fn hello, join_fn join, bool silent_join = false, uint16_t at_port = 0) {
     configure(cfg, test_net());
     sys = std::make_unique<caf::actor_system>(cfg);
-    actor = sys->spawn([hello, join](edge_node_actor::pointer) -> edge_node_actor::behavior_type {
+    actor = sys->spawn([hello, join, silent_join](
+                           edge_node_actor::pointer self) -> edge_node_actor::behavior_type {
+      auto unanswered = std::make_shared<std::vector<caf::typed_response_promise<node_ack>>>();
       return {
           [hello](node_hello& h) -> caf::result<node_welcome> { return hello(h); },
-          [join](host_join& j) -> node_ack { return join(j); },
+          [self, join, silent_join, unanswered](host_join& j) -> caf::result<node_ack> {
+            auto ack = join(j);
+            if (!silent_join) return ack;
+            unanswered->push_back(self->make_response_promise<node_ack>());
+            return unanswered->back();
+          },
           [](node_shutdown&) -> node_ack {
             return node_ack{true, "bye"};
           },
       };
     });
-    auto p = sys->middleman().publish(actor, 0, "127.0.0.1");
+    auto p = sys->middleman().publish(actor, at_port, "127.0.0.1", true);
     if (p) port = *p;
   }
 
@@ -236,4 +247,62 @@ TEST_CASE("a client host whose edge goes away reconnects for its join timeout, t
   CHECK(lost->find("; reconnecting for up to 300ms") != std::string::npos);
   CHECK(node.get() == 1);
   CHECK(log->find("error: cannot reach the edge at 127.0.0.1:" + std::to_string(port)));
+}
+
+// The race behind a flaky kill-and-rejoin run: the edge takes the host's join and dies before
+// its answer reaches the host (CAF never fails a request pending to a dead node). The host
+// must not wait for a timeout and give up: it sees the edge go, reconnects, and joins the
+// edge restarted on the same address.
+TEST_CASE(
+    "a client host whose edge dies before answering the join joins the edge restarted at "
+    "its address",
+    "[host]") {
+  auto first_join = std::make_shared<handoff<host_join>>();
+  auto edge = std::make_unique<fake_edge>(
+      welcome_with(small_scenario()),
+      [first_join](const host_join& j) {
+        first_join->setter()(j);
+        return node_ack{true, "welcome"};
+      },
+      true);
+  const uint16_t port = edge->port;
+  REQUIRE(port != 0);
+  auto log = std::make_shared<line_log>();
+  auto o = options(port, 0, 49, log);
+  o.join_timeout = 60s;
+  background<int> node{[o] { return run_clients_node(o); }};
+  REQUIRE(first_join->wait(30s));
+  const auto lost_at = std::chrono::steady_clock::now();
+  edge->stop();
+  // The replacement: same address; it ends the host's run once the host has joined.
+  auto second_join = std::make_shared<handoff<host_join>>();
+  edge = std::make_unique<fake_edge>(
+      welcome_with(small_scenario()),
+      [second_join](const host_join& j) {
+        second_join->setter()(j);
+        return node_ack{true, "welcome"};
+      },
+      false, port);
+  REQUIRE(edge->port == port);
+  auto j = second_join->wait(30s);
+  REQUIRE(j);
+  CHECK(j->first == 0);
+  CHECK(j->last == 49);
+  auto joined = log->wait_for("joined the edge at", 30s);
+  INFO(log->dump());
+  REQUIRE(joined);
+  // Noticed as a lost edge, not waited out: well within one 5 s attempt.
+  CHECK(std::chrono::steady_clock::now() - lost_at < 5s);
+  CHECK(*joined ==
+        "joined the edge at 127.0.0.1:" + std::to_string(port) + ": hosting clients 0-49");
+  CHECK_FALSE(log->find("error:"));
+  {
+    caf::scoped_actor self{*edge->sys};
+    self->request(caf::actor_cast<client_host_actor>(j->host), 10s, node_shutdown{"test over"})
+        .receive([](node_ack& a) { CHECK(a.accepted); },
+                 [](caf::error& err) { FAIL(describe(err)); });
+  }
+  REQUIRE(node.finished(30s));
+  CHECK(node.get() == 0);
+  CHECK(log->find("shutdown: test over"));
 }

@@ -70,12 +70,20 @@ void report(const SSL* ssl, int code) {
       CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, nullptr, nullptr, nullptr, nullptr);
   if (!init_finished || !is_server || !get_fd || !verify_result) return;
   if (get_ex && reported_index >= 0 && get_ex(ssl, reported_index) != nullptr) return;
-  if (init_finished(ssl)) return;  // an established session ending: not a refusal
+  const unsigned long last = ERR_peek_last_error();
+  // A fatal alert from the server, read by the connecting side: a refusal even when this
+  // side's handshake had finished. In TLS 1.3 the client is done once it has sent its
+  // Finished; the server verifies the client's certificate after that, so the client may
+  // read the server's "unknown ca" alert only on its first read after the handshake.
+  const bool refused_by_server = !is_server(ssl) && code == SSL_ERROR_SSL &&
+                                 ERR_GET_LIB(last) == ERR_LIB_SSL &&
+                                 ERR_GET_REASON(last) >= SSL_AD_REASON_OFFSET;
+  // An established session ending: not a refusal.
+  if (init_finished(ssl) && !refused_by_server) return;
   // OpenSSL 3 puts a session back "in init" on any fatal error, including the unexpected EOF
   // of a peer that hangs up without a TLS close (CAF 0.17 never sends one). A session whose
   // Finished messages both went through, with a verified peer, was established: its end
   // by EOF is not a refusal.
-  const unsigned long last = ERR_peek_last_error();
   const bool eof = code == SSL_ERROR_SYSCALL
 #ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
                    || ERR_GET_REASON(last) == SSL_R_UNEXPECTED_EOF_WHILE_READING

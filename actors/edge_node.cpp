@@ -52,7 +52,7 @@ client_actor::behavior_type host_link(client_actor::stateful_pointer<host_link_s
     // Out of the directory first: whoever gets the errors below and retries finds the ids
     // no longer routed to this host.
     directory->remove(self->address());
-    for (auto& [token, rp] : s.pending) rp.deliver(make_error(errc::training_failed, why));
+    for (auto& [token, rp] : s.pending) rp.deliver(make_error(errc::host_lost, why));
     s.pending.clear();
     self->quit(msg.reason);
   });

@@ -1,15 +1,18 @@
 #pragma once
 
 // Asynchronous training (FedBuff): the server sends async_ins for one client task to the
-// client's edge; the edge answers async_res when the task is done — with the update
-// (forward mode), or, when pre-aggregating, either "held" (the update is in a group) or
-// the group's aggregate (answered to the member that finishes last in simulated time).
+// client's edge; the edge answers async_res when the task is done (see async_outcome).
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
+#include <caf/deserializer.hpp>
+#include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/serializer.hpp>
 
 #include "messages/param_blob.hpp"
 #include "messages/train.hpp"
@@ -47,26 +50,44 @@ typename Inspector::result_type inspect(Inspector& f, group_close& x) {
   return f(caf::meta::type_name("group_close"), x.group, x.size);
 }
 
-enum class async_res_kind : uint8_t { update = 0, held = 1, group = 2 };
+// What an edge answers for one task: the client's update (forward mode), "held" (its update
+// is in its pre-aggregation group), or the group's aggregate (carried by the member that
+// finishes last in simulated time). The server keeps its own record of each task (base
+// version, client, sample count) and checks the answer against it.
+struct async_update {
+  uint32_t num_samples = 0;
+  double loss = 0;
+  param_blob params;  // the client's model after training
+};
+
+struct async_held {};
+
+struct async_group {
+  std::vector<char> aggregate;    // serialized weighted_accumulator (weights n_i, scalar loss)
+  std::vector<uint64_t> members;  // seqs folded into the group, this one included
+};
+
+using async_outcome = std::variant<async_update, async_held, async_group>;
 
 struct async_res {
   uint64_t seq = 0;
   uint32_t client = 0;
-  uint64_t base_version = 0;
-  uint8_t kind = 0;  // async_res_kind
-  // update: the client's model after training
-  uint32_t num_samples = 0;
-  double loss = 0;
-  param_blob params;
-  // group: serialized weighted_accumulator (weights n_i, scalar loss) and its members
-  std::vector<char> aggregate;
-  std::vector<uint64_t> members;  // seqs folded into the group, this one included
+  async_outcome outcome;
 };
 
+// On the wire: seq, client, a one-byte tag (0 update, 1 held, 2 group) and that outcome's
+// fields. An unknown tag fails the deserialization (the message is dropped, never handled).
+caf::error inspect(caf::serializer& f, async_res& x);
+caf::error inspect(caf::deserializer& f, async_res& x);
+
+// For deep_to_string and other read-only inspectors: a summary, not the values.
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, async_res& x) {
-  return f(caf::meta::type_name("async_res"), x.seq, x.client, x.base_version, x.kind,
-           x.num_samples, x.loss, x.params, x.aggregate, x.members);
+typename std::enable_if<Inspector::reads_state &&
+                            !std::is_base_of<caf::serializer, Inspector>::value,
+                        typename Inspector::result_type>::type
+inspect(Inspector& f, async_res& x) {
+  return f(caf::meta::type_name("async_res"), x.seq, x.client,
+           static_cast<uint8_t>(x.outcome.index()));
 }
 
 }  // namespace fedactor

@@ -34,8 +34,7 @@ struct edge_res {
   uint32_t round = 0;
   uint32_t edge = 0;
   std::vector<char> aggregate;        // serialized weighted_accumulator of client deltas
-  uint32_t succeeded = 0;             // results folded into the aggregate
-  uint32_t failed = 0;                // timeouts, training errors, rejected updates
+  std::vector<uint32_t> failed_by;    // clients that produced no update, per failure_code
   std::vector<std::string> failures;  // the first few failure reasons, "client N: reason"
   uint32_t live_clients = 0;          // client actors alive at this edge after the round
   uint32_t peak_live_clients = 0;     // most client actors ever alive at once at this edge
@@ -44,7 +43,7 @@ struct edge_res {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_res& x) {
-  return f(caf::meta::type_name("edge_res"), x.round, x.edge, x.aggregate, x.succeeded, x.failed,
+  return f(caf::meta::type_name("edge_res"), x.round, x.edge, x.aggregate, x.failed_by,
            x.failures, x.live_clients, x.peak_live_clients, x.evictions);
 }
 

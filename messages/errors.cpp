@@ -14,16 +14,51 @@ const char* to_string(errc x) {
       return "training_failed";
     case errc::invalid_update:
       return "invalid_update";
-    case errc::client_timeout:
-      return "client_timeout";
-    case errc::edge_failed:
-      return "edge_failed";
-    case errc::no_clients:
-      return "no_clients";
     case errc::bad_request:
       return "bad_request";
+    case errc::host_lost:
+      return "host_lost";
+    case errc::client_timeout:
+      return "client_timeout";
   }
   return "unknown";
+}
+
+failure_code failure_code_of(const caf::error& err) {
+  if (err.category() == caf::atom("system")) {
+    switch (static_cast<caf::sec>(err.code())) {
+      case caf::sec::request_timeout:
+        return failure_code::timeout;
+      default:
+        return failure_code::client_error;
+    }
+  }
+  if (err.category() == errc_atom::value) {
+    switch (static_cast<errc>(err.code())) {
+      case errc::invalid_update:
+        return failure_code::invalid_update;
+      case errc::host_lost:
+        return failure_code::edge_lost;
+      case errc::client_timeout:
+        return failure_code::timeout;
+      default:
+        return failure_code::client_error;
+    }
+  }
+  return failure_code::client_error;
+}
+
+caf::error make_failure(failure_code code, std::string detail) {
+  switch (code) {
+    case failure_code::timeout:
+      return make_error(errc::client_timeout, std::move(detail));
+    case failure_code::edge_lost:
+      return make_error(errc::host_lost, std::move(detail));
+    case failure_code::invalid_update:
+      return make_error(errc::invalid_update, std::move(detail));
+    default:
+      return make_error(errc::training_failed, std::move(detail));
+  }
 }
 
 caf::error make_error(errc x) {

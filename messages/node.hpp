@@ -21,7 +21,7 @@
 namespace fedactor {
 
 // The wire protocol version: nodes with another version are refused at hello.
-constexpr uint32_t node_protocol_version = 1;
+constexpr uint32_t node_protocol_version = 2;
 
 struct node_hello {
   std::string role;  // "edge" or "clients"

@@ -20,11 +20,17 @@ class param_blob {
   param_blob() = default;
   explicit param_blob(std::vector<float> values)
       : values_(std::make_shared<const std::vector<float>>(std::move(values))) {}
+  // Shares an existing buffer (a model snapshot of the protocol loops): no copy.
+  explicit param_blob(std::shared_ptr<const std::vector<float>> shared)
+      : values_(std::move(shared)) {}
 
   const float* data() const { return values_ ? values_->data() : nullptr; }
   size_t size() const { return values_ ? values_->size() : 0; }
   bool empty() const { return size() == 0; }
   const std::vector<float>& values() const;
+
+  // The shared buffer itself (null when empty-constructed).
+  const std::shared_ptr<const std::vector<float>>& shared() const { return values_; }
 
   // True when both refer to the same buffer (no copy was made).
   bool shares_buffer_with(const param_blob& other) const { return values_ == other.values_; }

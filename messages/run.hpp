@@ -3,6 +3,7 @@
 // What the server answers when a run ends.
 
 #include <cstdint>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 
@@ -14,7 +15,8 @@ struct run_report {
   uint32_t rounds = 0;  // rounds (sync) or aggregations (async) completed
   uint64_t model_version = 0;
   uint64_t clients_trained = 0;
-  uint64_t failures = 0;
+  uint64_t failures = 0;              // tasks that produced no update (stale ones apart)
+  std::vector<uint32_t> failures_by;  // per failure_code, stale included
   double final_loss = 0;          // mean client loss of the last round
   param_blob model;               // final global model
   double sim_time_s = 0;          // simulated time at the end
@@ -26,7 +28,7 @@ struct run_report {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_report& x) {
   return f(caf::meta::type_name("run_report"), x.rounds, x.model_version, x.clients_trained,
-           x.failures, x.final_loss, x.model, x.sim_time_s, x.total_updates, x.stale_updates,
+           x.failures, x.failures_by, x.final_loss, x.model, x.sim_time_s, x.total_updates, x.stale_updates,
            x.rejected_updates);
 }
 

@@ -39,11 +39,18 @@ const char* to_string(offer_result x) {
   return "?";
 }
 
-fedbuff::fedbuff(std::vector<float> initial_model, const async_config& cfg) : cfg_(cfg) {
+fedbuff::fedbuff(std::vector<float> initial_model, const async_config& cfg,
+                 std::unique_ptr<server_optimizer> optimizer, staleness_weight weight)
+    : cfg_(cfg),
+      optimizer_(std::move(optimizer)),
+      weight_(weight ? std::move(weight) : make_staleness_weight(cfg.decay)) {
   if (initial_model.empty()) throw std::invalid_argument("fedbuff needs a non-empty model");
+  if (!optimizer_) throw std::invalid_argument("fedbuff needs a server optimizer");
+  if (optimizer_->dim() != initial_model.size())
+    throw std::invalid_argument("fedbuff: the server optimizer is built for " +
+                                std::to_string(optimizer_->dim()) + " values, the model has " +
+                                std::to_string(initial_model.size()));
   if (cfg.buffer_size == 0) throw std::invalid_argument("async.buffer_size must be >= 1");
-  if (!(cfg.server_lr > 0) || !std::isfinite(cfg.server_lr))
-    throw std::invalid_argument("async.server_lr must be a finite number > 0");
   if (cfg.staleness_threshold > max_staleness_threshold)
     throw std::invalid_argument("async.staleness_threshold must be <= " +
                                 std::to_string(max_staleness_threshold));
@@ -116,7 +123,7 @@ offer_result fedbuff::offer_group(const weighted_accumulator& sums, uint64_t bas
 
 offer_result fedbuff::fold(const float* x, const float* base, double samples, uint64_t s,
                            uint32_t count, __int128 loss_fixed, uint64_t loss_samples) {
-  const double decay = decay_weight(cfg_.decay, s);
+  const double decay = weight_(s);
   const double w = samples * decay;
   // A weight that underflowed to 0 still counts toward the buffer but moves nothing (its
   // values are still checked: the accumulator, which checks them otherwise, is skipped).
@@ -157,10 +164,7 @@ void fedbuff::step() {
   next.resize(dim);
   const std::vector<float>& current = history_.back();
   acc_.mean_into(delta_.data());  // zeros when every weight underflowed
-  for (size_t i = 0; i < dim; ++i) {
-    next[i] = static_cast<float>(static_cast<double>(current[i]) +
-                                 cfg_.server_lr * static_cast<double>(delta_[i]));
-  }
+  optimizer_->step(current.data(), delta_.data(), next.data(), dim);
   history_.push_back(std::move(next));
   while (history_.size() > keep) history_.pop_front();
   ++version_;

@@ -1,8 +1,9 @@
 #pragma once
 
 // The FedBuff server buffer (asynchronous aggregation): client updates are folded one at a
-// time, each weighted by its sample count times a staleness decay, and every `buffer_size`
-// updates the server steps: model += server_lr * Σ w·Δ / Σ w, version++.
+// time, each weighted by its sample count times a staleness weight, and every `buffer_size`
+// updates the server steps: the server optimizer moves the model by Σ w·Δ / Σ w (with `sgd`:
+// model += server_lr · Σ w·Δ / Σ w), version++.
 //
 // Folding goes through a weighted_accumulator (exact fixed-point sums), so the model after a
 // step does not depend on the order in which the buffered updates arrived. Only what lands in
@@ -19,10 +20,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <vector>
 
 #include "runtime/math/accumulator.hpp"
 #include "runtime/scenario/scenario.hpp"
+#include "runtime/strategy/server_optimizer.hpp"
+#include "runtime/strategy/staleness_weight.hpp"
 
 namespace fedactor {
 
@@ -67,9 +71,12 @@ const char* to_string(offer_result x);
 
 class fedbuff {
  public:
-  // Throws std::invalid_argument for an empty model, buffer_size 0, a non-positive or
-  // non-finite server_lr, or staleness_threshold > max_staleness_threshold.
-  fedbuff(std::vector<float> initial_model, const async_config& cfg);
+  // `optimizer` steps the model (built for initial_model.size() values); `weight` weighs an
+  // update by its staleness (empty: make_staleness_weight(cfg.decay)). Throws
+  // std::invalid_argument for an empty model, a null optimizer or one of another dim,
+  // buffer_size 0, or staleness_threshold > max_staleness_threshold.
+  fedbuff(std::vector<float> initial_model, const async_config& cfg,
+          std::unique_ptr<server_optimizer> optimizer, staleness_weight weight = {});
 
   // Staleness s = version() − base_version. Rejected (counted, nothing kept) when size differs
   // from the model's, a parameter or the loss is not finite, num_samples is 0, base_version is
@@ -97,6 +104,7 @@ class fedbuff {
   const std::vector<float>* model_at(uint64_t version) const;
 
   const fedbuff_stats& stats() const { return stats_; }
+  const server_optimizer& optimizer() const { return *optimizer_; }
   const async_config& config() const { return cfg_; }
 
   // Records of the steps since the last call, oldest first.
@@ -111,6 +119,8 @@ class fedbuff {
   void clear_buffer();
 
   async_config cfg_;
+  std::unique_ptr<server_optimizer> optimizer_;
+  staleness_weight weight_;
   std::deque<std::vector<float>> history_;  // back() = current, front() = oldest kept
   uint64_t version_ = 0;
   weighted_accumulator acc_;  // Σ w·Δ, Σ w of the buffer

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/protocol/failure.hpp"
+
 namespace fedactor {
 
 struct round_record {
@@ -15,7 +17,8 @@ struct round_record {
   uint64_t model_version = 0;      // global model version after this round
   uint32_t selected = 0;           // clients sampled
   uint32_t clients = 0;            // clients whose update was folded in
-  uint32_t failures = 0;           // timeouts, training errors, rejected updates
+  uint32_t failures = 0;           // tasks without a usable update (failures_by, stale apart)
+  failure_counts failures_by;      // per code: timeout, edge_lost, invalid_update, stale, ...
   double mean_loss = 0;            // mean of the clients' mean training loss
   double wall_s = 0;               // wall-clock seconds this round took
   double clients_per_s = 0;        // clients / wall_s
@@ -50,6 +53,7 @@ struct run_summary {
   uint32_t rounds = 0;
   uint64_t clients_trained = 0;
   uint64_t failures = 0;
+  failure_counts failures_by;  // per code over the run (stale included)
   double wall_s = 0;
   double mean_clients_per_s = 0;  // clients trained / total round wall time
   double final_loss = 0;

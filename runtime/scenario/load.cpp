@@ -82,6 +82,14 @@ std::string unknown_key(const std::string& path) {
          ": " + known + ")";
 }
 
+// Keys that moved: a one-line error naming the new key instead of "unknown key".
+std::optional<std::string> moved_key(const std::string& path) {
+  if (path == "protocol.server_lr" || path == "async.server_lr")
+    return std::string{"moved to strategy.server_lr (one server optimizer for sync rounds and "
+                       "FedBuff steps, strategy.server_optimizer; see docs/strategies.md)"};
+  return std::nullopt;
+}
+
 std::string located(const std::string& origin, int line, const std::string& path,
                     const std::string& what) {
   std::string where = origin;
@@ -141,6 +149,7 @@ struct walker {
       }
       return walk_map(value, path);
     }
+    if (auto moved = moved_key(path)) return fail(line, path, *moved);
     return fail(line, path, unknown_key(path));
   }
 };

@@ -1,5 +1,7 @@
 #include "runtime/scenario/scenario.hpp"
 
+#include <cmath>
+
 namespace fedactor {
 
 const char* to_string(data_kind x) {
@@ -140,6 +142,56 @@ const char* to_string(edge_loss_policy x) {
   return "?";
 }
 
+const char* to_string(client_algorithm x) {
+  switch (x) {
+    case client_algorithm::fedavg:
+      return "fedavg";
+    case client_algorithm::fedprox:
+      return "fedprox";
+    case client_algorithm::scaffold:
+      return "scaffold";
+  }
+  return "?";
+}
+
+const char* to_string(norm_handling x) {
+  switch (x) {
+    case norm_handling::federated:
+      return "federated";
+    case norm_handling::local:
+      return "local";
+  }
+  return "?";
+}
+
+server_optimizer_config effective_optimizer(const strategy_config& s) {
+  auto cfg = server_optimizer_defaults(s.server_optimizer);  // throws for an unknown kind
+  auto given = [](double v, double& out) {
+    if (!std::isnan(v)) out = v;
+  };
+  given(s.server_lr, cfg.server_lr);
+  given(s.momentum, cfg.momentum);
+  given(s.beta1, cfg.beta1);
+  given(s.beta2, cfg.beta2);
+  given(s.tau, cfg.tau);
+  if (s.bias_correction) cfg.bias_correction = *s.bias_correction;
+  return cfg;
+}
+
+bool operator==(const strategy_config& a, const strategy_config& b) {
+  if (a.server_optimizer != b.server_optimizer || a.client != b.client ||
+      a.prox_mu != b.prox_mu || a.normalization != b.normalization)
+    return false;
+  if (!find_server_optimizer(a.server_optimizer)) {
+    // No defaults to resolve against: compare what is stored (NaN equal to NaN).
+    auto same = [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); };
+    return same(a.server_lr, b.server_lr) && same(a.momentum, b.momentum) &&
+           same(a.beta1, b.beta1) && same(a.beta2, b.beta2) && same(a.tau, b.tau) &&
+           a.bias_correction == b.bias_correction;
+  }
+  return effective_optimizer(a) == effective_optimizer(b);
+}
+
 bool operator==(const population_config& a, const population_config& b) {
   return a.clients == b.clients && a.regions == b.regions;
 }
@@ -179,8 +231,7 @@ bool operator==(const pool_config& a, const pool_config& b) {
 }
 
 bool operator==(const protocol_config& a, const protocol_config& b) {
-  return a.mode == b.mode && a.rounds == b.rounds && a.server_lr == b.server_lr &&
-         a.round_deadline == b.round_deadline;
+  return a.mode == b.mode && a.rounds == b.rounds && a.round_deadline == b.round_deadline;
 }
 
 bool operator==(const decay_config& a, const decay_config& b) {
@@ -191,7 +242,7 @@ bool operator==(const decay_config& a, const decay_config& b) {
 bool operator==(const async_config& a, const async_config& b) {
   return a.concurrency == b.concurrency && a.buffer_size == b.buffer_size &&
          a.staleness_threshold == b.staleness_threshold && a.decay == b.decay &&
-         a.server_lr == b.server_lr && a.delta == b.delta && a.aggregations == b.aggregations &&
+         a.delta == b.delta && a.aggregations == b.aggregations &&
          a.edge == b.edge && a.preaggregate == b.preaggregate;
 }
 
@@ -214,7 +265,7 @@ bool operator==(const scenario& a, const scenario& b) {
          a.model == b.model && a.eval == b.eval && a.training == b.training &&
          a.topology == b.topology && a.selection == b.selection && a.pool == b.pool &&
          a.protocol == b.protocol && a.clock == b.clock && a.async == b.async &&
-         a.devices == b.devices && a.faults == b.faults;
+         a.devices == b.devices && a.faults == b.faults && a.strategy == b.strategy;
 }
 
 }  // namespace fedactor

@@ -5,8 +5,12 @@
 // overrides live in runtime/scenario/load.hpp; docs/scenarios.md documents each key.
 
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "runtime/strategy/server_optimizer.hpp"
 
 namespace fedactor {
 
@@ -22,6 +26,8 @@ enum class delta_rule { base, current };
 enum class edge_mode { forward, preaggregate };
 enum class power_kind { uniform, lognormal, constant };
 enum class edge_loss_policy { reroute, drop };
+enum class client_algorithm { fedavg, fedprox, scaffold };
+enum class norm_handling { federated, local };
 
 struct population_config {
   uint64_t clients = 1000;  // registered clients, ids 0..clients-1
@@ -82,7 +88,6 @@ struct pool_config {
 struct protocol_config {
   protocol_mode mode = protocol_mode::sync;
   uint32_t rounds = 10;
-  double server_lr = 1.0;       // global += server_lr * weighted mean delta (1 = FedAvg)
   double round_deadline = 0.0;  // sync: simulated seconds a round may last; 0 = no deadline
 };
 
@@ -101,7 +106,6 @@ struct async_config {
   uint32_t buffer_size = 50;         // updates folded before the server steps
   uint32_t staleness_threshold = 5;  // updates older than this many versions are discarded
   decay_config decay;
-  double server_lr = 1.0;
   delta_rule delta = delta_rule::base;  // base = FedBuff; current = the tutorial's rule
   uint32_t aggregations = 20;           // stop after this many server steps
   edge_mode edge = edge_mode::forward;  // key async.edge_mode
@@ -129,6 +133,27 @@ struct faults_config {
   edge_loss_policy on_edge_loss = edge_loss_policy::reroute;
 };
 
+// The algorithm (docs/strategies.md): the server optimizer every sync round and FedBuff step
+// goes through, the client algorithm of local training, and what happens to normalisation
+// layers. The server optimizer's numbers are NaN (bias_correction empty) when not given:
+// they then take the chosen kind's defaults (effective_optimizer()).
+struct strategy_config {
+  std::string server_optimizer = "sgd";  // sgd | fedavgm | fedadam | fedyogi | fedadagrad | ...
+  double server_lr = std::numeric_limits<double>::quiet_NaN();
+  double momentum = std::numeric_limits<double>::quiet_NaN();
+  double beta1 = std::numeric_limits<double>::quiet_NaN();
+  double beta2 = std::numeric_limits<double>::quiet_NaN();
+  double tau = std::numeric_limits<double>::quiet_NaN();
+  std::optional<bool> bias_correction;
+  client_algorithm client = client_algorithm::fedavg;
+  double prox_mu = 0.01;  // fedprox: μ of the proximal term μ/2·‖w − w_global‖²
+  norm_handling normalization = norm_handling::federated;  // local = FedBN
+};
+
+// The server optimizer settings strategy.* gives: the kind's defaults, overridden by every
+// number given. Throws std::invalid_argument for an unknown kind.
+server_optimizer_config effective_optimizer(const strategy_config& s);
+
 struct scenario {
   std::string name = "default";
   uint64_t seed = 0;
@@ -145,6 +170,7 @@ struct scenario {
   async_config async;
   devices_config devices;
   faults_config faults;
+  strategy_config strategy;
 };
 
 // Names as they appear in YAML (and in error messages); "?" for a value outside the enum.
@@ -160,6 +186,8 @@ const char* to_string(delta_rule x);
 const char* to_string(edge_mode x);
 const char* to_string(power_kind x);
 const char* to_string(edge_loss_policy x);
+const char* to_string(client_algorithm x);
+const char* to_string(norm_handling x);
 
 // Field-wise equality (exact, doubles included): a scenario written by to_yaml and loaded
 // back compares equal to the original.
@@ -177,6 +205,8 @@ bool operator==(const async_config& a, const async_config& b);
 bool operator==(const compute_power_config& a, const compute_power_config& b);
 bool operator==(const devices_config& a, const devices_config& b);
 bool operator==(const faults_config& a, const faults_config& b);
+// Compares the effective settings: an unset server_lr equals the kind's default given.
+bool operator==(const strategy_config& a, const strategy_config& b);
 bool operator==(const scenario& a, const scenario& b);
 inline bool operator!=(const scenario& a, const scenario& b) {
   return !(a == b);

@@ -333,6 +333,127 @@ key_entry optional_string_key(std::string path, Get get, std::string doc) {
   return e;
 }
 
+// A server optimizer setting (strategy.*): a number, or "default" (NaN: the kind's default).
+// Its range depends on the kind (runtime/strategy/server_optimizer.hpp validate_keys); giving
+// a setting the chosen kind does not read is an error, so nothing is silently ignored.
+bool kind_reads(const scenario& s, optimizer_key k) {
+  auto info = find_server_optimizer(s.strategy.server_optimizer);
+  return info && std::find(info->keys.begin(), info->keys.end(), k) != info->keys.end();
+}
+
+std::optional<std::string> check_optimizer_key(const scenario& s, optimizer_key k, bool given) {
+  auto info = find_server_optimizer(s.strategy.server_optimizer);
+  if (!info) return std::nullopt;  // strategy.server_optimizer reports it
+  if (!kind_reads(s, k)) {
+    if (!given) return std::nullopt;
+    std::string reads;
+    for (auto r : info->keys) reads += (reads.empty() ? "" : ", ") + std::string(key_name(r));
+    return "is not used by strategy.server_optimizer " + info->kind + " (it reads " +
+           (reads.empty() ? std::string("nothing") : reads) + "); remove it";
+  }
+  if (auto err = validate_keys(effective_optimizer(s.strategy), {k})) return err->what;
+  return std::nullopt;
+}
+
+template <class Get>
+key_entry optimizer_number_key(optimizer_key k, Get get, std::string doc) {
+  key_entry e;
+  e.info = {key_name(k), "number or default", "depends on strategy.server_optimizer", "",
+            std::move(doc)};
+  e.read = [get](const YAML::Node& n, scenario& s) -> std::optional<read_error> {
+    if (n.IsScalar() && n.Scalar() == "default") {
+      get(s) = std::numeric_limits<double>::quiet_NaN();
+      return std::nullopt;
+    }
+    double v = 0;
+    if (auto err = read_number(n, bounds{-inf, false, inf, false}, v)) return err;
+    get(s) = v;
+    return std::nullopt;
+  };
+  e.check = [get, k](const scenario& s) -> std::optional<std::string> {
+    return check_optimizer_key(s, k, !std::isnan(get(s)));
+  };
+  e.emit = [get, k](const scenario& s) -> std::string {
+    if (!kind_reads(s, k)) return "default";
+    const auto eff = effective_optimizer(s.strategy);
+    switch (k) {
+      case optimizer_key::server_lr:
+        return format_number(eff.server_lr);
+      case optimizer_key::momentum:
+        return format_number(eff.momentum);
+      case optimizer_key::beta1:
+        return format_number(eff.beta1);
+      case optimizer_key::beta2:
+        return format_number(eff.beta2);
+      case optimizer_key::tau:
+        return format_number(eff.tau);
+      case optimizer_key::bias_correction:
+        break;
+    }
+    return format_number(get(s));
+  };
+  return e;
+}
+
+key_entry bias_correction_key(std::string doc) {
+  const optimizer_key k = optimizer_key::bias_correction;
+  key_entry e;
+  e.info = {key_name(k), "boolean or default", "true, false, default", "", std::move(doc)};
+  e.read = [](const YAML::Node& n, scenario& s) -> std::optional<read_error> {
+    if (n.IsScalar()) {
+      const auto& t = n.Scalar();
+      if (t == "default") {
+        s.strategy.bias_correction.reset();
+        return std::nullopt;
+      }
+      if (t == "true" || t == "false") {
+        s.strategy.bias_correction = t == "true";
+        return std::nullopt;
+      }
+    }
+    return read_error{"must be one of: true, false, default, got " + describe(n)};
+  };
+  e.check = [k](const scenario& s) -> std::optional<std::string> {
+    return check_optimizer_key(s, k, s.strategy.bias_correction.has_value());
+  };
+  e.emit = [k](const scenario& s) -> std::string {
+    if (!kind_reads(s, k)) return "default";
+    return effective_optimizer(s.strategy).bias_correction ? "true" : "false";
+  };
+  return e;
+}
+
+key_entry server_optimizer_key(std::string doc) {
+  key_entry e;
+  std::string kinds;
+  for (const auto& k : server_optimizer_kinds()) kinds += (kinds.empty() ? "" : ", ") + k;
+  e.info = {server_optimizer_kind_key, "enum", kinds, "", std::move(doc)};
+  e.read = [](const YAML::Node& n, scenario& s) -> std::optional<read_error> {
+    if (!n.IsScalar() || n.Scalar().empty())
+      return read_error{"expected the name of a server optimizer, got " + describe(n)};
+    s.strategy.server_optimizer = n.Scalar();  // checked by validate (kinds may be added later)
+    return std::nullopt;
+  };
+  e.check = [](const scenario& s) -> std::optional<std::string> {
+    auto info = find_server_optimizer(s.strategy.server_optimizer);
+    if (!info) {
+      std::string kinds;
+      auto names = server_optimizer_kinds();
+      for (const auto& k : names) kinds += (kinds.empty() ? "" : ", ") + k;
+      std::string what = "must be one of: " + kinds + ", got '" + s.strategy.server_optimizer + "'";
+      if (auto c = closest(s.strategy.server_optimizer, names); !c.empty())
+        what += " (did you mean " + c + "?)";
+      return what;
+    }
+    if (info->check) {
+      if (auto err = info->check(effective_optimizer(s.strategy))) return err->message();
+    }
+    return std::nullopt;
+  };
+  e.emit = [](const scenario& s) -> std::string { return s.strategy.server_optimizer; };
+  return e;
+}
+
 // Adds a check that looks at other keys too (run by validate() after the key's own check).
 key_entry with_check(key_entry e,
                      std::function<std::optional<std::string>(const scenario&)> extra) {
@@ -523,8 +644,6 @@ std::vector<key_entry> make_table() {
       "updates"),
     unsigned_key("protocol.rounds", [](auto& s) -> auto& { return s.protocol.rounds; },
       1, u32_max, "number of rounds to run"),
-    number_key("protocol.server_lr", [](auto& s) -> auto& { return s.protocol.server_lr; },
-      positive, "server step: global += server_lr * weighted mean client delta (1 = FedAvg)"),
     number_key("protocol.round_deadline",
       [](auto& s) -> auto& { return s.protocol.round_deadline; }, bounds{0, false, inf, false},
       "sync: simulated seconds a round may last, clients not done by then count as failed; "
@@ -556,8 +675,6 @@ std::vector<key_entry> make_table() {
       bounds{0, false, inf, false}, "hinge decay: slope after the hinge"),
     number_key("async.decay.b", [](auto& s) -> auto& { return s.async.decay.b; },
       bounds{0, false, inf, false}, "hinge decay: staleness up to which the weight is 1"),
-    number_key("async.server_lr", [](auto& s) -> auto& { return s.async.server_lr; },
-      positive, "server step: global += server_lr * sum(w * delta) / sum(w) over the buffer"),
     enum_key("async.delta", [](auto& s) -> auto& { return s.async.delta; },
       std::vector{delta_rule::base, delta_rule::current},
       "client delta: base = against the model the client started from (FedBuff); current = "
@@ -598,6 +715,40 @@ std::vector<key_entry> make_table() {
       std::vector{edge_loss_policy::reroute, edge_loss_policy::drop},
       "distributed runs: reroute = a lost edge's clients train through the surviving edges; "
       "drop = they count as failed until the edge rejoins"),
+
+    server_optimizer_key(
+      "what the server does with each round's (or FedBuff step's) weighted mean update: sgd = "
+      "global += server_lr x mean delta (server_lr 1 = FedAvg), fedavgm = with server "
+      "momentum, fedadam / fedyogi / fedadagrad = adaptive (Reddi et al. 2021); see "
+      "docs/strategies.md"),
+    optimizer_number_key(optimizer_key::server_lr,
+      [](auto& s) -> auto& { return s.strategy.server_lr; },
+      "server learning rate (eta); default: the optimizer's (sgd and fedavgm 1, fedadam 0.1, "
+      "fedyogi 0.01, fedadagrad 0.1)"),
+    optimizer_number_key(optimizer_key::momentum,
+      [](auto& s) -> auto& { return s.strategy.momentum; },
+      "fedavgm: server momentum factor"),
+    optimizer_number_key(optimizer_key::beta1,
+      [](auto& s) -> auto& { return s.strategy.beta1; },
+      "fedadam / fedyogi / fedadagrad: first-moment decay"),
+    optimizer_number_key(optimizer_key::beta2,
+      [](auto& s) -> auto& { return s.strategy.beta2; },
+      "fedadam / fedyogi: second-moment decay"),
+    optimizer_number_key(optimizer_key::tau,
+      [](auto& s) -> auto& { return s.strategy.tau; },
+      "fedadam / fedyogi / fedadagrad: adaptivity, eta * m / (sqrt(v) + tau)"),
+    bias_correction_key("fedadam: bias-corrected step size (Adam's; Flower's FedAdam)"),
+    enum_key("strategy.client", [](auto& s) -> auto& { return s.strategy.client; },
+      std::vector{client_algorithm::fedavg, client_algorithm::fedprox, client_algorithm::scaffold},
+      "local training: fedavg = plain local SGD; fedprox = with the proximal term "
+      "prox_mu/2 |w - w_global|^2 (Li et al. 2020); scaffold = with control variates "
+      "(Karimireddy et al. 2020, option II)"),
+    number_key("strategy.prox_mu", [](auto& s) -> auto& { return s.strategy.prox_mu; },
+      bounds{0, false, inf, false}, "fedprox: mu of the proximal term (0 = FedAvg)"),
+    enum_key("strategy.normalization", [](auto& s) -> auto& { return s.strategy.normalization; },
+      std::vector{norm_handling::federated, norm_handling::local},
+      "normalisation layers (BatchNorm & co., their running statistics included): federated "
+      "= averaged like every parameter; local = FedBN (Li et al. 2021), kept by each client"),
   };
   // clang-format on
 }

@@ -1,0 +1,420 @@
+#include "runtime/protocol/async_loop.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "runtime/math/rng.hpp"
+#include "runtime/timing/device_profile.hpp"
+
+namespace fedactor {
+
+namespace {
+
+constexpr size_t max_details = 8;
+
+double elapsed_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+fedbuff make_buffer(std::vector<float> model, const scenario& sc, async_loop::parts& p) {
+  if (!p.registry || !p.pick || !p.optimizer)
+    throw std::invalid_argument("async_loop needs a registry, a sampler and a server optimizer");
+  return fedbuff(std::move(model), sc.async, std::move(p.optimizer), p.weight);
+}
+
+}  // namespace
+
+async_loop::async_loop(scenario sc, parts p, edge_set& edges, std::vector<float> initial_model,
+                       uint32_t edge_capacity)
+    : sc_(std::move(sc)),
+      parts_(std::move(p)),
+      edges_(edges),
+      edge_capacity_(std::max(1u, edge_capacity)),
+      buffer_(make_buffer(std::move(initial_model), sc_, parts_)),
+      model_(make_snapshot(buffer_.model())),
+      open_groups_(edges.size()) {
+  step_started_ = std::chrono::steady_clock::now();
+}
+
+void async_loop::fail(uint32_t client, failure_code code, const std::string& detail) {
+  failures_.add(code);
+  if (details_.size() < max_details)
+    details_.push_back("client " + std::to_string(client) + ": " + detail);
+}
+
+async_loop::task* async_loop::current(uint64_t seq, uint32_t attempt) {
+  if (finished_) return nullptr;
+  auto it = tasks_.find(seq);
+  if (it == tasks_.end() || it->second.sent.attempt != attempt || it->second.arrived)
+    return nullptr;
+  return &it->second;
+}
+
+async_step async_loop::start() {
+  async_step step;
+  step_started_ = std::chrono::steady_clock::now();
+  fill(step);
+  close_stalled_group(step);
+  return step;
+}
+
+// -- groups --------------------------------------------------------------------------------
+
+void async_loop::close_group(uint32_t edge, async_step& step) {
+  auto& og = open_groups_[edge];
+  if (og.id == 0) return;
+  step.close.push_back(group_to_close{edge, og.id, og.size});
+  og = open_group{};
+}
+
+void async_loop::close_all_groups(async_step& step) {
+  for (uint32_t e = 0; e < open_groups_.size(); ++e) close_group(e, step);
+}
+
+// Groups close when full, when the version moves on, and when the task every release waits
+// for sits in an open group (its edge holds it until the group closes). All three depend only
+// on the release order, so group membership is reproducible.
+void async_loop::close_stalled_group(async_step& step) {
+  if (finished_) return;
+  if (simulated()) {
+    auto seq = releases_.blocking_seq();
+    if (!seq) return;
+    auto it = tasks_.find(*seq);
+    if (it == tasks_.end() || it->second.sent.group == 0) return;
+    if (open_groups_[it->second.sent.edge].id == it->second.sent.group)
+      close_group(it->second.sent.edge, step);
+  } else {
+    for (auto& [seq, t] : tasks_)
+      if (t.sent.group == 0 || open_groups_[t.sent.edge].id != t.sent.group) return;
+    close_all_groups(step);
+  }
+}
+
+// -- dispatch ------------------------------------------------------------------------------
+
+void async_loop::fill(async_step& step) {
+  const uint32_t slots = sc_.async.concurrency;
+  while (!finished_ && tasks_.size() < slots) {
+    std::vector<client_id> picked;
+    try {
+      picked = parts_.pick->sample(1, static_cast<int32_t>(buffer_.version()), [&](client_id id) {
+        return busy_clients_.count(id) > 0 || !edges_.edge_for(id);
+      });
+    } catch (const std::invalid_argument&) {
+      break;  // every client is busy or unreachable
+    }
+    if (picked.empty()) break;
+    dispatch(picked.front(), step);
+  }
+}
+
+void async_loop::dispatch(uint32_t id, async_step& step) {
+  const auto target = edges_.edge_for(id);
+  if (!target) return;  // fill's sampler skips unreachable clients
+  const uint32_t edge = *target;
+  if (edge != edges_.home_of(id)) ++rerouted_;
+  const uint64_t seq = next_seq_++;
+  const uint32_t samples = parts_.registry->num_samples(id);
+  double finish = 0;
+  if (simulated()) {
+    auto profile = make_device_profile(sc_.devices, sc_.seed, id);
+    finish = sim_now_ + task_duration(sc_.devices, profile, samples, sc_.training.epochs,
+                                      model_->size() * sizeof(float));
+  }
+  uint64_t group = 0;
+  if (sc_.async.edge == edge_mode::preaggregate) {
+    auto& og = open_groups_[edge];
+    if (og.id != 0 && og.base != buffer_.version()) close_group(edge, step);
+    if (og.id == 0) {
+      og = open_group{next_group_++, buffer_.version(), 0};
+      groups_.emplace(og.id, group_record{edge, og.base, {}, {}});
+    }
+    group = og.id;
+    ++og.size;
+    groups_.at(group).members.emplace_back(seq, samples);
+  }
+  async_task t;
+  t.seq = seq;
+  t.edge = edge;
+  t.client = id;
+  t.base_version = buffer_.version();
+  t.task_seed = stream_key(sc_.seed, rng_tag::shuffle, seq, id);
+  t.finish = finish;
+  t.model = model_;
+  t.group = group;
+  t.group_params = sc_.async.delta == delta_rule::current;
+  // Tasks queue at the edge behind at most `concurrency` others.
+  const double waves =
+      std::ceil(static_cast<double>(sc_.async.concurrency) / static_cast<double>(edge_capacity_));
+  t.timeout_s = sc_.training.timeout_s * std::max(1.0, waves) + 30.0;
+  auto& stored = tasks_.emplace(seq, task{t, samples, false, edges_.incarnation(edge)}).first->second;
+  busy_clients_.insert(id);
+  if (simulated()) releases_.dispatch(seq, finish);
+  step.send.push_back(stored.sent);
+  if (group != 0 && open_groups_[edge].size >= sc_.async.preaggregate) close_group(edge, step);
+}
+
+// -- results -------------------------------------------------------------------------------
+
+async_step async_loop::answered(uint64_t seq, uint32_t attempt, uint32_t client,
+                                task_outcome outcome) {
+  async_step step;
+  auto* t = current(seq, attempt);
+  if (!t) return step;
+  t->arrived = true;
+  if (client != t->sent.client) {
+    // Not this task's client: refused, the task counts as failed.
+    const std::string why = "answered for client " + std::to_string(client) + ", the task was " +
+                            std::to_string(t->sent.client) + "'s";
+    if (simulated()) {
+      fail(t->sent.client, failure_code::invalid_update, why);
+      releases_.cancel(seq);
+    } else {
+      fail(t->sent.client, failure_code::invalid_update, why);
+      process(seq, std::nullopt, step);
+    }
+    settle(step);
+    return step;
+  }
+  if (simulated()) {
+    releases_.arrive(seq, std::move(outcome));
+  } else {
+    process(seq, std::move(outcome), step);
+  }
+  settle(step);
+  return step;
+}
+
+async_step async_loop::failed(uint64_t seq, uint32_t attempt, failure_code code,
+                              const std::string& detail) {
+  async_step step;
+  auto* t = current(seq, attempt);
+  if (!t) return step;
+  t->arrived = true;
+  fail(t->sent.client, code, "edge " + std::to_string(t->sent.edge) + ": " + detail);
+  if (simulated())
+    releases_.cancel(seq);
+  else
+    process(seq, std::nullopt, step);
+  settle(step);
+  return step;
+}
+
+void async_loop::settle(async_step& step) {
+  if (simulated()) {
+    drain(step);
+  } else {
+    fill(step);
+    close_stalled_group(step);
+  }
+}
+
+// Releases finished tasks in simulated-finish order (as soon as no task still running could
+// finish earlier), refilling each released slot at once (at the release's simulated time), so
+// dispatch times and base versions follow the release order alone, not real arrival timing.
+void async_loop::drain(async_step& step) {
+  while (!finished_) {
+    auto item = releases_.pop_ready();
+    if (!item) break;
+    sim_now_ = std::max(sim_now_, item->finish);
+    process(item->seq, std::move(item->payload), step);
+    fill(step);
+  }
+  fill(step);
+  close_stalled_group(step);
+}
+
+void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, async_step& step) {
+  auto it = tasks_.find(seq);
+  if (it == tasks_.end()) return;
+  const task t = std::move(it->second);
+  busy_clients_.erase(t.sent.client);
+  tasks_.erase(it);
+  if (finished_ || !outcome) return;  // a failure was counted when it arrived
+  const uint32_t client = t.sent.client;
+  const uint64_t group = t.sent.group;
+  if (auto* u = std::get_if<task_update>(&*outcome)) {
+    if (group != 0) {
+      fail(client, failure_code::invalid_update, "an update for a pre-aggregated task");
+    } else if (u->num_samples != t.num_samples) {
+      fail(client, failure_code::invalid_update,
+           "claims " + std::to_string(u->num_samples) + " samples, the registry says " +
+               std::to_string(t.num_samples));
+    } else if (!u->params || u->params->size() != model_->size()) {
+      fail(client, failure_code::invalid_update,
+           "has " + std::to_string(u->params ? u->params->size() : 0) +
+               " parameters, expected " + std::to_string(model_->size()));
+    } else {
+      // The base version is the task's own, not the edge's word for it.
+      fedbuff_update fu{u->params->data(), u->params->size(), t.num_samples, t.sent.base_version,
+                        u->loss};
+      auto r = buffer_.offer(fu);
+      if (r == offer_result::rejected)
+        fail(client, failure_code::invalid_update, "rejected update (non-finite or out of range)");
+      else if (r == offer_result::stale)
+        failures_.add(failure_code::stale);
+    }
+  } else if (std::holds_alternative<task_held>(*outcome)) {
+    auto g = groups_.find(group);
+    if (group == 0 || g == groups_.end()) {
+      fail(client, failure_code::invalid_update, "held for no open group");
+    } else if (t.incarnation != edges_.incarnation(t.sent.edge)) {
+      // Its update travels in its group's aggregate, and that edge is already gone.
+      fail(client, failure_code::edge_lost,
+           "edge " + std::to_string(t.sent.edge) + " lost before its group's aggregate");
+    } else {
+      g->second.held.push_back(client);
+    }
+  } else {
+    auto& agg = std::get<task_group>(*outcome);
+    auto g = groups_.find(group);
+    if (group == 0 || g == groups_.end()) {
+      fail(client, failure_code::invalid_update, "an aggregate for no open group");
+    } else {
+      auto rec = std::move(g->second);
+      groups_.erase(g);
+      // Members whose held answer has not come yet are done too (their updates are in the
+      // aggregate): free their slots now, and never resend them if the edge is lost. (With
+      // the simulated clock they were all released before this, the latest-finishing one.)
+      // Its members must be tasks dispatched into this group, each once; the aggregate's
+      // weight must be their sample counts as the registry has them.
+      uint64_t expected_weight = 0;
+      bool members_ok = !agg.members.empty() && agg.members.size() <= rec.members.size();
+      std::vector<uint64_t> seen;
+      for (uint64_t m : agg.members) {
+        auto r = std::find_if(rec.members.begin(), rec.members.end(),
+                              [m](const auto& x) { return x.first == m; });
+        if (r == rec.members.end() || std::find(seen.begin(), seen.end(), m) != seen.end()) {
+          members_ok = false;
+          break;
+        }
+        seen.push_back(m);
+        expected_weight += r->second;
+        auto mt = tasks_.find(m);
+        if (!simulated() && m != seq && mt != tasks_.end() && mt->second.sent.group == group) {
+          busy_clients_.erase(mt->second.sent.client);
+          tasks_.erase(mt);
+        }
+      }
+      auto acc = weighted_accumulator::deserialize(agg.aggregate.data(), agg.aggregate.size());
+      const auto count = static_cast<uint32_t>(agg.members.size());
+      if (!members_ok || !acc || acc->count() != count ||
+          acc->weight() != static_cast<double>(expected_weight)) {
+        fail(client, failure_code::invalid_update,
+             "group aggregate that does not match its members (" + std::to_string(count) +
+                 " named)");
+      } else {
+        auto r = buffer_.offer_group(*acc, rec.base, count);
+        if (r == offer_result::rejected)
+          fail(client, failure_code::invalid_update, "rejected group aggregate");
+        else if (r == offer_result::stale)
+          failures_.add(failure_code::stale, count);
+      }
+    }
+  }
+  take_steps(step);
+}
+
+// Reports the server steps the buffer took; ends the run after `async.aggregations`.
+void async_loop::take_steps(async_step& step) {
+  for (auto& s : buffer_.take_records()) {
+    if (finished_) break;
+    ++steps_done_;
+    model_ = make_snapshot(buffer_.model());
+    round_record rec;
+    rec.async = true;
+    rec.round = steps_done_;
+    rec.model_version = s.version;
+    rec.clients = s.updates;
+    rec.failures_by = failures_;
+    rec.failures = failures_.total();
+    rec.edges_lost = edges_lost_;
+    rec.edges_rejoined = edges_rejoined_;
+    rec.rerouted = rerouted_;
+    rec.failure_reasons = std::move(details_);
+    rec.mean_loss = s.mean_loss;
+    rec.wall_s = elapsed_since(step_started_);
+    rec.clients_per_s = rec.wall_s > 0 ? rec.clients / rec.wall_s : 0.0;
+    rec.sim_time_s = sim_now_;
+    rec.sim_round_s = sim_now_ - sim_at_last_step_;
+    rec.stale_discarded = s.stale_discarded;
+    rec.staleness_histogram = s.staleness_histogram;
+    rec.mean_decay = s.mean_decay;
+    totals_.clients_trained += s.updates;
+    totals_.failures.merge(failures_);
+    totals_.final_loss = s.mean_loss;
+    failures_.clear();
+    details_.clear();
+    edges_lost_ = edges_rejoined_ = rerouted_ = 0;
+    sim_at_last_step_ = sim_now_;
+    step_started_ = std::chrono::steady_clock::now();
+    close_all_groups(step);
+    step.steps.push_back(finished_round{std::move(rec), model_});
+    if (steps_done_ >= sc_.async.aggregations) {
+      finished_ = true;
+      step.finished = true;
+    }
+  }
+  const auto& stats = buffer_.stats();
+  totals_.total_updates = stats.total_updates;
+  totals_.stale_updates = stats.stale_updates;
+  totals_.rejected_updates = stats.rejected_updates;
+}
+
+// -- lost and returning edges -------------------------------------------------------------
+
+async_step async_loop::edge_lost(uint32_t e) {
+  async_step step;
+  if (finished_ || e >= open_groups_.size()) return step;
+  ++edges_lost_;
+  open_groups_[e] = open_group{};  // its groups went with it
+  // Members that answered "held" for a group whose aggregate never came: their updates went
+  // with the edge. (Their slots were freed on the held answer; they are not resent.)
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    if (it->second.edge != e) {
+      ++it;
+      continue;
+    }
+    for (uint32_t c : it->second.held)
+      fail(c, failure_code::edge_lost,
+           "edge " + std::to_string(e) + " lost before its group's aggregate");
+    it = groups_.erase(it);
+  }
+  std::vector<uint64_t> orphaned;
+  for (auto& [seq, t] : tasks_)
+    if (t.sent.edge == e && !t.arrived) orphaned.push_back(seq);
+  std::sort(orphaned.begin(), orphaned.end());
+  for (auto seq : orphaned) {
+    auto& t = tasks_.at(seq);
+    ++t.sent.attempt;
+    if (auto target = edges_.edge_for(t.sent.client)) {
+      // Resent as a forwarded update: the group it belonged to is gone with the edge.
+      t.sent.edge = *target;
+      t.incarnation = edges_.incarnation(*target);
+      t.sent.group = 0;
+      ++rerouted_;
+      step.send.push_back(t.sent);
+      continue;
+    }
+    t.arrived = true;
+    fail(t.sent.client, failure_code::edge_lost, "edge " + std::to_string(e) + " lost");
+    if (simulated())
+      releases_.cancel(seq);
+    else
+      process(seq, std::nullopt, step);
+  }
+  settle(step);
+  return step;
+}
+
+async_step async_loop::edge_rejoined(uint32_t) {
+  async_step step;
+  if (finished_) return step;
+  ++edges_rejoined_;
+  fill(step);
+  close_stalled_group(step);
+  return step;
+}
+
+}  // namespace fedactor

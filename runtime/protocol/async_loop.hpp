@@ -1,0 +1,188 @@
+#pragma once
+
+// Asynchronous federated training (FedBuff), actor-free — FLSim's recipe: a result arrives,
+// its staleness is measured against the version the task started from, it is weighted and
+// folded into the buffer, and the server optimizer steps once `buffer_size` updates are in.
+// The loop keeps `async.concurrency` tasks in flight; a finished task's slot is refilled by
+// the sampler at once. Under the simulated clock, results are released in simulated-finish
+// order (runtime/timing/release_queue.hpp), so staleness does not depend on real timing and
+// the same seed gives the same model bytes.
+//
+// The loop keeps its own record of every task (client, edge, base version, the client's sample
+// count from the registry, the pre-aggregation group) and checks every answer against it:
+// nothing an edge says about a task's base version, client or weight is believed. Answers
+// that do not fit are refused and counted (invalid_update).
+//
+// Edges may pre-aggregate (async.edge_mode: preaggregate): the server decides group membership
+// at dispatch (reproducible), an edge answers each member "held" and the last one (in
+// simulated finish order) with the group's exact aggregate. Groups close when full, when the
+// version moves on, and when the task every release waits for sits in an open group.
+//
+// Driven by events (answered, failed, edge lost / back); each returns what the shell must do:
+// tasks to send, groups to close, records of server steps, whether the run is over.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+#include "runtime/math/fedbuff.hpp"
+#include "runtime/metrics/round_record.hpp"
+#include "runtime/population/registry.hpp"
+#include "runtime/population/sampler.hpp"
+#include "runtime/protocol/edge_set.hpp"
+#include "runtime/protocol/model_snapshot.hpp"
+#include "runtime/protocol/run_totals.hpp"
+#include "runtime/protocol/sync_loop.hpp"
+#include "runtime/scenario/scenario.hpp"
+#include "runtime/strategy/server_optimizer.hpp"
+#include "runtime/strategy/staleness_weight.hpp"
+#include "runtime/timing/release_queue.hpp"
+
+namespace fedactor {
+
+// One client task to send to an edge.
+struct async_task {
+  uint64_t seq = 0;      // dispatch number, unique per run
+  uint32_t attempt = 0;  // grows when the task is resent (its edge was lost)
+  uint32_t edge = 0;
+  uint32_t client = 0;
+  uint64_t base_version = 0;
+  uint64_t task_seed = 0;
+  double finish = 0;   // simulated finish time (0 under the real clock)
+  model_snapshot model;  // the model at base_version
+  uint64_t group = 0;  // 0 = forward the update; else its pre-aggregation group
+  bool group_params = false;  // the group sums n·params (delta rule current), else n·Δ
+  double timeout_s = 0;       // the request's deadline (queueing at the edge included)
+};
+
+// A group an edge must close: `size` members, no more will join.
+struct group_to_close {
+  uint32_t edge = 0;
+  uint64_t group = 0;
+  uint32_t size = 0;
+};
+
+// What an edge answered for a task.
+struct task_update {  // forward mode: the client's model after training
+  uint32_t num_samples = 0;
+  double loss = 0;
+  model_snapshot params;
+};
+struct task_held {};  // pre-aggregation: the update is in its group's aggregate
+struct task_group {   // pre-aggregation: the group's aggregate, carried by its last member
+  std::vector<char> aggregate;    // serialized weighted_accumulator
+  std::vector<uint64_t> members;  // seqs folded into it, this one included
+};
+using task_outcome = std::variant<task_update, task_held, task_group>;
+
+struct async_step {
+  std::vector<async_task> send;
+  std::vector<group_to_close> close;
+  std::vector<finished_round> steps;  // records of server steps (async = true)
+  bool finished = false;
+};
+
+class async_loop {
+ public:
+  struct parts {
+    std::shared_ptr<client_registry> registry;
+    std::unique_ptr<sampler> pick;
+    std::unique_ptr<server_optimizer> optimizer;
+    staleness_weight weight;  // empty: from async.decay
+  };
+
+  // `edges` must outlive the loop. edge_capacity: live clients per edge (sizes timeouts).
+  // Throws std::invalid_argument for a missing part, an empty model or a bad async config.
+  async_loop(scenario sc, parts p, edge_set& edges, std::vector<float> initial_model,
+             uint32_t edge_capacity);
+
+  // Fills the concurrency slots.
+  async_step start();
+
+  // The answer to task `seq`'s attempt `attempt` from the client `client`. Answers to an
+  // earlier attempt, or for a task that is not in flight, change nothing.
+  async_step answered(uint64_t seq, uint32_t attempt, uint32_t client, task_outcome outcome);
+  // Task `seq`'s attempt failed at its edge or timed out.
+  async_step failed(uint64_t seq, uint32_t attempt, failure_code code, const std::string& detail);
+  // The edge set has marked `e` lost: its tasks are resent to survivors (reroute) or fail.
+  async_step edge_lost(uint32_t e);
+  async_step edge_rejoined(uint32_t e);
+
+  bool finished() const { return finished_; }
+  uint32_t steps_done() const { return steps_done_; }
+  uint64_t version() const { return buffer_.version(); }
+  model_snapshot model() const { return model_; }
+  double sim_time() const { return sim_now_; }
+  const run_totals& totals() const { return totals_; }
+  const fedbuff_stats& buffer_stats() const { return buffer_.stats(); }
+  size_t in_flight() const { return tasks_.size(); }
+
+ private:
+  struct task {
+    async_task sent;
+    uint32_t num_samples = 0;  // from the registry: the weight the answer must carry
+    bool arrived = false;      // answered or failed: nothing to resend
+    uint32_t incarnation = 0;  // of its edge when sent
+  };
+  struct open_group {
+    uint64_t id = 0;  // 0 = none open
+    uint64_t base = 0;
+    uint32_t size = 0;
+  };
+  struct group_record {
+    uint32_t edge = 0;
+    uint64_t base = 0;
+    std::vector<std::pair<uint64_t, uint32_t>> members;  // (seq, samples) dispatched into it
+    std::vector<uint32_t> held;  // clients whose held answer came before the aggregate
+  };
+
+  bool simulated() const { return sc_.clock == clock_kind::simulated; }
+  void fill(async_step& step);
+  void dispatch(uint32_t client, async_step& step);
+  void close_group(uint32_t edge, async_step& step);
+  void close_all_groups(async_step& step);
+  void close_stalled_group(async_step& step);
+  // A task is done (released in order under the simulated clock): folds it, or counts it.
+  void process(uint64_t seq, std::optional<task_outcome> outcome, async_step& step);
+  void drain(async_step& step);
+  // After an event: release (simulated clock) or refill, and close a group everything waits for.
+  void settle(async_step& step);
+  void take_steps(async_step& step);
+  void fail(uint32_t client, failure_code code, const std::string& detail);
+  // The task `seq` if `attempt` is its current attempt and it is still in flight.
+  task* current(uint64_t seq, uint32_t attempt);
+
+  scenario sc_;
+  parts parts_;
+  edge_set& edges_;
+  uint32_t edge_capacity_;
+  fedbuff buffer_;
+  model_snapshot model_;
+  release_queue<task_outcome> releases_;
+  std::unordered_map<uint64_t, task> tasks_;  // in flight, by seq
+  std::unordered_set<uint32_t> busy_clients_;
+  std::vector<open_group> open_groups_;  // per edge
+  std::unordered_map<uint64_t, group_record> groups_;  // dispatched, aggregate not yet in
+  uint64_t next_seq_ = 0;
+  uint64_t next_group_ = 1;
+  uint32_t steps_done_ = 0;
+  bool finished_ = false;
+  double sim_now_ = 0;
+  double sim_at_last_step_ = 0;
+  std::chrono::steady_clock::time_point step_started_;
+  // Since the last step.
+  failure_counts failures_;
+  std::vector<std::string> details_;
+  uint32_t edges_lost_ = 0;
+  uint32_t edges_rejoined_ = 0;
+  uint32_t rerouted_ = 0;
+  run_totals totals_;
+};
+
+}  // namespace fedactor

@@ -1,0 +1,63 @@
+#pragma once
+
+// The server's view of its edges: which are alive, which edge trains a client now, and what
+// happens to a lost edge's clients (faults.on_edge_loss). Actor-free: the server shell tells
+// it about losses (a down message, a request to a terminated edge) and returns (edge_rejoin);
+// the sync and async loops ask it where each client goes.
+//
+// A lost edge's clients are rerouted to a survivor picked by client id (deterministic, and it
+// spreads them evenly) or, under the drop policy, cannot be reached. Every edge has an
+// incarnation that grows at each loss, so an answer from an earlier incarnation of an edge can
+// be told apart from one sent after it came back.
+//
+// edge_for() is O(1); lose() and rejoin() are O(edges).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "runtime/population/router.hpp"
+#include "runtime/scenario/scenario.hpp"
+
+namespace fedactor {
+
+class edge_set {
+ public:
+  // Throws std::invalid_argument for a null router.
+  edge_set(std::unique_ptr<router> route, edge_loss_policy policy);
+
+  uint32_t size() const { return static_cast<uint32_t>(alive_.size()); }
+  bool alive(uint32_t e) const { return e < alive_.size() && alive_[e]; }
+  // Ascending indices of the live edges.
+  const std::vector<uint32_t>& alive_edges() const { return alive_list_; }
+  uint32_t incarnation(uint32_t e) const { return incarnation_.at(e); }
+
+  // The edge that serves `id` when every edge is alive.
+  uint32_t home_of(uint32_t id) const { return route_->edge_of(id); }
+
+  // The edge that trains `id` now: its home while alive; else, when rerouting, a survivor
+  // (alive_edges()[id % alive]); nullopt when it cannot be reached (drop policy, or no edge
+  // left).
+  std::optional<uint32_t> edge_for(uint32_t id) const;
+
+  // Edge `e` is gone. False (nothing changes) when it was already lost or e is out of range.
+  bool lose(uint32_t e);
+
+  // Edge `e` is back. True when it had been lost (false: a new registration replaced a live
+  // one, or e is out of range).
+  bool rejoin(uint32_t e);
+
+  edge_loss_policy policy() const { return policy_; }
+
+ private:
+  void update_alive_list();
+
+  std::unique_ptr<router> route_;
+  edge_loss_policy policy_;
+  std::vector<bool> alive_;
+  std::vector<uint32_t> alive_list_;
+  std::vector<uint32_t> incarnation_;
+};
+
+}  // namespace fedactor

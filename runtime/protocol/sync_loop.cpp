@@ -1,0 +1,169 @@
+#include "runtime/protocol/sync_loop.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "runtime/timing/device_profile.hpp"
+
+namespace fedactor {
+
+namespace {
+
+double elapsed_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+sync_loop::sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> initial_model,
+                     uint32_t edge_capacity)
+    : sc_(std::move(sc)),
+      parts_(std::move(p)),
+      edges_(edges),
+      edge_capacity_(std::max(1u, edge_capacity)) {
+  if (!parts_.registry || !parts_.pick || !parts_.optimizer)
+    throw std::invalid_argument("sync_loop needs a registry, a sampler and a server optimizer");
+  if (initial_model.empty()) throw std::invalid_argument("sync_loop needs a model");
+  model_ = make_snapshot(std::move(initial_model));
+}
+
+sync_step sync_loop::start() {
+  sync_step step;
+  if (round_ || finished_) return step;
+  next_round(step);
+  return step;
+}
+
+sync_task sync_loop::task_of(edge_batch b) const {
+  sync_task t;
+  // An edge trains at most edge_capacity clients at a time, each within the client timeout:
+  // its answer is due after that many waves, plus slack for messaging.
+  const double waves = std::ceil(static_cast<double>(b.clients.size()) / edge_capacity_);
+  t.timeout_s = sc_.training.timeout_s * std::max(1.0, waves) + 30.0;
+  t.batch = std::move(b);
+  t.round = round_->number();
+  t.model_version = version_;
+  t.model = model_;
+  return t;
+}
+
+std::vector<uint32_t> sync_loop::keep_in_time(std::vector<uint32_t> ids, uint32_t k,
+                                              round_record& rec) {
+  const double deadline = sc_.protocol.round_deadline;
+  const size_t model_bytes = model_->size() * sizeof(float);
+  std::vector<std::pair<double, uint32_t>> by_finish;
+  by_finish.reserve(ids.size());
+  for (auto id : ids) {
+    auto profile = make_device_profile(sc_.devices, sc_.seed, id);
+    by_finish.emplace_back(task_duration(sc_.devices, profile, parts_.registry->num_samples(id),
+                                         sc_.training.epochs, model_bytes),
+                           id);
+  }
+  std::sort(by_finish.begin(), by_finish.end());
+  std::vector<uint32_t> kept;
+  bool cut_by_deadline = false;
+  double longest = 0;
+  for (auto& [d, id] : by_finish) {
+    if (kept.size() >= k) break;
+    if (deadline > 0 && d > deadline) {
+      cut_by_deadline = true;
+      break;
+    }
+    kept.push_back(id);
+    longest = d;
+  }
+  rec.dropped = static_cast<uint32_t>(ids.size() - kept.size());
+  rec.sim_round_s = cut_by_deadline ? deadline : longest;
+  std::sort(kept.begin(), kept.end());
+  return kept;
+}
+
+void sync_loop::next_round(sync_step& step) {
+  while (!finished_) {
+    started_ = std::chrono::steady_clock::now();
+    const uint32_t number = rounds_done_ + 1;
+    round_.emplace(number, model_->size(), edges_);
+    auto& rec = round_->record();
+    const uint32_t k = sc_.selection.clients_per_round;
+    const auto population = parts_.registry->size();
+    // k + ceil(k·o), with the same guard against float noise as validate() (100 × 0.07 = 7).
+    const double extra = std::ceil(k * sc_.selection.over_select * (1.0 - 1e-12));
+    const auto wanted =
+        static_cast<uint32_t>(std::min<double>(static_cast<double>(population), k + extra));
+    auto ids = parts_.pick->sample(wanted, static_cast<int32_t>(number));
+    rec.selected = static_cast<uint32_t>(ids.size());
+    if (sc_.clock == clock_kind::simulated) ids = keep_in_time(std::move(ids), k, rec);
+    // Grouped by edge: O(k + edges). Ids are ascending, so each batch stays ascending.
+    auto send = round_->assign(ids);
+    for (auto& b : send) step.send.push_back(task_of(std::move(b)));
+    if (!round_->complete()) return;
+    // Nothing went out (every client unreachable): the round ends at once.
+    finish_round(step);
+  }
+}
+
+void sync_loop::settle(sync_step& step, std::vector<edge_batch> send) {
+  for (auto& b : send) step.send.push_back(task_of(std::move(b)));
+  if (!round_ || !round_->complete()) return;
+  finish_round(step);
+  next_round(step);
+}
+
+void sync_loop::finish_round(sync_step& step) {
+  auto& acc = round_->aggregate();
+  auto rec = std::move(round_->record());
+  if (!acc.empty()) {
+    const auto mean = acc.mean();
+    next_.resize(model_->size());
+    parts_.optimizer->step(model_->data(), mean.data(), next_.data(), next_.size());
+    model_ = make_snapshot(next_);
+    ++version_;
+  }
+  ++rounds_done_;
+  sim_now_ += rec.sim_round_s;
+  rec.round = rounds_done_;
+  rec.model_version = version_;
+  rec.clients = static_cast<uint32_t>(acc.count());
+  rec.failures = rec.failures_by.total();
+  rec.mean_loss = acc.empty() ? 0.0 : acc.scalar_mean();
+  rec.wall_s = elapsed_since(started_);
+  rec.clients_per_s = rec.wall_s > 0 ? rec.clients / rec.wall_s : 0.0;
+  rec.sim_time_s = sim_now_;
+  totals_.clients_trained += rec.clients;
+  totals_.failures.merge(rec.failures_by);
+  if (!acc.empty()) totals_.final_loss = rec.mean_loss;
+  round_.reset();
+  step.rounds.push_back(finished_round{std::move(rec), model_});
+  if (rounds_done_ >= sc_.protocol.rounds) {
+    finished_ = true;
+    step.finished = true;
+  }
+}
+
+sync_step sync_loop::answered(uint64_t batch, edge_report rep) {
+  sync_step step;
+  if (!round_) return step;
+  settle(step, round_->answered(batch, std::move(rep)));
+  return step;
+}
+
+sync_step sync_loop::failed(uint64_t batch, failure_code code, const std::string& detail) {
+  sync_step step;
+  if (!round_) return step;
+  settle(step, round_->failed(batch, code, detail));
+  return step;
+}
+
+sync_step sync_loop::edge_lost(uint32_t e) {
+  sync_step step;
+  if (!round_) return step;
+  settle(step, round_->edge_lost(e));
+  return step;
+}
+
+void sync_loop::edge_rejoined(uint32_t) {
+  if (round_) ++round_->record().edges_rejoined;
+}
+
+}  // namespace fedactor

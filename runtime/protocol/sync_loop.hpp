@@ -1,0 +1,114 @@
+#pragma once
+
+// Synchronous federated rounds, actor-free (Flower's fit_round: configure -> fit -> aggregate
+// -> server step). Each round: the sampler picks clients (k plus over-selection), under the
+// simulated clock the first k to finish within the round deadline are kept, the edge set
+// routes them to edges (sync_round batches), the edges' exact aggregates are merged, and the
+// server optimizer turns the weighted mean Δ into the next model. The loop is driven by
+// events (answers, failures, edge losses and returns) and answers each with what to do: the
+// batches to send and the records of the rounds that ended. The server shell (actors/server)
+// only turns those into messages.
+//
+// Deterministic: the same scenario, seed and answers give the same model bytes, whatever the
+// order in which the edges answer (the aggregate is exact).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/metrics/round_record.hpp"
+#include "runtime/population/registry.hpp"
+#include "runtime/population/sampler.hpp"
+#include "runtime/protocol/edge_set.hpp"
+#include "runtime/protocol/model_snapshot.hpp"
+#include "runtime/protocol/run_totals.hpp"
+#include "runtime/protocol/sync_round.hpp"
+#include "runtime/scenario/scenario.hpp"
+#include "runtime/strategy/server_optimizer.hpp"
+
+namespace fedactor {
+
+// A batch to send: the clients, and what every batch of the round shares.
+struct sync_task {
+  edge_batch batch;
+  uint32_t round = 0;
+  uint64_t model_version = 0;
+  model_snapshot model;
+  double timeout_s = 0;  // the whole batch's deadline (waves of edge capacity × client timeout)
+};
+
+// A round that ended: its record and the model it produced.
+struct finished_round {
+  round_record record;
+  model_snapshot model;
+};
+
+// What the shell does after an event.
+struct sync_step {
+  std::vector<sync_task> send;
+  std::vector<finished_round> rounds;
+  bool finished = false;  // the last round ended: the run is over
+};
+
+class sync_loop {
+ public:
+  struct parts {
+    std::shared_ptr<client_registry> registry;
+    std::unique_ptr<sampler> pick;
+    std::unique_ptr<server_optimizer> optimizer;
+  };
+
+  // `edges` must outlive the loop (the shell owns it and reports losses to both).
+  // edge_capacity: live clients per edge (sizes the batch timeout).
+  // Throws std::invalid_argument for a missing part or an empty model.
+  sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> initial_model,
+            uint32_t edge_capacity);
+
+  // Starts the first round.
+  sync_step start();
+
+  sync_step answered(uint64_t batch, edge_report rep);
+  sync_step failed(uint64_t batch, failure_code code, const std::string& detail);
+  // The edge set has marked `e` lost (or returned); the round in progress reacts.
+  sync_step edge_lost(uint32_t e);
+  void edge_rejoined(uint32_t e);
+
+  bool running() const { return round_.has_value(); }
+  bool finished() const { return finished_; }
+  uint32_t rounds_done() const { return rounds_done_; }
+  uint64_t version() const { return version_; }
+  const model_snapshot& model() const { return model_; }
+  double sim_time() const { return sim_now_; }
+  const run_totals& totals() const { return totals_; }
+  // The batch `id` of the round in progress, or nullptr.
+  const edge_batch* batch(uint64_t id) const { return round_ ? round_->batch(id) : nullptr; }
+
+ private:
+  // Starts rounds until one has batches out (or the run ends), appending to `step`.
+  void next_round(sync_step& step);
+  // Ends the round in progress if nothing is outstanding, then starts the next.
+  void settle(sync_step& step, std::vector<edge_batch> send);
+  // Server step, record, totals; marks the run finished after the last round.
+  void finish_round(sync_step& step);
+  std::vector<uint32_t> keep_in_time(std::vector<uint32_t> ids, uint32_t k, round_record& rec);
+  sync_task task_of(edge_batch b) const;
+
+  scenario sc_;
+  parts parts_;
+  edge_set& edges_;
+  uint32_t edge_capacity_;
+  model_snapshot model_;
+  std::vector<float> next_;  // scratch for the optimizer's output
+  uint64_t version_ = 0;
+  uint32_t rounds_done_ = 0;
+  double sim_now_ = 0;
+  bool finished_ = false;
+  std::optional<sync_round> round_;
+  std::chrono::steady_clock::time_point started_;
+  run_totals totals_;
+};
+
+}  // namespace fedactor

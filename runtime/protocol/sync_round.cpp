@@ -1,0 +1,134 @@
+#include "runtime/protocol/sync_round.hpp"
+
+#include <algorithm>
+
+namespace fedactor {
+
+sync_round::sync_round(uint32_t round, size_t dim, edge_set& edges)
+    : round_(round),
+      edges_(edges),
+      acc_(dim),
+      in_flight_(edges.size(), 0),
+      backlog_(edges.size()) {
+  rec_.round = round;
+}
+
+const edge_batch* sync_round::batch(uint64_t id) const {
+  auto it = batches_.find(id);
+  return it == batches_.end() ? nullptr : &it->second;
+}
+
+void sync_round::note(const std::string& detail) {
+  if (rec_.failure_reasons.size() < max_details) rec_.failure_reasons.push_back(detail);
+}
+
+void sync_round::fail_client(uint32_t client, failure_code code, const std::string& detail) {
+  rec_.failures_by.add(code);
+  note("client " + std::to_string(client) + ": " + detail);
+}
+
+std::vector<edge_batch> sync_round::add_batch(uint32_t e, std::vector<uint32_t> clients) {
+  const uint64_t id = next_id_++;
+  auto& b = batches_.emplace(id, edge_batch{id, e, std::move(clients)}).first->second;
+  if (in_flight_[e] != 0) {
+    backlog_[e].push_back(id);
+    return {};
+  }
+  in_flight_[e] = id;
+  return {b};
+}
+
+std::vector<edge_batch> sync_round::assign(const std::vector<uint32_t>& ids) {
+  std::vector<std::vector<uint32_t>> groups(edges_.size());
+  for (auto id : ids) {
+    auto e = edges_.edge_for(id);
+    if (!e) {
+      fail_client(id, failure_code::edge_lost,
+                  "edge " + std::to_string(edges_.home_of(id)) + " lost");
+      continue;
+    }
+    if (*e != edges_.home_of(id)) ++rec_.rerouted;
+    groups[*e].push_back(id);
+  }
+  std::vector<edge_batch> send;
+  for (uint32_t e = 0; e < groups.size(); ++e) {
+    if (groups[e].empty()) continue;
+    for (auto& b : add_batch(e, std::move(groups[e]))) send.push_back(std::move(b));
+  }
+  return send;
+}
+
+std::vector<edge_batch> sync_round::done(uint64_t id) {
+  auto it = batches_.find(id);
+  if (it == batches_.end()) return {};
+  const uint32_t e = it->second.edge;
+  batches_.erase(it);
+  if (in_flight_[e] != id) return {};
+  in_flight_[e] = 0;
+  if (backlog_[e].empty()) return {};
+  const uint64_t next = backlog_[e].front();
+  backlog_[e].pop_front();
+  in_flight_[e] = next;
+  return {batches_.at(next)};
+}
+
+std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
+  auto it = batches_.find(id);
+  if (it == batches_.end()) return {};
+  const auto& b = it->second;
+  const auto size = static_cast<uint64_t>(b.clients.size());
+  auto agg = weighted_accumulator::deserialize(rep.aggregate.data(), rep.aggregate.size());
+  std::string wrong;
+  if (rep.round != round_)
+    wrong = "answered round " + std::to_string(rep.round) + " for round " + std::to_string(round_);
+  else if (!agg)
+    wrong = "malformed aggregate";
+  else if (agg->count() > 0 && agg->dim() != acc_.dim())
+    wrong = "aggregate of " + std::to_string(agg->dim()) + " values, the model has " +
+            std::to_string(acc_.dim());
+  else if (agg->count() + rep.failed.total() != size)
+    wrong = "accounts for " + std::to_string(agg->count() + rep.failed.total()) + " of " +
+            std::to_string(size) + " clients";
+  if (!wrong.empty()) {
+    rec_.failures_by.add(failure_code::invalid_update, static_cast<uint32_t>(size));
+    note("edge " + std::to_string(b.edge) + ": " + wrong);
+  } else {
+    if (agg->count() > 0) acc_.merge(*agg);
+    rec_.failures_by.merge(rep.failed);
+    for (auto& d : rep.details) note(d);
+  }
+  rec_.live_clients += rep.live_clients;
+  rec_.peak_live_clients += rep.peak_live_clients;
+  rec_.evictions += rep.evictions;
+  return done(id);
+}
+
+std::vector<edge_batch> sync_round::failed(uint64_t id, failure_code code,
+                                           const std::string& detail) {
+  auto it = batches_.find(id);
+  if (it == batches_.end()) return {};
+  rec_.failures_by.add(code, static_cast<uint32_t>(it->second.clients.size()));
+  note("edge " + std::to_string(it->second.edge) + ": " + detail);
+  return done(id);
+}
+
+std::vector<edge_batch> sync_round::edge_lost(uint32_t e) {
+  ++rec_.edges_lost;
+  std::vector<uint32_t> orphaned;
+  for (auto it = batches_.begin(); it != batches_.end();) {
+    if (it->second.edge != e) {
+      ++it;
+      continue;
+    }
+    orphaned.insert(orphaned.end(), it->second.clients.begin(), it->second.clients.end());
+    it = batches_.erase(it);
+  }
+  if (e < in_flight_.size()) {
+    in_flight_[e] = 0;
+    backlog_[e].clear();
+  }
+  std::sort(orphaned.begin(), orphaned.end());
+  return assign(orphaned);
+}
+
+}  // namespace fedactor

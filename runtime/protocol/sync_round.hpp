@@ -1,0 +1,96 @@
+#pragma once
+
+// One synchronous round's bookkeeping, actor-free: the batches of clients sent to each edge
+// (at most one in flight per edge, since an edge trains one edge_ins at a time; rerouted
+// work queues behind it), the exact aggregate of the answers, and the round's record with its
+// failures counted per code.
+//
+// Every answer is checked against the round's own record before it is merged: the round
+// number, the aggregate's dimension, and its count (the updates it holds) plus the failures
+// the edge reports must equal the clients of the batch. An answer that does not fit is
+// refused whole: the batch's clients count as invalid_update.
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/math/accumulator.hpp"
+#include "runtime/metrics/round_record.hpp"
+#include "runtime/protocol/edge_set.hpp"
+#include "runtime/protocol/failure.hpp"
+
+namespace fedactor {
+
+// Clients one edge trains for the round (ascending ids).
+struct edge_batch {
+  uint64_t id = 0;
+  uint32_t edge = 0;
+  std::vector<uint32_t> clients;
+};
+
+// What an edge answered for a batch.
+struct edge_report {
+  uint32_t round = 0;              // the round it trained (must be this round)
+  std::vector<char> aggregate;     // serialized weighted_accumulator of Σ n·Δ, n, n·loss
+  failure_counts failed;           // clients of the batch that produced no update
+  std::vector<std::string> details;  // the first few failures, "client N: reason"
+  uint32_t live_clients = 0;
+  uint32_t peak_live_clients = 0;
+  uint64_t evictions = 0;
+};
+
+class sync_round {
+ public:
+  // Failure details kept per record.
+  static constexpr size_t max_details = 8;
+
+  sync_round(uint32_t round, size_t dim, edge_set& edges);
+
+  uint32_t number() const { return round_; }
+
+  // Routes `ids` (ascending) to the edges serving them now; unreachable clients fail
+  // (edge_lost). Returns the batches to send now (the others wait behind their edge's batch
+  // in flight).
+  std::vector<edge_batch> assign(const std::vector<uint32_t>& ids);
+
+  // The edge answered batch `id`: checked, merged. Returns the batches to send now (the
+  // edge's next one). An answer for a batch that is not outstanding (abandoned with its
+  // edge, or answered twice) changes nothing.
+  std::vector<edge_batch> answered(uint64_t id, edge_report rep);
+
+  // Batch `id` failed as a whole (the edge answered with an error, or timed out): its
+  // clients count as `code`.
+  std::vector<edge_batch> failed(uint64_t id, failure_code code, const std::string& detail);
+
+  // Edge `e` is gone (the edge set already knows): its outstanding batches are reassigned
+  // through edge_set::edge_for (reroute) or fail (drop). Returns the batches to send now.
+  std::vector<edge_batch> edge_lost(uint32_t e);
+
+  bool outstanding(uint64_t id) const { return batches_.count(id) != 0; }
+  const edge_batch* batch(uint64_t id) const;
+  // No batch outstanding: every assigned client answered or failed.
+  bool complete() const { return batches_.empty(); }
+
+  const weighted_accumulator& aggregate() const { return acc_; }
+  round_record& record() { return rec_; }
+
+  void fail_client(uint32_t client, failure_code code, const std::string& detail);
+
+ private:
+  std::vector<edge_batch> add_batch(uint32_t e, std::vector<uint32_t> clients);
+  std::vector<edge_batch> done(uint64_t id);
+  void note(const std::string& detail);
+
+  uint32_t round_;
+  edge_set& edges_;
+  weighted_accumulator acc_;
+  round_record rec_;
+  std::unordered_map<uint64_t, edge_batch> batches_;  // outstanding (sent or queued)
+  std::vector<uint64_t> in_flight_;                   // per edge: batch sent, 0 = none
+  std::vector<std::deque<uint64_t>> backlog_;         // per edge: batches queued behind it
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace fedactor

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -12,6 +14,10 @@
 
 #include "runtime/math/rng.hpp"
 #include "runtime/strategy/state_bytes.hpp"
+
+#ifndef FEDACTOR_SOURCE_DIR
+#define FEDACTOR_SOURCE_DIR "."
+#endif
 
 using namespace fedactor;
 
@@ -62,6 +68,13 @@ std::vector<float> random_vector(rng& r, size_t n, double scale) {
   std::vector<float> v(n);
   for (auto& x : v) x = static_cast<float>(scale * r.normal());
   return v;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace
@@ -245,4 +258,22 @@ TEST_CASE("server optimizer registration refuses a duplicate, an empty name or n
   CHECK_THROWS_WITH(register_server_optimizer(info),
                     "register_server_optimizer: kind 'test_no_factory' has no make function");
   CHECK_FALSE(find_server_optimizer("test_no_factory").has_value());
+}
+
+TEST_CASE("server optimizer docs have a section per kind naming its keys", "[strategy]") {
+  const std::string doc = read_file(FEDACTOR_SOURCE_DIR "/docs/strategies.md");
+  REQUIRE_FALSE(doc.empty());
+  for (const auto& kind : builtin) {
+    INFO(kind);
+    const std::string heading = "### `" + kind + "`";
+    const size_t at = doc.find(heading);
+    REQUIRE(at != std::string::npos);
+    const size_t end = doc.find("\n### ", at + heading.size());
+    const std::string section = doc.substr(at, end == std::string::npos ? end : end - at);
+    for (const auto& key : server_optimizer_keys(kind)) {
+      INFO(key);
+      CHECK(section.find("`" + key + "`") != std::string::npos);
+    }
+  }
+  CHECK(doc.find("`" + std::string(server_optimizer_kind_key) + "`") != std::string::npos);
 }

@@ -7,13 +7,18 @@ namespace fedactor {
 
 namespace {
 
-const std::vector<optimizer_key> fedadagrad_keys = {optimizer_key::server_lr, optimizer_key::beta1,
-                                                    optimizer_key::tau};
+// A function, not a namespace-scope vector: the registry may be built during another
+// translation unit's static initialisation (a user registering a kind).
+const std::vector<optimizer_key>& fedadagrad_keys() {
+  static const std::vector<optimizer_key> keys = {optimizer_key::server_lr, optimizer_key::beta1,
+                                                  optimizer_key::tau};
+  return keys;
+}
 
 }  // namespace
 
 fedadagrad_optimizer::fedadagrad_optimizer(const server_optimizer_config& cfg, size_t dim)
-    : fedopt_optimizer(cfg, dim, fedadagrad_keys) {}
+    : fedopt_optimizer(cfg, dim, fedadagrad_keys()) {}
 
 void fedadagrad_optimizer::update(const float* current, const float* mean_delta, float* next) {
   const double b1 = cfg_.beta1;
@@ -34,7 +39,7 @@ server_optimizer_info fedadagrad_info() {
   server_optimizer_info info;
   info.kind = fedadagrad_optimizer::kind_name;
   info.summary = "Adagrad on the server (Reddi et al. 2021): second moment sums every delta^2";
-  info.keys = fedadagrad_keys;
+  info.keys = fedadagrad_keys();
   info.defaults.kind = info.kind;
   info.defaults.server_lr = 0.1;
   info.defaults.beta1 = 0.0;

@@ -7,14 +7,19 @@ namespace fedactor {
 
 namespace {
 
-const std::vector<optimizer_key> fedadam_keys = {optimizer_key::server_lr, optimizer_key::beta1,
-                                                 optimizer_key::beta2, optimizer_key::tau,
-                                                 optimizer_key::bias_correction};
+// A function, not a namespace-scope vector: the registry may be built during another
+// translation unit's static initialisation (a user registering a kind).
+const std::vector<optimizer_key>& fedadam_keys() {
+  static const std::vector<optimizer_key> keys = {optimizer_key::server_lr, optimizer_key::beta1,
+                                                  optimizer_key::beta2, optimizer_key::tau,
+                                                  optimizer_key::bias_correction};
+  return keys;
+}
 
 }  // namespace
 
 fedadam_optimizer::fedadam_optimizer(const server_optimizer_config& cfg, size_t dim)
-    : fedopt_optimizer(cfg, dim, fedadam_keys) {}
+    : fedopt_optimizer(cfg, dim, fedadam_keys()) {}
 
 double fedadam_optimizer::step_size(uint64_t t) const {
   if (!cfg_.bias_correction) return cfg_.server_lr;
@@ -43,7 +48,7 @@ server_optimizer_info fedadam_info() {
   server_optimizer_info info;
   info.kind = fedadam_optimizer::kind_name;
   info.summary = "Adam on the server (Reddi et al. 2021), bias-corrected step size as in Flower";
-  info.keys = fedadam_keys;
+  info.keys = fedadam_keys();
   info.defaults.kind = info.kind;
   info.defaults.server_lr = 0.1;
   info.defaults.beta1 = 0.9;

@@ -11,13 +11,19 @@ namespace fedactor {
 
 namespace {
 
-const std::vector<optimizer_key> fedavgm_keys = {optimizer_key::server_lr, optimizer_key::momentum};
+// A function, not a namespace-scope vector: the registry may be built during another
+// translation unit's static initialisation (a user registering a kind).
+const std::vector<optimizer_key>& fedavgm_keys() {
+  static const std::vector<optimizer_key> keys = {optimizer_key::server_lr,
+                                                  optimizer_key::momentum};
+  return keys;
+}
 
 }  // namespace
 
 fedavgm_optimizer::fedavgm_optimizer(const server_optimizer_config& cfg, size_t dim)
     : lr_(cfg.server_lr), momentum_(cfg.momentum) {
-  if (auto e = validate_keys(cfg, fedavgm_keys)) throw std::invalid_argument(e->message());
+  if (auto e = validate_keys(cfg, fedavgm_keys())) throw std::invalid_argument(e->message());
   if (dim == 0) throw std::invalid_argument("fedavgm: the model must have at least one value");
   v_.assign(dim, 0.0);
 }
@@ -64,7 +70,7 @@ server_optimizer_info fedavgm_info() {
   info.summary =
       "FedAvg with server momentum: v = momentum * v + delta, next = current + "
       "server_lr * v";
-  info.keys = fedavgm_keys;
+  info.keys = fedavgm_keys();
   info.defaults.kind = info.kind;
   info.defaults.server_lr = 1.0;
   info.defaults.momentum = 0.9;

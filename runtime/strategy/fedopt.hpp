@@ -8,8 +8,10 @@
 //   vₜ = (the kind's rule: fedadam, fedyogi, fedadagrad)
 //   next = current + ηₜ·mₜ / (√vₜ + τ)      (ηₜ = η except for fedadam's bias correction)
 // element by element, in double; m and v are kept in double (16 bytes per model value), next
-// is rounded to float once. Deterministic: IEEE-754 +, −, ×, ÷ and √ only (no pow, no
-// fused multiply-add; fedactor builds with -std=c++17, so the compiler does not contract).
+// is rounded to float once. Deterministic: IEEE-754 +, −, ×, ÷ and √ only, no std::pow, so
+// the same inputs give the same bytes on any machine whose build does not fuse a·b + c into
+// one FMA (GCC fuses by default, even with -std=c++17, when the target has FMA: x86-64 builds
+// without -march have none; aarch64 needs -ffp-contract=off for bits equal to x86-64's).
 //
 // Difference from the paper: it starts from v₋₁ ≥ τ², Flower and we from v = 0 (so the first
 // step divides by |Δ|-ish values plus τ, not by τ-ish values).

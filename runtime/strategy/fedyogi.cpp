@@ -7,8 +7,13 @@ namespace fedactor {
 
 namespace {
 
-const std::vector<optimizer_key> fedyogi_keys = {optimizer_key::server_lr, optimizer_key::beta1,
-                                                 optimizer_key::beta2, optimizer_key::tau};
+// A function, not a namespace-scope vector: the registry may be built during another
+// translation unit's static initialisation (a user registering a kind).
+const std::vector<optimizer_key>& fedyogi_keys() {
+  static const std::vector<optimizer_key> keys = {optimizer_key::server_lr, optimizer_key::beta1,
+                                                  optimizer_key::beta2, optimizer_key::tau};
+  return keys;
+}
 
 double sign(double x) {
   return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0);
@@ -17,7 +22,7 @@ double sign(double x) {
 }  // namespace
 
 fedyogi_optimizer::fedyogi_optimizer(const server_optimizer_config& cfg, size_t dim)
-    : fedopt_optimizer(cfg, dim, fedyogi_keys) {}
+    : fedopt_optimizer(cfg, dim, fedyogi_keys()) {}
 
 void fedyogi_optimizer::update(const float* current, const float* mean_delta, float* next) {
   const double b1 = cfg_.beta1;
@@ -40,7 +45,7 @@ server_optimizer_info fedyogi_info() {
   server_optimizer_info info;
   info.kind = fedyogi_optimizer::kind_name;
   info.summary = "Yogi on the server (Reddi et al. 2021): additive, sign-controlled second moment";
-  info.keys = fedyogi_keys;
+  info.keys = fedyogi_keys();
   info.defaults.kind = info.kind;
   info.defaults.server_lr = 0.01;
   info.defaults.beta1 = 0.9;

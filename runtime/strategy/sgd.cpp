@@ -10,13 +10,18 @@ namespace fedactor {
 
 namespace {
 
-const std::vector<optimizer_key> sgd_keys = {optimizer_key::server_lr};
+// A function, not a namespace-scope vector: the registry may be built during another
+// translation unit's static initialisation (a user registering a kind).
+const std::vector<optimizer_key>& sgd_keys() {
+  static const std::vector<optimizer_key> keys = {optimizer_key::server_lr};
+  return keys;
+}
 
 }  // namespace
 
 sgd_optimizer::sgd_optimizer(const server_optimizer_config& cfg, size_t dim)
     : lr_(cfg.server_lr), dim_(dim) {
-  if (auto e = validate_keys(cfg, sgd_keys)) throw std::invalid_argument(e->message());
+  if (auto e = validate_keys(cfg, sgd_keys())) throw std::invalid_argument(e->message());
   if (dim == 0) throw std::invalid_argument("sgd: the model must have at least one value");
 }
 
@@ -42,7 +47,7 @@ server_optimizer_info sgd_info() {
   server_optimizer_info info;
   info.kind = sgd_optimizer::kind_name;
   info.summary = "next = current + server_lr * mean delta (server_lr 1 = FedAvg)";
-  info.keys = sgd_keys;
+  info.keys = sgd_keys();
   info.defaults.kind = info.kind;
   info.defaults.server_lr = 1.0;
   info.make = [](const server_optimizer_config& cfg, size_t dim) {

@@ -64,6 +64,20 @@ void register_sign_sgd() {
   register_server_optimizer(info);
 }
 
+// Registered during static initialisation, as a user's `static bool registered = ...` would:
+// the registry and the built-in kinds' key lists must be usable that early, in whatever order
+// the translation units are initialised.
+const bool registered_at_startup = [] {
+  server_optimizer_info info;
+  info.kind = "test_startup";
+  info.keys = {optimizer_key::server_lr};
+  info.make = [](const server_optimizer_config& cfg, size_t dim) {
+    return std::make_unique<sign_sgd>(cfg.server_lr, dim);
+  };
+  register_server_optimizer(info);
+  return true;
+}();
+
 std::vector<float> random_vector(rng& r, size_t n, double scale) {
   std::vector<float> v(n);
   for (auto& x : v) x = static_cast<float>(scale * r.normal());
@@ -236,6 +250,14 @@ TEST_CASE("server optimizer kinds registered at run time build by name", "[strat
   bad.server_lr = 0;
   CHECK_THROWS_WITH(make_server_optimizer(bad, 3),
                     "strategy.server_lr must be a finite number > 0, got 0");
+}
+
+TEST_CASE("server optimizer registry works from static initialisation", "[strategy]") {
+  CHECK(registered_at_startup);
+  CHECK(find_server_optimizer("test_startup").has_value());
+  const std::vector<std::string> kinds = server_optimizer_kinds();
+  CHECK(std::vector<std::string>(kinds.begin(), kinds.begin() + builtin.size()) == builtin);
+  for (const auto& kind : builtin) CHECK_FALSE(server_optimizer_keys(kind).empty());
 }
 
 TEST_CASE("server optimizer registration refuses a duplicate, an empty name or no factory",

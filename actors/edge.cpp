@@ -123,16 +123,16 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
     task.model = ins.model;  // shared buffer, no copy
     task.settings = ins.settings;
     task.timeout_s = ins.client_timeout_s;
-    st.slots.push(job{std::move(task), [=](train_res* r, failure_code code,
-                                           const std::string& reason) {
-                        auto& s = self->state;
-                        if (!s.round || s.round->round() != round) return;  // a past round
-                        if (r)
-                          s.round->fold(id, r->params.data(), r->num_samples, r->loss);
-                        else
-                          s.round->fail(id, code, reason);
-                        finish_round_if_done(self);
-                      }});
+    st.slots.push(
+        job{std::move(task), [=](train_res* r, failure_code code, const std::string& reason) {
+              auto& s = self->state;
+              if (!s.round || s.round->round() != round) return;  // a past round
+              if (r)
+                s.round->fold(id, r->params.data(), r->num_samples, r->loss);
+              else
+                s.round->fail(id, code, reason);
+              finish_round_if_done(self);
+            }});
   }
   pump(self);
   finish_round_if_done(self);
@@ -181,8 +181,7 @@ caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
   const double finish = ins.finish;
   auto base_model = ins.model;
   st.slots.push(job{
-      std::move(task),
-      [=](train_res* r, failure_code code, const std::string& failure) mutable {
+      std::move(task), [=](train_res* r, failure_code code, const std::string& failure) mutable {
         auto& s = self->state;
         if (group == 0) {  // forward
           if (!r) {

@@ -175,8 +175,8 @@ void send_task(server_ptr self, const async_task& t) {
               edge_lost(self, edge, err);
               return;
             }
-            apply(self, self->state.p->async->failed(seq, attempt, failure_code_of(err),
-                                                     describe(err)));
+            apply(self,
+                  self->state.p->async->failed(seq, attempt, failure_code_of(err), describe(err)));
           });
 }
 

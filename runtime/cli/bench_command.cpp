@@ -36,6 +36,7 @@
 #include "runtime/math/normal_fill.hpp"
 #include "runtime/metrics/metrics_writer.hpp"
 #include "runtime/scenario/load.hpp"
+#include "runtime/strategy/server_optimizer.hpp"
 
 namespace fedactor {
 
@@ -390,7 +391,8 @@ double fold_bandwidth(uint32_t threads, const std::vector<std::vector<float>>& p
 double fedbuff_ingest_rate(const std::vector<std::vector<float>>& pool, size_t updates) {
   const size_t dim = pool.front().size();
   async_config cfg;
-  fedbuff fb{std::vector<float>(dim, 0.0f), cfg};
+  fedbuff fb{std::vector<float>(dim, 0.0f), cfg,
+             make_server_optimizer(server_optimizer_defaults("sgd"), dim)};
   const auto t0 = clock_type::now();
   for (size_t i = 0; i < updates; ++i) {
     const auto& p = pool[i % pool.size()];
@@ -410,7 +412,8 @@ double fedbuff_grouped_ingest_rate(const std::vector<std::vector<float>>& pool, 
                                    uint32_t edges, uint32_t group) {
   const size_t dim = pool.front().size();
   async_config cfg;
-  fedbuff fb{std::vector<float>(dim, 0.0f), cfg};
+  fedbuff fb{std::vector<float>(dim, 0.0f), cfg,
+             make_server_optimizer(server_optimizer_defaults("sgd"), dim)};
   const std::vector<float> base(dim, 0.0f);  // the version-0 model the members started from
   std::mutex mx;
   std::condition_variable cv;

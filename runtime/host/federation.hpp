@@ -18,18 +18,15 @@
 
 #include <caf/actor_system.hpp>
 
+#include "runtime/host/server_graph.hpp"
 #include "runtime/learning/model_spec.hpp"
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/scenario/scenario.hpp"
+#include "runtime/strategy/strategy_parts.hpp"
 
 namespace fedactor {
 
 class client_registry;
-
-struct federation_result {
-  run_summary summary;
-  std::vector<float> model;
-};
 
 class federation {
  public:
@@ -41,6 +38,14 @@ class federation {
   // Called once per round (or async step), in order, on the round observer's thread; with
   // eval.every set, evaluated rounds carry the test-split figures.
   void on_round(std::function<void(const round_record&)> callback);
+
+  // Your own algorithm parts (docs/strategies.md, examples/custom_strategy.cpp), used by the
+  // next run() instead of the scenario's strategy.server_optimizer, selection.strategy and
+  // async.decay. The factory is called once per run with the model size / the registry.
+  void set_server_optimizer(std::function<std::unique_ptr<server_optimizer>(size_t dim)> factory);
+  void set_sampler(
+      std::function<std::unique_ptr<sampler>(client_registry& reg, uint64_t seed)> factory);
+  void set_staleness_weight(staleness_weight weight);
 
   // Runs the scenario to the end. Throws std::runtime_error if the run cannot complete
   // (the server failed); client and edge failures are counted, not thrown.
@@ -57,6 +62,7 @@ class federation {
   scenario scenario_;
   model_spec spec_;
   std::function<void(const round_record&)> on_round_;
+  strategy_parts parts_;
   std::vector<float> model_;
   size_t registry_bytes_ = 0;
 };

@@ -82,7 +82,7 @@ int run_edge_node(const edge_node_options& opts) {
       opts.capacity ? opts.capacity : std::max(1u, sc.pool.max_live_clients / sc.topology.edges);
   edge_config ecfg{opts.id, capacity, data, trainers};
   ecfg.provider = [directory](uint32_t id) { return directory->find(id); };
-  auto e = sys.spawn(edge, std::move(ecfg));
+  auto e = spawn_edge(sys, std::move(ecfg));
   edge_node_config ncfg;
   ncfg.id = opts.id;
   ncfg.welcome = welcome;

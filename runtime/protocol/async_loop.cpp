@@ -148,7 +148,8 @@ void async_loop::dispatch(uint32_t id, async_step& step) {
   const double waves =
       std::ceil(static_cast<double>(sc_.async.concurrency) / static_cast<double>(edge_capacity_));
   t.timeout_s = sc_.training.timeout_s * std::max(1.0, waves) + 30.0;
-  auto& stored = tasks_.emplace(seq, task{t, samples, false, edges_.incarnation(edge)}).first->second;
+  auto& stored =
+      tasks_.emplace(seq, task{t, samples, false, edges_.incarnation(edge)}).first->second;
   busy_clients_.insert(id);
   if (simulated()) releases_.dispatch(seq, finish);
   step.send.push_back(stored.sent);
@@ -243,8 +244,8 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
                std::to_string(t.num_samples));
     } else if (!u->params || u->params->size() != model_->size()) {
       fail(client, failure_code::invalid_update,
-           "has " + std::to_string(u->params ? u->params->size() : 0) +
-               " parameters, expected " + std::to_string(model_->size()));
+           "has " + std::to_string(u->params ? u->params->size() : 0) + " parameters, expected " +
+               std::to_string(model_->size()));
     } else {
       // The base version is the task's own, not the edge's word for it.
       fedbuff_update fu{u->params->data(), u->params->size(), t.num_samples, t.sent.base_version,
@@ -257,12 +258,12 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
     }
   } else if (std::holds_alternative<task_held>(*outcome)) {
     auto g = groups_.find(group);
-    if (group == 0 || g == groups_.end()) {
-      fail(client, failure_code::invalid_update, "held for no open group");
-    } else if (t.incarnation != edges_.incarnation(t.sent.edge)) {
+    if (group != 0 && t.incarnation != edges_.incarnation(t.sent.edge)) {
       // Its update travels in its group's aggregate, and that edge is already gone.
       fail(client, failure_code::edge_lost,
            "edge " + std::to_string(t.sent.edge) + " lost before its group's aggregate");
+    } else if (group == 0 || g == groups_.end()) {
+      fail(client, failure_code::invalid_update, "held for no open group");
     } else {
       g->second.held.push_back(client);
     }

@@ -54,9 +54,9 @@ struct async_task {
   uint32_t client = 0;
   uint64_t base_version = 0;
   uint64_t task_seed = 0;
-  double finish = 0;   // simulated finish time (0 under the real clock)
-  model_snapshot model;  // the model at base_version
-  uint64_t group = 0;  // 0 = forward the update; else its pre-aggregation group
+  double finish = 0;          // simulated finish time (0 under the real clock)
+  model_snapshot model;       // the model at base_version
+  uint64_t group = 0;         // 0 = forward the update; else its pre-aggregation group
   bool group_params = false;  // the group sums n·params (delta rule current), else n·Δ
   double timeout_s = 0;       // the request's deadline (queueing at the edge included)
 };
@@ -167,7 +167,7 @@ class async_loop {
   release_queue<task_outcome> releases_;
   std::unordered_map<uint64_t, task> tasks_;  // in flight, by seq
   std::unordered_set<uint32_t> busy_clients_;
-  std::vector<open_group> open_groups_;  // per edge
+  std::vector<open_group> open_groups_;                // per edge
   std::unordered_map<uint64_t, group_record> groups_;  // dispatched, aggregate not yet in
   uint64_t next_seq_ = 0;
   uint64_t next_group_ = 1;

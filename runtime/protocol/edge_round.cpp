@@ -3,7 +3,10 @@
 namespace fedactor {
 
 edge_round::edge_round(uint32_t round, model_snapshot model, size_t clients)
-    : round_(round), model_(std::move(model)), pending_(clients), acc_(model_ ? model_->size() : 0) {}
+    : round_(round),
+      model_(std::move(model)),
+      pending_(clients),
+      acc_(model_ ? model_->size() : 0) {}
 
 void edge_round::fold(uint32_t client, const float* params, uint32_t samples, double loss) {
   if (pending_ == 0) return;

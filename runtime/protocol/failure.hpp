@@ -15,11 +15,12 @@
 namespace fedactor {
 
 enum class failure_code : uint8_t {
-  timeout = 0,         // the client (or its edge) did not answer before its deadline
-  edge_lost = 1,       // the edge or client host holding the task is gone (died, hung, dropped)
-  invalid_update = 2,  // wrong shape, non-finite values, a sample count or id that is not the task's
-  stale = 3,           // async: staleness above the threshold, discarded by design (FedBuff)
-  client_error = 4,    // local training failed (LibTorch error, no data), or the client refused
+  timeout = 0,    // the client (or its edge) did not answer before its deadline
+  edge_lost = 1,  // the edge or client host holding the task is gone (died, hung, dropped)
+  invalid_update =
+      2,             // wrong shape, non-finite values, a sample count or id that is not the task's
+  stale = 3,         // async: staleness above the threshold, discarded by design (FedBuff)
+  client_error = 4,  // local training failed (LibTorch error, no data), or the client refused
 };
 
 constexpr size_t failure_code_count = 5;

@@ -32,9 +32,9 @@ struct edge_batch {
 
 // What an edge answered for a batch.
 struct edge_report {
-  uint32_t round = 0;              // the round it trained (must be this round)
-  std::vector<char> aggregate;     // serialized weighted_accumulator of Σ n·Δ, n, n·loss
-  failure_counts failed;           // clients of the batch that produced no update
+  uint32_t round = 0;                // the round it trained (must be this round)
+  std::vector<char> aggregate;       // serialized weighted_accumulator of Σ n·Δ, n, n·loss
+  failure_counts failed;             // clients of the batch that produced no update
   std::vector<std::string> details;  // the first few failures, "client N: reason"
   uint32_t live_clients = 0;
   uint32_t peak_live_clients = 0;

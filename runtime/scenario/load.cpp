@@ -85,8 +85,9 @@ std::string unknown_key(const std::string& path) {
 // Keys that moved: a one-line error naming the new key instead of "unknown key".
 std::optional<std::string> moved_key(const std::string& path) {
   if (path == "protocol.server_lr" || path == "async.server_lr")
-    return std::string{"moved to strategy.server_lr (one server optimizer for sync rounds and "
-                       "FedBuff steps, strategy.server_optimizer; see docs/strategies.md)"};
+    return std::string{
+        "moved to strategy.server_lr (one server optimizer for sync rounds and "
+        "FedBuff steps, strategy.server_optimizer; see docs/strategies.md)"};
   return std::nullopt;
 }
 

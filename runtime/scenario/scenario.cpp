@@ -179,8 +179,8 @@ server_optimizer_config effective_optimizer(const strategy_config& s) {
 }
 
 bool operator==(const strategy_config& a, const strategy_config& b) {
-  if (a.server_optimizer != b.server_optimizer || a.client != b.client ||
-      a.prox_mu != b.prox_mu || a.normalization != b.normalization)
+  if (a.server_optimizer != b.server_optimizer || a.client != b.client || a.prox_mu != b.prox_mu ||
+      a.normalization != b.normalization)
     return false;
   if (!find_server_optimizer(a.server_optimizer)) {
     // No defaults to resolve against: compare what is stored (NaN equal to NaN).
@@ -242,8 +242,8 @@ bool operator==(const decay_config& a, const decay_config& b) {
 bool operator==(const async_config& a, const async_config& b) {
   return a.concurrency == b.concurrency && a.buffer_size == b.buffer_size &&
          a.staleness_threshold == b.staleness_threshold && a.decay == b.decay &&
-         a.delta == b.delta && a.aggregations == b.aggregations &&
-         a.edge == b.edge && a.preaggregate == b.preaggregate;
+         a.delta == b.delta && a.aggregations == b.aggregations && a.edge == b.edge &&
+         a.preaggregate == b.preaggregate;
 }
 
 bool operator==(const compute_power_config& a, const compute_power_config& b) {

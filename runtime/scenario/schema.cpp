@@ -334,25 +334,51 @@ key_entry optional_string_key(std::string path, Get get, std::string doc) {
 }
 
 // A server optimizer setting (strategy.*): a number, or "default" (NaN: the kind's default).
-// Its range depends on the kind (runtime/strategy/server_optimizer.hpp validate_keys); giving
-// a setting the chosen kind does not read is an error, so nothing is silently ignored.
+// Its range depends on the kind (runtime/strategy/server_optimizer.hpp validate_keys). A value
+// the chosen kind does not read is refused unless it is that kind's default (which the
+// effective scenario writes for every key), so a deliberate setting is never silently ignored.
 bool kind_reads(const scenario& s, optimizer_key k) {
   auto info = find_server_optimizer(s.strategy.server_optimizer);
   return info && std::find(info->keys.begin(), info->keys.end(), k) != info->keys.end();
 }
 
-std::optional<std::string> check_optimizer_key(const scenario& s, optimizer_key k, bool given) {
+double optimizer_field(const server_optimizer_config& c, optimizer_key k) {
+  switch (k) {
+    case optimizer_key::server_lr:
+      return c.server_lr;
+    case optimizer_key::momentum:
+      return c.momentum;
+    case optimizer_key::beta1:
+      return c.beta1;
+    case optimizer_key::beta2:
+      return c.beta2;
+    case optimizer_key::tau:
+      return c.tau;
+    case optimizer_key::bias_correction:
+      return c.bias_correction ? 1 : 0;
+  }
+  return 0;
+}
+
+std::optional<std::string> check_optimizer_key(const scenario& s, optimizer_key k) {
   auto info = find_server_optimizer(s.strategy.server_optimizer);
   if (!info) return std::nullopt;  // strategy.server_optimizer reports it
+  const auto eff = effective_optimizer(s.strategy);
   if (!kind_reads(s, k)) {
-    if (!given) return std::nullopt;
+    if (optimizer_field(eff, k) == optimizer_field(info->defaults, k)) return std::nullopt;
     std::string reads;
     for (auto r : info->keys) reads += (reads.empty() ? "" : ", ") + std::string(key_name(r));
     return "is not used by strategy.server_optimizer " + info->kind + " (it reads " +
            (reads.empty() ? std::string("nothing") : reads) + "); remove it";
   }
-  if (auto err = validate_keys(effective_optimizer(s.strategy), {k})) return err->what;
+  if (auto err = validate_keys(eff, {k})) return err->what;
   return std::nullopt;
+}
+
+// The value the effective scenario writes: the one given, else the kind's default.
+double effective_value(const scenario& s, optimizer_key k, double stored) {
+  if (!std::isnan(stored) || !find_server_optimizer(s.strategy.server_optimizer)) return stored;
+  return optimizer_field(effective_optimizer(s.strategy), k);
 }
 
 template <class Get>
@@ -370,27 +396,12 @@ key_entry optimizer_number_key(optimizer_key k, Get get, std::string doc) {
     get(s) = v;
     return std::nullopt;
   };
-  e.check = [get, k](const scenario& s) -> std::optional<std::string> {
-    return check_optimizer_key(s, k, !std::isnan(get(s)));
+  e.check = [k](const scenario& s) -> std::optional<std::string> {
+    return check_optimizer_key(s, k);
   };
   e.emit = [get, k](const scenario& s) -> std::string {
-    if (!kind_reads(s, k)) return "default";
-    const auto eff = effective_optimizer(s.strategy);
-    switch (k) {
-      case optimizer_key::server_lr:
-        return format_number(eff.server_lr);
-      case optimizer_key::momentum:
-        return format_number(eff.momentum);
-      case optimizer_key::beta1:
-        return format_number(eff.beta1);
-      case optimizer_key::beta2:
-        return format_number(eff.beta2);
-      case optimizer_key::tau:
-        return format_number(eff.tau);
-      case optimizer_key::bias_correction:
-        break;
-    }
-    return format_number(get(s));
+    const double v = effective_value(s, k, get(s));
+    return std::isnan(v) ? std::string("default") : format_number(v);
   };
   return e;
 }
@@ -414,10 +425,11 @@ key_entry bias_correction_key(std::string doc) {
     return read_error{"must be one of: true, false, default, got " + describe(n)};
   };
   e.check = [k](const scenario& s) -> std::optional<std::string> {
-    return check_optimizer_key(s, k, s.strategy.bias_correction.has_value());
+    return check_optimizer_key(s, k);
   };
-  e.emit = [k](const scenario& s) -> std::string {
-    if (!kind_reads(s, k)) return "default";
+  e.emit = [](const scenario& s) -> std::string {
+    if (s.strategy.bias_correction) return *s.strategy.bias_correction ? "true" : "false";
+    if (!find_server_optimizer(s.strategy.server_optimizer)) return "default";
     return effective_optimizer(s.strategy).bias_correction ? "true" : "false";
   };
   return e;

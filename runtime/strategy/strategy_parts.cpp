@@ -15,13 +15,13 @@ std::unique_ptr<server_optimizer> build_optimizer(const strategy_parts& given, c
                                   std::to_string(dim));
     return opt;
   }
-  return make_server_optimizer(sc.strategy.optimizer, dim);
+  return make_server_optimizer(effective_optimizer(sc.strategy), dim);
 }
 
 std::unique_ptr<sampler> build_sampler(const strategy_parts& given, const scenario& sc,
                                        client_registry& reg) {
-  if (given.sampler) {
-    auto s = given.sampler(reg, sc.seed);
+  if (given.pick) {
+    auto s = given.pick(reg, sc.seed);
     if (!s) throw std::invalid_argument("the sampler factory returned nothing");
     return s;
   }

@@ -22,7 +22,7 @@ struct strategy_parts {
   // The server optimizer for a model of `dim` values.
   std::function<std::unique_ptr<server_optimizer>(size_t dim)> optimizer;
   // The sampler over `reg` (which outlives it), seeded with the scenario's seed.
-  std::function<std::unique_ptr<sampler>(client_registry& reg, uint64_t seed)> sampler;
+  std::function<std::unique_ptr<fedactor::sampler>(client_registry& reg, uint64_t seed)> pick;
   // The staleness weight of async runs.
   staleness_weight weight;
 };

@@ -370,7 +370,7 @@ TEST_CASE("an edge node forgets a client host that dies and fails its tasks in f
   self->receive([](train_res&) { FAIL("the dead host's task succeeded"); },
                 [&](caf::error& err) { failed = describe(err); },
                 caf::after(wait) >> [] { FAIL("the task in flight did not fail"); });
-  CHECK(failed == "training_failed: client host 0-49 lost (" + why + ")");
+  CHECK(failed == "host_lost: client host 0-49 lost (" + why + ")");
   CHECK(next_log(self) == "client host h1 (0-49) lost (" + why +
                               "): its tasks in flight fail; its ids train here until it rejoins");
   // The link leaves the directory, then exits.

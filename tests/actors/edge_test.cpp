@@ -16,8 +16,11 @@
 #include "runtime/learning/local_training.hpp"
 #include "runtime/learning/synthetic_data.hpp"
 #include "runtime/math/rng.hpp"
+#include "tests/support/edge_res_counts.hpp"
 
 using namespace fedactor;
+using fedactor::testing::failed;
+using fedactor::testing::succeeded;
 
 namespace {
 
@@ -74,13 +77,13 @@ TEST_CASE("an edge's aggregate equals the weighted mean of its clients' deltas",
   auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
   model_spec spec;
   auto trainers = spawn_trainer_pool(sys, spec, 2);
-  auto e = sys.spawn(edge, edge_config{0, 4, data, trainers});
+  auto e = spawn_edge(sys, edge_config{0, 4, data, trainers});
   std::vector<uint32_t> ids{1, 4, 9, 16, 25, 36, 49};
   auto ins = make_ins(spec, ids);
   auto start = ins.model.values();
   auto res = ask(sys, e, ins);
-  REQUIRE(res.failed == 0);
-  REQUIRE(res.succeeded == ids.size());
+  REQUIRE(failed(res).total() == 0);
+  REQUIRE(succeeded(res) == ids.size());
   auto acc = weighted_accumulator::deserialize(res.aggregate.data(), res.aggregate.size());
   REQUIRE(acc);
 
@@ -112,11 +115,11 @@ TEST_CASE("an edge keeps at most capacity client actors alive and evicts the lea
   auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
   model_spec spec;
   auto trainers = spawn_trainer_pool(sys, spec, 2);
-  auto e = sys.spawn(edge, edge_config{0, 3, data, trainers});
+  auto e = spawn_edge(sys, edge_config{0, 3, data, trainers});
   std::vector<uint32_t> ids;
   for (uint32_t i = 0; i < 20; ++i) ids.push_back(i);
   auto res = ask(sys, e, make_ins(spec, ids));
-  CHECK(res.succeeded == 20);
+  CHECK(succeeded(res) == 20);
   CHECK(res.peak_live_clients == 3);
   CHECK(res.live_clients == 3);
   CHECK(res.evictions == 17);
@@ -125,12 +128,12 @@ TEST_CASE("an edge keeps at most capacity client actors alive and evicts the lea
   auto again = make_ins(spec, {19});
   again.round = 2;
   auto res2 = ask(sys, e, again);
-  CHECK(res2.succeeded == 1);
+  CHECK(succeeded(res2) == 1);
   CHECK(res2.evictions == 17);
   auto old = make_ins(spec, {0});
   old.round = 3;
   auto res3 = ask(sys, e, old);
-  CHECK(res3.succeeded == 1);
+  CHECK(succeeded(res3) == 1);
   CHECK(res3.evictions == 18);
   CHECK(res3.live_clients == 3);
   caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
@@ -144,10 +147,12 @@ TEST_CASE("an edge counts a throwing client and a rejected update as failures an
   auto data = std::make_shared<faulty_source>();
   model_spec spec;
   auto trainers = spawn_trainer_pool(sys, spec, 1);
-  auto e = sys.spawn(edge, edge_config{0, 8, data, trainers});
+  auto e = spawn_edge(sys, edge_config{0, 8, data, trainers});
   auto res = ask(sys, e, make_ins(spec, {1, 2, 3, 4, 5}));
-  CHECK(res.succeeded == 3);
-  CHECK(res.failed == 2);
+  CHECK(succeeded(res) == 3);
+  CHECK(failed(res).total() == 2);
+  CHECK(failed(res).of(failure_code::client_error) == 1);
+  CHECK(failed(res).of(failure_code::invalid_update) == 1);
   REQUIRE(res.failures.size() == 2);
   std::string all = res.failures[0] + "\n" + res.failures[1];
   CHECK(all.find("client 2: training_failed: cannot build data: disk on fire") !=
@@ -169,40 +174,15 @@ TEST_CASE("an edge counts clients whose trainer never answers as timed out", "[a
       return self->make_response_promise<train_res>();
     }};
   });
-  auto e = sys.spawn(edge, edge_config{0, 8, data, black_hole});
+  auto e = spawn_edge(sys, edge_config{0, 8, data, black_hole});
   auto ins = make_ins(spec, {1, 2, 3});
   ins.client_timeout_s = 0.05;
   auto res = ask(sys, e, ins);
-  CHECK(res.succeeded == 0);
-  CHECK(res.failed == 3);
+  CHECK(succeeded(res) == 0);
+  CHECK(failed(res).total() == 3);
+  CHECK(failed(res).of(failure_code::timeout) == 3);
   REQUIRE_FALSE(res.failures.empty());
   CHECK(res.failures[0].find("request_timeout") != std::string::npos);
   caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(black_hole, caf::exit_reason::user_shutdown);
-}
-
-TEST_CASE("check_update rejects wrong shape, sample count, round and non-finite values",
-          "[actors]") {
-  train_ins ins;
-  ins.round = 2;
-  ins.model = param_blob{std::vector<float>(3, 0.0f)};
-  train_res r;
-  r.round = 2;
-  r.num_samples = 50;
-  r.loss = 1.0;
-  r.params = param_blob{std::vector<float>{1, 2, 3}};
-  CHECK(check_update(r, ins, 50).empty());
-  CHECK(check_update(r, ins, 51) == "claims 50 samples, registry says 51");
-  auto wrong_shape = r;
-  wrong_shape.params = param_blob{std::vector<float>{1, 2}};
-  CHECK(check_update(wrong_shape, ins, 50) == "has 2 parameters, expected 3");
-  auto nan = r;
-  nan.params = param_blob{std::vector<float>{1, NAN, 3}};
-  CHECK(check_update(nan, ins, 50) == "non-finite parameter at index 1");
-  auto late = r;
-  late.round = 1;
-  CHECK(check_update(late, ins, 50) == "answer for round 1");
-  auto bad_loss = r;
-  bad_loss.loss = INFINITY;
-  CHECK(check_update(bad_loss, ins, 50) == "non-finite loss");
 }

@@ -89,7 +89,7 @@ struct harness {
   }
 
   edge_actor new_edge(uint32_t id) {
-    auto e = sys.spawn(edge, edge_config{id, capacity, data, trainers});
+    auto e = spawn_edge(sys, edge_config{id, capacity, data, trainers});
     spawned.push_back(caf::actor_cast<caf::actor>(e));
     return e;
   }
@@ -116,7 +116,7 @@ struct harness {
       records.push_back(r);
       if (hook) hook(*this, r);
     };
-    srv = sys.spawn(server, std::move(scfg));
+    srv = spawn_server(sys, std::move(scfg));
     spawned.push_back(caf::actor_cast<caf::actor>(srv));
     caf::scoped_actor self{sys};
     run_report rep;
@@ -171,6 +171,7 @@ TEST_CASE("a sync run with on_edge_loss drop counts a lost edge's clients as fai
   CHECK(h.sum([](auto& r) { return r.rerouted; }) == 0);
   CHECK(rep.failures > 0);
   CHECK(rep.clients_trained + rep.failures == 8 * 30);
+  CHECK(failure_counts::from_wire(rep.failures_by)->of(failure_code::edge_lost) == rep.failures);
   const auto& last = h.records.back();
   CHECK(last.failures > 0);
   CHECK(last.clients + last.failures == 30);
@@ -208,8 +209,7 @@ edge_actor::behavior_type crashing_edge(edge_actor::pointer self, int held) {
         async_res r;
         r.seq = ins.seq;
         r.client = ins.client;
-        r.base_version = ins.base_version;
-        r.kind = static_cast<uint8_t>(async_res_kind::held);
+        r.outcome = async_held{};
         if (++*answered == held) self->send_exit(self, caf::exit_reason::kill);
         return r;
       },
@@ -236,6 +236,7 @@ TEST_CASE("held updates of an edge lost before its group's aggregate count as fa
     // Exactly the three held members are lost and counted; the edge's other tasks were
     // resent through the survivors.
     CHECK(rep.failures == 3);
+    CHECK(failure_counts::from_wire(rep.failures_by)->of(failure_code::edge_lost) == 3);
     std::vector<std::string> reasons;
     for (auto& r : h.records)
       for (auto& why : r.failure_reasons)

@@ -38,18 +38,6 @@ scenario async_teacher() {
 
 }  // namespace
 
-TEST_CASE("apply_update steps the model by server_lr times the weighted mean delta", "[actors]") {
-  weighted_accumulator acc(2);
-  const float d1[] = {1.0f, -2.0f};
-  const float d2[] = {4.0f, 0.0f};
-  acc.add(d1, 1.0);
-  acc.add(d2, 3.0);  // mean = ((1 + 12) / 4, -2 / 4) = (3.25, -0.5)
-  auto out = apply_update({10.0f, 10.0f}, acc, 0.5);
-  CHECK(out[0] == 10.0f + 0.5f * 3.25f);
-  CHECK(out[1] == 10.0f - 0.25f);
-  CHECK(apply_update({1.0f, 2.0f}, weighted_accumulator(2), 1.0) == std::vector<float>{1, 2});
-}
-
 TEST_CASE("an async run steps exactly aggregations times with buffer_size updates each",
           "[actors]") {
   auto out = run_federation(async_teacher());

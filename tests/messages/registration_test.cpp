@@ -76,8 +76,7 @@ TEST_CASE("edge_ins, edge_res and run_report round-trip through the registered s
   res.round = 1;
   res.edge = 2;
   res.aggregate = {'a', '\0', 'b'};
-  res.succeeded = 2;
-  res.failed = 1;
+  res.failed_by = {1, 0, 0, 0, 0};
   res.failures = {"client 5: timeout"};
   res.live_clients = 3;
   res.peak_live_clients = 4;
@@ -85,14 +84,17 @@ TEST_CASE("edge_ins, edge_res and run_report round-trip through the registered s
   auto b = round_trip(sys, res);
   CHECK(b.aggregate == res.aggregate);
   CHECK(b.failures == res.failures);
+  CHECK(b.failed_by == res.failed_by);
   CHECK(b.peak_live_clients == 4);
   CHECK(b.evictions == 6);
 
   run_report rep;
   rep.rounds = 5;
   rep.final_loss = 0.5;
+  rep.failures_by = {0, 2, 0, 7, 1};
   rep.model = param_blob{std::vector<float>{9}};
   auto c = round_trip(sys, rep);
   CHECK(c.rounds == 5);
+  CHECK(c.failures_by == rep.failures_by);
   CHECK(c.model.values() == rep.model.values());
 }

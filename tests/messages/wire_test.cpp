@@ -185,8 +185,7 @@ TEST_CASE("edge, run and async messages cross a real connection unchanged", "[me
   res.round = 3;
   res.edge = 1;
   res.aggregate = {'\0', 'x', '\xff', '\0'};
-  res.succeeded = 2;
-  res.failed = 1;
+  res.failed_by = {1, 0, 0, 0, 0};
   res.failures = {"client 5: client_timeout"};
   res.live_clients = 3;
   res.peak_live_clients = 4;
@@ -194,7 +193,7 @@ TEST_CASE("edge, run and async messages cross a real connection unchanged", "[me
   auto b = w.round_trip(res);
   CHECK(b.aggregate == res.aggregate);
   CHECK(b.failures == res.failures);
-  CHECK(b.succeeded == 2);
+  CHECK(b.failed_by == res.failed_by);
   CHECK(b.evictions == 5);
 
   run_report rep;
@@ -233,21 +232,27 @@ TEST_CASE("edge, run and async messages cross a real connection unchanged", "[me
   CHECK(d.group_params);
   CHECK(same_bytes(d.model, ai.model));
 
+  // Each outcome of the variant, with its own fields.
   async_res ar;
   ar.seq = 77;
   ar.client = 9;
-  ar.base_version = 4;
-  ar.kind = static_cast<uint8_t>(async_res_kind::group);
-  ar.num_samples = 120;
-  ar.loss = 0.5;
-  ar.params = blob(30, -1.0f);
-  ar.aggregate = {'a', 'b'};
-  ar.members = {70, 77};
+  ar.outcome = async_group{{'a', 'b'}, {70, 77}};
   auto e = w.round_trip(ar);
-  CHECK(e.kind == ar.kind);
-  CHECK(e.members == ar.members);
-  CHECK(e.aggregate == ar.aggregate);
-  CHECK(same_bytes(e.params, ar.params));
+  CHECK(e.seq == 77);
+  CHECK(e.client == 9);
+  auto* eg = std::get_if<async_group>(&e.outcome);
+  REQUIRE(eg);
+  CHECK(eg->members == std::vector<uint64_t>{70, 77});
+  CHECK(eg->aggregate == std::vector<char>{'a', 'b'});
+  ar.outcome = async_update{120, 0.5, blob(30, -1.0f)};
+  auto eu = w.round_trip(ar);
+  auto* u = std::get_if<async_update>(&eu.outcome);
+  REQUIRE(u);
+  CHECK(u->num_samples == 120);
+  CHECK(u->loss == 0.5);
+  CHECK(same_bytes(u->params, std::get<async_update>(ar.outcome).params));
+  ar.outcome = async_held{};
+  CHECK(std::holds_alternative<async_held>(w.round_trip(ar).outcome));
 
   auto g = w.round_trip(group_close{6, 5});
   CHECK(g.group == 6);

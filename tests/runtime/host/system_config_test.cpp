@@ -58,9 +58,9 @@ TEST_CASE("system_config registers every message type under its wire name", "[ho
 TEST_CASE("system_config renders fedactor errors through the registered category", "[host]") {
   system_config cfg;
   caf::actor_system sys{cfg};
-  CHECK(sys.render(make_error(errc::edge_failed, "edge 3 timed out")) ==
-        "edge_failed: edge 3 timed out");
-  CHECK(sys.render(make_error(errc::no_clients)) == "no_clients");
+  CHECK(sys.render(make_error(errc::host_lost, "client host 0-9 lost")) ==
+        "host_lost: client host 0-9 lost");
+  CHECK(sys.render(make_error(errc::client_timeout)) == "client_timeout");
 }
 
 TEST_CASE("system_config loads the io middleman and no openssl manager", "[host]") {

@@ -3,28 +3,47 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "runtime/math/rng.hpp"
 #include "runtime/math/staleness.hpp"
+#include "runtime/strategy/server_optimizer.hpp"
 
 using namespace fedactor;
 
 namespace {
 
-async_config make_cfg(uint32_t buffer_size, uint32_t threshold, delta_rule rule,
-                      double server_lr = 0.5, double decay_base = 0.5) {
+// The buffer's settings and the server learning rate of its sgd server optimizer.
+struct buffer_cfg {
+  async_config cfg;
+  double server_lr;
+};
+
+buffer_cfg make_cfg(uint32_t buffer_size, uint32_t threshold, delta_rule rule,
+                    double server_lr = 0.5, double decay_base = 0.5) {
   async_config cfg;
   cfg.buffer_size = buffer_size;
   cfg.staleness_threshold = threshold;
   cfg.delta = rule;
-  cfg.server_lr = server_lr;
   cfg.decay.kind = decay_kind::exponential;
   cfg.decay.base = decay_base;
-  return cfg;
+  return {cfg, server_lr};
+}
+
+std::unique_ptr<server_optimizer> sgd(double lr, size_t dim) {
+  auto c = server_optimizer_defaults("sgd");
+  c.server_lr = lr;
+  return make_server_optimizer(c, dim);
+}
+
+fedbuff make_buffer(std::vector<float> model, const buffer_cfg& b) {
+  const size_t dim = model.size();
+  return fedbuff(std::move(model), b.cfg, sgd(b.server_lr, dim));
 }
 
 offer_result offer(fedbuff& fb, const std::vector<float>& params, uint32_t n, uint64_t base,
@@ -80,7 +99,7 @@ std::vector<float> random_params(rng& r, size_t dim) {
 }  // namespace
 
 TEST_CASE("fedbuff one aggregation of three updates with delta rule base, by hand", "[math]") {
-  fedbuff fb({0, 0}, make_cfg(3, 2, delta_rule::base));
+  fedbuff fb = make_buffer({0, 0}, make_cfg(3, 2, delta_rule::base));
   advance_to_version_2(fb);
   // Deltas against each update's own base model (m0 = (0, 0), m1 = (1, 2), m2 = (2, 4)):
   //   Δ_A = (4, 4) - m2 = (2, 0)
@@ -100,7 +119,7 @@ TEST_CASE("fedbuff one aggregation of three updates with delta rule base, by han
 }
 
 TEST_CASE("fedbuff one aggregation of three updates with delta rule current, by hand", "[math]") {
-  fedbuff fb({0, 0}, make_cfg(3, 2, delta_rule::current));
+  fedbuff fb = make_buffer({0, 0}, make_cfg(3, 2, delta_rule::current));
   advance_to_version_2(fb);
   // Deltas against the current model m2 = (2, 4), as the tutorial computes them:
   //   Δ_A = (4, 4) - (2, 4) = (2, 0)
@@ -127,7 +146,7 @@ TEST_CASE("fedbuff step result is bit-identical for every order of the buffered 
                                             : std::vector<float>{2.125f, 4.75f};
     std::vector<size_t> order = {0, 1, 2};
     do {
-      fedbuff fb({0, 0}, make_cfg(3, 2, rule));
+      fedbuff fb = make_buffer({0, 0}, make_cfg(3, 2, rule));
       advance_to_version_2(fb);
       for (auto i : order) {
         const auto& u = hand_updates[i];
@@ -142,7 +161,7 @@ TEST_CASE("fedbuff step result is bit-identical for every order of the buffered 
 }
 
 TEST_CASE("fedbuff steps exactly when the buffer reaches buffer_size, not before", "[math]") {
-  fedbuff fb({0, 0}, make_cfg(3, 5, delta_rule::base, 1.0));
+  fedbuff fb = make_buffer({0, 0}, make_cfg(3, 5, delta_rule::base, 1.0));
   CHECK(offer(fb, {1, 1}, 5, 0) == offer_result::folded);
   CHECK(fb.stats().buffered == 1);
   CHECK(offer(fb, {1, 1}, 5, 0) == offer_result::folded);
@@ -167,7 +186,7 @@ TEST_CASE("fedbuff steps exactly when the buffer reaches buffer_size, not before
 TEST_CASE("fedbuff staleness equal to the threshold is folded, one more is discarded and counted",
           "[math]") {
   // buffer_size 1: every accepted update is a step. threshold 2, decay 0.5^s.
-  fedbuff fb({0, 0}, make_cfg(1, 2, delta_rule::base, 1.0));
+  fedbuff fb = make_buffer({0, 0}, make_cfg(1, 2, delta_rule::base, 1.0));
   for (uint64_t v = 0; v < 3; ++v) REQUIRE(offer(fb, {0, 0}, 1, v) == offer_result::aggregated);
   REQUIRE(fb.version() == 3);
   fb.take_records();
@@ -191,7 +210,7 @@ TEST_CASE("fedbuff staleness equal to the threshold is folded, one more is disca
 }
 
 TEST_CASE("fedbuff keeps the models of exactly the last threshold+1 versions", "[math]") {
-  fedbuff fb({0, 0}, make_cfg(1, 2, delta_rule::base, 1.0));
+  fedbuff fb = make_buffer({0, 0}, make_cfg(1, 2, delta_rule::base, 1.0));
   std::vector<std::vector<float>> models = {{0, 0}};
   REQUIRE(fb.model_at(0) != nullptr);
   CHECK(*fb.model_at(0) == models[0]);
@@ -216,7 +235,7 @@ TEST_CASE("fedbuff keeps the models of exactly the last threshold+1 versions", "
 
 TEST_CASE("fedbuff with threshold 0 keeps only the current model and takes only fresh updates",
           "[math]") {
-  fedbuff fb({0, 0}, make_cfg(1, 0, delta_rule::base, 1.0));
+  fedbuff fb = make_buffer({0, 0}, make_cfg(1, 0, delta_rule::base, 1.0));
   CHECK(offer(fb, {1, 2}, 3, 0) == offer_result::aggregated);
   CHECK(offer(fb, {5, 5}, 3, 0) == offer_result::stale);
   CHECK(offer(fb, {2, 3}, 3, 1) == offer_result::aggregated);
@@ -228,7 +247,7 @@ TEST_CASE("fedbuff with threshold 0 keeps only the current model and takes only 
 
 TEST_CASE("fedbuff rejects wrong-size, non-finite, sample-less and future updates and counts them",
           "[math]") {
-  fedbuff fb({0, 0}, make_cfg(2, 2, delta_rule::base, 1.0));
+  fedbuff fb = make_buffer({0, 0}, make_cfg(2, 2, delta_rule::base, 1.0));
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
   CHECK(offer(fb, {1, 1, 1}, 5, 0) == offer_result::rejected);  // three values for two
@@ -255,9 +274,9 @@ TEST_CASE("fedbuff group offer equals offering its members one by one", "[math]"
     INFO("delta rule " << to_string(rule));
     rng r{2024};
     const std::vector<float> initial = random_params(r, dim);
-    async_config cfg = make_cfg(4, 3, rule, 0.75, 0.9);
-    fedbuff one_by_one(initial, cfg);
-    fedbuff grouped(initial, cfg);
+    buffer_cfg cfg = make_cfg(4, 3, rule, 0.75, 0.9);
+    fedbuff one_by_one = make_buffer(initial, cfg);
+    fedbuff grouped = make_buffer(initial, cfg);
     // Version 0 -> 1 identically in both.
     for (int i = 0; i < 4; ++i) {
       const auto p = random_params(r, dim);
@@ -310,7 +329,7 @@ TEST_CASE("fedbuff group offer equals offering its members one by one", "[math]"
 }
 
 TEST_CASE("fedbuff group may overshoot the buffer and its step folds every member", "[math]") {
-  fedbuff fb({0, 0}, make_cfg(3, 2, delta_rule::current, 1.0));
+  fedbuff fb = make_buffer({0, 0}, make_cfg(3, 2, delta_rule::current, 1.0));
   CHECK(offer(fb, {1, 0}, 10, 0, 1.0) == offer_result::folded);
   CHECK(offer(fb, {1, 0}, 10, 0, 1.0) == offer_result::folded);
   // Two members: params (3, 4) with n = 10 and (3, 4) with n = 30 (rule current: Σ n·params).
@@ -333,7 +352,7 @@ TEST_CASE("fedbuff group may overshoot the buffer and its step folds every membe
 }
 
 TEST_CASE("fedbuff stale or malformed group counts every member", "[math]") {
-  fedbuff fb({0, 0}, make_cfg(1, 0, delta_rule::base, 1.0));
+  fedbuff fb = make_buffer({0, 0}, make_cfg(1, 0, delta_rule::base, 1.0));
   offer(fb, {1, 1}, 1, 0);
   REQUIRE(fb.version() == 1);
   weighted_accumulator sums(2);
@@ -350,7 +369,7 @@ TEST_CASE("fedbuff stale or malformed group counts every member", "[math]") {
 
 TEST_CASE("fedbuff records each step once with its version and the cumulative stale count",
           "[math]") {
-  fedbuff fb({0, 0}, make_cfg(2, 1, delta_rule::base, 1.0));
+  fedbuff fb = make_buffer({0, 0}, make_cfg(2, 1, delta_rule::base, 1.0));
   offer(fb, {1, 1}, 1, 0, 4.0);
   offer(fb, {1, 1}, 3, 0, 2.0);  // step 1: mean loss (1·4 + 3·2) / 4 = 2.5
   offer(fb, {2, 2}, 1, 1);
@@ -379,16 +398,55 @@ TEST_CASE("fedbuff records each step once with its version and the cumulative st
 }
 
 TEST_CASE("fedbuff constructor rejects an empty model and impossible settings", "[math]") {
-  CHECK_THROWS_AS(fedbuff({}, async_config{}), std::invalid_argument);
+  CHECK_THROWS_AS(fedbuff({}, async_config{}, sgd(1, 1)), std::invalid_argument);
+  CHECK_THROWS_AS(fedbuff({0}, async_config{}, nullptr), std::invalid_argument);
+  // An optimizer built for another model size.
+  CHECK_THROWS_AS(fedbuff({0}, async_config{}, sgd(1, 2)), std::invalid_argument);
   async_config cfg;
   cfg.buffer_size = 0;
-  CHECK_THROWS_AS(fedbuff({0}, cfg), std::invalid_argument);
-  cfg = async_config{};
-  cfg.server_lr = 0;
-  CHECK_THROWS_AS(fedbuff({0}, cfg), std::invalid_argument);
+  CHECK_THROWS_AS(fedbuff({0}, cfg, sgd(1, 1)), std::invalid_argument);
   cfg = async_config{};
   cfg.staleness_threshold = max_staleness_threshold + 1;
-  CHECK_THROWS_AS(fedbuff({0}, cfg), std::invalid_argument);
+  CHECK_THROWS_AS(fedbuff({0}, cfg, sgd(1, 1)), std::invalid_argument);
   cfg.staleness_threshold = max_staleness_threshold;
-  CHECK_NOTHROW(fedbuff({0}, cfg));
+  CHECK_NOTHROW(fedbuff({0}, cfg, sgd(1, 1)));
+}
+
+TEST_CASE("fedbuff weighs updates with a staleness weight of the caller's own", "[math]") {
+  // Weight 1 when fresh, 0.25 at staleness 1. Buffer of 2, threshold 3, server_lr 1.
+  async_config cfg;
+  cfg.buffer_size = 2;
+  cfg.staleness_threshold = 3;
+  fedbuff fb({0, 0}, cfg, sgd(1, 2), [](uint64_t s) { return s == 0 ? 1.0 : 0.25; });
+  offer(fb, {4, 4}, 1, 0);
+  offer(fb, {4, 4}, 1, 0);  // step: model (4, 4), version 1
+  REQUIRE(fb.version() == 1);
+  offer(fb, {8, 8}, 1, 1);  // fresh: Δ = (4, 4), weight 1
+  offer(fb, {0, 0}, 3, 0);  // staleness 1: Δ = (0, 0) − (0, 0) = 0, weight 3 · 0.25 = 0.75
+  // mean Δ = (1·4 + 0.75·0) / 1.75 = 2.2857142857…; model 4 + 2.2857143 = 6.2857141 in float.
+  REQUIRE(fb.version() == 2);
+  const float expected =
+      static_cast<float>(4.0 + static_cast<double>(static_cast<float>(4.0 / 1.75)));
+  CHECK(fb.model() == std::vector<float>{expected, expected});
+  // A weight outside [0, 1] refuses the update.
+  fedbuff bad({0}, cfg, sgd(1, 1), [](uint64_t) { return 1.5; });
+  CHECK(offer(bad, {1}, 1, 0) == offer_result::rejected);
+  CHECK(bad.stats().rejected_updates == 1);
+}
+
+TEST_CASE("fedbuff steps through the server optimizer it was given", "[math]") {
+  // fedadagrad (beta1 0, no bias correction): from w = 0.1, two updates 0.2 and 1.0 with 5
+  // samples each: mean Δ = 0.5, v = 0.25, w = 0.1 + 0.1 · 0.5 / (0.5 + 0.5) = 0.15 (Flower's
+  // own test case, eta 0.1, tau 0.5).
+  auto c = server_optimizer_defaults("fedadagrad");
+  c.server_lr = 0.1;
+  c.tau = 0.5;
+  async_config cfg;
+  cfg.buffer_size = 2;
+  fedbuff fb({0.1f}, cfg, make_server_optimizer(c, 1));
+  offer(fb, {0.2f}, 5, 0);
+  offer(fb, {1.0f}, 5, 0);
+  REQUIRE(fb.version() == 1);
+  CHECK(fb.model()[0] == Approx(0.15).epsilon(1e-6));
+  CHECK(std::string(fb.optimizer().kind()) == "fedadagrad");
 }

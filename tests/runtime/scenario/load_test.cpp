@@ -1,5 +1,6 @@
 #include "runtime/scenario/load.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,13 @@
 using namespace fedactor;
 
 namespace {
+
+// As the effective scenario writes a number: shortest text that reads back the same.
+std::string format_double(double v) {
+  scenario s;
+  s.training.lr = v;
+  return *key_value(s, "training.lr");
+}
 
 // Every key set, to a value other than its default wherever the key has a choice.
 const char* const full_file = R"(name: big-run
@@ -64,7 +72,6 @@ pool:
 protocol:
   mode: async
   rounds: 50
-  server_lr: 0.5
   round_deadline: 30
 clock: real
 async:
@@ -77,7 +84,6 @@ async:
     exponent: 1.5
     a: 5
     b: 2
-  server_lr: 0.7
   delta: current
   aggregations: 40
   edge_mode: preaggregate
@@ -93,6 +99,17 @@ devices:
   latency_s: 0.1
 faults:
   on_edge_loss: drop
+strategy:
+  server_optimizer: fedadam
+  server_lr: 0.05
+  momentum: default
+  beta1: 0.8
+  beta2: 0.95
+  tau: 0.001
+  bias_correction: false
+  client: fedprox
+  prox_mu: 0.1
+  normalization: local
 )";
 
 scenario load_ok(const std::string& yaml) {
@@ -165,7 +182,11 @@ TEST_CASE("scenario defaults equal the tutorial's ScalabilityConfig", "[scenario
   CHECK(s.data.min_samples == 50);
   CHECK(s.data.max_samples == 200);
   CHECK(s.model.hidden == std::vector<uint32_t>{64});
-  CHECK(s.protocol.server_lr == 1.0);
+  CHECK(s.strategy.server_optimizer == "sgd");
+  CHECK(std::isnan(s.strategy.server_lr));  // the kind's default
+  CHECK(effective_optimizer(s.strategy).server_lr == 1.0);
+  CHECK(s.strategy.client == client_algorithm::fedavg);
+  CHECK(s.strategy.normalization == norm_handling::federated);
   CHECK_FALSE(validate(s));
 }
 
@@ -206,7 +227,6 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.selection.over_select == 0.3);
   CHECK(s.protocol.mode == protocol_mode::async);
   CHECK(s.protocol.rounds == 50);
-  CHECK(s.protocol.server_lr == 0.5);
   CHECK(s.protocol.round_deadline == 30.0);
   CHECK(s.clock == clock_kind::real);
   CHECK(s.async.concurrency == 200);
@@ -217,7 +237,6 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.async.decay.exponent == 1.5);
   CHECK(s.async.decay.a == 5.0);
   CHECK(s.async.decay.b == 2.0);
-  CHECK(s.async.server_lr == 0.7);
   CHECK(s.async.delta == delta_rule::current);
   CHECK(s.async.aggregations == 40);
   CHECK(s.async.edge == edge_mode::preaggregate);
@@ -230,6 +249,16 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.devices.bandwidth_sigma == 0.25);
   CHECK(s.devices.latency_s == 0.1);
   CHECK(s.faults.on_edge_loss == edge_loss_policy::drop);
+  CHECK(s.strategy.server_optimizer == "fedadam");
+  CHECK(s.strategy.server_lr == 0.05);
+  CHECK(std::isnan(s.strategy.momentum));
+  CHECK(s.strategy.beta1 == 0.8);
+  CHECK(s.strategy.beta2 == 0.95);
+  CHECK(s.strategy.tau == 0.001);
+  CHECK(s.strategy.bias_correction == false);
+  CHECK(s.strategy.client == client_algorithm::fedprox);
+  CHECK(s.strategy.prox_mu == 0.1);
+  CHECK(s.strategy.normalization == norm_handling::local);
   CHECK_FALSE(validate(s));
   // The file above names every key of the table: a new key must be added to it.
   CHECK(leaf_paths(YAML::Load(full_file)) == all_key_paths());
@@ -266,7 +295,7 @@ TEST_CASE("scenario unknown key without a close match lists the section's keys",
   CHECK(load_error("foo: 3\n") ==
         "t.yaml:1: foo: unknown key (known top-level keys: name, seed, population, data, "
         "model, eval, training, topology, selection, pool, protocol, clock, async, devices, "
-        "faults)");
+        "faults, strategy)");
 }
 
 TEST_CASE("scenario wrong type says what was expected and what was found", "[scenario]") {
@@ -330,8 +359,8 @@ TEST_CASE("scenario out-of-range values give the allowed range", "[scenario]") {
         "t.yaml:2: training.timeout_s: must be > 0, got -1");
   CHECK(load_error("training:\n  lr: inf\n") ==
         "t.yaml:2: training.lr: must be a finite number, got 'inf'");
-  CHECK(load_error("protocol:\n  server_lr: 1e999\n") ==
-        "t.yaml:2: protocol.server_lr: must be a finite number, got '1e999'");
+  CHECK(load_error("strategy:\n  server_lr: 1e999\n") ==
+        "t.yaml:2: strategy.server_lr: must be a finite number, got '1e999'");
   CHECK(load_error("pool:\n  trainers: 5000\n") ==
         "t.yaml:2: pool.trainers: must be in [0, 4096], got 5000");
   CHECK(load_error("name: ''\n") == "t.yaml:1: name: must not be empty");
@@ -624,7 +653,7 @@ TEST_CASE("scenario to_yaml round-trips awkward names and numbers", "[scenario]"
   s.training.lr = 0.1 + 0.2;  // 0.30000000000000004
   s.training.momentum = 1.0 / 3.0;
   s.training.timeout_s = 1e-7;
-  s.protocol.server_lr = 12345678.9;
+  s.strategy.server_lr = 12345678.9;
   s.data.label_noise = 1.0;
   s.model.hidden = {};
   for (const char* name : {"true", "123", "~", "null", "a: b", "# not a comment", "'quoted'",
@@ -741,4 +770,78 @@ TEST_CASE("the fmnist example scenarios load and validate", "[scenario]") {
     CHECK_FALSE(bad);
     CHECK(s.data.kind == data_kind::fashion_mnist);
   }
+}
+
+TEST_CASE("the old server_lr keys name the key that replaced them", "[scenario]") {
+  CHECK(load_error("protocol:\n  server_lr: 0.5\n") ==
+        "t.yaml:2: protocol.server_lr: moved to strategy.server_lr (one server optimizer for "
+        "sync rounds and FedBuff steps, strategy.server_optimizer; see docs/strategies.md)");
+  scenario s;
+  auto err = apply_override("async.server_lr=0.5", s);
+  REQUIRE(err);
+  CHECK(err->message ==
+        "--set: async.server_lr: moved to strategy.server_lr (one server optimizer for sync "
+        "rounds and FedBuff steps, strategy.server_optimizer; see docs/strategies.md)");
+}
+
+TEST_CASE("server optimizer settings take the chosen kind's defaults unless given", "[scenario]") {
+  // fedyogi's defaults (Flower's): server_lr 0.01, tau 0.001.
+  auto s = load_ok("strategy:\n  server_optimizer: fedyogi\n");
+  REQUIRE_FALSE(validate(s));
+  auto eff = effective_optimizer(s.strategy);
+  CHECK(eff.kind == "fedyogi");
+  CHECK(eff.server_lr == server_optimizer_defaults("fedyogi").server_lr);
+  CHECK(eff.tau == server_optimizer_defaults("fedyogi").tau);
+  // Order does not matter: a number given before the kind is kept.
+  s = load_ok("strategy:\n  server_lr: 0.3\n  server_optimizer: fedadam\n");
+  CHECK(effective_optimizer(s.strategy).server_lr == 0.3);
+  CHECK(effective_optimizer(s.strategy).beta2 == server_optimizer_defaults("fedadam").beta2);
+  // --set of the kind after a file: the file's unset numbers follow the new kind.
+  s = load_ok("strategy:\n  server_optimizer: sgd\n");
+  REQUIRE_FALSE(apply_override("strategy.server_optimizer=fedadagrad", s));
+  CHECK(effective_optimizer(s.strategy).server_lr ==
+        server_optimizer_defaults("fedadagrad").server_lr);
+}
+
+TEST_CASE("a server optimizer setting the kind does not read, or out of its range, is refused",
+          "[scenario]") {
+  // sgd's beta1 default is fine (the effective scenario writes it); any other value is not.
+  REQUIRE_FALSE(validate(load_ok("strategy:\n  server_optimizer: sgd\n  beta1: " +
+                                 format_double(server_optimizer_defaults("sgd").beta1) + "\n")));
+  auto s = load_ok("strategy:\n  server_optimizer: sgd\n  beta1: 0.5\n");
+  auto err = validate(s);
+  REQUIRE(err);
+  CHECK(err->message ==
+        "scenario: strategy.beta1: is not used by strategy.server_optimizer sgd (it reads "
+        "strategy.server_lr); remove it");
+  s = load_ok("strategy:\n  server_optimizer: fedadam\n  beta1: 1\n");
+  err = validate(s);
+  REQUIRE(err);
+  CHECK(err->message == "scenario: strategy.beta1: must be in [0, 1), got 1");
+  s = load_ok("strategy:\n  server_optimizer: adam\n");
+  err = validate(s);
+  REQUIRE(err);
+  CHECK(err->message.rfind("scenario: strategy.server_optimizer: must be one of: sgd, fedavgm, "
+                           "fedadam, fedyogi, fedadagrad",
+                           0) == 0);
+  CHECK(err->message.find("got 'adam'") != std::string::npos);
+  CHECK(load_error("strategy:\n  bias_correction: maybe\n") ==
+        "t.yaml:2: strategy.bias_correction: must be one of: true, false, default, got 'maybe'");
+  CHECK(load_error("strategy:\n  prox_mu: -1\n") ==
+        "t.yaml:2: strategy.prox_mu: must be >= 0, got -1");
+}
+
+TEST_CASE("the effective scenario writes the kind's resolved numbers and reads back equal",
+          "[scenario]") {
+  auto s = load_ok("strategy:\n  server_optimizer: fedadam\n");
+  const auto text = to_yaml(s);
+  const auto adam = server_optimizer_defaults("fedadam");
+  CHECK(key_value(s, "strategy.server_lr") == format_double(adam.server_lr));
+  // fedadam does not read momentum: its default is written, and reads back without complaint.
+  CHECK(key_value(s, "strategy.momentum") == format_double(adam.momentum));
+  scenario back;
+  REQUIRE_FALSE(load_scenario_text(text, "effective.yaml", back));
+  CHECK_FALSE(validate(back));
+  CHECK(back == s);
+  CHECK(back.strategy.server_lr == effective_optimizer(s.strategy).server_lr);
 }

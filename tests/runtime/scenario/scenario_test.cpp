@@ -56,7 +56,6 @@ scenario every_field_changed() {
   s.pool.trainers = 2;
   s.protocol.mode = protocol_mode::async;
   s.protocol.rounds = 50;
-  s.protocol.server_lr = 0.5;
   s.protocol.round_deadline = 30;
   s.clock = clock_kind::real;
   s.async.concurrency = 200;
@@ -67,7 +66,6 @@ scenario every_field_changed() {
   s.async.decay.exponent = 1.5;
   s.async.decay.a = 5;
   s.async.decay.b = 2;
-  s.async.server_lr = 0.7;
   s.async.delta = delta_rule::current;
   s.async.aggregations = 40;
   s.async.edge = edge_mode::preaggregate;
@@ -80,6 +78,16 @@ scenario every_field_changed() {
   s.devices.bandwidth_sigma = 0.25;
   s.devices.latency_s = 0.1;
   s.faults.on_edge_loss = edge_loss_policy::drop;
+  s.strategy.server_optimizer = "fedadam";
+  s.strategy.server_lr = 0.05;
+  s.strategy.momentum = 0.5;
+  s.strategy.beta1 = 0.8;
+  s.strategy.beta2 = 0.95;
+  s.strategy.tau = 0.01;
+  s.strategy.bias_correction = false;
+  s.strategy.client = client_algorithm::scaffold;
+  s.strategy.prox_mu = 0.1;
+  s.strategy.normalization = norm_handling::local;
   return s;
 }
 
@@ -108,6 +116,7 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.devices == b.devices, "devices");
   note(a.devices.compute_power == b.devices.compute_power, "devices.compute_power");
   note(a.faults == b.faults, "faults");
+  note(a.strategy == b.strategy, "strategy");
   return out;
 }
 
@@ -172,6 +181,11 @@ TEST_CASE("scenario enum values have their YAML names", "[scenario]") {
   CHECK(string(to_string(power_kind::constant)) == "constant");
   CHECK(string(to_string(edge_loss_policy::reroute)) == "reroute");
   CHECK(string(to_string(edge_loss_policy::drop)) == "drop");
+  CHECK(string(to_string(client_algorithm::fedavg)) == "fedavg");
+  CHECK(string(to_string(client_algorithm::fedprox)) == "fedprox");
+  CHECK(string(to_string(client_algorithm::scaffold)) == "scaffold");
+  CHECK(string(to_string(norm_handling::federated)) == "federated");
+  CHECK(string(to_string(norm_handling::local)) == "local");
 }
 
 TEST_CASE("scenario enum values outside the enum are named ?", "[scenario]") {
@@ -188,6 +202,8 @@ TEST_CASE("scenario enum values outside the enum are named ?", "[scenario]") {
   CHECK(string(to_string(static_cast<edge_mode>(2))) == "?");
   CHECK(string(to_string(static_cast<power_kind>(3))) == "?");
   CHECK(string(to_string(static_cast<edge_loss_policy>(2))) == "?");
+  CHECK(string(to_string(static_cast<client_algorithm>(3))) == "?");
+  CHECK(string(to_string(static_cast<norm_handling>(2))) == "?");
 }
 
 TEST_CASE("scenario enum names are the values the loader reads", "[scenario]") {
@@ -223,6 +239,12 @@ TEST_CASE("scenario enum names are the values the loader reads", "[scenario]") {
                    [](const scenario& s) { return s.devices.compute_power.kind; });
   check_names_load("faults.on_edge_loss", {edge_loss_policy::reroute, edge_loss_policy::drop},
                    [](const scenario& s) { return s.faults.on_edge_loss; });
+  check_names_load(
+      "strategy.client",
+      {client_algorithm::fedavg, client_algorithm::fedprox, client_algorithm::scaffold},
+      [](const scenario& s) { return s.strategy.client; });
+  check_names_load("strategy.normalization", {norm_handling::federated, norm_handling::local},
+                   [](const scenario& s) { return s.strategy.normalization; });
 }
 
 TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
@@ -237,7 +259,8 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
   CHECK(differing_parts(defaults, changed) ==
         std::vector<std::string>{"name", "seed", "population", "data", "model", "eval", "training",
                                  "topology", "selection", "pool", "protocol", "clock", "async",
-                                 "async.decay", "devices", "devices.compute_power", "faults"});
+                                 "async.decay", "devices", "devices.compute_power", "faults",
+                                 "strategy"});
 }
 
 TEST_CASE("scenario comparison sees every key", "[scenario]") {

@@ -1,0 +1,104 @@
+#include "runtime/host/server_graph.hpp"
+
+#include <stdexcept>
+
+#include <caf/scoped_actor.hpp>
+
+#include "messages/errors.hpp"
+#include "runtime/math/model_digest.hpp"
+#include "runtime/metrics/metrics_writer.hpp"
+
+namespace fedactor {
+
+server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
+    : sys_(sys),
+      cfg_(std::move(cfg)),
+      round_wall_(std::make_shared<double>(0.0)),
+      last_eval_(std::make_shared<round_record>()) {
+  const auto& sc = cfg_.sc;
+  observer_config ocfg;
+  if (sc.eval.every > 0)
+    ocfg.evaluator = spawn_evaluator(sys_, make_evaluator_config(sc, cfg_.spec, cfg_.data));
+  ocfg.every = sc.eval.every;
+  ocfg.last_round =
+      sc.protocol.mode == protocol_mode::async ? sc.async.aggregations : sc.protocol.rounds;
+  ocfg.on_round = [cb = cfg_.on_round, wall = round_wall_,
+                   last = last_eval_](const round_record& r) {
+    *wall += r.wall_s;
+    if (r.evaluated) *last = r;
+    if (cb) cb(r);
+  };
+  if (ocfg.evaluator) evaluator_ = *ocfg.evaluator;
+  observer_ = sys_.spawn(round_observer, std::move(ocfg));
+  server_config scfg;
+  scfg.sc = sc;
+  scfg.initial_model = cfg_.initial_model;
+  scfg.registry = cfg_.registry;
+  scfg.edges = cfg_.edges;
+  scfg.edge_capacity = cfg_.edge_capacity;
+  scfg.parts = cfg_.parts;
+  scfg.on_round = [obs = observer_](const round_record& r, const param_blob& model) {
+    caf::anon_send(obs, r, model);
+  };
+  scfg.on_event = cfg_.on_event;
+  try {
+    server_ = spawn_server(sys_, std::move(scfg));
+  } catch (...) {
+    caf::anon_send_exit(observer_, caf::exit_reason::user_shutdown);
+    if (evaluator_) caf::anon_send_exit(evaluator_, caf::exit_reason::user_shutdown);
+    throw;
+  }
+}
+
+server_graph::~server_graph() {
+  caf::anon_send_exit(observer_, caf::exit_reason::user_shutdown);
+  if (evaluator_) caf::anon_send_exit(evaluator_, caf::exit_reason::user_shutdown);
+  if (server_) caf::anon_send_exit(server_, caf::exit_reason::user_shutdown);
+}
+
+federation_result server_graph::run(std::chrono::steady_clock::time_point started) {
+  const auto& sc = cfg_.sc;
+  federation_result result;
+  caf::error failure;
+  caf::scoped_actor self{sys_};
+  // A local request: the run takes as long as it takes; every request to an edge inside it
+  // has its own timeout.
+  self->request(server_, caf::infinite, run_atom::value)
+      .receive(
+          [&](run_report& rep) {
+            result.model = rep.model.values();
+            auto& s = result.summary;
+            s.rounds = rep.rounds;
+            s.clients_trained = rep.clients_trained;
+            s.failures = rep.failures;
+            if (auto by = failure_counts::from_wire(rep.failures_by)) s.failures_by = *by;
+            s.final_loss = rep.final_loss;
+            s.sim_time_s = rep.sim_time_s;
+            s.total_updates = rep.total_updates;
+            s.stale_updates = rep.stale_updates;
+            s.rejected_updates = rep.rejected_updates;
+            if (sc.protocol.mode == protocol_mode::async) s.aggregations = rep.rounds;
+          },
+          [&](caf::error& err) { failure = err; });
+  // Every record (and its evaluation) is handed on before run() returns.
+  self->request(observer_, caf::infinite, flush_atom::value)
+      .receive([](bool) {},
+               [&](caf::error& err) {
+                 if (!failure) failure = err;
+               });
+  if (failure) throw std::runtime_error("the server failed: " + describe(failure));
+  auto& sum = result.summary;
+  sum.scenario = sc.name;
+  sum.protocol = to_string(sc.protocol.mode);
+  sum.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  sum.mean_clients_per_s = *round_wall_ > 0 ? sum.clients_trained / *round_wall_ : 0.0;
+  sum.model_sha256 = model_sha256(result.model);
+  sum.model_l2 = l2_norm(result.model);
+  sum.num_params = result.model.size();
+  sum.peak_rss_bytes = peak_rss_bytes();
+  sum.registered_clients = sc.population.clients;
+  note_evaluation(sum, *last_eval_);
+  return result;
+}
+
+}  // namespace fedactor

@@ -1,0 +1,76 @@
+#pragma once
+
+// The one place that wires a run's server side: the server actor over the given edges, the
+// round observer (records in round order, the model evaluated every eval.every rounds by the
+// evaluator, off the server's thread) and the host's callback; run() blocks until the run is
+// over and turns the server's report into the run's summary. Used by the embedding API
+// (federation), the server node and the tests, in one process or with remote edges alike.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/edge.hpp"
+#include "actors/evaluator.hpp"
+#include "actors/round_observer.hpp"
+#include "actors/server.hpp"
+#include "runtime/learning/data_source.hpp"
+#include "runtime/learning/model_spec.hpp"
+#include "runtime/metrics/round_record.hpp"
+#include "runtime/population/registry.hpp"
+#include "runtime/scenario/scenario.hpp"
+#include "runtime/strategy/strategy_parts.hpp"
+
+namespace fedactor {
+
+struct federation_result {
+  run_summary summary;
+  std::vector<float> model;
+};
+
+struct server_graph_config {
+  scenario sc;
+  model_spec spec;
+  std::shared_ptr<const data_source> data;  // the evaluator's test split (and client data)
+  std::shared_ptr<client_registry> registry;
+  std::vector<edge_actor> edges;
+  uint32_t edge_capacity = 1;
+  std::vector<float> initial_model;
+  strategy_parts parts;
+  // Each record, evaluation attached, in round order, on the observer's thread.
+  std::function<void(const round_record&)> on_round;
+  // Edge lost / rejoined lines, on the server's thread.
+  std::function<void(const std::string&)> on_event;
+};
+
+class server_graph {
+ public:
+  // Spawns the server, observer and evaluator. Throws std::invalid_argument when the
+  // scenario's algorithm parts cannot be built (the server's message).
+  server_graph(caf::actor_system& sys, server_graph_config cfg);
+  // Stops the actors it spawned (not the edges).
+  ~server_graph();
+  server_graph(const server_graph&) = delete;
+  server_graph& operator=(const server_graph&) = delete;
+
+  server_actor server() const { return server_; }
+
+  // Runs to the end: every record handed on, the summary filled (wall time counted from
+  // `started`). Throws std::runtime_error when the server fails.
+  federation_result run(std::chrono::steady_clock::time_point started);
+
+ private:
+  caf::actor_system& sys_;
+  server_graph_config cfg_;
+  server_actor server_;
+  observer_actor observer_;
+  evaluator_actor evaluator_;
+  std::shared_ptr<double> round_wall_;
+  std::shared_ptr<round_record> last_eval_;
+};
+
+}  // namespace fedactor

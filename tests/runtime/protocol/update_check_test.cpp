@@ -1,0 +1,43 @@
+// Tests of runtime/protocol/update_check.*: what a client's answer must be to be folded.
+
+#include "runtime/protocol/update_check.hpp"
+
+#include <cmath>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+using namespace fedactor;
+
+TEST_CASE("check_update rejects wrong round, client, shape, sample count and non-finite values",
+          "[protocol]") {
+  const std::vector<float> params{1, 2, 3};
+  const update_expectation want{2, 7, 3, 50};
+  const update_claim ok{2, 7, params.data(), 3, 50, 1.0};
+  CHECK_FALSE(check_update(ok, want));
+  auto c = ok;
+  c.samples = 51;
+  CHECK(check_update(c, want) == "claims 51 samples, registry says 50");
+  c = ok;
+  c.samples = 0;
+  CHECK(check_update(c, want) == "claims 0 samples, registry says 50");
+  c = ok;
+  c.values = 2;
+  CHECK(check_update(c, want) == "has 2 parameters, expected 3");
+  c = ok;
+  c.params = nullptr;
+  CHECK(check_update(c, want) == "has 3 parameters, expected 3");
+  const std::vector<float> nan{1, NAN, 3};
+  c = ok;
+  c.params = nan.data();
+  CHECK(check_update(c, want) == "non-finite parameter at index 1");
+  c = ok;
+  c.round = 1;
+  CHECK(check_update(c, want) == "answer for round 1");
+  c = ok;
+  c.client = 8;
+  CHECK(check_update(c, want) == "answer for client 8");
+  c = ok;
+  c.loss = INFINITY;
+  CHECK(check_update(c, want) == "non-finite loss");
+}

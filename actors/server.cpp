@@ -52,6 +52,8 @@ void note_event(server_ptr self, const std::string& what) {
 
 void edge_lost(server_ptr self, uint32_t e, const caf::error& reason);
 
+server_actor::behavior_type done(server_ptr self);
+
 void report_round(server_ptr self, const finished_round& r) {
   auto& cfg = self->state.p->cfg;
   if (cfg.on_round) cfg.on_round(r.record, param_blob{r.model});
@@ -83,6 +85,7 @@ void finish(server_ptr self) {
   rep.stale_updates = totals->stale_updates;
   rep.rejected_updates = totals->rejected_updates;
   st.promise.deliver(std::move(rep));
+  self->become(done(self));
 }
 
 // -- sync ----------------------------------------------------------------------------------
@@ -221,7 +224,33 @@ void edge_back(server_ptr self, edge_rejoin& msg) {
     apply(self, p.async->edge_rejoined(msg.id));
 }
 
-server_actor::behavior_type server(server_ptr self, std::shared_ptr<server_parts> parts) {
+// Phases (each a behaviour; edges are monitored throughout):
+//
+//   idle --run_atom--> running --last round / step--> done
+//
+// idle:    edge_rejoin replaces a handle; run_atom starts the loop.
+// running: the loop's answers and the edges' losses drive the run (request callbacks and the
+//          down handler); edge_rejoin revives an edge; another run_atom is refused.
+// done:    the report was delivered; run_atom and edge_rejoin are refused / ignored.
+server_actor::behavior_type done(server_ptr) {
+  return {
+      [=](run_atom) -> caf::result<run_report> {
+        return make_error(errc::bad_request, "the run is over");
+      },
+      [=](edge_rejoin&) {},
+  };
+}
+
+server_actor::behavior_type running(server_ptr self) {
+  return {
+      [=](run_atom) -> caf::result<run_report> {
+        return make_error(errc::bad_request, "the server is already running");
+      },
+      [=](edge_rejoin& msg) { edge_back(self, msg); },
+  };
+}
+
+server_actor::behavior_type idle(server_ptr self, std::shared_ptr<server_parts> parts) {
   self->state.p = std::move(parts);
   for (auto& e : self->state.p->cfg.edges) self->monitor(e);
   self->set_down_handler([=](caf::down_msg& msg) {
@@ -232,10 +261,10 @@ server_actor::behavior_type server(server_ptr self, std::shared_ptr<server_parts
   return {
       [=](run_atom) -> caf::result<run_report> {
         auto& st = self->state;
-        if (st.started) return make_error(errc::bad_request, "the server is already running");
         st.started = true;
         st.promise = self->make_response_promise<run_report>();
         auto rp = st.promise;
+        self->become(running(self));
         if (st.p->sync)
           apply(self, st.p->sync->start());
         else
@@ -273,7 +302,7 @@ server_actor spawn_server(caf::actor_system& sys, server_config cfg) {
     p->async = std::make_unique<async_loop>(c.sc, std::move(parts), *p->edges, c.initial_model,
                                             c.edge_capacity);
   }
-  return sys.spawn(server, std::move(p));
+  return sys.spawn(idle, std::move(p));
 }
 
 }  // namespace fedactor

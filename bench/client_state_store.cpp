@@ -9,7 +9,6 @@
 //   client_state_store [CLIENTS] [FLOATS] [MEMORY_MIB] [DIR]
 //                      (defaults 1000000 100 64 /tmp)
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -68,9 +67,12 @@ struct phase {
   double wall0 = wall_now(), cpu0 = cpu_now();
   void done(uint64_t ops, const char* unit) const {
     const double wall = wall_now() - wall0, cpu = cpu_now() - cpu0;
-    std::printf("%-34s %10" PRIu64
-                " %-7s %8.2f s wall %8.2f s cpu %12.0f %s/s (wall) %12.0f %s/s (cpu)\n",
-                name, ops, unit, wall, cpu, ops / wall, unit, ops / cpu, unit);
+    std::printf("%-36s %8.2f s wall %8.2f s cpu", name, wall, cpu);
+    if (ops > 1) {
+      std::printf(" %10" PRIu64 " %-7s %10.0f %s/s (wall) %10.0f %s/s (cpu)", ops, unit, ops / wall,
+                  unit, ops / cpu, unit);
+    }
+    std::printf("\n");
     std::fflush(stdout);
   }
 };

@@ -10,7 +10,7 @@ SCENARIO ?= examples/scenarios/quickstart.yaml
 # Every Debian package the build, the tests and the demo need.
 PACKAGES := cmake make g++ ccache pkg-config libcaf-dev libtorch-dev libopenblas0-pthread \
             catch2 libboost-program-options-dev libyaml-cpp-dev nlohmann-json3-dev \
-            libssl-dev openssl dataset-fashion-mnist zlib1g-dev
+            libssl-dev openssl dataset-fashion-mnist zlib1g-dev libsqlite3-dev
 
 .PHONY: all deps configure build demo test bench format clean
 

@@ -267,3 +267,53 @@ TEST_CASE("batched training supports MLPs only", "[learning]") {
   CHECK_THROWS_AS(batched_trainer{cnn}, std::invalid_argument);
   CHECK_FALSE(batched_trainer::supports(model_spec{32, {0}, 10}));
 }
+
+namespace {
+
+// FNV-1a over the bytes of every result's parameters and mean loss.
+uint64_t fnv1a(uint64_t h, const void* p, size_t n) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+uint64_t digest(const std::vector<local_train_result>& results) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const auto& r : results) {
+    h = fnv1a(h, r.params.data(), r.params.size() * sizeof(float));
+    h = fnv1a(h, &r.mean_loss, sizeof(r.mean_loss));
+  }
+  return h;
+}
+
+// Default-config training of a fixed set of clients (uneven sizes, partial batches, several
+// epochs, momentum 0 and 0.9, an MLP with widths off the vector size).
+std::vector<local_train_result> pinned_runs(batched_trainer& tutorial, batched_trainer& odd) {
+  std::vector<local_train_result> out;
+  const auto start = initial_params(tutorial.spec(), 3);
+  const std::vector<uint32_t> sizes{1, 20, 64, 70, 50, 199, 128, 97};
+  for (size_t i = 0; i < sizes.size(); ++i)
+    out.push_back(tutorial.train_one(start, make_client(i, sizes[i], 32, 10), config(1000 + i)));
+  auto data = make_client(1, 90, 32, 10);
+  for (auto cfg : {config(5, 8, 3, 0.9), config(6, 32, 2, 0.0), config(7, 200, 1, 0.5)})
+    out.push_back(tutorial.train_one(start, data, cfg));
+  const auto ostart = initial_params(odd.spec(), 9);
+  out.push_back(odd.train_one(ostart, make_client(2, 45, 7, 3), config(11, 16, 2, 0.9)));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("default batched training gives the bits pinned before client algorithms existed",
+          "[learning]") {
+  // The digest was computed with the kernels before prox_mu and correction were added
+  // (commit ba7c979); the default configuration must keep giving exactly these bits on
+  // every code path.
+  constexpr uint64_t pinned = 0x7dd1e7826f717686;
+  for (auto isa : {kernel_isa::generic, kernel_isa::avx2, best_kernel_isa()}) {
+    INFO("code path " << to_string(isa));
+    batched_trainer tutorial{model_spec{}, isa};
+    batched_trainer odd{model_spec{7, {13, 5}, 3}, isa};
+    CHECK(digest(pinned_runs(tutorial, odd)) == pinned);
+  }
+}

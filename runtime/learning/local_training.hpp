@@ -15,18 +15,46 @@
 
 namespace fedactor {
 
+// Client algorithms. Each step's mini-batch gradient g (mean cross-entropy over the batch)
+// is turned into
+//
+//   g̃ = (g + μ·(w − w_start)) + correction
+//
+// in that order, elementwise, before the optimizer uses it; the optimizer is PyTorch's SGD
+// with momentum (dampening 0, no Nesterov): buf = g̃ on the first step, buf = m·buf + g̃
+// after; w = w − lr·buf. The momentum therefore acts on the corrected gradient, as in
+// Flower's FedProx example (the proximal term is part of the loss that autograd
+// differentiates) and as if SCAFFOLD's corrected gradient were the loss gradient.
+// - FedProx (Li et al. 2020): the local objective is F(w) + μ/2·‖w − w_start‖², whose
+//   gradient adds μ·(w − w_start); w_start is the model the training started from (the
+//   global model) and w the model at the step. litian96/FedProx's optimizer takes the same
+//   step with momentum 0.
+// - SCAFFOLD (Karimireddy et al. 2020, Algorithm 1, line 10): y ← y − η_l·(g(y) − c_i + c);
+//   the caller passes correction = c − c_i (runtime/strategy/scaffold.hpp). With momentum 0
+//   this is the paper's step exactly. Flower's niid_bench baseline and NIID-Bench instead
+//   take the plain momentum step and then subtract η_l·(c − c_i), outside the momentum
+//   buffer: the two agree for momentum 0 only.
+// μ = 0 and correction = nullptr leave the arithmetic untouched: the result has the same bits
+// as training without these fields. The reported loss is the data loss only (without the
+// proximal term).
 struct local_train_config {
   uint32_t epochs = 1;
   uint32_t batch_size = 32;
   double lr = 0.01;
   double momentum = 0.9;
   uint64_t shuffle_seed = 0;  // batch order; a fresh permutation per epoch
+  // FedProx's μ: finite, ≥ 0 and representable as a float (the step computes in float).
+  double prox_mu = 0;
+  // SCAFFOLD's c − c_i: spec.num_params() values in the flat parameter order, or nullptr for
+  // none. Must stay valid for the duration of the training call.
+  const float* correction = nullptr;
 };
 
 struct local_train_result {
   std::vector<float> params;  // model after training
   uint32_t num_samples = 0;
-  double mean_loss = 0;  // mean over all batches of all epochs
+  double mean_loss = 0;  // mean data loss over all batches of all epochs
+  uint32_t steps = 0;    // optimizer steps taken: batches per epoch × epochs (SCAFFOLD's K)
 };
 
 struct evaluation {
@@ -35,6 +63,15 @@ struct evaluation {
   uint32_t samples = 0;
 };
 
+// Why `cfg` cannot train a client of `samples` > 0 samples, or empty when it can: zero batch
+// size or epochs ("empty training"), a bad prox_mu, or more than 2^32 − 1 steps. Shared by
+// local_trainer and batched_trainer.
+std::string check_train_config(const local_train_config& cfg, uint32_t samples);
+
+// The optimizer steps of such a training: ceil(samples / batch_size) × epochs (the caller has
+// checked cfg).
+uint32_t local_steps(const local_train_config& cfg, uint32_t samples);
+
 class local_trainer {
  public:
   explicit local_trainer(const model_spec& spec);
@@ -42,8 +79,11 @@ class local_trainer {
   local_trainer(const local_trainer&) = delete;
   local_trainer& operator=(const local_trainer&) = delete;
 
-  // Trains from `start` (spec.num_params() values) on `data`. Throws std::exception
-  // (LibTorch's c10::Error among them) on failure; callers catch at the actor boundary.
+  // Trains from `start` (spec.num_params() values) on `data`. Throws std::invalid_argument
+  // for a wrong-size model, mismatched or empty data, zero batch size or epochs, a prox_mu
+  // that is negative, not finite or beyond float range, or more than 2^32 − 1 steps; other
+  // std::exception (LibTorch's c10::Error among them) on failure; callers catch at the actor
+  // boundary. The proximal term reads w_start from `start` (no copy).
   local_train_result train(const std::vector<float>& start, const client_dataset& data,
                            const local_train_config& cfg);
 

@@ -7,12 +7,13 @@
 // bit-identical whatever other clients share the call, in which order, and whatever CPU
 // code path (generic x86-64, AVX2, AVX-512) runs it: every value is computed by the same
 // sequence of float operations, with no fused multiply-add and no reordered sums. The client
-// algorithms of local_train_config (FedProx's prox_mu, SCAFFOLD's correction) enter each
-// step as there, g̃ = (g + μ·(w − w_start)) + correction, each operation rounded once, inside
-// the SGD pass (a correction is converted to the kernels' layout once per job); without them
-// the step is the plain one, operation for operation, so the default configuration gives the
-// same bits as before they existed (tests/runtime/learning/batched_training_test.cpp pins
-// them).
+// algorithms of local_train_config enter each step as there, in the same pass over the
+// parameters and each operation rounded once: FedProx's prox_mu in the gradient,
+// g̃ = g + μ·(w − w_start), before the momentum rule; SCAFFOLD's correction after it,
+// w ← (w + (−lr)·buf) + (−lr)·correction, outside the momentum buffer (a correction is
+// converted to the kernels' layout once per job). Without them the step is the plain one,
+// operation for operation, so the default configuration gives the same bits as before they
+// existed (tests/runtime/learning/batched_training_test.cpp pins them).
 // docs/performance.md explains why this beats stacked LibTorch batched matrix products.
 
 #include <cstddef>

@@ -314,18 +314,21 @@ local_train_result local_trainer::train(const std::vector<float>& start, const c
       opt.zero_grad();
       auto loss = torch::nn::functional::cross_entropy(net.forward(xb), yb);
       loss.backward();
-      if (prox || corrected) {
+      if (prox) {
         torch::NoGradGuard guard;
         for (size_t i = 0; i < params.size(); ++i) {
           const auto& p = params[i];
-          // A parameter the loss does not reach still gets the algorithms' terms.
+          // A parameter the loss does not reach still gets the proximal term.
           if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-          auto g = p.mutable_grad();
-          if (prox) g.add_(p.detach() - w_start[i], cfg.prox_mu);
-          if (corrected) g.add_(correction[i]);
+          p.mutable_grad().add_(p.detach() - w_start[i], cfg.prox_mu);
         }
       }
       opt.step();
+      if (corrected) {
+        // SCAFFOLD's correction after the optimizer's step, outside its momentum buffer.
+        torch::NoGradGuard guard;
+        for (size_t i = 0; i < params.size(); ++i) params[i].add_(correction[i], -cfg.lr);
+      }
       total_loss += loss.item<double>();
       ++batches;
     }

@@ -15,28 +15,32 @@
 
 namespace fedactor {
 
-// Client algorithms. Each step's mini-batch gradient g (mean cross-entropy over the batch)
-// is turned into
+// Client algorithms. Each step with mini-batch gradient g (mean cross-entropy over the batch)
+// at model w is, elementwise:
 //
-//   g̃ = (g + μ·(w − w_start)) + correction
+//   g̃   = g + μ·(w − w_start)                        (FedProx, inside the gradient)
+//   buf = g̃ on the first step, m·buf + g̃ after       (PyTorch's SGD: momentum m, dampening 0,
+//   w   ← w − lr·buf                                    no Nesterov, no weight decay)
+//   w   ← w − lr·correction                           (SCAFFOLD, after the optimizer's step)
 //
-// in that order, elementwise, before the optimizer uses it; the optimizer is PyTorch's SGD
-// with momentum (dampening 0, no Nesterov): buf = g̃ on the first step, buf = m·buf + g̃
-// after; w = w − lr·buf. The momentum therefore acts on the corrected gradient, as in
-// Flower's FedProx example (the proximal term is part of the loss that autograd
-// differentiates) and as if SCAFFOLD's corrected gradient were the loss gradient.
+// The batched kernels round every operation once, in this order; LibTorch may fuse a multiply
+// and an add or sum in another order (the two trainers agree to float rounding, not bits).
 // - FedProx (Li et al. 2020): the local objective is F(w) + μ/2·‖w − w_start‖², whose
 //   gradient adds μ·(w − w_start); w_start is the model the training started from (the
-//   global model) and w the model at the step. litian96/FedProx's optimizer takes the same
-//   step with momentum 0.
+//   global model) and w the model at the step. The momentum carries the proximal term, as in
+//   Flower's FedProx (the term is part of the loss that autograd differentiates);
+//   litian96/FedProx's optimizer takes the same step with momentum 0.
 // - SCAFFOLD (Karimireddy et al. 2020, Algorithm 1, line 10): y ← y − η_l·(g(y) − c_i + c);
-//   the caller passes correction = c − c_i (runtime/strategy/scaffold.hpp). With momentum 0
-//   this is the paper's step exactly. Flower's niid_bench baseline and NIID-Bench instead
-//   take the plain momentum step and then subtract η_l·(c − c_i), outside the momentum
-//   buffer: the two agree for momentum 0 only.
+//   the caller passes correction = c − c_i (runtime/strategy/scaffold.hpp). As in NIID-Bench
+//   (experiments.py, train_net_scaffold) and Flower's baselines/niid_bench
+//   (ScaffoldOptimizer.step_custom), the plain optimizer step comes first and the correction
+//   is then subtracted with the same lr, outside the momentum buffer: momentum never carries
+//   it, and K steps move the model by K·lr·correction in all (to rounding) on top of the
+//   momentum steps. With m = 0 this is the paper's step up to rounding
+//   (w − lr·g − lr·(c − c_i) where the paper has w − lr·(g + c − c_i)).
 // μ = 0 and correction = nullptr leave the arithmetic untouched: the result has the same bits
-// as training without these fields. The reported loss is the data loss only (without the
-// proximal term).
+// as training without these fields, and a correction of zeros gives the bits of nullptr
+// (w − lr·0 = w). The reported loss is the data loss only (without the proximal term).
 struct local_train_config {
   uint32_t epochs = 1;
   uint32_t batch_size = 32;

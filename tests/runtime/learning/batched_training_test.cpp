@@ -393,10 +393,18 @@ TEST_CASE("batched FedProx and SCAFFOLD steps equal LibTorch's within 1e-5 relat
 TEST_CASE("batched FedProx and correction steps match the hand computation",
           "[learning][algorithms]") {
   // As in local_training_test: 1 input, 2 classes, x = 0, two steps of one sample with
-  // label 0, start W = (1, -1), b = (0.5, -0.5), lr 0.5, momentum 0.9, p(b) = σ(b0 − b1).
-  // FedProx μ = 0.4: b¹ = b − lr·g1 with g1 = (p(b) − 1, 1 − p(b)); g2 = (p(b¹) − 1, 1 − p(b¹))
-  // + μ·(b¹ − b); b² = b¹ − lr·(0.9·g1 + g2); W unchanged.
-  // Correction k = (0.1, -0.2, 0.3, -0.4): W² = W − lr·k_W − lr·(0.9 + 1)·k_W = (0.855, -0.71).
+  // label 0, start W = (1, -1), b = (0.5, -0.5), lr 0.5, momentum 0.9, p(b) = σ(b0 − b1),
+  // data gradient of the biases d(b) = (p(b) − 1, 1 − p(b)), of the weights 0. Each step:
+  // buf = g (first) or 0.9·buf + g with g = d + μ·(w − w_start); w ← w − lr·buf; then
+  // w ← w − lr·k when corrected.
+  // FedProx μ = 0.4: b¹ = b − lr·g1 with g1 = d(b); g2 = d(b¹) + μ·(b¹ − b);
+  //   b² = b¹ − lr·(0.9·g1 + g2); W unchanged.
+  // Correction k = (0.1, -0.2, 0.3, -0.4), μ = 0: W's buf stays 0, W² = W − 2·lr·k_W =
+  //   (0.9, −0.8) (momentum does not carry k; it would give (0.855, −0.71));
+  //   b¹ = b − lr·g1 − lr·k_b, b² = b¹ − lr·(0.9·g1 + d(b¹)) − lr·k_b.
+  // Both: W¹ = W − 0.5·k_W, step 2's g = μ·(W¹ − W) = −0.2·k_W = buf2, W² = W¹ + 0.1·k_W −
+  //   0.5·k_W = W − 0.9·k_W = (0.91, −0.82); b¹ as with k alone,
+  //   b² = b¹ − lr·(0.9·g1 + d(b¹) + μ·(b¹ − b)) − lr·k_b.
   model_spec spec{1, {}, 2};
   client_dataset d;
   d.features = 1;
@@ -421,18 +429,21 @@ TEST_CASE("batched FedProx and correction steps match the hand computation",
   CHECK(prox.params[3] == Approx(-b2).margin(1e-6));
   CHECK(prox.steps == 2);
 
-  cfg.prox_mu = 0;
   const std::vector<float> k{0.1f, -0.2f, 0.3f, -0.4f};
-  cfg.correction = k.data();
-  auto corrected = t.train_one(start, d, cfg);
-  const double c1_0 = sigma(1.0) - 1.0 + double{k[2]}, c1_1 = 1.0 - sigma(1.0) + double{k[3]};
-  const double cb_0 = 0.5 - 0.5 * c1_0, cb_1 = -0.5 - 0.5 * c1_1;
+  const double kb0 = double{k[2]}, kb1 = double{k[3]};
+  const double cb_0 = 0.5 - 0.5 * g1 - 0.5 * kb0, cb_1 = -0.5 + 0.5 * g1 - 0.5 * kb1;
   const double p1 = sigma(cb_0 - cb_1);
-  const double c2_0 = p1 - 1.0 + double{k[2]}, c2_1 = 1.0 - p1 + double{k[3]};
-  CHECK(corrected.params[0] == Approx(0.855).margin(1e-6));
-  CHECK(corrected.params[1] == Approx(-0.71).margin(1e-6));
-  CHECK(corrected.params[2] == Approx(cb_0 - 0.5 * (0.9 * c1_0 + c2_0)).margin(1e-6));
-  CHECK(corrected.params[3] == Approx(cb_1 - 0.5 * (0.9 * c1_1 + c2_1)).margin(1e-6));
+  cfg.correction = k.data();
+  for (double mu : {0.0, 0.4}) {
+    INFO("mu " << mu);
+    cfg.prox_mu = mu;
+    auto res = t.train_one(start, d, cfg);
+    const double c2_0 = p1 - 1.0 + mu * (cb_0 - 0.5), c2_1 = 1.0 - p1 + mu * (cb_1 + 0.5);
+    CHECK(res.params[0] == Approx(mu == 0 ? 0.9 : 0.91).margin(1e-6));
+    CHECK(res.params[1] == Approx(mu == 0 ? -0.8 : -0.82).margin(1e-6));
+    CHECK(res.params[2] == Approx(cb_0 - 0.5 * (0.9 * g1 + c2_0) - 0.5 * kb0).margin(1e-6));
+    CHECK(res.params[3] == Approx(cb_1 - 0.5 * (0.9 * -g1 + c2_1) - 0.5 * kb1).margin(1e-6));
+  }
 }
 
 TEST_CASE(

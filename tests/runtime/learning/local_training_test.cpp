@@ -324,13 +324,18 @@ TEST_CASE("FedProx adds mu times the drift from the start model to each step's g
         Approx(-(std::log(sigma(1.0)) + std::log(sigma(2 * b1))) / 2).margin(1e-6));
 }
 
-TEST_CASE("a SCAFFOLD correction is added to each step's gradient and momentum carries it",
-          "[learning][algorithms]") {
+TEST_CASE(
+    "a SCAFFOLD correction is subtracted after each optimizer step and momentum does not "
+    "carry it",
+    "[learning][algorithms]") {
   // Start as above, μ = 0, correction k = (0.1, -0.2, 0.3, -0.4), lr 0.5, momentum 0.9.
-  // Weights: g = k_W at both steps, buf1 = k_W, buf2 = 0.9·k_W + k_W:
-  //   W² = W − lr·k_W − lr·1.9·k_W = W − 1.45·k_W = (1 − 0.145, −1 + 0.29) = (0.855, -0.71).
-  // Biases: g1 = (p(b) − 1, 1 − p(b)) + k_b, b¹ = b − lr·g1;
-  //   g2 = (p(b¹) − 1, 1 − p(b¹)) + k_b, b² = b¹ − lr·(0.9·g1 + g2).
+  // Each step: buf = g (first) or 0.9·buf + g, w ← w − lr·buf, then w ← w − lr·k.
+  // Weights: g = 0 at both steps, so buf stays 0 and only the corrections move them:
+  //   W² = W − lr·k_W − lr·k_W = W − k_W = (1 − 0.1, −1 + 0.2) = (0.9, −0.8).
+  //   (Were k inside the gradient, momentum would carry it: W − lr·k_W − lr·1.9·k_W =
+  //   W − 1.45·k_W = (0.855, −0.71).)
+  // Biases: g1 = (p(b) − 1, 1 − p(b)), buf1 = g1, b¹ = b − lr·g1 − lr·k_b;
+  //   g2 = (p(b¹) − 1, 1 − p(b¹)), buf2 = 0.9·g1 + g2, b² = b¹ − lr·buf2 − lr·k_b.
   model_spec spec{1, {}, 2};
   local_trainer t{spec};
   const std::vector<float> start{1.0f, -1.0f, 0.5f, -0.5f};
@@ -339,14 +344,45 @@ TEST_CASE("a SCAFFOLD correction is added to each step's gradient and momentum c
   const double lr = 0.5;
   auto sigma = [](double z) { return 1.0 / (1.0 + std::exp(-z)); };
   const double kb0 = double{k[2]}, kb1 = double{k[3]};
-  const double g1_0 = sigma(1.0) - 1.0 + kb0, g1_1 = 1.0 - sigma(1.0) + kb1;
-  const double b1_0 = 0.5 - lr * g1_0, b1_1 = -0.5 - lr * g1_1;
+  const double g1_0 = sigma(1.0) - 1.0, g1_1 = 1.0 - sigma(1.0);
+  const double b1_0 = 0.5 - lr * g1_0 - lr * kb0, b1_1 = -0.5 - lr * g1_1 - lr * kb1;
   const double p1 = sigma(b1_0 - b1_1);
-  const double g2_0 = p1 - 1.0 + kb0, g2_1 = 1.0 - p1 + kb1;
-  CHECK(res.params[0] == Approx(0.855).margin(1e-6));
-  CHECK(res.params[1] == Approx(-0.71).margin(1e-6));
-  CHECK(res.params[2] == Approx(b1_0 - lr * (0.9 * g1_0 + g2_0)).margin(1e-6));
-  CHECK(res.params[3] == Approx(b1_1 - lr * (0.9 * g1_1 + g2_1)).margin(1e-6));
+  const double g2_0 = p1 - 1.0, g2_1 = 1.0 - p1;
+  CHECK(res.params[0] == Approx(0.9).margin(1e-6));
+  CHECK(res.params[1] == Approx(-0.8).margin(1e-6));
+  CHECK(res.params[2] == Approx(b1_0 - lr * (0.9 * g1_0 + g2_0) - lr * kb0).margin(1e-6));
+  CHECK(res.params[3] == Approx(b1_1 - lr * (0.9 * g1_1 + g2_1) - lr * kb1).margin(1e-6));
+  CHECK(res.steps == 2);
+}
+
+TEST_CASE(
+    "with FedProx and a correction, the proximal gradient sees the corrected model and "
+    "momentum carries only it",
+    "[learning][algorithms]") {
+  // Start as above, μ = 0.4, k = (0.1, -0.2, 0.3, -0.4), lr 0.5, momentum 0.9.
+  // Weights (data gradient 0):
+  //   step 1: g = μ·(W − W) = 0, buf1 = 0, W¹ = W − lr·k_W = W − 0.5·k_W;
+  //   step 2: g = μ·(W¹ − W) = −0.4·0.5·k_W = −0.2·k_W, buf2 = 0.9·0 + g = −0.2·k_W,
+  //           W² = W¹ − lr·buf2 − lr·k_W = W − 0.5·k_W + 0.1·k_W − 0.5·k_W = W − 0.9·k_W
+  //              = (1 − 0.09, −1 + 0.18) = (0.91, −0.82).
+  // Biases: g1 = (p(b) − 1, 1 − p(b)), b¹ = b − lr·g1 − lr·k_b;
+  //   g2 = (p(b¹) − 1, 1 − p(b¹)) + μ·(b¹ − b), b² = b¹ − lr·(0.9·g1 + g2) − lr·k_b.
+  model_spec spec{1, {}, 2};
+  local_trainer t{spec};
+  const std::vector<float> start{1.0f, -1.0f, 0.5f, -0.5f};
+  const std::vector<float> k{0.1f, -0.2f, 0.3f, -0.4f};
+  auto res = t.train(start, zero_inputs(), two_steps(0.4, k.data()));
+  const double lr = 0.5, mu = 0.4;
+  auto sigma = [](double z) { return 1.0 / (1.0 + std::exp(-z)); };
+  const double kb0 = double{k[2]}, kb1 = double{k[3]};
+  const double g1_0 = sigma(1.0) - 1.0, g1_1 = 1.0 - sigma(1.0);
+  const double b1_0 = 0.5 - lr * g1_0 - lr * kb0, b1_1 = -0.5 - lr * g1_1 - lr * kb1;
+  const double p1 = sigma(b1_0 - b1_1);
+  const double g2_0 = p1 - 1.0 + mu * (b1_0 - 0.5), g2_1 = 1.0 - p1 + mu * (b1_1 + 0.5);
+  CHECK(res.params[0] == Approx(0.91).margin(1e-6));
+  CHECK(res.params[1] == Approx(-0.82).margin(1e-6));
+  CHECK(res.params[2] == Approx(b1_0 - lr * (0.9 * g1_0 + g2_0) - lr * kb0).margin(1e-6));
+  CHECK(res.params[3] == Approx(b1_1 - lr * (0.9 * g1_1 + g2_1) - lr * kb1).margin(1e-6));
 }
 
 TEST_CASE("local training reports its optimizer steps: batches per epoch times epochs",
@@ -423,8 +459,8 @@ TEST_CASE(
   local_trainer t{spec};
   auto data = banded_images(40, 7);
   const auto start = initial_params(spec, 3);
-  // One step (the whole data in one batch), momentum 0: y = x − lr·(g + k), so the result
-  // with a correction k differs from the one without by −lr·k, to float rounding.
+  // One step (the whole data in one batch), momentum 0: y = (x − lr·g) − lr·k, so the
+  // result with a correction k differs from the one without by −lr·k, to float rounding.
   local_train_config one;
   one.batch_size = 64;
   one.momentum = 0;

@@ -8,7 +8,11 @@
 //
 // One round:
 //   client i (local_trainer / batched_trainer with local_train_config::correction = c − c_i):
-//     y_i ← x;  K times: y_i ← y_i − η_l·(g_i(y_i) − c_i + c)                    (line 10)
+//     y_i ← x;  K times: y_i ← y_i − η_l·buf_k;  y_i ← y_i − η_l·(c − c_i)           (line 10)
+//       with buf_k = m·buf_{k−1} + g_k (buf_1 = g_1) the optimizer's momentum buffer and g_k
+//       the step's gradient g_i(y_i) (plus FedProx's term, if any): the plain step first,
+//       then the correction outside the buffer, as NIID-Bench and Flower's niid_bench do;
+//       for momentum m = 0 it is the paper's y_i ← y_i − η_l·(g_i(y_i) − c_i + c)
 //     c_i⁺ ← c_i − c + (x − y_i) / (K·η_l)                  (line 12, option II: control_update)
 //     sends Δy_i = y_i − x and Δc_i = c_i⁺ − c_i (control_delta); keeps c_i ← c_i⁺  (line 13)
 //   server:
@@ -17,10 +21,20 @@
 //
 // With every control variate zero (c = c_i = 0, the paper's initial state), the correction
 // c − c_i is zero and the first round's client update is FedAvg's: a correction buffer of
-// zeros gives the same bits as no correction (tested through both trainers). Option II's
-// (x − y_i)/(K·η_l) is the mean corrected gradient along the trajectory only for plain SGD;
-// with momentum m it measures the momentum-averaged steps (about 1/(1 − m) times larger for
-// a slowly varying gradient). The paper's analysis assumes plain SGD (momentum 0).
+// zeros gives the same bits as no correction (tested through both trainers).
+//
+// What option II measures. Unrolling the K steps,
+//   x − y_i = η_l·Σ_k buf_k + K·η_l·(c − c_i) = η_l·Σ_j a_j·g_j + K·η_l·(c − c_i),
+//   a_j = 1 + m + … + m^(K−j) = (1 − m^(K−j+1)) / (1 − m),
+// so (x − y_i)/(K·η_l) measures the momentum-amplified data steps, (1/K)·Σ_j a_j·g_j, plus
+// exactly the K corrections, K·η_l·(c − c_i)/(K·η_l) = c − c_i. Hence c_i⁺ = (1/K)·Σ_j a_j·g_j
+// (the g_j taken along the corrected trajectory): the corrections' own displacement cancels,
+// to float rounding, whatever the momentum. For m = 0 every a_j = 1 and c_i⁺ is the
+// mean gradient along the trajectory, as in the paper; with m > 0 the early steps count up
+// to 1/(1 − m) times (for a constant gradient g, c_i⁺ = ‖a‖₁/K·g with
+// ‖a‖₁ = (K − m·(1 − m^K)/(1 − m))/(1 − m), FedNova's a_i). NIID-Bench and Flower's
+// niid_bench compute the same c_i⁺ after the same momentum steps. The paper's analysis
+// assumes plain SGD (m = 0).
 //
 // Precision: control_update and server_control_step compute each coordinate in double from
 // the float inputs and round once to float; control_correction and control_delta are one
@@ -32,7 +46,7 @@
 
 namespace fedactor {
 
-// c − c_i, the correction a client adds to each step's gradient
+// c − c_i, the correction a client subtracts (times η_l) after each optimizer step
 // (local_train_config::correction). Throws std::invalid_argument when the sizes differ.
 std::vector<float> control_correction(const std::vector<float>& c, const std::vector<float>& c_i);
 

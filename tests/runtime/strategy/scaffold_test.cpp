@@ -1,6 +1,6 @@
 // Tests for runtime/strategy/scaffold: the control-variate arithmetic with hand-computed
-// values, and SCAFFOLD's first round with zero control variates equal to FedAvg's through
-// both trainers.
+// values, SCAFFOLD's first round with zero control variates equal to FedAvg's through both
+// trainers, and what option II measures after plain and momentum steps.
 
 #include "runtime/strategy/scaffold.hpp"
 
@@ -149,5 +149,54 @@ TEST_CASE("with momentum 0 option II recovers the mean raw gradient whatever the
   for (const auto& y : {batched.train_one(x, data, cfg).params, torch.train(x, data, cfg).params}) {
     const auto c_new = control_update(c_i, c, x, y, 1, cfg.lr);
     for (size_t j = 0; j < g.size(); ++j) CHECK(c_new[j] == Approx(g[j]).margin(1e-5));
+  }
+}
+
+TEST_CASE(
+    "with momentum option II measures the momentum-amplified data steps and exactly K "
+    "corrections",
+    "[scaffold]") {
+  // 1 input, 2 classes, no hidden layer; two samples with x = 0 and label 0, batch 1: K = 2
+  // steps, lr η = 0.5, momentum m = 0.9, so K·η = 1. Start x = W (1, −1), b (0.5, −0.5).
+  // c = (0.125, −0.25, 0.5, −0.5), c_i = (0, 0, 0.25, −0.125): k = c − c_i =
+  // (0.125, −0.25, 0.25, −0.375), every value exact in float.
+  // Weights: the data gradient is 0 (x = 0), buf stays 0, only the corrections move them:
+  //   y_W = W − 2·η·k_W = (1 − 0.125, −1 + 0.25) = (0.875, −0.75), exact in float;
+  //   c_i⁺_W = (c_i − c) + (x − y)/(K·η) = −k_W + k_W = 0 exactly.
+  //   (Were k carried by momentum, x − y = η·(1 + 1.9)·k_W and c_i⁺_W = 0.45·k_W.)
+  // Biases: d(b) = (p(b) − 1, 1 − p(b)) with p(b) = σ(b0 − b1); g1 = d(b), b¹ = b − η·g1 − η·k_b,
+  //   g2 = d(b¹); x − y = η·(g1 + (0.9·g1 + g2)) + 2·η·k_b, so
+  //   c_i⁺_b = −k_b + (1.9·g1 + g2)/2 + k_b = (a_1·g1 + a_2·g2)/K with a_1 = 1 + m, a_2 = 1.
+  model_spec spec{1, {}, 2};
+  client_dataset data;
+  data.features = 1;
+  data.x = {0.0f, 0.0f};
+  data.y = {0, 0};
+  const std::vector<float> x{1.0f, -1.0f, 0.5f, -0.5f};
+  const std::vector<float> c{0.125f, -0.25f, 0.5f, -0.5f};
+  const std::vector<float> c_i{0.0f, 0.0f, 0.25f, -0.125f};
+  const auto k = control_correction(c, c_i);
+  REQUIRE(k == std::vector<float>{0.125f, -0.25f, 0.25f, -0.375f});
+  local_train_config cfg;
+  cfg.batch_size = 1;
+  cfg.lr = 0.5;
+  cfg.momentum = 0.9;
+  cfg.correction = k.data();
+  auto sigma = [](double z) { return 1.0 / (1.0 + std::exp(-z)); };
+  const double g1 = sigma(1.0) - 1.0;  // class 0; class 1 is −g1
+  const double b1_0 = 0.5 - 0.5 * g1 - 0.5 * 0.25, b1_1 = -0.5 + 0.5 * g1 + 0.5 * 0.375;
+  const double g2 = sigma(b1_0 - b1_1) - 1.0;
+  const double expected_b0 = (1.9 * g1 + g2) / 2;
+  local_trainer torch{spec};
+  batched_trainer batched{spec};
+  for (const auto& res : {torch.train(x, data, cfg), batched.train_one(x, data, cfg)}) {
+    REQUIRE(res.steps == 2);
+    CHECK(res.params[0] == 0.875f);
+    CHECK(res.params[1] == -0.75f);
+    const auto c_new = control_update(c_i, c, x, res.params, res.steps, cfg.lr);
+    CHECK(c_new[0] == 0.0f);
+    CHECK(c_new[1] == 0.0f);
+    CHECK(c_new[2] == Approx(expected_b0).margin(1e-6));
+    CHECK(c_new[3] == Approx(-expected_b0).margin(1e-6));
   }
 }

@@ -93,6 +93,7 @@ struct batched_state {
   size_t batch = 0;  // rows the activation buffers hold
 
   fbuf params, grads, momentum, wrow;
+  fbuf correction;         // the job's SCAFFOLD correction c − c_i (load_correction), zero padded
   std::vector<fbuf> act;   // per layer: [batch][outp] outputs (ReLU applied for hidden layers)
   std::vector<fbuf> grad;  // per layer: [batch][outp] loss gradient w.r.t. its pre-activation
   fbuf xb;                 // the mini-batch's inputs [batch][in]
@@ -129,6 +130,7 @@ struct batched_state {
     params.resize(flat);
     grads.resize(flat);
     momentum.resize(flat);
+    correction.resize(flat);
     wrow.resize(std::max<size_t>(wrows, 16));
     start_params.resize(flat);
     start_wrow.resize(std::max<size_t>(wrows, 16));
@@ -169,6 +171,20 @@ struct batched_state {
     }
     cached_start = start;
     refresh_rows(start_params.data(), start_wrow.data());
+  }
+
+  // A correction vector in PyTorch's flat layout (spec.num_params() values) into
+  // `correction`, in the internal layout of params (padding stays zero).
+  void load_correction(const float* src) {
+    correction.zero();
+    float* p = correction.data();
+    for (const auto& L : layers) {
+      for (size_t c = 0; c < L.out; ++c)
+        for (size_t k = 0; k < L.in; ++k) p[L.w + k * L.outp + c] = src[c * L.in + k];
+      src += L.out * L.in;
+      for (size_t c = 0; c < L.out; ++c) p[L.b + c] = src[c];
+      src += L.out;
+    }
   }
 
   // The row-major copies W[out][inp] of layers after the first, from params p.
@@ -263,7 +279,7 @@ std::string check_job(const model_spec& spec, const std::vector<float>* start,
   if (data->x.size() != size_t{data->size()} * data->features)
     return "dataset has " + std::to_string(data->x.size()) + " feature values for " +
            std::to_string(data->size()) + " samples";
-  if (cfg.batch_size == 0 || cfg.epochs == 0) return "empty training";
+  if (auto err = check_train_config(cfg, data->size()); !err.empty()) return err;
   for (auto y : data->y)
     if (y < 0 || y >= static_cast<int64_t>(spec.classes))
       return "label " + std::to_string(y) + " outside [0, " + std::to_string(spec.classes) + ")";
@@ -321,6 +337,7 @@ local_train_result batched_trainer::train_checked(const std::vector<float>& star
                                                   const local_train_config& cfg) {
   auto& s = *impl_;
   s.load_start(start);
+  if (cfg.correction) s.load_correction(cfg.correction);
   local_train_result res;
   switch (isa_) {
     case kernel_isa::avx512:
@@ -334,6 +351,7 @@ local_train_result batched_trainer::train_checked(const std::vector<float>& star
       break;
   }
   res.num_samples = data.size();
+  res.steps = local_steps(cfg, data.size());
   s.store_params(res.params, spec_.num_params());
   return res;
 }

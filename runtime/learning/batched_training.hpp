@@ -6,7 +6,14 @@
 // rule), equal to it within float rounding (1e-5 relative), and its result is
 // bit-identical whatever other clients share the call, in which order, and whatever CPU
 // code path (generic x86-64, AVX2, AVX-512) runs it: every value is computed by the same
-// sequence of float operations, with no fused multiply-add and no reordered sums.
+// sequence of float operations, with no fused multiply-add and no reordered sums. The client
+// algorithms of local_train_config enter each step as there, in the same pass over the
+// parameters and each operation rounded once: FedProx's prox_mu in the gradient,
+// g̃ = g + μ·(w − w_start), before the momentum rule; SCAFFOLD's correction after it,
+// w ← (w + (−lr)·buf) + (−lr)·correction, outside the momentum buffer (a correction is
+// converted to the kernels' layout once per job). Without them the step is the plain one,
+// operation for operation, so the default configuration gives the same bits as before they
+// existed (tests/runtime/learning/batched_training_test.cpp pins them).
 // docs/performance.md explains why this beats stacked LibTorch batched matrix products.
 
 #include <cstddef>
@@ -21,7 +28,8 @@
 
 namespace fedactor {
 
-// One client's training job. The pointers must stay valid for the duration of train().
+// One client's training job. The pointers (cfg.correction too) must stay valid for the
+// duration of train().
 struct batched_job {
   const std::vector<float>* start = nullptr;  // spec.num_params() values
   const client_dataset* data = nullptr;
@@ -60,8 +68,9 @@ class batched_trainer {
   batched_trainer& operator=(const batched_trainer&) = delete;
 
   // Trains every job; outcome i belongs to job i. A bad job (wrong model size, feature
-  // count, no samples, zero batch size or epochs) gets an error and does not affect the
-  // others. Never throws for a bad job; throws std::bad_alloc when memory runs out.
+  // count, no samples, zero batch size or epochs, a bad prox_mu: see check_train_config)
+  // gets an error and does not affect the others. Never throws for a bad job; throws
+  // std::bad_alloc when memory runs out.
   std::vector<batched_outcome> train(const std::vector<batched_job>& jobs);
 
   // One job (same arithmetic as in a batch). Throws std::invalid_argument for a bad job.

@@ -5,6 +5,8 @@
 
 #include <dlfcn.h>
 
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -227,7 +229,34 @@ void check_data(const model_spec& spec, const client_dataset& data) {
     throw std::invalid_argument("dataset samples are not shaped as the CNN's input");
 }
 
+// The flat values at `flat`, viewed (not copied) as tensors shaped like `params`.
+std::vector<torch::Tensor> flat_views(const float* flat, const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> out;
+  out.reserve(params.size());
+  size_t offset = 0;
+  for (const auto& p : params) {
+    out.push_back(torch::from_blob(const_cast<float*>(flat + offset), p.sizes(), torch::kFloat32));
+    offset += static_cast<size_t>(p.numel());
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string check_train_config(const local_train_config& cfg, uint32_t samples) {
+  if (cfg.batch_size == 0 || cfg.epochs == 0) return "empty training";
+  if (!(cfg.prox_mu >= 0) || !std::isfinite(static_cast<float>(cfg.prox_mu)))
+    return "prox_mu must be finite, >= 0 and within float range (got " +
+           std::to_string(cfg.prox_mu) + ")";
+  const uint64_t batches = (uint64_t{samples} + cfg.batch_size - 1) / cfg.batch_size;
+  if (batches * cfg.epochs > UINT32_MAX) return "more than 2^32 - 1 optimizer steps";
+  return {};
+}
+
+uint32_t local_steps(const local_train_config& cfg, uint32_t samples) {
+  const uint64_t batches = (uint64_t{samples} + cfg.batch_size - 1) / cfg.batch_size;
+  return static_cast<uint32_t>(batches * cfg.epochs);
+}
 
 struct local_trainer::impl {
   explicit impl(const model_spec& spec) : net(spec) {}
@@ -249,12 +278,22 @@ local_train_result local_trainer::train(const std::vector<float>& start, const c
   check_data(spec_, data);
   const int64_t n = data.size();
   if (n == 0) throw std::invalid_argument("client has no samples");
-  if (cfg.batch_size == 0 || cfg.epochs == 0) throw std::invalid_argument("empty training");
+  if (auto err = check_train_config(cfg, static_cast<uint32_t>(n)); !err.empty())
+    throw std::invalid_argument(err);
 
   auto& net = impl_->net;
   net.load_flat(start);
   net.train(true);
-  torch::optim::SGD opt(net.parameters(), torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum));
+  const auto& params = net.parameters();
+  torch::optim::SGD opt(params, torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum));
+  // The client algorithms' terms (see local_train_config): w_start as tensors for FedProx
+  // (`start` outlives the call), c − c_i viewed in the caller's buffer for SCAFFOLD.
+  // μ enters the step as a float, as in the batched kernels (a μ that rounds to 0 is none).
+  const bool prox = static_cast<float>(cfg.prox_mu) > 0;
+  const bool corrected = cfg.correction != nullptr;
+  const auto w_start = prox ? flat_views(start.data(), params) : std::vector<torch::Tensor>{};
+  const auto correction =
+      corrected ? flat_views(cfg.correction, params) : std::vector<torch::Tensor>{};
   auto x = torch::from_blob(const_cast<float*>(data.x.data()), {n, (int64_t)data.features},
                             torch::kFloat32);
   auto y = torch::from_blob(const_cast<int64_t*>(data.y.data()), {n}, torch::kInt64);
@@ -275,7 +314,21 @@ local_train_result local_trainer::train(const std::vector<float>& start, const c
       opt.zero_grad();
       auto loss = torch::nn::functional::cross_entropy(net.forward(xb), yb);
       loss.backward();
+      if (prox) {
+        torch::NoGradGuard guard;
+        for (size_t i = 0; i < params.size(); ++i) {
+          const auto& p = params[i];
+          // A parameter the loss does not reach still gets the proximal term.
+          if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+          p.mutable_grad().add_(p.detach() - w_start[i], cfg.prox_mu);
+        }
+      }
       opt.step();
+      if (corrected) {
+        // SCAFFOLD's correction after the optimizer's step, outside its momentum buffer.
+        torch::NoGradGuard guard;
+        for (size_t i = 0; i < params.size(); ++i) params[i].add_(correction[i], -cfg.lr);
+      }
       total_loss += loss.item<double>();
       ++batches;
     }
@@ -284,6 +337,7 @@ local_train_result local_trainer::train(const std::vector<float>& start, const c
   res.params = net.store_flat();
   res.num_samples = static_cast<uint32_t>(n);
   res.mean_loss = total_loss / static_cast<double>(batches);
+  res.steps = static_cast<uint32_t>(batches);
   return res;
 }
 

@@ -267,3 +267,246 @@ TEST_CASE("batched training supports MLPs only", "[learning]") {
   CHECK_THROWS_AS(batched_trainer{cnn}, std::invalid_argument);
   CHECK_FALSE(batched_trainer::supports(model_spec{32, {0}, 10}));
 }
+
+namespace {
+
+// FNV-1a over the bytes of every result's parameters and mean loss.
+uint64_t fnv1a(uint64_t h, const void* p, size_t n) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+uint64_t digest(const std::vector<local_train_result>& results) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const auto& r : results) {
+    h = fnv1a(h, r.params.data(), r.params.size() * sizeof(float));
+    h = fnv1a(h, &r.mean_loss, sizeof(r.mean_loss));
+  }
+  return h;
+}
+
+// Default-config training of a fixed set of clients (uneven sizes, partial batches, several
+// epochs, momentum 0 and 0.9, an MLP with widths off the vector size).
+std::vector<local_train_result> pinned_runs(batched_trainer& tutorial, batched_trainer& odd) {
+  std::vector<local_train_result> out;
+  const auto start = initial_params(tutorial.spec(), 3);
+  const std::vector<uint32_t> sizes{1, 20, 64, 70, 50, 199, 128, 97};
+  for (size_t i = 0; i < sizes.size(); ++i)
+    out.push_back(tutorial.train_one(start, make_client(i, sizes[i], 32, 10), config(1000 + i)));
+  auto data = make_client(1, 90, 32, 10);
+  for (auto cfg : {config(5, 8, 3, 0.9), config(6, 32, 2, 0.0), config(7, 200, 1, 0.5)})
+    out.push_back(tutorial.train_one(start, data, cfg));
+  const auto ostart = initial_params(odd.spec(), 9);
+  out.push_back(odd.train_one(ostart, make_client(2, 45, 7, 3), config(11, 16, 2, 0.9)));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("default batched training gives the bits pinned before client algorithms existed",
+          "[learning]") {
+  // The digest was computed with the kernels before prox_mu and correction were added
+  // (commit ba7c979); the default configuration must keep giving exactly these bits on
+  // every code path.
+  constexpr uint64_t pinned = 0x7dd1e7826f717686;
+  for (auto isa : {kernel_isa::generic, kernel_isa::avx2, best_kernel_isa()}) {
+    INFO("code path " << to_string(isa));
+    batched_trainer tutorial{model_spec{}, isa};
+    batched_trainer odd{model_spec{7, {13, 5}, 3}, isa};
+    CHECK(digest(pinned_runs(tutorial, odd)) == pinned);
+  }
+}
+
+namespace {
+
+// Seeded values of size n, normal with the given scale (a stand-in for c − c_i).
+std::vector<float> correction_values(size_t n, uint64_t seed, double scale) {
+  std::vector<float> out(n);
+  rng r{stream_key(seed, rng_tag::model_init, 17)};
+  for (auto& v : out) v = static_cast<float>(scale * r.normal());
+  return out;
+}
+
+local_train_config with_algorithms(local_train_config cfg, double mu, const float* correction) {
+  cfg.prox_mu = mu;
+  cfg.correction = correction;
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("batched FedProx and SCAFFOLD steps equal LibTorch's within 1e-5 relative",
+          "[learning][algorithms]") {
+  model_spec spec;
+  const auto start = initial_params(spec, 3);
+  const auto k = correction_values(spec.num_params(), 1, 0.05);
+  const std::vector<uint32_t> sizes{1, 20, 64, 70, 50, 199, 128, 97};
+  batched_trainer batched{spec};
+  local_trainer torch{spec};
+  struct variant {
+    double mu;
+    const float* correction;
+    uint32_t batch, epochs;
+    double momentum;
+  };
+  for (auto v : {variant{0.01, nullptr, 32, 1, 0.9}, variant{0.1, nullptr, 16, 3, 0.9},
+                 variant{1.0, nullptr, 32, 2, 0.0}, variant{0, k.data(), 32, 1, 0.9},
+                 variant{0, k.data(), 8, 2, 0.0}, variant{0.1, k.data(), 32, 2, 0.9}}) {
+    INFO("mu " << v.mu << (v.correction ? ", corrected" : "") << ", batch " << v.batch
+               << ", epochs " << v.epochs << ", momentum " << v.momentum);
+    std::vector<client_dataset> data;
+    std::vector<local_train_config> cfgs;
+    std::vector<batched_job> jobs;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      data.push_back(make_client(i, sizes[i], 32, 10));
+      cfgs.push_back(
+          with_algorithms(config(1000 + i, v.batch, v.epochs, v.momentum), v.mu, v.correction));
+    }
+    for (size_t i = 0; i < sizes.size(); ++i) jobs.push_back({&start, &data[i], cfgs[i]});
+    auto out = batched.train(jobs);
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      INFO("client with " << sizes[i] << " samples");
+      REQUIRE(out[i].ok());
+      auto ref = torch.train(start, data[i], cfgs[i]);
+      CHECK(max_relative_difference(out[i].result.params, ref.params) < 1e-5);
+      CHECK(out[i].result.mean_loss == Approx(ref.mean_loss).epsilon(1e-5));
+      CHECK(out[i].result.steps == ref.steps);
+      // The algorithm changed the result (a one-sample client's single step has no drift).
+      auto plain =
+          batched.train_one(start, data[i], config(1000 + i, v.batch, v.epochs, v.momentum));
+      if (v.correction || ref.steps > 1) CHECK(out[i].result.params != plain.params);
+    }
+  }
+  // Deeper, with widths off the vector size (padding must stay zero).
+  model_spec odd{7, {13, 5}, 3};
+  const auto ostart = initial_params(odd, 9);
+  const auto ok = correction_values(odd.num_params(), 2, 0.05);
+  auto od = make_client(2, 45, 7, 3);
+  auto cfg = with_algorithms(config(11, 16, 2, 0.9), 0.3, ok.data());
+  batched_trainer ob{odd};
+  local_trainer ot{odd};
+  CHECK(max_relative_difference(ob.train_one(ostart, od, cfg).params,
+                                ot.train(ostart, od, cfg).params) < 1e-5);
+}
+
+TEST_CASE("batched FedProx and correction steps match the hand computation",
+          "[learning][algorithms]") {
+  // As in local_training_test: 1 input, 2 classes, x = 0, two steps of one sample with
+  // label 0, start W = (1, -1), b = (0.5, -0.5), lr 0.5, momentum 0.9, p(b) = σ(b0 − b1),
+  // data gradient of the biases d(b) = (p(b) − 1, 1 − p(b)), of the weights 0. Each step:
+  // buf = g (first) or 0.9·buf + g with g = d + μ·(w − w_start); w ← w − lr·buf; then
+  // w ← w − lr·k when corrected.
+  // FedProx μ = 0.4: b¹ = b − lr·g1 with g1 = d(b); g2 = d(b¹) + μ·(b¹ − b);
+  //   b² = b¹ − lr·(0.9·g1 + g2); W unchanged.
+  // Correction k = (0.1, -0.2, 0.3, -0.4), μ = 0: W's buf stays 0, W² = W − 2·lr·k_W =
+  //   (0.9, −0.8) (momentum does not carry k; it would give (0.855, −0.71));
+  //   b¹ = b − lr·g1 − lr·k_b, b² = b¹ − lr·(0.9·g1 + d(b¹)) − lr·k_b.
+  // Both: W¹ = W − 0.5·k_W, step 2's g = μ·(W¹ − W) = −0.2·k_W = buf2, W² = W¹ + 0.1·k_W −
+  //   0.5·k_W = W − 0.9·k_W = (0.91, −0.82); b¹ as with k alone,
+  //   b² = b¹ − lr·(0.9·g1 + d(b¹) + μ·(b¹ − b)) − lr·k_b.
+  model_spec spec{1, {}, 2};
+  client_dataset d;
+  d.features = 1;
+  d.x = {0.0f, 0.0f};
+  d.y = {0, 0};
+  const std::vector<float> start{1.0f, -1.0f, 0.5f, -0.5f};
+  local_train_config cfg;
+  cfg.batch_size = 1;
+  cfg.lr = 0.5;
+  cfg.momentum = 0.9;
+  auto sigma = [](double z) { return 1.0 / (1.0 + std::exp(-z)); };
+  batched_trainer t{spec};
+
+  cfg.prox_mu = 0.4;
+  auto prox = t.train_one(start, d, cfg);
+  const double g1 = sigma(1.0) - 1.0, b1 = 0.5 - 0.5 * g1;
+  const double g2 = (sigma(2 * b1) - 1.0) + 0.4 * (b1 - 0.5);
+  const double b2 = b1 - 0.5 * (0.9 * g1 + g2);
+  CHECK(prox.params[0] == 1.0f);
+  CHECK(prox.params[1] == -1.0f);
+  CHECK(prox.params[2] == Approx(b2).margin(1e-6));
+  CHECK(prox.params[3] == Approx(-b2).margin(1e-6));
+  CHECK(prox.steps == 2);
+
+  const std::vector<float> k{0.1f, -0.2f, 0.3f, -0.4f};
+  const double kb0 = double{k[2]}, kb1 = double{k[3]};
+  const double cb_0 = 0.5 - 0.5 * g1 - 0.5 * kb0, cb_1 = -0.5 + 0.5 * g1 - 0.5 * kb1;
+  const double p1 = sigma(cb_0 - cb_1);
+  cfg.correction = k.data();
+  for (double mu : {0.0, 0.4}) {
+    INFO("mu " << mu);
+    cfg.prox_mu = mu;
+    auto res = t.train_one(start, d, cfg);
+    const double c2_0 = p1 - 1.0 + mu * (cb_0 - 0.5), c2_1 = 1.0 - p1 + mu * (cb_1 + 0.5);
+    CHECK(res.params[0] == Approx(mu == 0 ? 0.9 : 0.91).margin(1e-6));
+    CHECK(res.params[1] == Approx(mu == 0 ? -0.8 : -0.82).margin(1e-6));
+    CHECK(res.params[2] == Approx(cb_0 - 0.5 * (0.9 * g1 + c2_0) - 0.5 * kb0).margin(1e-6));
+    CHECK(res.params[3] == Approx(cb_1 - 0.5 * (0.9 * -g1 + c2_1) - 0.5 * kb1).margin(1e-6));
+  }
+}
+
+TEST_CASE(
+    "with client algorithms a batched result keeps its bits whatever the batch and code "
+    "path",
+    "[learning][algorithms]") {
+  model_spec spec;
+  const auto start = initial_params(spec, 1);
+  tutorial_random_source src{data_config{}, 8};
+  std::vector<client_dataset> data;
+  std::vector<std::vector<float>> corrections;
+  std::vector<local_train_config> cfgs;
+  for (uint64_t id = 0; id < 20; ++id) {
+    data.push_back(src.make(id));
+    corrections.push_back(correction_values(spec.num_params(), id, 0.02));
+  }
+  // Every other client corrected, every third proximal: neighbours differ in both.
+  for (uint64_t id = 0; id < 20; ++id)
+    cfgs.push_back(with_algorithms(config(stream_key(8, rng_tag::shuffle, id)),
+                                   id % 3 == 0 ? 0.0 : 0.05 * static_cast<double>(id % 3),
+                                   id % 2 ? corrections[id].data() : nullptr));
+  auto job = [&](size_t id) { return batched_job{&start, &data[id], cfgs[id]}; };
+  for (size_t probe : {size_t{4}, size_t{5}, size_t{7}}) {  // μ only, μ and c, c only
+    INFO("probe " << probe);
+    batched_trainer generic{spec, kernel_isa::generic};
+    const auto alone = generic.train({job(probe)}).at(0).result;
+    batched_trainer avx2{spec, kernel_isa::avx2};
+    batched_trainer best{spec};
+    CHECK(same_bits(avx2.train_one(start, data[probe], cfgs[probe]), alone));
+    CHECK(same_bits(best.train_one(start, data[probe], cfgs[probe]), alone));
+    std::vector<batched_job> jobs;
+    for (size_t id = 0; id < 20; ++id) jobs.push_back(job((id * 7 + 3) % 20));
+    size_t at = 0;
+    for (size_t i = 0; i < jobs.size(); ++i)
+      if (jobs[i].data == &data[probe]) at = i;
+    CHECK(same_bits(best.train(jobs).at(at).result, alone));
+    CHECK(same_bits(generic.train(jobs).at(at).result, alone));
+  }
+  // A plain job after corrected and proximal ones gets the plain bits (nothing leaks).
+  batched_trainer fresh{spec};
+  auto plain_cfg = config(3);
+  const auto plain = fresh.train_one(start, data[0], plain_cfg);
+  batched_trainer used{spec};
+  auto out = used.train({job(5), job(1), batched_job{&start, &data[0], plain_cfg}});
+  CHECK(same_bits(out.at(2).result, plain));
+}
+
+TEST_CASE("a bad prox_mu is a job error and the other jobs train", "[learning][algorithms]") {
+  model_spec spec;
+  const auto start = initial_params(spec, 1);
+  auto good = make_client(1, 60, 32, 10);
+  const auto cfg = config(1);
+  batched_trainer t{spec};
+  auto out = t.train({{&start, &good, with_algorithms(cfg, -0.5, nullptr)},
+                      {&start, &good, with_algorithms(cfg, std::nan(""), nullptr)},
+                      {&start, &good, with_algorithms(cfg, HUGE_VAL, nullptr)},
+                      {&start, &good, with_algorithms(cfg, 0.5, nullptr)}});
+  REQUIRE(out.size() == 4);
+  CHECK(out[0].error.rfind("prox_mu must be finite, >= 0", 0) == 0);
+  CHECK_FALSE(out[1].ok());
+  CHECK_FALSE(out[2].ok());
+  CHECK(out[3].ok());
+  CHECK(out[3].result.steps == 2);
+  CHECK_THROWS_AS(t.train_one(start, good, with_algorithms(cfg, -1, nullptr)),
+                  std::invalid_argument);
+}

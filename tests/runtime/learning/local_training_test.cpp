@@ -8,7 +8,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "runtime/learning/batched_training.hpp"
 #include "runtime/learning/synthetic_data.hpp"
+#include "runtime/math/model_digest.hpp"
 #include "runtime/math/rng.hpp"
 
 using namespace fedactor;
@@ -267,4 +269,42 @@ TEST_CASE("a TorchScript file that is missing, not a module or has the wrong out
   CHECK_THROWS_WITH(
       torchscript_spec(fixture("tiny_mlp.pt"), 60, {60}, 10),
       Catch::StartsWith(fixture("tiny_mlp.pt") + ": forward on a [1, 60] input failed"));
+}
+
+TEST_CASE("models without buffers train to the same bytes as before buffers were federated",
+          "[learning][buffers]") {
+  // SHA-256 of the flat results, recorded with the code before buffers joined the flat vector
+  // (commit ba7c979, this LibTorch build, one math thread): the MLP through local_trainer and
+  // through the batched kernels (generic code path) and the simple CNN must not change.
+  data_config dc;
+  dc.kind = data_kind::teacher;
+  teacher_source src{dc, 4};
+  auto data = src.make(2);
+  local_train_config cfg;
+  cfg.lr = 0.05;
+  cfg.epochs = 2;
+  cfg.shuffle_seed = 17;
+  model_spec mlp{32, {16, 8}, 10};
+  const auto mlp_start = initial_params(mlp, 3);
+  local_trainer t{mlp};
+  const auto mlp_res = t.train(mlp_start, data, cfg);
+  batched_trainer bt{mlp, kernel_isa::generic};
+  const auto batched_res = bt.train_one(mlp_start, data, cfg);
+  CHECK(model_sha256(mlp_start) ==
+        "ba05f5ce7d7601700bd2fffeba5f8dbb881a736c335ffb611bc3673809565bcd");
+  CHECK(model_sha256(mlp_res.params) ==
+        "ec619a772a3f8048b5a12729d465404e48f0ef67db47b094d9c34b46d2127243");
+  CHECK(model_sha256(batched_res.params) ==
+        "bd0f3b4cd99f2e6a84d1f8e2a6366967e6ce8b0f3bf1d33cf9a13b067acceb67");
+
+  auto cnn = cnn_spec({1, 28, 28}, 10);
+  const auto cnn_start = initial_params(cnn, 3);
+  local_trainer ct{cnn};
+  const auto cnn_res = ct.train(cnn_start, banded_images(50, 8), cfg);
+  CHECK(model_sha256(cnn_start) ==
+        "a4f58088d314bc975d2c673140378fb53b64814322b9fa4e8304b07ef96dc6f5");
+  CHECK(model_sha256(cnn_res.params) ==
+        "b4b96c097dc97608cd37da93cb81480a5db48807f6d92d0ff67e6564b2423115");
+  CHECK(model_sha256(ct.logits(cnn_res.params, banded_images(30, 9))) ==
+        "d193df01cd1e2326290c587ce5e208a605fa6586b0b13d53f332e0a9914c612f");
 }

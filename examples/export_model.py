@@ -1,13 +1,23 @@
 #!/usr/bin/python3
 """Export a PyTorch model as a TorchScript file for fedactor's `model.kind: torchscript`.
 
-fedactor trains and federates every parameter of the module (in `module.parameters()`
-order), calls `forward` with one float32 tensor shaped [batch, *input shape] — [batch, 1, 28, 28]
-for fashion_mnist, [batch, features] for vector data — and expects [batch, classes] logits.
-Parameters must be float32. The file's own parameter values are the initial global model.
+fedactor trains every parameter of the module (in `module.parameters()` order), calls
+`forward` with one float32 tensor shaped [batch, *input shape] — [batch, 1, 28, 28] for
+fashion_mnist, [batch, features] for vector data — and expects [batch, classes] logits.
+Parameters must be float32. The file's own values are the initial global model.
 
-    /usr/bin/python3 examples/export_model.py tiny_mlp OUT.pt     # the test fixture (Flatten, 784-16-10)
-    /usr/bin/python3 examples/export_model.py cnn OUT.pt          # NIID-Bench's simple CNN
+Buffers (`module.named_buffers()`, e.g. BatchNorm's running_mean, running_var and
+num_batches_tracked) are federated too: the flat model is the parameters, then every
+floating-point buffer (carried as float32) and every int64 `num_batches_tracked` (carried as a
+float, averaged like the rest, rounded to the nearest integer when loaded). Any other buffer
+(bool, other integers) is not federated: every client starts from the file's value and fedactor
+warns about it. BatchNorm/GroupNorm/LayerNorm/InstanceNorm submodules are found by their class
+name, for FedBN.
+
+    /usr/bin/python3 examples/export_model.py tiny_mlp OUT.pt       # test fixture (Flatten, 784-16-10)
+    /usr/bin/python3 examples/export_model.py cnn OUT.pt            # NIID-Bench's simple CNN
+    /usr/bin/python3 examples/export_model.py bn_cnn OUT.pt         # test fixture (conv, BatchNorm2d)
+    /usr/bin/python3 examples/export_model.py masked_linear OUT.pt  # test fixture (bool buffer)
 
 Debian: apt-get install python3-torch. Then, in a scenario:
 
@@ -56,15 +66,53 @@ class SimpleCnn(nn.Module):
         return self.fc3(x)
 
 
+class BnCnn(nn.Module):
+    """A small CNN with batch normalisation: 1×28×28 → conv 4@3×3 → BatchNorm2d → ReLU →
+    max-pool 2 → fc 10. 6818 parameters; buffers bn.running_mean [4], bn.running_var [4],
+    bn.num_batches_tracked (int64)."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+        self.bn = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4 * 13 * 13, classes)
+
+    def forward(self, x):
+        x = torch.max_pool2d(torch.relu(self.bn(self.conv(x))), 2)
+        return self.fc(torch.flatten(x, 1))
+
+
+class MaskedLinear(nn.Module):
+    """Linear(4, 3) on (x − shift) · mask: a float64 buffer `shift` (federated, carried as
+    float32), a bool buffer `mask` and an int32 buffer `calls` that forward counts up and adds to
+    the logits (both not federated: fedactor warns, and resets them to the file's values on every
+    load, so the logits of a fresh load are W·((x − shift)·mask) + b + 1)."""
+
+    def __init__(self, inputs=4, classes=3):
+        super().__init__()
+        self.register_buffer("mask", torch.tensor([True, True, False, True]))
+        self.register_buffer("shift", torch.full((inputs,), 0.25, dtype=torch.float64))
+        self.register_buffer("calls", torch.zeros((), dtype=torch.int32))
+        self.fc = nn.Linear(inputs, classes)
+
+    def forward(self, x):
+        self.calls += 1
+        return self.fc((x - self.shift.float()) * self.mask.float()) + self.calls.float()
+
+
+MODELS = {"tiny_mlp": TinyMlp, "cnn": SimpleCnn, "bn_cnn": BnCnn, "masked_linear": MaskedLinear}
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("tiny_mlp", "cnn"):
-        sys.exit("usage: export_model.py tiny_mlp|cnn OUT.pt")
+    if len(sys.argv) != 3 or sys.argv[1] not in MODELS:
+        sys.exit("usage: export_model.py " + "|".join(MODELS) + " OUT.pt")
     torch.manual_seed(0)
-    model = TinyMlp() if sys.argv[1] == "tiny_mlp" else SimpleCnn()
+    model = MODELS[sys.argv[1]]()
     scripted = torch.jit.script(model)
     scripted.save(sys.argv[2])
     count = sum(p.numel() for p in model.parameters())
-    print(f"{sys.argv[2]}: {sys.argv[1]}, {count} parameters")
+    buffers = sum(b.numel() for b in model.buffers())
+    print(f"{sys.argv[2]}: {sys.argv[1]}, {count} parameters, {buffers} buffer values")
 
 
 if __name__ == "__main__":

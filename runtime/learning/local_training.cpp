@@ -1,5 +1,6 @@
 // Local SGD and evaluation on LibTorch modules: the MLP, the simple CNN and TorchScript
-// modules, all seen through one small wrapper that exposes parameters() in flat order.
+// modules, all seen through one small wrapper that maps the module's parameters and
+// federated buffers to and from the flat model vector (layout and rules: model_spec.hpp).
 
 #include "runtime/learning/local_training.hpp"
 
@@ -91,6 +92,58 @@ std::vector<torch::Tensor> script_parameters(const torch::jit::Module& m) {
   return out;
 }
 
+// How a TorchScript buffer is carried (model_spec.hpp): the one rule used by
+// torchscript_spec, the network and load_torchscript_params.
+enum class buffer_role { floating, counter, unfederated };
+
+buffer_role role_of(const std::string& name, const torch::Tensor& t) {
+  if (t.is_floating_point()) return buffer_role::floating;
+  const auto dot = name.rfind('.');
+  const bool counter_name =
+      (dot == std::string::npos ? name : name.substr(dot + 1)) == "num_batches_tracked";
+  if (counter_name && t.scalar_type() == torch::kInt64) return buffer_role::counter;
+  return buffer_role::unfederated;
+}
+
+// A count put into an int64 buffer: the nearest integer, halves away from zero.
+int64_t count_of(float v, const std::string& name) {
+  if (!std::isfinite(v) || std::fabs(v) >= 9.2e18f)
+    throw std::invalid_argument("buffer " + name + " holds " + std::to_string(v) + ", not a count");
+  return static_cast<int64_t>(std::llround(v));
+}
+
+// The flat ranges of every parameter and federated buffer inside a normalisation submodule
+// (model_spec::norm_ranges), sorted, adjacent ones merged.
+std::vector<flat_range> norm_ranges_of(const torch::jit::Module& module) {
+  std::vector<std::string> prefixes;  // "bn." for submodule bn; "" when the root is one
+  for (const auto& m : module.named_modules()) {
+    const auto type_name = m.value.type()->name();
+    if (type_name && is_norm_layer_class(type_name->qualifiedName()))
+      prefixes.push_back(m.name.empty() ? std::string() : m.name + ".");
+  }
+  auto in_norm = [&prefixes](const std::string& name) {
+    for (const auto& p : prefixes)
+      if (name.compare(0, p.size(), p) == 0) return true;
+    return false;
+  };
+  std::vector<flat_range> out;
+  size_t offset = 0;
+  auto visit = [&](const std::string& name, const torch::Tensor& t) {
+    const auto n = static_cast<size_t>(t.numel());
+    if (n > 0 && in_norm(name)) {
+      if (!out.empty() && out.back().end == offset)
+        out.back().end = offset + n;
+      else
+        out.push_back({offset, offset + n});
+    }
+    offset += n;
+  };
+  for (const auto& p : module.named_parameters()) visit(p.name, p.value);
+  for (const auto& b : module.named_buffers())
+    if (role_of(b.name, b.value) != buffer_role::unfederated) visit(b.name, b.value);
+  return out;
+}
+
 // Any of the three model kinds, behind one interface.
 class network {
  public:
@@ -108,14 +161,21 @@ class network {
         script_ = load_script(spec.path);
         params_ = script_parameters(*script_);
         for (auto& p : params_) p.requires_grad_(true);
+        for (const auto& b : script_->named_buffers()) {
+          const auto role = role_of(b.name, b.value);
+          if (role == buffer_role::unfederated)
+            fixed_initial_.push_back(b.value.clone());
+          else
+            buffer_specs_.push_back({b.name, b.value.sizes().vec(), role == buffer_role::counter});
+        }
         break;
     }
     auto shapes = spec.shapes();
-    bool match = shapes.size() == params_.size();
+    bool match = shapes.size() == params_.size() && buffer_specs_ == spec.buffers;
     for (size_t i = 0; match && i < shapes.size(); ++i)
       match = params_[i].sizes().vec() == shapes[i] && params_[i].scalar_type() == torch::kFloat32;
     if (!match)
-      throw std::invalid_argument("module parameters do not match the model spec" +
+      throw std::invalid_argument("module parameters or buffers do not match the model spec" +
                                   (spec.path.empty() ? std::string() : " (" + spec.path + ")"));
   }
 
@@ -147,6 +207,8 @@ class network {
     }
   }
 
+  // Parameters, then federated buffers (counters rounded); unfederated buffers back to the
+  // file's values.
   void load_flat(const std::vector<float>& flat) {
     torch::NoGradGuard guard;
     size_t offset = 0;
@@ -158,16 +220,41 @@ class network {
       p.copy_(src);
       offset += n;
     }
+    auto buffers = current_buffers();
+    for (size_t i = 0; i < buffers.federated.size(); ++i) {
+      auto& b = buffers.federated[i];
+      const auto n = static_cast<size_t>(b.numel());
+      if (offset + n > flat.size()) throw std::invalid_argument("parameter vector too short");
+      if (buffer_specs_[i].integer) {
+        std::vector<int64_t> counts(n);
+        for (size_t k = 0; k < n; ++k)
+          counts[k] = count_of(flat[offset + k], buffer_specs_[i].name);
+        b.copy_(torch::from_blob(counts.data(), b.sizes(), torch::kInt64));
+      } else {
+        b.copy_(torch::from_blob(const_cast<float*>(flat.data() + offset), b.sizes(),
+                                 torch::kFloat32));  // converts to the buffer's precision
+      }
+      offset += n;
+    }
     if (offset != flat.size()) throw std::invalid_argument("parameter vector too long");
+    for (size_t i = 0; i < buffers.fixed.size(); ++i) buffers.fixed[i].copy_(fixed_initial_[i]);
   }
 
   std::vector<float> store_flat() const {
+    const auto buffers = current_buffers().federated;
     size_t total = 0;
     for (const auto& p : params_) total += static_cast<size_t>(p.numel());
+    for (const auto& b : buffers) total += static_cast<size_t>(b.numel());
     std::vector<float> out(total);
     size_t offset = 0;
     for (const auto& p : params_) {
       auto c = p.detach().contiguous();
+      const auto n = static_cast<size_t>(c.numel());
+      std::memcpy(out.data() + offset, c.data_ptr<float>(), n * sizeof(float));
+      offset += n;
+    }
+    for (const auto& b : buffers) {
+      auto c = b.detach().to(torch::kFloat32).contiguous();
       const auto n = static_cast<size_t>(c.numel());
       std::memcpy(out.data() + offset, c.data_ptr<float>(), n * sizeof(float));
       offset += n;
@@ -203,7 +290,22 @@ class network {
         auto src = script_parameters(other);
         if (src.size() != params_.size())
           throw std::invalid_argument(path + ": parameter count differs from the model");
-        for (size_t i = 0; i < src.size(); ++i) params_[i].copy_(src[i]);
+        for (size_t i = 0; i < src.size(); ++i) {
+          if (src[i].sizes() != params_[i].sizes())
+            throw std::invalid_argument(path + ": parameter shapes differ from the model");
+          params_[i].copy_(src[i]);
+        }
+        auto buffers = current_buffers().federated;
+        for (size_t i = 0; i < buffers.size(); ++i) {
+          const auto& name = buffer_specs_[i].name;
+          std::optional<torch::Tensor> found;
+          for (const auto& b : other.named_buffers())
+            if (b.name == name) found = b.value;
+          if (!found || found->sizes() != buffers[i].sizes())
+            throw std::invalid_argument(path + ": buffer " + name +
+                                        " is missing or shaped differently");
+          buffers[i].copy_(*found);
+        }
         break;
       }
     }
@@ -214,7 +316,36 @@ class network {
   torch::nn::Sequential mlp_{nullptr};
   SimpleCnn cnn_{nullptr};
   std::optional<torch::jit::Module> script_;
+  // The module's buffers as they are now, federated ones in flat order, then the others
+  // (fetched each time: a scripted forward may rebind a buffer attribute). Throws
+  // std::runtime_error when they no longer match the ones the module started with. Empty for
+  // mlp and cnn.
+  struct buffer_set {
+    std::vector<torch::Tensor> federated;
+    std::vector<torch::Tensor> fixed;
+  };
+  buffer_set current_buffers() const {
+    buffer_set out;
+    if (!script_) return out;
+    for (const auto& b : script_->named_buffers()) {
+      if (role_of(b.name, b.value) == buffer_role::unfederated) {
+        out.fixed.push_back(b.value);
+        continue;
+      }
+      const auto i = out.federated.size();
+      if (i >= buffer_specs_.size() || buffer_specs_[i].name != b.name ||
+          b.value.sizes().vec() != buffer_specs_[i].shape)
+        throw std::runtime_error("buffer " + b.name + " changed its type or shape");
+      out.federated.push_back(b.value);
+    }
+    if (out.federated.size() != buffer_specs_.size() || out.fixed.size() != fixed_initial_.size())
+      throw std::runtime_error("the module's buffers changed");
+    return out;
+  }
+
   std::vector<torch::Tensor> params_;
+  std::vector<buffer_spec> buffer_specs_;     // federated buffers: names, shapes, counter flags
+  std::vector<torch::Tensor> fixed_initial_;  // unfederated buffers: their values in the file
 };
 
 void check_data(const model_spec& spec, const client_dataset& data) {
@@ -272,9 +403,9 @@ local_trainer::~local_trainer() = default;
 
 local_train_result local_trainer::train(const std::vector<float>& start, const client_dataset& data,
                                         const local_train_config& cfg) {
-  if (start.size() != spec_.num_params())
+  if (start.size() != spec_.flat_size())
     throw std::invalid_argument("start model has " + std::to_string(start.size()) +
-                                " parameters, expected " + std::to_string(spec_.num_params()));
+                                " parameters, expected " + std::to_string(spec_.flat_size()));
   check_data(spec_, data);
   const int64_t n = data.size();
   if (n == 0) throw std::invalid_argument("client has no samples");
@@ -342,9 +473,9 @@ local_train_result local_trainer::train(const std::vector<float>& start, const c
 }
 
 evaluation local_trainer::evaluate(const std::vector<float>& params, const client_dataset& data) {
-  if (params.size() != spec_.num_params())
+  if (params.size() != spec_.flat_size())
     throw std::invalid_argument("model has " + std::to_string(params.size()) +
-                                " parameters, expected " + std::to_string(spec_.num_params()));
+                                " parameters, expected " + std::to_string(spec_.flat_size()));
   evaluation ev;
   const int64_t n = data.size();
   if (n == 0) return ev;
@@ -376,9 +507,9 @@ evaluation local_trainer::evaluate(const std::vector<float>& params, const clien
 
 std::vector<float> local_trainer::logits(const std::vector<float>& params,
                                          const client_dataset& data) {
-  if (params.size() != spec_.num_params())
+  if (params.size() != spec_.flat_size())
     throw std::invalid_argument("model has " + std::to_string(params.size()) +
-                                " parameters, expected " + std::to_string(spec_.num_params()));
+                                " parameters, expected " + std::to_string(spec_.flat_size()));
   check_data(spec_, data);
   const int64_t n = data.size();
   if (n == 0) return {};
@@ -434,6 +565,15 @@ model_spec torchscript_spec(const std::string& path, uint32_t inputs,
     spec.param_shapes.push_back(p.sizes().vec());
   }
   if (spec.param_shapes.empty()) throw std::runtime_error(path + ": the module has no parameters");
+  for (const auto& b : module.named_buffers()) {
+    const auto role = role_of(b.name, b.value);
+    if (role == buffer_role::unfederated)
+      spec.unfederated.push_back(b.name + " (" + c10::toString(b.value.scalar_type()) + " " +
+                                 c10::str(b.value.sizes()) + ")");
+    else
+      spec.buffers.push_back({b.name, b.value.sizes().vec(), role == buffer_role::counter});
+  }
+  spec.norm_ranges = norm_ranges_of(module);
   const auto batch = spec.batch_shape(1);
   torch::Tensor out;
   try {
@@ -454,10 +594,13 @@ model_spec torchscript_spec(const std::string& path, uint32_t inputs,
 std::vector<float> load_torchscript_params(const std::string& path) {
   auto module = load_script(path);
   std::vector<float> out;
-  for (const auto& p : module.parameters()) {
-    auto c = p.detach().to(torch::kFloat32).contiguous();
+  auto append = [&out](const torch::Tensor& t) {
+    auto c = t.detach().to(torch::kFloat32).contiguous();
     out.insert(out.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-  }
+  };
+  for (const auto& p : module.parameters()) append(p);
+  for (const auto& b : module.named_buffers())
+    if (role_of(b.name, b.value) != buffer_role::unfederated) append(b.value);
   return out;
 }
 

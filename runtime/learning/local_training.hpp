@@ -4,6 +4,11 @@
 // LibTorch module built from a model_spec (mlp, cnn, or a TorchScript module loaded from
 // its file). One local_trainer per thread: it owns its module and reuses it from task to
 // task. LibTorch stays behind this header (pimpl).
+//
+// Every model vector here is the flat model of model_spec.hpp: spec.flat_size() values,
+// parameters then federated buffers. Training runs the module in training mode (a BatchNorm
+// updates its running statistics and num_batches_tracked, which come back in the result);
+// evaluate() and logits() run it in evaluation mode with the buffers of the given vector.
 
 #include <cstdint>
 #include <memory>
@@ -55,7 +60,7 @@ struct local_train_config {
 };
 
 struct local_train_result {
-  std::vector<float> params;  // model after training
+  std::vector<float> params;  // model after training (flat_size() values, buffers included)
   uint32_t num_samples = 0;
   double mean_loss = 0;  // mean data loss over all batches of all epochs
   uint32_t steps = 0;    // optimizer steps taken: batches per epoch × epochs (SCAFFOLD's K)
@@ -83,15 +88,17 @@ class local_trainer {
   local_trainer(const local_trainer&) = delete;
   local_trainer& operator=(const local_trainer&) = delete;
 
-  // Trains from `start` (spec.num_params() values) on `data`. Throws std::invalid_argument
-  // for a wrong-size model, mismatched or empty data, zero batch size or epochs, a prox_mu
-  // that is negative, not finite or beyond float range, or more than 2^32 − 1 steps; other
-  // std::exception (LibTorch's c10::Error among them) on failure; callers catch at the actor
-  // boundary. The proximal term reads w_start from `start` (no copy).
+  // Trains from `start` (spec.flat_size() values: parameters, then federated buffers) on
+  // `data`. Throws std::invalid_argument for a wrong-size model, mismatched or empty data, zero
+  // batch size or epochs, a prox_mu that is negative, not finite or beyond float range, or more
+  // than 2^32 − 1 steps; other std::exception (LibTorch's c10::Error among them) on failure;
+  // callers catch at the actor boundary. The proximal term reads w_start from `start` (no copy);
+  // it and the correction cover the parameters only (buffers have no gradient).
   local_train_result train(const std::vector<float>& start, const client_dataset& data,
                            const local_train_config& cfg);
 
-  // Loss and accuracy of `params` on `data` (in batches, no gradients).
+  // Loss and accuracy of `params` (flat_size() values) on `data` (in batches, no gradients,
+  // evaluation mode: normalisation layers use the running statistics in `params`).
   evaluation evaluate(const std::vector<float>& params, const client_dataset& data);
 
   // The model's outputs on `data`: size() rows of spec().classes logits, row-major.
@@ -109,27 +116,32 @@ class local_trainer {
 // trainer per core and needs results that do not depend on the thread count.
 void limit_math_threads();
 
-// Writes the parameters as model.pt:
+// Writes a flat model vector (flat_size() values) as model.pt:
 // - mlp: torch::save of an nn::Sequential of Linear/ReLU layers ("0.weight", "0.bias",
 //   "2.weight", …); load with torch::load into the same Sequential.
 // - cnn: torch::save of the simple CNN module ("conv1.weight", "conv1.bias", "conv2.*",
 //   "fc1.*", "fc2.*", "fc3.*", the parameter names of NIID-Bench's SimpleCNNMNIST); load with
 //   torch::load into the same module, or read the named tensors with torch::jit::load.
-// - torchscript: the TorchScript module of model.path with the trained parameters, saved
-//   with Module::save; load with torch::jit::load (C++) or torch.jit.load (Python).
+// - torchscript: the TorchScript module of model.path with the trained parameters and the
+//   federated buffers (running statistics; num_batches_tracked rounded to the nearest
+//   integer; unfederated buffers keep the file's values), saved with Module::save; load with
+//   torch::jit::load (C++) or torch.jit.load (Python).
 void save_model_pt(const model_spec& spec, const std::vector<float>& params,
                    const std::string& path);
 
-// Reads such a file back into flat parameters (for tests and tools).
+// Reads such a file back into a flat model vector, buffers included (for tests and tools).
 std::vector<float> load_model_pt(const model_spec& spec, const std::string& path);
 
-// A torchscript model_spec: reads the module in `path`, records its parameter shapes and
-// checks that a batch shaped {1, input_shape…} (or {1, inputs} when input_shape is empty)
-// gives {1, classes} logits. Throws std::runtime_error naming the file on failure.
+// A torchscript model_spec: reads the module in `path`, records its parameter shapes, its
+// buffers (federated or not, by the rules of model_spec.hpp) and the flat ranges of its
+// normalisation layers (submodules whose class is_norm_layer_class), and checks that a batch
+// shaped {1, input_shape…} (or {1, inputs} when input_shape is empty) gives {1, classes}
+// logits. Throws std::runtime_error naming the file on failure.
 model_spec torchscript_spec(const std::string& path, uint32_t inputs,
                             std::vector<int64_t> input_shape, uint32_t classes);
 
-// The parameters stored in a TorchScript file, flat, in parameters() order.
+// The flat model stored in a TorchScript file: its parameters in parameters() order, then its
+// federated buffers in named_buffers() order (as float32).
 std::vector<float> load_torchscript_params(const std::string& path);
 
 }  // namespace fedactor

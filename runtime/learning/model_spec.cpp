@@ -1,4 +1,5 @@
-// Parameter layouts of the built-in models and their seeded initialisation.
+// Flat layouts of the built-in models, their seeded initialisation, and the few rules about
+// TorchScript state that need no LibTorch.
 
 #include "runtime/learning/model_spec.hpp"
 
@@ -91,6 +92,26 @@ size_t model_spec::num_params() const {
   return n;
 }
 
+size_t model_spec::num_buffer_values() const {
+  size_t n = 0;
+  for (const auto& b : buffers) n += static_cast<size_t>(product(b.shape));
+  return n;
+}
+
+size_t model_spec::flat_size() const {
+  return num_params() + num_buffer_values();
+}
+
+std::string model_spec::unfederated_state() const {
+  if (unfederated.empty()) return {};
+  std::string out = path + ": " + std::to_string(unfederated.size()) +
+                    (unfederated.size() == 1 ? " buffer is" : " buffers are") +
+                    " not federated (every client starts from the file's value, model.pt "
+                    "keeps it): ";
+  for (size_t i = 0; i < unfederated.size(); ++i) out += (i ? ", " : "") + unfederated[i];
+  return out;
+}
+
 model_spec cnn_spec(std::vector<int64_t> input_shape, uint32_t classes) {
   model_spec spec;
   spec.kind = model_kind::cnn;
@@ -105,7 +126,7 @@ model_spec cnn_spec(std::vector<int64_t> input_shape, uint32_t classes) {
 std::vector<float> initial_params(const model_spec& spec, uint64_t seed) {
   if (spec.kind == model_kind::torchscript) return load_torchscript_params(spec.path);
   std::vector<float> out;
-  out.reserve(spec.num_params());
+  out.reserve(spec.flat_size());
   rng r{stream_key(seed, rng_tag::model_init)};
   // Shapes come in (weight, bias) pairs; fan_in = weight elements per output unit.
   auto shapes = spec.shapes();
@@ -118,6 +139,18 @@ std::vector<float> initial_params(const model_spec& spec, uint64_t seed) {
       out.push_back(static_cast<float>((2.0 * r.uniform() - 1.0) * bound));
   }
   return out;
+}
+
+bool is_norm_layer_class(const std::string& qualified_name) {
+  static const char* const names[] = {"BatchNorm1d",    "BatchNorm2d",    "BatchNorm3d",
+                                      "SyncBatchNorm",  "GroupNorm",      "LayerNorm",
+                                      "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"};
+  const auto dot = qualified_name.rfind('.');
+  const std::string base =
+      dot == std::string::npos ? qualified_name : qualified_name.substr(dot + 1);
+  for (const char* n : names)
+    if (base == n) return true;
+  return false;
 }
 
 }  // namespace fedactor

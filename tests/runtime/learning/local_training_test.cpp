@@ -6,14 +6,34 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <ostream>
 #include <stdexcept>
 
+#include <torch/script.h>
 #include <catch2/catch.hpp>
 
+#include "runtime/learning/batched_training.hpp"
 #include "runtime/learning/synthetic_data.hpp"
+#include "runtime/math/accumulator.hpp"
+#include "runtime/math/model_digest.hpp"
 #include "runtime/math/rng.hpp"
 
 using namespace fedactor;
+
+namespace fedactor {
+
+// For Catch's messages (<torch/script.h> brings glog's operator<< for std::vector, which
+// needs one for the elements).
+std::ostream& operator<<(std::ostream& out, const flat_range& r) {
+  return out << "[" << r.begin << ", " << r.end << ")";
+}
+
+std::ostream& operator<<(std::ostream& out, const buffer_spec& b) {
+  return out << b.name << (b.integer ? " (count)" : "");
+}
+
+}  // namespace fedactor
 
 TEST_CASE("one SGD step of logistic regression matches the hand-computed update", "[learning]") {
   // 2 features, 2 classes, no hidden layer, zero weights: logits 0, softmax (0.5, 0.5),
@@ -493,4 +513,288 @@ TEST_CASE(
   const double d0 = drift(0), d1 = drift(1), d10 = drift(10);
   CHECK(d1 < d0);
   CHECK(d10 < d1);
+}
+
+TEST_CASE("models without buffers train to the same bytes as before buffers were federated",
+          "[learning][buffers]") {
+  // SHA-256 of the flat results, recorded with the code before buffers joined the flat vector
+  // (commit ba7c979, this LibTorch build, one math thread): the MLP through local_trainer and
+  // through the batched kernels (generic code path) and the simple CNN must not change.
+  data_config dc;
+  dc.kind = data_kind::teacher;
+  teacher_source src{dc, 4};
+  auto data = src.make(2);
+  local_train_config cfg;
+  cfg.lr = 0.05;
+  cfg.epochs = 2;
+  cfg.shuffle_seed = 17;
+  model_spec mlp{32, {16, 8}, 10};
+  const auto mlp_start = initial_params(mlp, 3);
+  local_trainer t{mlp};
+  const auto mlp_res = t.train(mlp_start, data, cfg);
+  batched_trainer bt{mlp, kernel_isa::generic};
+  const auto batched_res = bt.train_one(mlp_start, data, cfg);
+  CHECK(model_sha256(mlp_start) ==
+        "ba05f5ce7d7601700bd2fffeba5f8dbb881a736c335ffb611bc3673809565bcd");
+  CHECK(model_sha256(mlp_res.params) ==
+        "ec619a772a3f8048b5a12729d465404e48f0ef67db47b094d9c34b46d2127243");
+  CHECK(model_sha256(batched_res.params) ==
+        "bd0f3b4cd99f2e6a84d1f8e2a6366967e6ce8b0f3bf1d33cf9a13b067acceb67");
+
+  auto cnn = cnn_spec({1, 28, 28}, 10);
+  const auto cnn_start = initial_params(cnn, 3);
+  local_trainer ct{cnn};
+  const auto cnn_res = ct.train(cnn_start, banded_images(50, 8), cfg);
+  CHECK(model_sha256(cnn_start) ==
+        "a4f58088d314bc975d2c673140378fb53b64814322b9fa4e8304b07ef96dc6f5");
+  CHECK(model_sha256(cnn_res.params) ==
+        "b4b96c097dc97608cd37da93cb81480a5db48807f6d92d0ff67e6564b2423115");
+  CHECK(model_sha256(ct.logits(cnn_res.params, banded_images(30, 9))) ==
+        "d193df01cd1e2326290c587ce5e208a605fa6586b0b13d53f332e0a9914c612f");
+}
+
+namespace {
+
+// tests/fixtures/bn_cnn.pt (examples/export_model.py bn_cnn): conv 4@3×3 → BatchNorm2d →
+// ReLU → max-pool 2 → fc 10 on 1×28×28. Flat layout: conv.weight [4,1,3,3] at 0, conv.bias
+// at 36, bn.weight at 40, bn.bias at 44, fc.weight [10, 676] at 48, fc.bias at 6808; then the
+// buffers bn.running_mean at 6818, bn.running_var at 6822, bn.num_batches_tracked at 6826.
+constexpr size_t bn_conv_bias = 36;
+constexpr size_t bn_fc_weight = 48;
+constexpr size_t bn_fc_bias = 6808;
+constexpr size_t bn_mean = 6818;
+constexpr size_t bn_var = 6822;
+constexpr size_t bn_count = 6826;
+
+model_spec bn_cnn_spec() {
+  return torchscript_spec(fixture("bn_cnn.pt"), 784, {1, 28, 28}, 10);
+}
+
+std::map<std::string, torch::Tensor> buffers_in(const std::string& path) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& b : torch::jit::load(path).named_buffers()) out[b.name] = b.value;
+  return out;
+}
+
+// Logits of the bn_cnn fixture in evaluation mode when every conv weight is zero: each
+// channel c is the constant bias[c], normalised to y_c = (bias[c] − mean[c]) /
+// sqrt(var[c] + 1e-5) (BatchNorm weight 1, bias 0), ReLU, pooled: fc sees y_c at all 169
+// positions of channel c.
+std::vector<double> constant_channel_logits(const std::vector<float>& flat) {
+  std::vector<double> out(10);
+  for (size_t k = 0; k < 10; ++k) {
+    double z = flat[bn_fc_bias + k];
+    for (size_t c = 0; c < 4; ++c) {
+      const double y = std::max(0.0, (double(flat[bn_conv_bias + c]) - flat[bn_mean + c]) /
+                                         std::sqrt(double(flat[bn_var + c]) + 1e-5));
+      for (size_t p = 0; p < 169; ++p) z += y * flat[bn_fc_weight + k * 676 + c * 169 + p];
+    }
+    out[k] = z;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the BatchNorm CNN fixture federates its running statistics after its parameters",
+          "[learning][buffers]") {
+  auto spec = bn_cnn_spec();
+  CHECK(spec.param_shapes ==
+        std::vector<std::vector<int64_t>>{{4, 1, 3, 3}, {4}, {4}, {4}, {10, 676}, {10}});
+  CHECK(spec.num_params() == 6818);
+  CHECK(spec.buffers == std::vector<buffer_spec>{{"bn.running_mean", {4}, false},
+                                                 {"bn.running_var", {4}, false},
+                                                 {"bn.num_batches_tracked", {}, true}});
+  CHECK(spec.num_buffer_values() == 9);
+  CHECK(spec.flat_size() == 6827);
+  CHECK(spec.buffer_range() == flat_range{6818, 6827});
+  // bn.weight and bn.bias, then the three buffers.
+  CHECK(spec.norm_ranges == std::vector<flat_range>{{40, 48}, {6818, 6827}});
+  CHECK(spec.unfederated.empty());
+  CHECK(spec.unfederated_state().empty());
+  CHECK(spec == bn_cnn_spec());
+
+  auto start = initial_params(spec, 0);
+  REQUIRE(start.size() == 6827);
+  CHECK(start == load_torchscript_params(fixture("bn_cnn.pt")));
+  CHECK(extract(spec.norm_ranges, start) ==
+        std::vector<float>{1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0});
+}
+
+TEST_CASE("training one client updates the running statistics and counts its batches",
+          "[learning][buffers]") {
+  // One batch of 4 images: the running statistics move once, by momentum 0.1, towards the
+  // per-channel mean and unbiased variance of the start model's convolution output
+  // (4 images × 26 × 26 positions), computed here by hand.
+  auto spec = bn_cnn_spec();
+  const auto start = initial_params(spec, 0);
+  const auto data = banded_images(4, 11);
+  local_trainer t{spec};
+  local_train_config cfg;
+  cfg.lr = 0.05;
+  cfg.momentum = 0;
+  auto res = t.train(start, data, cfg);
+  REQUIRE(res.params.size() == 6827);
+  for (size_t c = 0; c < 4; ++c) {
+    std::vector<double> z;
+    for (size_t n = 0; n < 4; ++n)
+      for (size_t i = 0; i < 26; ++i)
+        for (size_t j = 0; j < 26; ++j) {
+          double v = start[bn_conv_bias + c];
+          for (size_t a = 0; a < 3; ++a)
+            for (size_t b = 0; b < 3; ++b)
+              v += double(start[c * 9 + a * 3 + b]) * data.x[n * 784 + (i + a) * 28 + (j + b)];
+          z.push_back(v);
+        }
+    double mean = 0;
+    for (double v : z) mean += v;
+    mean /= double(z.size());
+    double ss = 0;
+    for (double v : z) ss += (v - mean) * (v - mean);
+    const double var = ss / double(z.size() - 1);
+    CHECK(res.params[bn_mean + c] == Approx(0.1 * mean).margin(1e-5));
+    CHECK(res.params[bn_var + c] == Approx(0.9 + 0.1 * var).margin(1e-5));
+  }
+  CHECK(res.params[bn_count] == 1.0f);
+
+  // 100 samples in batches of 32, two epochs: 4 + 4 batches, added to the start's count.
+  cfg.epochs = 2;
+  auto counted = start;
+  counted[bn_count] = 3;
+  CHECK(t.train(start, banded_images(100, 12), cfg).params[bn_count] == 8.0f);
+  CHECK(t.train(counted, banded_images(100, 12), cfg).params[bn_count] == 11.0f);
+  // A count that is not a number is refused, not loaded.
+  counted[bn_count] = std::nanf("");
+  CHECK_THROWS_WITH(t.train(counted, data, cfg),
+                    Catch::StartsWith("buffer bn.num_batches_tracked holds nan"));
+}
+
+TEST_CASE("the sample-weighted mean of two clients' running statistics is what model.pt holds",
+          "[learning][buffers]") {
+  // A has 30 samples (4 batches of up to 8), B has 10 (2 batches): weights 0.75 and 0.25.
+  // Mean count 0.75·4 + 0.25·2 = 3.5, put into the int64 buffer as 4 (halves away from zero).
+  auto spec = bn_cnn_spec();
+  const auto start = initial_params(spec, 0);
+  local_trainer t{spec};
+  local_train_config cfg;
+  cfg.batch_size = 8;
+  cfg.lr = 0.05;
+  const auto a = t.train(start, banded_images(30, 21), cfg);
+  const auto b = t.train(start, banded_images(10, 22), cfg);
+  REQUIRE(a.num_samples == 30);
+  REQUIRE(b.num_samples == 10);
+  CHECK(a.params[bn_count] == 4.0f);
+  CHECK(b.params[bn_count] == 2.0f);
+  weighted_accumulator acc{spec.flat_size()};
+  REQUIRE(acc.add(b.params.data(), b.num_samples));
+  REQUIRE(acc.add(a.params.data(), a.num_samples));
+  const auto mean = acc.mean();
+  for (size_t i = bn_mean; i < bn_count; ++i) {
+    CHECK(mean[i] == Approx(0.75 * a.params[i] + 0.25 * b.params[i]).margin(1e-6));
+    CHECK(a.params[i] != b.params[i]);
+  }
+  CHECK(mean[bn_count] == 3.5f);
+
+  auto path = (std::filesystem::temp_directory_path() / "fedactor_bn_model_test.pt").string();
+  save_model_pt(spec, mean, path);
+  auto saved = buffers_in(path);
+  REQUIRE(saved.size() == 3);
+  for (size_t c = 0; c < 4; ++c) {
+    CHECK(saved["bn.running_mean"][c].item<float>() == mean[bn_mean + c]);
+    CHECK(saved["bn.running_var"][c].item<float>() == mean[bn_var + c]);
+  }
+  CHECK(saved["bn.num_batches_tracked"].scalar_type() == torch::kInt64);
+  CHECK(saved["bn.num_batches_tracked"].item<int64_t>() == 4);
+  auto rounded = mean;
+  rounded[bn_count] = 4.0f;
+  CHECK(load_model_pt(spec, path) == rounded);
+  CHECK(load_torchscript_params(path) == rounded);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("evaluation normalises with the running statistics of the model vector",
+          "[learning][buffers]") {
+  // With every conv weight zero the network's output no longer depends on the image, and
+  // the logits follow from the biases and the running statistics by hand.
+  auto spec = bn_cnn_spec();
+  auto defaults = initial_params(spec, 0);  // running mean 0, variance 1
+  for (size_t i = 0; i < 36; ++i) defaults[i] = 0;
+  for (size_t c = 0; c < 4; ++c) defaults[bn_conv_bias + c] = float(c + 1);
+  auto federated = defaults;
+  for (size_t c = 0; c < 4; ++c) {
+    federated[bn_mean + c] = 0.5f * float(c + 1);
+    federated[bn_var + c] = 3.0f;
+  }
+  const auto data = banded_images(2, 31);
+  local_trainer t{spec};
+  const auto with_federated = t.logits(federated, data);
+  const auto with_defaults = t.logits(defaults, data);
+  const auto expect_federated = constant_channel_logits(federated);
+  const auto expect_defaults = constant_channel_logits(defaults);
+  REQUIRE(with_federated.size() == 20);
+  for (size_t n = 0; n < 2; ++n)
+    for (size_t k = 0; k < 10; ++k) {
+      CHECK(with_federated[n * 10 + k] == Approx(expect_federated[k]).margin(1e-4));
+      CHECK(with_defaults[n * 10 + k] == Approx(expect_defaults[k]).margin(1e-4));
+    }
+  CHECK(with_federated != with_defaults);
+  CHECK(t.evaluate(federated, data).loss != t.evaluate(defaults, data).loss);
+  // Evaluating leaves nothing behind in the module.
+  CHECK(t.logits(federated, data) == with_federated);
+}
+
+TEST_CASE("a model with bool and int32 buffers federates the rest and names those in the warning",
+          "[learning][buffers]") {
+  // tests/fixtures/masked_linear.pt: Linear(4, 3) on (x − shift) · mask, shift a float64
+  // buffer (0.25 each, federated as float32), mask a bool buffer {1, 1, 0, 1} and calls an
+  // int32 scalar that forward counts up and adds to the logits (both not federated).
+  const auto path = fixture("masked_linear.pt");
+  auto spec = torchscript_spec(path, 4, {4}, 3);
+  CHECK(spec.param_shapes == std::vector<std::vector<int64_t>>{{3, 4}, {3}});
+  CHECK(spec.buffers == std::vector<buffer_spec>{{"shift", {4}, false}});
+  CHECK(spec.unfederated == std::vector<std::string>{"mask (Bool [4])", "calls (Int [])"});
+  CHECK(spec.unfederated_state() ==
+        path +
+            ": 2 buffers are not federated (every client starts from the file's value, "
+            "model.pt keeps it): mask (Bool [4]), calls (Int [])");
+  CHECK(spec.norm_ranges.empty());
+  CHECK(spec.flat_size() == 19);
+  auto flat = initial_params(spec, 0);
+  REQUIRE(flat.size() == 19);
+  CHECK(std::vector<float>(flat.begin() + 15, flat.end()) == std::vector<float>(4, 0.25f));
+
+  // logits = W · ((x − shift) · mask) + b + calls with the shift of the vector, calls = 1 on
+  // the first forward after a load: each load resets calls to the file's 0 (else the second
+  // call would add 2).
+  for (size_t i = 15; i < 19; ++i) flat[i] = 0.5f;
+  client_dataset d;
+  d.features = 4;
+  d.x = {1, 2, 3, 4};
+  d.y = {0};
+  local_trainer t{spec};
+  auto out = t.logits(flat, d);
+  REQUIRE(out.size() == 3);
+  const double in[4] = {0.5, 1.5, 0, 3.5};
+  CHECK(t.logits(flat, d) == out);
+  for (size_t k = 0; k < 3; ++k) {
+    double z = flat[12 + k] + 1.0;
+    for (size_t j = 0; j < 4; ++j) z += double(flat[k * 4 + j]) * in[j];
+    CHECK(out[k] == Approx(z).margin(1e-6));
+  }
+  // Training returns the shift unchanged (no gradient reaches a buffer).
+  auto res = t.train(flat, d, {});
+  CHECK(std::vector<float>(res.params.begin() + 15, res.params.end()) ==
+        std::vector<float>(4, 0.5f));
+
+  // model.pt: shift in its own precision, mask and calls as in the file.
+  auto out_path = (std::filesystem::temp_directory_path() / "fedactor_masked_test.pt").string();
+  save_model_pt(spec, flat, out_path);
+  auto saved = buffers_in(out_path);
+  CHECK(saved["shift"].scalar_type() == torch::kFloat64);
+  CHECK(saved["shift"][0].item<double>() == 0.5);
+  CHECK(saved["mask"].scalar_type() == torch::kBool);
+  CHECK(saved["mask"].to(torch::kInt64).sum().item<int64_t>() == 3);
+  CHECK(saved["calls"].item<int32_t>() == 0);
+  CHECK(load_model_pt(spec, out_path) == flat);
+  std::filesystem::remove(out_path);
 }

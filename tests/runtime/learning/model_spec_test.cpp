@@ -56,3 +56,51 @@ TEST_CASE("CNN initial parameters are seeded and within 1/sqrt(in_channels k k)"
   CHECK(widest > 0.19);
   for (size_t i = 156; i < 156 + 2416; ++i) REQUIRE(std::fabs(a[i]) <= 1.0 / std::sqrt(150.0));
 }
+
+TEST_CASE("models without buffers have a flat vector of their parameters only",
+          "[learning][buffers]") {
+  fedactor::model_spec mlp;
+  CHECK(mlp.num_buffer_values() == 0);
+  CHECK(mlp.flat_size() == mlp.num_params());
+  CHECK(mlp.buffer_range() == fedactor::flat_range{2762, 2762});
+  CHECK(mlp.norm_ranges.empty());
+  CHECK(mlp.unfederated_state().empty());
+  auto cnn = fedactor::cnn_spec({1, 28, 28}, 10);
+  CHECK(cnn.flat_size() == 44426);
+  CHECK(fedactor::initial_params(cnn, 1).size() == cnn.flat_size());
+}
+
+TEST_CASE("the flat size counts parameters and buffer values, a scalar buffer as one",
+          "[learning][buffers]") {
+  fedactor::model_spec spec;
+  spec.kind = fedactor::model_kind::torchscript;
+  spec.path = "m.pt";
+  spec.param_shapes = {{2, 3}, {2}};
+  spec.buffers = {{"bn.running_mean", {2}, false}, {"bn.num_batches_tracked", {}, true}};
+  spec.unfederated = {"mask (Bool [3])", "step (Int [])"};
+  CHECK(spec.num_params() == 8);
+  CHECK(spec.num_buffer_values() == 3);
+  CHECK(spec.flat_size() == 11);
+  CHECK(spec.buffer_range() == fedactor::flat_range{8, 11});
+  CHECK(spec.unfederated_state() ==
+        "m.pt: 2 buffers are not federated (every client starts from the file's value, "
+        "model.pt keeps it): mask (Bool [3]), step (Int [])");
+}
+
+TEST_CASE("normalisation layers are recognised by their TorchScript class name",
+          "[learning][buffers]") {
+  using fedactor::is_norm_layer_class;
+  CHECK(is_norm_layer_class("__torch__.torch.nn.modules.batchnorm.BatchNorm2d"));
+  CHECK(is_norm_layer_class("__torch__.torch.nn.modules.batchnorm.___torch_mangle_0.BatchNorm2d"));
+  CHECK(is_norm_layer_class("__torch__.torch.nn.modules.batchnorm.BatchNorm1d"));
+  CHECK(is_norm_layer_class("__torch__.torch.nn.modules.batchnorm.BatchNorm3d"));
+  CHECK(is_norm_layer_class("__torch__.torch.nn.modules.batchnorm.SyncBatchNorm"));
+  CHECK(is_norm_layer_class("__torch__.torch.nn.modules.normalization.GroupNorm"));
+  CHECK(is_norm_layer_class("__torch__.torch.nn.modules.normalization.LayerNorm"));
+  CHECK(is_norm_layer_class("__torch__.torch.nn.modules.instancenorm.InstanceNorm2d"));
+  CHECK(is_norm_layer_class("__torch__.mymodel.LayerNorm"));
+  CHECK_FALSE(is_norm_layer_class("__torch__.torch.nn.modules.conv.Conv2d"));
+  CHECK_FALSE(is_norm_layer_class("__torch__.torch.nn.modules.batchnorm.BatchNorm2dFast"));
+  CHECK_FALSE(is_norm_layer_class("__torch__.BatchNorm2d.Net"));
+  CHECK_FALSE(is_norm_layer_class(""));
+}

@@ -26,7 +26,8 @@ uint64_t live_client_actors() {
 }
 
 client_actor::behavior_type client(client_actor::stateful_pointer<client_state> self, uint32_t id,
-                                   std::shared_ptr<const data_source> source, caf::actor trainers) {
+                                   std::shared_ptr<const data_source> source, caf::actor trainers,
+                                   std::shared_ptr<client_state_store> state) {
   self->state.id = id;
   return {
       [=](train_ins& ins) -> caf::result<train_res> {
@@ -44,7 +45,7 @@ client_actor::behavior_type client(client_actor::stateful_pointer<client_state> 
         // The trainer answers the requester (the edge) directly: one message less per client,
         // no pending request here; the requester's timeout covers the whole task.
         return self->delegate(caf::actor_cast<trainer_actor>(trainers),
-                              train_task{std::move(ins), self->state.data});
+                              train_task{std::move(ins), self->state.data, state});
       },
   };
 }

@@ -15,6 +15,7 @@
 #include "messages/train.hpp"
 #include "runtime/learning/client_dataset.hpp"
 #include "runtime/learning/data_source.hpp"
+#include "runtime/state/client_state_store.hpp"
 
 namespace fedactor {
 
@@ -31,7 +32,9 @@ struct client_state {
 // Number of client actors alive in this process right now (their state exists).
 uint64_t live_client_actors();
 
+// `state`: where the client's algorithm state lives (null when the algorithm keeps none).
 client_actor::behavior_type client(client_actor::stateful_pointer<client_state> self, uint32_t id,
-                                   std::shared_ptr<const data_source> source, caf::actor trainers);
+                                   std::shared_ptr<const data_source> source, caf::actor trainers,
+                                   std::shared_ptr<client_state_store> state = nullptr);
 
 }  // namespace fedactor

@@ -54,8 +54,8 @@ client_host_control_actor::behavior_type client_host(host_ptr self, client_host_
         auto rp = self->make_response_promise<train_res>();
         auto timeout =
             std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(ins.timeout_s));
-        self->request(acquire_client(self, st.live, id, st.cfg.data, st.cfg.trainers), timeout,
-                      std::move(ins))
+        self->request(acquire_client(self, st.live, id, st.cfg.data, st.cfg.trainers, st.cfg.state),
+                      timeout, std::move(ins))
             .then(
                 [=](train_res& res) mutable {
                   self->state.live.release(id);

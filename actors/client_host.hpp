@@ -50,6 +50,7 @@ struct client_host_config {
   uint32_t max_live = 200;  // client actors alive at once
   std::shared_ptr<const data_source> data;
   caf::actor trainers;
+  std::shared_ptr<client_state_store> state;  // the hosted clients' algorithm state, or null
   std::function<void(const std::string&)> log;
 };
 

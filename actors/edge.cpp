@@ -60,7 +60,8 @@ void pump(edge_ptr self) {
     client_actor target;
     if (st.cfg.provider) target = st.cfg.provider(id);
     const bool local = !target;
-    if (local) target = acquire_client(self, st.live, id, st.cfg.data, st.cfg.trainers);
+    if (local)
+      target = acquire_client(self, st.live, id, st.cfg.data, st.cfg.trainers, st.cfg.state);
     const auto timeout = seconds(j->ins.timeout_s);
     self->request(target, timeout, std::move(j->ins))
         .then(
@@ -95,6 +96,7 @@ void finish_round_if_done(edge_ptr self) {
   res.round = st.round->round();
   res.edge = st.cfg.id;
   res.aggregate = std::move(out.aggregate);
+  res.aux_aggregate = std::move(out.aux_aggregate);
   res.failed_by = out.failed.to_wire();
   res.failures = std::move(out.details);
   res.live_clients = static_cast<uint32_t>(st.live.size());
@@ -111,7 +113,7 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
                                              " is still training round " +
                                              std::to_string(st.round->round()));
   const uint32_t round = ins.round;
-  st.round.emplace(round, ins.model.shared(), ins.clients.size());
+  st.round.emplace(round, ins.model.shared(), ins.clients.size(), ins.aux.size());
   st.round_promise = self->make_response_promise<edge_res>();
   auto rp = st.round_promise;
   for (auto id : ins.clients) {
@@ -123,12 +125,14 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
     task.model = ins.model;  // shared buffer, no copy
     task.settings = ins.settings;
     task.timeout_s = ins.client_timeout_s;
+    task.aux = ins.aux;  // shared buffer, no copy
     st.slots.push(
         job{std::move(task), [=](train_res* r, failure_code code, const std::string& reason) {
               auto& s = self->state;
               if (!s.round || s.round->round() != round) return;  // a past round
               if (r)
-                s.round->fold(id, r->params.data(), r->num_samples, r->loss);
+                s.round->fold(id, r->params.data(), r->num_samples, r->loss, r->aux.data(),
+                              r->aux.size());
               else
                 s.round->fail(id, code, reason);
               finish_round_if_done(self);

@@ -37,6 +37,8 @@ struct edge_config {
   // the link to the remote client host covering the id (actors/edge_node.hpp). Called on
   // the edge's thread for every task.
   std::function<client_actor(uint32_t id)> provider = {};
+  // Where the clients trained here keep their algorithm state (null: none kept).
+  std::shared_ptr<client_state_store> state = {};
 };
 
 // Edge state machine (sync):

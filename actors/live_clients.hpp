@@ -69,13 +69,14 @@ class live_clients {
 template <class Self>
 client_actor acquire_client(Self* self, live_clients& set, uint32_t id,
                             const std::shared_ptr<const data_source>& data,
-                            const caf::actor& trainers) {
+                            const caf::actor& trainers,
+                            const std::shared_ptr<client_state_store>& state = nullptr) {
   if (auto live = set.checkout(id)) return *live;
   if (auto victim = set.evict_for_room()) {
     self->unlink_from(*victim);
     self->send_exit(*victim, caf::exit_reason::user_shutdown);
   }
-  auto handle = self->template spawn<caf::linked>(client, id, data, trainers);
+  auto handle = self->template spawn<caf::linked>(client, id, data, trainers, state);
   set.add_busy(id, handle);
   return handle;
 }

@@ -14,6 +14,7 @@
 #include "runtime/protocol/async_loop.hpp"
 #include "runtime/protocol/edge_set.hpp"
 #include "runtime/protocol/sync_loop.hpp"
+#include "runtime/strategy/client_algorithm.hpp"
 
 namespace fedactor {
 
@@ -104,6 +105,7 @@ void send_batch(server_ptr self, sync_task t) {
   ins.settings = train_settings_of(sc);
   ins.client_timeout_s = sc.training.timeout_s;
   ins.clients = std::move(t.batch.clients);
+  if (t.aux) ins.aux = param_blob{t.aux};
   self->request(self->state.p->cfg.edges[e], seconds(t.timeout_s), std::move(ins))
       .then(
           [=](edge_res& res) {
@@ -118,6 +120,7 @@ void send_batch(server_ptr self, sync_task t) {
             edge_report rep;
             rep.round = res.round;
             rep.aggregate = std::move(res.aggregate);
+            rep.aux_aggregate = std::move(res.aux_aggregate);
             rep.failed = *failed;
             rep.details = std::move(res.failures);
             rep.live_clients = res.live_clients;
@@ -278,27 +281,29 @@ server_actor::behavior_type idle(server_ptr self, std::shared_ptr<server_parts> 
 }  // namespace
 
 train_settings train_settings_of(const scenario& sc) {
-  return train_settings{sc.training.epochs, sc.training.batch_size, sc.training.lr,
-                        sc.training.momentum};
+  return train_settings{sc.training.epochs,   sc.training.batch_size, sc.training.lr,
+                        sc.training.momentum, algorithm_name(sc),     algorithm_params(sc)};
 }
 
 server_actor spawn_server(caf::actor_system& sys, server_config cfg) {
   auto p = std::make_shared<server_parts>();
   p->cfg = std::move(cfg);
   auto& c = p->cfg;
-  const size_t dim = c.initial_model.size();
+  const size_t dim = c.trainable == 0 || c.trainable > c.initial_model.size()
+                         ? c.initial_model.size()
+                         : c.trainable;
   p->edges = std::make_unique<edge_set>(
       std::make_unique<router>(c.sc.topology.routing, c.registry->size(),
                                static_cast<uint32_t>(c.edges.size()), c.sc.seed),
       c.sc.faults.on_edge_loss);
   if (c.sc.protocol.mode == protocol_mode::sync) {
     sync_loop::parts parts{c.registry, build_sampler(c.parts, c.sc, *c.registry),
-                           build_optimizer(c.parts, c.sc, dim)};
+                           build_optimizer(c.parts, c.sc, dim), dim};
     p->sync = std::make_unique<sync_loop>(c.sc, std::move(parts), *p->edges, c.initial_model,
                                           c.edge_capacity);
   } else {
     async_loop::parts parts{c.registry, build_sampler(c.parts, c.sc, *c.registry),
-                            build_optimizer(c.parts, c.sc, dim), build_weight(c.parts, c.sc)};
+                            build_optimizer(c.parts, c.sc, dim), build_weight(c.parts, c.sc), dim};
     p->async = std::make_unique<async_loop>(c.sc, std::move(parts), *p->edges, c.initial_model,
                                             c.edge_capacity);
   }

@@ -32,6 +32,9 @@ using server_actor =
 struct server_config {
   scenario sc;
   std::vector<float> initial_model;
+  // The model's parameters: the first `trainable` values, which the server optimizer steps
+  // (the rest, buffers such as running statistics, take the plain weighted mean). 0 = all.
+  size_t trainable = 0;
   std::shared_ptr<client_registry> registry;
   std::vector<edge_actor> edges;
   uint32_t edge_capacity = 1;  // live clients per edge (sizes the edge timeouts)

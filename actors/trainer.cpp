@@ -3,7 +3,9 @@
 #include "actors/trainer.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -18,6 +20,7 @@
 #include "messages/errors.hpp"
 #include "runtime/learning/batched_training.hpp"
 #include "runtime/learning/local_training.hpp"
+#include "runtime/strategy/client_algorithm.hpp"
 
 namespace fedactor {
 
@@ -59,7 +62,7 @@ local_train_config config_of(const train_ins& ins) {
   return cfg;
 }
 
-train_res result_of(const train_ins& ins, local_train_result&& out) {
+train_res result_of(const train_ins& ins, local_train_result&& out, std::vector<float> aux) {
   train_res res;
   res.round = ins.round;
   res.client = ins.client;
@@ -67,7 +70,36 @@ train_res result_of(const train_ins& ins, local_train_result&& out) {
   res.num_samples = out.num_samples;
   res.loss = out.mean_loss;
   res.params = param_blob{std::move(out.params)};
+  if (!aux.empty()) res.aux = param_blob{std::move(aux)};
   return res;
+}
+
+// One task with its client algorithm: the plan (where training starts, what each step adds)
+// and the training config that points into it.
+struct planned {
+  client_algorithm_settings alg;
+  client_task_plan plan;
+  local_train_config cfg;
+  const std::vector<float>* start = nullptr;  // the plan's start, or the global model
+};
+
+// Reads the task's algorithm and plans it. Errors (an unknown algorithm, a missing state store,
+// a server control variate of the wrong size, a store failure) become error values.
+caf::expected<planned> plan_task(const model_spec& spec, train_task& task) {
+  std::string why;
+  auto alg = read_client_algorithm(task.ins.settings.algorithm, task.ins.settings.params, why);
+  if (!alg) return make_error(errc::bad_request, why);
+  planned p;
+  p.alg = *alg;
+  static const std::vector<float> none;
+  p.plan =
+      plan_client_task(p.alg, task.ins.client, task.ins.model.values(),
+                       task.ins.aux.empty() ? none : task.ins.aux.values(), spec, task.state.get());
+  p.cfg = config_of(task.ins);
+  p.cfg.prox_mu = p.plan.prox_mu;
+  if (!p.plan.correction.empty()) p.cfg.correction = p.plan.correction.data();
+  p.start = p.plan.start.empty() ? &task.ins.model.values() : &p.plan.start;
+  return p;
 }
 
 // One task through LibTorch. LibTorch reports errors by exception: they stop here and
@@ -77,8 +109,12 @@ caf::result<train_res> train_with_torch(trainer_ptr self, train_task& task) {
     auto& st = self->state;
     if (!st.torch) st.torch = std::make_unique<local_trainer>(st.spec);
     if (!task.data) return make_error(errc::training_failed, "client has no data");
-    auto out = st.torch->train(task.ins.model.values(), *task.data, config_of(task.ins));
-    return result_of(task.ins, std::move(out));
+    auto p = plan_task(st.spec, task);
+    if (!p) return std::move(p.error());
+    auto out = st.torch->train(*p->start, *task.data, p->cfg);
+    auto aux = finish_client_task(p->alg, task.ins.client, p->plan, task.ins.model.values(), out,
+                                  p->cfg.lr, st.spec, task.state.get());
+    return result_of(task.ins, std::move(out), std::move(aux));
   } catch (const std::exception& e) {
     return make_error(errc::training_failed, e.what());
   } catch (...) {
@@ -94,32 +130,59 @@ void flush(trainer_ptr self) {
   st.stash.clear();
   const size_t chunk = std::max<uint32_t>(1, st.opts.chunk);
   std::vector<batched_job> jobs;
-  std::vector<local_train_config> cfgs;
+  std::vector<std::optional<planned>> plans;
   for (size_t begin = 0; begin < work.size(); begin += chunk) {
     const size_t end = std::min(work.size(), begin + chunk);
     jobs.clear();
-    cfgs.clear();
-    cfgs.reserve(end - begin);
-    for (size_t i = begin; i < end; ++i) cfgs.push_back(config_of(work[i].task.ins));
+    plans.clear();
+    plans.resize(end - begin);
+    std::vector<size_t> job_of(end - begin, SIZE_MAX);
     for (size_t i = begin; i < end; ++i) {
       auto& t = work[i].task;
-      jobs.push_back(batched_job{&t.ins.model.values(), t.data.get(), cfgs[i - begin]});
+      caf::expected<planned> p = make_error(errc::training_failed, "not planned");
+      try {
+        p = plan_task(st.spec, t);
+      } catch (const std::exception& e) {
+        p = make_error(errc::training_failed, e.what());
+      }
+      if (!p) {
+        work[i].promise.deliver(std::move(p.error()));
+        continue;
+      }
+      plans[i - begin] = std::move(*p);
+      auto& pl = *plans[i - begin];
+      // The plan's pointers into its own vectors stay valid: plans does not grow any more.
+      pl.start = pl.plan.start.empty() ? &t.ins.model.values() : &pl.plan.start;
+      if (!pl.plan.correction.empty()) pl.cfg.correction = pl.plan.correction.data();
+      job_of[i - begin] = jobs.size();
+      jobs.push_back(batched_job{pl.start, t.data.get(), pl.cfg});
     }
+    if (jobs.empty()) continue;
     std::vector<batched_outcome> outcomes;
     try {
       outcomes = st.batched->train(jobs);
     } catch (const std::exception& e) {
       for (size_t i = begin; i < end; ++i)
-        work[i].promise.deliver(make_error(errc::training_failed, e.what()));
+        if (job_of[i - begin] != SIZE_MAX)
+          work[i].promise.deliver(make_error(errc::training_failed, e.what()));
       continue;
     }
     for (size_t i = begin; i < end; ++i) {
-      auto& out = outcomes[i - begin];
+      if (job_of[i - begin] == SIZE_MAX) continue;
+      auto& out = outcomes[job_of[i - begin]];
       auto& p = work[i];
-      if (!out.ok())
+      if (!out.ok()) {
         p.promise.deliver(make_error(errc::training_failed, out.error));
-      else
-        p.promise.deliver(result_of(p.task.ins, std::move(out.result)));
+        continue;
+      }
+      auto& pl = *plans[i - begin];
+      try {
+        auto aux = finish_client_task(pl.alg, p.task.ins.client, pl.plan, p.task.ins.model.values(),
+                                      out.result, pl.cfg.lr, st.spec, p.task.state.get());
+        p.promise.deliver(result_of(p.task.ins, std::move(out.result), std::move(aux)));
+      } catch (const std::exception& e) {
+        p.promise.deliver(make_error(errc::training_failed, e.what()));
+      }
     }
   }
 }

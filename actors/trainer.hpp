@@ -7,7 +7,9 @@
 // MLP models train through the batched kernels (runtime/learning/batched_training.hpp): a
 // trainer stashes the tasks waiting in its mailbox and trains them together, answering
 // each through its response promise. Other models train one by one with LibTorch
-// (local_trainer). Either way a client's result depends only on its own task.
+// (local_trainer). Either way a client's result depends only on its own task (and its own
+// state: the client algorithm of the task's settings, runtime/strategy/client_algorithm.hpp,
+// plans each task and keeps the client's state in the state store).
 
 #include <cstdint>
 #include <memory>
@@ -22,6 +24,7 @@
 #include "messages/train.hpp"
 #include "runtime/learning/client_dataset.hpp"
 #include "runtime/learning/model_spec.hpp"
+#include "runtime/state/client_state_store.hpp"
 
 namespace fedactor {
 
@@ -30,6 +33,9 @@ namespace fedactor {
 struct train_task {
   train_ins ins;
   std::shared_ptr<const client_dataset> data;
+  // Where the client's own state lives (SCAFFOLD's c_i, FedBN's layers); null when the run's
+  // algorithm keeps none.
+  std::shared_ptr<client_state_store> state;
 };
 
 // A trainer sends itself this after stashing a task: it arrives behind every task that

@@ -22,18 +22,20 @@ struct edge_ins {
   std::vector<uint32_t> clients;  // ids this edge trains this round (ascending)
   train_settings settings;
   double client_timeout_s = 120;  // per client task
+  param_blob aux;                 // the algorithm's server state (SCAFFOLD: c); may be empty
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_ins& x) {
   return f(caf::meta::type_name("edge_ins"), x.round, x.model_version, x.seed, x.model, x.clients,
-           x.settings, x.client_timeout_s);
+           x.settings, x.client_timeout_s, x.aux);
 }
 
 struct edge_res {
   uint32_t round = 0;
   uint32_t edge = 0;
   std::vector<char> aggregate;        // serialized weighted_accumulator of client deltas
+  std::vector<char> aux_aggregate;    // the clients' aux outputs, weight 1 each (SCAFFOLD: Δc_i)
   std::vector<uint32_t> failed_by;    // clients that produced no update, per failure_code
   std::vector<std::string> failures;  // the first few failure reasons, "client N: reason"
   uint32_t live_clients = 0;          // client actors alive at this edge after the round
@@ -43,8 +45,8 @@ struct edge_res {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_res& x) {
-  return f(caf::meta::type_name("edge_res"), x.round, x.edge, x.aggregate, x.failed_by,
-           x.failures, x.live_clients, x.peak_live_clients, x.evictions);
+  return f(caf::meta::type_name("edge_res"), x.round, x.edge, x.aggregate, x.aux_aggregate,
+           x.failed_by, x.failures, x.live_clients, x.peak_live_clients, x.evictions);
 }
 
 }  // namespace fedactor

@@ -17,19 +17,19 @@ struct run_report {
   uint64_t clients_trained = 0;
   uint64_t failures = 0;              // tasks that produced no update (stale ones apart)
   std::vector<uint32_t> failures_by;  // per failure_code, stale included
-  double final_loss = 0;          // mean client loss of the last round
-  param_blob model;               // final global model
-  double sim_time_s = 0;          // simulated time at the end
-  uint64_t total_updates = 0;     // async: folded into the buffer
-  uint64_t stale_updates = 0;     // async: discarded for staleness
-  uint64_t rejected_updates = 0;  // async: malformed
+  double final_loss = 0;              // mean client loss of the last round
+  param_blob model;                   // final global model
+  double sim_time_s = 0;              // simulated time at the end
+  uint64_t total_updates = 0;         // async: folded into the buffer
+  uint64_t stale_updates = 0;         // async: discarded for staleness
+  uint64_t rejected_updates = 0;      // async: malformed
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_report& x) {
   return f(caf::meta::type_name("run_report"), x.rounds, x.model_version, x.clients_trained,
-           x.failures, x.failures_by, x.final_loss, x.model, x.sim_time_s, x.total_updates, x.stale_updates,
-           x.rejected_updates);
+           x.failures, x.failures_by, x.final_loss, x.model, x.sim_time_s, x.total_updates,
+           x.stale_updates, x.rejected_updates);
 }
 
 }  // namespace fedactor

@@ -3,6 +3,7 @@
 // Client training: the edge sends train_ins to a client, the client answers train_res.
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include <caf/meta/type_name.hpp>
@@ -17,11 +18,16 @@ struct train_settings {
   uint32_t batch_size = 32;
   double lr = 0.01;
   double momentum = 0.9;
+  // The client algorithm (runtime/strategy/client_algorithm.hpp), generic: its name and its
+  // numbers, e.g. "fedprox" with {"prox_mu": 0.01}; read and checked by the trainer.
+  std::string algorithm = "fedavg";
+  std::map<std::string, double> params;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, train_settings& x) {
-  return f(caf::meta::type_name("train_settings"), x.epochs, x.batch_size, x.lr, x.momentum);
+  return f(caf::meta::type_name("train_settings"), x.epochs, x.batch_size, x.lr, x.momentum,
+           x.algorithm, x.params);
 }
 
 struct train_ins {
@@ -32,12 +38,13 @@ struct train_ins {
   param_blob model;            // global model the client starts from (shared, not copied)
   train_settings settings;
   double timeout_s = 120;  // the task's deadline, counted from its dispatch
+  param_blob aux;  // the algorithm's server state for the client (SCAFFOLD: c); may be empty
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, train_ins& x) {
   return f(caf::meta::type_name("train_ins"), x.round, x.client, x.model_version, x.task_seed,
-           x.model, x.settings, x.timeout_s);
+           x.model, x.settings, x.timeout_s, x.aux);
 }
 
 struct train_res {
@@ -47,12 +54,13 @@ struct train_res {
   uint32_t num_samples = 0;    // examples the client trained on (its weight)
   double loss = 0;             // mean training loss over the client's batches
   param_blob params;           // the client's model after local training
+  param_blob aux;              // the algorithm's extra output (SCAFFOLD: Δc_i); may be empty
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, train_res& x) {
   return f(caf::meta::type_name("train_res"), x.round, x.client, x.model_version, x.num_samples,
-           x.loss, x.params);
+           x.loss, x.params, x.aux);
 }
 
 }  // namespace fedactor

@@ -22,8 +22,9 @@ constexpr const char* usage =
     "usage: fedactor node server  --listen HOST:PORT SCENARIO.yaml [--set key=value]... "
     "[--out DIR] [--quiet]\n"
     "       fedactor node edge    --server HOST:PORT --listen HOST:PORT --id N [--region R]\n"
-    "                             [--capacity N] [--trainers N] [--wait-hosts N]\n"
+    "                             [--capacity N] [--trainers N] [--wait-hosts N] [--state-file F]\n"
     "       fedactor node clients --edge HOST:PORT --ids A-B [--max-live N] [--trainers N]\n"
+    "                             [--state-file F]\n"
     "every role: [--tls-cert FILE --tls-key FILE --tls-ca FILE] [--heartbeat 500ms]\n"
     "            [--connection-timeout 5s] [--join-timeout 60s] [--threads N]\n"
     "(docs/deployment.md)";
@@ -58,6 +59,7 @@ struct parsed {
   std::string region;
   uint32_t capacity = 0;
   uint32_t trainers = 0;
+  std::string state_file;  // edge, clients
   uint32_t wait_hosts = 0;
   // clients
   std::optional<host_port> edge;
@@ -161,6 +163,12 @@ std::optional<parsed> parse(const std::string& role, const std::vector<std::stri
       ok = count(0, 0xffffffffu, p.wait_hosts);
     } else if (a == "--trainers" && allowed({"edge", "clients"})) {
       ok = count(1, 1024, p.trainers);
+    } else if (a == "--state-file" && allowed({"edge", "clients"})) {
+      if (v.empty()) {
+        bad(role, "--state-file: expected a file path, got ''");
+        return std::nullopt;
+      }
+      p.state_file = v;
     } else if (a == "--edge" && role == "clients") {
       ok = address(p.edge);
     } else if (a == "--ids" && role == "clients") {
@@ -245,6 +253,7 @@ int edge_role(const std::vector<std::string>& args) {
   opts.capacity = p->capacity;
   opts.trainers = p->trainers;
   opts.wait_hosts = p->wait_hosts;
+  opts.state_file = p->state_file;
   if (p->join_timeout) opts.join_timeout = *p->join_timeout;
   opts.net = p->net;
   opts.on_listening = [&](uint16_t port) {
@@ -273,6 +282,7 @@ int clients_role(const std::vector<std::string>& args) {
   opts.last = p->ids->second;
   opts.max_live = p->max_live;
   opts.trainers = p->trainers;
+  opts.state_file = p->state_file;
   if (p->join_timeout) opts.join_timeout = *p->join_timeout;
   opts.net = p->net;
   opts.log =

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 
 #include <caf/actor_system.hpp>
@@ -103,6 +104,8 @@ int run_command(const std::vector<std::string>& args) {
     if (threads > 0) cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
     caf::actor_system sys{cfg};
     federation fl{sys, sc};
+    for (const auto& w : fl.warnings()) std::cerr << "warning: " << w << '\n';
+    fl.set_client_state_file(std::filesystem::path{output.dir()} / "client_state.db");
     fl.on_round([&](const round_record& r) { output.on_round(r); });
     auto result = fl.run();
     output.finish(fl.spec(), result);

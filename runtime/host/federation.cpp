@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 
 #include <caf/scoped_actor.hpp>
 
 #include "actors/edge.hpp"
 #include "actors/trainer.hpp"
+#include "runtime/host/client_state_files.hpp"
 #include "runtime/learning/data_source.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/scenario/load.hpp"
@@ -26,7 +28,14 @@ scenario validated(scenario s) {
 }  // namespace
 
 federation::federation(caf::actor_system& sys, scenario s)
-    : sys_(sys), scenario_(validated(std::move(s))), spec_(make_model_spec(scenario_)) {}
+    : sys_(sys), scenario_(validated(std::move(s))), spec_(make_model_spec(scenario_)) {
+  if (auto err = check_model_for(scenario_, spec_)) throw std::runtime_error(*err);
+  if (auto w = spec_.unfederated_state(); !w.empty()) warnings_.push_back(w);
+}
+
+void federation::set_client_state_file(std::filesystem::path file) {
+  state_file_ = std::move(file);
+}
 
 federation::~federation() = default;
 
@@ -58,6 +67,18 @@ federation_result federation::run() {
   registry_bytes_ = registry->bytes();
 
   auto trainers = spawn_trainer_pool(sys_, spec_, scenario_.pool.trainers);
+  // The clients' algorithm state, when the algorithm keeps any.
+  std::optional<temp_state_dir> temp;  // outlives the store (declared first)
+  std::shared_ptr<client_state_store> state;
+  if (needs_client_state(scenario_)) {
+    auto file = state_file_;
+    if (file.empty()) {
+      temp.emplace();
+      file = temp->file();
+    }
+    state = std::make_shared<client_state_store>(
+        file, static_cast<size_t>(scenario_.pool.client_state_mb) << 20);
+  }
   const uint32_t edges = scenario_.topology.edges;
   const uint32_t capacity = std::max(1u, scenario_.pool.max_live_clients / edges);
   server_graph_config cfg;
@@ -66,7 +87,7 @@ federation_result federation::run() {
   cfg.data = data;
   cfg.registry = registry;
   for (uint32_t e = 0; e < edges; ++e)
-    cfg.edges.push_back(spawn_edge(sys_, edge_config{e, capacity, data, trainers}));
+    cfg.edges.push_back(spawn_edge(sys_, edge_config{e, capacity, data, trainers, {}, state}));
   cfg.edge_capacity = capacity;
   cfg.initial_model = initial_params(spec_, scenario_.seed);
   cfg.parts = parts_;

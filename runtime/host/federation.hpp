@@ -11,6 +11,7 @@
 //   auto result = fl.run();   // blocks until every round is done
 //   fl.model();               // the final global parameters
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,7 +32,8 @@ class client_registry;
 class federation {
  public:
   // Throws std::runtime_error with validate()'s one-line message if `s` is not a valid
-  // scenario (one built in code has not been through the loader's checks).
+  // scenario (one built in code has not been through the loader's checks), or when
+  // strategy.normalization is local and the model has no normalisation layers.
   federation(caf::actor_system& sys, scenario s);
   ~federation();
 
@@ -46,6 +48,15 @@ class federation {
   void set_sampler(
       std::function<std::unique_ptr<sampler>(client_registry& reg, uint64_t seed)> factory);
   void set_staleness_weight(staleness_weight weight);
+
+  // The file clients' algorithm state spills to (strategy.client scaffold,
+  // strategy.normalization local; runtime/state/client_state_store.hpp). Default: a file in a
+  // fresh directory under the system's temp directory, removed after the run.
+  void set_client_state_file(std::filesystem::path file);
+
+  // One line each about the model or scenario that the host should show once (e.g. model
+  // state that is not federated). Filled at construction.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
   // Runs the scenario to the end. Throws std::runtime_error if the run cannot complete
   // (the server failed); client and edge failures are counted, not thrown.
@@ -63,6 +74,8 @@ class federation {
   model_spec spec_;
   std::function<void(const round_record&)> on_round_;
   strategy_parts parts_;
+  std::filesystem::path state_file_;
+  std::vector<std::string> warnings_;
   std::vector<float> model_;
   size_t registry_bytes_ = 0;
 };

@@ -15,6 +15,7 @@
 #include "actors/edge_node.hpp"
 #include "actors/trainer.hpp"
 #include "messages/errors.hpp"
+#include "runtime/host/client_state_files.hpp"
 #include "runtime/host/tls_log.hpp"
 #include "runtime/learning/data_source.hpp"
 #include "runtime/scenario/load.hpp"
@@ -63,6 +64,8 @@ int run_clients_node(const clients_node_options& opts) {
   const std::string name = std::to_string(opts.first) + "-" + std::to_string(opts.last);
 
   // Built on the first successful hello, kept across reconnections.
+  std::optional<temp_state_dir> temp;  // outlives the store
+  std::shared_ptr<client_state_store> state;
   std::optional<client_host_control_actor> host;
   caf::actor trainers;
   auto shutdown_all = [&] {
@@ -140,6 +143,22 @@ int run_clients_node(const clients_node_options& opts) {
         log(std::string{"error: "} + e.what());
         return 1;
       }
+      if (auto err = check_model_for(sc, spec)) {
+        log("error: " + *err);
+        return 2;
+      }
+      if (auto w = spec.unfederated_state(); !w.empty()) log("warning: " + w);
+      try {
+        if (needs_client_state(sc)) {
+          auto file = opts.state_file;
+          if (file.empty()) file = temp.emplace().file();
+          state = std::make_shared<client_state_store>(
+              file, static_cast<size_t>(sc.pool.client_state_mb) << 20);
+        }
+      } catch (const std::exception& e) {
+        log(std::string{"error: "} + e.what());
+        return 1;
+      }
       trainers = spawn_trainer_pool(sys, spec, opts.trainers ? opts.trainers : sc.pool.trainers);
       client_host_config hcfg;
       hcfg.first = opts.first;
@@ -147,6 +166,7 @@ int run_clients_node(const clients_node_options& opts) {
       hcfg.max_live = opts.max_live ? opts.max_live : sc.pool.max_live_clients;
       hcfg.data = data;
       hcfg.trainers = trainers;
+      hcfg.state = state;
       hcfg.log = opts.log;
       host = sys.spawn(client_host, std::move(hcfg));
     }

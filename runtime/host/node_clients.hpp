@@ -7,6 +7,7 @@
 // edge) for up to join_timeout, then exits 1 (docs/deployment.md).
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -21,6 +22,9 @@ struct clients_node_options {
   uint32_t max_live = 0;  // client actors alive at once; 0 = scenario pool.max_live_clients
   uint32_t trainers = 0;  // local trainer threads; 0 = scenario pool.trainers
   caf::timespan join_timeout = std::chrono::seconds(60);  // connecting / reconnecting
+  // The file this node's clients keep their algorithm state in (strategy.client scaffold,
+  // strategy.normalization local); empty = a temporary file removed when the node ends.
+  std::filesystem::path state_file;
   node_net_options net;
   std::function<void(const std::string&)> log;
 };

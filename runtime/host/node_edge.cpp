@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <optional>
 
 #include <caf/scoped_actor.hpp>
 
@@ -13,6 +14,7 @@
 #include "actors/registrar.hpp"
 #include "actors/trainer.hpp"
 #include "messages/errors.hpp"
+#include "runtime/host/client_state_files.hpp"
 #include "runtime/host/tls_log.hpp"
 #include "runtime/learning/data_source.hpp"
 #include "runtime/scenario/load.hpp"
@@ -76,12 +78,31 @@ int run_edge_node(const edge_node_options& opts) {
     log(std::string{"error: "} + e.what());
     return 1;
   }
+  if (auto err = check_model_for(sc, spec)) {
+    log("error: " + *err);
+    return 2;
+  }
+  if (auto w = spec.unfederated_state(); !w.empty()) log("warning: " + w);
+  std::optional<temp_state_dir> temp;  // outlives the store
+  std::shared_ptr<client_state_store> state;
+  try {
+    if (needs_client_state(sc)) {
+      auto file = opts.state_file;
+      if (file.empty()) file = temp.emplace().file();
+      state = std::make_shared<client_state_store>(
+          file, static_cast<size_t>(sc.pool.client_state_mb) << 20);
+    }
+  } catch (const std::exception& e) {
+    log(std::string{"error: "} + e.what());
+    return 1;
+  }
   auto trainers = spawn_trainer_pool(sys, spec, opts.trainers ? opts.trainers : sc.pool.trainers);
   auto directory = std::make_shared<client_directory>();
   const uint32_t capacity =
       opts.capacity ? opts.capacity : std::max(1u, sc.pool.max_live_clients / sc.topology.edges);
   edge_config ecfg{opts.id, capacity, data, trainers};
   ecfg.provider = [directory](uint32_t id) { return directory->find(id); };
+  ecfg.state = state;
   auto e = spawn_edge(sys, std::move(ecfg));
   edge_node_config ncfg;
   ncfg.id = opts.id;

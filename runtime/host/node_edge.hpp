@@ -6,6 +6,7 @@
 // no registered client host covers train in this process (docs/deployment.md).
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -22,6 +23,9 @@ struct edge_node_options {
   uint32_t trainers = 0;    // local trainer threads; 0 = scenario pool.trainers
   uint32_t wait_hosts = 0;  // register with the server only after this many client hosts
   caf::timespan join_timeout = std::chrono::seconds(60);  // connecting to the server
+  // The file this node's clients keep their algorithm state in (strategy.client scaffold,
+  // strategy.normalization local); empty = a temporary file removed when the node ends.
+  std::filesystem::path state_file;
   node_net_options net;
   std::function<void(uint16_t port)> on_listening;
   std::function<void(const std::string&)> log;

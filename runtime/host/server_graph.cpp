@@ -33,6 +33,7 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
   server_config scfg;
   scfg.sc = sc;
   scfg.initial_model = cfg_.initial_model;
+  scfg.trainable = cfg_.spec.num_params();
   scfg.registry = cfg_.registry;
   scfg.edges = cfg_.edges;
   scfg.edge_capacity = cfg_.edge_capacity;

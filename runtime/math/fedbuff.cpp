@@ -40,16 +40,19 @@ const char* to_string(offer_result x) {
 }
 
 fedbuff::fedbuff(std::vector<float> initial_model, const async_config& cfg,
-                 std::unique_ptr<server_optimizer> optimizer, staleness_weight weight)
+                 std::unique_ptr<server_optimizer> optimizer, staleness_weight weight,
+                 size_t trainable)
     : cfg_(cfg),
       optimizer_(std::move(optimizer)),
-      weight_(weight ? std::move(weight) : make_staleness_weight(cfg.decay)) {
+      weight_(weight ? std::move(weight) : make_staleness_weight(cfg.decay)),
+      trainable_(trainable == 0 || trainable > initial_model.size() ? initial_model.size()
+                                                                    : trainable) {
   if (initial_model.empty()) throw std::invalid_argument("fedbuff needs a non-empty model");
   if (!optimizer_) throw std::invalid_argument("fedbuff needs a server optimizer");
-  if (optimizer_->dim() != initial_model.size())
+  if (optimizer_->dim() != trainable_)
     throw std::invalid_argument("fedbuff: the server optimizer is built for " +
                                 std::to_string(optimizer_->dim()) + " values, the model has " +
-                                std::to_string(initial_model.size()));
+                                std::to_string(trainable_) + " parameters");
   if (cfg.buffer_size == 0) throw std::invalid_argument("async.buffer_size must be >= 1");
   if (cfg.staleness_threshold > max_staleness_threshold)
     throw std::invalid_argument("async.staleness_threshold must be <= " +
@@ -164,7 +167,10 @@ void fedbuff::step() {
   next.resize(dim);
   const std::vector<float>& current = history_.back();
   acc_.mean_into(delta_.data());  // zeros when every weight underflowed
-  optimizer_->step(current.data(), delta_.data(), next.data(), dim);
+  optimizer_->step(current.data(), delta_.data(), next.data(), trainable_);
+  // Buffers (running statistics) are not stepped: they become the weighted mean.
+  for (size_t i = trainable_; i < dim; ++i)
+    next[i] = static_cast<float>(static_cast<double>(current[i]) + static_cast<double>(delta_[i]));
   history_.push_back(std::move(next));
   while (history_.size() > keep) history_.pop_front();
   ++version_;

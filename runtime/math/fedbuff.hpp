@@ -71,12 +71,14 @@ const char* to_string(offer_result x);
 
 class fedbuff {
  public:
-  // `optimizer` steps the model (built for initial_model.size() values); `weight` weighs an
+  // `optimizer` steps the first `trainable` values (the parameters; 0 = all of them); the
+  // values after them (a model's buffers) take the plain weighted mean. `weight` weighs an
   // update by its staleness (empty: make_staleness_weight(cfg.decay)). Throws
-  // std::invalid_argument for an empty model, a null optimizer or one of another dim,
-  // buffer_size 0, or staleness_threshold > max_staleness_threshold.
+  // std::invalid_argument for an empty model, a null optimizer or one whose dim is not the
+  // trainable size, buffer_size 0, or staleness_threshold > max_staleness_threshold.
   fedbuff(std::vector<float> initial_model, const async_config& cfg,
-          std::unique_ptr<server_optimizer> optimizer, staleness_weight weight = {});
+          std::unique_ptr<server_optimizer> optimizer, staleness_weight weight = {},
+          size_t trainable = 0);
 
   // Staleness s = version() − base_version. Rejected (counted, nothing kept) when size differs
   // from the model's, a parameter or the loss is not finite, num_samples is 0, base_version is
@@ -121,6 +123,7 @@ class fedbuff {
   async_config cfg_;
   std::unique_ptr<server_optimizer> optimizer_;
   staleness_weight weight_;
+  size_t trainable_ = 0;
   std::deque<std::vector<float>> history_;  // back() = current, front() = oldest kept
   uint64_t version_ = 0;
   weighted_accumulator acc_;  // Σ w·Δ, Σ w of the buffer

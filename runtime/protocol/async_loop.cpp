@@ -20,7 +20,7 @@ double elapsed_since(std::chrono::steady_clock::time_point t) {
 fedbuff make_buffer(std::vector<float> model, const scenario& sc, async_loop::parts& p) {
   if (!p.registry || !p.pick || !p.optimizer)
     throw std::invalid_argument("async_loop needs a registry, a sampler and a server optimizer");
-  return fedbuff(std::move(model), sc.async, std::move(p.optimizer), p.weight);
+  return fedbuff(std::move(model), sc.async, std::move(p.optimizer), p.weight, p.trainable);
 }
 
 }  // namespace

@@ -95,6 +95,7 @@ class async_loop {
     std::unique_ptr<sampler> pick;
     std::unique_ptr<server_optimizer> optimizer;
     staleness_weight weight;  // empty: from async.decay
+    size_t trainable = 0;     // values the optimizer steps (the parameters); 0 = all
   };
 
   // `edges` must outlive the loop. edge_capacity: live clients per edge (sizes timeouts).

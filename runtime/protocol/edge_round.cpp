@@ -1,20 +1,39 @@
 #include "runtime/protocol/edge_round.hpp"
 
+#include <cmath>
+
 namespace fedactor {
 
-edge_round::edge_round(uint32_t round, model_snapshot model, size_t clients)
+edge_round::edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values)
     : round_(round),
       model_(std::move(model)),
       pending_(clients),
-      acc_(model_ ? model_->size() : 0) {}
+      acc_(model_ ? model_->size() : 0),
+      aux_values_(aux_values),
+      aux_(aux_values) {}
 
-void edge_round::fold(uint32_t client, const float* params, uint32_t samples, double loss) {
+void edge_round::fold(uint32_t client, const float* params, uint32_t samples, double loss,
+                      const float* aux, size_t aux_size) {
   if (pending_ == 0) return;
+  if (aux_size != aux_values_ || (aux_size > 0 && aux == nullptr)) {
+    fail(client, failure_code::invalid_update,
+         "rejected update: an aux output of " + std::to_string(aux_size) + " values, expected " +
+             std::to_string(aux_values_));
+    return;
+  }
+  for (size_t i = 0; i < aux_size; ++i) {
+    if (!(std::fabs(aux[i]) <= weighted_accumulator::max_term)) {
+      fail(client, failure_code::invalid_update,
+           "rejected update: aux value at index " + std::to_string(i) + " out of range");
+      return;
+    }
+  }
   // Δ = params − round model, folded in the accumulator's single pass.
   if (!acc_.add_difference(params, model_->data(), static_cast<double>(samples), loss)) {
     fail(client, failure_code::invalid_update, "rejected update: values out of range");
     return;
   }
+  if (aux_size > 0) aux_.add(aux, 1.0);  // cannot fail: checked above
   --pending_;
 }
 
@@ -27,7 +46,9 @@ void edge_round::fail(uint32_t client, failure_code code, const std::string& rea
 }
 
 edge_round_result edge_round::finish() const {
-  return edge_round_result{acc_.serialize(), failed_, details_};
+  return edge_round_result{acc_.serialize(),
+                           aux_values_ > 0 ? aux_.serialize() : std::vector<char>{}, failed_,
+                           details_};
 }
 
 }  // namespace fedactor

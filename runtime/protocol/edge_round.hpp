@@ -17,7 +17,8 @@
 namespace fedactor {
 
 struct edge_round_result {
-  std::vector<char> aggregate;  // serialized weighted_accumulator
+  std::vector<char> aggregate;      // serialized weighted_accumulator
+  std::vector<char> aux_aggregate;  // the clients' aux outputs, weight 1 each (empty: none)
   failure_counts failed;
   std::vector<std::string> details;  // the first few, "client N: reason"
 };
@@ -26,15 +27,18 @@ class edge_round {
  public:
   static constexpr size_t max_details = 8;
 
-  // `model`: the round's global model (the base of every Δ); `clients`: how many were sent.
-  edge_round(uint32_t round, model_snapshot model, size_t clients);
+  // `model`: the round's global model (the base of every Δ); `clients`: how many were sent;
+  // `aux_values`: the size of every client's aux output (SCAFFOLD's Δc_i), 0 = none expected.
+  edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values = 0);
 
   uint32_t round() const { return round_; }
   const model_snapshot& model() const { return model_; }
 
-  // Folds a checked result (params has model size values). A term out of the accumulator's
-  // range counts as invalid_update instead.
-  void fold(uint32_t client, const float* params, uint32_t samples, double loss);
+  // Folds a checked result (params has model size values) and its aux output (aux_values
+  // values, weight 1). A term out of the accumulator's range, or an aux output of the wrong
+  // size or not finite, counts as invalid_update instead (nothing of it is folded).
+  void fold(uint32_t client, const float* params, uint32_t samples, double loss,
+            const float* aux = nullptr, size_t aux_size = 0);
   void fail(uint32_t client, failure_code code, const std::string& reason);
 
   // Every client sent has been folded or has failed.
@@ -48,6 +52,8 @@ class edge_round {
   model_snapshot model_;
   size_t pending_;
   weighted_accumulator acc_;
+  size_t aux_values_;
+  weighted_accumulator aux_;
   failure_counts failed_;
   std::vector<std::string> details_;
 };

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "runtime/strategy/scaffold.hpp"
 #include "runtime/timing/device_profile.hpp"
 
 namespace fedactor {
@@ -25,7 +26,15 @@ sync_loop::sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> i
   if (!parts_.registry || !parts_.pick || !parts_.optimizer)
     throw std::invalid_argument("sync_loop needs a registry, a sampler and a server optimizer");
   if (initial_model.empty()) throw std::invalid_argument("sync_loop needs a model");
+  if (parts_.trainable == 0 || parts_.trainable > initial_model.size())
+    parts_.trainable = initial_model.size();
+  if (parts_.optimizer->dim() != parts_.trainable)
+    throw std::invalid_argument(
+        "sync_loop: the server optimizer is built for " + std::to_string(parts_.optimizer->dim()) +
+        " values, the model has " + std::to_string(parts_.trainable) + " parameters");
   model_ = make_snapshot(std::move(initial_model));
+  if (sc_.strategy.client == client_algorithm::scaffold)
+    control_ = make_snapshot(std::vector<float>(parts_.trainable, 0.0f));
 }
 
 sync_step sync_loop::start() {
@@ -45,6 +54,7 @@ sync_task sync_loop::task_of(edge_batch b) const {
   t.round = round_->number();
   t.model_version = version_;
   t.model = model_;
+  t.aux = control_;
   return t;
 }
 
@@ -83,7 +93,7 @@ void sync_loop::next_round(sync_step& step) {
   while (!finished_) {
     started_ = std::chrono::steady_clock::now();
     const uint32_t number = rounds_done_ + 1;
-    round_.emplace(number, model_->size(), edges_);
+    round_.emplace(number, model_->size(), edges_, control_ ? control_->size() : 0);
     auto& rec = round_->record();
     const uint32_t k = sc_.selection.clients_per_round;
     const auto population = parts_.registry->size();
@@ -115,10 +125,21 @@ void sync_loop::finish_round(sync_step& step) {
   auto rec = std::move(round_->record());
   if (!acc.empty()) {
     const auto mean = acc.mean();
-    next_.resize(model_->size());
-    parts_.optimizer->step(model_->data(), mean.data(), next_.data(), next_.size());
+    const size_t dim = model_->size();
+    next_.resize(dim);
+    parts_.optimizer->step(model_->data(), mean.data(), next_.data(), parts_.trainable);
+    // Buffers (running statistics) are not stepped: they become the weighted mean.
+    for (size_t i = parts_.trainable; i < dim; ++i)
+      next_[i] =
+          static_cast<float>(static_cast<double>((*model_)[i]) + static_cast<double>(mean[i]));
     model_ = make_snapshot(next_);
     ++version_;
+    const auto& aux = round_->aux_aggregate();
+    if (control_ && !aux.empty()) {
+      std::vector<float> c = *control_;
+      server_control_step(c, aux.mean(), aux.count(), parts_.registry->size());
+      control_ = make_snapshot(std::move(c));
+    }
   }
   ++rounds_done_;
   sim_now_ += rec.sim_round_s;

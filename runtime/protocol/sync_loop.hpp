@@ -37,6 +37,7 @@ struct sync_task {
   uint32_t round = 0;
   uint64_t model_version = 0;
   model_snapshot model;
+  model_snapshot aux;    // the algorithm's server state sent along (SCAFFOLD: c), or null
   double timeout_s = 0;  // the whole batch's deadline (waves of edge capacity × client timeout)
 };
 
@@ -58,12 +59,18 @@ class sync_loop {
   struct parts {
     std::shared_ptr<client_registry> registry;
     std::unique_ptr<sampler> pick;
+    // Steps the first `trainable` values (the parameters); the values after them (a model's
+    // buffers, e.g. BatchNorm running statistics) take the plain weighted mean.
     std::unique_ptr<server_optimizer> optimizer;
+    size_t trainable = 0;  // 0 = every value is a parameter
   };
 
   // `edges` must outlive the loop (the shell owns it and reports losses to both).
-  // edge_capacity: live clients per edge (sizes the batch timeout).
-  // Throws std::invalid_argument for a missing part or an empty model.
+  // edge_capacity: live clients per edge (sizes the batch timeout). With strategy.client
+  // scaffold the loop keeps the server control variate c (trainable values, 0 at first), sends
+  // it with every batch and moves it by (|S|/N)·mean Δc_i after each round.
+  // Throws std::invalid_argument for a missing part, an empty model, or an optimizer whose
+  // dim is not the trainable size.
   sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> initial_model,
             uint32_t edge_capacity);
 
@@ -81,6 +88,8 @@ class sync_loop {
   uint32_t rounds_done() const { return rounds_done_; }
   uint64_t version() const { return version_; }
   const model_snapshot& model() const { return model_; }
+  // SCAFFOLD's server control variate (null for other client algorithms).
+  const model_snapshot& control() const { return control_; }
   double sim_time() const { return sim_now_; }
   const run_totals& totals() const { return totals_; }
   // The batch `id` of the round in progress, or nullptr.
@@ -101,6 +110,7 @@ class sync_loop {
   edge_set& edges_;
   uint32_t edge_capacity_;
   model_snapshot model_;
+  model_snapshot control_;   // scaffold: c
   std::vector<float> next_;  // scratch for the optimizer's output
   uint64_t version_ = 0;
   uint32_t rounds_done_ = 0;

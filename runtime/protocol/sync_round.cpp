@@ -1,11 +1,17 @@
 #include "runtime/protocol/sync_round.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace fedactor {
 
-sync_round::sync_round(uint32_t round, size_t dim, edge_set& edges)
-    : round_(round), edges_(edges), acc_(dim), in_flight_(edges.size(), 0), backlog_(edges.size()) {
+sync_round::sync_round(uint32_t round, size_t dim, edge_set& edges, size_t aux_dim)
+    : round_(round),
+      edges_(edges),
+      acc_(dim),
+      aux_(aux_dim),
+      in_flight_(edges.size(), 0),
+      backlog_(edges.size()) {
   rec_.round = round;
 }
 
@@ -74,6 +80,9 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
   const auto& b = it->second;
   const auto size = static_cast<uint64_t>(b.clients.size());
   auto agg = weighted_accumulator::deserialize(rep.aggregate.data(), rep.aggregate.size());
+  std::optional<weighted_accumulator> aux;
+  if (aux_.dim() > 0)
+    aux = weighted_accumulator::deserialize(rep.aux_aggregate.data(), rep.aux_aggregate.size());
   std::string wrong;
   if (rep.round != round_)
     wrong = "answered round " + std::to_string(rep.round) + " for round " + std::to_string(round_);
@@ -85,11 +94,16 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
   else if (agg->count() + rep.failed.total() != size)
     wrong = "accounts for " + std::to_string(agg->count() + rep.failed.total()) + " of " +
             std::to_string(size) + " clients";
+  else if (aux_.dim() > 0 && (!aux || aux->count() != agg->count() ||
+                              (aux->count() > 0 && aux->dim() != aux_.dim()) ||
+                              aux->weight() != static_cast<double>(aux->count())))
+    wrong = "aux aggregate that does not match its " + std::to_string(agg->count()) + " updates";
   if (!wrong.empty()) {
     rec_.failures_by.add(failure_code::invalid_update, static_cast<uint32_t>(size));
     note("edge " + std::to_string(b.edge) + ": " + wrong);
   } else {
     if (agg->count() > 0) acc_.merge(*agg);
+    if (aux && aux->count() > 0) aux_.merge(*aux);
     rec_.failures_by.merge(rep.failed);
     for (auto& d : rep.details) note(d);
   }

@@ -34,6 +34,7 @@ struct edge_batch {
 struct edge_report {
   uint32_t round = 0;                // the round it trained (must be this round)
   std::vector<char> aggregate;       // serialized weighted_accumulator of Σ n·Δ, n, n·loss
+  std::vector<char> aux_aggregate;   // the clients' aux outputs, weight 1 each (SCAFFOLD's Δc_i)
   failure_counts failed;             // clients of the batch that produced no update
   std::vector<std::string> details;  // the first few failures, "client N: reason"
   uint32_t live_clients = 0;
@@ -46,7 +47,8 @@ class sync_round {
   // Failure details kept per record.
   static constexpr size_t max_details = 8;
 
-  sync_round(uint32_t round, size_t dim, edge_set& edges);
+  // `aux_dim`: the size of the clients' aux outputs the edges aggregate (0 = none).
+  sync_round(uint32_t round, size_t dim, edge_set& edges, size_t aux_dim = 0);
 
   uint32_t number() const { return round_; }
 
@@ -74,6 +76,7 @@ class sync_round {
   bool complete() const { return batches_.empty(); }
 
   const weighted_accumulator& aggregate() const { return acc_; }
+  const weighted_accumulator& aux_aggregate() const { return aux_; }
   round_record& record() { return rec_; }
 
   void fail_client(uint32_t client, failure_code code, const std::string& detail);
@@ -86,6 +89,7 @@ class sync_round {
   uint32_t round_;
   edge_set& edges_;
   weighted_accumulator acc_;
+  weighted_accumulator aux_;
   round_record rec_;
   std::unordered_map<uint64_t, edge_batch> batches_;  // outstanding (sent or queued)
   std::vector<uint64_t> in_flight_;                   // per edge: batch sent, 0 = none

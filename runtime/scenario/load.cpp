@@ -285,6 +285,11 @@ std::optional<scenario_error> validate(const scenario& s) {
                                              ", each edge needs one live client slot), got " +
                                              std::to_string(s.pool.max_live_clients));
   }
+  if (s.strategy.client == client_algorithm::scaffold && s.protocol.mode != protocol_mode::sync) {
+    return fail("strategy.client",
+                "scaffold needs protocol.mode sync (its control variates are updated once per "
+                "synchronous round), got protocol.mode async");
+  }
   return std::nullopt;
 }
 

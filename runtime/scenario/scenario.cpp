@@ -227,7 +227,8 @@ bool operator==(const selection_config& a, const selection_config& b) {
 }
 
 bool operator==(const pool_config& a, const pool_config& b) {
-  return a.max_live_clients == b.max_live_clients && a.trainers == b.trainers;
+  return a.max_live_clients == b.max_live_clients && a.trainers == b.trainers &&
+         a.client_state_mb == b.client_state_mb;
 }
 
 bool operator==(const protocol_config& a, const protocol_config& b) {

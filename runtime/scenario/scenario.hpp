@@ -83,6 +83,8 @@ struct selection_config {
 struct pool_config {
   uint32_t max_live_clients = 200;  // client actors alive at once, over all edges
   uint32_t trainers = 0;            // trainer threads; 0 = one per core
+  uint32_t client_state_mb = 256;   // memory for client algorithm state (SCAFFOLD, FedBN); the
+                                    // rest spills to the client state store's file
 };
 
 struct protocol_config {

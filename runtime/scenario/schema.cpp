@@ -648,6 +648,10 @@ std::vector<key_entry> make_table() {
       "evicted); at least topology.edges"),
     unsigned_key("pool.trainers", [](auto& s) -> auto& { return s.pool.trainers; },
       0, 4096, "trainer threads running local SGD; 0 = one per core"),
+    unsigned_key("pool.client_state_mb",
+      [](auto& s) -> auto& { return s.pool.client_state_mb; }, 1, 1048576,
+      "MiB of memory for the clients' algorithm state (strategy.client scaffold, "
+      "strategy.normalization local); beyond it state spills to the client state store's file"),
 
     enum_key("protocol.mode", [](auto& s) -> auto& { return s.protocol.mode; },
       std::vector{protocol_mode::sync, protocol_mode::async},

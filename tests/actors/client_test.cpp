@@ -58,7 +58,7 @@ train_ins task(const model_spec& spec, uint32_t client, uint32_t round) {
   ins.model_version = 40 + round;
   ins.task_seed = 7 + client;
   ins.model = param_blob{initial_params(spec, 5)};
-  ins.settings = train_settings{1, 32, 0.05, 0.9};
+  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}};
   ins.timeout_s = 60;
   return ins;
 }
@@ -137,7 +137,8 @@ TEST_CASE("a client builds its data on its first task, keeps it and trains throu
   model_spec spec;
   auto trainers = keep(spawn_trainer_pool(sys, spec, 1));
   const auto before = live_client_actors();
-  auto c = sys.spawn(client, 7u, std::shared_ptr<const data_source>{data}, trainers);
+  auto c = sys.spawn(client, 7u, std::shared_ptr<const data_source>{data}, trainers,
+                     std::shared_ptr<client_state_store>{});
   keep(c);
   CHECK(live_client_actors() == before + 1);
   CHECK(data->made.load() == 0);  // nothing built before the first task
@@ -164,7 +165,8 @@ TEST_CASE("a client hands the trainer the same data it built from the source for
   auto data = std::make_shared<counting_source>();
   model_spec spec;
   auto trainer = keep(stand_in_trainer(sys, caf::actor_cast<caf::actor>(self), true));
-  auto c = keep(sys.spawn(client, 11u, std::shared_ptr<const data_source>{data}, trainer));
+  auto c = keep(sys.spawn(client, 11u, std::shared_ptr<const data_source>{data}, trainer,
+                          std::shared_ptr<client_state_store>{}));
   std::vector<seen_task> seen;
   for (uint32_t round = 1; round <= 3; ++round) {
     auto a = ask(self, c, task(spec, 11, round));
@@ -193,7 +195,8 @@ TEST_CASE("a client refuses a task for another client without building its data"
   auto data = std::make_shared<counting_source>();
   model_spec spec;
   auto trainer = keep(stand_in_trainer(sys, caf::actor_cast<caf::actor>(self), true));
-  auto c = keep(sys.spawn(client, 7u, std::shared_ptr<const data_source>{data}, trainer));
+  auto c = keep(sys.spawn(client, 7u, std::shared_ptr<const data_source>{data}, trainer,
+                          std::shared_ptr<client_state_store>{}));
   auto a = ask(self, c, task(spec, 8, 1));
   CHECK(a.error == "bad_request: client 7 got a task for client 8");
   CHECK(data->made.load() == 0);
@@ -211,7 +214,8 @@ TEST_CASE("a client whose data cannot be built answers with an error and stays u
   auto data = std::make_shared<counting_source>();
   model_spec spec;
   auto trainer = keep(stand_in_trainer(sys, caf::actor_cast<caf::actor>(self), true));
-  auto c = keep(sys.spawn(client, 2u, std::shared_ptr<const data_source>{data}, trainer));
+  auto c = keep(sys.spawn(client, 2u, std::shared_ptr<const data_source>{data}, trainer,
+                          std::shared_ptr<client_state_store>{}));
   for (int attempt = 1; attempt <= 2; ++attempt) {
     auto a = ask(self, c, task(spec, 2, 1));
     CHECK(a.error == "training_failed: cannot build data: disk on fire");
@@ -228,7 +232,8 @@ TEST_CASE("a trainer failure comes back to the requester as an error and the cli
   auto data = std::make_shared<counting_source>();
   model_spec spec;
   auto trainer = keep(stand_in_trainer(sys, caf::actor_cast<caf::actor>(self), false));
-  auto c = keep(sys.spawn(client, 5u, std::shared_ptr<const data_source>{data}, trainer));
+  auto c = keep(sys.spawn(client, 5u, std::shared_ptr<const data_source>{data}, trainer,
+                          std::shared_ptr<client_state_store>{}));
   for (uint32_t round = 1; round <= 2; ++round) {
     auto a = ask(self, c, task(spec, 5, round));
     CHECK(a.error == "training_failed: stand-in trainer failed client 5");
@@ -247,7 +252,8 @@ TEST_CASE("a client whose trainer is gone answers with an error", "[actors]") {
   auto data = std::make_shared<counting_source>();
   model_spec spec;
   auto trainer = keep(stand_in_trainer(sys, caf::actor_cast<caf::actor>(self), true));
-  auto c = keep(sys.spawn(client, 5u, std::shared_ptr<const data_source>{data}, trainer));
+  auto c = keep(sys.spawn(client, 5u, std::shared_ptr<const data_source>{data}, trainer,
+                          std::shared_ptr<client_state_store>{}));
   await_exit(self, trainer);
   auto a = ask(self, c, task(spec, 5, 1));
   CHECK(a.error == "request_receiver_down");

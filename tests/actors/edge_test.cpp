@@ -36,7 +36,7 @@ edge_ins make_ins(const model_spec& spec, std::vector<uint32_t> clients, uint64_
   ins.seed = seed;
   ins.model = param_blob{initial_params(spec, seed)};
   ins.clients = std::move(clients);
-  ins.settings = train_settings{1, 32, 0.05, 0.9};
+  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}};
   ins.client_timeout_s = 60;
   return ins;
 }

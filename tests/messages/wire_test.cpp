@@ -116,7 +116,7 @@ TEST_CASE("training messages cross a real connection unchanged, parameters bit f
   CHECK(same_bytes(b, blob(1 << 20, -3.0f)));
   CHECK(w.round_trip(param_blob{}).empty());
 
-  auto s = w.round_trip(train_settings{3, 64, 0.125, 0.5});
+  auto s = w.round_trip(train_settings{3, 64, 0.125, 0.5, "fedavg", {}});
   CHECK(s.epochs == 3);
   CHECK(s.batch_size == 64);
   CHECK(s.lr == 0.125);
@@ -128,7 +128,7 @@ TEST_CASE("training messages cross a real connection unchanged, parameters bit f
   ins.model_version = 99;
   ins.task_seed = 0xdeadbeefcafef00dull;
   ins.model = blob(2762, 1.0f);
-  ins.settings = train_settings{2, 16, 0.05, 0.8};
+  ins.settings = train_settings{2, 16, 0.05, 0.8, "fedavg", {}};
   ins.timeout_s = 4.5;
   auto a = w.round_trip(ins);
   CHECK(a.round == 7);
@@ -172,7 +172,7 @@ TEST_CASE("edge, run and async messages cross a real connection unchanged", "[me
   ins.seed = 42;
   ins.model = blob(100, 0.0f);
   ins.clients = {1, 5, 4000000000u};
-  ins.settings = train_settings{1, 32, 0.01, 0.9};
+  ins.settings = train_settings{1, 32, 0.01, 0.9, "fedavg", {}};
   ins.client_timeout_s = 60;
   auto a = w.round_trip(ins);
   CHECK(a.round == 3);

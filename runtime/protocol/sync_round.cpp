@@ -5,7 +5,12 @@
 namespace fedactor {
 
 sync_round::sync_round(uint32_t round, size_t dim, edge_set& edges)
-    : round_(round), edges_(edges), acc_(dim), in_flight_(edges.size(), 0), backlog_(edges.size()) {
+    : round_(round),
+      edges_(edges),
+      acc_(dim),
+      in_flight_(edges.size(), 0),
+      backlog_(edges.size()),
+      next_id_((static_cast<uint64_t>(round) << 32) + 1) {
   rec_.round = round;
 }
 

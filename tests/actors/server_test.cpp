@@ -667,6 +667,33 @@ TEST_CASE_METHOD(shell_fixture,
 }
 
 TEST_CASE_METHOD(shell_fixture,
+                 "sync shell: the timeout of a request to a lost edge, firing in a later round, "
+                 "fails none of that round's batches",
+                 "[actors][shell]") {
+  // Regression: batch ids restarted at 1 every round, so the old request's timeout named a
+  // batch of the next round (the same id at the same edge) and failed its clients.
+  start(shell_sync());
+  auto run = ask_run();
+  answer(0, 0);
+  kill(1);  // its request (due after 40 s) stays pending: CAF never fails it
+  rejoin(1);
+  advance(std::chrono::seconds(20));
+  answer(0, 1);
+  REQUIRE(records.size() == 1);
+  REQUIRE(edge(1).sync.size() == 1);  // round 2, due 40 s from now
+  advance(std::chrono::seconds(25));  // the lost edge's request times out
+  CHECK(records.size() == 1);
+  answer(1, 0);
+  answer(0, 2);
+  REQUIRE(records.size() == 2);
+  CHECK(records[1].failures == 0);
+  CHECK(records[1].clients == 4);
+  REQUIRE(run->report);
+  CHECK(run->report->failures == 0);
+  CHECK(run->report->model.values() == model{6.5f, -2.0f});
+}
+
+TEST_CASE_METHOD(shell_fixture,
                  "sync shell: an edge answering with an error fails its batch as client_error",
                  "[actors][shell]") {
   auto s = shell_sync();

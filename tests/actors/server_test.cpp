@@ -400,6 +400,43 @@ struct shell_fixture : test_coordinator_fixture<shell_config> {
     return out;
   }
 
+  // Sends run_atom from a probe actor and lets only the probe and the server act: the
+  // server's first requests wait, unread, in the edges' mailboxes.
+  std::shared_ptr<run_outcome> begin_run() {
+    auto out = std::make_shared<run_outcome>();
+    auto dest = srv;
+    auto probe = sys.spawn([dest, out](caf::event_based_actor* a) {
+      a->request(dest, caf::infinite, run_atom::value)
+          .then([out](run_report& r) { out->report = std::move(r); },
+                [out](caf::error& err) { out->error = std::move(err); });
+    });
+    spawned.push_back(probe);
+    REQUIRE(sched.prioritize(probe));
+    sched.run_once();
+    REQUIRE(sched.prioritize(srv));
+    sched.run_once();
+    return out;
+  }
+
+  // Kills a stand-in ahead of its mailbox: an exit at high priority overtakes
+  // the requests waiting there (a plain anon_send_exit would queue behind them), so they
+  // bounce back to the server unread.
+  void kill_unread(const edge_actor& e) {
+    auto doomed = caf::actor_cast<caf::actor>(e);
+    caf::anon_send<caf::message_priority::high>(
+        doomed, caf::exit_msg{doomed.address(), caf::exit_reason::kill});
+    consume_messages();
+  }
+
+  // A fresh stand-in registers as edge e while the old one still runs; only the server
+  // handles the registration.
+  void replace(uint32_t e) {
+    edges[e] = stand_in(e);
+    caf::anon_send(srv, edge_rejoin{e, caf::actor_cast<caf::actor>(edges[e])});
+    REQUIRE(sched.prioritize(srv));
+    sched.run_once();
+  }
+
   stand_in_log& edge(uint32_t e) { return *logs.at(e); }
 
   // Edge e answers its i-th edge_ins: every client trained.
@@ -561,25 +598,8 @@ TEST_CASE_METHOD(shell_fixture,
                  "clients rerouted behind the survivor's batch",
                  "[actors][shell]") {
   start(shell_sync());
-  auto out = std::make_shared<run_outcome>();
-  auto dest = srv;
-  auto probe = sys.spawn([dest, out](caf::event_based_actor* a) {
-    a->request(dest, caf::infinite, run_atom::value)
-        .then([out](run_report& r) { out->report = std::move(r); },
-              [out](caf::error& err) { out->error = std::move(err); });
-  });
-  spawned.push_back(probe);
-  // The probe sends run_atom, the server sends both batches; the edges have not run yet.
-  REQUIRE(sched.prioritize(probe));
-  sched.run_once();
-  REQUIRE(sched.prioritize(srv));
-  sched.run_once();
-  // An exit at high priority overtakes the edge_ins waiting in its mailbox (a plain
-  // anon_send_exit would queue behind it): the edge dies without reading it.
-  auto doomed = caf::actor_cast<caf::actor>(edges[1]);
-  caf::anon_send<caf::message_priority::high>(
-      doomed, caf::exit_msg{doomed.address(), caf::exit_reason::kill});
-  consume_messages();
+  auto run = begin_run();
+  kill_unread(edges[1]);
   CHECK(edge(1).sync.empty());
   // Edge 0 trains one edge_ins at a time: the rerouted clients wait for its answer.
   REQUIRE(edge(0).sync.size() == 1);
@@ -869,4 +889,74 @@ TEST_CASE_METHOD(shell_fixture,
   CHECK(models[0] == model{2.75f, -1.5f});
   REQUIRE(run->report);
   CHECK(run->report->model.values() == model{2.75f, -1.5f});
+}
+
+TEST_CASE_METHOD(shell_fixture,
+                 "sync shell: a request bounced by an edge handle a new registration replaced "
+                 "fails its batch and leaves the successor in service",
+                 "[actors][shell]") {
+  // Regression: the bounce (request_receiver_down) was taken for the loss of edge 1 as it is
+  // now, so the live successor was marked lost and its clients rerouted.
+  start(shell_sync());
+  auto run = begin_run();
+  auto old_edge = logs[1];
+  auto old_handle = edges[1];
+  replace(1);
+  kill_unread(old_handle);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0] == "edge 1 replaced by a new registration");
+  CHECK(old_edge->sync.empty());
+  CHECK(edge(1).sync.empty());
+  answer(0, 0);
+  REQUIRE(records.size() == 1);
+  const auto r1 = records[0];
+  CHECK(r1.edges_lost == 0);
+  CHECK(r1.rerouted == 0);
+  CHECK(r1.clients == 2);
+  CHECK(r1.failures_by == only(failure_code::edge_lost, 2));
+  CHECK(models[0] == model{2.75f, -1.5f});
+  // Round 2: the successor trains edge 1's clients.
+  REQUIRE(edge(0).sync.size() == 2);
+  CHECK(edge(0).sync[1].clients == clients{0, 1});
+  REQUIRE(edge(1).sync.size() == 1);
+  CHECK(edge(1).sync[0].round == 2);
+  CHECK(edge(1).sync[0].clients == clients{2, 3});
+  answer(0, 1);
+  answer(1, 0);
+  REQUIRE(records.size() == 2);
+  CHECK(records[1].failures == 0);
+  CHECK(records[1].edges_lost == 0);
+  REQUIRE(run->report);
+  CHECK(run->report->model.values() == model{5.5f, -2.0f});
+}
+
+TEST_CASE_METHOD(shell_fixture,
+                 "async shell: a task bounced by an edge handle a new registration replaced "
+                 "fails as edge_lost and the client's next task goes to the successor",
+                 "[actors][shell]") {
+  // Regression: as for sync, the bounce marked the live successor lost.
+  auto s = shell_async();
+  s.async.aggregations = 1;
+  start(s);
+  auto run = begin_run();
+  auto old_edge = logs[1];
+  auto old_handle = edges[1];
+  replace(1);
+  kill_unread(old_handle);
+  CHECK(old_edge->async.empty());
+  answer_with(0, 0, update_for(edge(0).async.at(0)));
+  REQUIRE(edge(1).async.size() == 1);
+  CHECK(edge(1).async[0].client == 1);
+  answer_with(1, 0, update_for(edge(1).async[0]));
+  // A result is released once every earlier finisher is in: when edge 0's refill was
+  // dispatched before client 1's new task, it must answer too.
+  if (records.empty() && edge(0).async.size() == 2) answer_with(0, 1, update_for(edge(0).async[1]));
+  REQUIRE(records.size() == 1);
+  const auto r = records[0];
+  CHECK(r.edges_lost == 0);
+  CHECK(r.rerouted == 0);
+  CHECK(r.clients == 2);
+  CHECK(r.failures_by == only(failure_code::edge_lost, 1));
+  CHECK(events == std::vector<std::string>{"edge 1 replaced by a new registration"});
+  REQUIRE(run->report);
 }

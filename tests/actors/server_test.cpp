@@ -598,7 +598,7 @@ TEST_CASE_METHOD(shell_fixture,
                  "clients rerouted behind the survivor's batch",
                  "[actors][shell]") {
   start(shell_sync());
-  auto run = begin_run();
+  begin_run();
   kill_unread(edges[1]);
   CHECK(edge(1).sync.empty());
   // Edge 0 trains one edge_ins at a time: the rerouted clients wait for its answer.
@@ -959,4 +959,27 @@ TEST_CASE_METHOD(shell_fixture,
   CHECK(r.failures_by == only(failure_code::edge_lost, 1));
   CHECK(events == std::vector<std::string>{"edge 1 replaced by a new registration"});
   REQUIRE(run->report);
+}
+
+TEST_CASE_METHOD(shell_fixture,
+                 "sync shell: with every edge lost before the start, each round ends at once "
+                 "and run_atom is answered from its own handler",
+                 "[actors][shell]") {
+  start(shell_sync());
+  kill(0);
+  kill(1);
+  CHECK(events.empty());  // not running yet: only marked lost
+  auto run = ask_run();
+  REQUIRE(run->report);
+  CHECK(run->report->rounds == 2);
+  CHECK(run->report->model_version == 0);
+  CHECK(run->report->model.values() == initial);
+  CHECK(run->report->clients_trained == 0);
+  CHECK(counts(run->report->failures_by) == only(failure_code::edge_lost, 8));
+  REQUIRE(records.size() == 2);
+  for (const auto& r : records) {
+    CHECK(r.clients == 0);
+    CHECK(r.failures_by == only(failure_code::edge_lost, 4));
+  }
+  CHECK(is_error(ask_run()->error, errc::bad_request));
 }

@@ -47,6 +47,11 @@ bool receiver_down(const caf::error& err) {
   return err == caf::sec::request_receiver_down;
 }
 
+// The request went to edge e's current handle (not one a new registration has replaced).
+bool current_handle(server_ptr self, uint32_t e, const caf::actor_addr& dest) {
+  return self->state.p->cfg.edges[e].address() == dest;
+}
+
 void note_event(server_ptr self, const std::string& what) {
   if (self->state.p->cfg.on_event) self->state.p->cfg.on_event(what);
 }
@@ -106,7 +111,9 @@ void send_batch(server_ptr self, sync_task t) {
   ins.client_timeout_s = sc.training.timeout_s;
   ins.clients = std::move(t.batch.clients);
   if (t.aux) ins.aux = param_blob{t.aux};
-  self->request(self->state.p->cfg.edges[e], seconds(t.timeout_s), std::move(ins))
+  const auto& handle = self->state.p->cfg.edges[e];
+  const auto dest = handle.address();
+  self->request(handle, seconds(t.timeout_s), std::move(ins))
       .then(
           [=](edge_res& res) {
             auto& loop = *self->state.p->sync;
@@ -132,7 +139,11 @@ void send_batch(server_ptr self, sync_task t) {
             auto& loop = *self->state.p->sync;
             if (!loop.batch(id)) return;  // abandoned with its edge
             if (receiver_down(err)) {
-              edge_lost(self, e, err);
+              // A replaced handle's loss is not the edge's: only its batch is gone.
+              if (current_handle(self, e, dest))
+                edge_lost(self, e, err);
+              else
+                apply(self, loop.failed(id, failure_code::edge_lost, describe(err)));
               return;
             }
             apply(self, loop.failed(id, failure_code_of(err), describe(err)));
@@ -164,7 +175,9 @@ void send_task(server_ptr self, const async_task& t) {
   ins.timeout_s = sc.training.timeout_s;
   ins.group = t.group;
   ins.group_params = t.group_params;
-  self->request(self->state.p->cfg.edges[edge], seconds(t.timeout_s), std::move(ins))
+  const auto& handle = self->state.p->cfg.edges[edge];
+  const auto dest = handle.address();
+  self->request(handle, seconds(t.timeout_s), std::move(ins))
       .then(
           [=](async_res& res) {
             task_outcome out;
@@ -177,12 +190,16 @@ void send_task(server_ptr self, const async_task& t) {
             apply(self, self->state.p->async->answered(seq, attempt, res.client, std::move(out)));
           },
           [=](caf::error& err) {
+            auto code = failure_code_of(err);
             if (receiver_down(err)) {
-              edge_lost(self, edge, err);
-              return;
+              // A replaced handle's loss is not the edge's: only its task is gone.
+              if (current_handle(self, edge, dest)) {
+                edge_lost(self, edge, err);
+                return;
+              }
+              code = failure_code::edge_lost;
             }
-            apply(self,
-                  self->state.p->async->failed(seq, attempt, failure_code_of(err), describe(err)));
+            apply(self, self->state.p->async->failed(seq, attempt, code, describe(err)));
           });
 }
 

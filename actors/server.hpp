@@ -55,8 +55,10 @@ train_settings train_settings_of(const scenario& sc);
 // In every phase edges are monitored: a lost edge (its process died, or its connection timed
 // out because heartbeats stopped) is marked dead in the edge set at once and its work goes to
 // the survivors (faults.on_edge_loss: reroute) or counts as failed (drop); edge_rejoin revives
-// it. A second run_atom is refused (bad_request). Throws std::invalid_argument (from the
-// spawn) when the scenario's algorithm parts cannot be built.
+// it. A request that bounces off a handle a new registration has since replaced fails alone
+// (edge_lost): the edge's successor stays in service. A second run_atom is refused (bad_request).
+// Throws std::invalid_argument (from the spawn) when the scenario's algorithm parts cannot be
+// built.
 server_actor spawn_server(caf::actor_system& sys, server_config cfg);
 
 }  // namespace fedactor

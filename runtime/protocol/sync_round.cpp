@@ -11,7 +11,8 @@ sync_round::sync_round(uint32_t round, size_t dim, edge_set& edges, size_t aux_d
       acc_(dim),
       aux_(aux_dim),
       in_flight_(edges.size(), 0),
-      backlog_(edges.size()) {
+      backlog_(edges.size()),
+      next_id_((static_cast<uint64_t>(round) << 32) + 1) {
   rec_.round = round;
 }
 

@@ -25,7 +25,7 @@ namespace fedactor {
 
 // Clients one edge trains for the round (ascending ids).
 struct edge_batch {
-  uint64_t id = 0;
+  uint64_t id = 0;  // unique over the run: (round << 32) + n, n = 1, 2, ... within the round
   uint32_t edge = 0;
   std::vector<uint32_t> clients;
 };
@@ -94,7 +94,9 @@ class sync_round {
   std::unordered_map<uint64_t, edge_batch> batches_;  // outstanding (sent or queued)
   std::vector<uint64_t> in_flight_;                   // per edge: batch sent, 0 = none
   std::vector<std::deque<uint64_t>> backlog_;         // per edge: batches queued behind it
-  uint64_t next_id_ = 1;
+  // Unique over the run, not just the round: an answer or timeout of an earlier round's batch
+  // (say, a request to a lost edge that expires later) must never name one of this round's.
+  uint64_t next_id_;
 };
 
 }  // namespace fedactor

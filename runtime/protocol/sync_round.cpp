@@ -74,6 +74,10 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
   const auto& b = it->second;
   const auto size = static_cast<uint64_t>(b.clients.size());
   auto agg = weighted_accumulator::deserialize(rep.aggregate.data(), rep.aggregate.size());
+  // Every code the edge reports, summed in 64 bits: a 32-bit sum (failure_counts::total) could
+  // wrap around to the batch size, and stale is no sync failure, so counts of it cannot fit.
+  uint64_t reported = 0;
+  for (auto n : rep.failed.by_code) reported += n;
   std::string wrong;
   if (rep.round != round_)
     wrong = "answered round " + std::to_string(rep.round) + " for round " + std::to_string(round_);
@@ -82,8 +86,8 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
   else if (agg->count() > 0 && agg->dim() != acc_.dim())
     wrong = "aggregate of " + std::to_string(agg->dim()) + " values, the model has " +
             std::to_string(acc_.dim());
-  else if (agg->count() + rep.failed.total() != size)
-    wrong = "accounts for " + std::to_string(agg->count() + rep.failed.total()) + " of " +
+  else if (agg->count() + reported != size)
+    wrong = "accounts for " + std::to_string(agg->count() + reported) + " of " +
             std::to_string(size) + " clients";
   if (!wrong.empty()) {
     rec_.failures_by.add(failure_code::invalid_update, static_cast<uint32_t>(size));
@@ -92,10 +96,10 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
     if (agg->count() > 0) acc_.merge(*agg);
     rec_.failures_by.merge(rep.failed);
     for (auto& d : rep.details) note(d);
+    rec_.live_clients += rep.live_clients;
+    rec_.peak_live_clients += rep.peak_live_clients;
+    rec_.evictions += rep.evictions;
   }
-  rec_.live_clients += rep.live_clients;
-  rec_.peak_live_clients += rep.peak_live_clients;
-  rec_.evictions += rep.evictions;
   return done(id);
 }
 

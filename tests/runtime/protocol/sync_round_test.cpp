@@ -322,3 +322,29 @@ TEST_CASE("sync_round assigns again after every batch was answered", "[protocol]
   CHECK(again[0].id != send[0].id);
   CHECK(clients_of(again) == std::vector<uint32_t>{1});
 }
+
+TEST_CASE("sync_round losing an edge with a queued batch reassigns both its batches",
+          "[protocol]") {
+  auto edges = twelve_over_three();
+  sync_round r(1, 2, edges);
+  auto send = r.assign({0, 4, 5});  // edge 0 {0}, edge 1 {4, 5}
+  REQUIRE(send.size() == 2);
+  REQUIRE(edges.lose(1));
+  auto moved = r.edge_lost(1);  // {4} queued behind edge 0's batch, {5} sent to edge 2
+  REQUIRE(moved.size() == 1);
+  REQUIRE(edges.lose(0));
+  // Edge 0's batch {0} and its queued {4}: only edge 2 is left, and it is busy.
+  CHECK(r.edge_lost(0).empty());
+  CHECK(r.record().edges_lost == 2);
+  CHECK(r.record().rerouted == 4);  // 4 and 5, then 0 and 4
+  auto next = r.answered(moved[0].id, report(1, {{{1, 1}, 1, 0}}));
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].edge == 2);
+  CHECK(next[0].clients == std::vector<uint32_t>{0, 4});
+  CHECK(r.answered(send[0].id, report(1, {{{1, 1}, 1, 0}})).empty());  // abandoned
+  CHECK_FALSE(r.complete());
+  CHECK(r.answered(next[0].id, report(1, {{{1, 1}, 1, 0}, {{1, 1}, 1, 0}})).empty());
+  CHECK(r.complete());
+  CHECK(r.aggregate().count() == 3);
+  CHECK(r.record().failures_by.total() == 0);
+}

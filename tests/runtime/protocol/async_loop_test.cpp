@@ -108,7 +108,6 @@ async_step answer(async_loop& loop, const async_task& t, const std::vector<float
 struct driver {
   std::vector<async_task> pending;
   std::vector<finished_round> steps;
-  std::vector<group_to_close> closed;
   bool finished = false;
 
   void take(async_step s) {
@@ -121,7 +120,6 @@ struct driver {
         pending.push_back(t);
     }
     for (auto& r : s.steps) steps.push_back(std::move(r));
-    for (auto& c : s.close) closed.push_back(c);
     finished = finished || s.finished;
   }
   async_task pop(size_t i) {

@@ -270,14 +270,16 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
   } else {
     auto& agg = std::get<task_group>(*outcome);
     auto g = groups_.find(group);
-    if (group == 0 || g == groups_.end()) {
+    if (group != 0 && t.incarnation != edges_.incarnation(t.sent.edge)) {
+      // Held back (simulated clock) while its edge was lost: the group went with the edge, and
+      // its members that had not answered were resent apart.
+      fail(client, failure_code::edge_lost,
+           "edge " + std::to_string(t.sent.edge) + " lost before its group's aggregate");
+    } else if (group == 0 || g == groups_.end()) {
       fail(client, failure_code::invalid_update, "an aggregate for no open group");
     } else {
       auto rec = std::move(g->second);
       groups_.erase(g);
-      // Members whose held answer has not come yet are done too (their updates are in the
-      // aggregate): free their slots now, and never resend them if the edge is lost. (With
-      // the simulated clock they were all released before this, the latest-finishing one.)
       // Its members must be tasks dispatched into this group, each once; the aggregate's
       // weight must be their sample counts as the registry has them.
       uint64_t expected_weight = 0;
@@ -292,11 +294,6 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
         }
         seen.push_back(m);
         expected_weight += r->second;
-        auto mt = tasks_.find(m);
-        if (!simulated() && m != seq && mt != tasks_.end() && mt->second.sent.group == group) {
-          busy_clients_.erase(mt->second.sent.client);
-          tasks_.erase(mt);
-        }
       }
       auto acc = weighted_accumulator::deserialize(agg.aggregate.data(), agg.aggregate.size());
       const auto count = static_cast<uint32_t>(agg.members.size());
@@ -305,11 +302,29 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
         fail(client, failure_code::invalid_update,
              "group aggregate that does not match its members (" + std::to_string(count) +
                  " named)");
+        // The members that answered held had their updates in it. (Those still to answer
+        // stay in flight: their held answer finds no group and counts the same way.)
+        for (uint32_t c : rec.held)
+          fail(c, failure_code::invalid_update, "held for a refused group aggregate");
       } else {
+        // Members whose held answer has not come yet are done too (their updates are in the
+        // aggregate): free their slots now, and never resend them if the edge is lost. (With
+        // the simulated clock they were all released before this, the latest-finishing one.)
+        if (!simulated()) {
+          for (uint64_t m : agg.members) {
+            auto mt = tasks_.find(m);
+            if (m != seq && mt != tasks_.end() && mt->second.sent.group == group) {
+              busy_clients_.erase(mt->second.sent.client);
+              tasks_.erase(mt);
+            }
+          }
+        }
         auto r = buffer_.offer_group(*acc, rec.base, count);
-        if (r == offer_result::rejected)
+        if (r == offer_result::rejected) {
+          // Every member's update is lost with it, as the buffer counts them (rejected_updates).
           fail(client, failure_code::invalid_update, "rejected group aggregate");
-        else if (r == offer_result::stale)
+          failures_.add(failure_code::invalid_update, count - 1);
+        } else if (r == offer_result::stale)
           failures_.add(failure_code::stale, count);
       }
     }

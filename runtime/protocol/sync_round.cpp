@@ -77,13 +77,18 @@ std::vector<edge_batch> sync_round::done(uint64_t id) {
 
 std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
   auto it = batches_.find(id);
-  if (it == batches_.end()) return {};
+  // Only a batch that was sent can be answered (one queued behind its edge was not).
+  if (it == batches_.end() || in_flight_[it->second.edge] != id) return {};
   const auto& b = it->second;
   const auto size = static_cast<uint64_t>(b.clients.size());
   auto agg = weighted_accumulator::deserialize(rep.aggregate.data(), rep.aggregate.size());
   std::optional<weighted_accumulator> aux;
   if (aux_.dim() > 0)
     aux = weighted_accumulator::deserialize(rep.aux_aggregate.data(), rep.aux_aggregate.size());
+  // Every code the edge reports, summed in 64 bits: a 32-bit sum (failure_counts::total) could
+  // wrap around to the batch size, and stale is no sync failure, so counts of it cannot fit.
+  uint64_t reported = 0;
+  for (auto n : rep.failed.by_code) reported += n;
   std::string wrong;
   if (rep.round != round_)
     wrong = "answered round " + std::to_string(rep.round) + " for round " + std::to_string(round_);
@@ -92,8 +97,8 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
   else if (agg->count() > 0 && agg->dim() != acc_.dim())
     wrong = "aggregate of " + std::to_string(agg->dim()) + " values, the model has " +
             std::to_string(acc_.dim());
-  else if (agg->count() + rep.failed.total() != size)
-    wrong = "accounts for " + std::to_string(agg->count() + rep.failed.total()) + " of " +
+  else if (agg->count() + reported != size)
+    wrong = "accounts for " + std::to_string(agg->count() + reported) + " of " +
             std::to_string(size) + " clients";
   else if (aux_.dim() > 0 && (!aux || aux->count() != agg->count() ||
                               (aux->count() > 0 && aux->dim() != aux_.dim()) ||
@@ -107,17 +112,17 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
     if (aux && aux->count() > 0) aux_.merge(*aux);
     rec_.failures_by.merge(rep.failed);
     for (auto& d : rep.details) note(d);
+    rec_.live_clients += rep.live_clients;
+    rec_.peak_live_clients += rep.peak_live_clients;
+    rec_.evictions += rep.evictions;
   }
-  rec_.live_clients += rep.live_clients;
-  rec_.peak_live_clients += rep.peak_live_clients;
-  rec_.evictions += rep.evictions;
   return done(id);
 }
 
 std::vector<edge_batch> sync_round::failed(uint64_t id, failure_code code,
                                            const std::string& detail) {
   auto it = batches_.find(id);
-  if (it == batches_.end()) return {};
+  if (it == batches_.end() || in_flight_[it->second.edge] != id) return {};
   rec_.failures_by.add(code, static_cast<uint32_t>(it->second.clients.size()));
   note("edge " + std::to_string(it->second.edge) + ": " + detail);
   return done(id);

@@ -7,8 +7,9 @@
 //
 // Every answer is checked against the round's own record before it is merged: the round
 // number, the aggregate's dimension, and its count (the updates it holds) plus the failures
-// the edge reports must equal the clients of the batch. An answer that does not fit is
-// refused whole: the batch's clients count as invalid_update.
+// the edge reports (every code, summed without wrapping) must equal the clients of the batch.
+// An answer that does not fit is refused whole (its live-set figures too): the batch's
+// clients count as invalid_update.
 
 #include <cstdint>
 #include <deque>

@@ -41,3 +41,36 @@ TEST_CASE("check_update rejects wrong round, client, shape, sample count and non
   c.loss = INFINITY;
   CHECK(check_update(c, want) == "non-finite loss");
 }
+
+TEST_CASE("check_update refuses a zero sample count even when the registry says zero",
+          "[protocol]") {
+  const std::vector<float> params{1, 2};
+  const update_expectation want{1, 3, 2, 0};
+  const update_claim got{1, 3, params.data(), 2, 0, 0.5};
+  CHECK(check_update(got, want) == "claims 0 samples, registry says 0");
+}
+
+TEST_CASE("check_update names the first check that fails: round, client, shape, samples, loss",
+          "[protocol]") {
+  const std::vector<float> nan{NAN, 2};
+  const update_expectation want{2, 7, 2, 50};
+  update_claim c{1, 8, nan.data(), 2, 51, NAN};
+  CHECK(check_update(c, want) == "answer for round 1");
+  c.round = 2;
+  CHECK(check_update(c, want) == "answer for client 8");
+  c.client = 7;
+  c.values = 3;
+  CHECK(check_update(c, want) == "has 3 parameters, expected 2");
+  c.values = 2;
+  CHECK(check_update(c, want) == "claims 51 samples, registry says 50");
+  c.samples = 50;
+  CHECK(check_update(c, want) == "non-finite loss");
+  c.loss = 0;
+  CHECK(check_update(c, want) == "non-finite parameter at index 0");
+}
+
+TEST_CASE("check_update accepts an empty model when none is expected", "[protocol]") {
+  const update_expectation want{0, 0, 0, 1};
+  const update_claim got{0, 0, nullptr, 0, 1, 0};
+  CHECK_FALSE(check_update(got, want));
+}

@@ -1,0 +1,957 @@
+// Tests of runtime/protocol/async_loop.*: FedBuff driven by task answers, failures and edge
+// losses; stand-in client updates and group aggregates, so every model is computed by hand (or,
+// for the stateful server optimizers, by a fresh optimizer of the same kind on the hand-made
+// mean).
+
+#include "runtime/protocol/async_loop.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/protocol_helpers.hpp"
+
+using namespace fedactor;
+using fedactor::testing::aggregate_of;
+using fedactor::testing::term;
+
+namespace {
+
+using samples_fn = std::function<uint32_t(client_id)>;
+
+// `clients` clients over `edges` edges (range routing), real clock, constant staleness weight,
+// threshold 5, delta rule base, forward mode.
+scenario async_scenario(uint64_t clients, uint32_t edges, uint32_t concurrency,
+                        uint32_t buffer_size, uint32_t aggregations = 100) {
+  auto sc = testing::loop_scenario(clients, edges);
+  sc.protocol.mode = protocol_mode::async;
+  sc.training.timeout_s = 10;
+  sc.async.concurrency = concurrency;
+  sc.async.buffer_size = buffer_size;
+  sc.async.aggregations = aggregations;
+  sc.async.staleness_threshold = 5;
+  sc.async.decay.kind = decay_kind::constant;
+  sc.async.delta = delta_rule::base;
+  sc.async.edge = edge_mode::forward;
+  return sc;
+}
+
+// An async loop over a scenario without data: sample counts from `samples`, a fresh `kind`
+// server optimizer with its defaults, the random sampler, the scenario's staleness weight.
+struct async_fixture {
+  scenario sc;
+  std::shared_ptr<client_registry> registry;
+  std::unique_ptr<edge_set> edges;  // outlives the loop
+  std::unique_ptr<async_loop> loop;
+
+  async_fixture(scenario s, std::vector<float> model, samples_fn samples,
+                const std::string& kind = "sgd", uint32_t edge_capacity = 1)
+      : sc(std::move(s)) {
+    registry = testing::make_registry(sc, std::move(samples));
+    edges = testing::make_edge_set(sc);
+    async_loop::parts p{registry,
+                        make_sampler(sc.selection.strategy, *registry, sc.seed),
+                        testing::fresh_optimizer(kind, model.size()),
+                        {}};
+    loop = std::make_unique<async_loop>(sc, std::move(p), *edges, std::move(model), edge_capacity);
+  }
+};
+
+samples_fn ten_each() {
+  return [](client_id) { return 10u; };
+}
+
+// Client c has table[c] samples.
+samples_fn samples_of(std::vector<uint32_t> table) {
+  return [table](client_id id) { return table.at(id); };
+}
+
+const async_task& of_client(const std::vector<async_task>& ts, uint32_t client) {
+  for (const auto& t : ts)
+    if (t.client == client) return t;
+  FAIL("no task for client " << client);
+  return ts.front();
+}
+
+std::vector<uint32_t> clients_of(const std::vector<async_task>& ts) {
+  std::vector<uint32_t> out;
+  for (const auto& t : ts) out.push_back(t.client);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The client's answer: its model after training is the task's model + `delta`.
+task_outcome update(const async_task& t, const std::vector<float>& delta, uint32_t samples,
+                    double loss = 0) {
+  std::vector<float> params(*t.model);
+  REQUIRE(params.size() == delta.size());
+  for (size_t i = 0; i < params.size(); ++i) params[i] += delta[i];
+  return task_update{samples, loss, make_snapshot(std::move(params))};
+}
+
+async_step answer(async_loop& loop, const async_task& t, const std::vector<float>& delta,
+                  uint32_t samples, double loss = 0) {
+  return loop.answered(t.seq, t.attempt, t.client, update(t, delta, samples, loss));
+}
+
+// Collects what the loop asks for, keeps the tasks in flight (a resent task replaces its
+// earlier attempt).
+struct driver {
+  std::vector<async_task> pending;
+  std::vector<finished_round> steps;
+  bool finished = false;
+
+  void take(async_step s) {
+    for (auto& t : s.send) {
+      auto same = std::find_if(pending.begin(), pending.end(),
+                               [&](const async_task& p) { return p.seq == t.seq; });
+      if (same != pending.end())
+        *same = t;
+      else
+        pending.push_back(t);
+    }
+    for (auto& r : s.steps) steps.push_back(std::move(r));
+    finished = finished || s.finished;
+  }
+  async_task pop(size_t i) {
+    auto t = pending.at(i);
+    pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));
+    return t;
+  }
+};
+
+template <class T>
+auto bits_of(T x) {
+  std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t> bits;
+  static_assert(sizeof bits == sizeof x);
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits;
+}
+
+// The model every step of `d` produced, and its records' protocol fields, as one comparable
+// text (floating-point values by their bits).
+std::string trace(const driver& d) {
+  std::string out;
+  for (const auto& s : d.steps) {
+    out += std::to_string(s.record.round) + " v" + std::to_string(s.record.model_version) + " n" +
+           std::to_string(s.record.clients) + " t" + std::to_string(bits_of(s.record.sim_time_s)) +
+           " h";
+    for (auto h : s.record.staleness_histogram) out += std::to_string(h) + ",";
+    out += " m";
+    for (float x : *s.model) out += std::to_string(bits_of(x)) + ",";
+    out += "\n";
+  }
+  return out;
+}
+
+// Runs `sc` to the end under the simulated clock, answering the pending task that `pick`
+// chooses each time; every client moves its task's model by (c+1)/4 · (1, -1) with its
+// registry sample count and loss c/8.
+std::string run_with(const scenario& sc, const std::string& kind,
+                     const std::function<size_t(const std::vector<async_task>&)>& pick) {
+  async_fixture f(
+      sc, {0.5f, -0.25f}, [](client_id id) { return 20 + 7 * (id % 5); }, kind);
+  driver d;
+  d.take(f.loop->start());
+  size_t answers = 0;
+  while (!d.finished && !d.pending.empty() && answers < 10000) {
+    auto t = d.pop(pick(d.pending));
+    const float s = static_cast<float>(t.client + 1) / 4;
+    d.take(answer(*f.loop, t, {s, -s}, f.registry->num_samples(t.client), t.client / 8.0));
+    ++answers;
+  }
+  REQUIRE(d.finished);
+  return trace(d);
+}
+
+}  // namespace
+
+TEST_CASE("async_loop needs its parts and a model", "[protocol]") {
+  auto sc = async_scenario(4, 1, 2, 2);
+  auto registry = testing::make_registry(sc, ten_each());
+  auto edges = testing::make_edge_set(sc);
+  auto parts = [&] {
+    return async_loop::parts{registry,
+                             make_sampler(sc.selection.strategy, *registry, sc.seed),
+                             testing::fresh_optimizer("sgd", 2),
+                             {}};
+  };
+  auto no_optimizer = parts();
+  no_optimizer.optimizer.reset();
+  CHECK_THROWS_AS(async_loop(sc, std::move(no_optimizer), *edges, {0, 0}, 1),
+                  std::invalid_argument);
+  auto no_sampler = parts();
+  no_sampler.pick.reset();
+  CHECK_THROWS_AS(async_loop(sc, std::move(no_sampler), *edges, {0, 0}, 1), std::invalid_argument);
+  CHECK_THROWS_AS(async_loop(sc, parts(), *edges, {}, 1), std::invalid_argument);
+  auto bad = sc;
+  bad.async.buffer_size = 0;
+  CHECK_THROWS_AS(async_loop(bad, parts(), *edges, {0, 0}, 1), std::invalid_argument);
+}
+
+TEST_CASE("async_loop start fills the concurrency slots with distinct clients", "[protocol]") {
+  // 10 clients over 2 edges: edge 0 serves 0..4, edge 1 serves 5..9.
+  async_fixture f(async_scenario(10, 2, 3, 2), {1, 2}, ten_each());
+  auto step = f.loop->start();
+  REQUIRE(step.send.size() == 3);
+  CHECK(step.close.empty());
+  CHECK(step.steps.empty());
+  CHECK(f.loop->in_flight() == 3);
+  auto clients = clients_of(step.send);
+  CHECK(std::unique(clients.begin(), clients.end()) == clients.end());
+  for (size_t i = 0; i < step.send.size(); ++i) {
+    const auto& t = step.send[i];
+    CAPTURE(i, t.client);
+    CHECK(t.seq == i);
+    CHECK(t.attempt == 0);
+    CHECK(t.edge == t.client / 5);
+    CHECK(t.base_version == 0);
+    CHECK(t.model == f.loop->model());
+    CHECK(t.group == 0);
+    CHECK(t.finish == 0.0);
+    // Up to 3 tasks queue at an edge that trains 1 at a time: 3 waves of 10 s, plus 30 s.
+    CHECK(t.timeout_s == 60.0);
+  }
+}
+
+TEST_CASE("async_loop folds fresh updates and steps at exactly buffer_size", "[protocol]") {
+  // 4 clients, all in flight; samples 10, 30, 20, 20.
+  async_fixture f(async_scenario(4, 1, 4, 2), {1, 2}, samples_of({10, 30, 20, 20}));
+  auto start = f.loop->start();
+  REQUIRE(clients_of(start.send) == std::vector<uint32_t>{0, 1, 2, 3});
+  // Client 0: Δ (1, -2), 10 samples, loss 0.5: folded, no step yet; its slot is refilled.
+  auto step = answer(*f.loop, of_client(start.send, 0), {1, -2}, 10, 0.5);
+  CHECK(step.steps.empty());
+  REQUIRE(step.send.size() == 1);
+  CHECK(step.send[0].client == 0);  // the only client not in flight
+  CHECK(step.send[0].base_version == 0);
+  CHECK(step.send[0].seq == 4);
+  CHECK(f.loop->buffer_stats().buffered == 1);
+  CHECK(f.loop->version() == 0);
+  // Client 1: Δ (3, 2), 30 samples, loss 1.5: the buffer holds 2 = buffer_size, the server steps.
+  step = answer(*f.loop, of_client(start.send, 1), {3, 2}, 30, 1.5);
+  REQUIRE(step.steps.size() == 1);
+  // mean Δ = ((10 + 90) / 40, (-20 + 60) / 40) = (2.5, 1); sgd lr 1: (1 + 2.5, 2 + 1).
+  const std::vector<float> expected{3.5f, 3.0f};
+  CHECK(*f.loop->model() == expected);
+  CHECK(*step.steps[0].model == expected);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.async);
+  CHECK(rec.round == 1);
+  CHECK(rec.model_version == 1);
+  CHECK(rec.clients == 2);
+  CHECK(rec.failures == 0);
+  CHECK(rec.mean_loss == 1.25);  // (10·0.5 + 30·1.5) / 40
+  CHECK(rec.staleness_histogram == std::vector<uint32_t>{2, 0, 0, 0, 0, 0});
+  CHECK(rec.mean_decay == 1.0);
+  CHECK(rec.stale_discarded == 0);
+  CHECK_FALSE(step.finished);
+  REQUIRE(step.send.size() == 1);
+  CHECK(step.send[0].client == 1);
+  CHECK(step.send[0].base_version == 1);
+  CHECK(step.send[0].model == f.loop->model());
+  CHECK(f.loop->version() == 1);
+  CHECK(f.loop->steps_done() == 1);
+  CHECK(f.loop->totals().clients_trained == 2);
+  CHECK(f.loop->totals().total_updates == 2);
+  CHECK(f.loop->totals().final_loss == 1.25);
+}
+
+TEST_CASE("async_loop runs the same protocol under every server optimizer", "[protocol]") {
+  for (const auto& kind : server_optimizer_kinds()) {
+    CAPTURE(kind);
+    async_fixture f(async_scenario(4, 1, 4, 2, 2), {1, 2}, samples_of({10, 30, 20, 20}), kind);
+    auto start = f.loop->start();
+    REQUIRE(start.send.size() == 4);
+    // Step 1: clients 0 and 1 from version 0, mean Δ (2.5, 1) (as above).
+    answer(*f.loop, of_client(start.send, 0), {1, -2}, 10);
+    auto step = answer(*f.loop, of_client(start.send, 1), {3, 2}, 30);
+    REQUIRE(step.steps.size() == 1);
+    CHECK(step.steps[0].record.clients == 2);
+    CHECK(step.steps[0].record.model_version == 1);
+    CHECK(*f.loop->model() == testing::optimizer_path(kind, {1, 2}, {{2.5f, 1.0f}}));
+    // Step 2: clients 2 and 3, both from version 0 (staleness 1, constant weight), 20 samples
+    // each, Δ (1, 0) and (1, 1) against version 0's model: mean (1, 0.5).
+    answer(*f.loop, of_client(start.send, 2), {1, 0}, 20);
+    step = answer(*f.loop, of_client(start.send, 3), {1, 1}, 20);
+    REQUIRE(step.steps.size() == 1);
+    CHECK(step.finished);
+    CHECK(f.loop->finished());
+    const auto& rec = step.steps[0].record;
+    CHECK(rec.round == 2);
+    CHECK(rec.model_version == 2);
+    CHECK(rec.clients == 2);
+    CHECK(rec.staleness_histogram == std::vector<uint32_t>{0, 2, 0, 0, 0, 0});
+    CHECK(f.loop->version() == 2);
+    CHECK(*f.loop->model() == testing::optimizer_path(kind, {1, 2}, {{2.5f, 1.0f}, {1.0f, 0.5f}}));
+    CHECK(f.loop->totals().clients_trained == 4);
+  }
+}
+
+TEST_CASE("async_loop discards an update above the staleness threshold and counts it",
+          "[protocol]") {
+  auto sc = async_scenario(2, 1, 2, 1);
+  sc.async.staleness_threshold = 0;
+  async_fixture f(sc, {1, 2}, ten_each());
+  auto start = f.loop->start();
+  // Client 0 from version 0: Δ (1, -2) -> version 1, model (2, 0); client 0 goes out again.
+  auto step = answer(*f.loop, of_client(start.send, 0), {1, -2}, 10);
+  REQUIRE(step.steps.size() == 1);
+  REQUIRE(step.send.size() == 1);
+  const auto again = step.send[0];
+  CHECK(again.base_version == 1);
+  // Client 1 started from version 0: staleness 1 > 0, discarded; no step.
+  step = answer(*f.loop, of_client(start.send, 1), {3, 2}, 10);
+  CHECK(step.steps.empty());
+  CHECK(f.loop->totals().stale_updates == 1);
+  REQUIRE(step.send.size() == 1);  // its slot is refilled all the same
+  CHECK(step.send[0].client == 1);
+  // Client 0 from version 1: Δ (1, 1) -> (3, 1).
+  step = answer(*f.loop, again, {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.clients == 1);
+  CHECK(rec.failures_by.of(failure_code::stale) == 1);
+  CHECK(rec.failures == 0);  // stale is discarded by design, not a failure
+  CHECK(rec.stale_discarded == 1);
+  CHECK(rec.staleness_histogram == std::vector<uint32_t>{1});
+  CHECK(*f.loop->model() == std::vector<float>{3, 1});
+  CHECK(f.loop->totals().failures.of(failure_code::stale) == 1);
+}
+
+TEST_CASE("async_loop folds an update exactly at the staleness threshold", "[protocol]") {
+  auto sc = async_scenario(2, 1, 2, 1);
+  sc.async.staleness_threshold = 1;
+  sc.async.decay.kind = decay_kind::exponential;
+  sc.async.decay.base = 0.5;
+  async_fixture f(sc, {1, 2}, ten_each());
+  auto start = f.loop->start();
+  answer(*f.loop, of_client(start.send, 0), {1, -2}, 10);  // -> version 1, (2, 0)
+  // Client 1 from version 0, staleness 1 = threshold: folded, weight 10 · 0.5^1. Alone in the
+  // buffer, its weight does not matter: Δ = (4, 4) − version 0's (1, 2) = (3, 2) -> (5, 2).
+  auto step = answer(*f.loop, of_client(start.send, 1), {3, 2}, 10);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.clients == 1);
+  CHECK(rec.failures_by.of(failure_code::stale) == 0);
+  CHECK(rec.stale_discarded == 0);
+  CHECK(rec.staleness_histogram == std::vector<uint32_t>{0, 1});
+  CHECK(rec.mean_decay == 0.5);
+  CHECK(*f.loop->model() == std::vector<float>{5, 2});
+}
+
+TEST_CASE("async_loop refuses an answer that does not fit its task as invalid_update",
+          "[protocol]") {
+  async_fixture f(async_scenario(2, 1, 2, 1), {1, 2}, ten_each());
+  auto start = f.loop->start();
+  const auto& t = start.send[0];
+  const auto& other = start.send[1];
+  const auto c = std::to_string(t.client);
+  async_step step;
+  std::string why;
+  SECTION("for another client") {
+    step = f.loop->answered(t.seq, t.attempt, other.client, update(t, {1, 1}, 10));
+    why = "client " + c + ": answered for client " + std::to_string(other.client) +
+          ", the task was " + c + "'s";
+  }
+  SECTION("with a sample count that is not the registry's") {
+    step = answer(*f.loop, t, {1, 1}, 11);
+    why = "client " + c + ": claims 11 samples, the registry says 10";
+  }
+  SECTION("with another shape") {
+    step =
+        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({1, 2, 3})});
+    why = "client " + c + ": has 3 parameters, expected 2";
+  }
+  SECTION("without parameters") {
+    step = f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, nullptr});
+    why = "client " + c + ": has 0 parameters, expected 2";
+  }
+  SECTION("with a non-finite value") {
+    step =
+        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({NAN, 2})});
+    why = "client " + c + ": rejected update (non-finite or out of range)";
+  }
+  SECTION("held, for a task in no group") {
+    step = f.loop->answered(t.seq, t.attempt, t.client, task_held{});
+    why = "client " + c + ": held for no open group";
+  }
+  SECTION("a group aggregate, for a task in no group") {
+    step = f.loop->answered(t.seq, t.attempt, t.client,
+                            task_group{aggregate_of(2, {{{1, 1}, 10, 0}}), {t.seq}});
+    why = "client " + c + ": an aggregate for no open group";
+  }
+  CHECK(step.steps.empty());
+  REQUIRE(step.send.size() == 1);  // the refused task's slot is refilled
+  CHECK(step.send[0].client == t.client);
+  CHECK(f.loop->version() == 0);
+  step = answer(*f.loop, other, {2, 2}, 10);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.clients == 1);
+  CHECK(rec.failures == 1);
+  CHECK(rec.failures_by.of(failure_code::invalid_update) == 1);
+  CHECK(rec.failure_reasons == std::vector<std::string>{why});
+  CHECK(*f.loop->model() == std::vector<float>{3, 4});  // only the fitting update moved it
+}
+
+TEST_CASE("async_loop ignores answers to an earlier attempt, an unknown task or a second answer",
+          "[protocol]") {
+  // 4 clients over 2 edges: 0, 1 at edge 0; 2, 3 at edge 1.
+  async_fixture f(async_scenario(4, 2, 4, 1), {1, 2}, ten_each());
+  auto start = f.loop->start();
+  const auto first = of_client(start.send, 2);
+  REQUIRE(f.edges->lose(1));
+  auto lost = f.loop->edge_lost(1);
+  const auto& resent = of_client(lost.send, 2);
+  REQUIRE(resent.attempt == 1);
+  // The lost edge's answer to attempt 0 arrives after all: ignored.
+  auto step = answer(*f.loop, first, {1, 1}, 10);
+  CHECK(step.send.empty());
+  CHECK(step.steps.empty());
+  CHECK(f.loop->in_flight() == 4);
+  CHECK(f.loop->answered(99, 0, 2, update(first, {1, 1}, 10)).send.empty());
+  CHECK(f.loop->failed(first.seq, 0, failure_code::timeout, "late").send.empty());
+  // The answer to attempt 1 folds: Δ (1, 1) -> (2, 3).
+  step = answer(*f.loop, resent, {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  CHECK(step.steps[0].record.failures == 0);
+  CHECK(*f.loop->model() == std::vector<float>{2, 3});
+  // A second answer to the same attempt changes nothing.
+  step = answer(*f.loop, resent, {5, 5}, 10);
+  CHECK(step.steps.empty());
+  CHECK(step.send.empty());
+  CHECK(*f.loop->model() == std::vector<float>{2, 3});
+}
+
+TEST_CASE("async_loop counts a failed task under its code and refills its slot", "[protocol]") {
+  async_fixture f(async_scenario(2, 1, 2, 1), {1, 2}, ten_each());
+  auto start = f.loop->start();
+  const auto& t = start.send[0];
+  auto step = f.loop->failed(t.seq, t.attempt, failure_code::timeout, "no answer in 60 s");
+  CHECK(step.steps.empty());
+  REQUIRE(step.send.size() == 1);
+  CHECK(step.send[0].client == t.client);
+  CHECK(step.send[0].attempt == 0);  // a new task, not a resend
+  CHECK(step.send[0].seq == 2);
+  step = f.loop->failed(step.send[0].seq, 0, failure_code::client_error, "no data");
+  step = answer(*f.loop, start.send[1], {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.failures == 2);
+  CHECK(rec.failures_by.of(failure_code::timeout) == 1);
+  CHECK(rec.failures_by.of(failure_code::client_error) == 1);
+  const auto c = std::to_string(t.client);
+  CHECK(rec.failure_reasons ==
+        std::vector<std::string>{"client " + c + ": edge 0: no answer in 60 s",
+                                 "client " + c + ": edge 0: no data"});
+  CHECK(f.loop->totals().failures.total() == 2);
+}
+
+TEST_CASE("async_loop resends a lost edge's unanswered tasks to survivors, attempt + 1",
+          "[protocol]") {
+  // 4 clients over 2 edges: 0, 1 at edge 0; 2, 3 at edge 1. All 4 in flight.
+  async_fixture f(async_scenario(4, 2, 4, 4), {1, 2}, ten_each());
+  auto start = f.loop->start();
+  REQUIRE(f.edges->lose(1));
+  auto lost = f.loop->edge_lost(1);
+  // Clients 2 and 3 go to edge 0, the only survivor, as the same tasks.
+  REQUIRE(lost.send.size() == 2);
+  const auto resent = lost.send;
+  for (uint32_t c : {2u, 3u}) {
+    CAPTURE(c);
+    const auto& before = of_client(start.send, c);
+    const auto& after = of_client(resent, c);
+    CHECK(after.seq == before.seq);
+    CHECK(after.attempt == 1);
+    CHECK(after.edge == 0);
+    CHECK(after.group == 0);
+    CHECK(after.base_version == 0);
+    CHECK(after.model == before.model);
+  }
+  CHECK(f.loop->in_flight() == 4);
+  REQUIRE(f.edges->rejoin(1));
+  CHECK(f.loop->edge_rejoined(1).send.empty());  // every client is busy: nothing to fill
+  answer(*f.loop, of_client(start.send, 0), {1, 1}, 10);
+  answer(*f.loop, of_client(start.send, 1), {1, 1}, 10);
+  auto step = answer(*f.loop, of_client(resent, 2), {1, 1}, 10);
+  // Edge 1 is back: client 2's next task goes home.
+  REQUIRE(step.send.size() == 1);
+  CHECK(step.send[0].client == 2);
+  CHECK(step.send[0].edge == 1);
+  step = answer(*f.loop, of_client(resent, 3), {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.clients == 4);
+  CHECK(rec.failures == 0);
+  CHECK(rec.edges_lost == 1);
+  CHECK(rec.edges_rejoined == 1);
+  CHECK(rec.rerouted == 2);
+  CHECK(*f.loop->model() == std::vector<float>{2, 3});
+}
+
+TEST_CASE("async_loop under the drop policy fails a lost edge's tasks as edge_lost", "[protocol]") {
+  auto sc = async_scenario(4, 2, 4, 2);
+  sc.faults.on_edge_loss = edge_loss_policy::drop;
+  async_fixture f(sc, {1, 2}, ten_each());
+  auto start = f.loop->start();
+  REQUIRE(f.edges->lose(1));
+  auto lost = f.loop->edge_lost(1);
+  // Clients 2, 3 fail; 0, 1 are busy and 2, 3 unreachable: no task to send.
+  CHECK(lost.send.empty());
+  CHECK(f.loop->in_flight() == 2);
+  answer(*f.loop, of_client(start.send, 0), {1, 1}, 10);
+  auto step = answer(*f.loop, of_client(start.send, 1), {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.failures_by.of(failure_code::edge_lost) == 2);
+  CHECK(rec.failure_reasons ==
+        std::vector<std::string>{"client 2: edge 1 lost", "client 3: edge 1 lost"});
+  CHECK(rec.rerouted == 0);
+  CHECK(rec.edges_lost == 1);
+  // Refills only reach edge 0's clients.
+  for (const auto& t : step.send) CHECK(t.edge == 0);
+}
+
+TEST_CASE("async_loop under the simulated clock releases results in finish order", "[protocol]") {
+  auto sc = async_scenario(3, 1, 3, 1);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  // Client c's task takes its sample count in simulated seconds: 10, 15, 40.
+  async_fixture f(sc, {1, 2}, samples_of({10, 15, 40}));
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 3);
+  CHECK(of_client(start.send, 0).finish == 10.0);
+  CHECK(of_client(start.send, 1).finish == 15.0);
+  CHECK(of_client(start.send, 2).finish == 40.0);
+  // Answers arrive slowest first: held back until the fastest is in.
+  auto step = answer(*f.loop, of_client(start.send, 2), {1, 1}, 40);
+  CHECK(step.steps.empty());
+  CHECK(step.send.empty());
+  step = answer(*f.loop, of_client(start.send, 1), {2, 0}, 15);
+  CHECK(step.steps.empty());
+  // Client 0 (t 10) is in: 0 is released (step 1 at t 10, client 0 goes out again, t 10 + 10),
+  // then 1 (step 2 at t 15, client 1 again, t 15 + 15); client 0's new task (t 20) blocks
+  // client 2's (t 40).
+  step = answer(*f.loop, of_client(start.send, 0), {0, 2}, 10);
+  REQUIRE(step.steps.size() == 2);
+  CHECK(step.steps[0].record.sim_time_s == 10.0);
+  CHECK(step.steps[0].record.sim_round_s == 10.0);
+  CHECK(step.steps[1].record.sim_time_s == 15.0);
+  CHECK(step.steps[1].record.sim_round_s == 5.0);
+  // (1, 2) + (0, 2) = (1, 4); then client 1 from version 0: Δ (2, 0) -> (3, 4).
+  CHECK(*step.steps[0].model == std::vector<float>{1, 4});
+  CHECK(*step.steps[1].model == std::vector<float>{3, 4});
+  CHECK(step.steps[1].record.staleness_histogram == std::vector<uint32_t>{0, 1, 0, 0, 0, 0});
+  REQUIRE(step.send.size() == 2);
+  CHECK(step.send[0].client == 0);
+  CHECK(step.send[0].base_version == 1);
+  CHECK(step.send[0].finish == 20.0);
+  CHECK(step.send[1].client == 1);
+  CHECK(step.send[1].base_version == 2);
+  CHECK(step.send[1].finish == 30.0);
+  CHECK(f.loop->sim_time() == 15.0);
+  // Client 0's second task (t 20): released, client 0 out again (t 30, after client 1's t 30
+  // by seq), and client 1's t 30 task now blocks.
+  step = answer(*f.loop, step.send[0], {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  CHECK(step.steps[0].record.sim_time_s == 20.0);
+  REQUIRE(step.send.size() == 1);
+  CHECK(step.send[0].finish == 30.0);
+  CHECK(f.loop->sim_time() == 20.0);
+}
+
+TEST_CASE("async_loop under the simulated clock gives the same run for any answer order",
+          "[protocol]") {
+  auto sc = async_scenario(8, 2, 4, 2, 6);
+  sc.clock = clock_kind::simulated;
+  sc.seed = 11;
+  sc.async.staleness_threshold = 2;
+  sc.async.decay.kind = decay_kind::exponential;
+  sc.async.decay.base = 0.5;
+  for (const auto& kind : server_optimizer_kinds()) {
+    CAPTURE(kind);
+    const auto first_sent = run_with(sc, kind, [](const auto&) { return size_t{0}; });
+    const auto last_sent = run_with(sc, kind, [](const auto& p) { return p.size() - 1; });
+    const auto middle = run_with(sc, kind, [](const auto& p) { return p.size() / 2; });
+    CHECK(first_sent == last_sent);
+    CHECK(first_sent == middle);
+  }
+}
+
+TEST_CASE("async_loop ends the run after async.aggregations steps", "[protocol]") {
+  async_fixture f(async_scenario(3, 1, 3, 1, 2), {1, 2}, ten_each());
+  auto start = f.loop->start();
+  auto step = answer(*f.loop, of_client(start.send, 0), {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  CHECK_FALSE(step.finished);
+  step = answer(*f.loop, of_client(start.send, 1), {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  CHECK(step.finished);
+  CHECK(step.send.empty());  // no refill once the run is over
+  CHECK(f.loop->finished());
+  CHECK(f.loop->steps_done() == 2);
+  CHECK(f.loop->version() == 2);
+  // Every later event changes nothing.
+  step = answer(*f.loop, of_client(start.send, 2), {1, 1}, 10);
+  CHECK(step.steps.empty());
+  CHECK(step.send.empty());
+  CHECK(f.loop->failed(of_client(start.send, 2).seq, 0, failure_code::timeout, "x").send.empty());
+  REQUIRE(f.edges->lose(0));
+  CHECK(f.loop->edge_lost(0).send.empty());
+  CHECK(f.loop->edge_rejoined(0).send.empty());
+  CHECK(f.loop->version() == 2);
+  CHECK(*f.loop->model() == std::vector<float>{3, 4});
+}
+
+// -- pre-aggregation -------------------------------------------------------------------------
+
+namespace {
+
+scenario preaggregating(scenario sc, uint32_t group_size) {
+  sc.async.edge = edge_mode::preaggregate;
+  sc.async.preaggregate = group_size;
+  return sc;
+}
+
+// The carrier's answer: the group's aggregate of `terms` (Δ against the base model, weight =
+// samples) naming `members`.
+async_step carry(async_loop& loop, const async_task& t, const std::vector<term>& terms,
+                 std::vector<uint64_t> members) {
+  return loop.answered(t.seq, t.attempt, t.client,
+                       task_group{aggregate_of(2, terms), std::move(members)});
+}
+
+async_step held(async_loop& loop, const async_task& t) {
+  return loop.answered(t.seq, t.attempt, t.client, task_held{});
+}
+
+}  // namespace
+
+TEST_CASE("async_loop puts tasks into groups per edge and closes a group when it is full",
+          "[protocol]") {
+  async_fixture f(preaggregating(async_scenario(4, 1, 4, 4), 2), {1, 2}, ten_each());
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 4);
+  CHECK(start.send[0].group == 1);
+  CHECK(start.send[1].group == 1);
+  CHECK(start.send[2].group == 2);
+  CHECK(start.send[3].group == 2);
+  for (const auto& t : start.send) CHECK_FALSE(t.group_params);
+  REQUIRE(start.close.size() == 2);
+  CHECK(start.close[0].edge == 0);
+  CHECK(start.close[0].group == 1);
+  CHECK(start.close[0].size == 2);
+  CHECK(start.close[1].group == 2);
+  CHECK(start.close[1].size == 2);
+}
+
+TEST_CASE("async_loop folds a group aggregate with its members' weight", "[protocol]") {
+  // Clients 0 and 1 (10 and 30 samples) in one group.
+  async_fixture f(preaggregating(async_scenario(2, 1, 2, 2), 2), {1, 2}, samples_of({10, 30}));
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 2);
+  REQUIRE(start.close.size() == 1);
+  const auto& a = start.send[0];
+  const auto& b = start.send[1];
+  const auto& ta = a.client == 0 ? term{{1, -2}, 10, 0.5} : term{{3, 2}, 30, 1.5};
+  const auto& tb = b.client == 0 ? term{{1, -2}, 10, 0.5} : term{{3, 2}, 30, 1.5};
+  async_step step;
+  SECTION("held first, then the aggregate") {
+    step = held(*f.loop, a);
+    CHECK(step.steps.empty());
+    REQUIRE(step.send.size() == 1);  // the held member's slot is free
+    step = carry(*f.loop, b, {ta, tb}, {a.seq, b.seq});
+  }
+  SECTION("the aggregate first; the held answer that follows changes nothing") {
+    step = carry(*f.loop, b, {ta, tb}, {a.seq, b.seq});
+    CHECK(f.loop->in_flight() == 2);  // both members' slots refilled
+    auto late = held(*f.loop, a);
+    CHECK(late.send.empty());
+    CHECK(late.steps.empty());
+  }
+  REQUIRE(f.loop->steps_done() == 1);
+  // mean Δ = ((10 + 90) / 40, (-20 + 60) / 40) = (2.5, 1): (3.5, 3); the group counts 2.
+  CHECK(*f.loop->model() == std::vector<float>{3.5f, 3.0f});
+  CHECK(f.loop->totals().clients_trained == 2);
+  CHECK(f.loop->totals().failures.total() == 0);
+  CHECK(f.loop->totals().final_loss == 1.25);
+}
+
+TEST_CASE("async_loop closes an open group when the version moves on", "[protocol]") {
+  // 5 clients over 2 edges: edge 0 serves 0, 1; edge 1 serves 2, 3, 4. Groups of 3.
+  async_fixture f(preaggregating(async_scenario(5, 2, 5, 3), 3), {1, 2}, ten_each());
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 5);
+  // Edge 1's group is full (closed); edge 0's holds 2 and stays open.
+  REQUIRE(start.close.size() == 1);
+  CHECK(start.close[0].edge == 1);
+  CHECK(start.close[0].size == 3);
+  const auto& t2 = of_client(start.send, 2);
+  const auto& t3 = of_client(start.send, 3);
+  const auto& t4 = of_client(start.send, 4);
+  const uint64_t edge0_group = of_client(start.send, 0).group;
+  CHECK(of_client(start.send, 1).group == edge0_group);
+  held(*f.loop, t2);
+  held(*f.loop, t3);
+  // Edge 1's aggregate (3 updates) fills the buffer: version 1, and edge 0's group (base 0)
+  // closes with its 2 members.
+  const term d{{1, 1}, 10, 0};
+  auto step = carry(*f.loop, t4, {d, d, d}, {t2.seq, t3.seq, t4.seq});
+  REQUIRE(step.steps.size() == 1);
+  bool closed = false;
+  for (const auto& c : step.close)
+    if (c.group == edge0_group) {
+      closed = true;
+      CHECK(c.edge == 0);
+      CHECK(c.size == 2);
+    }
+  CHECK(closed);
+  // The refilled tasks of edge 1 form a new group from version 1.
+  for (const auto& t : step.send) {
+    CHECK(t.group != edge0_group);
+    CHECK(t.base_version == 1);
+  }
+}
+
+TEST_CASE("async_loop closes a group that every result waits for", "[protocol]") {
+  auto sc = preaggregating(async_scenario(2, 1, 2, 2), 5);
+  SECTION("real clock: every task in flight sits in an open group") {}
+  SECTION("simulated clock: the task the next release waits for sits in an open group") {
+    sc.clock = clock_kind::simulated;
+    sc.devices = testing::plain_devices(1.0);
+  }
+  async_fixture f(sc, {1, 2}, ten_each());
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 2);
+  REQUIRE(start.close.size() == 1);
+  CHECK(start.close[0].group == start.send[0].group);
+  CHECK(start.close[0].size == 2);  // not full (5), but nothing could answer otherwise
+}
+
+namespace {
+
+// Answers the group of `x` and `y` correctly: x held, y carries both updates (Δ (1, 1) each,
+// weight = the registry's samples).
+async_step answer_group(async_fixture& f, const async_task& x, const async_task& y) {
+  REQUIRE(x.group == y.group);
+  held(*f.loop, x);
+  const term tx{{1, 1}, static_cast<double>(f.registry->num_samples(x.client)), 0};
+  const term ty{{1, 1}, static_cast<double>(f.registry->num_samples(y.client)), 0};
+  return carry(*f.loop, y, {tx, ty}, {x.seq, y.seq});
+}
+
+}  // namespace
+
+TEST_CASE("async_loop refuses a group aggregate that does not match its dispatched members",
+          "[protocol]") {
+  // Clients 0 and 1 (10 and 30 samples) in groups of 2, buffer 2.
+  async_fixture f(preaggregating(async_scenario(2, 1, 2, 2), 2), {1, 2}, samples_of({10, 30}));
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 2);
+  const auto a = start.send[0];
+  const auto b = start.send[1];
+  std::vector<term> terms{{{1, 1}, static_cast<double>(f.registry->num_samples(a.client)), 0},
+                          {{1, 1}, static_cast<double>(f.registry->num_samples(b.client)), 0}};
+  std::vector<uint64_t> members{a.seq, b.seq};
+  std::vector<char> bytes;
+  std::string named = "2";
+  SECTION("a weight other than the members' samples") {
+    terms[1].weight += 1;
+  }
+  SECTION("a member that is not the group's") {
+    members[0] = 99;
+  }
+  SECTION("a member named twice") {
+    members[0] = b.seq;
+  }
+  SECTION("more members than were dispatched") {
+    members.push_back(a.seq);
+    named = "3";
+  }
+  SECTION("a count other than the members named") {
+    terms = {{{1, 1}, 40, 0}};
+  }
+  SECTION("no member named") {
+    members.clear();
+    named = "0";
+  }
+  SECTION("malformed bytes") {
+    bytes = {'x'};
+  }
+  if (bytes.empty()) bytes = aggregate_of(2, terms);
+  // The held member answers first (its slot is refilled into a new group), then the carrier's
+  // aggregate is refused (its slot too: the new group is full).
+  auto step = held(*f.loop, a);
+  REQUIRE(step.send.size() == 1);
+  const auto a2 = step.send[0];
+  step = f.loop->answered(b.seq, b.attempt, b.client, task_group{bytes, members});
+  CHECK(step.steps.empty());
+  CHECK(f.loop->version() == 0);
+  REQUIRE(step.send.size() == 1);
+  const auto b2 = step.send[0];
+  // The next group answers correctly: a step that counts the refused group's two members.
+  step = answer_group(f, a2, b2);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.clients == 2);
+  CHECK(rec.failures_by.of(failure_code::invalid_update) == 2);
+  CHECK(rec.failures == 2);
+  REQUIRE(rec.failure_reasons.size() == 2);
+  CHECK(rec.failure_reasons[0] == "client " + std::to_string(b.client) +
+                                      ": group aggregate that does not match its members (" +
+                                      named + " named)");
+  CHECK(*f.loop->model() == std::vector<float>{2, 3});  // only the second group moved it
+}
+
+TEST_CASE("async_loop counts the members of a refused group aggregate that answer after it",
+          "[protocol]") {
+  async_fixture f(preaggregating(async_scenario(2, 1, 2, 2), 2), {1, 2}, samples_of({10, 30}));
+  auto start = f.loop->start();
+  const auto a = start.send[0];
+  const auto b = start.send[1];
+  const term ta{{1, 1}, static_cast<double>(f.registry->num_samples(a.client)), 0};
+  const term tb{{1, 1}, static_cast<double>(f.registry->num_samples(b.client)), 0};
+  // The aggregate comes first and names a task that is not the group's: refused, and member a
+  // is still the group's (nothing of it was accepted).
+  auto step = carry(*f.loop, b, {ta, tb}, {a.seq, 99});
+  REQUIRE(step.send.size() == 1);
+  const auto b2 = step.send[0];
+  // a's held answer: its update was in the refused aggregate.
+  step = held(*f.loop, a);
+  REQUIRE(step.send.size() == 1);
+  const auto a2 = step.send[0];
+  step = answer_group(f, a2, b2);
+  REQUIRE(step.steps.size() == 1);
+  CHECK(step.steps[0].record.clients == 2);
+  CHECK(step.steps[0].record.failures_by.of(failure_code::invalid_update) == 2);
+}
+
+TEST_CASE("async_loop counts held members of a lost edge's group as edge_lost", "[protocol]") {
+  // 4 clients over 2 edges (0, 1 at edge 0; 2, 3 at edge 1), groups of 2, buffer 2.
+  async_fixture f(preaggregating(async_scenario(4, 2, 4, 2), 2), {1, 2}, ten_each());
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 4);
+  const auto t0 = of_client(start.send, 0);
+  const auto t1 = of_client(start.send, 1);
+  const auto t2 = of_client(start.send, 2);
+  const auto t3 = of_client(start.send, 3);
+  // Client 2 answered held: its update waits in edge 1's group, which is lost with it. Its
+  // slot went to its next task, at edge 1 too.
+  auto step = held(*f.loop, t2);
+  REQUIRE(step.send.size() == 1);
+  const auto t2_next = step.send[0];
+  CHECK(t2_next.edge == 1);
+  REQUIRE(f.edges->lose(1));
+  auto lost = f.loop->edge_lost(1);
+  // The unanswered tasks (client 3's, client 2's next) go to edge 0 as forwarded updates;
+  // client 2's held task is not resent.
+  REQUIRE(lost.send.size() == 2);
+  for (const auto& t : lost.send) {
+    CHECK((t.seq == t3.seq || t.seq == t2_next.seq));
+    CHECK(t.attempt == 1);
+    CHECK(t.group == 0);
+    CHECK(t.edge == 0);
+  }
+  // Edge 0's group: a step of 2 updates that counts client 2 as edge_lost.
+  step = answer_group(f, t0, t1);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.clients == 2);
+  CHECK(rec.failures_by.of(failure_code::edge_lost) == 1);
+  CHECK(rec.failures == 1);
+  CHECK(rec.failure_reasons ==
+        std::vector<std::string>{"client 2: edge 1 lost before its group's aggregate"});
+  CHECK(rec.edges_lost == 1);
+  CHECK(rec.rerouted == 2);
+}
+
+TEST_CASE(
+    "async_loop under the simulated clock counts a lost edge's held-back aggregate as "
+    "edge_lost",
+    "[protocol]") {
+  // 4 clients over 2 edges (0, 1 at edge 0; 2, 3 at edge 1), groups of 2, buffer 2; client c
+  // takes 100, 130, 110, 120 simulated seconds, so every task sent again finishes after 200,
+  // past all four.
+  auto sc = preaggregating(async_scenario(4, 2, 4, 2), 2);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  async_fixture f(sc, {1, 2}, samples_of({100, 130, 110, 120}));
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 4);
+  const auto t0 = of_client(start.send, 0);
+  const auto t1 = of_client(start.send, 1);
+  const auto t2 = of_client(start.send, 2);
+  const auto t3 = of_client(start.send, 3);
+  REQUIRE(t2.group == t3.group);
+  // Client 3 (t 120) carries edge 1's aggregate; it is held back behind client 0 (t 100).
+  auto step = carry(*f.loop, t3, {{{1, 1}, 110, 0}, {{1, 1}, 120, 0}}, {t2.seq, t3.seq});
+  CHECK(step.steps.empty());
+  // Edge 1 is lost: client 2 (not in yet) goes to edge 0 as a forwarded update; client 3's
+  // answer is in and stays, but its group went with the edge.
+  REQUIRE(f.edges->lose(1));
+  step = f.loop->edge_lost(1);
+  REQUIRE(step.send.size() == 1);
+  const auto t2b = step.send[0];
+  CHECK(t2b.seq == t2.seq);
+  CHECK(t2b.attempt == 1);
+  CHECK(t2b.group == 0);
+  CHECK(t2b.edge == 0);
+  // Released in order: client 0 held (t 100), client 2's update (t 110, buffered), client 3's
+  // aggregate (t 120: edge_lost, client 2 was retrained apart), client 1 carrying edge 0's
+  // group (t 130): 1 + 2 updates, one step.
+  held(*f.loop, t0);
+  step = answer(*f.loop, t2b, {1, 1}, 110);
+  CHECK(step.steps.empty());
+  step = carry(*f.loop, t1, {{{1, 1}, 100, 0}, {{1, 1}, 130, 0}}, {t0.seq, t1.seq});
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.clients == 3);
+  CHECK(rec.sim_time_s == 130.0);
+  CHECK(rec.failures_by.of(failure_code::edge_lost) == 1);
+  CHECK(rec.failures_by.of(failure_code::invalid_update) == 0);
+  CHECK(rec.failure_reasons ==
+        std::vector<std::string>{"client 3: edge 1 lost before its group's aggregate"});
+  CHECK(rec.edges_lost == 1);
+  // The resent task, and the next tasks of clients 2 and 3 (edge 0 now serves them).
+  CHECK(rec.rerouted == 3);
+  // Every update moved by (1, 1) from version 0.
+  CHECK(*f.loop->model() == std::vector<float>{2, 3});
+}
+
+TEST_CASE("async_loop counts every member of a group aggregate the buffer rejects", "[protocol]") {
+  async_fixture f(preaggregating(async_scenario(2, 1, 2, 2), 2), {1, 2}, samples_of({10, 30}));
+  auto start = f.loop->start();
+  const auto a = start.send[0];
+  const auto b = start.send[1];
+  const double na = f.registry->num_samples(a.client);
+  const double nb = f.registry->num_samples(b.client);
+  // Members and weight fit, but the aggregate has 3 values, the model 2: the buffer rejects
+  // it, and both members' updates are lost with it.
+  auto step = held(*f.loop, a);
+  REQUIRE(step.send.size() == 1);
+  const auto a2 = step.send[0];
+  step = f.loop->answered(
+      b.seq, b.attempt, b.client,
+      task_group{aggregate_of(3, {{{1, 1, 1}, na, 0}, {{1, 1, 1}, nb, 0}}), {a.seq, b.seq}});
+  CHECK(step.steps.empty());
+  REQUIRE(step.send.size() == 1);
+  const auto b2 = step.send[0];
+  step = answer_group(f, a2, b2);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.clients == 2);
+  CHECK(rec.failures_by.of(failure_code::invalid_update) == 2);
+  CHECK(rec.failure_reasons == std::vector<std::string>{"client " + std::to_string(b.client) +
+                                                        ": rejected group aggregate"});
+  CHECK(f.loop->totals().rejected_updates == 2);  // the buffer's count agrees
+}

@@ -1,0 +1,95 @@
+// Tests of runtime/protocol/edge_round.*: one sync round at an edge, its exact aggregate of
+// client deltas and its failures.
+
+#include "runtime/protocol/edge_round.hpp"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+using namespace fedactor;
+
+namespace {
+
+weighted_accumulator read(const edge_round_result& r) {
+  auto acc = weighted_accumulator::deserialize(r.aggregate.data(), r.aggregate.size());
+  REQUIRE(acc);
+  return *acc;
+}
+
+}  // namespace
+
+TEST_CASE("edge_round folds each client's delta against the round model, weighted by samples",
+          "[protocol]") {
+  edge_round r(3, make_snapshot({1, 2}), 3);
+  CHECK(r.round() == 3);
+  CHECK(*r.model() == std::vector<float>{1, 2});
+  CHECK(r.pending() == 3);
+  const std::vector<float> p0{2, 0};  // Δ (1, -2)
+  const std::vector<float> p1{4, 4};  // Δ (3, 2)
+  r.fold(0, p0.data(), 10, 0.5);
+  r.fold(1, p1.data(), 30, 1.5);
+  CHECK_FALSE(r.complete());
+  r.fail(2, failure_code::timeout, "no answer in 10 s");
+  CHECK(r.complete());
+  CHECK(r.pending() == 0);
+  const auto out = r.finish();
+  const auto acc = read(out);
+  // Σn = 40; mean Δ = ((10 + 90) / 40, (-20 + 60) / 40) = (2.5, 1); loss (5 + 45) / 40.
+  CHECK(acc.count() == 2);
+  CHECK(acc.weight() == 40.0);
+  CHECK(acc.mean() == std::vector<float>{2.5f, 1.0f});
+  CHECK(acc.scalar_mean() == 1.25);
+  CHECK(out.failed.of(failure_code::timeout) == 1);
+  CHECK(out.failed.total() == 1);
+  CHECK(out.details == std::vector<std::string>{"client 2: no answer in 10 s"});
+}
+
+TEST_CASE("edge_round counts a result out of the accumulator's range as invalid_update",
+          "[protocol]") {
+  edge_round r(1, make_snapshot({0, 0}), 2);
+  // 10 · 1e9 > max_term (2^31 − 1): the term does not fit.
+  const std::vector<float> huge{1e9f, 0};
+  const std::vector<float> nan{NAN, 0};
+  r.fold(4, huge.data(), 10, 0);
+  r.fold(5, nan.data(), 10, 0);
+  CHECK(r.complete());
+  const auto out = r.finish();
+  CHECK(read(out).count() == 0);
+  CHECK(out.failed.of(failure_code::invalid_update) == 2);
+  CHECK(out.details == std::vector<std::string>{"client 4: rejected update: values out of range",
+                                                "client 5: rejected update: values out of range"});
+}
+
+TEST_CASE("edge_round ignores results once every client is accounted for", "[protocol]") {
+  edge_round r(1, make_snapshot({0, 0}), 1);
+  const std::vector<float> p{1, 1};
+  r.fold(0, p.data(), 2, 0);
+  r.fold(0, p.data(), 2, 0);
+  r.fail(0, failure_code::client_error, "late");
+  const auto out = r.finish();
+  CHECK(read(out).count() == 1);
+  CHECK(out.failed.total() == 0);
+  CHECK(out.details.empty());
+}
+
+TEST_CASE("edge_round with no client is complete at once", "[protocol]") {
+  edge_round r(1, make_snapshot({0, 0}), 0);
+  CHECK(r.complete());
+  const auto acc = read(r.finish());
+  CHECK(acc.count() == 0);
+  CHECK(acc.dim() == 2);
+}
+
+TEST_CASE("edge_round keeps the first max_details failure details", "[protocol]") {
+  edge_round r(1, make_snapshot({0}), 10);
+  for (uint32_t c = 0; c < 10; ++c) r.fail(c, failure_code::client_error, "no data");
+  CHECK(r.complete());
+  const auto out = r.finish();
+  CHECK(out.failed.of(failure_code::client_error) == 10);
+  REQUIRE(out.details.size() == edge_round::max_details);
+  CHECK(out.details.front() == "client 0: no data");
+  CHECK(out.details.back() == "client 7: no data");
+}

@@ -1,0 +1,443 @@
+// Tests of runtime/protocol/sync_loop.*: synchronous rounds driven by edge answers, failures and
+// losses, with stand-in edge aggregates so that every model is computed by hand (or, for the
+// stateful server optimizers, by a fresh optimizer of the same kind on the hand-made mean).
+
+#include "runtime/protocol/sync_loop.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/protocol_helpers.hpp"
+
+using namespace fedactor;
+using fedactor::testing::aggregate_of;
+using fedactor::testing::term;
+
+namespace {
+
+// A sync loop over a scenario without data: the registry's sample counts come from `samples`,
+// the server optimizer is a fresh `kind` with its defaults, the sampler is random.
+struct sync_fixture {
+  scenario sc;
+  std::shared_ptr<client_registry> registry;
+  std::unique_ptr<edge_set> edges;  // outlives the loop
+  std::unique_ptr<sync_loop> loop;
+
+  sync_fixture(
+      scenario s, std::vector<float> model, const std::string& kind = "sgd",
+      std::function<uint32_t(client_id)> samples = [](client_id) { return 10u; },
+      uint32_t edge_capacity = 1)
+      : sc(std::move(s)) {
+    registry = testing::make_registry(sc, std::move(samples));
+    edges = testing::make_edge_set(sc);
+    sync_loop::parts p{registry, make_sampler(sc.selection.strategy, *registry, sc.seed),
+                       testing::fresh_optimizer(kind, model.size())};
+    loop = std::make_unique<sync_loop>(sc, std::move(p), *edges, std::move(model), edge_capacity);
+  }
+};
+
+// 4 clients over 2 edges (edge 0 serves 0, 1; edge 1 serves 2, 3), all 4 picked every round.
+scenario four_over_two(uint32_t rounds = 1) {
+  auto sc = testing::loop_scenario(4, 2);
+  sc.protocol.rounds = rounds;
+  sc.training.timeout_s = 10;
+  return sc;
+}
+
+edge_report report(const sync_task& t, const std::vector<term>& terms, failure_counts failed = {}) {
+  edge_report r;
+  r.round = t.round;
+  r.aggregate = aggregate_of(2, terms);
+  r.failed = failed;
+  return r;
+}
+
+failure_counts one(failure_code c, uint32_t n = 1) {
+  failure_counts f;
+  f.add(c, n);
+  return f;
+}
+
+const sync_task& task_on(const std::vector<sync_task>& ts, uint32_t edge) {
+  for (const auto& t : ts)
+    if (t.batch.edge == edge) return t;
+  FAIL("no task for edge " << edge);
+  return ts.front();
+}
+
+// Round answers whose weighted mean Δ is (2.5, 1) with mean loss 1.125 (three updates, one
+// client_error): edge 0: client 0 Δ (1, -2) n 10 loss 0.5, client 1 Δ (3, 2) n 30 loss 1.5;
+// edge 1: client 2 Δ (2.5, 1) n 40 loss 1, client 3 failed.
+// Σn = 80; mean = ((10 + 90 + 100) / 80, (-20 + 60 + 40) / 80) = (2.5, 1);
+// loss = (5 + 45 + 40) / 80 = 1.125.
+sync_step answer_round_a(sync_loop& loop, const std::vector<sync_task>& send) {
+  auto& t0 = task_on(send, 0);
+  auto& t1 = task_on(send, 1);
+  auto s0 = loop.answered(t0.batch.id, report(t0, {{{1, -2}, 10, 0.5}, {{3, 2}, 30, 1.5}}));
+  CHECK(s0.rounds.empty());
+  CHECK(s0.send.empty());
+  return loop.answered(t1.batch.id,
+                       report(t1, {{{2.5, 1}, 40, 1.0}}, one(failure_code::client_error)));
+}
+const std::vector<float> mean_a = {2.5f, 1.0f};
+
+// Round answers with mean Δ (1, 0.5), loss 2, four updates: edge 0: clients 0, 1 Δ (1, 0.5)
+// n 10 each; edge 1: clients 2, 3 Δ (0, 1) n 5 and Δ (2, 0) n 5. Σn = 30;
+// mean = ((10 + 10 + 0 + 10) / 30, (5 + 5 + 5 + 0) / 30) = (1, 0.5).
+sync_step answer_round_b(sync_loop& loop, const std::vector<sync_task>& send) {
+  auto& t0 = task_on(send, 0);
+  auto& t1 = task_on(send, 1);
+  loop.answered(t0.batch.id, report(t0, {{{1, 0.5}, 10, 2}, {{1, 0.5}, 10, 2}}));
+  return loop.answered(t1.batch.id, report(t1, {{{0, 1}, 5, 2}, {{2, 0}, 5, 2}}));
+}
+const std::vector<float> mean_b = {1.0f, 0.5f};
+
+}  // namespace
+
+TEST_CASE("sync_loop needs its parts and a model", "[protocol]") {
+  auto sc = four_over_two();
+  auto registry = testing::make_registry(sc, [](client_id) { return 10u; });
+  auto edges = testing::make_edge_set(sc);
+  auto parts = [&] {
+    return sync_loop::parts{registry, make_sampler(sc.selection.strategy, *registry, sc.seed),
+                            testing::fresh_optimizer("sgd", 2)};
+  };
+  auto no_sampler = parts();
+  no_sampler.pick.reset();
+  CHECK_THROWS_AS(sync_loop(sc, std::move(no_sampler), *edges, {0, 0}, 1), std::invalid_argument);
+  auto no_optimizer = parts();
+  no_optimizer.optimizer.reset();
+  CHECK_THROWS_AS(sync_loop(sc, std::move(no_optimizer), *edges, {0, 0}, 1), std::invalid_argument);
+  auto no_registry = parts();
+  no_registry.registry.reset();
+  CHECK_THROWS_AS(sync_loop(sc, std::move(no_registry), *edges, {0, 0}, 1), std::invalid_argument);
+  CHECK_THROWS_AS(sync_loop(sc, parts(), *edges, {}, 1), std::invalid_argument);
+}
+
+TEST_CASE("sync_loop start sends one batch per edge with the round's model and deadline",
+          "[protocol]") {
+  sync_fixture f(four_over_two(), {1, 2});
+  auto step = f.loop->start();
+  CHECK(f.loop->running());
+  REQUIRE(step.send.size() == 2);
+  CHECK(step.rounds.empty());
+  CHECK_FALSE(step.finished);
+  const auto& t0 = task_on(step.send, 0);
+  const auto& t1 = task_on(step.send, 1);
+  CHECK(t0.batch.clients == std::vector<uint32_t>{0, 1});
+  CHECK(t1.batch.clients == std::vector<uint32_t>{2, 3});
+  CHECK(t0.round == 1);
+  CHECK(t0.model_version == 0);
+  CHECK(t0.model == f.loop->model());  // the same snapshot, not a copy
+  CHECK(t1.model == f.loop->model());
+  // 2 clients at an edge that trains 1 at a time: 2 waves of 10 s, plus 30 s of slack.
+  CHECK(t0.timeout_s == 50.0);
+  CHECK(f.loop->batch(t0.batch.id) != nullptr);
+  // A second start changes nothing.
+  CHECK(f.loop->start().send.empty());
+}
+
+TEST_CASE("sync_loop batch deadline counts waves of the edge capacity", "[protocol]") {
+  sync_fixture f(
+      four_over_two(), {1, 2}, "sgd", [](client_id) { return 10u; }, 2);
+  auto step = f.loop->start();
+  REQUIRE(step.send.size() == 2);
+  // 2 clients, 2 at a time: one wave of 10 s, plus 30 s.
+  CHECK(step.send[0].timeout_s == 40.0);
+}
+
+TEST_CASE("sync_loop ends a round when every batch is answered; sgd lr 1 gives the weighted mean",
+          "[protocol]") {
+  sync_fixture f(four_over_two(), {1, 2});
+  auto start = f.loop->start();
+  auto step = answer_round_a(*f.loop, start.send);
+  REQUIRE(step.rounds.size() == 1);
+  CHECK(step.finished);
+  CHECK(step.send.empty());
+  // next = current + 1 · mean Δ = (1 + 2.5, 2 + 1).
+  const std::vector<float> expected{3.5f, 3.0f};
+  CHECK(*f.loop->model() == expected);
+  CHECK(*step.rounds[0].model == expected);
+  const auto& rec = step.rounds[0].record;
+  CHECK_FALSE(rec.async);
+  CHECK(rec.round == 1);
+  CHECK(rec.model_version == 1);
+  CHECK(rec.selected == 4);
+  CHECK(rec.clients == 3);
+  CHECK(rec.failures == 1);
+  CHECK(rec.failures_by.of(failure_code::client_error) == 1);
+  CHECK(rec.mean_loss == 1.125);
+  CHECK(rec.dropped == 0);
+  CHECK(f.loop->version() == 1);
+  CHECK(f.loop->rounds_done() == 1);
+  CHECK(f.loop->finished());
+  CHECK_FALSE(f.loop->running());
+  CHECK(f.loop->totals().clients_trained == 3);
+  CHECK(f.loop->totals().failures.of(failure_code::client_error) == 1);
+  CHECK(f.loop->totals().final_loss == 1.125);
+}
+
+TEST_CASE("sync_loop gives the same model whichever edge answers first", "[protocol]") {
+  sync_fixture a(four_over_two(), {1, 2});
+  sync_fixture b(four_over_two(), {1, 2});
+  auto sa = a.loop->start();
+  auto sb = b.loop->start();
+  answer_round_a(*a.loop, sa.send);
+  // b: edge 1 first, then edge 0.
+  auto& t0 = task_on(sb.send, 0);
+  auto& t1 = task_on(sb.send, 1);
+  b.loop->answered(t1.batch.id, report(t1, {{{2.5, 1}, 40, 1.0}}, one(failure_code::client_error)));
+  b.loop->answered(t0.batch.id, report(t0, {{{1, -2}, 10, 0.5}, {{3, 2}, 30, 1.5}}));
+  CHECK(*a.loop->model() == *b.loop->model());
+  CHECK(a.loop->totals().final_loss == b.loop->totals().final_loss);
+}
+
+TEST_CASE("sync_loop with fedavgm carries the server momentum from round to round", "[protocol]") {
+  sync_fixture f(four_over_two(2), {1, 2}, "fedavgm");
+  auto step = answer_round_a(*f.loop, f.loop->start().send);
+  REQUIRE(step.rounds.size() == 1);
+  // Step 1 (lr 1, μ 0.9): v = Δ1 = (2.5, 1); next = (1, 2) + v = (3.5, 3).
+  CHECK(*f.loop->model() == std::vector<float>{3.5f, 3.0f});
+  REQUIRE(step.send.size() == 2);
+  CHECK(step.send[0].round == 2);
+  CHECK(step.send[0].model_version == 1);
+  step = answer_round_b(*f.loop, step.send);
+  REQUIRE(step.rounds.size() == 1);
+  CHECK(step.finished);
+  // Step 2: v = 0.9·(2.5, 1) + (1, 0.5) = (3.25, 1.4); next = (3.5, 3) + v = (6.75, 4.4),
+  // v in double, next rounded to float once.
+  const std::vector<float> expected{static_cast<float>(3.5 + (0.9 * 2.5 + 1.0)),
+                                    static_cast<float>(3.0 + (0.9 * 1.0 + 0.5))};
+  CHECK(expected[0] == 6.75f);
+  CHECK(*f.loop->model() == expected);
+  CHECK(f.loop->version() == 2);
+  CHECK(step.rounds[0].record.round == 2);
+  CHECK(step.rounds[0].record.model_version == 2);
+}
+
+TEST_CASE("sync_loop runs the same protocol under every server optimizer", "[protocol]") {
+  for (const auto& kind : server_optimizer_kinds()) {
+    CAPTURE(kind);
+    sync_fixture f(four_over_two(2), {1, 2}, kind);
+    auto start = f.loop->start();
+    REQUIRE(start.send.size() == 2);
+    auto step = answer_round_a(*f.loop, start.send);
+    REQUIRE(step.rounds.size() == 1);
+    CHECK_FALSE(step.finished);
+    CHECK(step.rounds[0].record.clients == 3);
+    CHECK(step.rounds[0].record.failures_by.of(failure_code::client_error) == 1);
+    CHECK(step.rounds[0].record.model_version == 1);
+    CHECK(*f.loop->model() == testing::optimizer_path(kind, {1, 2}, {mean_a}));
+    REQUIRE(step.send.size() == 2);
+    CHECK(step.send[0].model_version == 1);
+    CHECK(step.send[0].model == f.loop->model());
+    step = answer_round_b(*f.loop, step.send);
+    REQUIRE(step.rounds.size() == 1);
+    CHECK(step.finished);
+    CHECK(step.rounds[0].record.clients == 4);
+    CHECK(step.rounds[0].record.failures == 0);
+    CHECK(step.rounds[0].record.mean_loss == 2.0);
+    CHECK(f.loop->version() == 2);
+    CHECK(*f.loop->model() == testing::optimizer_path(kind, {1, 2}, {mean_a, mean_b}));
+    CHECK(f.loop->totals().clients_trained == 7);
+  }
+}
+
+TEST_CASE("sync_loop stops after protocol.rounds and then ignores every event", "[protocol]") {
+  sync_fixture f(four_over_two(2), {1, 2});
+  auto step = answer_round_a(*f.loop, f.loop->start().send);
+  REQUIRE(step.rounds.size() == 1);
+  CHECK_FALSE(step.finished);
+  CHECK_FALSE(f.loop->finished());
+  CHECK(f.loop->running());
+  const auto round2 = step.send;
+  step = answer_round_b(*f.loop, round2);
+  CHECK(step.finished);
+  CHECK(step.send.empty());
+  CHECK(f.loop->rounds_done() == 2);
+  const auto model = f.loop->model();
+  CHECK(f.loop->start().send.empty());
+  auto late = f.loop->answered(round2[0].batch.id, report(round2[0], {{{9, 9}, 1, 0}}));
+  CHECK(late.send.empty());
+  CHECK(late.rounds.empty());
+  CHECK_FALSE(late.finished);
+  CHECK(f.loop->failed(round2[0].batch.id, failure_code::timeout, "late").rounds.empty());
+  CHECK(f.loop->edge_lost(0).send.empty());
+  CHECK(f.loop->model() == model);
+  CHECK(f.loop->batch(round2[0].batch.id) == nullptr);
+}
+
+TEST_CASE("sync_loop ends rounds with every client unreachable at once, without recursion",
+          "[protocol]") {
+  auto sc = four_over_two(2000);
+  sc.faults.on_edge_loss = edge_loss_policy::drop;
+  sync_fixture f(sc, {1, 2});
+  REQUIRE(f.edges->lose(0));
+  REQUIRE(f.edges->lose(1));
+  auto step = f.loop->start();
+  CHECK(step.send.empty());
+  CHECK(step.finished);
+  REQUIRE(step.rounds.size() == 2000);
+  for (const auto& r : {step.rounds.front(), step.rounds.back()}) {
+    CHECK(r.record.clients == 0);
+    CHECK(r.record.failures == 4);
+    CHECK(r.record.failures_by.of(failure_code::edge_lost) == 4);
+    CHECK(r.record.model_version == 0);
+    CHECK(r.record.mean_loss == 0.0);
+  }
+  CHECK(step.rounds.back().record.round == 2000);
+  CHECK(f.loop->version() == 0);
+  CHECK(*f.loop->model() == std::vector<float>{1, 2});
+  CHECK(f.loop->totals().failures.of(failure_code::edge_lost) == 8000);
+}
+
+TEST_CASE("sync_loop moves neither model nor version when nothing was folded", "[protocol]") {
+  sync_fixture f(four_over_two(2), {1, 2});
+  const auto before = f.loop->model();
+  auto start = f.loop->start();
+  f.loop->failed(start.send[0].batch.id, failure_code::timeout, "no answer");
+  auto& t1 = start.send[1];
+  auto step = f.loop->answered(t1.batch.id, report(t1, {}, one(failure_code::client_error, 2)));
+  REQUIRE(step.rounds.size() == 1);
+  const auto& rec = step.rounds[0].record;
+  CHECK(rec.clients == 0);
+  CHECK(rec.model_version == 0);
+  CHECK(rec.failures == 4);
+  CHECK(rec.failures_by.of(failure_code::timeout) == 2);
+  CHECK(rec.failures_by.of(failure_code::client_error) == 2);
+  CHECK(rec.mean_loss == 0.0);
+  CHECK(step.rounds[0].model == before);
+  CHECK(f.loop->model() == before);
+  CHECK(f.loop->version() == 0);
+  // The next round starts from the same model, version 0.
+  REQUIRE(step.send.size() == 2);
+  CHECK(step.send[0].round == 2);
+  CHECK(step.send[0].model_version == 0);
+  CHECK(step.send[0].model == before);
+  CHECK(f.loop->totals().final_loss == 0.0);
+}
+
+TEST_CASE("sync_loop refuses a wrong-round answer as invalid_update and still ends the round",
+          "[protocol]") {
+  sync_fixture f(four_over_two(), {1, 2});
+  auto start = f.loop->start();
+  auto& t0 = task_on(start.send, 0);
+  auto& t1 = task_on(start.send, 1);
+  auto wrong = report(t0, {{{1, 1}, 1, 0}, {{1, 1}, 1, 0}});
+  wrong.round = 7;
+  f.loop->answered(t0.batch.id, wrong);
+  // Client 2 Δ (2, -4) n 10, client 3 Δ (4, 0) n 30: mean ((20 + 120) / 40, -40 / 40) = (3.5, -1).
+  auto step = f.loop->answered(t1.batch.id, report(t1, {{{2, -4}, 10, 0}, {{4, 0}, 30, 0}}));
+  REQUIRE(step.rounds.size() == 1);
+  CHECK(step.rounds[0].record.failures_by.of(failure_code::invalid_update) == 2);
+  CHECK(step.rounds[0].record.clients == 2);
+  CHECK(*f.loop->model() == std::vector<float>{4.5f, 1.0f});
+}
+
+TEST_CASE("sync_loop over-selection keeps the first k clients to finish", "[protocol]") {
+  auto sc = four_over_two();
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  sc.selection.clients_per_round = 2;
+  sc.selection.over_select = 1.0;  // 2 + ceil(2 · 1) = 4 sampled
+  // Client c has 10·(c + 1) samples: it takes 10, 20, 30, 40 simulated seconds.
+  sync_fixture f(sc, {1, 2}, "sgd", [](client_id id) { return 10 * (id + 1); });
+  auto step = f.loop->start();
+  // Clients 0 and 1 finish first; both live at edge 0: one batch.
+  REQUIRE(step.send.size() == 1);
+  CHECK(step.send[0].batch.edge == 0);
+  CHECK(step.send[0].batch.clients == std::vector<uint32_t>{0, 1});
+  step = f.loop->answered(step.send[0].batch.id,
+                          report(step.send[0], {{{1, 1}, 10, 0}, {{1, 1}, 20, 0}}));
+  REQUIRE(step.rounds.size() == 1);
+  const auto& rec = step.rounds[0].record;
+  CHECK(rec.selected == 4);
+  CHECK(rec.dropped == 2);
+  CHECK(rec.failures == 0);  // dropped by design, not failed
+  CHECK(rec.clients == 2);
+  CHECK(rec.sim_round_s == 20.0);  // the slowest kept client
+  CHECK(rec.sim_time_s == 20.0);
+  CHECK(f.loop->sim_time() == 20.0);
+}
+
+TEST_CASE("sync_loop round deadline drops the clients that would finish after it", "[protocol]") {
+  auto sc = four_over_two(2);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  sc.protocol.round_deadline = 25.0;
+  // Client c takes 10·(c + 1) simulated seconds: 30 and 40 are past the deadline.
+  sync_fixture f(sc, {1, 2}, "sgd", [](client_id id) { return 10 * (id + 1); });
+  auto step = f.loop->start();
+  REQUIRE(step.send.size() == 1);
+  CHECK(step.send[0].batch.clients == std::vector<uint32_t>{0, 1});
+  step = f.loop->answered(step.send[0].batch.id,
+                          report(step.send[0], {{{1, 1}, 10, 0}, {{1, 1}, 20, 0}}));
+  REQUIRE(step.rounds.size() == 1);
+  CHECK(step.rounds[0].record.selected == 4);
+  CHECK(step.rounds[0].record.dropped == 2);
+  CHECK(step.rounds[0].record.sim_round_s == 25.0);  // the round lasted until its deadline
+  CHECK(step.rounds[0].record.sim_time_s == 25.0);
+  REQUIRE(step.send.size() == 1);
+  step = f.loop->answered(step.send[0].batch.id,
+                          report(step.send[0], {{{1, 1}, 10, 0}, {{1, 1}, 20, 0}}));
+  REQUIRE(step.rounds.size() == 1);
+  CHECK(step.rounds[0].record.sim_time_s == 50.0);
+  CHECK(f.loop->sim_time() == 50.0);
+}
+
+TEST_CASE("sync_loop reroutes a batch of an edge lost mid-round behind the survivor's batch",
+          "[protocol]") {
+  sync_fixture f(four_over_two(), {1, 2});
+  auto start = f.loop->start();
+  auto& t0 = task_on(start.send, 0);
+  auto& t1 = task_on(start.send, 1);
+  REQUIRE(f.edges->lose(1));
+  // Clients 2, 3 now go to edge 0, which still trains clients 0, 1: the batch waits.
+  auto step = f.loop->edge_lost(1);
+  CHECK(step.send.empty());
+  CHECK(step.rounds.empty());
+  CHECK(f.loop->batch(t1.batch.id) == nullptr);
+  // The lost edge's answer, on its way when it went down, is ignored.
+  CHECK(f.loop->answered(t1.batch.id, report(t1, {{{9, 9}, 1, 0}, {{9, 9}, 1, 0}})).send.empty());
+  step = f.loop->answered(t0.batch.id, report(t0, {{{1, -2}, 10, 0.5}, {{3, 2}, 30, 1.5}}));
+  REQUIRE(step.send.size() == 1);
+  const auto& moved = step.send[0];
+  CHECK(moved.batch.edge == 0);
+  CHECK(moved.batch.clients == std::vector<uint32_t>{2, 3});
+  CHECK(moved.round == 1);
+  CHECK(moved.model_version == 0);
+  f.loop->edge_rejoined(1);
+  step = f.loop->answered(moved.batch.id,
+                          report(moved, {{{2.5, 1}, 40, 1.0}}, one(failure_code::client_error)));
+  REQUIRE(step.rounds.size() == 1);
+  const auto& rec = step.rounds[0].record;
+  CHECK(rec.clients == 3);
+  CHECK(rec.rerouted == 2);
+  CHECK(rec.edges_lost == 1);
+  CHECK(rec.edges_rejoined == 1);
+  CHECK(*f.loop->model() == std::vector<float>{3.5f, 3.0f});  // as if nothing had happened
+}
+
+TEST_CASE("sync_loop under the drop policy fails a lost edge's clients and ends the round",
+          "[protocol]") {
+  auto sc = four_over_two();
+  sc.faults.on_edge_loss = edge_loss_policy::drop;
+  sync_fixture f(sc, {1, 2});
+  auto start = f.loop->start();
+  auto& t0 = task_on(start.send, 0);
+  REQUIRE(f.edges->lose(1));
+  CHECK(f.loop->edge_lost(1).rounds.empty());
+  // Clients 0, 1: Δ (1, -2) n 10 and Δ (3, 2) n 30: mean (100 / 40, 40 / 40) = (2.5, 1)
+  // -> (3.5, 3).
+  auto step = f.loop->answered(t0.batch.id, report(t0, {{{1, -2}, 10, 0}, {{3, 2}, 30, 0}}));
+  REQUIRE(step.rounds.size() == 1);
+  CHECK(step.rounds[0].record.failures_by.of(failure_code::edge_lost) == 2);
+  CHECK(step.rounds[0].record.clients == 2);
+  CHECK(step.rounds[0].record.rerouted == 0);
+  CHECK(*f.loop->model() == std::vector<float>{3.5f, 3.0f});
+}

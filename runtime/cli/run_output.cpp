@@ -81,6 +81,14 @@ std::string summary_text(const run_summary& s, const std::string& dir) {
                 static_cast<unsigned long long>(s.failures), s.wall_s,
                 format_rate(s.mean_clients_per_s).c_str(), s.final_loss);
   std::string text = buf;
+  // The causes, when anything failed or was discarded: "failures: 2 timeout, 1 edge_lost".
+  std::string causes;
+  for (size_t i = 0; i < failure_code_count; ++i) {
+    if (s.failures_by.by_code[i] == 0) continue;
+    causes += (causes.empty() ? "" : ", ") + std::to_string(s.failures_by.by_code[i]) + " " +
+              to_string(static_cast<failure_code>(i));
+  }
+  if (!causes.empty()) text += "failures by cause: " + causes + "\n";
   if (s.evaluated && s.test_samples > 0) {
     std::snprintf(buf, sizeof(buf), "test accuracy %.4f, test loss %.4f (round %u)\n",
                   s.test_accuracy, s.test_loss, s.evaluated_round);

@@ -8,12 +8,25 @@
 
 namespace fedactor {
 
+namespace {
+
+// {"timeout": 0, "edge_lost": 2, "invalid_update": 0, "stale": 0, "client_error": 1}
+nlohmann::json failures_json(const failure_counts& f) {
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t i = 0; i < failure_code_count; ++i)
+    j[to_string(static_cast<failure_code>(i))] = f.by_code[i];
+  return j;
+}
+
+}  // namespace
+
 std::string to_json(const round_record& r) {
   nlohmann::json j{{r.async ? "aggregation" : "round", r.round},
                    {"model_version", r.model_version},
                    {"selected", r.selected},
                    {"clients", r.clients},
                    {"failures", r.failures},
+                   {"failures_by", failures_json(r.failures_by)},
                    {"mean_loss", r.mean_loss},
                    {"wall_s", r.wall_s},
                    {"clients_per_s", r.clients_per_s},
@@ -54,6 +67,7 @@ std::string to_json(const run_summary& s) {
                    {"rounds", s.rounds},
                    {"clients_trained", s.clients_trained},
                    {"failures", s.failures},
+                   {"failures_by", failures_json(s.failures_by)},
                    {"wall_s", s.wall_s},
                    {"mean_clients_per_s", s.mean_clients_per_s},
                    {"final_loss", s.final_loss},

@@ -97,3 +97,17 @@ TEST_CASE("the summary text adds the last evaluation only when there was one", "
   CHECK(summary_text(s, "out").find("test loss 0.7410 (round 50)\nclient accuracy 0.5000 over 3 "
                                     "clients (round 50)\nmodel") != std::string::npos);
 }
+
+TEST_CASE("the summary text names the failures by cause when there were any", "[cli]") {
+  run_summary s;
+  s.scenario = "edgy";
+  s.rounds = 2;
+  s.clients_trained = 7;
+  s.failures = 3;
+  s.failures_by.add(failure_code::timeout, 2);
+  s.failures_by.add(failure_code::edge_lost);
+  s.failures_by.add(failure_code::stale, 4);  // discarded by design: named, not in failures
+  const auto text = summary_text(s, "out");
+  CHECK(text.find("7 clients trained, 3 failures,") != std::string::npos);
+  CHECK(text.find("\nfailures by cause: 2 timeout, 1 edge_lost, 4 stale\n") != std::string::npos);
+}

@@ -37,6 +37,7 @@ round_record sync_round() {
   r.selected = 10;
   r.clients = 9;
   r.failures = 1;
+  r.failures_by.add(failure_code::timeout);
   r.mean_loss = 0.25;
   r.dropped = 1;
   return r;
@@ -49,6 +50,11 @@ TEST_CASE("a sync round record has its fields and no evaluation unless evaluated
   CHECK(j["round"] == 4);
   CHECK(j["clients"] == 9);
   CHECK(j["failures"] == 1);
+  CHECK(j["failures_by"] == nlohmann::json{{"timeout", 1},
+                                           {"edge_lost", 0},
+                                           {"invalid_update", 0},
+                                           {"stale", 0},
+                                           {"client_error", 0}});
   CHECK(j["mean_loss"] == 0.25);
   CHECK(j["dropped"] == 1);
   CHECK_FALSE(j.contains("aggregation"));

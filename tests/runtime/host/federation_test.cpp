@@ -145,3 +145,138 @@ TEST_CASE("a federation refuses a scenario built in code that does not validate"
     CHECK(std::string{e.what()}.find("topology.edges") != std::string::npos);
   }
 }
+
+TEST_CASE("FedProx with mu 0 gives FedAvg's model bit for bit", "[host][algorithms]") {
+  auto s = small_teacher();
+  s.protocol.rounds = 3;
+  const auto fedavg = run_federation(s).result.summary.model_sha256;
+  s.strategy.client = client_algorithm::fedprox;
+  s.strategy.prox_mu = 0;
+  CHECK(run_federation(s).result.summary.model_sha256 == fedavg);
+  // And mu > 0 changes it.
+  s.strategy.prox_mu = 0.5;
+  CHECK(run_federation(s).result.summary.model_sha256 != fedavg);
+}
+
+TEST_CASE("SCAFFOLD's first round, with every control variate zero, is FedAvg's",
+          "[host][algorithms]") {
+  auto s = small_teacher();
+  const auto fedavg = run_federation(s).result.summary.model_sha256;
+  s.strategy.client = client_algorithm::scaffold;
+  CHECK(run_federation(s).result.summary.model_sha256 == fedavg);
+  // From the second round on the control variates correct the steps.
+  s.protocol.rounds = 3;
+  auto fedavg3 = small_teacher();
+  fedavg3.protocol.rounds = 3;
+  CHECK(run_federation(s).result.summary.model_sha256 !=
+        run_federation(fedavg3).result.summary.model_sha256);
+}
+
+TEST_CASE("SCAFFOLD's client state survives client eviction and spilling to the store's file",
+          "[host][algorithms]") {
+  // 300 clients of 2,762 parameters: 11 KiB of control variate each, 3.2 MiB in all, against
+  // a 1 MiB memory bound; 10 live client actors for 40 clients a round: every client actor is
+  // evicted between its tasks. The model must not depend on where the state was kept.
+  auto s = small_teacher();
+  s.protocol.rounds = 6;
+  s.selection.clients_per_round = 60;
+  s.pool.max_live_clients = 10;
+  s.strategy.client = client_algorithm::scaffold;
+  s.pool.client_state_mb = 1024;
+  const auto roomy = run_federation(s);
+  s.pool.client_state_mb = 1;
+  const auto tight = run_federation(s);
+  REQUIRE(tight.records.size() == 6);
+  CHECK(tight.result.summary.failures == 0);
+  CHECK(tight.result.summary.model_sha256 == roomy.result.summary.model_sha256);
+  for (auto& r : tight.records) CHECK(r.evictions > 0);
+}
+
+TEST_CASE("every server optimizer runs a federation, and sgd with lr 1 is FedAvg",
+          "[host][algorithms]") {
+  auto s = small_teacher();
+  s.protocol.rounds = 2;
+  const auto fedavg = run_federation(s).result.summary.model_sha256;
+  s.strategy.server_optimizer = "sgd";
+  s.strategy.server_lr = 1;
+  CHECK(run_federation(s).result.summary.model_sha256 == fedavg);
+  for (const auto& kind : {"fedavgm", "fedadam", "fedyogi", "fedadagrad"}) {
+    INFO(kind);
+    auto k = small_teacher();
+    k.protocol.rounds = 2;
+    k.strategy.server_optimizer = kind;
+    auto out = run_federation(k);
+    CHECK(out.records.size() == 2);
+    CHECK(out.result.summary.failures == 0);
+    CHECK(out.result.summary.model_sha256 != fedavg);
+  }
+}
+
+TEST_CASE("a federation refuses FedBN for a model without normalisation layers", "[host]") {
+  auto s = small_teacher();
+  s.strategy.normalization = norm_handling::local;
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  CHECK_THROWS_WITH(federation(sys, s),
+                    "strategy.normalization: local (FedBN) needs a model with normalisation "
+                    "layers (BatchNorm, GroupNorm, LayerNorm, InstanceNorm), model.kind mlp has "
+                    "none");
+}
+
+TEST_CASE("a federation runs a server optimizer, sampler and staleness weight of the user's own",
+          "[host][algorithms]") {
+  // The optimizer moves the model by half the mean update; the sampler takes the lowest ids.
+  struct half_step final : server_optimizer {
+    size_t n;
+    explicit half_step(size_t dim) : n(dim) {}
+    const char* kind() const override { return "half"; }
+    size_t dim() const override { return n; }
+    void step(const float* current, const float* delta, float* next, size_t dim) override {
+      for (size_t i = 0; i < dim; ++i) next[i] = current[i] + 0.5f * delta[i];
+    }
+    std::vector<char> save_state() const override { return {}; }
+    void load_state(const char*, size_t) override {}
+  };
+  struct lowest_ids final : sampler {
+    std::vector<client_id> sample(uint32_t k, int32_t, const exclude_fn& excluded) override {
+      std::vector<client_id> out;
+      for (client_id id = 0; out.size() < k; ++id)
+        if (!excluded || !excluded(id)) out.push_back(id);
+      return out;
+    }
+    size_t bytes() const override { return 0; }
+  };
+  auto s = small_teacher();
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  federation fl{sys, s};
+  size_t made_for = 0;
+  fl.set_server_optimizer([&](size_t dim) {
+    made_for = dim;
+    return std::make_unique<half_step>(dim);
+  });
+  fl.set_sampler([](client_registry&, uint64_t) { return std::make_unique<lowest_ids>(); });
+  std::vector<round_record> rounds;
+  fl.on_round([&](const round_record& r) { rounds.push_back(r); });
+  auto result = fl.run();
+  CHECK(made_for == fl.spec().num_params());
+  REQUIRE(rounds.size() == 1);
+  CHECK(rounds[0].clients == 40);
+  // By hand: the clients 0..39 trained from the initial model, weighted mean Δ, half of it.
+  auto data = make_data_source(s);
+  auto spec = make_model_spec(s);
+  auto start = initial_params(spec, s.seed);
+  local_trainer t{spec};
+  std::vector<double> sum(start.size(), 0.0);
+  double total = 0;
+  for (uint32_t id = 0; id < 40; ++id) {
+    local_train_config lc{1, 32, s.training.lr, s.training.momentum,
+                          stream_key(s.seed, rng_tag::shuffle, 1, id)};
+    auto r = t.train(start, data->make(id), lc);
+    for (size_t i = 0; i < sum.size(); ++i)
+      sum[i] += r.num_samples * (double(r.params[i]) - double(start[i]));
+    total += r.num_samples;
+  }
+  for (size_t i = 0; i < start.size(); ++i)
+    REQUIRE(result.model[i] == Approx(start[i] + 0.5 * sum[i] / total).margin(1e-5));
+}

@@ -772,6 +772,27 @@ TEST_CASE("the fmnist example scenarios load and validate", "[scenario]") {
   }
 }
 
+TEST_CASE("every example scenario loads and validates", "[scenario]") {
+  // Model files are named relative to the repository root, where the examples are run from.
+  const auto dir = std::filesystem::path(FEDACTOR_SOURCE_DIR) / "examples" / "scenarios";
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++files;
+    INFO(entry.path().filename().string());
+    scenario s;
+    auto err = load_scenario_file(entry.path().string(), s);
+    INFO((err ? err->message : std::string()));
+    REQUIRE_FALSE(err);
+    if (!s.model.path.empty() && std::filesystem::path(s.model.path).is_relative())
+      s.model.path = (std::filesystem::path(FEDACTOR_SOURCE_DIR) / s.model.path).string();
+    auto bad = validate(s);
+    INFO((bad ? bad->message : std::string()));
+    CHECK_FALSE(bad);
+  }
+  CHECK(files >= 16);
+}
+
 TEST_CASE("the old server_lr keys name the key that replaced them", "[scenario]") {
   CHECK(load_error("protocol:\n  server_lr: 0.5\n") ==
         "t.yaml:2: protocol.server_lr: moved to strategy.server_lr (one server optimizer for "

@@ -13,6 +13,7 @@
 #include "messages/errors.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/math/rng.hpp"
+#include "runtime/strategy/client_algorithm.hpp"
 
 namespace fedactor {
 
@@ -50,7 +51,10 @@ eval_res evaluate_once(evaluator_state& st, const eval_ins& ins) {
          eval_clients_for_round(st.cfg.seed, ins.round, st.cfg.population, st.cfg.clients)) {
       auto data = st.cfg.data->make(id);
       if (data.size() == 0) continue;
-      sum += st.trainer->evaluate(params, data).accuracy;
+      std::optional<std::vector<float>> mine;
+      if (st.cfg.local_layers)
+        mine = personal_model(static_cast<uint32_t>(id), params, st.cfg.spec, *st.cfg.local_layers);
+      sum += st.trainer->evaluate(mine ? *mine : params, data).accuracy;
       ++counted;
     }
     res.clients = counted;
@@ -78,12 +82,14 @@ evaluator_actor::behavior_type evaluator(evaluator_actor::stateful_pointer<evalu
 }  // namespace
 
 evaluator_config make_evaluator_config(const scenario& s, model_spec spec,
-                                       std::shared_ptr<const data_source> data) {
+                                       std::shared_ptr<const data_source> data,
+                                       std::shared_ptr<client_state_store> state) {
   evaluator_config cfg;
   cfg.spec = std::move(spec);
   cfg.data = std::move(data);
   cfg.population = s.population.clients;
   cfg.clients = s.eval.clients;
+  if (s.strategy.normalization == norm_handling::local) cfg.local_layers = std::move(state);
   cfg.seed = s.seed;
   return cfg;
 }

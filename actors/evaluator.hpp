@@ -18,6 +18,7 @@
 #include "runtime/learning/data_source.hpp"
 #include "runtime/learning/model_spec.hpp"
 #include "runtime/scenario/scenario.hpp"
+#include "runtime/state/client_state_store.hpp"
 
 namespace fedactor {
 
@@ -29,11 +30,16 @@ struct evaluator_config {
   uint64_t population = 0;  // client ids 0..population-1 (eval.clients samples from them)
   uint32_t clients = 0;     // eval.clients: clients evaluated per request; 0 = none
   uint64_t seed = 0;        // scenario seed: the sampled clients depend on (seed, round)
+  // FedBN (strategy.normalization local), in process: the clients' own normalisation layers;
+  // a client is evaluated with them (its personal model) when the store has them.
+  std::shared_ptr<client_state_store> local_layers;
 };
 
-// The evaluator settings of a scenario (eval.clients, population, seed).
+// The evaluator settings of a scenario (eval.clients, population, seed); `state` is the
+// process's client state store (used under strategy.normalization local), or null.
 evaluator_config make_evaluator_config(const scenario& s, model_spec spec,
-                                       std::shared_ptr<const data_source> data);
+                                       std::shared_ptr<const data_source> data,
+                                       std::shared_ptr<client_state_store> state = nullptr);
 
 // Spawns a detached evaluator. The test split is built on the first request, in the
 // evaluator's own thread, and kept.

@@ -91,6 +91,7 @@ federation_result federation::run() {
   cfg.edge_capacity = capacity;
   cfg.initial_model = initial_params(spec_, scenario_.seed);
   cfg.parts = parts_;
+  cfg.client_state = state;
   cfg.on_round = on_round_;
   auto edge_handles = cfg.edges;
   auto stop_edges = [&] {

@@ -18,7 +18,8 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
   const auto& sc = cfg_.sc;
   observer_config ocfg;
   if (sc.eval.every > 0)
-    ocfg.evaluator = spawn_evaluator(sys_, make_evaluator_config(sc, cfg_.spec, cfg_.data));
+    ocfg.evaluator = spawn_evaluator(
+        sys_, make_evaluator_config(sc, cfg_.spec, cfg_.data, cfg_.client_state));
   ocfg.every = sc.eval.every;
   ocfg.last_round =
       sc.protocol.mode == protocol_mode::async ? sc.async.aggregations : sc.protocol.rounds;

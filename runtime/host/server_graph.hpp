@@ -41,6 +41,9 @@ struct server_graph_config {
   uint32_t edge_capacity = 1;
   std::vector<float> initial_model;
   strategy_parts parts;
+  // The clients' algorithm state when they train in this process (FedBN: clients are
+  // evaluated with their own normalisation layers); null otherwise.
+  std::shared_ptr<client_state_store> client_state;
   // Each record, evaluation attached, in round order, on the observer's thread.
   std::function<void(const round_record&)> on_round;
   // Edge lost / rejoined lines, on the server's thread.

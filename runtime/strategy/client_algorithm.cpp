@@ -122,4 +122,15 @@ std::vector<float> finish_client_task(const client_algorithm_settings& alg, uint
   return aux;
 }
 
+std::optional<std::vector<float>> personal_model(uint32_t client, const std::vector<float>& global,
+                                                 const model_spec& spec,
+                                                 client_state_store& store) {
+  if (spec.norm_ranges.empty() || global.size() != spec.flat_size()) return std::nullopt;
+  const auto slot =
+      store.declare_slot(fedbn_slot, static_cast<uint32_t>(covered(spec.norm_ranges)));
+  auto mine = store.get(client, slot);
+  if (!mine) return std::nullopt;
+  return overlay(spec.norm_ranges, *mine, global);
+}
+
 }  // namespace fedactor

@@ -72,4 +72,10 @@ std::vector<float> finish_client_task(const client_algorithm_settings& alg, uint
                                       const local_train_result& result, double local_lr,
                                       const model_spec& spec, client_state_store* store);
 
+// FedBN: the model client `client` uses — the global model with the client's own
+// normalisation layers — or nullopt when the store holds none for it (never trained, or no
+// normalisation layers). For evaluating clients on their own data.
+std::optional<std::vector<float>> personal_model(uint32_t client, const std::vector<float>& global,
+                                                 const model_spec& spec, client_state_store& store);
+
 }  // namespace fedactor

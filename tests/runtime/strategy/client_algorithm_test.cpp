@@ -60,7 +60,8 @@ TEST_CASE("client algorithm settings travel as a name and numbers and are checke
   sc.strategy.prox_mu = 0.25;
   sc.strategy.normalization = norm_handling::local;
   CHECK(algorithm_name(sc) == "fedprox");
-  CHECK(algorithm_params(sc) == std::map<std::string, double>{{"local_norm", 1}, {"prox_mu", 0.25}});
+  CHECK(algorithm_params(sc) ==
+        std::map<std::string, double>{{"local_norm", 1}, {"prox_mu", 0.25}});
   std::string why;
   auto alg = read_client_algorithm("fedprox", algorithm_params(sc), why);
   REQUIRE(alg);
@@ -158,4 +159,21 @@ TEST_CASE("FedBN keeps a client's normalisation layers: first from the global mo
   CHECK(second.start == std::vector<float>{-1, -1, 12, 13, -1, -1, 16, 17, 18});
   // Another client has none yet.
   CHECK(plan_client_task(alg, 5, next_global, {}, spec, t.store.get()).start.empty());
+}
+
+TEST_CASE("a FedBN client's personal model is the global one with its own layers",
+          "[strategy][algorithms]") {
+  temp_store t{"personal"};
+  client_algorithm_settings alg;
+  alg.local_norm = true;
+  const auto spec = with_norm();
+  const std::vector<float> global{0, 1, 2, 3, 4, 5, 6, 7, 8};
+  CHECK_FALSE(personal_model(4, global, spec, *t.store));  // nothing stored yet
+  auto plan = plan_client_task(alg, 4, global, {}, spec, t.store.get());
+  local_train_result res{{10, 11, 12, 13, 14, 15, 16, 17, 18}, 10, 0.5, 2};
+  finish_client_task(alg, 4, plan, global, res, 0.1, spec, t.store.get());
+  auto mine = personal_model(4, global, spec, *t.store);
+  REQUIRE(mine);
+  CHECK(*mine == std::vector<float>{0, 1, 12, 13, 4, 5, 16, 17, 18});
+  CHECK_FALSE(personal_model(4, global, tiny_mlp(), *t.store));  // no normalisation layers
 }

@@ -196,6 +196,68 @@ TEST_CASE("an edge killed mid-run is rerouted around, rejoins, and the model is 
   fs::remove_all(dir);
 }
 
+TEST_CASE("a client host killed mid-run: its tasks fail or move to its edge, a new host rejoins",
+          "[cli][node]") {
+  auto dir = temp_dir("hostkill");
+  const std::vector<std::string> sets = {"--set", "topology.edges=2",
+                                         "--set", "protocol.rounds=2000",
+                                         "--set", "selection.clients_per_round=10"};
+  cluster c;
+  auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                         "--out", (dir / "dist").string()},
+                                        sets));
+  const uint16_t sp = server.port(60s);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  std::vector<node_process*> edges, hosts;
+  std::vector<uint16_t> edge_ports;
+  for (int e = 0; e < 2; ++e)
+    edges.push_back(&c.start("edge " + std::to_string(e),
+                             {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                              "--id", std::to_string(e), "--wait-hosts", "1"}));
+  for (int e = 0; e < 2; ++e) {
+    edge_ports.push_back(edges[e]->port(60s));
+    REQUIRE(edge_ports.back() != 0);
+    hosts.push_back(&c.start(
+        "clients " + std::to_string(e),
+        {"node", "clients", "--edge", addr(edge_ports[e]), "--ids", e == 0 ? "0-499" : "500-999"}));
+  }
+  REQUIRE(server.wait_for("edges joined; running", 60s));
+  REQUIRE(server.wait_for("round 3/", 60s));
+  // The process, not a link: the edge learns it from the broken connection.
+  hosts[1]->signal(SIGKILL);
+  if (!edges[1]->wait_for(") lost (", 30s))
+    FAIL_CHECK("edge 1 did not notice its client host die\n" << c.dump());
+  // A new client host for the same clients reattaches to the same edge.
+  const size_t edge_before = edges[1]->output_size();
+  auto& again = c.start("clients 1 again",
+                        {"node", "clients", "--edge", addr(edge_ports[1]), "--ids", "500-999"});
+  if (!edges[1]->wait_for("joined: clients 500-999", 30s, edge_before) ||
+      !again.wait_for("joined the edge", 30s))
+    FAIL_CHECK("the new client host did not join\n" << c.dump());
+  REQUIRE(server.wait_exit(120s) == 0);
+  INFO(c.dump());
+  auto records = metrics(dir / "dist");
+  REQUIRE(records.size() == 2000);
+  // Nothing lost silently: every sampled client was aggregated or counted as failed, and a
+  // failure here can only be a task in flight on the dead host (typed as its link's loss).
+  uint64_t failed = 0, failed_lost = 0;
+  for (auto& r : records) {
+    CHECK(r["clients"].get<uint64_t>() + r["failures"].get<uint64_t>() == 10);
+    failed += r["failures"].get<uint64_t>();
+    failed_lost += r["failures_by"]["edge_lost"].get<uint64_t>();
+  }
+  CHECK(failed == failed_lost);
+  CHECK(failed <= 10);
+  CHECK(total(records, "edges_lost") == 0);
+  // The new host trained clients after it joined.
+  CHECK(again.wait_exit(30s) == 0);
+  auto line = again.wait_for("shutdown: run complete (", 1s);
+  REQUIRE(line);
+  CHECK(line->find("(0 tasks") == std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("a stopped edge is declared lost within the connection timeout and the run completes",
           "[cli][node]") {
   auto dir = temp_dir("stop");

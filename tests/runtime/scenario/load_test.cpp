@@ -69,6 +69,7 @@ selection:
 pool:
   max_live_clients: 500
   trainers: 2
+  client_state_mb: 64
 protocol:
   mode: async
   rounds: 50
@@ -224,6 +225,7 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.selection.clients_per_round == 1000);
   CHECK(s.pool.max_live_clients == 500);
   CHECK(s.pool.trainers == 2);
+  CHECK(s.pool.client_state_mb == 64);
   CHECK(s.selection.over_select == 0.3);
   CHECK(s.protocol.mode == protocol_mode::async);
   CHECK(s.protocol.rounds == 50);

@@ -54,6 +54,7 @@ scenario every_field_changed() {
   s.selection.over_select = 0.3;
   s.pool.max_live_clients = 500;
   s.pool.trainers = 2;
+  s.pool.client_state_mb = 64;
   s.protocol.mode = protocol_mode::async;
   s.protocol.rounds = 50;
   s.protocol.round_deadline = 30;

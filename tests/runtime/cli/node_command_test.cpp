@@ -27,6 +27,10 @@ namespace {
 
 const std::string tutorial = FEDACTOR_SOURCE_DIR "/examples/scenarios/tutorial_sync.yaml";
 
+// A node's start (LibTorch loaded, scenario fetched, data built) takes a second or two on an
+// idle machine and over 20 s on two cores under heavy load: the bound for "listening on".
+constexpr auto startup = std::chrono::seconds(60);
+
 fs::path temp_dir(const std::string& name) {
   auto dir = fs::temp_directory_path() /
              ("fedactor_node_" + name + "_" + std::to_string(static_cast<long>(getpid())));
@@ -102,7 +106,7 @@ TEST_CASE("a server, two edges and two client hosts give the model of fedactor r
   auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
                                          "--quiet", "--out", (dir / "dist").string()},
                                         sets));
-  const uint16_t sp = server.port(20s);
+  const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
   std::vector<node_process*> edges, hosts;
@@ -152,7 +156,7 @@ TEST_CASE("an edge killed mid-run is rerouted around, rejoins, and the model is 
   auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
                                          "--quiet", "--out", (dir / "dist").string()},
                                         sets));
-  const uint16_t sp = server.port(20s);
+  const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
   std::vector<node_process*> edges, hosts;
@@ -267,7 +271,7 @@ TEST_CASE("a stopped edge is declared lost within the connection timeout and the
                                          "--set", "topology.edges=2", "--set",
                                          "protocol.rounds=200", "--out", (dir / "dist").string()},
                                         net));
-  const uint16_t sp = server.port(20s);
+  const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
   std::vector<node_process*> edges;
@@ -319,7 +323,7 @@ TEST_CASE("a TLS node refuses a peer certified by another CA and logs its addres
                                          "--set", "topology.edges=1", "--set", "protocol.rounds=2",
                                          "--quiet", "--out", (dir / "dist").string()},
                                         tls("node", "ca")));
-  const uint16_t sp = server.port(20s);
+  const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
   // A certificate from another CA (the peer even trusts ours): refused.

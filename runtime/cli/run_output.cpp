@@ -122,7 +122,8 @@ std::string summary_text(const run_summary& s, const std::string& dir) {
   if (s.interrupted)
     text += "interrupted (" + s.stopped_by + ") after " + std::to_string(s.rounds) +
             (s.protocol == "async" ? " server steps" : " rounds") +
-            ": the model is the last completed one's\n";
+            (s.rounds == 0 ? ": the model is the initial one\n"
+                           : ": the model is the last completed one's\n");
   // The causes, when anything failed or was discarded: "failures: 2 timeout, 1 edge_lost".
   std::string causes;
   for (size_t i = 0; i < failure_code_count; ++i) {

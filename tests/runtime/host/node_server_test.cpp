@@ -202,9 +202,10 @@ TEST_CASE("server edge and client host nodes in one process give the summary of 
   CHECK(dist.spec.num_params() == ref.model.size());
 }
 
-TEST_CASE("a server node stopped while it waits for its edges runs no round and returns the "
-          "initial model, marked interrupted",
-          "[host][stop]") {
+TEST_CASE(
+    "a server node stopped while it waits for its edges runs no round and returns the "
+    "initial model, marked interrupted",
+    "[host][stop]") {
   auto log = std::make_shared<line_log>();
   auto sc = small_scenario();
   auto o = options(sc, 0, log);

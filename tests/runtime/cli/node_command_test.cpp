@@ -364,6 +364,37 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
+TEST_CASE("SIGINT to a client host makes it leave: its edge trains its ids and the run completes",
+          "[cli][node][signals]") {
+  auto dir = temp_dir("sigint_host");
+  cluster c;
+  auto& server = c.start(
+      "server", {"node", "server", "--listen", "127.0.0.1:0", tutorial, "--set", "topology.edges=1",
+                 "--set", "protocol.rounds=300", "--out", (dir / "dist").string()});
+  const uint16_t sp = server.port(20s);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  auto& edge = c.start("edge", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                                "--id", "0", "--wait-hosts", "1"});
+  const uint16_t ep = edge.port(20s);
+  REQUIRE(ep != 0);
+  auto& host = c.start("clients", {"node", "clients", "--edge", addr(ep), "--ids", "0-999"});
+  if (!server.wait_for("round 3/", 60s)) FAIL("no round 3\n" << c.dump());
+  host.signal(SIGINT);
+  const auto host_code = host.wait_exit(60s);
+  if (!edge.wait_for("client host 0-999 (0-999) lost", 60s))
+    FAIL_CHECK("the edge did not see its client host lost");
+  const auto server_code = server.wait_exit(60s);
+  const auto edge_code = edge.wait_exit(60s);
+  INFO(c.dump());
+  CHECK(host_code == 130);
+  CHECK(host.wait_for("stopped: SIGINT (", 1s));
+  CHECK(server_code == 0);
+  CHECK(edge_code == 0);
+  CHECK(metrics(dir / "dist").size() == 300);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("fedactor node server refuses an --out directory that holds a run unless --overwrite",
           "[cli][node]") {
   auto dir = temp_dir("node_out");

@@ -284,24 +284,35 @@ TEST_CASE("a TLS node refuses a peer certified by another CA and logs its addres
 
 // -- signals -------------------------------------------------------------------------------
 
+namespace {
+
+// The signal tests show losses that come from a node leaving (its connection closes): a
+// generous connection timeout keeps a machine under load from adding losses of its own.
+std::vector<std::string> patient(std::vector<std::string> args) {
+  return with(std::move(args), {"--heartbeat", "1s", "--connection-timeout", "60s"});
+}
+
+}  // namespace
+
 TEST_CASE(
     "SIGINT to the server node stops the run, writes its outputs and ends the edge and the "
     "client host",
     "[cli][node][signals]") {
   auto dir = temp_dir("sigint");
   cluster c;
-  auto& server =
-      c.start("server", {"node", "server", "--listen", "127.0.0.1:0", tutorial, "--set",
+  auto& server = c.start(
+      "server", patient({"node", "server", "--listen", "127.0.0.1:0", tutorial, "--set",
                          "topology.edges=1", "--set", "protocol.rounds=100000", "--set",
-                         "selection.clients_per_round=10", "--out", (dir / "dist").string()});
-  const uint16_t sp = server.port(20s);
+                         "selection.clients_per_round=10", "--out", (dir / "dist").string()}));
+  const uint16_t sp = server.port(60s);
   INFO(c.dump());
   REQUIRE(sp != 0);
-  auto& edge = c.start("edge", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
-                                "--id", "0", "--wait-hosts", "1"});
-  const uint16_t ep = edge.port(20s);
+  auto& edge = c.start("edge", patient({"node", "edge", "--server", addr(sp), "--listen",
+                                        "127.0.0.1:0", "--id", "0", "--wait-hosts", "1"}));
+  const uint16_t ep = edge.port(60s);
   REQUIRE(ep != 0);
-  auto& host = c.start("clients", {"node", "clients", "--edge", addr(ep), "--ids", "0-999"});
+  auto& host =
+      c.start("clients", patient({"node", "clients", "--edge", addr(ep), "--ids", "0-999"}));
   if (!server.wait_for("round 2/", 60s)) FAIL("no round 2\n" << c.dump());
   server.signal(SIGINT);
   const auto server_code = server.wait_exit(60s);
@@ -334,16 +345,17 @@ TEST_CASE(
   auto dir = temp_dir("sigterm_edge");
   cluster c;
   auto& server = c.start(
-      "server", {"node", "server", "--listen", "127.0.0.1:0", tutorial, "--set", "topology.edges=2",
-                 "--set", "protocol.rounds=300", "--out", (dir / "dist").string()});
-  const uint16_t sp = server.port(20s);
+      "server",
+      patient({"node", "server", "--listen", "127.0.0.1:0", tutorial, "--set", "topology.edges=2",
+               "--set", "protocol.rounds=300", "--out", (dir / "dist").string()}));
+  const uint16_t sp = server.port(60s);
   INFO(c.dump());
   REQUIRE(sp != 0);
   std::vector<node_process*> edges;
   for (int e = 0; e < 2; ++e)
-    edges.push_back(
-        &c.start("edge " + std::to_string(e), {"node", "edge", "--server", addr(sp), "--listen",
-                                               "127.0.0.1:0", "--id", std::to_string(e)}));
+    edges.push_back(&c.start("edge " + std::to_string(e),
+                             patient({"node", "edge", "--server", addr(sp), "--listen",
+                                      "127.0.0.1:0", "--id", std::to_string(e)})));
   if (!server.wait_for("round 3/", 60s)) FAIL("no round 3\n" << c.dump());
   edges[1]->signal(SIGTERM);
   const auto left = edges[1]->wait_exit(60s);
@@ -369,16 +381,18 @@ TEST_CASE("SIGINT to a client host makes it leave: its edge trains its ids and t
   auto dir = temp_dir("sigint_host");
   cluster c;
   auto& server = c.start(
-      "server", {"node", "server", "--listen", "127.0.0.1:0", tutorial, "--set", "topology.edges=1",
-                 "--set", "protocol.rounds=300", "--out", (dir / "dist").string()});
-  const uint16_t sp = server.port(20s);
+      "server",
+      patient({"node", "server", "--listen", "127.0.0.1:0", tutorial, "--set", "topology.edges=1",
+               "--set", "protocol.rounds=300", "--out", (dir / "dist").string()}));
+  const uint16_t sp = server.port(60s);
   INFO(c.dump());
   REQUIRE(sp != 0);
-  auto& edge = c.start("edge", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
-                                "--id", "0", "--wait-hosts", "1"});
-  const uint16_t ep = edge.port(20s);
+  auto& edge = c.start("edge", patient({"node", "edge", "--server", addr(sp), "--listen",
+                                        "127.0.0.1:0", "--id", "0", "--wait-hosts", "1"}));
+  const uint16_t ep = edge.port(60s);
   REQUIRE(ep != 0);
-  auto& host = c.start("clients", {"node", "clients", "--edge", addr(ep), "--ids", "0-999"});
+  auto& host =
+      c.start("clients", patient({"node", "clients", "--edge", addr(ep), "--ids", "0-999"}));
   if (!server.wait_for("round 3/", 60s)) FAIL("no round 3\n" << c.dump());
   host.signal(SIGINT);
   const auto host_code = host.wait_exit(60s);
@@ -409,7 +423,7 @@ TEST_CASE("fedactor node server refuses an --out directory that holds a run unle
   // any round).
   node_process server{{"node", "server", "--listen", "127.0.0.1:0", tutorial, "--overwrite",
                        "--set", "topology.edges=1", "--out", dir.string()}};
-  REQUIRE(server.port(20s) != 0);
+  REQUIRE(server.port(60s) != 0);
   server.signal(SIGINT);
   CHECK(server.wait_exit(60s) == 130);
   INFO(server.output());

@@ -273,15 +273,20 @@ TEST_CASE("a second signal ends fedactor run at once, without the summary", "[cl
   auto dir = temp_dir("twice");
   node_process run{long_run(dir)};
   REQUIRE(run.wait_for("round 2/", 60s));
-  // Two different signals, so they cannot merge while pending: SIGINT starts the clean stop,
-  // SIGTERM (taken right after it) ends the process at once.
+  // Two different signals, so they cannot merge while pending. Which one the process takes
+  // first depends on the thread it lands on (a thread started before the watch hands it on);
+  // the first starts the clean stop, the second ends the process at once.
   run.signal(SIGINT);
   run.signal(SIGTERM);
   auto code = run.wait_exit(60s);
   INFO(run.output());
   REQUIRE(code);
-  CHECK(*code == 143);
-  CHECK(run.output().find("fedactor: SIGTERM again: exiting at once") != std::string::npos);
+  const bool term_second = *code == 143;
+  CHECK((*code == 143 || *code == 130));
+  const std::string first = term_second ? "SIGINT" : "SIGTERM";
+  const std::string second = term_second ? "SIGTERM" : "SIGINT";
+  CHECK(run.output().find("fedactor: " + first + ": stopping; ") != std::string::npos);
+  CHECK(run.output().find("fedactor: " + second + " again: exiting at once") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "summary.json"));
   CHECK(records_of(dir).size() >= 1);  // what was flushed stays
   fs::remove_all(dir);

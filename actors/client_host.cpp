@@ -73,6 +73,7 @@ client_host_control_actor::behavior_type client_host(host_ptr self, client_host_
         finish(self, "shutdown: " + msg.reason);
         return node_ack{true, "bye"};
       },
+      [=](stop_atom, std::string& reason) { finish(self, "stopped: " + reason); },
       [=](watch_atom, caf::actor edge) {
         // An end already recorded stays: a shutdown the edge sent between accepting this
         // host and this watch still ends the host's run (await_end consumes it).

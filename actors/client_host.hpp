@@ -26,6 +26,7 @@
 
 #include "actors/client.hpp"
 #include "actors/live_clients.hpp"
+#include "messages/atoms.hpp"
 #include "messages/node.hpp"
 #include "messages/train.hpp"
 #include "runtime/learning/data_source.hpp"
@@ -41,7 +42,10 @@ using await_end_atom = caf::atom_constant<caf::atom("awaitend")>;  // answered w
 using client_host_control_actor = client_host_actor::extend<
     // Monitor this edge node: its loss answers await_end with "lost: ...".
     caf::reacts_to<watch_atom, caf::actor>,
-    // Answered once: "shutdown: REASON" (the run is over) or "lost: REASON" (the edge is gone).
+    // The host leaves on purpose (a signal): await_end answers "stopped: REASON".
+    caf::reacts_to<stop_atom, std::string>,
+    // Answered once: "shutdown: REASON" (the run is over), "lost: REASON" (the edge is gone)
+    // or "stopped: REASON".
     caf::replies_to<await_end_atom>::with<std::string>>;
 
 struct client_host_config {

@@ -204,6 +204,7 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
         self->state.server = server;
         self->monitor(server);
       },
+      [=](stop_atom, std::string& reason) { finish(self, "stopped: " + reason); },
       [=](hosts_atom, uint32_t n) -> caf::result<uint32_t> {
         auto rp = self->make_response_promise<uint32_t>();
         self->state.host_waiters.emplace_back(n, rp);

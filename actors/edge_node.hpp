@@ -31,6 +31,7 @@
 
 #include "actors/client.hpp"
 #include "actors/client_host.hpp"
+#include "messages/atoms.hpp"
 #include "messages/node.hpp"
 
 namespace fedactor {
@@ -79,7 +80,9 @@ using edge_node_control_actor = edge_node_actor::extend<
     caf::reacts_to<watch_atom, caf::actor>,
     // Answered once N client hosts have joined (counting all joins so far).
     caf::replies_to<hosts_atom, uint32_t>::with<uint32_t>,
-    // Answered once: "shutdown: REASON" or "lost: REASON".
+    // The node leaves on purpose (a signal): await_end answers "stopped: REASON".
+    caf::reacts_to<stop_atom, std::string>,
+    // Answered once: "shutdown: REASON", "lost: REASON" or "stopped: REASON".
     caf::replies_to<await_end_atom>::with<std::string>>;
 
 struct edge_node_config {

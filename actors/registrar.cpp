@@ -101,6 +101,8 @@ registrar_control_actor::behavior_type registrar(registrar_ptr self, registrar_c
       },
       [=](edge_join& j) -> node_ack { return on_join(self, j); },
       [=](roster_atom) -> caf::result<std::vector<edge_join>> {
+        if (!self->state.stopped.empty())
+          return make_error(errc::bad_request, "stopped (" + self->state.stopped + ")");
         auto rp = self->make_response_promise<std::vector<edge_join>>();
         self->state.waiting.push_back(rp);
         deliver_roster_if_complete(self);
@@ -115,6 +117,14 @@ registrar_control_actor::behavior_type registrar(registrar_ptr self, registrar_c
           if (slot.alive && (id >= s.handed_out.size() || s.handed_out[id] != slot.join.edge))
             self->send(caf::actor_cast<rejoin_sink>(server), edge_rejoin{id, slot.join.edge});
         }
+      },
+      [=](stop_atom, std::string& reason) {
+        auto& s = self->state;
+        if (!s.stopped.empty()) return;
+        s.stopped = reason;
+        for (auto& p : s.waiting)
+          p.deliver(make_error(errc::bad_request, "stopped (" + reason + ")"));
+        s.waiting.clear();
       },
       [=](close_atom, std::string& reason) -> caf::result<uint32_t> {
         auto& s = self->state;

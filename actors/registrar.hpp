@@ -20,6 +20,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "messages/atoms.hpp"
 #include "messages/node.hpp"
 
 namespace fedactor {
@@ -37,7 +38,10 @@ using registrar_control_actor = registrar_actor::extend<
     // From now on edges that come back are forwarded to this server (server_actor).
     caf::reacts_to<serving_atom, caf::actor>,
     // Sends node_shutdown{reason} to every live edge node; answers how many acknowledged.
-    caf::replies_to<close_atom, std::string>::with<uint32_t>>;
+    caf::replies_to<close_atom, std::string>::with<uint32_t>,
+    // The server node stops before the run started: roster requests, waiting or later, fail
+    // with bad_request "stopped (REASON)".
+    caf::reacts_to<stop_atom, std::string>>;
 
 struct registrar_config {
   std::string scenario_yaml;  // the effective scenario every node runs
@@ -55,6 +59,7 @@ struct registrar_state {
   std::vector<caf::typed_response_promise<std::vector<edge_join>>> waiting;
   std::vector<caf::actor> handed_out;  // edge handles in the roster the server started with
   caf::actor server;
+  std::string stopped;  // the stop's reason, once stopped
   static inline const char* name = "fedactor.registrar";
 };
 

@@ -32,6 +32,7 @@ struct server_state {
   std::shared_ptr<server_parts> p;
   caf::typed_response_promise<run_report> promise;
   bool started = false;
+  std::string stop_reason;  // set by stop_atom
   static inline const char* name = "fedactor.server";
 };
 
@@ -90,6 +91,8 @@ void finish(server_ptr self) {
   rep.total_updates = totals->total_updates;
   rep.stale_updates = totals->stale_updates;
   rep.rejected_updates = totals->rejected_updates;
+  rep.interrupted = p.sync ? p.sync->stopped() : p.async->stopped();
+  if (rep.interrupted) rep.stopped_by = st.stop_reason;
   st.promise.deliver(std::move(rep));
   self->become(done(self));
 }
@@ -244,20 +247,46 @@ void edge_back(server_ptr self, edge_rejoin& msg) {
     apply(self, p.async->edge_rejoined(msg.id));
 }
 
+// -- stop ----------------------------------------------------------------------------------
+
+// Stops the loop; true when it was still going (the run ends here, not at its last round).
+bool stop_loop(server_ptr self, const std::string& reason) {
+  auto& p = *self->state.p;
+  if (!(p.sync ? p.sync->stop() : p.async->stop())) return false;
+  self->state.stop_reason = reason;
+  return true;
+}
+
+void stop_running(server_ptr self, const std::string& reason) {
+  if (!stop_loop(self, reason)) return;
+  auto& p = *self->state.p;
+  if (p.sync)
+    note_event(self, "stopped (" + reason + ") after " + std::to_string(p.sync->rounds_done()) +
+                         " rounds; the round in progress is abandoned");
+  else
+    note_event(self, "stopped (" + reason + ") after " + std::to_string(p.async->steps_done()) +
+                         " steps; " + std::to_string(p.async->in_flight()) +
+                         " tasks in flight are abandoned");
+  finish(self);
+}
+
 // Phases (each a behaviour; edges are monitored throughout):
 //
 //   idle --run_atom--> running --last round / step--> done
 //
-// idle:    edge_rejoin replaces a handle; run_atom starts the loop.
+// idle:    edge_rejoin replaces a handle; run_atom starts the loop; stop_atom is kept for it.
 // running: the loop's answers and the edges' losses drive the run (request callbacks and the
-//          down handler); edge_rejoin revives an edge; another run_atom is refused.
-// done:    the report was delivered; run_atom and edge_rejoin are refused / ignored.
+//          down handler); edge_rejoin revives an edge; another run_atom is refused; stop_atom
+//          ends the run with the last completed round's model.
+// done:    the report was delivered; run_atom and edge_rejoin are refused / ignored, and so is
+//          stop_atom (answers to abandoned requests still arrive and change nothing).
 server_actor::behavior_type done(server_ptr) {
   return {
       [=](run_atom) -> caf::result<run_report> {
         return make_error(errc::bad_request, "the run is over");
       },
       [=](edge_rejoin&) {},
+      [=](stop_atom, std::string&) {},
   };
 }
 
@@ -267,6 +296,7 @@ server_actor::behavior_type running(server_ptr self) {
         return make_error(errc::bad_request, "the server is already running");
       },
       [=](edge_rejoin& msg) { edge_back(self, msg); },
+      [=](stop_atom, std::string& reason) { stop_running(self, reason); },
   };
 }
 
@@ -285,6 +315,10 @@ server_actor::behavior_type idle(server_ptr self, std::shared_ptr<server_parts> 
         st.promise = self->make_response_promise<run_report>();
         auto rp = st.promise;
         self->become(running(self));
+        if (st.p->sync ? st.p->sync->stopped() : st.p->async->stopped()) {
+          finish(self);  // stopped before it started
+          return rp;
+        }
         if (st.p->sync)
           apply(self, st.p->sync->start());
         else
@@ -292,6 +326,7 @@ server_actor::behavior_type idle(server_ptr self, std::shared_ptr<server_parts> 
         return rp;
       },
       [=](edge_rejoin& msg) { edge_back(self, msg); },
+      [=](stop_atom, std::string& reason) { stop_loop(self, reason); },
   };
 }
 

@@ -26,8 +26,10 @@
 namespace fedactor {
 
 // edge_rejoin: a lost edge is back (distributed runs; sent by the server node's registrar).
+// stop_atom + reason: end the run now (a signal, federation::stop()); see spawn_server.
 using server_actor =
-    caf::typed_actor<caf::replies_to<run_atom>::with<run_report>, caf::reacts_to<edge_rejoin>>;
+    caf::typed_actor<caf::replies_to<run_atom>::with<run_report>, caf::reacts_to<edge_rejoin>,
+                     caf::reacts_to<stop_atom, std::string>>;
 
 struct server_config {
   scenario sc;
@@ -57,6 +59,12 @@ train_settings train_settings_of(const scenario& sc);
 // the survivors (faults.on_edge_loss: reroute) or counts as failed (drop); edge_rejoin revives
 // it. A request that bounces off a handle a new registration has since replaced fails alone
 // (edge_lost): the edge's successor stays in service. A second run_atom is refused (bad_request).
+//
+// stop_atom ends the run early: running, the loop stops (sync: the round in progress is
+// abandoned; async: nothing more is dispatched, the tasks in flight are abandoned) and the
+// run_atom request is answered at once with the last completed round's (step's) model and
+// totals, `interrupted` set and `stopped_by` = the reason. Idle, the stop is kept: the next
+// run_atom is answered at once the same way, with no round done. Done, it is ignored.
 // Throws std::invalid_argument (from the spawn) when the scenario's algorithm parts cannot be
 // built.
 server_actor spawn_server(caf::actor_system& sys, server_config cfg);

@@ -7,6 +7,7 @@
 namespace fedactor {
 
 using run_atom = caf::atom_constant<caf::atom("run")>;               // server: run the scenario
+using stop_atom = caf::atom_constant<caf::atom("stop")>;             // server: end the run now
 using next_round_atom = caf::atom_constant<caf::atom("nextround")>;  // server: internal tick
 
 }  // namespace fedactor

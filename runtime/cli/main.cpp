@@ -13,9 +13,10 @@ namespace {
 constexpr const char* usage =
     "usage: fedactor COMMAND ...\n"
     "commands:\n"
-    "  run SCENARIO.yaml [--set key=value]... [--out DIR] [--threads N] [--quiet]\n"
+    "  run SCENARIO.yaml [--set key=value]... [--out DIR] [--overwrite] [--threads N] [--quiet]\n"
     "      run a scenario in this process; writes metrics.jsonl, summary.json,\n"
-    "      model.pt and scenario.yaml to DIR (default runs/NAME-TIMESTAMP)\n"
+    "      model.pt and scenario.yaml to DIR (default runs/NAME-TIMESTAMP; a DIR that\n"
+    "      holds a run is refused unless --overwrite); Ctrl-C stops cleanly (exit 130)\n"
     "  node server|edge|clients ...\n"
     "      one node of a distributed run (fedactor node --help, docs/deployment.md)\n"
     "  bench [--populations 1e3,1e4,...] [--clients-per-round N] [--rounds N] [--threads N]\n"

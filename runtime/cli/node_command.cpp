@@ -3,11 +3,15 @@
 #include "runtime/cli/node_command.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 
 #include "runtime/cli/run_output.hpp"
+#include "runtime/cli/signal_watch.hpp"
 #include "runtime/host/node_clients.hpp"
 #include "runtime/host/node_edge.hpp"
 #include "runtime/host/node_server.hpp"
@@ -20,7 +24,7 @@ namespace {
 
 constexpr const char* usage =
     "usage: fedactor node server  --listen HOST:PORT SCENARIO.yaml [--set key=value]... "
-    "[--out DIR] [--quiet]\n"
+    "[--out DIR] [--overwrite] [--quiet]\n"
     "       fedactor node edge    --server HOST:PORT --listen HOST:PORT --id N [--region R]\n"
     "                             [--capacity N] [--trainers N] [--wait-hosts N] [--state-file F]\n"
     "       fedactor node clients --edge HOST:PORT --ids A-B [--max-live N] [--trainers N]\n"
@@ -53,6 +57,7 @@ struct parsed {
   std::vector<std::string> overrides;
   std::string out_dir;
   bool quiet = false;
+  bool overwrite = false;
   // edge
   std::optional<host_port> server;
   std::optional<uint32_t> id;
@@ -86,6 +91,10 @@ std::optional<parsed> parse(const std::string& role, const std::vector<std::stri
     }
     if (a == "--quiet" && role == "server") {
       p.quiet = true;
+      continue;
+    }
+    if (a == "--overwrite" && role == "server") {
+      p.overwrite = true;
       continue;
     }
     if (a.empty() || a[0] != '-') {
@@ -193,6 +202,27 @@ std::optional<parsed> parse(const std::string& role, const std::vector<std::stri
   return p;
 }
 
+// An edge or client-host node on its first SIGINT / SIGTERM: leaves when it serves (its
+// peer sees it lost at once), else (connecting, registering) exits at once.
+std::function<void(int)> leave_on_signal(std::shared_ptr<stop_switch> stop) {
+  return [stop](int sig) {
+    if (stop->request(signal_name(sig))) {
+      std::fprintf(stderr, "fedactor: %s: leaving (again exits at once)\n",
+                   signal_name(sig).c_str());
+      std::fflush(stderr);
+      return;
+    }
+    std::fprintf(stderr, "fedactor: %s: not serving yet: exiting\n", signal_name(sig).c_str());
+    std::fflush(stderr);
+    std::_Exit(exit_code_for(sig));
+  };
+}
+
+// A node that left on a signal exits 128 + the signal; otherwise with its own code.
+int exit_code(int code, const signal_watch& signals) {
+  return code == 0 && signals.first() ? exit_code_for(signals.first()) : code;
+}
+
 int server_role(const std::vector<std::string>& args) {
   int code = 2;
   auto p = parse("server", args, code);
@@ -214,10 +244,22 @@ int server_role(const std::vector<std::string>& args) {
     std::cerr << "error: " << err->message << '\n';
     return 2;
   }
+  const std::string out_dir = p->out_dir.empty() ? default_out_dir(sc) : p->out_dir;
+  if (auto err = claim_out_dir(out_dir, p->overwrite)) {
+    std::cerr << "error: " << *err << '\n';
+    return 2;
+  }
   try {
-    run_output output{sc, p->out_dir, p->quiet};
+    auto stop = std::make_shared<stop_switch>();
+    signal_watch signals{[&](int sig) {
+      std::fprintf(stderr, "%s\n", stopping_line(sig, sc).c_str());
+      std::fflush(stderr);
+      stop->request(signal_name(sig));
+    }};
+    run_output output{sc, out_dir, p->quiet};
     limit_math_threads();
     server_node_options opts;
+    opts.stop = stop;
     opts.sc = sc;
     opts.listen = *p->listen;
     opts.net = p->net;
@@ -230,7 +272,7 @@ int server_role(const std::vector<std::string>& args) {
     opts.log = node_logger{"server"}.fn();
     auto res = run_server_node(opts);
     output.finish(res.spec, res.result);
-    return 0;
+    return res.result.summary.interrupted && signals.first() ? exit_code_for(signals.first()) : 0;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
     return 1;
@@ -244,8 +286,11 @@ int edge_role(const std::vector<std::string>& args) {
   if (!p->server) return bad("edge", "--server HOST:PORT is required");
   if (!p->listen) return bad("edge", "--listen HOST:PORT is required");
   if (!p->id) return bad("edge", "--id N is required");
+  auto stop = std::make_shared<stop_switch>();
+  signal_watch signals{leave_on_signal(stop)};
   limit_math_threads();
   edge_node_options opts;
+  opts.stop = stop;
   opts.server = *p->server;
   opts.listen = *p->listen;
   opts.id = *p->id;
@@ -262,7 +307,7 @@ int edge_role(const std::vector<std::string>& args) {
   };
   opts.log = node_logger{"edge " + std::to_string(*p->id)}.fn();
   try {
-    return run_edge_node(opts);
+    return exit_code(run_edge_node(opts), signals);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
     return 1;
@@ -275,8 +320,11 @@ int clients_role(const std::vector<std::string>& args) {
   if (!p) return code;
   if (!p->edge) return bad("clients", "--edge HOST:PORT is required");
   if (!p->ids) return bad("clients", "--ids A-B is required");
+  auto stop = std::make_shared<stop_switch>();
+  signal_watch signals{leave_on_signal(stop)};
   limit_math_threads();
   clients_node_options opts;
+  opts.stop = stop;
   opts.edge = *p->edge;
   opts.first = p->ids->first;
   opts.last = p->ids->second;
@@ -288,7 +336,7 @@ int clients_role(const std::vector<std::string>& args) {
   opts.log =
       node_logger{"clients " + std::to_string(opts.first) + "-" + std::to_string(opts.last)}.fn();
   try {
-    return run_clients_node(opts);
+    return exit_code(run_clients_node(opts), signals);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
     return 1;

@@ -10,7 +10,9 @@
 #include <caf/actor_system.hpp>
 
 #include "runtime/cli/run_output.hpp"
+#include "runtime/cli/signal_watch.hpp"
 #include "runtime/host/federation.hpp"
+#include "runtime/host/stop_switch.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/metrics/metrics_writer.hpp"
@@ -21,7 +23,8 @@ namespace fedactor {
 namespace {
 
 constexpr const char* usage =
-    "usage: fedactor run SCENARIO.yaml [--set key=value]... [--out DIR] [--threads N] [--quiet]";
+    "usage: fedactor run SCENARIO.yaml [--set key=value]... [--out DIR] [--overwrite] "
+    "[--threads N] [--quiet]";
 
 }  // namespace
 
@@ -31,6 +34,7 @@ int run_command(const std::vector<std::string>& args) {
   std::vector<std::string> overrides;
   int threads = 0;
   bool quiet = false;
+  bool overwrite = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     auto value = [&](const char* flag) -> const std::string* {
@@ -65,6 +69,8 @@ int run_command(const std::vector<std::string>& args) {
       }
     } else if (a == "--quiet") {
       quiet = true;
+    } else if (a == "--overwrite") {
+      overwrite = true;
     } else if (a == "-h" || a == "--help") {
       std::cout << usage << '\n';
       return 0;
@@ -97,7 +103,19 @@ int run_command(const std::vector<std::string>& args) {
     std::cerr << "error: " << err->message << '\n';
     return 2;
   }
+  if (out_dir.empty()) out_dir = default_out_dir(sc);
+  if (auto err = claim_out_dir(out_dir, overwrite)) {
+    std::cerr << "error: " << *err << '\n';
+    return 2;
+  }
   try {
+    // Before anything starts threads (docs/outputs.md, "Stopping a run").
+    stop_switch stop;
+    signal_watch signals{[&](int sig) {
+      std::fprintf(stderr, "%s\n", stopping_line(sig, sc).c_str());
+      std::fflush(stderr);
+      stop.request(signal_name(sig));
+    }};
     run_output output{sc, out_dir, quiet};
     limit_math_threads();
     system_config cfg;
@@ -107,9 +125,11 @@ int run_command(const std::vector<std::string>& args) {
     for (const auto& w : fl.warnings()) std::cerr << "warning: " << w << '\n';
     fl.set_client_state_file(std::filesystem::path{output.dir()} / "client_state.db");
     fl.on_round([&](const round_record& r) { output.on_round(r); });
+    auto armed = stop.arm([&fl](const std::string& reason) { fl.stop(reason); });
     auto result = fl.run();
+    armed.release();
     output.finish(fl.spec(), result);
-    return 0;
+    return result.summary.interrupted && signals.first() ? exit_code_for(signals.first()) : 0;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
     return 1;

@@ -2,9 +2,13 @@
 
 #include "runtime/cli/run_output.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
+#include <system_error>
 
+#include "runtime/cli/signal_watch.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/scenario/load.hpp"
 
@@ -26,6 +30,31 @@ std::string default_out_dir(const scenario& s) {
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
   return "runs/" + s.name + "-" + stamp;
+}
+
+const std::vector<std::string>& run_files() {
+  static const std::vector<std::string> files{
+      "scenario.yaml",   "metrics.jsonl",       "model.pt",           "summary.json",
+      "client_state.db", "client_state.db-wal", "client_state.db-shm"};
+  return files;
+}
+
+std::optional<std::string> claim_out_dir(const std::string& dir, bool overwrite) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::string found;
+  for (const char* f : {"scenario.yaml", "metrics.jsonl", "summary.json", "model.pt"})
+    if (fs::exists(fs::path{dir} / f, ec)) found += (found.empty() ? "" : ", ") + std::string{f};
+  if (found.empty()) return std::nullopt;
+  if (!overwrite)
+    return "--out " + dir + " already holds a run (" + found +
+           "); pass --overwrite to replace it, or choose another directory";
+  for (const auto& f : run_files()) {
+    const auto path = fs::path{dir} / f;
+    fs::remove(path, ec);
+    if (ec) return "--overwrite: cannot remove " + path.string() + ": " + ec.message();
+  }
+  return std::nullopt;
 }
 
 run_output::run_output(const scenario& sc, std::string dir, bool quiet)
@@ -72,6 +101,15 @@ std::string progress_line(const round_record& r, bool async, uint32_t rounds, do
   return line;
 }
 
+std::string stopping_line(int sig, const scenario& sc) {
+  const bool async = sc.protocol.mode == protocol_mode::async;
+  return "fedactor: " + signal_name(sig) + ": stopping; " +
+         (async ? "the tasks in flight are abandoned, the last server step's model"
+                : "the round in progress is abandoned, the last completed round's model") +
+         " and the summary are written (" + (sig == SIGINT ? "Ctrl-C" : "the signal") +
+         " again exits at once)";
+}
+
 std::string summary_text(const run_summary& s, const std::string& dir) {
   char buf[512];
   std::snprintf(buf, sizeof(buf),
@@ -81,6 +119,11 @@ std::string summary_text(const run_summary& s, const std::string& dir) {
                 static_cast<unsigned long long>(s.failures), s.wall_s,
                 format_rate(s.mean_clients_per_s).c_str(), s.final_loss);
   std::string text = buf;
+  if (s.interrupted)
+    text += "interrupted (" + s.stopped_by + ") after " + std::to_string(s.rounds) +
+            (s.protocol == "async" ? " server steps" : " rounds") +
+            (s.rounds == 0 ? ": the model is the initial one\n"
+                           : ": the model is the last completed one's\n");
   // The causes, when anything failed or was discarded: "failures: 2 timeout, 1 edge_lost".
   std::string causes;
   for (size_t i = 0; i < failure_code_count; ++i) {

@@ -4,7 +4,9 @@
 // with scenario.yaml, metrics.jsonl (one line per round as it ends), model.pt and
 // summary.json; a progress line per round on stderr; the closing summary on stdout.
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/host/federation.hpp"
 #include "runtime/learning/model_spec.hpp"
@@ -17,6 +19,17 @@ namespace fedactor {
 // runs/NAME-YYYYmmdd-HHMMSS
 std::string default_out_dir(const scenario& s);
 
+// The files a run writes into its output directory: scenario.yaml, metrics.jsonl, model.pt,
+// summary.json, and the clients' algorithm state (client_state.db and its SQLite companions).
+const std::vector<std::string>& run_files();
+
+// Makes `dir` ready for a new run. When it already holds a run (scenario.yaml, metrics.jsonl,
+// summary.json or model.pt), refuses with a one-line reason naming the directory and the way
+// out, unless `overwrite`: then the old run's files (run_files()) are removed, other files
+// stay. nullopt when the run may write there (also: `dir` does not exist yet). A resumed run
+// (which continues the run in `dir`) does not call this.
+std::optional<std::string> claim_out_dir(const std::string& dir, bool overwrite);
+
 // "1m05s", "2h03m", "4.2s"
 std::string format_eta(double seconds);
 
@@ -26,6 +39,10 @@ std::string format_rate(double per_s);
 // The progress line of one round or aggregation (no newline): loss, clients, failures, the
 // evaluation when the round had one, rate, wall time, time left, edge events.
 std::string progress_line(const round_record& r, bool async, uint32_t rounds, double eta_s);
+
+// The line printed on the first SIGINT / SIGTERM: stopping, what is kept, and that a second
+// signal exits at once.
+std::string stopping_line(int sig, const scenario& sc);
 
 // The closing lines on stdout: totals, the last evaluation if any, model digest, output dir.
 std::string summary_text(const run_summary& s, const std::string& dir);

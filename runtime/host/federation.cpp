@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
 #include "actors/edge.hpp"
 #include "actors/trainer.hpp"
@@ -57,6 +58,10 @@ void federation::set_staleness_weight(staleness_weight weight) {
   parts_.weight = std::move(weight);
 }
 
+void federation::stop(const std::string& reason) {
+  stop_.request(reason);
+}
+
 federation_result federation::run() {
   const auto t0 = std::chrono::steady_clock::now();
   auto data = make_data_source(scenario_);
@@ -101,11 +106,16 @@ federation_result federation::run() {
   federation_result result;
   try {
     server_graph graph{sys_, std::move(cfg)};
+    auto armed = stop_.arm([srv = graph.server()](const std::string& reason) {
+      caf::anon_send(srv, stop_atom::value, reason);
+    });
     result = graph.run(t0);
   } catch (...) {
+    stop_.reset();
     stop_edges();
     throw;
   }
+  stop_.reset();
   stop_edges();
   model_ = result.model;
   return result;

@@ -8,7 +8,7 @@
 //   caf::actor_system sys{cfg};
 //   fedactor::federation fl{sys, scenario};
 //   fl.on_round([](const fedactor::round_record& r) { ... });
-//   auto result = fl.run();   // blocks until every round is done
+//   auto result = fl.run();   // blocks until every round is done (or fl.stop())
 //   fl.model();               // the final global parameters
 
 #include <filesystem>
@@ -20,6 +20,7 @@
 #include <caf/actor_system.hpp>
 
 #include "runtime/host/server_graph.hpp"
+#include "runtime/host/stop_switch.hpp"
 #include "runtime/learning/model_spec.hpp"
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/scenario/scenario.hpp"
@@ -62,6 +63,14 @@ class federation {
   // (the server failed); client and edge failures are counted, not thrown.
   federation_result run();
 
+  // Ends the run in progress early; safe from any thread (e.g. one that waits for signals).
+  // Sync keeps the model of the last completed round (the round in progress is abandoned),
+  // async the model of the last server step (the tasks in flight are abandoned); run() then
+  // returns that model with summary.interrupted set and summary.stopped_by = `reason`, after
+  // every record of a completed round has been handed on. Called while no run is in progress,
+  // the next run() stops as soon as it starts (no round). The first call counts.
+  void stop(const std::string& reason = "stop");
+
   const scenario& config() const { return scenario_; }
   const model_spec& spec() const { return spec_; }
   const std::vector<float>& model() const { return model_; }
@@ -78,6 +87,7 @@ class federation {
   std::vector<std::string> warnings_;
   std::vector<float> model_;
   size_t registry_bytes_ = 0;
+  stop_switch stop_;
 };
 
 }  // namespace fedactor

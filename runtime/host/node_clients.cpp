@@ -10,6 +10,7 @@
 
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
+#include <caf/send.hpp>
 
 #include "actors/client_host.hpp"
 #include "actors/edge_node.hpp"
@@ -190,10 +191,20 @@ int run_clients_node(const clients_node_options& opts) {
         to_string(opts.edge) + ": hosting clients " + name);
     joined_before = true;
     self->send(*host, watch_atom::value, caf::actor_cast<caf::actor>(*edge));
+    stop_switch::guard armed;
+    if (opts.stop)
+      armed = opts.stop->arm(
+          [h = *host](const std::string& reason) { caf::anon_send(h, stop_atom::value, reason); });
     std::string end;
     self->request(*host, caf::infinite, await_end_atom::value)
         .receive([&](std::string& r) { end = std::move(r); },
                  [&](caf::error& err) { end = "lost: " + describe(err); });
+    armed.release();
+    if (end.rfind("stopped", 0) == 0) {
+      log(end + ": leaving; the edge fails this host's tasks in flight at once");
+      shutdown_all();
+      return 0;
+    }
     if (end.rfind("shutdown", 0) == 0) {
       log(end);
       shutdown_all();

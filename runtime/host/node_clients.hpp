@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "runtime/host/node_net.hpp"
+#include "runtime/host/stop_switch.hpp"
 
 namespace fedactor {
 
@@ -26,13 +28,18 @@ struct clients_node_options {
   // strategy.normalization local); empty = a temporary file removed when the node ends.
   std::filesystem::path state_file;
   node_net_options net;
+  // Makes the node leave while it serves (the CLI requests it on SIGINT / SIGTERM): its actors
+  // quit, so its peer sees it lost at once. Armed only while the node serves; a request
+  // before that is carried out once it does. Null: not stoppable.
+  std::shared_ptr<stop_switch> stop;
   std::function<void(const std::string&)> log;
 };
 
 // Parses "A-B" (inclusive) or a single id "A".
 bool parse_id_range(const std::string& text, uint32_t& first, uint32_t& last);
 
-// Returns the process exit code: 0 shut down by the edge, 1 edge unreachable, 2 refused.
+// Returns the process exit code: 0 shut down by the edge or left on opts.stop (the edge's
+// tasks on this host fail at once, its ids train at the edge), 1 edge unreachable, 2 refused.
 int run_clients_node(const clients_node_options& opts);
 
 }  // namespace fedactor

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
 #include "actors/edge.hpp"
 #include "actors/edge_node.hpp"
@@ -153,10 +154,20 @@ int run_edge_node(const edge_node_options& opts) {
       std::to_string(opts.id));
   self->send(node, watch_atom::value, caf::actor_cast<caf::actor>(*server));
 
+  stop_switch::guard armed;
+  if (opts.stop)
+    armed = opts.stop->arm(
+        [node](const std::string& reason) { caf::anon_send(node, stop_atom::value, reason); });
   std::string end;
   self->request(node, caf::infinite, await_end_atom::value)
       .receive([&](std::string& r) { end = std::move(r); },
                [&](caf::error& err) { end = "lost: " + describe(err); });
+  armed.release();
+  if (end.rfind("stopped", 0) == 0) {
+    log(end + ": leaving; the server sees edge " + std::to_string(opts.id) + " lost");
+    shutdown_all();
+    return 0;
+  }
   log(end);
   shutdown_all();
   return end.rfind("shutdown", 0) == 0 ? 0 : 1;

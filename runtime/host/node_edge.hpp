@@ -2,15 +2,18 @@
 
 // `fedactor node edge`: connects to the server, takes the scenario from it, publishes
 // itself for client hosts, registers its edge actor under its id, and serves rounds until
-// the server says the run is over (exit 0) or the server is lost (exit 1). Client ids that
+// the server says the run is over (exit 0), the server is lost (exit 1) or it is told to
+// leave (opts.stop: the server sees the edge lost and applies faults.on_edge_loss). Client ids that
 // no registered client host covers train in this process (docs/deployment.md).
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "runtime/host/node_net.hpp"
+#include "runtime/host/stop_switch.hpp"
 
 namespace fedactor {
 
@@ -27,12 +30,16 @@ struct edge_node_options {
   // strategy.normalization local); empty = a temporary file removed when the node ends.
   std::filesystem::path state_file;
   node_net_options net;
+  // Makes the node leave while it serves (the CLI requests it on SIGINT / SIGTERM): its actors
+  // quit, so its peer sees it lost at once. Armed only while the node serves; a request
+  // before that is carried out once it does. Null: not stoppable.
+  std::shared_ptr<stop_switch> stop;
   std::function<void(uint16_t port)> on_listening;
   std::function<void(const std::string&)> log;
 };
 
-// Returns the process exit code: 0 shut down by the server, 1 server lost or failure, 2
-// refused (bad id, protocol mismatch) or bad options. Errors are logged.
+// Returns the process exit code: 0 shut down by the server or left on opts.stop, 1 server lost
+// or failure, 2 refused (bad id, protocol mismatch) or bad options. Errors are logged.
 int run_edge_node(const edge_node_options& opts);
 
 }  // namespace fedactor

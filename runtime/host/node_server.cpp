@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
 #include "actors/registrar.hpp"
 #include "messages/errors.hpp"
@@ -63,34 +64,44 @@ server_node_result run_server_node(const server_node_options& opts) {
   caf::error failure;
   const auto wait = opts.join_timeout > caf::timespan{0} ? caf::duration{opts.join_timeout}
                                                          : caf::duration{caf::infinite};
+  stop_switch::guard armed;
+  if (opts.stop)
+    armed = opts.stop->arm(
+        [reg](const std::string& reason) { caf::anon_send(reg, stop_atom::value, reason); });
   self->request(reg, wait, roster_atom::value)
       .receive([&](std::vector<edge_join>& r) { roster = std::move(r); },
                [&](caf::error& err) { failure = err; });
-  if (failure) {
+  armed.release();
+  const bool stopped_early = failure && opts.stop && opts.stop->requested();
+  if (failure && !stopped_early) {
     self->send_exit(reg, caf::exit_reason::user_shutdown);
     throw std::runtime_error("not every edge joined within " + format_duration(opts.join_timeout) +
                              ": " + describe(failure));
   }
-  log((edges == 1 ? std::string{"the edge"} : "all " + std::to_string(edges) + " edges") +
-      " joined; running " + sc.name + " (" + to_string(sc.protocol.mode) + ")");
-
-  server_graph_config gcfg;
-  gcfg.sc = sc;
-  gcfg.spec = out.spec;
-  gcfg.data = data;
-  gcfg.registry = registry;
-  gcfg.initial_model = initial_params(out.spec, sc.seed);
-  uint32_t capacity = std::max(1u, sc.pool.max_live_clients / edges);
-  for (auto& j : roster) {
-    gcfg.edges.push_back(caf::actor_cast<edge_actor>(j.edge));
-    if (j.capacity > 0) capacity = std::min(capacity, j.capacity);
-  }
-  gcfg.edge_capacity = capacity;
-  gcfg.on_round = opts.on_round;
-  gcfg.on_event = opts.log;
   std::string outcome = "run complete";
   std::optional<std::string> failed;
-  {
+  if (stopped_early) {
+    const auto reason = opts.stop->reason();
+    log("stopped (" + reason + ") before every edge joined: no round was run");
+    out.result = unstarted_run(sc, initial_params(out.spec, sc.seed), t0, reason);
+  } else {
+    log((edges == 1 ? std::string{"the edge"} : "all " + std::to_string(edges) + " edges") +
+        " joined; running " + sc.name + " (" + to_string(sc.protocol.mode) + ")");
+
+    server_graph_config gcfg;
+    gcfg.sc = sc;
+    gcfg.spec = out.spec;
+    gcfg.data = data;
+    gcfg.registry = registry;
+    gcfg.initial_model = initial_params(out.spec, sc.seed);
+    uint32_t capacity = std::max(1u, sc.pool.max_live_clients / edges);
+    for (auto& j : roster) {
+      gcfg.edges.push_back(caf::actor_cast<edge_actor>(j.edge));
+      if (j.capacity > 0) capacity = std::min(capacity, j.capacity);
+    }
+    gcfg.edge_capacity = capacity;
+    gcfg.on_round = opts.on_round;
+    gcfg.on_event = opts.log;
     std::unique_ptr<server_graph> graph;
     try {
       graph = std::make_unique<server_graph>(sys, std::move(gcfg));
@@ -99,13 +110,20 @@ server_node_result run_server_node(const server_node_options& opts) {
     }
     if (graph) {
       self->send(reg, serving_atom::value, caf::actor_cast<caf::actor>(graph->server()));
+      if (opts.stop)
+        armed = opts.stop->arm([srv = graph->server()](const std::string& reason) {
+          caf::anon_send(srv, stop_atom::value, reason);
+        });
       try {
         out.result = graph->run(t0);
       } catch (const std::exception& e) {
         failed = e.what();
       }
+      armed.release();
     }
   }
+  if (out.result.summary.interrupted)
+    outcome = "run stopped (" + out.result.summary.stopped_by + ")";
   if (failed) outcome = *failed;
   uint32_t acked = 0;
   self->request(reg, std::chrono::seconds(30), close_atom::value, outcome)

@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "runtime/host/federation.hpp"
 #include "runtime/host/node_net.hpp"
+#include "runtime/host/stop_switch.hpp"
 #include "runtime/learning/model_spec.hpp"
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/scenario/scenario.hpp"
@@ -26,6 +28,11 @@ struct server_node_options {
   std::function<void(uint16_t port)> on_listening;    // the port bound, once
   std::function<void(const round_record&)> on_round;  // server thread, round order
   std::function<void(const std::string&)> log;        // one line per event
+  // Stops the run early (the CLI requests it on SIGINT / SIGTERM): while the edges join, no
+  // round runs; while running, the server stops (sync: the round in progress is abandoned;
+  // async: the tasks in flight). Either way the result is marked interrupted and the edges
+  // are told the run is over. Null: not stoppable.
+  std::shared_ptr<stop_switch> stop;
 };
 
 struct server_node_result {
@@ -33,8 +40,8 @@ struct server_node_result {
   model_spec spec;
 };
 
-// Runs the server node to the end. Throws std::runtime_error (one line) when it cannot
-// listen, the edges do not all join within join_timeout, or the server fails.
+// Runs the server node to the end (or to a stop). Throws std::runtime_error (one line) when it
+// cannot listen, the edges do not all join within join_timeout, or the server fails.
 server_node_result run_server_node(const server_node_options& opts);
 
 }  // namespace fedactor

@@ -10,6 +10,25 @@
 
 namespace fedactor {
 
+namespace {
+
+// What every summary has beside the server's totals: names, times, the model's digest.
+void complete_summary(federation_result& result, const scenario& sc,
+                      std::chrono::steady_clock::time_point started, double round_wall_s) {
+  auto& sum = result.summary;
+  sum.scenario = sc.name;
+  sum.protocol = to_string(sc.protocol.mode);
+  sum.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  sum.mean_clients_per_s = round_wall_s > 0 ? sum.clients_trained / round_wall_s : 0.0;
+  sum.model_sha256 = model_sha256(result.model);
+  sum.model_l2 = l2_norm(result.model);
+  sum.num_params = result.model.size();
+  sum.peak_rss_bytes = peak_rss_bytes();
+  sum.registered_clients = sc.population.clients;
+}
+
+}  // namespace
+
 server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
     : sys_(sys),
       cfg_(std::move(cfg)),
@@ -18,8 +37,8 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
   const auto& sc = cfg_.sc;
   observer_config ocfg;
   if (sc.eval.every > 0)
-    ocfg.evaluator = spawn_evaluator(
-        sys_, make_evaluator_config(sc, cfg_.spec, cfg_.data, cfg_.client_state));
+    ocfg.evaluator =
+        spawn_evaluator(sys_, make_evaluator_config(sc, cfg_.spec, cfg_.data, cfg_.client_state));
   ocfg.every = sc.eval.every;
   ocfg.last_round =
       sc.protocol.mode == protocol_mode::async ? sc.async.aggregations : sc.protocol.rounds;
@@ -79,6 +98,8 @@ federation_result server_graph::run(std::chrono::steady_clock::time_point starte
             s.total_updates = rep.total_updates;
             s.stale_updates = rep.stale_updates;
             s.rejected_updates = rep.rejected_updates;
+            s.interrupted = rep.interrupted;
+            s.stopped_by = rep.stopped_by;
             if (sc.protocol.mode == protocol_mode::async) s.aggregations = rep.rounds;
           },
           [&](caf::error& err) { failure = err; });
@@ -89,17 +110,19 @@ federation_result server_graph::run(std::chrono::steady_clock::time_point starte
                  if (!failure) failure = err;
                });
   if (failure) throw std::runtime_error("the server failed: " + describe(failure));
-  auto& sum = result.summary;
-  sum.scenario = sc.name;
-  sum.protocol = to_string(sc.protocol.mode);
-  sum.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  sum.mean_clients_per_s = *round_wall_ > 0 ? sum.clients_trained / *round_wall_ : 0.0;
-  sum.model_sha256 = model_sha256(result.model);
-  sum.model_l2 = l2_norm(result.model);
-  sum.num_params = result.model.size();
-  sum.peak_rss_bytes = peak_rss_bytes();
-  sum.registered_clients = sc.population.clients;
-  note_evaluation(sum, *last_eval_);
+  complete_summary(result, sc, started, *round_wall_);
+  note_evaluation(result.summary, *last_eval_);
+  return result;
+}
+
+federation_result unstarted_run(const scenario& sc, std::vector<float> initial_model,
+                                std::chrono::steady_clock::time_point started,
+                                const std::string& stopped_by) {
+  federation_result result;
+  result.model = std::move(initial_model);
+  result.summary.interrupted = true;
+  result.summary.stopped_by = stopped_by;
+  complete_summary(result, sc, started, 0.0);
   return result;
 }
 

@@ -50,6 +50,12 @@ struct server_graph_config {
   std::function<void(const std::string&)> on_event;
 };
 
+// The result of a run stopped before its server started (a server node stopped while it waited
+// for its edges): no round, the initial model, interrupted by `stopped_by`.
+federation_result unstarted_run(const scenario& sc, std::vector<float> initial_model,
+                                std::chrono::steady_clock::time_point started,
+                                const std::string& stopped_by);
+
 class server_graph {
  public:
   // Spawns the server, observer and evaluator. Throws std::invalid_argument when the

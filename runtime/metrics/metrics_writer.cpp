@@ -75,7 +75,9 @@ std::string to_json(const run_summary& s) {
                    {"model_l2", s.model_l2},
                    {"num_params", s.num_params},
                    {"peak_rss_bytes", s.peak_rss_bytes},
-                   {"registered_clients", s.registered_clients}};
+                   {"registered_clients", s.registered_clients},
+                   {"interrupted", s.interrupted}};
+  if (s.interrupted) j["stopped_by"] = s.stopped_by;
   if (s.evaluated && (s.test_samples > 0 || s.eval_clients > 0))
     j["evaluated_round"] = s.evaluated_round;
   if (s.evaluated && s.test_samples > 0) {

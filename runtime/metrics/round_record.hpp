@@ -63,6 +63,10 @@ struct run_summary {
   uint64_t peak_rss_bytes = 0;
   uint64_t registered_clients = 0;
   double sim_time_s = 0;  // simulated time at the end of the run
+  // Stopped before its last round / step (a signal, federation::stop()): `rounds` is the
+  // number completed, the model the last completed one's; stopped_by names the stop ("SIGINT").
+  bool interrupted = false;
+  std::string stopped_by;
   // async totals (the tutorial's get_stats() and more)
   uint64_t total_updates = 0;     // updates folded into the buffer
   uint64_t stale_updates = 0;     // discarded for staleness

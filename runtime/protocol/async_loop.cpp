@@ -424,6 +424,13 @@ async_step async_loop::edge_lost(uint32_t e) {
   return step;
 }
 
+bool async_loop::stop() {
+  if (finished_) return false;
+  finished_ = true;
+  stopped_ = true;
+  return true;
+}
+
 async_step async_loop::edge_rejoined(uint32_t) {
   async_step step;
   if (finished_) return step;

@@ -114,8 +114,14 @@ class async_loop {
   // The edge set has marked `e` lost: its tasks are resent to survivors (reroute) or fail.
   async_step edge_lost(uint32_t e);
   async_step edge_rejoined(uint32_t e);
+  // Ends the run now (a stop: a signal, federation::stop()): nothing more is dispatched or
+  // folded; the tasks in flight are abandoned (their records stay, in_flight() counts them,
+  // their answers change nothing) and updates buffered since the last server step are
+  // dropped: the model stays the last step's. False when the run was already over.
+  bool stop();
 
   bool finished() const { return finished_; }
+  bool stopped() const { return stopped_; }
   uint32_t steps_done() const { return steps_done_; }
   uint64_t version() const { return buffer_.version(); }
   model_snapshot model() const { return model_; }
@@ -174,6 +180,7 @@ class async_loop {
   uint64_t next_group_ = 1;
   uint32_t steps_done_ = 0;
   bool finished_ = false;
+  bool stopped_ = false;
   double sim_now_ = 0;
   double sim_at_last_step_ = 0;
   std::chrono::steady_clock::time_point step_started_;

@@ -183,6 +183,14 @@ sync_step sync_loop::edge_lost(uint32_t e) {
   return step;
 }
 
+bool sync_loop::stop() {
+  if (finished_) return false;
+  round_.reset();
+  finished_ = true;
+  stopped_ = true;
+  return true;
+}
+
 void sync_loop::edge_rejoined(uint32_t) {
   if (round_) ++round_->record().edges_rejoined;
 }

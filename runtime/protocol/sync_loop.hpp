@@ -82,9 +82,15 @@ class sync_loop {
   // The edge set has marked `e` lost (or returned); the round in progress reacts.
   sync_step edge_lost(uint32_t e);
   void edge_rejoined(uint32_t e);
+  // Ends the run now (a stop: a signal, federation::stop()): the round in progress is
+  // abandoned — its batches' answers and failures are ignored from here on, its clients
+  // count nowhere — and the model stays the last completed round's. False when the run was
+  // already over (nothing changes).
+  bool stop();
 
   bool running() const { return round_.has_value(); }
   bool finished() const { return finished_; }
+  bool stopped() const { return stopped_; }
   uint32_t rounds_done() const { return rounds_done_; }
   uint64_t version() const { return version_; }
   const model_snapshot& model() const { return model_; }
@@ -116,6 +122,7 @@ class sync_loop {
   uint32_t rounds_done_ = 0;
   double sim_now_ = 0;
   bool finished_ = false;
+  bool stopped_ = false;
   std::optional<sync_round> round_;
   std::chrono::steady_clock::time_point started_;
   run_totals totals_;

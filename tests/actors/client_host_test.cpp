@@ -154,6 +154,27 @@ TEST_CASE("a shutdown that reaches a client host before it watches its edge stil
   CHECK(end == "shutdown: run complete (0 tasks trained, 0 failed, 0 evictions)");
 }
 
+TEST_CASE("a client host told to stop ends its wait with the reason and its counts", "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  model_spec spec;
+  client_host_config hc;
+  hc.first = 0;
+  hc.last = 9;
+  hc.data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  hc.trainers = keep(spawn_trainer_pool(sys, spec, 1));
+  auto host = keep(sys.spawn(client_host, hc));
+  caf::scoped_actor self{sys};
+  self->send(host, watch_atom::value, keep(black_hole(sys)));
+  self->send(host, await_end_atom::value);  // answered as a plain message
+  self->send(host, stop_atom::value, std::string{"SIGINT"});
+  std::string end;
+  self->receive([&](std::string& s) { end = s; },
+                caf::after(wait) >> [] { FAIL("no end after the stop"); });
+  CHECK(end == "stopped: SIGINT (0 tasks trained, 0 failed, 0 evictions)");
+}
+
 TEST_CASE("an edge sends covered ids to their client host, trains the rest, same aggregate",
           "[actors]") {
   system_config cfg;

@@ -346,6 +346,26 @@ TEST_CASE("an edge node without client hosts acknowledges shutdown at once and k
   CHECK(end == "shutdown: early");
 }
 
+TEST_CASE("an edge node told to stop ends its wait with the reason", "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto node = keep(sys.spawn(edge_node, node_config(self, std::make_shared<client_directory>())));
+  self->send(node, await_end_atom::value);  // answered as a plain message
+  self->send(node, stop_atom::value, std::string{"SIGTERM"});
+  std::string end;
+  self->receive([&](std::string& s) { end = s; },
+                caf::after(wait) >> [] { FAIL("no end after the stop"); });
+  CHECK(end == "stopped: SIGTERM");
+  // The first end counts: a shutdown after it changes nothing.
+  shutdown(self, node, "late");
+  std::string again;
+  self->request(node, wait, await_end_atom::value)
+      .receive([&](std::string& s) { again = s; }, [](caf::error& err) { FAIL(describe(err)); });
+  CHECK(again == "stopped: SIGTERM");
+}
+
 TEST_CASE("an edge node forgets a client host that dies and fails its tasks in flight at once",
           "[actors]") {
   system_config cfg;

@@ -318,3 +318,32 @@ TEST_CASE("close tells every live edge node the reason and answers how many ackn
   CHECK(told ==
         std::vector<std::pair<uint32_t, std::string>>{{0, "run complete"}, {1, "run complete"}});
 }
+
+TEST_CASE("a stopped registrar fails the roster it was waiting to hand out, and later ones",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto reg = keep(sys.spawn(registrar, logged_config(self, 2)));
+  auto edge0 = keep(stand_in(sys));
+  CHECK(join(self, reg, edge_join{0, "eu", 4, "a:7000", edge0, edge0}).accepted);
+  CHECK(next_log(self) == "edge 0 joined (clients at a:7000, region 'eu', capacity 4)");
+  std::string waiting_error;
+  self->send(reg, roster_atom::value);  // the answer comes as a plain message
+  self->send(reg, stop_atom::value, std::string{"SIGINT"});
+  self->receive([](std::vector<edge_join>&) { FAIL("a roster after the stop"); },
+                [&](caf::error& err) { waiting_error = describe(err); },
+                caf::after(wait) >> [] { FAIL("no answer to the roster"); });
+  CHECK(waiting_error.find("stopped (SIGINT)") != std::string::npos);
+  std::string later;
+  self->request(reg, wait, roster_atom::value)
+      .receive([](std::vector<edge_join>&) { FAIL("a roster after the stop"); },
+               [&](caf::error& err) { later = describe(err); });
+  CHECK(later == waiting_error);
+  // The edges that joined are still told at the end.
+  uint32_t acked = 0;
+  self->request(reg, wait, close_atom::value, std::string{"run stopped (SIGINT)"})
+      .receive([&](uint32_t n) { acked = n; }, [](caf::error& err) { FAIL(describe(err)); });
+  CHECK(acked == 1);
+}

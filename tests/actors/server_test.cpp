@@ -983,3 +983,119 @@ TEST_CASE_METHOD(shell_fixture,
   }
   CHECK(is_error(ask_run()->error, errc::bad_request));
 }
+
+// -- stop ----------------------------------------------------------------------------------
+
+namespace {
+
+void send_stop(shell_fixture& f, const std::string& reason) {
+  caf::anon_send(f.srv, stop_atom::value, reason);
+  f.consume_messages();
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(shell_fixture,
+                 "sync shell: a stop mid-round abandons the round and answers the run with the "
+                 "last completed round's model, marked interrupted",
+                 "[actors][shell]") {
+  start(shell_sync());
+  auto run = ask_run();
+  answer(0, 0);
+  answer(1, 0);
+  REQUIRE(records.size() == 1);
+  REQUIRE(edge(0).sync.size() == 2);
+  REQUIRE(edge(1).sync.size() == 2);
+  answer(0, 1);  // round 2: edge 0 has answered, edge 1 not yet
+  CHECK_FALSE(run->report);
+  send_stop(*this, "SIGINT");
+  REQUIRE(run->report);
+  const auto rep = *run->report;
+  CHECK(rep.interrupted);
+  CHECK(rep.stopped_by == "SIGINT");
+  CHECK(rep.rounds == 1);
+  CHECK(rep.model_version == 1);
+  CHECK(rep.model.values() == model{3.75f, -1.5f});
+  CHECK(rep.clients_trained == 4);
+  CHECK(rep.failures == 0);
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back() == "stopped (SIGINT) after 1 rounds; the round in progress is abandoned");
+  // The abandoned batch's answer changes nothing and starts nothing.
+  answer(1, 1);
+  CHECK(records.size() == 1);
+  CHECK(edge(0).sync.size() == 2);
+  CHECK(edge(1).sync.size() == 2);
+  // Its request's timeout neither.
+  advance(std::chrono::seconds(60));
+  CHECK(records.size() == 1);
+  // A later stop, or run_atom, is refused or ignored.
+  send_stop(*this, "SIGTERM");
+  auto late = ask_run();
+  CHECK(is_error(late->error, errc::bad_request));
+}
+
+TEST_CASE_METHOD(shell_fixture, "sync shell: a run that ends normally is not marked interrupted",
+                 "[actors][shell]") {
+  auto s = shell_sync();
+  s.protocol.rounds = 1;
+  start(s);
+  auto run = ask_run();
+  answer(0, 0);
+  answer(1, 0);
+  REQUIRE(run->report);
+  CHECK_FALSE(run->report->interrupted);
+  CHECK(run->report->stopped_by.empty());
+  send_stop(*this, "SIGINT");  // after the end: ignored
+  CHECK(events.empty());
+}
+
+TEST_CASE_METHOD(shell_fixture,
+                 "sync shell: a stop before run_atom makes the run end at once with the initial "
+                 "model and no round",
+                 "[actors][shell]") {
+  start(shell_sync());
+  send_stop(*this, "SIGTERM");
+  auto run = ask_run();
+  REQUIRE(run->report);
+  CHECK(run->report->interrupted);
+  CHECK(run->report->stopped_by == "SIGTERM");
+  CHECK(run->report->rounds == 0);
+  CHECK(run->report->model.values() == initial);
+  CHECK(edge(0).sync.empty());
+  CHECK(edge(1).sync.empty());
+}
+
+TEST_CASE_METHOD(shell_fixture,
+                 "async shell: a stop with tasks in flight dispatches nothing more and answers "
+                 "with the last server step's model, marked interrupted",
+                 "[actors][shell]") {
+  start(shell_async());
+  auto run = ask_run();
+  answer_with(0, 0, update_for(edge(0).async.at(0)));
+  answer_with(1, 0, update_for(edge(1).async.at(0)));
+  REQUIRE(records.size() == 1);
+  CHECK(models[0] == model{2.75f, -1.5f});
+  REQUIRE(edge(0).async.size() == 2);
+  REQUIRE(edge(1).async.size() == 2);
+  // One update of step 2 is in (buffer 2), the other task still in flight.
+  answer_with(0, 1, update_for(edge(0).async.at(1)));
+  CHECK(records.size() == 1);
+  send_stop(*this, "SIGINT");
+  REQUIRE(run->report);
+  const auto rep = *run->report;
+  CHECK(rep.interrupted);
+  CHECK(rep.stopped_by == "SIGINT");
+  CHECK(rep.rounds == 1);
+  CHECK(rep.model_version == 1);
+  CHECK(rep.model.values() == model{2.75f, -1.5f});
+  CHECK(rep.clients_trained == 2);
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().find("stopped (SIGINT) after 1 steps; ") == 0);
+  CHECK(events.back().find(" tasks in flight are abandoned") != std::string::npos);
+  // The abandoned task's answer neither steps nor refills.
+  const size_t sent0 = edge(0).async.size(), sent1 = edge(1).async.size();
+  answer_with(1, 1, update_for(edge(1).async.at(1)));
+  CHECK(records.size() == 1);
+  CHECK(edge(0).async.size() == sent0);
+  CHECK(edge(1).async.size() == sent1);
+}

@@ -347,3 +347,156 @@ TEST_CASE("a TLS node refuses a peer certified by another CA and logs its addres
   CHECK(metrics(dir / "dist").size() == 2);
   fs::remove_all(dir);
 }
+
+// -- signals -------------------------------------------------------------------------------
+
+namespace {
+
+// The signal tests show losses that come from a node leaving (its connection closes): a
+// generous connection timeout keeps a machine under load from adding losses of its own.
+std::vector<std::string> patient(std::vector<std::string> args) {
+  return with(std::move(args), {"--heartbeat", "1s", "--connection-timeout", "60s"});
+}
+
+}  // namespace
+
+TEST_CASE(
+    "SIGINT to the server node stops the run, writes its outputs and ends the edge and the "
+    "client host",
+    "[cli][node][signals]") {
+  auto dir = temp_dir("sigint");
+  cluster c;
+  auto& server = c.start(
+      "server", patient({"node", "server", "--listen", "127.0.0.1:0", tutorial, "--set",
+                         "topology.edges=1", "--set", "protocol.rounds=100000", "--set",
+                         "selection.clients_per_round=10", "--out", (dir / "dist").string()}));
+  const uint16_t sp = server.port(60s);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  auto& edge = c.start("edge", patient({"node", "edge", "--server", addr(sp), "--listen",
+                                        "127.0.0.1:0", "--id", "0", "--wait-hosts", "1"}));
+  const uint16_t ep = edge.port(60s);
+  REQUIRE(ep != 0);
+  auto& host =
+      c.start("clients", patient({"node", "clients", "--edge", addr(ep), "--ids", "0-999"}));
+  if (!server.wait_for("round 2/", 60s)) FAIL("no round 2\n" << c.dump());
+  server.signal(SIGINT);
+  const auto server_code = server.wait_exit(60s);
+  const auto edge_code = edge.wait_exit(60s);
+  const auto host_code = host.wait_exit(60s);
+  INFO(c.dump());
+  CHECK(server_code == 130);
+  // Told by their parent: a clean end, exit 0.
+  CHECK(edge_code == 0);
+  CHECK(host_code == 0);
+  CHECK(server.wait_for("fedactor: SIGINT: stopping; ", 1s));
+  CHECK(server.wait_for("told 1 edge node that the run is over", 1s));
+  CHECK(edge.wait_for("shutdown: run stopped (SIGINT)", 1s));
+  CHECK(host.wait_for("shutdown: run stopped (SIGINT)", 1s));
+  auto summary = nlohmann::json::parse(read(dir / "dist" / "summary.json"));
+  CHECK(summary["interrupted"] == true);
+  CHECK(summary["stopped_by"] == "SIGINT");
+  const auto rounds = summary["rounds"].get<size_t>();
+  CHECK(rounds >= 1);
+  CHECK(rounds < 100000);
+  CHECK(metrics(dir / "dist").size() == rounds);
+  CHECK(fs::file_size(dir / "dist" / "model.pt") > 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "SIGTERM to an edge node makes it leave: the server reroutes its clients and the run "
+    "completes",
+    "[cli][node][signals]") {
+  auto dir = temp_dir("sigterm_edge");
+  cluster c;
+  auto& server = c.start(
+      "server",
+      patient({"node", "server", "--listen", "127.0.0.1:0", tutorial, "--set", "topology.edges=2",
+               "--set", "protocol.rounds=300", "--out", (dir / "dist").string()}));
+  const uint16_t sp = server.port(60s);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  std::vector<node_process*> edges;
+  for (int e = 0; e < 2; ++e)
+    edges.push_back(&c.start("edge " + std::to_string(e),
+                             patient({"node", "edge", "--server", addr(sp), "--listen",
+                                      "127.0.0.1:0", "--id", std::to_string(e)})));
+  if (!server.wait_for("round 3/", 60s)) FAIL("no round 3\n" << c.dump());
+  edges[1]->signal(SIGTERM);
+  const auto left = edges[1]->wait_exit(60s);
+  if (!server.wait_for("edge 1 lost", 60s)) FAIL_CHECK("the server did not see edge 1 lost");
+  const auto server_code = server.wait_exit(60s);
+  const auto edge0_code = edges[0]->wait_exit(60s);
+  INFO(c.dump());
+  CHECK(left == 143);
+  CHECK(edges[1]->wait_for("stopped: SIGTERM: leaving; the server sees edge 1 lost", 1s));
+  CHECK(server_code == 0);
+  CHECK(edge0_code == 0);
+  auto records = metrics(dir / "dist");
+  CHECK(records.size() == 300);
+  CHECK(total(records, "edges_lost") == 1);
+  CHECK(total(records, "failures") == 0);  // reroute: every client trained
+  auto summary = nlohmann::json::parse(read(dir / "dist" / "summary.json"));
+  CHECK(summary["interrupted"] == false);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("SIGINT to a client host makes it leave: its edge trains its ids and the run completes",
+          "[cli][node][signals]") {
+  auto dir = temp_dir("sigint_host");
+  cluster c;
+  auto& server = c.start(
+      "server",
+      patient({"node", "server", "--listen", "127.0.0.1:0", tutorial, "--set", "topology.edges=1",
+               "--set", "protocol.rounds=300", "--out", (dir / "dist").string()}));
+  const uint16_t sp = server.port(60s);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  auto& edge = c.start("edge", patient({"node", "edge", "--server", addr(sp), "--listen",
+                                        "127.0.0.1:0", "--id", "0", "--wait-hosts", "1"}));
+  const uint16_t ep = edge.port(60s);
+  REQUIRE(ep != 0);
+  auto& host =
+      c.start("clients", patient({"node", "clients", "--edge", addr(ep), "--ids", "0-999"}));
+  if (!server.wait_for("round 3/", 60s)) FAIL("no round 3\n" << c.dump());
+  host.signal(SIGINT);
+  const auto host_code = host.wait_exit(60s);
+  if (!edge.wait_for("client host 0-999 (0-999) lost", 60s))
+    FAIL_CHECK("the edge did not see its client host lost");
+  const auto server_code = server.wait_exit(60s);
+  const auto edge_code = edge.wait_exit(60s);
+  INFO(c.dump());
+  CHECK(host_code == 130);
+  CHECK(host.wait_for("stopped: SIGINT (", 1s));
+  CHECK(server_code == 0);
+  CHECK(edge_code == 0);
+  CHECK(metrics(dir / "dist").size() == 300);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("fedactor node server refuses an --out directory that holds a run unless --overwrite",
+          "[cli][node]") {
+  auto dir = temp_dir("node_out");
+  std::ofstream(dir / "summary.json") << "{}\n";
+  node_process refused{
+      {"node", "server", "--listen", "127.0.0.1:0", tutorial, "--out", dir.string()}};
+  CHECK(refused.wait_exit(60s) == 2);
+  CHECK(refused.output() == "error: --out " + dir.string() +
+                                " already holds a run (summary.json); pass --overwrite to "
+                                "replace it, or choose another directory\n");
+  // With --overwrite it takes the directory (and waits for its edge: stopped by SIGINT, before
+  // any round).
+  node_process server{{"node", "server", "--listen", "127.0.0.1:0", tutorial, "--overwrite",
+                       "--set", "topology.edges=1", "--out", dir.string()}};
+  REQUIRE(server.port(60s) != 0);
+  server.signal(SIGINT);
+  CHECK(server.wait_exit(60s) == 130);
+  INFO(server.output());
+  CHECK(server.wait_for("stopped (SIGINT) before every edge joined: no round was run", 1s));
+  auto summary = nlohmann::json::parse(read(dir / "summary.json"));
+  CHECK(summary["interrupted"] == true);
+  CHECK(summary["rounds"] == 0);
+  CHECK(fs::exists(dir / "model.pt"));
+  fs::remove_all(dir);
+}

@@ -13,8 +13,11 @@
 
 #include "runtime/learning/local_training.hpp"
 #include "runtime/math/model_digest.hpp"
+#include "tests/runtime/cli/node_process.hpp"
 
 namespace fs = std::filesystem;
+using fedactor::testing::node_process;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -122,5 +125,169 @@ TEST_CASE("fedactor run rejects a bad scenario with one line and exit code 2", "
   CHECK(no_file.code == 2);
   auto bad_cmd = fedactor_cli("launch");
   CHECK(bad_cmd.code == 2);
+  fs::remove_all(dir);
+}
+
+// -- the output directory ------------------------------------------------------------------
+
+TEST_CASE("fedactor run refuses an --out directory that holds a run unless --overwrite", "[cli]") {
+  auto dir = temp_dir("overwrite");
+  const std::string args =
+      "run examples/scenarios/quickstart.yaml --quiet --set protocol.rounds=1"
+      " --set population.clients=50 --set selection.clients_per_round=5"
+      " --out " +
+      dir.string();
+  auto first = fedactor_cli(args);
+  INFO(first.output);
+  REQUIRE(first.code == 0);
+  const auto digest = nlohmann::json::parse(read(dir / "summary.json"))["model_sha256"];
+  std::ofstream(dir / "notes.txt") << "mine\n";
+
+  auto refused = fedactor_cli(args + " --set seed=7");
+  INFO(refused.output);
+  CHECK(refused.code == 2);
+  CHECK(refused.output == "error: --out " + dir.string() +
+                              " already holds a run (scenario.yaml, metrics.jsonl, summary.json, "
+                              "model.pt); pass --overwrite to replace it, or choose another "
+                              "directory\n");
+  // The first run's files are untouched.
+  CHECK(nlohmann::json::parse(read(dir / "summary.json"))["model_sha256"] == digest);
+  CHECK(read(dir / "scenario.yaml").find("seed: 42") != std::string::npos);
+
+  auto replaced = fedactor_cli(args + " --set seed=7 --overwrite");
+  INFO(replaced.output);
+  REQUIRE(replaced.code == 0);
+  CHECK(nlohmann::json::parse(read(dir / "summary.json"))["model_sha256"] != digest);
+  CHECK(read(dir / "scenario.yaml").find("seed: 7") != std::string::npos);
+  CHECK(read(dir / "notes.txt") == "mine\n");  // not a run's file: kept
+  int lines = 0;
+  std::ifstream jsonl(dir / "metrics.jsonl");
+  for (std::string line; std::getline(jsonl, line);) ++lines;
+  CHECK(lines == 1);
+
+  // A directory with other files only is no run: accepted as it is.
+  auto other = temp_dir("overwrite_other");
+  std::ofstream(other / "notes.txt") << "x\n";
+  auto fresh = fedactor_cli(
+      "run examples/scenarios/quickstart.yaml --quiet --set protocol.rounds=1"
+      " --set population.clients=50 --set selection.clients_per_round=5"
+      " --out " +
+      other.string());
+  CHECK(fresh.code == 0);
+  fs::remove_all(dir);
+  fs::remove_all(other);
+}
+
+// -- signals -------------------------------------------------------------------------------
+
+namespace {
+
+// A sync run far too long to end by itself within the test (a round takes well under a
+// second), so a signal always catches it mid-run.
+std::vector<std::string> long_run(const fs::path& dir, const std::string& mode = "sync") {
+  std::vector<std::string> a = {"run",   FEDACTOR_SOURCE_DIR "/examples/scenarios/quickstart.yaml",
+                                "--set", "protocol.rounds=100000",
+                                "--set", "population.clients=200",
+                                "--set", "selection.clients_per_round=20",
+                                "--out", dir.string()};
+  if (mode == "async")
+    for (const char* s : {"protocol.mode=async", "async.concurrency=20", "async.buffer_size=10",
+                          "async.aggregations=100000"}) {
+      a.push_back("--set");
+      a.push_back(s);
+    }
+  return a;
+}
+
+std::vector<nlohmann::json> records_of(const fs::path& dir) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(dir / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// The run in `dir` was stopped by `sig`: exit code, the stopping line, an interrupted summary
+// whose rounds match metrics.jsonl, and a model.pt that loads and is the summary's model.
+void check_stopped(node_process& run, const fs::path& dir, int sig, const char* name,
+                   const char* unit) {
+  auto code = run.wait_exit(60s);
+  INFO(run.output());
+  REQUIRE(code);
+  CHECK(*code == 128 + sig);
+  CHECK(run.output().find(std::string{"fedactor: "} + name + ": stopping; ") != std::string::npos);
+  REQUIRE(fs::exists(dir / "summary.json"));
+  auto summary = nlohmann::json::parse(read(dir / "summary.json"));
+  CHECK(summary["interrupted"] == true);
+  CHECK(summary["stopped_by"] == name);
+  const auto rounds = summary["rounds"].get<uint32_t>();
+  CHECK(rounds >= 1);
+  CHECK(rounds < 100000);
+  CHECK(records_of(dir).size() == rounds);
+  CHECK(run.output().find(std::string{"interrupted ("} + name + ") after " +
+                          std::to_string(rounds) + " " + unit) != std::string::npos);
+  fedactor::model_spec spec;
+  auto params = fedactor::load_model_pt(spec, (dir / "model.pt").string());
+  CHECK(params.size() == summary["num_params"].get<size_t>());
+  CHECK(fedactor::model_sha256(params) == summary["model_sha256"].get<std::string>());
+}
+
+}  // namespace
+
+TEST_CASE(
+    "SIGINT stops fedactor run cleanly: the last completed round's model, an interrupted "
+    "summary, exit 130",
+    "[cli][signals]") {
+  auto dir = temp_dir("sigint");
+  node_process run{long_run(dir)};
+  // A progress line follows its metrics.jsonl record: at least one round is on disk.
+  REQUIRE(run.wait_for("round 2/", 60s));
+  run.signal(SIGINT);
+  check_stopped(run, dir, SIGINT, "SIGINT", "rounds");
+  // The model is exactly that of the same run ended after that many rounds.
+  const auto summary = nlohmann::json::parse(read(dir / "summary.json"));
+  auto ref_dir = temp_dir("sigint_ref");
+  auto args = long_run(ref_dir);
+  std::string cmd;
+  for (size_t i = 0; i < args.size(); ++i) cmd += (i ? " " : "") + args[i];
+  auto ref = fedactor_cli(
+      cmd + " --quiet --set protocol.rounds=" + std::to_string(summary["rounds"].get<uint32_t>()));
+  REQUIRE(ref.code == 0);
+  auto ref_summary = nlohmann::json::parse(read(ref_dir / "summary.json"));
+  CHECK(ref_summary["interrupted"] == false);
+  CHECK(ref_summary["model_sha256"] == summary["model_sha256"]);
+  fs::remove_all(dir);
+  fs::remove_all(ref_dir);
+}
+
+TEST_CASE("SIGTERM stops an async fedactor run cleanly with the last server step's model, exit 143",
+          "[cli][signals]") {
+  auto dir = temp_dir("sigterm");
+  node_process run{long_run(dir, "async")};
+  REQUIRE(run.wait_for("aggregation 2/", 60s));
+  run.signal(SIGTERM);
+  check_stopped(run, dir, SIGTERM, "SIGTERM", "server steps");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a second signal ends fedactor run at once, without the summary", "[cli][signals]") {
+  auto dir = temp_dir("twice");
+  node_process run{long_run(dir)};
+  REQUIRE(run.wait_for("round 2/", 60s));
+  // Two different signals, so they cannot merge while pending. Which one the process takes
+  // first depends on the thread it lands on (a thread started before the watch hands it on);
+  // the first starts the clean stop, the second ends the process at once.
+  run.signal(SIGINT);
+  run.signal(SIGTERM);
+  auto code = run.wait_exit(60s);
+  INFO(run.output());
+  REQUIRE(code);
+  const bool term_second = *code == 143;
+  CHECK((*code == 143 || *code == 130));
+  const std::string first = term_second ? "SIGINT" : "SIGTERM";
+  const std::string second = term_second ? "SIGTERM" : "SIGINT";
+  CHECK(run.output().find("fedactor: " + first + ": stopping; ") != std::string::npos);
+  CHECK(run.output().find("fedactor: " + second + " again: exiting at once") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "summary.json"));
+  CHECK(records_of(dir).size() >= 1);  // what was flushed stays
   fs::remove_all(dir);
 }

@@ -1,5 +1,8 @@
 #include "runtime/cli/run_output.hpp"
 
+#include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -110,4 +113,58 @@ TEST_CASE("the summary text names the failures by cause when there were any", "[
   const auto text = summary_text(s, "out");
   CHECK(text.find("7 clients trained, 3 failures,") != std::string::npos);
   CHECK(text.find("\nfailures by cause: 2 timeout, 1 edge_lost, 4 stale\n") != std::string::npos);
+}
+
+TEST_CASE("the summary text says when and by what the run was interrupted", "[cli]") {
+  run_summary s;
+  s.scenario = "q";
+  s.protocol = "sync";
+  s.rounds = 7;
+  CHECK(summary_text(s, "out").find("interrupted") == std::string::npos);
+  s.interrupted = true;
+  s.stopped_by = "SIGINT";
+  CHECK(summary_text(s, "out").find(
+            "\ninterrupted (SIGINT) after 7 rounds: the model is the last completed one's\n") !=
+        std::string::npos);
+  s.protocol = "async";
+  s.rounds = 0;
+  s.stopped_by = "SIGTERM";
+  CHECK(summary_text(s, "out").find(
+            "\ninterrupted (SIGTERM) after 0 server steps: the model is the initial one\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("the stopping line names the signal, what is kept and the way out at once", "[cli]") {
+  scenario sc;
+  CHECK(stopping_line(SIGINT, sc) ==
+        "fedactor: SIGINT: stopping; the round in progress is abandoned, the last completed "
+        "round's model and the summary are written (Ctrl-C again exits at once)");
+  sc.protocol.mode = protocol_mode::async;
+  CHECK(stopping_line(SIGTERM, sc) ==
+        "fedactor: SIGTERM: stopping; the tasks in flight are abandoned, the last server step's "
+        "model and the summary are written (the signal again exits at once)");
+}
+
+TEST_CASE("claim_out_dir takes a new or run-free directory, refuses a run's unless overwrite",
+          "[cli]") {
+  namespace fs = std::filesystem;
+  const auto dir = fs::temp_directory_path() / "fedactor_claim_out_dir";
+  fs::remove_all(dir);
+  CHECK_FALSE(claim_out_dir(dir.string(), false));  // does not exist yet
+  fs::create_directories(dir);
+  std::ofstream(dir / "notes.txt") << "x";
+  CHECK_FALSE(claim_out_dir(dir.string(), false));  // no run in it
+  std::ofstream(dir / "metrics.jsonl") << "{}\n";
+  std::ofstream(dir / "model.pt") << "m";
+  auto refused = claim_out_dir(dir.string(), false);
+  REQUIRE(refused);
+  CHECK(*refused == "--out " + dir.string() +
+                        " already holds a run (metrics.jsonl, model.pt); pass --overwrite to "
+                        "replace it, or choose another directory");
+  CHECK(fs::exists(dir / "metrics.jsonl"));
+  std::ofstream(dir / "client_state.db") << "s";
+  CHECK_FALSE(claim_out_dir(dir.string(), true));
+  for (const auto& f : run_files()) CHECK_FALSE(fs::exists(dir / f));
+  CHECK(fs::exists(dir / "notes.txt"));
+  fs::remove_all(dir);
 }

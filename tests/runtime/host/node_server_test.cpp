@@ -19,6 +19,8 @@
 #include "runtime/host/federation.hpp"
 #include "runtime/host/node_clients.hpp"
 #include "runtime/host/node_edge.hpp"
+#include "runtime/learning/model_spec.hpp"
+#include "runtime/math/model_digest.hpp"
 #include "tests/runtime/host/node_test_support.hpp"
 
 using namespace fedactor;
@@ -198,4 +200,28 @@ TEST_CASE("server edge and client host nodes in one process give the summary of 
   CHECK(a.registered_clients == b.registered_clients);
   CHECK(a.sim_time_s == Approx(b.sim_time_s));
   CHECK(dist.spec.num_params() == ref.model.size());
+}
+
+TEST_CASE(
+    "a server node stopped while it waits for its edges runs no round and returns the "
+    "initial model, marked interrupted",
+    "[host][stop]") {
+  auto log = std::make_shared<line_log>();
+  auto sc = small_scenario();
+  auto o = options(sc, 0, log);
+  o.join_timeout = caf::timespan{0};  // wait as long as it takes: only the stop ends it
+  o.stop = std::make_shared<stop_switch>();
+  auto stop = o.stop;
+  o.on_listening = [stop](uint16_t) { stop->request("SIGTERM"); };
+  background<server_node_result> node{[o] { return run_server_node(o); }};
+  REQUIRE(node.finished(60s));
+  auto res = node.get();
+  INFO(log->dump());
+  const auto& sum = res.result.summary;
+  CHECK(sum.interrupted);
+  CHECK(sum.stopped_by == "SIGTERM");
+  CHECK(sum.rounds == 0);
+  CHECK(res.result.model == initial_params(res.spec, sc.seed));
+  CHECK(sum.model_sha256 == model_sha256(res.result.model));
+  CHECK(log->find("stopped (SIGTERM) before every edge joined: no round was run").has_value());
 }

@@ -142,6 +142,22 @@ TEST_CASE("note_evaluation keeps the last evaluated round, and the summary shows
   CHECK(j["total_updates"] == 40);
 }
 
+TEST_CASE("the summary says whether the run was interrupted, and by what", "[metrics]") {
+  run_summary s;
+  s.scenario = "x";
+  s.protocol = "sync";
+  s.rounds = 3;
+  auto j = nlohmann::json::parse(to_json(s));
+  CHECK(j["interrupted"] == false);
+  CHECK_FALSE(j.contains("stopped_by"));
+  s.interrupted = true;
+  s.stopped_by = "SIGTERM";
+  j = nlohmann::json::parse(to_json(s));
+  CHECK(j["interrupted"] == true);
+  CHECK(j["stopped_by"] == "SIGTERM");
+  CHECK(j["rounds"] == 3);
+}
+
 TEST_CASE("the metrics writer appends one line per record and writes the summary", "[metrics]") {
   auto dir = fresh_dir("write");
   {
@@ -218,5 +234,7 @@ TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "
   s.evaluated = true;
   s.test_samples = 10;
   s.eval_clients = 2;
+  s.interrupted = true;
+  s.stopped_by = "SIGINT";
   all_keys_documented(nlohmann::json::parse(to_json(s)));
 }

@@ -613,6 +613,53 @@ TEST_CASE("async_loop ends the run after async.aggregations steps", "[protocol]"
   CHECK(*f.loop->model() == std::vector<float>{3, 4});
 }
 
+TEST_CASE("async_loop stop abandons the tasks in flight and keeps the last step's model",
+          "[protocol]") {
+  // 4 clients in flight, buffer 2.
+  async_fixture f(async_scenario(4, 1, 4, 2), {1, 2}, samples_of({10, 30, 20, 20}));
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 4);
+  answer(*f.loop, of_client(start.send, 0), {1, -2}, 10, 0.5);
+  auto step = answer(*f.loop, of_client(start.send, 1), {3, 2}, 30, 1.5);
+  REQUIRE(step.steps.size() == 1);
+  const std::vector<float> after_step{3.5f, 3.0f};
+  // Client 2's update is in the buffer, not yet stepped, when the stop comes.
+  step = answer(*f.loop, of_client(start.send, 2), {5, 5}, 20, 1.0);
+  CHECK(step.steps.empty());
+  CHECK(f.loop->buffer_stats().buffered == 1);
+  const auto in_flight = f.loop->in_flight();
+  CHECK(in_flight == 4);  // client 3 and the refills of clients 0, 1 and 2
+  CHECK(f.loop->stop());
+  CHECK(f.loop->stopped());
+  CHECK(f.loop->finished());
+  CHECK(f.loop->steps_done() == 1);
+  CHECK(f.loop->version() == 1);
+  CHECK(*f.loop->model() == after_step);
+  // The tasks in flight stay recorded; their answers change nothing and nothing is refilled.
+  CHECK(f.loop->in_flight() == in_flight);
+  step = answer(*f.loop, of_client(start.send, 3), {7, 7}, 20, 1.0);
+  CHECK(step.send.empty());
+  CHECK(step.steps.empty());
+  CHECK_FALSE(step.finished);
+  CHECK(f.loop->failed(of_client(start.send, 3).seq, 0, failure_code::timeout, "x").send.empty());
+  REQUIRE(f.edges->lose(0));
+  CHECK(f.loop->edge_lost(0).send.empty());
+  CHECK(f.loop->edge_rejoined(0).send.empty());
+  CHECK(f.loop->in_flight() == in_flight);
+  CHECK(*f.loop->model() == after_step);
+  CHECK(f.loop->totals().clients_trained == 2);
+  CHECK_FALSE(f.loop->stop());
+}
+
+TEST_CASE("async_loop stop after the last step is refused", "[protocol]") {
+  async_fixture f(async_scenario(3, 1, 3, 1, 1), {1, 2}, ten_each());
+  auto start = f.loop->start();
+  auto step = answer(*f.loop, of_client(start.send, 0), {1, 1}, 10);
+  REQUIRE(step.finished);
+  CHECK_FALSE(f.loop->stop());
+  CHECK_FALSE(f.loop->stopped());
+}
+
 // -- pre-aggregation -------------------------------------------------------------------------
 
 namespace {

@@ -272,6 +272,61 @@ TEST_CASE("sync_loop stops after protocol.rounds and then ignores every event", 
   CHECK(f.loop->batch(round2[0].batch.id) == nullptr);
 }
 
+TEST_CASE("sync_loop stop abandons the round in progress and keeps the last round's model",
+          "[protocol]") {
+  sync_fixture f(four_over_two(3), {1, 2});
+  auto step = answer_round_a(*f.loop, f.loop->start().send);
+  REQUIRE(step.rounds.size() == 1);
+  const auto round2 = step.send;
+  REQUIRE(round2.size() == 2);
+  // Round 2 is half answered when the stop comes.
+  f.loop->answered(round2[0].batch.id, report(round2[0], {{{9, 9}, 10, 3}}));
+  const auto model = f.loop->model();
+  CHECK(*model == std::vector<float>{3.5f, 3.0f});
+  CHECK(f.loop->stop());
+  CHECK(f.loop->stopped());
+  CHECK(f.loop->finished());
+  CHECK_FALSE(f.loop->running());
+  CHECK(f.loop->rounds_done() == 1);
+  CHECK(f.loop->version() == 1);
+  CHECK(f.loop->model() == model);
+  // The abandoned round's answers, failures and losses change nothing; nothing is sent.
+  CHECK(f.loop->batch(round2[1].batch.id) == nullptr);
+  auto late = f.loop->answered(round2[1].batch.id, report(round2[1], {{{9, 9}, 10, 3}}));
+  CHECK(late.send.empty());
+  CHECK(late.rounds.empty());
+  CHECK_FALSE(late.finished);
+  CHECK(f.loop->failed(round2[1].batch.id, failure_code::timeout, "late").rounds.empty());
+  CHECK(f.loop->edge_lost(1).send.empty());
+  CHECK(f.loop->start().send.empty());
+  CHECK(f.loop->model() == model);
+  // Its clients count nowhere: the totals are round 1's.
+  CHECK(f.loop->totals().clients_trained == 3);
+  CHECK(f.loop->totals().failures.total() == 1);
+  // A second stop, or a stop after the end, changes nothing.
+  CHECK_FALSE(f.loop->stop());
+}
+
+TEST_CASE("sync_loop stop after the last round is refused and the run is not marked stopped",
+          "[protocol]") {
+  sync_fixture f(four_over_two(1), {1, 2});
+  auto step = answer_round_a(*f.loop, f.loop->start().send);
+  REQUIRE(step.finished);
+  CHECK_FALSE(f.loop->stop());
+  CHECK_FALSE(f.loop->stopped());
+  CHECK(f.loop->rounds_done() == 1);
+}
+
+TEST_CASE("sync_loop stop before the first round ends the run with the initial model",
+          "[protocol]") {
+  sync_fixture f(four_over_two(2), {1, 2});
+  CHECK(f.loop->stop());
+  CHECK(f.loop->start().send.empty());
+  CHECK(f.loop->rounds_done() == 0);
+  CHECK(f.loop->version() == 0);
+  CHECK(*f.loop->model() == std::vector<float>{1, 2});
+}
+
 TEST_CASE("sync_loop ends rounds with every client unreachable at once, without recursion",
           "[protocol]") {
   auto sc = four_over_two(2000);

@@ -37,6 +37,14 @@ run_output::run_output(const scenario& sc, std::string dir, bool quiet)
   writer_.write_text("scenario.yaml", to_yaml(sc));
 }
 
+run_output::run_output(const scenario& sc, std::string dir, bool quiet, uint32_t resume_after)
+    : writer_(dir, resume_after),
+      quiet_(quiet),
+      rounds_(sc.protocol.mode == protocol_mode::async ? sc.async.aggregations
+                                                       : sc.protocol.rounds),
+      async_(sc.protocol.mode == protocol_mode::async),
+      resumed_after_(resume_after) {}
+
 std::string format_rate(double per_s) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), per_s < 10 ? "%.2f" : "%.0f", per_s);
@@ -108,7 +116,8 @@ void run_output::on_round(const round_record& r) {
   writer_.write(r);
   elapsed_ += r.wall_s;
   if (quiet_) return;
-  const double eta = elapsed_ / r.round * (rounds_ - r.round);
+  const double done = r.round > resumed_after_ ? r.round - resumed_after_ : 1;
+  const double eta = elapsed_ / done * (rounds_ - r.round);
   std::fprintf(stderr, "%s\n", progress_line(r, async_, rounds_, eta).c_str());
 }
 

@@ -54,6 +54,7 @@ scenario every_field_changed() {
   s.selection.over_select = 0.3;
   s.pool.max_live_clients = 500;
   s.pool.trainers = 2;
+  s.pool.client_state_mb = 64;
   s.protocol.mode = protocol_mode::async;
   s.protocol.rounds = 50;
   s.protocol.round_deadline = 30;
@@ -88,6 +89,7 @@ scenario every_field_changed() {
   s.strategy.client = client_algorithm::scaffold;
   s.strategy.prox_mu = 0.1;
   s.strategy.normalization = norm_handling::local;
+  s.checkpoint.every = 3;
   return s;
 }
 
@@ -117,6 +119,7 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.devices.compute_power == b.devices.compute_power, "devices.compute_power");
   note(a.faults == b.faults, "faults");
   note(a.strategy == b.strategy, "strategy");
+  note(a.checkpoint == b.checkpoint, "checkpoint");
   return out;
 }
 
@@ -260,7 +263,7 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
         std::vector<std::string>{"name", "seed", "population", "data", "model", "eval", "training",
                                  "topology", "selection", "pool", "protocol", "clock", "async",
                                  "async.decay", "devices", "devices.compute_power", "faults",
-                                 "strategy"});
+                                 "strategy", "checkpoint"});
 }
 
 TEST_CASE("scenario comparison sees every key", "[scenario]") {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include <caf/scoped_actor.hpp>
 
@@ -121,7 +122,7 @@ federation_result federation::run() {
   cfg.client_state = state;
   cfg.on_round = on_round_;
   cfg.checkpoint_dir = checkpoint_dir_;
-  cfg.resume = resume_;
+  cfg.resume = std::exchange(resume_, nullptr);  // one run resumes; a later one starts afresh
   auto edge_handles = cfg.edges;
   auto stop_edges = [&] {
     for (auto& e : edge_handles) caf::anon_send_exit(e, caf::exit_reason::user_shutdown);

@@ -65,7 +65,7 @@ class federation {
   // checkpoint's round on. The clients' state store file (set_client_state_file) is replaced
   // by the checkpoint's snapshot. Throws checkpoint_error, one line, when the checkpoint is
   // missing, damaged or another scenario's. Returns the rounds (sync) or steps (async) it
-  // holds, so the host can drop its records after them.
+  // holds, so the host can drop its records after them. Only the next run() resumes.
   uint32_t resume_from(const std::filesystem::path& dir);
 
   // One line each about the model or scenario that the host should show once (e.g. model

@@ -471,3 +471,20 @@ TEST_CASE("a federation refuses a missing checkpoint, another scenario's, and a 
                     "sampler::save_state and load_state, or run without checkpoints)");
   fs::remove_all(dir);
 }
+
+TEST_CASE("a federation warns when its scenario is checkpointed at the end only",
+          "[host][checkpoint]") {
+  auto s = small_teacher();
+  s.protocol.mode = protocol_mode::async;
+  s.async.concurrency = 20;
+  s.async.edge = edge_mode::preaggregate;
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  federation fl{sys, s};
+  const auto before = fl.warnings().size();
+  fl.set_checkpoint(fresh_dir("warn"));
+  REQUIRE(fl.warnings().size() == before + 1);
+  CHECK(fl.warnings().back() ==
+        "async.edge_mode preaggregate runs are checkpointed at the end only (groups span server "
+        "steps)");
+}

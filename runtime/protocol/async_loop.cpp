@@ -119,7 +119,7 @@ void async_loop::load_state(const async_loop_state& s) {
   const std::string what = "checkpoint";
   if (!tasks_.empty() || steps_done_ != 0)
     throw checkpoint_error(what + ": the loop has already started");
-  if (sc_.async.edge == edge_mode::preaggregate && !s.tasks.empty())
+  if (sc_.async.edge == edge_mode::preaggregate && !s.tasks.empty() && !s.finished)
     throw checkpoint_error(what + ": tasks in flight in a pre-aggregating run");
   if (s.steps_done > sc_.async.aggregations)
     throw checkpoint_error(what + ": " + std::to_string(s.steps_done) +
@@ -154,7 +154,8 @@ void async_loop::load_state(const async_loop_state& s) {
   for (const auto& [v, m] : s.models) models.emplace_back(v, make_snapshot(m));
   const double waves =
       std::ceil(static_cast<double>(sc_.async.concurrency) / static_cast<double>(edge_capacity_));
-  for (const auto& ts : s.tasks) {
+  // At the end nothing is resent: the tasks still in flight then are abandoned.
+  for (const auto& ts : finished_ ? std::vector<async_task_state>{} : s.tasks) {
     if (ts.client >= parts_.registry->size() || ts.seq >= next_seq_ || tasks_.count(ts.seq))
       throw checkpoint_error(what + ": task " + std::to_string(ts.seq) + " does not fit the run");
     auto m = std::find_if(models.begin(), models.end(),

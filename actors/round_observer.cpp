@@ -14,7 +14,12 @@ using observer_ptr = observer_actor::stateful_pointer<observer_state>;
 void hand_on(observer_ptr self) {
   auto& st = self->state;
   while (!st.queue.empty() && st.queue.front().ready) {
-    if (st.cfg.on_round) st.cfg.on_round(st.queue.front().rec);
+    auto& front = st.queue.front();
+    if (front.checkpoint) {
+      if (st.cfg.on_checkpoint) st.cfg.on_checkpoint(*front.checkpoint);
+    } else if (st.cfg.on_round) {
+      st.cfg.on_round(front.rec);
+    }
     st.queue.pop_front();
   }
   if (st.queue.empty()) {
@@ -25,7 +30,7 @@ void hand_on(observer_ptr self) {
 
 observer_state::entry* find(observer_ptr self, uint32_t round) {
   for (auto& e : self->state.queue)
-    if (e.rec.round == round) return &e;
+    if (!e.checkpoint && e.rec.round == round) return &e;
   return nullptr;
 }
 
@@ -40,7 +45,7 @@ observer_actor::behavior_type round_observer(observer_actor::stateful_pointer<ob
         const uint32_t round = rec.round;
         const bool due = st.cfg.evaluator && st.cfg.every > 0 &&
                          (round % st.cfg.every == 0 || round == st.cfg.last_round);
-        st.queue.push_back(observer_state::entry{std::move(rec), !due});
+        st.queue.push_back(observer_state::entry{std::move(rec), !due, nullptr});
         if (!due) {
           hand_on(self);
           return;
@@ -68,6 +73,11 @@ observer_actor::behavior_type round_observer(observer_actor::stateful_pointer<ob
                   }
                   hand_on(self);
                 });
+      },
+      [=](checkpoint_note& note) {
+        if (!note.checkpoint) return;
+        self->state.queue.push_back(observer_state::entry{{}, true, std::move(note.checkpoint)});
+        hand_on(self);
       },
       [=](flush_atom) -> caf::result<bool> {
         auto& st = self->state;

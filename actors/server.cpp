@@ -11,6 +11,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "messages/errors.hpp"
+#include "runtime/checkpoint/loop_state.hpp"
 #include "runtime/protocol/async_loop.hpp"
 #include "runtime/protocol/edge_set.hpp"
 #include "runtime/protocol/sync_loop.hpp"
@@ -153,9 +154,25 @@ void send_batch(server_ptr self, sync_task t) {
           });
 }
 
+// Before the next tasks go out: a mid-run checkpoint snapshots the clients' state, which the
+// next round's trainers will change.
+void take_checkpoint(server_ptr self, const std::shared_ptr<loop_checkpoint>& ck) {
+  auto& cfg = self->state.p->cfg;
+  if (!ck || !cfg.on_checkpoint) return;
+  if (!ck->finished && cfg.snapshot_client_state)
+    ck->client_state = cfg.snapshot_client_state(ck->round);
+}
+
+void hand_checkpoint(server_ptr self, std::shared_ptr<loop_checkpoint> ck) {
+  auto& cfg = self->state.p->cfg;
+  if (ck && cfg.on_checkpoint) cfg.on_checkpoint(std::move(ck));
+}
+
 void apply(server_ptr self, sync_step step) {
+  take_checkpoint(self, step.checkpoint);
   for (auto& t : step.send) send_batch(self, std::move(t));
   for (auto& r : step.rounds) report_round(self, r);
+  hand_checkpoint(self, std::move(step.checkpoint));
   if (step.finished) finish(self);
 }
 
@@ -210,8 +227,10 @@ void apply(server_ptr self, async_step step) {
   auto& edges = self->state.p->cfg.edges;
   // Closes first: a group closed by this step was sent before the tasks that follow it.
   for (auto& c : step.close) self->send(edges[c.edge], group_close{c.group, c.size});
+  take_checkpoint(self, step.checkpoint);
   for (auto& t : step.send) send_task(self, t);
   for (auto& r : step.steps) report_round(self, r);
+  hand_checkpoint(self, std::move(step.checkpoint));
   if (step.finished) finish(self);
 }
 
@@ -315,8 +334,10 @@ server_actor::behavior_type idle(server_ptr self, std::shared_ptr<server_parts> 
         st.promise = self->make_response_promise<run_report>();
         auto rp = st.promise;
         self->become(running(self));
-        if (st.p->sync ? st.p->sync->stopped() : st.p->async->stopped()) {
-          finish(self);  // stopped before it started
+        // Stopped before it started, or resumed from the checkpoint at the end: nothing to run.
+        if (st.p->sync ? (st.p->sync->stopped() || st.p->sync->finished())
+                       : (st.p->async->stopped() || st.p->async->finished())) {
+          finish(self);
           return rp;
         }
         if (st.p->sync)
@@ -351,13 +372,28 @@ server_actor spawn_server(caf::actor_system& sys, server_config cfg) {
   if (c.sc.protocol.mode == protocol_mode::sync) {
     sync_loop::parts parts{c.registry, build_sampler(c.parts, c.sc, *c.registry),
                            build_optimizer(c.parts, c.sc, dim), dim};
+    if (c.on_checkpoint && !parts.pick->saves_state())
+      throw std::invalid_argument(
+          "checkpoints: the sampler cannot save its state (override sampler::save_state and "
+          "load_state, or run without checkpoints)");
     p->sync = std::make_unique<sync_loop>(c.sc, std::move(parts), *p->edges, c.initial_model,
                                           c.edge_capacity);
+    if (c.on_checkpoint) p->sync->checkpoint_every(c.sc.checkpoint.every);
+    if (!c.resume_state.empty())
+      p->sync->load_state(decode_sync_state(c.resume_state, "checkpoint"));
   } else {
     async_loop::parts parts{c.registry, build_sampler(c.parts, c.sc, *c.registry),
                             build_optimizer(c.parts, c.sc, dim), build_weight(c.parts, c.sc), dim};
+    if (c.on_checkpoint && !parts.pick->saves_state())
+      throw std::invalid_argument(
+          "checkpoints: the sampler cannot save its state (override sampler::save_state and "
+          "load_state, or run without checkpoints)");
     p->async = std::make_unique<async_loop>(c.sc, std::move(parts), *p->edges, c.initial_model,
                                             c.edge_capacity);
+    if (c.on_checkpoint)
+      p->async->checkpoint_every(c.sc.checkpoint.every, !mid_run_checkpoint_limit(c.sc));
+    if (!c.resume_state.empty())
+      p->async->load_state(decode_async_state(c.resume_state, "checkpoint"));
   }
   return sys.spawn(idle, std::move(p));
 }

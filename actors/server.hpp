@@ -20,6 +20,7 @@
 #include "messages/run.hpp"
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/population/registry.hpp"
+#include "runtime/protocol/loop_checkpoint.hpp"
 #include "runtime/scenario/scenario.hpp"
 #include "runtime/strategy/strategy_parts.hpp"
 
@@ -45,6 +46,18 @@ struct server_config {
   std::function<void(const round_record&, const param_blob& model)> on_round;
   // Edge lost / rejoined, one line for a log; called on the server's thread.
   std::function<void(const std::string&)> on_event;
+  // Checkpoints (docs/checkpoints.md). When set, the loop's state after every
+  // checkpoint.every-th round / server step and after the last one is handed here, on the
+  // server's thread, after the records of that step's rounds. Refused (std::invalid_argument
+  // from the spawn) when the sampler cannot save its state.
+  std::function<void(std::shared_ptr<const loop_checkpoint>)> on_checkpoint;
+  // Called on the server's thread for a checkpoint before the end, before the next round's
+  // tasks go out: snapshots the clients' state store for round `round`, returns the snapshot's
+  // file name (stored in the checkpoint). Empty: no client state to snapshot.
+  std::function<std::string(uint32_t round)> snapshot_client_state;
+  // A loop state to continue from (loop_checkpoint::state of this scenario's run); empty: a
+  // fresh run. Throws checkpoint_error (from the spawn) when it does not fit.
+  std::vector<char> resume_state;
 };
 
 // The train settings every client task of the scenario carries.

@@ -17,6 +17,8 @@ constexpr const char* usage =
     "      run a scenario in this process; writes metrics.jsonl, summary.json,\n"
     "      model.pt and scenario.yaml to DIR (default runs/NAME-TIMESTAMP; a DIR that\n"
     "      holds a run is refused unless --overwrite); Ctrl-C stops cleanly (exit 130)\n"
+    "  run --resume DIR [--threads N] [--quiet]\n"
+    "      continue the run in DIR from its last checkpoint (docs/checkpoints.md)\n"
     "  node server|edge|clients ...\n"
     "      one node of a distributed run (fedactor node --help, docs/deployment.md)\n"
     "  bench [--populations 1e3,1e4,...] [--clients-per-round N] [--rounds N] [--threads N]\n"

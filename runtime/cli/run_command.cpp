@@ -9,6 +9,7 @@
 
 #include <caf/actor_system.hpp>
 
+#include "runtime/cli/resume_command.hpp"
 #include "runtime/cli/run_output.hpp"
 #include "runtime/cli/signal_watch.hpp"
 #include "runtime/host/federation.hpp"
@@ -24,13 +25,15 @@ namespace {
 
 constexpr const char* usage =
     "usage: fedactor run SCENARIO.yaml [--set key=value]... [--out DIR] [--overwrite] "
-    "[--threads N] [--quiet]";
+    "[--threads N] [--quiet]\n"
+    "       fedactor run --resume DIR [--threads N] [--quiet]";
 
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
   std::string file;
   std::string out_dir;
+  std::string resume_dir;
   std::vector<std::string> overrides;
   int threads = 0;
   bool quiet = false;
@@ -67,6 +70,10 @@ int run_command(const std::vector<std::string>& args) {
                   << "'\n";
         return 2;
       }
+    } else if (a == "--resume") {
+      auto v = value("--resume");
+      if (!v) return 2;
+      resume_dir = *v;
     } else if (a == "--quiet") {
       quiet = true;
     } else if (a == "--overwrite") {
@@ -83,6 +90,14 @@ int run_command(const std::vector<std::string>& args) {
       std::cerr << "fedactor run: more than one scenario file ('" << file << "', '" << a << "')\n";
       return 2;
     }
+  }
+  if (!resume_dir.empty()) {
+    if (!file.empty() || !overrides.empty() || !out_dir.empty()) {
+      std::cerr << "fedactor run: --resume continues DIR with DIR/scenario.yaml; it takes no "
+                   "scenario file, --set or --out\n";
+      return 2;
+    }
+    return resume_run(resume_dir, threads, quiet);
   }
   if (file.empty()) {
     std::cerr << "fedactor run: no scenario file given\n" << usage << '\n';
@@ -122,6 +137,7 @@ int run_command(const std::vector<std::string>& args) {
     if (threads > 0) cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
     caf::actor_system sys{cfg};
     federation fl{sys, sc};
+    fl.set_checkpoint(checkpoint_dir_of(output.dir()));
     for (const auto& w : fl.warnings()) std::cerr << "warning: " << w << '\n';
     fl.set_client_state_file(std::filesystem::path{output.dir()} / "client_state.db");
     fl.on_round([&](const round_record& r) { output.on_round(r); });

@@ -43,7 +43,7 @@ std::optional<std::string> claim_out_dir(const std::string& dir, bool overwrite)
   namespace fs = std::filesystem;
   std::error_code ec;
   std::string found;
-  for (const char* f : {"scenario.yaml", "metrics.jsonl", "summary.json", "model.pt"})
+  for (const char* f : {"scenario.yaml", "metrics.jsonl", "summary.json", "model.pt", "checkpoint"})
     if (fs::exists(fs::path{dir} / f, ec)) found += (found.empty() ? "" : ", ") + std::string{f};
   if (found.empty()) return std::nullopt;
   if (!overwrite)
@@ -54,6 +54,10 @@ std::optional<std::string> claim_out_dir(const std::string& dir, bool overwrite)
     fs::remove(path, ec);
     if (ec) return "--overwrite: cannot remove " + path.string() + ": " + ec.message();
   }
+  // The old run's checkpoints: a later --resume must never continue the replaced run.
+  const auto checkpoints = fs::path{dir} / "checkpoint";
+  fs::remove_all(checkpoints, ec);
+  if (ec) return "--overwrite: cannot remove " + checkpoints.string() + ": " + ec.message();
   return std::nullopt;
 }
 
@@ -65,6 +69,14 @@ run_output::run_output(const scenario& sc, std::string dir, bool quiet)
       async_(sc.protocol.mode == protocol_mode::async) {
   writer_.write_text("scenario.yaml", to_yaml(sc));
 }
+
+run_output::run_output(const scenario& sc, std::string dir, bool quiet, uint32_t resume_after)
+    : writer_(dir, resume_after),
+      quiet_(quiet),
+      rounds_(sc.protocol.mode == protocol_mode::async ? sc.async.aggregations
+                                                       : sc.protocol.rounds),
+      async_(sc.protocol.mode == protocol_mode::async),
+      resumed_after_(resume_after) {}
 
 std::string format_rate(double per_s) {
   char buf[32];
@@ -151,7 +163,8 @@ void run_output::on_round(const round_record& r) {
   writer_.write(r);
   elapsed_ += r.wall_s;
   if (quiet_) return;
-  const double eta = elapsed_ / r.round * (rounds_ - r.round);
+  const double done = r.round > resumed_after_ ? r.round - resumed_after_ : 1;
+  const double eta = elapsed_ / done * (rounds_ - r.round);
   std::fprintf(stderr, "%s\n", progress_line(r, async_, rounds_, eta).c_str());
 }
 

@@ -52,6 +52,10 @@ class run_output {
   // Creates `dir` (default_out_dir when empty) and writes scenario.yaml. Throws
   // std::runtime_error naming the path when it cannot.
   run_output(const scenario& sc, std::string dir, bool quiet);
+  // Continues the output in `dir` of a run resumed from a checkpoint after `resume_after`
+  // rounds / steps: scenario.yaml stays, metrics.jsonl keeps its first `resume_after` records
+  // (metrics_writer's resume constructor; throws checkpoint_error when it has fewer).
+  run_output(const scenario& sc, std::string dir, bool quiet, uint32_t resume_after);
 
   // One metrics.jsonl line; unless quiet, a progress line on stderr.
   void on_round(const round_record& r);
@@ -67,6 +71,7 @@ class run_output {
   uint32_t rounds_;
   bool async_;
   double elapsed_ = 0;
+  uint32_t resumed_after_ = 0;  // rounds done before this process (a resumed run)
 };
 
 }  // namespace fedactor

@@ -4,12 +4,14 @@
 #include <chrono>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "actors/edge.hpp"
 #include "actors/trainer.hpp"
+#include "runtime/checkpoint/loop_state.hpp"
 #include "runtime/host/client_state_files.hpp"
 #include "runtime/learning/data_source.hpp"
 #include "runtime/population/registry.hpp"
@@ -39,6 +41,21 @@ void federation::set_client_state_file(std::filesystem::path file) {
 }
 
 federation::~federation() = default;
+
+void federation::set_checkpoint(std::filesystem::path dir) {
+  checkpoint_dir_ = std::move(dir);
+  if (auto why = mid_run_checkpoint_limit(scenario_)) warnings_.push_back(*why);
+}
+
+uint32_t federation::resume_from(const std::filesystem::path& dir) {
+  auto c = std::make_shared<run_checkpoint>(read_run_checkpoint(dir));
+  if (c->scenario_yaml != to_yaml(scenario_))
+    throw checkpoint_error(checkpoint_state_file(dir).string() +
+                           ": written by a run of another scenario");
+  resume_dir_ = dir;
+  resume_ = std::move(c);
+  return resume_->round;
+}
 
 void federation::on_round(std::function<void(const round_record&)> callback) {
   on_round_ = std::move(callback);
@@ -81,6 +98,17 @@ federation_result federation::run() {
       temp.emplace();
       file = temp->file();
     }
+    if (resume_ && !resume_->client_state.empty()) {
+      // The store as of the checkpoint: the live file (and its write-ahead log) ran ahead.
+      std::error_code ec;
+      for (const char* suffix : {"", "-wal", "-shm"})
+        std::filesystem::remove(file.string() + suffix, ec);
+      if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+      std::filesystem::copy_file(resume_dir_ / resume_->client_state, file, ec);
+      if (ec)
+        throw checkpoint_error((resume_dir_ / resume_->client_state).string() +
+                               ": cannot restore the client state: " + ec.message());
+    }
     state = std::make_shared<client_state_store>(
         file, static_cast<size_t>(scenario_.pool.client_state_mb) << 20);
   }
@@ -98,6 +126,8 @@ federation_result federation::run() {
   cfg.parts = parts_;
   cfg.client_state = state;
   cfg.on_round = on_round_;
+  cfg.checkpoint_dir = checkpoint_dir_;
+  cfg.resume = std::exchange(resume_, nullptr);  // one run resumes; a later one starts afresh
   auto edge_handles = cfg.edges;
   auto stop_edges = [&] {
     for (auto& e : edge_handles) caf::anon_send_exit(e, caf::exit_reason::user_shutdown);

@@ -55,6 +55,20 @@ class federation {
   // fresh directory under the system's temp directory, removed after the run.
   void set_client_state_file(std::filesystem::path file);
 
+  // Checkpoints (docs/checkpoints.md): the next run() writes the server's checkpoints to `dir`
+  // (created if missing) every checkpoint.every rounds / async steps and at its end. Adds a
+  // warning when this scenario is checkpointed at the end only (mid_run_checkpoint_limit).
+  // run() throws std::runtime_error when the sampler (your own) cannot save its state.
+  void set_checkpoint(std::filesystem::path dir);
+
+  // The next run() continues from the checkpoint in `dir` (written by a run of this same
+  // scenario), as if it had never stopped: same model bytes at the end, records from the
+  // checkpoint's round on. The clients' state store file (set_client_state_file) is replaced
+  // by the checkpoint's snapshot. Throws checkpoint_error, one line, when the checkpoint is
+  // missing, damaged or another scenario's. Returns the rounds (sync) or steps (async) it
+  // holds, so the host can drop its records after them. Only the next run() resumes.
+  uint32_t resume_from(const std::filesystem::path& dir);
+
   // One line each about the model or scenario that the host should show once (e.g. model
   // state that is not federated). Filled at construction.
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -84,6 +98,9 @@ class federation {
   std::function<void(const round_record&)> on_round_;
   strategy_parts parts_;
   std::filesystem::path state_file_;
+  std::filesystem::path checkpoint_dir_;
+  std::filesystem::path resume_dir_;
+  std::shared_ptr<const run_checkpoint> resume_;
   std::vector<std::string> warnings_;
   std::vector<float> model_;
   size_t registry_bytes_ = 0;

@@ -7,6 +7,8 @@
 #include "messages/errors.hpp"
 #include "runtime/math/model_digest.hpp"
 #include "runtime/metrics/metrics_writer.hpp"
+#include "runtime/scenario/load.hpp"
+#include "runtime/state/client_state_store.hpp"
 
 namespace fedactor {
 
@@ -33,8 +35,16 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
     : sys_(sys),
       cfg_(std::move(cfg)),
       round_wall_(std::make_shared<double>(0.0)),
-      last_eval_(std::make_shared<round_record>()) {
+      last_eval_(std::make_shared<round_record>()),
+      checkpoint_failure_(std::make_shared<std::string>()) {
   const auto& sc = cfg_.sc;
+  const std::string yaml = to_yaml(sc);
+  if (cfg_.resume) {
+    if (cfg_.resume->scenario_yaml != yaml)
+      throw checkpoint_error("checkpoint: it was written by a run of another scenario");
+    *round_wall_ = cfg_.resume->round_wall_s;
+    *last_eval_ = cfg_.resume->last_eval;
+  }
   observer_config ocfg;
   if (sc.eval.every > 0)
     ocfg.evaluator =
@@ -48,6 +58,17 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
     if (r.evaluated) *last = r;
     if (cb) cb(r);
   };
+  if (!cfg_.checkpoint_dir.empty()) {
+    ocfg.on_checkpoint = [dir = cfg_.checkpoint_dir, yaml, wall = round_wall_, last = last_eval_,
+                          failed = checkpoint_failure_](const loop_checkpoint& c) {
+      run_checkpoint rc{yaml, c.round, c.finished, c.client_state, *wall, *last, c.state};
+      try {
+        write_run_checkpoint(dir, rc);
+      } catch (const std::exception& e) {
+        if (failed->empty()) *failed = e.what();
+      }
+    };
+  }
   if (ocfg.evaluator) evaluator_ = *ocfg.evaluator;
   observer_ = sys_.spawn(round_observer, std::move(ocfg));
   server_config scfg;
@@ -62,6 +83,19 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
     caf::anon_send(obs, r, model);
   };
   scfg.on_event = cfg_.on_event;
+  if (!cfg_.checkpoint_dir.empty()) {
+    scfg.on_checkpoint = [obs = observer_](std::shared_ptr<const loop_checkpoint> c) {
+      caf::anon_send(obs, checkpoint_note{std::move(c)});
+    };
+    if (cfg_.client_state)
+      scfg.snapshot_client_state = [store = cfg_.client_state,
+                                    dir = cfg_.checkpoint_dir](uint32_t round) {
+        const std::string name = "client_state-" + std::to_string(round) + ".db";
+        store->snapshot_to(dir / name);
+        return name;
+      };
+  }
+  if (cfg_.resume) scfg.resume_state = cfg_.resume->loop;
   try {
     server_ = spawn_server(sys_, std::move(scfg));
   } catch (...) {
@@ -110,6 +144,7 @@ federation_result server_graph::run(std::chrono::steady_clock::time_point starte
                  if (!failure) failure = err;
                });
   if (failure) throw std::runtime_error("the server failed: " + describe(failure));
+  if (!checkpoint_failure_->empty()) throw std::runtime_error(*checkpoint_failure_);
   complete_summary(result, sc, started, *round_wall_);
   note_evaluation(result.summary, *last_eval_);
   return result;

@@ -7,6 +7,7 @@
 // (federation), the server node and the tests, in one process or with remote edges alike.
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 #include "actors/evaluator.hpp"
 #include "actors/round_observer.hpp"
 #include "actors/server.hpp"
+#include "runtime/checkpoint/run_checkpoint.hpp"
 #include "runtime/learning/data_source.hpp"
 #include "runtime/learning/model_spec.hpp"
 #include "runtime/metrics/round_record.hpp"
@@ -48,6 +50,13 @@ struct server_graph_config {
   std::function<void(const round_record&)> on_round;
   // Edge lost / rejoined lines, on the server's thread.
   std::function<void(const std::string&)> on_event;
+  // Checkpoints (docs/checkpoints.md): when set, the server's checkpoints (every
+  // checkpoint.every rounds / steps and at the end) are written to this directory, each once
+  // the records before it have been handed to on_round; with client_state, mid-run sync
+  // checkpoints snapshot the store beside it.
+  std::filesystem::path checkpoint_dir;
+  // A checkpoint to continue from (read_run_checkpoint); null: a fresh run.
+  std::shared_ptr<const run_checkpoint> resume;
 };
 
 // The result of a run stopped before its server started (a server node stopped while it waited
@@ -59,7 +68,8 @@ federation_result unstarted_run(const scenario& sc, std::vector<float> initial_m
 class server_graph {
  public:
   // Spawns the server, observer and evaluator. Throws std::invalid_argument when the
-  // scenario's algorithm parts cannot be built (the server's message).
+  // scenario's algorithm parts cannot be built (the server's message); checkpoint_error when
+  // `resume` is another scenario's or does not fit the run.
   server_graph(caf::actor_system& sys, server_graph_config cfg);
   // Stops the actors it spawned (not the edges).
   ~server_graph();
@@ -80,6 +90,7 @@ class server_graph {
   evaluator_actor evaluator_;
   std::shared_ptr<double> round_wall_;
   std::shared_ptr<round_record> last_eval_;
+  std::shared_ptr<std::string> checkpoint_failure_;  // the first checkpoint write that failed
 };
 
 }  // namespace fedactor

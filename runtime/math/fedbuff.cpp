@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "runtime/checkpoint/byte_codec.hpp"
 #include "runtime/math/staleness.hpp"
 
 namespace fedactor {
@@ -203,6 +204,74 @@ void fedbuff::clear_buffer() {
 
 std::vector<aggregation_record> fedbuff::take_records() {
   return std::exchange(records_, {});
+}
+
+void fedbuff::save(byte_writer& out) const {
+  out.put_u64(version_);
+  out.put_u64(history_.size());
+  for (const auto& m : history_) out.put_floats(m);
+  out.put_bytes(acc_.serialize());
+  out.put_u32(buffered_);
+  out.put_u32s(histogram_);
+  out.put_i128(decay_sum_);
+  out.put_i128(loss_sum_);
+  out.put_u64(loss_samples_);
+  out.put_u64(stats_.total_updates);
+  out.put_u64(stats_.stale_updates);
+  out.put_u64(stats_.rejected_updates);
+  out.put_u64(stats_.aggregations);
+  out.put_bytes(optimizer_->save_state());
+}
+
+void fedbuff::load(byte_reader& in) {
+  const size_t dim = model().size();
+  const size_t keep = static_cast<size_t>(cfg_.staleness_threshold) + 1;
+  const uint64_t version = in.get_u64("buffer version");
+  const uint64_t kept = in.get_u64("kept versions");
+  if (kept == 0 || kept > keep || kept > version + 1)
+    in.fail(std::to_string(kept) + " kept model versions at version " + std::to_string(version) +
+            " (at most " + std::to_string(keep) + ")");
+  std::deque<std::vector<float>> history;
+  for (uint64_t i = 0; i < kept; ++i) {
+    history.push_back(in.get_floats("kept model"));
+    if (history.back().size() != dim)
+      in.fail("a kept model of " + std::to_string(history.back().size()) + " values, expected " +
+              std::to_string(dim));
+  }
+  const auto acc_bytes = in.get_bytes("buffer sums");
+  auto acc = weighted_accumulator::deserialize(acc_bytes.data(), acc_bytes.size());
+  if (!acc || acc->dim() != dim) in.fail("the buffer's sums do not fit the model");
+  const uint32_t buffered = in.get_u32("buffered updates");
+  auto histogram = in.get_u32s("staleness histogram");
+  if (histogram.size() != histogram_.size())
+    in.fail("a staleness histogram of " + std::to_string(histogram.size()) + " entries, expected " +
+            std::to_string(histogram_.size()));
+  const __int128 decay_sum = in.get_i128("decay sum");
+  const __int128 loss_sum = in.get_i128("loss sum");
+  const uint64_t loss_samples = in.get_u64("loss samples");
+  fedbuff_stats stats;
+  stats.total_updates = in.get_u64("total updates");
+  stats.stale_updates = in.get_u64("stale updates");
+  stats.rejected_updates = in.get_u64("rejected updates");
+  stats.aggregations = in.get_u64("aggregations");
+  stats.current_version = version;
+  stats.buffered = buffered;
+  const auto opt = in.get_bytes("server optimizer state");
+  try {
+    optimizer_->load_state(opt.data(), opt.size());
+  } catch (const std::invalid_argument& e) {
+    in.fail(e.what());
+  }
+  version_ = version;
+  history_ = std::move(history);
+  acc_ = std::move(*acc);
+  buffered_ = buffered;
+  histogram_ = std::move(histogram);
+  decay_sum_ = decay_sum;
+  loss_sum_ = loss_sum;
+  loss_samples_ = loss_samples;
+  stats_ = stats;
+  records_.clear();
 }
 
 }  // namespace fedactor

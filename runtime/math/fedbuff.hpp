@@ -30,6 +30,9 @@
 
 namespace fedactor {
 
+class byte_writer;
+class byte_reader;
+
 // One client's result as the server sees it.
 struct fedbuff_update {
   const float* params;    // client model after local training
@@ -111,6 +114,15 @@ class fedbuff {
 
   // Records of the steps since the last call, oldest first.
   std::vector<aggregation_record> take_records();
+
+  // Checkpoints: the version, the kept model versions, the buffer (its exact sums, staleness
+  // counts, decay and loss sums), the statistics and the server optimizer's state. Records not
+  // yet taken are not saved. load() restores them into a fedbuff built with the same
+  // configuration and model size, which then continues bit-identically; it throws
+  // checkpoint_error naming what does not fit (leaving the buffer unchanged, except the
+  // optimizer when its own state is what failed).
+  void save(byte_writer& out) const;
+  void load(byte_reader& in);
 
  private:
   // Folds Δ (model size values) with weight samples·decay, `count` updates of staleness s:

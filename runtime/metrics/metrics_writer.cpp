@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/checkpoint/checkpoint_error.hpp"
+
 namespace fedactor {
 
 namespace {
@@ -104,6 +106,30 @@ metrics_writer::metrics_writer(const std::string& dir) : dir_(dir) {
   if (ec) throw std::runtime_error("cannot create output directory " + dir + ": " + ec.message());
   jsonl_.open(dir + "/metrics.jsonl", std::ios::out | std::ios::trunc);
   if (!jsonl_) throw std::runtime_error("cannot write " + dir + "/metrics.jsonl");
+}
+
+metrics_writer::metrics_writer(const std::string& dir, uint32_t keep_records) : dir_(dir) {
+  const std::string path = dir + "/metrics.jsonl";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw checkpoint_error(path + ": missing (the run to resume has no metrics)");
+  uint64_t offset = 0;
+  uint32_t lines = 0;
+  std::string line;
+  while (lines < keep_records && std::getline(in, line)) {
+    if (in.eof()) break;  // a last line without its newline is torn
+    offset += line.size() + 1;
+    ++lines;
+  }
+  in.close();
+  if (lines < keep_records)
+    throw checkpoint_error(path + ": " + std::to_string(lines) +
+                           " complete records, the checkpoint is after " +
+                           std::to_string(keep_records));
+  std::error_code ec;
+  std::filesystem::resize_file(path, offset, ec);
+  if (ec) throw std::runtime_error("cannot write " + path + ": " + ec.message());
+  jsonl_.open(path, std::ios::out | std::ios::app);
+  if (!jsonl_) throw std::runtime_error("cannot write " + path);
 }
 
 void metrics_writer::write(const round_record& r) {

@@ -12,6 +12,11 @@
 #include "runtime/population/client_id.hpp"
 
 namespace fedactor {
+class byte_writer;
+class byte_reader;
+}  // namespace fedactor
+
+namespace fedactor {
 
 // Device metadata of one client, drawn from its own stream.
 struct client_meta {
@@ -52,6 +57,13 @@ class client_registry {
 
   // Heap bytes held (capacity based).
   size_t bytes() const;
+
+  // Checkpoints: every client's last_round (the rest is a function of seed and id). Written
+  // sparse, (id, round) per picked client, when fewer than half the clients were ever picked,
+  // else dense, 4 bytes per client. load_picks throws checkpoint_error for another population
+  // size or a client id out of range, leaving the registry unchanged.
+  void save_picks(byte_writer& out) const;
+  void load_picks(byte_reader& in);
 
  private:
   std::vector<uint32_t> num_samples_;

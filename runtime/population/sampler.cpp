@@ -6,6 +6,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "runtime/checkpoint/byte_codec.hpp"
 #include "runtime/math/rng.hpp"
 
 namespace fedactor {
@@ -24,6 +25,14 @@ void check_k(uint32_t k, const client_registry& reg, const char* strategy) {
 // Stream of the `call`-th call of a sampler, made for `round`.
 rng call_stream(uint64_t seed, int32_t round, uint64_t call) {
   return rng{stream_key(seed, rng_tag::sampling, static_cast<uint32_t>(round), call)};
+}
+
+// The saved state of the samplers below: the kind's name, then its fields.
+byte_reader state_reader(const char* data, size_t size, const char* kind) {
+  byte_reader in(data, size, "sampler state");
+  const auto name = in.get_string("sampler kind");
+  if (name != kind) in.fail("saved by a " + name + " sampler, this one is " + kind);
+  return in;
 }
 
 void mark_all(client_registry& reg, const std::vector<client_id>& ids, int32_t round) {
@@ -77,6 +86,20 @@ class random_sampler final : public sampler {
 
   size_t bytes() const override { return 0; }
 
+  bool saves_state() const override { return true; }
+  std::vector<char> save_state() const override {
+    byte_writer out;
+    out.put_string("random");
+    out.put_u64(calls_);
+    return out.take();
+  }
+  void load_state(const char* data, size_t size) override {
+    auto in = state_reader(data, size, "random");
+    const uint64_t calls = in.get_u64("calls");
+    in.finish();
+    calls_ = calls;
+  }
+
  private:
   client_registry& reg_;
   uint64_t seed_;
@@ -127,6 +150,21 @@ class weighted_sampler final : public sampler {
   }
 
   size_t bytes() const override { return tree_.capacity() * sizeof(uint64_t); }
+
+  // The tree is rebuilt from the registry (every call leaves it as built): only the calls.
+  bool saves_state() const override { return true; }
+  std::vector<char> save_state() const override {
+    byte_writer out;
+    out.put_string("weighted");
+    out.put_u64(calls_);
+    return out.take();
+  }
+  void load_state(const char* data, size_t size) override {
+    auto in = state_reader(data, size, "weighted");
+    const uint64_t calls = in.get_u64("calls");
+    in.finish();
+    calls_ = calls;
+  }
 
  private:
   void add(client_id id, uint64_t delta) {
@@ -204,6 +242,35 @@ class least_recent_sampler final : public sampler {
 
   size_t bytes() const override { return ring_.capacity() * sizeof(client_id); }
 
+  // The ring as it is (the order of excluded and same-call picks is not a function of the
+  // registry's last_round), and its head.
+  bool saves_state() const override { return true; }
+  std::vector<char> save_state() const override {
+    byte_writer out;
+    out.put_string("least_recent");
+    out.put_u64(head_);
+    out.put_u32s(ring_);
+    return out.take();
+  }
+  void load_state(const char* data, size_t size) override {
+    auto in = state_reader(data, size, "least_recent");
+    const uint64_t head = in.get_u64("head");
+    auto ring = in.get_u32s("ring");
+    in.finish();
+    const uint64_t n = ring_.size();
+    if (ring.size() != n)
+      in.fail("a ring of " + std::to_string(ring.size()) + " clients, the population has " +
+              std::to_string(n));
+    if (head >= n) in.fail("head " + std::to_string(head) + " out of range");
+    std::vector<bool> seen(n, false);
+    for (auto id : ring) {
+      if (id >= n || seen[id]) in.fail("the ring is not a permutation of the clients");
+      seen[id] = true;
+    }
+    ring_ = std::move(ring);
+    head_ = head;
+  }
+
  private:
   client_registry& reg_;
   std::vector<client_id> ring_;
@@ -211,6 +278,14 @@ class least_recent_sampler final : public sampler {
 };
 
 }  // namespace
+
+std::vector<char> sampler::save_state() const {
+  throw std::logic_error("this sampler cannot be checkpointed (it does not override save_state)");
+}
+
+void sampler::load_state(const char*, size_t) {
+  throw std::logic_error("this sampler cannot be checkpointed (it does not override load_state)");
+}
 
 std::unique_ptr<sampler> make_sampler(sampling_kind kind, client_registry& reg, uint64_t seed) {
   switch (kind) {

@@ -35,6 +35,18 @@ class sampler {
   // Per-population heap bytes this strategy holds (capacity based); the per-call O(k)
   // scratch space is not counted.
   virtual size_t bytes() const = 0;
+
+  // Checkpoints: the strategy's state as bytes (the calls made so far; least_recent: its ring
+  // of 4 bytes per client), restored by load_state into a sampler of the same kind over the
+  // same registry and seed, which then picks exactly what the saved one would have. The
+  // registry's last_round values are saved with the registry. A sampler that does not override
+  // these (your own) cannot be checkpointed: saves_state() is false and a run with checkpoints
+  // is refused; save_state / load_state throw std::logic_error. load_state throws
+  // checkpoint_error (runtime/checkpoint/byte_codec.hpp) for bytes of another kind, size or
+  // population, leaving the sampler unchanged.
+  virtual bool saves_state() const { return false; }
+  virtual std::vector<char> save_state() const;
+  virtual void load_state(const char* data, size_t size);
 };
 
 // The strategy `kind` over `reg`, which must outlive the sampler.

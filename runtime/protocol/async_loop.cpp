@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
+#include "runtime/checkpoint/byte_codec.hpp"
+#include "runtime/checkpoint/loop_state.hpp"
 #include "runtime/math/rng.hpp"
 #include "runtime/timing/device_profile.hpp"
 
@@ -54,9 +57,137 @@ async_loop::task* async_loop::current(uint64_t seq, uint32_t attempt) {
 async_step async_loop::start() {
   async_step step;
   step_started_ = std::chrono::steady_clock::now();
+  if (finished_) return step;
+  const bool resumed = !resend_.empty();
+  for (uint64_t seq : std::exchange(resend_, {})) {
+    auto it = tasks_.find(seq);
+    if (it != tasks_.end()) step.send.push_back(it->second.sent);
+  }
   fill(step);
-  close_stalled_group(step);
+  // A checkpoint is taken inside a release: the release loop goes on from there.
+  if (resumed && simulated())
+    drain(step);
+  else
+    close_stalled_group(step);
   return step;
+}
+
+// -- checkpoints ---------------------------------------------------------------------------
+
+void async_loop::checkpoint_every(uint32_t every, bool mid_run) {
+  checkpoints_ = true;
+  checkpoint_every_ = mid_run ? every : 0;
+}
+
+async_loop_state async_loop::save_state() const {
+  async_loop_state s;
+  s.steps_done = steps_done_;
+  s.finished = finished_;
+  s.sim_now = sim_now_;
+  s.sim_at_last_step = sim_at_last_step_;
+  s.next_seq = next_seq_;
+  s.next_group = next_group_;
+  s.totals = totals_;
+  s.failures = failures_;
+  s.details = details_;
+  s.edges_lost = edges_lost_;
+  s.edges_rejoined = edges_rejoined_;
+  s.rerouted = rerouted_;
+  byte_writer buf;
+  buffer_.save(buf);
+  s.buffer = buf.take();
+  std::vector<uint64_t> seqs;
+  for (const auto& [seq, t] : tasks_) seqs.push_back(seq);
+  std::sort(seqs.begin(), seqs.end());
+  for (uint64_t seq : seqs) {
+    const auto& t = tasks_.at(seq);
+    s.tasks.push_back(async_task_state{seq, t.sent.attempt, t.sent.client, t.sent.base_version,
+                                       t.sent.task_seed, t.sent.finish, t.num_samples,
+                                       t.cancelled});
+    const uint64_t v = t.sent.base_version;
+    if (std::none_of(s.models.begin(), s.models.end(), [v](const auto& m) { return m.first == v; }))
+      s.models.emplace_back(v, *t.sent.model);
+  }
+  s.sampler = parts_.pick->save_state();
+  byte_writer reg;
+  parts_.registry->save_picks(reg);
+  s.registry = reg.take();
+  return s;
+}
+
+void async_loop::load_state(const async_loop_state& s) {
+  const std::string what = "checkpoint";
+  if (!tasks_.empty() || steps_done_ != 0)
+    throw checkpoint_error(what + ": the loop has already started");
+  if (sc_.async.edge == edge_mode::preaggregate && !s.tasks.empty() && !s.finished)
+    throw checkpoint_error(what + ": tasks in flight in a pre-aggregating run");
+  if (s.steps_done > sc_.async.aggregations)
+    throw checkpoint_error(what + ": " + std::to_string(s.steps_done) +
+                           " server steps done, the scenario has " +
+                           std::to_string(sc_.async.aggregations));
+  const size_t dim = model_->size();
+  for (const auto& [v, m] : s.models)
+    if (m.size() != dim)
+      throw checkpoint_error(what + ": a task model of " + std::to_string(m.size()) +
+                             " values, this run's has " + std::to_string(dim));
+  byte_reader buf(s.buffer.data(), s.buffer.size(), what + " buffer");
+  buffer_.load(buf);
+  buf.finish();
+  parts_.pick->load_state(s.sampler.data(), s.sampler.size());
+  byte_reader reg(s.registry.data(), s.registry.size(), what + " registry");
+  parts_.registry->load_picks(reg);
+  reg.finish();
+  steps_done_ = s.steps_done;
+  finished_ = s.finished || steps_done_ >= sc_.async.aggregations;
+  sim_now_ = s.sim_now;
+  sim_at_last_step_ = s.sim_at_last_step;
+  next_seq_ = s.next_seq;
+  next_group_ = s.next_group;
+  totals_ = s.totals;
+  failures_ = s.failures;
+  details_ = s.details;
+  edges_lost_ = s.edges_lost;
+  edges_rejoined_ = s.edges_rejoined;
+  rerouted_ = s.rerouted;
+  model_ = make_snapshot(buffer_.model());
+  std::vector<std::pair<uint64_t, model_snapshot>> models;
+  for (const auto& [v, m] : s.models) models.emplace_back(v, make_snapshot(m));
+  const double waves =
+      std::ceil(static_cast<double>(sc_.async.concurrency) / static_cast<double>(edge_capacity_));
+  // At the end nothing is resent: the tasks still in flight then are abandoned.
+  for (const auto& ts : finished_ ? std::vector<async_task_state>{} : s.tasks) {
+    if (ts.client >= parts_.registry->size() || ts.seq >= next_seq_ || tasks_.count(ts.seq))
+      throw checkpoint_error(what + ": task " + std::to_string(ts.seq) + " does not fit the run");
+    auto m = std::find_if(models.begin(), models.end(),
+                          [&](const auto& x) { return x.first == ts.base_version; });
+    if (m == models.end())
+      throw checkpoint_error(what + ": no model of version " + std::to_string(ts.base_version) +
+                             " for task " + std::to_string(ts.seq));
+    async_task t;
+    t.seq = ts.seq;
+    t.attempt = ts.attempt;
+    t.client = ts.client;
+    t.base_version = ts.base_version;
+    t.task_seed = ts.task_seed;
+    t.finish = ts.finish;
+    t.model = m->second;
+    t.group_params = sc_.async.delta == delta_rule::current;
+    t.timeout_s = sc_.training.timeout_s * std::max(1.0, waves) + 30.0;
+    const auto target = edges_.edge_for(ts.client);
+    t.edge = target ? *target : edges_.home_of(ts.client);
+    task stored{t, ts.num_samples, ts.cancelled, edges_.incarnation(t.edge), ts.cancelled};
+    busy_clients_.insert(ts.client);
+    if (simulated()) releases_.dispatch(ts.seq, ts.finish);
+    if (!ts.cancelled && !target) {
+      // Its edge is gone: counted as at a loss without a survivor to take it.
+      stored.arrived = stored.cancelled = true;
+      fail(ts.client, failure_code::edge_lost, "edge " + std::to_string(t.edge) + " lost");
+    }
+    if (stored.cancelled && simulated()) releases_.cancel(ts.seq);
+    const bool resend = !stored.cancelled;
+    tasks_.emplace(ts.seq, std::move(stored));
+    if (resend) resend_.push_back(ts.seq);
+  }
 }
 
 // -- groups --------------------------------------------------------------------------------
@@ -170,6 +301,7 @@ async_step async_loop::answered(uint64_t seq, uint32_t attempt, uint32_t client,
                             std::to_string(t->sent.client) + "'s";
     if (simulated()) {
       fail(t->sent.client, failure_code::invalid_update, why);
+      t->cancelled = true;
       releases_.cancel(seq);
     } else {
       fail(t->sent.client, failure_code::invalid_update, why);
@@ -194,6 +326,7 @@ async_step async_loop::failed(uint64_t seq, uint32_t attempt, failure_code code,
   if (!t) return step;
   t->arrived = true;
   fail(t->sent.client, code, "edge " + std::to_string(t->sent.edge) + ": " + detail);
+  t->cancelled = true;
   if (simulated())
     releases_.cancel(seq);
   else
@@ -371,6 +504,14 @@ void async_loop::take_steps(async_step& step) {
       finished_ = true;
       step.finished = true;
     }
+    const auto& stats = buffer_.stats();
+    totals_.total_updates = stats.total_updates;
+    totals_.stale_updates = stats.stale_updates;
+    totals_.rejected_updates = stats.rejected_updates;
+    if (checkpoints_ &&
+        (finished_ || (checkpoint_every_ > 0 && steps_done_ % checkpoint_every_ == 0)))
+      step.checkpoint = std::make_shared<loop_checkpoint>(
+          loop_checkpoint{steps_done_, finished_, encode(save_state()), {}});
   }
   const auto& stats = buffer_.stats();
   totals_.total_updates = stats.total_updates;
@@ -414,6 +555,7 @@ async_step async_loop::edge_lost(uint32_t e) {
       continue;
     }
     t.arrived = true;
+    t.cancelled = true;
     fail(t.sent.client, failure_code::edge_lost, "edge " + std::to_string(e) + " lost");
     if (simulated())
       releases_.cancel(seq);

@@ -36,6 +36,7 @@
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
 #include "runtime/protocol/edge_set.hpp"
+#include "runtime/protocol/loop_checkpoint.hpp"
 #include "runtime/protocol/model_snapshot.hpp"
 #include "runtime/protocol/run_totals.hpp"
 #include "runtime/protocol/sync_loop.hpp"
@@ -86,6 +87,9 @@ struct async_step {
   std::vector<group_to_close> close;
   std::vector<finished_round> steps;  // records of server steps (async = true)
   bool finished = false;
+  // A checkpoint fell due at one of `steps` (the latest one if several): the state right
+  // after that server step, before anything else in this event.
+  std::shared_ptr<loop_checkpoint> checkpoint;
 };
 
 class async_loop {
@@ -103,8 +107,19 @@ class async_loop {
   async_loop(scenario sc, parts p, edge_set& edges, std::vector<float> initial_model,
              uint32_t edge_capacity);
 
-  // Fills the concurrency slots.
+  // Fills the concurrency slots (after load_state: first resends the tasks that were in flight).
   async_step start();
+
+  // Checkpoints (docs/checkpoints.md): from now on a step carries the loop's state right after
+  // every `every`-th server step (every 0: none) and after the last one. `mid_run` false:
+  // after the last one only (mid_run_checkpoint_limit).
+  void checkpoint_every(uint32_t every, bool mid_run = true);
+  // The state now: meant right after a server step (a step's checkpoint is taken there).
+  async_loop_state save_state() const;
+  // Continues from `s` (before start()): buffer, versions, tasks in flight (resent by start()
+  // with their numbers, seeds and base models; failed ones only wait for their release),
+  // sampler and registry. Throws checkpoint_error naming what does not fit this loop.
+  void load_state(const async_loop_state& s);
 
   // The answer to task `seq`'s attempt `attempt` from the client `client`. Answers to an
   // earlier attempt, or for a task that is not in flight, change nothing.
@@ -136,6 +151,7 @@ class async_loop {
     uint32_t num_samples = 0;  // from the registry: the weight the answer must carry
     bool arrived = false;      // answered or failed: nothing to resend
     uint32_t incarnation = 0;  // of its edge when sent
+    bool cancelled = false;    // failed (simulated clock: waits for its release)
   };
   struct open_group {
     uint64_t id = 0;  // 0 = none open
@@ -191,6 +207,9 @@ class async_loop {
   uint32_t edges_rejoined_ = 0;
   uint32_t rerouted_ = 0;
   run_totals totals_;
+  bool checkpoints_ = false;
+  uint32_t checkpoint_every_ = 0;
+  std::vector<uint64_t> resend_;  // after load_state: tasks start() sends again
 };
 
 }  // namespace fedactor

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "runtime/checkpoint/byte_codec.hpp"
+#include "runtime/checkpoint/loop_state.hpp"
 #include "runtime/strategy/scaffold.hpp"
 #include "runtime/timing/device_profile.hpp"
 
@@ -160,6 +162,63 @@ void sync_loop::finish_round(sync_step& step) {
     finished_ = true;
     step.finished = true;
   }
+  if (checkpoints_ &&
+      (finished_ || (checkpoint_every_ > 0 && rounds_done_ % checkpoint_every_ == 0)))
+    step.checkpoint = std::make_shared<loop_checkpoint>(
+        loop_checkpoint{rounds_done_, finished_, encode(save_state()), {}});
+}
+
+void sync_loop::checkpoint_every(uint32_t every) {
+  checkpoints_ = true;
+  checkpoint_every_ = every;
+}
+
+sync_loop_state sync_loop::save_state() const {
+  sync_loop_state s;
+  s.rounds_done = rounds_done_;
+  s.version = version_;
+  s.sim_now = sim_now_;
+  s.finished = finished_;
+  s.totals = totals_;
+  s.model = *model_;
+  if (control_) s.control = *control_;
+  s.optimizer = parts_.optimizer->save_state();
+  s.sampler = parts_.pick->save_state();
+  byte_writer reg;
+  parts_.registry->save_picks(reg);
+  s.registry = reg.take();
+  return s;
+}
+
+void sync_loop::load_state(const sync_loop_state& s) {
+  const std::string what = "checkpoint";
+  if (round_) throw checkpoint_error(what + ": the loop is already running");
+  if (s.model.size() != model_->size())
+    throw checkpoint_error(what + ": a model of " + std::to_string(s.model.size()) +
+                           " values, this run's has " + std::to_string(model_->size()));
+  if (s.control.size() != (control_ ? control_->size() : 0))
+    throw checkpoint_error(what + ": a control variate of " + std::to_string(s.control.size()) +
+                           " values, this run expects " +
+                           std::to_string(control_ ? control_->size() : 0));
+  if (s.rounds_done > sc_.protocol.rounds)
+    throw checkpoint_error(what + ": " + std::to_string(s.rounds_done) +
+                           " rounds done, the scenario has " + std::to_string(sc_.protocol.rounds));
+  try {
+    parts_.optimizer->load_state(s.optimizer.data(), s.optimizer.size());
+  } catch (const std::invalid_argument& e) {
+    throw checkpoint_error(what + ": " + e.what());
+  }
+  parts_.pick->load_state(s.sampler.data(), s.sampler.size());
+  byte_reader reg(s.registry.data(), s.registry.size(), what + " registry");
+  parts_.registry->load_picks(reg);
+  reg.finish();
+  rounds_done_ = s.rounds_done;
+  version_ = s.version;
+  sim_now_ = s.sim_now;
+  finished_ = s.finished || rounds_done_ >= sc_.protocol.rounds;
+  totals_ = s.totals;
+  model_ = make_snapshot(s.model);
+  if (control_) control_ = make_snapshot(s.control);
 }
 
 sync_step sync_loop::answered(uint64_t batch, edge_report rep) {

@@ -23,6 +23,7 @@
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
 #include "runtime/protocol/edge_set.hpp"
+#include "runtime/protocol/loop_checkpoint.hpp"
 #include "runtime/protocol/model_snapshot.hpp"
 #include "runtime/protocol/run_totals.hpp"
 #include "runtime/protocol/sync_round.hpp"
@@ -52,6 +53,9 @@ struct sync_step {
   std::vector<sync_task> send;
   std::vector<finished_round> rounds;
   bool finished = false;  // the last round ended: the run is over
+  // A checkpoint fell due at the end of one of `rounds` (the latest one if several): the
+  // state after that round, before the next round's batches in `send` were formed.
+  std::shared_ptr<loop_checkpoint> checkpoint;
 };
 
 class sync_loop {
@@ -87,6 +91,16 @@ class sync_loop {
   // count nowhere — and the model stays the last completed round's. False when the run was
   // already over (nothing changes).
   bool stop();
+
+  // Checkpoints (docs/checkpoints.md): from now on a step carries the loop's state after every
+  // `every`-th round and after the last one (every 0: the last one only).
+  void checkpoint_every(uint32_t every);
+  // The state after the last finished round; call between rounds (not while running()).
+  sync_loop_state save_state() const;
+  // Continues from `s` (before start()): model, version, rounds, simulated time, totals,
+  // control variate, server optimizer, sampler and the registry's picks. Throws
+  // checkpoint_error naming what does not fit this loop (model size, optimizer, sampler...).
+  void load_state(const sync_loop_state& s);
 
   bool running() const { return round_.has_value(); }
   bool finished() const { return finished_; }
@@ -126,6 +140,8 @@ class sync_loop {
   std::optional<sync_round> round_;
   std::chrono::steady_clock::time_point started_;
   run_totals totals_;
+  bool checkpoints_ = false;
+  uint32_t checkpoint_every_ = 0;
 };
 
 }  // namespace fedactor

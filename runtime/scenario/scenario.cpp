@@ -261,12 +261,17 @@ bool operator==(const faults_config& a, const faults_config& b) {
   return a.on_edge_loss == b.on_edge_loss;
 }
 
+bool operator==(const checkpoint_config& a, const checkpoint_config& b) {
+  return a.every == b.every;
+}
+
 bool operator==(const scenario& a, const scenario& b) {
   return a.name == b.name && a.seed == b.seed && a.population == b.population && a.data == b.data &&
          a.model == b.model && a.eval == b.eval && a.training == b.training &&
          a.topology == b.topology && a.selection == b.selection && a.pool == b.pool &&
          a.protocol == b.protocol && a.clock == b.clock && a.async == b.async &&
-         a.devices == b.devices && a.faults == b.faults && a.strategy == b.strategy;
+         a.devices == b.devices && a.faults == b.faults && a.strategy == b.strategy &&
+         a.checkpoint == b.checkpoint;
 }
 
 }  // namespace fedactor

@@ -135,6 +135,13 @@ struct faults_config {
   edge_loss_policy on_edge_loss = edge_loss_policy::reroute;
 };
 
+// Checkpoints of the server (docs/checkpoints.md), written when the host gives a checkpoint
+// directory (fedactor run: always, in the output directory).
+struct checkpoint_config {
+  uint32_t every = 10;  // rounds (sync) or server steps (async) between checkpoints; 0 = only
+                        // at the end of the run
+};
+
 // The algorithm (docs/strategies.md): the server optimizer every sync round and FedBuff step
 // goes through, the client algorithm of local training, and what happens to normalisation
 // layers. The server optimizer's numbers are NaN (bias_correction empty) when not given:
@@ -173,6 +180,7 @@ struct scenario {
   devices_config devices;
   faults_config faults;
   strategy_config strategy;
+  checkpoint_config checkpoint;
 };
 
 // Names as they appear in YAML (and in error messages); "?" for a value outside the enum.
@@ -207,6 +215,7 @@ bool operator==(const async_config& a, const async_config& b);
 bool operator==(const compute_power_config& a, const compute_power_config& b);
 bool operator==(const devices_config& a, const devices_config& b);
 bool operator==(const faults_config& a, const faults_config& b);
+bool operator==(const checkpoint_config& a, const checkpoint_config& b);
 // Compares the effective settings: an unset server_lr equals the kind's default given.
 bool operator==(const strategy_config& a, const strategy_config& b);
 bool operator==(const scenario& a, const scenario& b);

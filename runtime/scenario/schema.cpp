@@ -765,6 +765,11 @@ std::vector<key_entry> make_table() {
       std::vector{norm_handling::federated, norm_handling::local},
       "normalisation layers (BatchNorm & co., their running statistics included): federated "
       "= averaged like every parameter; local = FedBN (Li et al. 2021), kept by each client"),
+
+    unsigned_key("checkpoint.every", [](auto& s) -> auto& { return s.checkpoint.every; },
+      0, u32_max, "rounds (sync) or server steps (async) between server checkpoints, written "
+      "when the run has a checkpoint directory (fedactor run: DIR/checkpoint); 0 = only at the "
+      "end of the run"),
   };
   // clang-format on
 }

@@ -3,8 +3,10 @@
 
 #include "actors/round_observer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -369,4 +371,46 @@ TEST_CASE(
   check_not_evaluated(o.records[0]);
   check_figures(o.records[1]);
   check_not_evaluated(o.records[2]);
+}
+
+TEST_CASE("the round observer hands a checkpoint on after the records before it", "[actors]") {
+  // Round 2 is evaluated: the checkpoint sent after round 2 waits for that evaluation, and
+  // round 3's record (not evaluated) waits behind the checkpoint.
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto ev = keep(sys.spawn(stand_in_evaluator, caf::actor_cast<caf::actor>(self), false));
+  auto oc = config_to(self);
+  oc.evaluator = caf::actor_cast<evaluator_actor>(ev);
+  oc.every = 2;
+  oc.last_round = 4;
+  auto me = caf::actor_cast<caf::actor>(self);
+  oc.on_checkpoint = [me](const loop_checkpoint& c) {
+    caf::anon_send(me, answered_atom::value, c.round + 100);
+  };
+  auto obs = keep(sys.spawn(round_observer, oc));
+  auto ck = std::make_shared<loop_checkpoint>();
+  ck->round = 2;
+  self->send(obs, record(1), model_of(1));
+  self->send(obs, record(2), model_of(2));
+  self->send(obs, checkpoint_note{ck});
+  self->send(obs, record(3), model_of(3));
+  CHECK(asked(self, 1) == std::vector<std::pair<uint32_t, float>>{{2, 2.0f}});
+  std::vector<std::string> events;
+  auto next = [&] {
+    self->receive([&](round_record& r) { events.push_back("rec " + std::to_string(r.round)); },
+                  [&](answered_atom, uint32_t r) {
+                    events.push_back(r > 100 ? "checkpoint " + std::to_string(r - 100)
+                                             : "answered " + std::to_string(r));
+                  },
+                  caf::after(wait) >> [&] { FAIL("timed out after " << events.size()); });
+  };
+  next();
+  CHECK(events == std::vector<std::string>{"rec 1"});
+  self->send(ev, answer_atom::value, 2u, true);
+  for (int i = 0; i < 4; ++i) next();
+  // The stand-in's own "answered 2" may come anywhere; the observer's order is fixed.
+  events.erase(std::remove(events.begin(), events.end(), "answered 2"), events.end());
+  CHECK(events == std::vector<std::string>{"rec 1", "rec 2", "checkpoint 2", "rec 3"});
 }

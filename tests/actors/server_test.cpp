@@ -1,5 +1,6 @@
 #include "actors/server.hpp"
 
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -366,7 +367,7 @@ struct shell_fixture : test_coordinator_fixture<shell_config> {
     return e;
   }
 
-  void start(scenario s) {
+  void start(scenario s, const std::function<void(server_config&)>& configure = {}) {
     sc = std::move(s);
     for (uint32_t e = 0; e < sc.topology.edges; ++e) edges.push_back(stand_in(e));
     server_config cfg;
@@ -381,6 +382,7 @@ struct shell_fixture : test_coordinator_fixture<shell_config> {
       models.push_back(model.values());
     };
     cfg.on_event = [this](const std::string& what) { events.push_back(what); };
+    if (configure) configure(cfg);
     srv = spawn_server(sys, std::move(cfg));
     spawned.push_back(caf::actor_cast<caf::actor>(srv));
     consume_messages();
@@ -1098,4 +1100,97 @@ TEST_CASE_METHOD(shell_fixture,
   CHECK(records.size() == 1);
   CHECK(edge(0).async.size() == sent0);
   CHECK(edge(1).async.size() == sent1);
+}
+
+TEST_CASE_METHOD(shell_fixture,
+                 "sync shell: a checkpoint snapshots the client state before the next round goes "
+                 "out, follows its round's record, and a server resumed from it runs the rest",
+                 "[actors][shell][checkpoint]") {
+  auto s = shell_sync();
+  s.checkpoint.every = 1;
+  std::vector<std::string> log;
+  std::vector<std::shared_ptr<const loop_checkpoint>> checkpoints;
+  start(s, [&](server_config& cfg) {
+    auto on_round = cfg.on_round;
+    cfg.on_round = [&, on_round](const round_record& r, const param_blob& m) {
+      log.push_back("record " + std::to_string(r.round));
+      on_round(r, m);
+    };
+    cfg.snapshot_client_state = [&](uint32_t round) {
+      // The next round's batch has not gone out yet.
+      log.push_back("snapshot " + std::to_string(round) + " after " +
+                    std::to_string(edge(0).sync.size()) + " batches");
+      return "client_state-" + std::to_string(round) + ".db";
+    };
+    cfg.on_checkpoint = [&](std::shared_ptr<const loop_checkpoint> c) {
+      log.push_back("checkpoint " + std::to_string(c->round) + " " + c->client_state);
+      checkpoints.push_back(std::move(c));
+    };
+  });
+  auto run = ask_run();
+  answer(0, 0);
+  answer(1, 0);
+  answer(0, 1);
+  answer(1, 1);
+  REQUIRE(run->report);
+  const model two_rounds = run->report->model.values();
+  CHECK(two_rounds == model{6.5f, -2.0f});
+  // The checkpoint at the end takes no snapshot: nothing trains after it.
+  CHECK(log == std::vector<std::string>{"snapshot 1 after 1 batches", "record 1",
+                                        "checkpoint 1 client_state-1.db", "record 2",
+                                        "checkpoint 2 "});
+  REQUIRE(checkpoints.size() == 2);
+  CHECK(checkpoints[1]->finished);
+
+  // A second server over fresh stand-ins, from the checkpoint after round 1.
+  edges.clear();
+  logs.clear();
+  stand_ins.clear();
+  records.clear();
+  models.clear();
+  start(s, [&](server_config& cfg) {
+    cfg.on_checkpoint = [](std::shared_ptr<const loop_checkpoint>) {};
+    cfg.resume_state = checkpoints[0]->state;
+  });
+  auto resumed = ask_run();
+  REQUIRE(edge(0).sync.size() == 1);
+  CHECK(edge(0).sync[0].round == 2);
+  CHECK(edge(0).sync[0].model_version == 1);
+  CHECK(edge(0).sync[0].model.values() == model{3.75f, -1.5f});
+  answer(0, 0);
+  answer(1, 0);
+  REQUIRE(resumed->report);
+  CHECK(resumed->report->model.values() == two_rounds);
+  CHECK(resumed->report->rounds == 2);
+  CHECK(resumed->report->clients_trained == 8);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].round == 2);
+}
+
+TEST_CASE_METHOD(shell_fixture,
+                 "shell: a server resumed from the checkpoint at the end reports at once",
+                 "[actors][shell][checkpoint]") {
+  auto s = shell_async();
+  std::shared_ptr<const loop_checkpoint> last;
+  start(s, [&](server_config& cfg) {
+    cfg.on_checkpoint = [&](std::shared_ptr<const loop_checkpoint> c) { last = std::move(c); };
+  });
+  auto run = ask_run();
+  for (uint64_t i = 0; i < 2; ++i) {
+    answer_with(0, i, update_for(edge(0).async.at(i)));
+    answer_with(1, i, update_for(edge(1).async.at(i)));
+  }
+  REQUIRE(run->report);
+  REQUIRE(last);
+  CHECK(last->finished);
+  edges.clear();
+  logs.clear();
+  stand_ins.clear();
+  start(s, [&](server_config& cfg) { cfg.resume_state = last->state; });
+  auto again = ask_run();
+  REQUIRE(again->report);
+  CHECK(again->report->model.values() == run->report->model.values());
+  CHECK(again->report->rounds == 2);
+  CHECK(edge(0).async.empty());
+  CHECK(edge(1).async.empty());
 }

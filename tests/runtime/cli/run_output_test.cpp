@@ -163,8 +163,17 @@ TEST_CASE("claim_out_dir takes a new or run-free directory, refuses a run's unle
                         "replace it, or choose another directory");
   CHECK(fs::exists(dir / "metrics.jsonl"));
   std::ofstream(dir / "client_state.db") << "s";
+  fs::create_directories(dir / "checkpoint");
+  std::ofstream(dir / "checkpoint" / "state.ckpt") << "c";
   CHECK_FALSE(claim_out_dir(dir.string(), true));
   for (const auto& f : run_files()) CHECK_FALSE(fs::exists(dir / f));
+  // A later --resume must not continue the replaced run.
+  CHECK_FALSE(fs::exists(dir / "checkpoint"));
   CHECK(fs::exists(dir / "notes.txt"));
+  // Only a checkpoint left (a run killed before its first record): still a run.
+  fs::create_directories(dir / "checkpoint");
+  refused = claim_out_dir(dir.string(), false);
+  REQUIRE(refused);
+  CHECK(refused->find("already holds a run (checkpoint)") != std::string::npos);
   fs::remove_all(dir);
 }

@@ -1,5 +1,8 @@
 #include "runtime/host/federation.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -8,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "runtime/checkpoint/checkpoint_error.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/data_source.hpp"
 #include "runtime/learning/local_training.hpp"
@@ -287,6 +291,31 @@ TEST_CASE(
     "[host][stop]") {
   auto s = small_teacher();
   s.protocol.rounds = 50;
+}
+
+// -- checkpoints ---------------------------------------------------------------------------
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path fresh_dir(const std::string& name) {
+  auto d = fs::temp_directory_path() /
+           ("fedactor_fed_ckpt_" + name + "_" + std::to_string(static_cast<long>(getpid())));
+  fs::remove_all(d);
+  return d;
+}
+
+struct checkpointed_run {
+  federation_result result;
+  std::vector<round_record> records;
+};
+
+// Runs `s` with checkpoints in `dir`; when the record of round `copy_at` is handed on (the
+// checkpoint of an earlier round is then written), copies `dir` to `copy_to`: the state a
+// process killed at that point leaves behind.
+checkpointed_run run_copying(const scenario& s, const fs::path& dir, uint32_t copy_at,
+                             const fs::path& copy_to, const fs::path& state_file = {}) {
   system_config cfg;
   cfg.set("scheduler.max-threads", size_t{2});
   caf::actor_system sys{cfg};
@@ -364,4 +393,181 @@ TEST_CASE("a federation stopped before run() ends its next run at once with the 
   auto next = fl.run();
   CHECK_FALSE(next.summary.interrupted);
   CHECK(next.summary.rounds == 5);
+}
+
+  fl.set_checkpoint(dir);
+  if (!state_file.empty()) fl.set_client_state_file(state_file);
+  checkpointed_run out;
+  fl.on_round([&](const round_record& r) {
+    out.records.push_back(r);
+    if (r.round == copy_at) fs::copy(dir, copy_to, fs::copy_options::recursive);
+  });
+  out.result = fl.run();
+  return out;
+}
+
+checkpointed_run resume(const scenario& s, const fs::path& dir, uint32_t expected_done,
+                        const fs::path& state_file = {}) {
+  system_config cfg;
+  cfg.set("scheduler.max-threads", size_t{2});
+  caf::actor_system sys{cfg};
+  federation fl{sys, s};
+  CHECK(fl.resume_from(dir) == expected_done);
+  fl.set_checkpoint(dir);
+  if (!state_file.empty()) fl.set_client_state_file(state_file);
+  checkpointed_run out;
+  fl.on_round([&](const round_record& r) { out.records.push_back(r); });
+  out.result = fl.run();
+  return out;
+}
+
+// The resumed run's records are the uninterrupted run's from round `from` on (wall-clock
+// figures apart), and it ends with the same model and totals.
+void check_same_ending(const checkpointed_run& full, const checkpointed_run& resumed,
+                       uint32_t from) {
+  CHECK(resumed.result.summary.model_sha256 == full.result.summary.model_sha256);
+  CHECK(resumed.result.model == full.result.model);
+  CHECK(resumed.result.summary.rounds == full.result.summary.rounds);
+  CHECK(resumed.result.summary.clients_trained == full.result.summary.clients_trained);
+  CHECK(resumed.result.summary.failures_by == full.result.summary.failures_by);
+  CHECK(resumed.result.summary.final_loss == full.result.summary.final_loss);
+  CHECK(resumed.result.summary.sim_time_s == full.result.summary.sim_time_s);
+  CHECK(resumed.result.summary.total_updates == full.result.summary.total_updates);
+  CHECK(resumed.result.summary.stale_updates == full.result.summary.stale_updates);
+  CHECK(resumed.result.summary.test_accuracy == full.result.summary.test_accuracy);
+  REQUIRE(resumed.records.size() == full.records.size() - (from - 1));
+  for (size_t i = 0; i < resumed.records.size(); ++i) {
+    const auto& a = full.records[from - 1 + i];
+    const auto& b = resumed.records[i];
+    CHECK(b.round == a.round);
+    CHECK(b.model_version == a.model_version);
+    CHECK(b.clients == a.clients);
+    CHECK(b.mean_loss == a.mean_loss);
+    CHECK(b.sim_time_s == a.sim_time_s);
+    CHECK(b.test_accuracy == a.test_accuracy);
+    CHECK(b.staleness_histogram == a.staleness_histogram);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a sync federation resumed from a mid-run checkpoint ends as the uninterrupted one",
+          "[host][checkpoint]") {
+  auto s = small_teacher();
+  s.protocol.rounds = 5;
+  s.checkpoint.every = 2;
+  s.selection.strategy = sampling_kind::least_recent;
+  s.strategy.server_optimizer = "fedadam";
+  const auto dir = fresh_dir("sync"), copy = fresh_dir("sync_copy");
+  // Copied when round 3's record comes: the checkpoint after round 2 is the last one.
+  auto full = run_copying(s, dir, 3, copy);
+  auto resumed = resume(s, copy, 2);
+  check_same_ending(full, resumed, 3);
+  fs::remove_all(dir);
+  fs::remove_all(copy);
+}
+
+TEST_CASE("an async federation (simulated clock) resumed mid-run ends as the uninterrupted one",
+          "[host][checkpoint]") {
+  auto s = small_teacher();
+  s.protocol.mode = protocol_mode::async;
+  s.async.concurrency = 20;
+  s.async.buffer_size = 5;
+  s.async.staleness_threshold = 2;
+  s.async.aggregations = 7;
+  s.checkpoint.every = 3;
+  const auto dir = fresh_dir("async"), copy = fresh_dir("async_copy");
+  auto full = run_copying(s, dir, 5, copy);
+  auto resumed = resume(s, copy, 3);
+  check_same_ending(full, resumed, 4);
+  CHECK(full.result.summary.stale_updates > 0);  // the tasks in flight spanned versions
+  fs::remove_all(dir);
+  fs::remove_all(copy);
+}
+
+TEST_CASE("a SCAFFOLD federation resumes with the client state of its checkpoint",
+          "[host][checkpoint][algorithms]") {
+  auto s = small_teacher();
+  s.protocol.rounds = 4;
+  s.checkpoint.every = 2;
+  s.strategy.client = client_algorithm::scaffold;
+  const auto dir = fresh_dir("scaffold"), copy = fresh_dir("scaffold_copy");
+  const auto run_dir = fresh_dir("scaffold_run");
+  auto full = run_copying(s, dir, 3, copy, run_dir / "client_state.db");
+  // The live store file ran two rounds past the checkpoint: the resume must not use it.
+  const auto resumed_state = fresh_dir("scaffold_resumed") / "client_state.db";
+  fs::create_directories(resumed_state.parent_path());
+  fs::copy_file(run_dir / "client_state.db", resumed_state);
+  auto resumed = resume(s, copy, 2, resumed_state);
+  check_same_ending(full, resumed, 3);
+  for (const auto& d : {dir, copy, run_dir, resumed_state.parent_path()}) fs::remove_all(d);
+}
+
+TEST_CASE("a federation resumed from the checkpoint at the end repeats the result, no rounds",
+          "[host][checkpoint]") {
+  auto s = small_teacher();
+  s.protocol.rounds = 2;
+  s.checkpoint.every = 0;
+  const auto dir = fresh_dir("end"), unused = fresh_dir("end_unused");
+  auto full = run_copying(s, dir, 99, unused);
+  auto again = resume(s, dir, 2);
+  CHECK(again.records.empty());
+  CHECK(again.result.model == full.result.model);
+  CHECK(again.result.summary.clients_trained == full.result.summary.clients_trained);
+  CHECK(again.result.summary.evaluated_round == 2);
+  CHECK(again.result.summary.test_accuracy == full.result.summary.test_accuracy);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a federation refuses a missing checkpoint, another scenario's, and a user's sampler",
+          "[host][checkpoint]") {
+  auto s = small_teacher();
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  const auto dir = fresh_dir("refuse");
+  {
+    federation fl{sys, s};
+    CHECK_THROWS_WITH(fl.resume_from(dir),
+                      (dir / "state.ckpt").string() + ": no checkpoint (the file does not exist)");
+    fl.set_checkpoint(dir);
+    fl.run();
+  }
+  auto other = s;
+  other.seed = 22;
+  federation fl{sys, other};
+  CHECK_THROWS_WITH(fl.resume_from(dir),
+                    (dir / "state.ckpt").string() + ": written by a run of another scenario");
+  CHECK_THROWS_AS(fl.resume_from(dir), checkpoint_error);
+  struct lowest_ids final : sampler {
+    std::vector<client_id> sample(uint32_t k, int32_t, const exclude_fn&) override {
+      std::vector<client_id> out;
+      for (client_id id = 0; id < k; ++id) out.push_back(id);
+      return out;
+    }
+    size_t bytes() const override { return 0; }
+  };
+  federation mine{sys, s};
+  mine.set_sampler([](client_registry&, uint64_t) { return std::make_unique<lowest_ids>(); });
+  mine.set_checkpoint(fresh_dir("refuse_sampler"));
+  CHECK_THROWS_WITH(mine.run(),
+                    "checkpoints: the sampler cannot save its state (override "
+                    "sampler::save_state and load_state, or run without checkpoints)");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a federation warns when its scenario is checkpointed at the end only",
+          "[host][checkpoint]") {
+  auto s = small_teacher();
+  s.protocol.mode = protocol_mode::async;
+  s.async.concurrency = 20;
+  s.async.edge = edge_mode::preaggregate;
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  federation fl{sys, s};
+  const auto before = fl.warnings().size();
+  fl.set_checkpoint(fresh_dir("warn"));
+  REQUIRE(fl.warnings().size() == before + 1);
+  CHECK(fl.warnings().back() ==
+        "async.edge_mode preaggregate runs are checkpointed at the end only (groups span server "
+        "steps)");
 }

@@ -11,6 +11,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "runtime/checkpoint/checkpoint_error.hpp"
+
 using namespace fedactor;
 namespace fs = std::filesystem;
 
@@ -199,6 +201,32 @@ TEST_CASE("the metrics writer names the path it cannot create", "[metrics]") {
   } catch (const std::runtime_error& e) {
     CHECK(std::string{e.what()}.find("cannot create output directory " + target) == 0);
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("the metrics writer resumed after N records cuts the lines after them and appends",
+          "[metrics]") {
+  auto dir = fresh_dir("resume");
+  fs::create_directories(dir);
+  // Three complete records, then a line torn by the crash.
+  std::ofstream(dir / "metrics.jsonl") << "{\"round\":1}\n{\"round\":2}\n{\"round\":3}\n{\"rou";
+  {
+    metrics_writer w{dir.string(), 2};
+    CHECK(read(dir / "metrics.jsonl") == "{\"round\":1}\n{\"round\":2}\n");
+    auto r = sync_round();
+    r.round = 3;
+    w.write(r);
+    CHECK(read(dir / "metrics.jsonl") == "{\"round\":1}\n{\"round\":2}\n" + to_json(r) + "\n");
+  }
+  // A torn line does not count as a record.
+  std::ofstream(dir / "metrics.jsonl") << "{\"round\":1}\n{\"rou";
+  CHECK_THROWS_WITH(
+      (metrics_writer{dir.string(), 2}),
+      (dir / "metrics.jsonl").string() + ": 1 complete records, the checkpoint is after 2");
+  CHECK_THROWS_AS((metrics_writer{(dir / "none").string(), 0}), checkpoint_error);
+  // After 0 records (a checkpoint before the first line): an empty file.
+  metrics_writer empty{dir.string(), 0};
+  CHECK(read(dir / "metrics.jsonl").empty());
   fs::remove_all(dir);
 }
 

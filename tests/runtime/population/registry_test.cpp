@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "runtime/checkpoint/byte_codec.hpp"
 #include "runtime/learning/client_sizes.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
@@ -136,4 +137,33 @@ TEST_CASE("registry of 1,000,000 clients plus any sampler stays within 32 bytes 
     INFO("strategy " << names[i] << ": " << per_client << " bytes per client");
     CHECK(per_client <= 32.0);
   }
+}
+
+TEST_CASE("registry picks round-trip sparse (few picked) and dense (most picked)", "[registry]") {
+  auto sizes = [](client_id) { return 10u; };
+  client_registry a(100, 3, 1, sizes);
+  a.mark_picked(5, 0);
+  a.mark_picked(70, 2);
+  byte_writer sparse;
+  a.save_picks(sparse);
+  // u64 n, u8 form, u64 count, 2 × (u32 id, i32 round)
+  CHECK(sparse.bytes().size() == 8 + 1 + 8 + 2 * 8);
+  client_registry b(100, 3, 1, sizes);
+  auto bytes = sparse.take();
+  byte_reader in(bytes.data(), bytes.size(), "picks");
+  b.load_picks(in);
+  for (client_id id = 0; id < 100; ++id) CHECK(b.last_round(id) == a.last_round(id));
+
+  for (client_id id = 0; id < 60; ++id) a.mark_picked(id, static_cast<int32_t>(id % 5));
+  byte_writer dense;
+  a.save_picks(dense);
+  CHECK(dense.bytes().size() == 8 + 1 + 100 * 4);
+  bytes = dense.take();
+  byte_reader in2(bytes.data(), bytes.size(), "picks");
+  b.load_picks(in2);
+  for (client_id id = 0; id < 100; ++id) CHECK(b.last_round(id) == a.last_round(id));
+
+  client_registry other(50, 3, 1, sizes);
+  byte_reader in3(bytes.data(), bytes.size(), "picks");
+  CHECK_THROWS_WITH(other.load_picks(in3), "picks: the registry has 100 clients, this run 50");
 }

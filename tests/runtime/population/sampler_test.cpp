@@ -347,3 +347,61 @@ TEST_CASE("only the weighted and least_recent samplers hold per-client memory",
   CHECK(make_sampler(sampling_kind::weighted, reg, 0)->bytes() == 1000 * sizeof(uint64_t));
   CHECK(make_sampler(sampling_kind::least_recent, reg, 0)->bytes() == 1000 * sizeof(client_id));
 }
+
+// -- checkpoints ---------------------------------------------------------------------------
+
+namespace {
+
+// A sampler of the user's own that does not support checkpoints.
+class plain_sampler final : public sampler {
+ public:
+  std::vector<client_id> sample(uint32_t, int32_t, const exclude_fn&) override { return {}; }
+  size_t bytes() const override { return 0; }
+};
+
+}  // namespace
+
+TEST_CASE("sampler state restored into a fresh sampler picks what the saved one would",
+          "[sampler]") {
+  for (auto kind : {sampling_kind::random, sampling_kind::weighted, sampling_kind::least_recent}) {
+    CAPTURE(to_string(kind));
+    std::vector<uint32_t> weights;
+    for (uint32_t i = 0; i < 50; ++i) weights.push_back(1 + i % 7);
+    auto reg_a = make_registry(50, weights);
+    auto a = make_sampler(kind, reg_a, 9);
+    // Three calls, the second with exclusions (async's in-flight clients).
+    a->sample(5, 1);
+    a->sample(4, 2, [](client_id id) { return id % 3 == 0; });
+    a->sample(6, 2);
+    REQUIRE(a->saves_state());
+    const auto state = a->save_state();
+    // A fresh registry and sampler, as a resumed run builds them, then the saved picks.
+    auto reg_b = make_registry(50, weights);
+    for (client_id id = 0; id < 50; ++id)
+      if (reg_a.last_round(id) != -1) reg_b.mark_picked(id, reg_a.last_round(id));
+    auto b = make_sampler(kind, reg_b, 9);
+    b->load_state(state.data(), state.size());
+    for (int32_t round = 3; round < 8; ++round) {
+      const auto excl = [round](client_id id) { return (id + round) % 4 == 0; };
+      CHECK(a->sample(7, round, excl) == b->sample(7, round, excl));
+    }
+  }
+}
+
+TEST_CASE("sampler state of another kind or population is refused; a user's sampler has none",
+          "[sampler]") {
+  auto reg = make_registry(20);
+  auto random = make_sampler(sampling_kind::random, reg, 1);
+  auto least = make_sampler(sampling_kind::least_recent, reg, 1);
+  const auto r = random->save_state();
+  CHECK_THROWS_WITH(least->load_state(r.data(), r.size()),
+                    "sampler state: saved by a random sampler, this one is least_recent");
+  auto small = make_registry(10);
+  auto least_small = make_sampler(sampling_kind::least_recent, small, 1);
+  const auto l = least_small->save_state();
+  CHECK_THROWS_WITH(least->load_state(l.data(), l.size()),
+                    "sampler state: a ring of 10 clients, the population has 20");
+  plain_sampler mine;
+  CHECK_FALSE(mine.saves_state());
+  CHECK_THROWS_AS(mine.save_state(), std::logic_error);
+}

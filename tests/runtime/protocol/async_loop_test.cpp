@@ -11,6 +11,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -18,6 +19,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "runtime/checkpoint/loop_state.hpp"
 #include "tests/support/protocol_helpers.hpp"
 
 using namespace fedactor;
@@ -1001,4 +1003,170 @@ TEST_CASE("async_loop counts every member of a group aggregate the buffer reject
   CHECK(rec.failure_reasons == std::vector<std::string>{"client " + std::to_string(b.client) +
                                                         ": rejected group aggregate"});
   CHECK(f.loop->totals().rejected_updates == 2);  // the buffer's count agrees
+}
+
+// -- checkpoints ---------------------------------------------------------------------------
+
+namespace {
+
+// run_with's run, with checkpoints every `every` steps and every task numbered 2 mod 5 failing
+// (client_error); the steps' trace lines and
+// the checkpoints handed out. With `from`, the loop first continues from that state.
+struct resumable_run {
+  std::vector<std::string> lines;
+  std::vector<std::shared_ptr<loop_checkpoint>> checkpoints;
+};
+
+resumable_run run_checkpointed(const scenario& sc,
+                               const std::function<size_t(const std::vector<async_task>&)>& pick,
+                               uint32_t every, const loop_checkpoint* from = nullptr) {
+  async_fixture f(
+      sc, {0.5f, -0.25f}, [](client_id id) { return 20 + 7 * (id % 5); }, "fedadam");
+  f.loop->checkpoint_every(every);
+  if (from) f.loop->load_state(decode_async_state(from->state, "ck"));
+  driver d;
+  resumable_run out;
+  auto take = [&](async_step s) {
+    if (s.checkpoint) out.checkpoints.push_back(s.checkpoint);
+    d.take(std::move(s));
+  };
+  take(f.loop->start());
+  size_t answers = 0;
+  while (!d.finished && !d.pending.empty() && answers < 10000) {
+    auto t = d.pop(pick(d.pending));
+    if (t.seq % 5 == 2) {
+      take(f.loop->failed(t.seq, t.attempt, failure_code::client_error, "boom"));
+    } else {
+      const float s = static_cast<float>(t.client + 1) / 4;
+      take(answer(*f.loop, t, {s, -s}, f.registry->num_samples(t.client), t.client / 8.0));
+    }
+    ++answers;
+  }
+  REQUIRE(d.finished);
+  // (A failure counts in the record of the step during which it is reported, which depends on
+  // the answer order, with or without a resume: failure counts are not part of the trace.)
+  std::istringstream lines(trace(d));
+  for (std::string line; std::getline(lines, line);) out.lines.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("async_loop resumed from a checkpoint continues as the uninterrupted run", "[protocol]") {
+  // Simulated clock: the tasks in flight at a checkpoint are resent, those that had failed
+  // wait for their release; whatever order the answers then come in, the steps after the
+  // checkpoint are the uninterrupted run's, bit for bit.
+  auto sc = async_scenario(8, 2, 4, 2, 9);
+  sc.clock = clock_kind::simulated;
+  sc.seed = 11;
+  sc.async.staleness_threshold = 2;
+  sc.async.decay.kind = decay_kind::exponential;
+  sc.async.decay.base = 0.5;
+  const auto first = [](const auto&) { return size_t{0}; };
+  const auto last = [](const auto& p) { return p.size() - 1; };
+  // Answered newest first: a failed task waits behind earlier ones still running.
+  const auto full = run_checkpointed(sc, last, 2);
+  REQUIRE(full.lines.size() == 9);
+  // After steps 2, 4, 6, 8 and the last, 9; two steps released by one answer hand out only
+  // the later checkpoint.
+  REQUIRE(full.checkpoints.size() >= 3);
+  for (const auto& ck : full.checkpoints) CHECK((ck->round % 2 == 0 || ck->round == 9));
+  CHECK(full.checkpoints.back()->round == 9);
+  CHECK(full.checkpoints.back()->finished);
+  bool any_failed_in_flight = false;
+  for (size_t c = 0; c + 1 < full.checkpoints.size(); ++c) {
+    const auto& ck = *full.checkpoints[c];
+    CAPTURE(ck.round);
+    const auto state = decode_async_state(ck.state, "ck");
+    CHECK(state.steps_done == ck.round);
+    CHECK_FALSE(state.tasks.empty());
+    for (const auto& t : state.tasks) any_failed_in_flight = any_failed_in_flight || t.cancelled;
+    const auto resumed = run_checkpointed(sc, first, 2, &ck);
+    const std::vector<std::string> rest(full.lines.begin() + ck.round, full.lines.end());
+    CHECK(resumed.lines == rest);
+  }
+  CHECK(any_failed_in_flight);
+}
+
+TEST_CASE("async_loop resumed from the checkpoint at the end has nothing to do", "[protocol]") {
+  auto sc = async_scenario(8, 2, 4, 2, 3);
+  sc.clock = clock_kind::simulated;
+  const auto full = run_checkpointed(
+      sc, [](const auto&) { return size_t{0}; }, 0);
+  REQUIRE(full.checkpoints.size() == 1);
+  CHECK(full.checkpoints[0]->finished);
+  async_fixture f(
+      sc, {0.5f, -0.25f}, [](client_id id) { return 20 + 7 * (id % 5); }, "fedadam");
+  f.loop->load_state(decode_async_state(full.checkpoints[0]->state, "ck"));
+  CHECK(f.loop->finished());
+  CHECK(f.loop->steps_done() == 3);
+  const auto step = f.loop->start();
+  CHECK(step.send.empty());
+  CHECK(step.steps.empty());
+  // The tasks still in flight at the end are abandoned, not resent: such a checkpoint loads
+  // even where tasks in flight could not be resumed (pre-aggregating edges).
+  CHECK_FALSE(decode_async_state(full.checkpoints[0]->state, "ck").tasks.empty());
+  auto pre = sc;
+  pre.async.edge = edge_mode::preaggregate;
+  async_fixture g(
+      pre, {0.5f, -0.25f}, [](client_id id) { return 20 + 7 * (id % 5); }, "fedadam");
+  g.loop->load_state(decode_async_state(full.checkpoints[0]->state, "ck"));
+  CHECK(g.loop->finished());
+  CHECK(g.loop->in_flight() == 0);
+  CHECK(g.loop->start().send.empty());
+}
+
+TEST_CASE("async_loop under the real clock resumed: no accepted update lost or applied twice",
+          "[protocol]") {
+  // Real clock: answers are processed as they come. At the checkpoint (right after step 2),
+  // the updates folded so far are in the saved model and buffer; every task dispatched before
+  // it and not yet answered is resent on resume, and no answered one is.
+  auto sc = async_scenario(12, 2, 5, 3, 6);
+  sc.async.staleness_threshold = 20;  // nothing discarded: every answered update is folded
+  async_fixture a(sc, {0.5f, -0.25f}, ten_each(), "fedavgm");
+  a.loop->checkpoint_every(2);
+  driver d;
+  std::vector<uint64_t> answered;
+  std::shared_ptr<loop_checkpoint> ck;
+  std::vector<uint64_t> answered_at_ck;
+  d.take(a.loop->start());
+  while (!ck && !d.pending.empty()) {
+    // Answers in a scrambled order: the middle pending task each time.
+    auto t = d.pop(d.pending.size() / 2);
+    auto s = answer(*a.loop, t, {1, 1}, 10);
+    answered.push_back(t.seq);
+    if (s.checkpoint) {
+      ck = s.checkpoint;
+      answered_at_ck = answered;
+    }
+    d.take(std::move(s));
+  }
+  REQUIRE(ck);
+  const auto state = decode_async_state(ck->state, "ck");
+  CHECK(state.steps_done == 2);
+  CHECK(state.totals.total_updates == 6);  // two steps of buffer_size 3, all folded
+  std::vector<uint64_t> expected_resend;
+  for (uint64_t seq = 0; seq < state.next_seq; ++seq)
+    if (std::find(answered_at_ck.begin(), answered_at_ck.end(), seq) == answered_at_ck.end())
+      expected_resend.push_back(seq);
+
+  async_fixture b(sc, {0.5f, -0.25f}, ten_each(), "fedavgm");
+  b.loop->load_state(state);
+  driver e;
+  auto first = b.loop->start();
+  std::vector<uint64_t> resent;
+  for (const auto& t : first.send)
+    if (t.seq < state.next_seq) resent.push_back(t.seq);
+  CHECK(resent == expected_resend);
+  CHECK(first.send.size() == 5);  // the concurrency slots are full again
+  e.take(std::move(first));
+  while (!e.finished && !e.pending.empty()) {
+    auto t = e.pop(0);
+    e.take(answer(*b.loop, t, {1, 1}, 10));
+  }
+  REQUIRE(e.finished);
+  CHECK(b.loop->version() == 6);
+  CHECK(b.loop->totals().total_updates == 6 * 3);
+  CHECK(b.loop->totals().clients_trained == 6 * 3);
+  CHECK(b.loop->totals().stale_updates == 0);
 }

@@ -12,6 +12,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "runtime/checkpoint/byte_codec.hpp"
+#include "runtime/checkpoint/loop_state.hpp"
 #include "tests/support/protocol_helpers.hpp"
 
 using namespace fedactor;
@@ -495,4 +497,76 @@ TEST_CASE("sync_loop under the drop policy fails a lost edge's clients and ends 
   CHECK(step.rounds[0].record.clients == 2);
   CHECK(step.rounds[0].record.rerouted == 0);
   CHECK(*f.loop->model() == std::vector<float>{3.5f, 3.0f});
+}
+
+// -- checkpoints ---------------------------------------------------------------------------
+
+TEST_CASE("sync_loop hands a checkpoint after every `every` rounds and after the last",
+          "[protocol]") {
+  sync_fixture f(four_over_two(3), {1, 2});
+  f.loop->checkpoint_every(2);
+  auto step = answer_round_a(*f.loop, f.loop->start().send);
+  CHECK_FALSE(step.checkpoint);  // round 1
+  step = answer_round_b(*f.loop, step.send);
+  REQUIRE(step.checkpoint);  // round 2
+  CHECK(step.checkpoint->round == 2);
+  CHECK_FALSE(step.checkpoint->finished);
+  CHECK(decode_sync_state(step.checkpoint->state, "ck").rounds_done == 2);
+  step = answer_round_a(*f.loop, step.send);
+  REQUIRE(step.checkpoint);  // the end
+  CHECK(step.checkpoint->round == 3);
+  CHECK(step.checkpoint->finished);
+}
+
+TEST_CASE("sync_loop resumed from a checkpoint continues exactly as the uninterrupted loop",
+          "[protocol]") {
+  // fedavgm: the server momentum must survive; least_recent: so must the sampler's ring.
+  auto sc = four_over_two(3);
+  sc.selection.clients_per_round = 2;
+  sc.selection.strategy = sampling_kind::least_recent;
+  sync_fixture a(sc, {1, 2}, "fedavgm");
+  a.loop->checkpoint_every(1);
+  // Every batch answered with each client's Δ = (client + 1, 1), n = 10.
+  auto answer_all = [](sync_loop& loop, const std::vector<sync_task>& send) {
+    sync_step last;
+    for (const auto& t : send) {
+      std::vector<term> terms;
+      for (auto c : t.batch.clients) terms.push_back({{static_cast<float>(c + 1), 1.0f}, 10, 1.0});
+      last = loop.answered(t.batch.id, report(t, terms));
+    }
+    return last;
+  };
+  auto step = answer_all(*a.loop, a.loop->start().send);
+  REQUIRE(step.checkpoint);
+  const auto state = decode_sync_state(step.checkpoint->state, "ck");
+  CHECK(state.rounds_done == 1);
+  CHECK(state.model == *a.loop->model());
+
+  sync_fixture b(sc, {1, 2}, "fedavgm");
+  b.loop->load_state(state);
+  CHECK(b.loop->rounds_done() == 1);
+  CHECK(b.loop->version() == 1);
+  auto resumed = b.loop->start();
+  REQUIRE(resumed.send.size() == step.send.size());
+  for (size_t i = 0; i < step.send.size(); ++i) {
+    CHECK(resumed.send[i].batch.clients == step.send[i].batch.clients);
+    CHECK(resumed.send[i].round == 2);
+    CHECK(*resumed.send[i].model == *step.send[i].model);
+  }
+  auto sa = answer_all(*a.loop, step.send);
+  auto sb = answer_all(*b.loop, resumed.send);
+  sa = answer_all(*a.loop, sa.send);
+  sb = answer_all(*b.loop, sb.send);
+  CHECK(sa.finished);
+  CHECK(sb.finished);
+  CHECK(*a.loop->model() == *b.loop->model());
+  CHECK(a.loop->totals().clients_trained == b.loop->totals().clients_trained);
+  CHECK(b.loop->totals().clients_trained == 6);
+}
+
+TEST_CASE("sync_loop refuses a checkpoint of another model size", "[protocol]") {
+  sync_fixture a(four_over_two(2), {1, 2});
+  auto state = a.loop->save_state();
+  sync_fixture b(four_over_two(2), {1, 2, 3});
+  CHECK_THROWS_WITH(b.loop->load_state(state), "checkpoint: a model of 2 values, this run's has 3");
 }

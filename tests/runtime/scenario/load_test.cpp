@@ -111,6 +111,8 @@ strategy:
   client: fedprox
   prox_mu: 0.1
   normalization: local
+checkpoint:
+  every: 3
 )";
 
 scenario load_ok(const std::string& yaml) {
@@ -261,6 +263,7 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.strategy.client == client_algorithm::fedprox);
   CHECK(s.strategy.prox_mu == 0.1);
   CHECK(s.strategy.normalization == norm_handling::local);
+  CHECK(s.checkpoint.every == 3);
   CHECK_FALSE(validate(s));
   // The file above names every key of the table: a new key must be added to it.
   CHECK(leaf_paths(YAML::Load(full_file)) == all_key_paths());
@@ -297,7 +300,7 @@ TEST_CASE("scenario unknown key without a close match lists the section's keys",
   CHECK(load_error("foo: 3\n") ==
         "t.yaml:1: foo: unknown key (known top-level keys: name, seed, population, data, "
         "model, eval, training, topology, selection, pool, protocol, clock, async, devices, "
-        "faults, strategy)");
+        "faults, strategy, checkpoint)");
 }
 
 TEST_CASE("scenario wrong type says what was expected and what was found", "[scenario]") {

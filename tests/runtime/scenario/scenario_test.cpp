@@ -89,6 +89,7 @@ scenario every_field_changed() {
   s.strategy.client = client_algorithm::scaffold;
   s.strategy.prox_mu = 0.1;
   s.strategy.normalization = norm_handling::local;
+  s.checkpoint.every = 3;
   return s;
 }
 
@@ -118,6 +119,7 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.devices.compute_power == b.devices.compute_power, "devices.compute_power");
   note(a.faults == b.faults, "faults");
   note(a.strategy == b.strategy, "strategy");
+  note(a.checkpoint == b.checkpoint, "checkpoint");
   return out;
 }
 
@@ -261,7 +263,7 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
         std::vector<std::string>{"name", "seed", "population", "data", "model", "eval", "training",
                                  "topology", "selection", "pool", "protocol", "clock", "async",
                                  "async.decay", "devices", "devices.compute_power", "faults",
-                                 "strategy"});
+                                 "strategy", "checkpoint"});
 }
 
 TEST_CASE("scenario comparison sees every key", "[scenario]") {

@@ -1,0 +1,69 @@
+#include "runtime/cli/resume_command.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include <caf/actor_system.hpp>
+
+#include "runtime/checkpoint/checkpoint_error.hpp"
+#include "runtime/cli/run_output.hpp"
+#include "runtime/host/federation.hpp"
+#include "runtime/host/system_config.hpp"
+#include "runtime/learning/local_training.hpp"
+#include "runtime/scenario/load.hpp"
+
+namespace fedactor {
+
+std::string checkpoint_dir_of(const std::string& out_dir) {
+  return (std::filesystem::path{out_dir} / "checkpoint").string();
+}
+
+int resume_run(const std::string& dir, int threads, bool quiet) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    std::cerr << "error: --resume " << dir << ": not a run directory\n";
+    return 2;
+  }
+  const std::string yaml = (std::filesystem::path{dir} / "scenario.yaml").string();
+  scenario sc;
+  if (auto err = load_scenario_file(yaml, sc)) {
+    std::cerr << "error: " << err->message << '\n';
+    return 2;
+  }
+  if (auto err = validate(sc)) {
+    std::cerr << "error: " << yaml << ": " << err->message << '\n';
+    return 2;
+  }
+  std::optional<caf::actor_system> sys;
+  try {
+    limit_math_threads();
+    system_config cfg;
+    if (threads > 0) cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
+    sys.emplace(cfg);
+    federation fl{*sys, sc};
+    const auto ckpt = checkpoint_dir_of(dir);
+    const uint32_t done = fl.resume_from(ckpt);
+    run_output output{sc, dir, quiet, done};
+    fl.set_checkpoint(ckpt);
+    for (const auto& w : fl.warnings()) std::cerr << "warning: " << w << '\n';
+    fl.set_client_state_file(std::filesystem::path{dir} / "client_state.db");
+    fl.on_round([&](const round_record& r) { output.on_round(r); });
+    if (!quiet)
+      std::fprintf(stderr, "resuming %s after %s %u\n", dir.c_str(),
+                   sc.protocol.mode == protocol_mode::async ? "aggregation" : "round", done);
+    auto result = fl.run();
+    output.finish(fl.spec(), result);
+    return 0;
+  } catch (const checkpoint_error& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 1;
+  }
+}
+
+}  // namespace fedactor

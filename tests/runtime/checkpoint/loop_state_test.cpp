@@ -1,0 +1,136 @@
+// Tests of runtime/checkpoint/loop_state.*: the sync and async loop states round-trip field by
+// field, another loop's or a cut state is refused, and which runs checkpoint mid-run.
+
+#include "runtime/checkpoint/loop_state.hpp"
+
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "runtime/checkpoint/byte_codec.hpp"
+
+using namespace fedactor;
+
+namespace {
+
+run_totals some_totals() {
+  run_totals t;
+  t.clients_trained = 12;
+  t.failures.add(failure_code::timeout, 2);
+  t.failures.add(failure_code::stale, 3);
+  t.final_loss = 0.75;
+  t.total_updates = 11;
+  t.stale_updates = 3;
+  t.rejected_updates = 1;
+  return t;
+}
+
+bool same_totals(const run_totals& a, const run_totals& b) {
+  return a.clients_trained == b.clients_trained && a.failures == b.failures &&
+         a.final_loss == b.final_loss && a.total_updates == b.total_updates &&
+         a.stale_updates == b.stale_updates && a.rejected_updates == b.rejected_updates;
+}
+
+}  // namespace
+
+TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
+  sync_loop_state s;
+  s.rounds_done = 3;
+  s.version = 2;
+  s.sim_now = 41.5;
+  s.finished = true;
+  s.totals = some_totals();
+  s.model = {1.0f, -2.5f, 3.25f};
+  s.control = {0.5f, 0.25f};
+  s.optimizer = {'o', 'p'};
+  s.sampler = {'s'};
+  s.registry = {'r', 'e', 'g'};
+  const auto bytes = encode(s);
+  const auto d = decode_sync_state(bytes, "ck");
+  CHECK(d.rounds_done == 3);
+  CHECK(d.version == 2);
+  CHECK(d.sim_now == 41.5);
+  CHECK(d.finished);
+  CHECK(same_totals(d.totals, s.totals));
+  CHECK(d.model == s.model);
+  CHECK(d.control == s.control);
+  CHECK(d.optimizer == s.optimizer);
+  CHECK(d.sampler == s.sampler);
+  CHECK(d.registry == s.registry);
+
+  auto cut = bytes;
+  cut.pop_back();
+  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), "ck: truncated (no room for registry state)");
+  auto longer = bytes;
+  longer.push_back(0);
+  CHECK_THROWS_WITH(decode_sync_state(longer, "ck"), "ck: 1 trailing bytes");
+  CHECK_THROWS_WITH(decode_async_state(bytes, "ck"), "ck: a sync run's state, this run is async");
+}
+
+TEST_CASE("loop_state round-trips an async loop's state with its tasks in flight", "[checkpoint]") {
+  async_loop_state s;
+  s.steps_done = 4;
+  s.sim_now = 10.25;
+  s.sim_at_last_step = 9.5;
+  s.next_seq = 17;
+  s.next_group = 3;
+  s.totals = some_totals();
+  s.failures.add(failure_code::client_error);
+  s.details = {"client 4: boom"};
+  s.edges_lost = 1;
+  s.edges_rejoined = 2;
+  s.rerouted = 3;
+  s.buffer = {'b', 'u', 'f'};
+  s.tasks.push_back(async_task_state{15, 1, 7, 3, 99, 12.5, 40, false});
+  s.tasks.push_back(async_task_state{16, 0, 8, 4, 100, 11.0, 50, true});
+  s.models.emplace_back(3, std::vector<float>{1, 2});
+  s.models.emplace_back(4, std::vector<float>{3, 4});
+  s.sampler = {'s'};
+  s.registry = {'r'};
+  const auto bytes = encode(s);
+  const auto d = decode_async_state(bytes, "ck");
+  CHECK(d.steps_done == 4);
+  CHECK_FALSE(d.finished);
+  CHECK(d.sim_now == 10.25);
+  CHECK(d.sim_at_last_step == 9.5);
+  CHECK(d.next_seq == 17);
+  CHECK(d.next_group == 3);
+  CHECK(same_totals(d.totals, s.totals));
+  CHECK(d.failures == s.failures);
+  CHECK(d.details == s.details);
+  CHECK(d.edges_lost == 1);
+  CHECK(d.edges_rejoined == 2);
+  CHECK(d.rerouted == 3);
+  CHECK(d.buffer == s.buffer);
+  REQUIRE(d.tasks.size() == 2);
+  CHECK(d.tasks[0].seq == 15);
+  CHECK(d.tasks[0].attempt == 1);
+  CHECK(d.tasks[0].client == 7);
+  CHECK(d.tasks[0].base_version == 3);
+  CHECK(d.tasks[0].task_seed == 99);
+  CHECK(d.tasks[0].finish == 12.5);
+  CHECK(d.tasks[0].num_samples == 40);
+  CHECK_FALSE(d.tasks[0].cancelled);
+  CHECK(d.tasks[1].cancelled);
+  CHECK(d.models == s.models);
+  CHECK(d.sampler == s.sampler);
+  CHECK(d.registry == s.registry);
+  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: an async run's state, this run is sync");
+  const std::vector<char> junk(16, 'q');
+  CHECK_THROWS_WITH(decode_sync_state(junk, "ck"), "ck: not a loop state");
+}
+
+TEST_CASE("loop_state: async runs that pre-aggregate or keep client state checkpoint at the end",
+          "[checkpoint]") {
+  scenario sc;
+  CHECK_FALSE(mid_run_checkpoint_limit(sc));
+  sc.strategy.client = client_algorithm::scaffold;
+  CHECK_FALSE(mid_run_checkpoint_limit(sc));  // sync: the store is snapshotted with it
+  sc.protocol.mode = protocol_mode::async;
+  CHECK(mid_run_checkpoint_limit(sc));
+  sc.strategy.client = client_algorithm::fedavg;
+  CHECK_FALSE(mid_run_checkpoint_limit(sc));
+  sc.async.edge = edge_mode::preaggregate;
+  CHECK(mid_run_checkpoint_limit(sc));
+}

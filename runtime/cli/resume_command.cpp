@@ -10,7 +10,9 @@
 
 #include "runtime/checkpoint/checkpoint_error.hpp"
 #include "runtime/cli/run_output.hpp"
+#include "runtime/cli/signal_watch.hpp"
 #include "runtime/host/federation.hpp"
+#include "runtime/host/stop_switch.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/scenario/load.hpp"
@@ -37,6 +39,13 @@ int resume_run(const std::string& dir, int threads, bool quiet) {
     std::cerr << "error: " << yaml << ": " << err->message << '\n';
     return 2;
   }
+  // Before anything starts threads, as for a fresh run: a resumed run stops cleanly too.
+  stop_switch stop;
+  signal_watch signals{[&](int sig) {
+    std::fprintf(stderr, "%s\n", stopping_line(sig, sc).c_str());
+    std::fflush(stderr);
+    stop.request(signal_name(sig));
+  }};
   std::optional<caf::actor_system> sys;
   try {
     limit_math_threads();
@@ -54,9 +63,11 @@ int resume_run(const std::string& dir, int threads, bool quiet) {
     if (!quiet)
       std::fprintf(stderr, "resuming %s after %s %u\n", dir.c_str(),
                    sc.protocol.mode == protocol_mode::async ? "aggregation" : "round", done);
+    auto armed = stop.arm([&fl](const std::string& reason) { fl.stop(reason); });
     auto result = fl.run();
+    armed.release();
     output.finish(fl.spec(), result);
-    return 0;
+    return result.summary.interrupted && signals.first() ? exit_code_for(signals.first()) : 0;
   } catch (const checkpoint_error& e) {
     std::cerr << "error: " << e.what() << '\n';
     return 2;

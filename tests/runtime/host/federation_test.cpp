@@ -285,14 +285,6 @@ TEST_CASE("a federation runs a server optimizer, sampler and staleness weight of
     REQUIRE(result.model[i] == Approx(start[i] + 0.5 * sum[i] / total).margin(1e-5));
 }
 
-TEST_CASE(
-    "a sync federation stopped from another thread returns the model of its last completed "
-    "round, bit for bit, marked interrupted",
-    "[host][stop]") {
-  auto s = small_teacher();
-  s.protocol.rounds = 50;
-}
-
 // -- checkpoints ---------------------------------------------------------------------------
 
 namespace {
@@ -320,81 +312,6 @@ checkpointed_run run_copying(const scenario& s, const fs::path& dir, uint32_t co
   cfg.set("scheduler.max-threads", size_t{2});
   caf::actor_system sys{cfg};
   federation fl{sys, s};
-  std::vector<round_record> records;
-  // The observer's thread asks for the stop after round 2's record: rounds may have ended
-  // since, but the run stops well before 50.
-  fl.on_round([&](const round_record& r) {
-    records.push_back(r);
-    if (r.round == 2) fl.stop("test stop");
-  });
-  auto out = fl.run();
-  const auto& sum = out.summary;
-  CHECK(sum.interrupted);
-  CHECK(sum.stopped_by == "test stop");
-  REQUIRE(sum.rounds >= 2);
-  REQUIRE(sum.rounds < 50);
-  CHECK(records.size() == sum.rounds);  // every completed round handed on, none after
-  // The same scenario run to exactly that many rounds gives the same bytes.
-  s.protocol.rounds = sum.rounds;
-  auto full = run_federation(s);
-  CHECK_FALSE(full.result.summary.interrupted);
-  CHECK(model_sha256(out.model) == model_sha256(full.result.model));
-  CHECK(sum.model_sha256 == full.result.summary.model_sha256);
-  CHECK(sum.clients_trained == full.result.summary.clients_trained);
-}
-
-TEST_CASE("an async federation stopped from another thread keeps the last server step's model",
-          "[host][stop]") {
-  auto s = small_teacher();
-  s.protocol.mode = protocol_mode::async;
-  s.async.concurrency = 20;
-  s.async.buffer_size = 10;
-  s.async.aggregations = 60;
-  s.clock = clock_kind::simulated;
-  system_config cfg;
-  cfg.set("scheduler.max-threads", size_t{2});
-  caf::actor_system sys{cfg};
-  federation fl{sys, s};
-  std::vector<round_record> records;
-  fl.on_round([&](const round_record& r) {
-    records.push_back(r);
-    if (r.round == 2) fl.stop("test stop");
-  });
-  auto out = fl.run();
-  CHECK(out.summary.interrupted);
-  REQUIRE(out.summary.rounds >= 2);
-  REQUIRE(out.summary.rounds < 60);
-  CHECK(out.summary.aggregations == out.summary.rounds);
-  CHECK(records.size() == out.summary.rounds);
-  // Under the simulated clock the run is reproducible: the same scenario ended after that
-  // many steps has the same model.
-  s.async.aggregations = out.summary.rounds;
-  auto full = run_federation(s);
-  CHECK(model_sha256(out.model) == model_sha256(full.result.model));
-}
-
-TEST_CASE("a federation stopped before run() ends its next run at once with the initial model",
-          "[host][stop]") {
-  auto s = small_teacher();
-  s.protocol.rounds = 5;
-  system_config cfg;
-  caf::actor_system sys{cfg};
-  federation fl{sys, s};
-  size_t records = 0;
-  fl.on_round([&](const round_record&) { ++records; });
-  fl.stop("early");
-  auto out = fl.run();
-  CHECK(out.summary.interrupted);
-  CHECK(out.summary.stopped_by == "early");
-  CHECK(out.summary.rounds == 0);
-  CHECK(records == 0);
-  CHECK(out.model == initial_params(fl.spec(), s.seed));
-  // The stop ended that run only: the next one runs to the end.
-  auto next = fl.run();
-  CHECK_FALSE(next.summary.interrupted);
-  CHECK(next.summary.rounds == 5);
-}
-
   fl.set_checkpoint(dir);
   if (!state_file.empty()) fl.set_client_state_file(state_file);
   checkpointed_run out;
@@ -570,4 +487,89 @@ TEST_CASE("a federation warns when its scenario is checkpointed at the end only"
   CHECK(fl.warnings().back() ==
         "async.edge_mode preaggregate runs are checkpointed at the end only (groups span server "
         "steps)");
+}
+
+TEST_CASE(
+    "a sync federation stopped from another thread returns the model of its last completed "
+    "round, bit for bit, marked interrupted",
+    "[host][stop]") {
+  auto s = small_teacher();
+  s.protocol.rounds = 50;
+  system_config cfg;
+  cfg.set("scheduler.max-threads", size_t{2});
+  caf::actor_system sys{cfg};
+  federation fl{sys, s};
+  std::vector<round_record> records;
+  // The observer's thread asks for the stop after round 2's record: rounds may have ended
+  // since, but the run stops well before 50.
+  fl.on_round([&](const round_record& r) {
+    records.push_back(r);
+    if (r.round == 2) fl.stop("test stop");
+  });
+  auto out = fl.run();
+  const auto& sum = out.summary;
+  CHECK(sum.interrupted);
+  CHECK(sum.stopped_by == "test stop");
+  REQUIRE(sum.rounds >= 2);
+  REQUIRE(sum.rounds < 50);
+  CHECK(records.size() == sum.rounds);  // every completed round handed on, none after
+  // The same scenario run to exactly that many rounds gives the same bytes.
+  s.protocol.rounds = sum.rounds;
+  auto full = run_federation(s);
+  CHECK_FALSE(full.result.summary.interrupted);
+  CHECK(model_sha256(out.model) == model_sha256(full.result.model));
+  CHECK(sum.model_sha256 == full.result.summary.model_sha256);
+  CHECK(sum.clients_trained == full.result.summary.clients_trained);
+}
+
+TEST_CASE("an async federation stopped from another thread keeps the last server step's model",
+          "[host][stop]") {
+  auto s = small_teacher();
+  s.protocol.mode = protocol_mode::async;
+  s.async.concurrency = 20;
+  s.async.buffer_size = 10;
+  s.async.aggregations = 60;
+  s.clock = clock_kind::simulated;
+  system_config cfg;
+  cfg.set("scheduler.max-threads", size_t{2});
+  caf::actor_system sys{cfg};
+  federation fl{sys, s};
+  std::vector<round_record> records;
+  fl.on_round([&](const round_record& r) {
+    records.push_back(r);
+    if (r.round == 2) fl.stop("test stop");
+  });
+  auto out = fl.run();
+  CHECK(out.summary.interrupted);
+  REQUIRE(out.summary.rounds >= 2);
+  REQUIRE(out.summary.rounds < 60);
+  CHECK(out.summary.aggregations == out.summary.rounds);
+  CHECK(records.size() == out.summary.rounds);
+  // Under the simulated clock the run is reproducible: the same scenario ended after that
+  // many steps has the same model.
+  s.async.aggregations = out.summary.rounds;
+  auto full = run_federation(s);
+  CHECK(model_sha256(out.model) == model_sha256(full.result.model));
+}
+
+TEST_CASE("a federation stopped before run() ends its next run at once with the initial model",
+          "[host][stop]") {
+  auto s = small_teacher();
+  s.protocol.rounds = 5;
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  federation fl{sys, s};
+  size_t records = 0;
+  fl.on_round([&](const round_record&) { ++records; });
+  fl.stop("early");
+  auto out = fl.run();
+  CHECK(out.summary.interrupted);
+  CHECK(out.summary.stopped_by == "early");
+  CHECK(out.summary.rounds == 0);
+  CHECK(records == 0);
+  CHECK(out.model == initial_params(fl.spec(), s.seed));
+  // The stop ended that run only: the next one runs to the end.
+  auto next = fl.run();
+  CHECK_FALSE(next.summary.interrupted);
+  CHECK(next.summary.rounds == 5);
 }

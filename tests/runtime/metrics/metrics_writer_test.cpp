@@ -54,7 +54,8 @@ TEST_CASE("a sync round record has its fields and no evaluation unless evaluated
                                            {"edge_lost", 0},
                                            {"invalid_update", 0},
                                            {"stale", 0},
-                                           {"client_error", 0}});
+                                           {"client_error", 0},
+                                           {"unavailable", 0}});
   CHECK(j["mean_loss"] == 0.25);
   CHECK(j["dropped"] == 1);
   CHECK_FALSE(j.contains("aggregation"));

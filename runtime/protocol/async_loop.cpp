@@ -239,6 +239,8 @@ void async_loop::drain(async_step& step) {
       sim_now_ = std::max(sim_now_, *next);
       continue;
     }
+    // The slot of a task withdrawn by an event (its client left): nothing happens then.
+    if (tasks_.count(item->seq) == 0) continue;
     sim_now_ = std::max(sim_now_, item->finish);
     process(item->seq, std::move(item->payload), step);
     fill(step);

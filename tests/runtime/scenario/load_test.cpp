@@ -69,6 +69,7 @@ selection:
 pool:
   max_live_clients: 500
   trainers: 2
+  client_state_mb: 64
 protocol:
   mode: async
   rounds: 50
@@ -110,6 +111,13 @@ strategy:
   client: fedprox
   prox_mu: 0.1
   normalization: local
+events:
+  - {step: 3, kind: edge_down, edge: 19}
+  - step: 4
+    kind: edge_up
+    edge: 19
+  - {step: 5, kind: region_up, region: 3}
+  - {step: 6, kind: clients_join, ids: [0, 1000]}
 )";
 
 scenario load_ok(const std::string& yaml) {
@@ -224,6 +232,7 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.selection.clients_per_round == 1000);
   CHECK(s.pool.max_live_clients == 500);
   CHECK(s.pool.trainers == 2);
+  CHECK(s.pool.client_state_mb == 64);
   CHECK(s.selection.over_select == 0.3);
   CHECK(s.protocol.mode == protocol_mode::async);
   CHECK(s.protocol.rounds == 50);
@@ -259,6 +268,18 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.strategy.client == client_algorithm::fedprox);
   CHECK(s.strategy.prox_mu == 0.1);
   CHECK(s.strategy.normalization == norm_handling::local);
+  REQUIRE(s.events.size() == 4);
+  CHECK(s.events[0].kind == event_kind::edge_down);
+  CHECK(s.events[0].trigger == event_trigger::step);
+  CHECK(s.events[0].count == 3);
+  CHECK(s.events[0].edge == 19);
+  CHECK(s.events[0].where == "t.yaml:85");
+  CHECK(s.events[1].kind == event_kind::edge_up);
+  CHECK(s.events[1].where == "t.yaml:86");
+  CHECK(s.events[2].region == 3);
+  CHECK(s.events[3].clients.from == 0);
+  CHECK(s.events[3].clients.to == 1000);
+  CHECK(s.events[3].clients.fraction == 0);
   CHECK_FALSE(validate(s));
   // The file above names every key of the table: a new key must be added to it.
   CHECK(leaf_paths(YAML::Load(full_file)) == all_key_paths());
@@ -295,7 +316,7 @@ TEST_CASE("scenario unknown key without a close match lists the section's keys",
   CHECK(load_error("foo: 3\n") ==
         "t.yaml:1: foo: unknown key (known top-level keys: name, seed, population, data, "
         "model, eval, training, topology, selection, pool, protocol, clock, async, devices, "
-        "faults, strategy)");
+        "faults, strategy, events)");
 }
 
 TEST_CASE("scenario wrong type says what was expected and what was found", "[scenario]") {

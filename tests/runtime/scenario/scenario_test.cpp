@@ -54,6 +54,7 @@ scenario every_field_changed() {
   s.selection.over_select = 0.3;
   s.pool.max_live_clients = 500;
   s.pool.trainers = 2;
+  s.pool.client_state_mb = 64;
   s.protocol.mode = protocol_mode::async;
   s.protocol.rounds = 50;
   s.protocol.round_deadline = 30;
@@ -88,6 +89,43 @@ scenario every_field_changed() {
   s.strategy.client = client_algorithm::scaffold;
   s.strategy.prox_mu = 0.1;
   s.strategy.normalization = norm_handling::local;
+  // One event of every kind and trigger, each field off its default.
+  auto event = [](event_kind kind, event_trigger trigger) {
+    scenario_event e;
+    e.kind = kind;
+    e.trigger = trigger;
+    e.count = 3;
+    e.at = 120.5;
+    return e;
+  };
+  auto edge = event(event_kind::edge_down, event_trigger::at);
+  edge.edge = 2;
+  auto back = event(event_kind::edge_up, event_trigger::round);
+  back.edge = 2;
+  auto region = event(event_kind::region_down, event_trigger::step);
+  region.region = 3;
+  auto region_back = event(event_kind::region_up, event_trigger::at);
+  region_back.region = 3;
+  auto leave = event(event_kind::clients_leave, event_trigger::round);
+  leave.clients.fraction = 0.25;
+  auto join = event(event_kind::clients_join, event_trigger::round);
+  join.clients.from = 10;
+  join.clients.to = 20;
+  auto bandwidth = event(event_kind::bandwidth, event_trigger::step);
+  bandwidth.clients.fraction = 1.0 / 3.0;
+  bandwidth.factor = 4;
+  auto compute = event(event_kind::compute, event_trigger::at);
+  compute.clients.from = 0;
+  compute.clients.to = 123456;
+  compute.factor = 0.5;
+  for (auto& e : {edge, back, region, region_back, leave, join, bandwidth, compute}) {
+    scenario_event x = e;
+    if (x.trigger == event_trigger::at)
+      x.count = 0;
+    else
+      x.at = 0;
+    s.events.push_back(x);
+  }
   return s;
 }
 
@@ -117,6 +155,7 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.devices.compute_power == b.devices.compute_power, "devices.compute_power");
   note(a.faults == b.faults, "faults");
   note(a.strategy == b.strategy, "strategy");
+  note(a.events == b.events, "events");
   return out;
 }
 
@@ -260,7 +299,7 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
         std::vector<std::string>{"name", "seed", "population", "data", "model", "eval", "training",
                                  "topology", "selection", "pool", "protocol", "clock", "async",
                                  "async.decay", "devices", "devices.compute_power", "faults",
-                                 "strategy"});
+                                 "strategy", "events"});
 }
 
 TEST_CASE("scenario comparison sees every key", "[scenario]") {

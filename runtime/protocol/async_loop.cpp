@@ -527,6 +527,9 @@ void async_loop::withdraw_unavailable(const scenario_event& e) {
 
 void async_loop::end_if_stuck(async_step& step) {
   if (finished_ || !conditions_ || !tasks_.empty() || timeline_.next_at()) return;
+  // Clients that are available but behind a lost edge may come back with it (a restarted
+  // process rejoins): wait, as without events.
+  if (conditions_->available_count() > 0 && edges_.alive_edges().size() < edges_.size()) return;
   finished_ = true;
   step.finished = true;
 }

@@ -17,7 +17,7 @@ client_selector fraction(double f) {
 
 }  // namespace
 
-TEST_CASE("client set: an id range selects [from, to)", "[population][events]") {
+TEST_CASE("client set: an id range selects from up to, not including, to", "[population][events]") {
   client_selector s;
   s.from = 10;
   s.to = 20;

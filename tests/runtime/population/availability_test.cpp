@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/population/client_set.hpp"
+#include "runtime/population/sampler.hpp"
 
 using namespace fedactor;
 
@@ -100,4 +101,28 @@ TEST_CASE("availability takes one bit per client", "[population][events]") {
   a.leave(ids(10, 20));
   CHECK(a.available_count() == 1000000 - 10);
   CHECK(a.bytes() <= 1000000 / 8 + 1024);
+}
+
+TEST_CASE("availability: no sampler picks a client that left or whose region is down",
+          "[population][events]") {
+  for (auto kind : {sampling_kind::random, sampling_kind::weighted, sampling_kind::least_recent}) {
+    CAPTURE(static_cast<int>(kind));
+    client_registry reg(
+        1000, 4, 4, [](client_id id) { return 10u + id % 7; },
+        [](client_id id) {
+          return client_meta{1.0f, static_cast<uint16_t>(id % 4)};
+        });
+    client_availability a(reg, 4, 4);
+    a.leave(fraction(0.5));
+    a.region_down(2);
+    auto pick = make_sampler(kind, reg, 4);
+    for (int32_t round = 1; round <= 30; ++round) {
+      auto ids = pick->sample(20, round, [&a](client_id id) { return !a.available(id); });
+      REQUIRE(ids.size() == 20);
+      for (auto id : ids) {
+        CHECK(a.available(id));
+        CHECK(id % 4 != 2);
+      }
+    }
+  }
 }

@@ -130,7 +130,8 @@ void sync_loop::fire_events(uint32_t number, round_record& rec) {
   if (timeline_.empty()) return;
   auto due = timeline_.take_until(sim_now_);
   for (auto& e : timeline_.take_counted(number)) due.push_back(std::move(e));
-  for (const auto& e : due) {
+  for (size_t i = 0; i < due.size(); ++i) {
+    const scenario_event e = due[i];  // a copy: due may grow below
     int64_t changed = 0;
     if (e.kind == event_kind::edge_down) {
       changed = edges_.lose(e.edge) ? 1 : 0;
@@ -142,6 +143,14 @@ void sync_loop::fire_events(uint32_t number, round_record& rec) {
       changed = conditions_->apply(e);
     }
     rec.events.push_back(fired(e, sim_now_, changed));
+    // No client left to sample: the simulated clock jumps to the next `at` event (which may
+    // bring some back), as an async run does.
+    if (i + 1 == due.size() && conditions_->available_count() == 0) {
+      if (auto next = timeline_.next_at()) {
+        sim_now_ = std::max(sim_now_, *next);
+        for (auto& more : timeline_.take_until(sim_now_)) due.push_back(std::move(more));
+      }
+    }
   }
 }
 

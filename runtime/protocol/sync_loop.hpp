@@ -17,7 +17,8 @@
 // `round` events up to this round, in file order within each. edge_down / edge_up take the
 // edge out of / back into the edge set (its clients are rerouted or fail as for a lost edge;
 // counted in edges_lost / edges_rejoined); region and churn events change which clients may be
-// sampled; bandwidth and compute events scale the durations of the tasks that follow. Each
+// sampled; bandwidth and compute events scale the durations of the tasks that follow. When
+// the events leave no client available, the simulated clock jumps to the next `at` event. Each
 // fired event is listed in the round's record.
 
 #include <chrono>

@@ -670,3 +670,35 @@ TEST_CASE("sync_loop: compute and bandwidth events scale the simulated round tim
   CHECK(records[1].events[0].sim_time_s == Approx(12.0).epsilon(1e-6));
   CHECK(records[1].events[0].changed == -1);
 }
+
+TEST_CASE("sync_loop: with no client left, the simulated clock jumps to the next at event",
+          "[protocol][events]") {
+  auto sc = four_over_two(2);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  auto leave = on_round(2, event_kind::clients_leave);
+  leave.clients.fraction = 1;
+  scenario_event join;
+  join.kind = event_kind::clients_join;
+  join.trigger = event_trigger::at;
+  join.at = 100;
+  join.clients.fraction = 1;
+  sc.events = {leave, join};
+  sync_fixture f(sc, {0, 0});
+  auto s = fail_all(*f.loop, f.loop->start().send);
+  REQUIRE(s.rounds.size() == 1);
+  CHECK(s.rounds[0].record.sim_time_s == 10.0);
+  // Round 2: everyone leaves at t 10; the clock jumps to t 100, where everyone is back.
+  CHECK(clients_sent(s.send) == std::vector<uint32_t>{0, 1, 2, 3});
+  auto end = fail_all(*f.loop, s.send);
+  REQUIRE(end.rounds.size() == 1);
+  const auto& rec = end.rounds[0].record;
+  CHECK(rec.selected == 4);
+  CHECK(rec.sim_round_s == 10.0);
+  CHECK(rec.sim_time_s == 110.0);
+  REQUIRE(rec.events.size() == 2);
+  CHECK(rec.events[0].kind == "clients_leave");
+  CHECK(rec.events[0].sim_time_s == 10.0);
+  CHECK(rec.events[1].kind == "clients_join");
+  CHECK(rec.events[1].sim_time_s == 100.0);
+}

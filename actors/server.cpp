@@ -378,7 +378,8 @@ server_actor spawn_server(caf::actor_system& sys, server_config cfg) {
           "load_state, or run without checkpoints)");
     p->sync = std::make_unique<sync_loop>(c.sc, std::move(parts), *p->edges, c.initial_model,
                                           c.edge_capacity);
-    if (c.on_checkpoint) p->sync->checkpoint_every(c.sc.checkpoint.every);
+    if (c.on_checkpoint)
+      p->sync->checkpoint_every(mid_run_checkpoint_limit(c.sc) ? 0 : c.sc.checkpoint.every);
     if (!c.resume_state.empty())
       p->sync->load_state(decode_sync_state(c.resume_state, "checkpoint"));
   } else {

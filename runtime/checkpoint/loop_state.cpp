@@ -174,6 +174,10 @@ async_loop_state decode_async_state(const std::vector<char>& bytes, const std::s
 }
 
 std::optional<std::string> mid_run_checkpoint_limit(const scenario& sc) {
+  // The timeline's effects (clients away, edges down, time factors) are not in the loop state.
+  if (!sc.events.empty())
+    return "runs with scripted events are checkpointed at the end only (the events' state is "
+           "not saved yet)";
   if (sc.protocol.mode != protocol_mode::async) return std::nullopt;
   if (sc.async.edge == edge_mode::preaggregate)
     return "async.edge_mode preaggregate runs are checkpointed at the end only (groups span "

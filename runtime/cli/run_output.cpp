@@ -110,6 +110,9 @@ std::string progress_line(const round_record& r, bool async, uint32_t rounds, do
   if (r.edges_lost > 0) line += "  edges lost " + std::to_string(r.edges_lost);
   if (r.rerouted > 0) line += "  rerouted " + std::to_string(r.rerouted);
   if (r.edges_rejoined > 0) line += "  edges rejoined " + std::to_string(r.edges_rejoined);
+  // Scripted events that fired: "  events: edge_down edge 1, bandwidth fraction 1 x20".
+  for (size_t i = 0; i < r.events.size(); ++i)
+    line += (i == 0 ? "  events: " : ", ") + r.events[i].kind + " " + r.events[i].target;
   return line;
 }
 

@@ -59,6 +59,18 @@ std::string to_json(const round_record& r) {
     j["dropped"] = r.dropped;
   }
   if (!r.failure_reasons.empty()) j["failure_reasons"] = r.failure_reasons;
+  if (!r.events.empty()) {
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto& e : r.events) {
+      nlohmann::json x{{"kind", e.kind},
+                       {"target", e.target},
+                       {"trigger", e.trigger},
+                       {"sim_time_s", e.sim_time_s}};
+      if (e.changed >= 0) x["changed"] = e.changed;
+      events.push_back(std::move(x));
+    }
+    j["events"] = std::move(events);
+  }
   return j.dump();
 }
 

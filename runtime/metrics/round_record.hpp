@@ -11,6 +11,17 @@
 
 namespace fedactor {
 
+// A scripted event that fired (docs/scenarios.md "Events"), as metrics.jsonl shows it.
+struct fired_event {
+  std::string kind;       // "edge_down", "region_down", "clients_leave", ...
+  std::string target;     // "edge 2", "region 1", "fraction 0.2", "ids [0, 100)" (+ " x4" factor)
+  std::string trigger;    // "round 3", "step 10", "at 120.5"
+  double sim_time_s = 0;  // simulated time at which it took effect
+  // region and churn kinds: clients whose availability it changed; edge kinds: 1 if the edge
+  // changed state, 0 if it already was down / up; -1 (not written) for bandwidth / compute.
+  int64_t changed = -1;
+};
+
 struct round_record {
   bool async = false;              // an async aggregation (server step), not a sync round
   uint32_t round = 0;              // 1-based: sync round, or async aggregation number
@@ -45,6 +56,7 @@ struct round_record {
   uint32_t eval_clients = 0;
   std::string eval_error;                    // why the evaluation failed, if it did
   std::vector<std::string> failure_reasons;  // first few, "client N: reason"
+  std::vector<fired_event> events;  // scripted events fired in this round / since the last step
 };
 
 struct run_summary {

@@ -36,8 +36,10 @@ async_loop::async_loop(scenario sc, parts p, edge_set& edges, std::vector<float>
       edge_capacity_(std::max(1u, edge_capacity)),
       buffer_(make_buffer(std::move(initial_model), sc_, parts_)),
       model_(make_snapshot(buffer_.model())),
-      open_groups_(edges.size()) {
+      open_groups_(edges.size()),
+      timeline_(sc_.events) {
   step_started_ = std::chrono::steady_clock::now();
+  if (!sc_.events.empty()) conditions_ = std::make_unique<client_conditions>(*parts_.registry, sc_);
 }
 
 void async_loop::fail(uint32_t client, failure_code code, const std::string& detail) {
@@ -62,6 +64,11 @@ async_step async_loop::start() {
   for (uint64_t seq : std::exchange(resend_, {})) {
     auto it = tasks_.find(seq);
     if (it != tasks_.end()) step.send.push_back(it->second.sent);
+  }
+  // With scripted events a run is checkpointed at the end only: never resumed mid-run.
+  if (!timeline_.empty()) {
+    settle(step);
+    return step;
   }
   fill(step);
   // A checkpoint is taken inside a release: the release loop goes on from there.
@@ -230,7 +237,8 @@ void async_loop::fill(async_step& step) {
     std::vector<client_id> picked;
     try {
       picked = parts_.pick->sample(1, static_cast<int32_t>(buffer_.version()), [&](client_id id) {
-        return busy_clients_.count(id) > 0 || !edges_.edge_for(id);
+        return busy_clients_.count(id) > 0 || !edges_.edge_for(id) ||
+               (conditions_ && !conditions_->available(id));
       });
     } catch (const std::invalid_argument&) {
       break;  // every client is busy or unreachable
@@ -250,8 +258,10 @@ void async_loop::dispatch(uint32_t id, async_step& step) {
   double finish = 0;
   if (simulated()) {
     auto profile = make_device_profile(sc_.devices, sc_.seed, id);
+    const double transfer = conditions_ ? conditions_->transfer_factor(id) : 1.0;
+    const double compute = conditions_ ? conditions_->compute_factor(id) : 1.0;
     finish = sim_now_ + task_duration(sc_.devices, profile, samples, sc_.training.epochs,
-                                      model_->size() * sizeof(float));
+                                      model_->size() * sizeof(float), transfer, compute);
   }
   uint64_t group = 0;
   if (sc_.async.edge == edge_mode::preaggregate) {
@@ -339,9 +349,11 @@ void async_loop::settle(async_step& step) {
   if (simulated()) {
     drain(step);
   } else {
+    fire_due(step);
     fill(step);
     close_stalled_group(step);
   }
+  end_if_stuck(step);
 }
 
 // Releases finished tasks in simulated-finish order (as soon as no task still running could
@@ -349,8 +361,20 @@ void async_loop::settle(async_step& step) {
 // dispatch times and base versions follow the release order alone, not real arrival timing.
 void async_loop::drain(async_step& step) {
   while (!finished_) {
+    if (fire_due(step)) fill(step);  // at the event's time
     auto item = releases_.pop_ready();
-    if (!item) break;
+    if (!item) {
+      if (!tasks_.empty()) break;  // waiting for a running task
+      fill(step);
+      if (!tasks_.empty()) continue;
+      // Nothing in flight and no client to dispatch: the clock jumps to the next event.
+      auto next = timeline_.next_at();
+      if (!next) break;
+      sim_now_ = std::max(sim_now_, *next);
+      continue;
+    }
+    // The slot of a task withdrawn by an event (its client left): nothing happens then.
+    if (tasks_.count(item->seq) == 0) continue;
     sim_now_ = std::max(sim_now_, item->finish);
     process(item->seq, std::move(item->payload), step);
     fill(step);
@@ -482,6 +506,8 @@ void async_loop::take_steps(async_step& step) {
     rec.edges_rejoined = edges_rejoined_;
     rec.rerouted = rerouted_;
     rec.failure_reasons = std::move(details_);
+    rec.events = std::move(events_);
+    events_.clear();
     rec.mean_loss = s.mean_loss;
     rec.wall_s = elapsed_since(step_started_);
     rec.clients_per_s = rec.wall_s > 0 ? rec.clients / rec.wall_s : 0.0;
@@ -524,6 +550,12 @@ void async_loop::take_steps(async_step& step) {
 async_step async_loop::edge_lost(uint32_t e) {
   async_step step;
   if (finished_ || e >= open_groups_.size()) return step;
+  lose_edge(e, step);
+  settle(step);
+  return step;
+}
+
+void async_loop::lose_edge(uint32_t e, async_step& step) {
   ++edges_lost_;
   open_groups_[e] = open_group{};  // its groups went with it
   // Members that answered "held" for a group whose aggregate never came: their updates went
@@ -562,8 +594,6 @@ async_step async_loop::edge_lost(uint32_t e) {
     else
       process(seq, std::nullopt, step);
   }
-  settle(step);
-  return step;
 }
 
 bool async_loop::stop() {
@@ -580,6 +610,78 @@ async_step async_loop::edge_rejoined(uint32_t) {
   fill(step);
   close_stalled_group(step);
   return step;
+}
+
+}  // namespace fedactor
+
+namespace fedactor {
+
+// -- scripted events ----------------------------------------------------------------------
+
+bool async_loop::fire_due(async_step& step) {
+  if (timeline_.empty() || finished_) return false;
+  bool any = false;
+  for (const auto& e : timeline_.take_counted(steps_done_ + 1)) {
+    fire(e, step);
+    any = true;
+  }
+  if (simulated()) {
+    // Every task in flight finishes at or after the next release: events up to it come first.
+    double until = sim_now_;
+    if (auto next = releases_.next_finish()) until = std::max(until, *next);
+    for (const auto& e : timeline_.take_until(until)) {
+      sim_now_ = std::max(sim_now_, e.at);
+      fire(e, step);
+      any = true;
+    }
+  }
+  return any;
+}
+
+void async_loop::fire(const scenario_event& e, async_step& step) {
+  int64_t changed = 0;
+  if (e.kind == event_kind::edge_down) {
+    if (edges_.lose(e.edge)) {
+      changed = 1;
+      lose_edge(e.edge, step);
+    }
+  } else if (e.kind == event_kind::edge_up) {
+    if (edges_.rejoin(e.edge)) {
+      changed = 1;
+      ++edges_rejoined_;
+    }
+  } else {
+    changed = conditions_->apply(e);
+    if (client_conditions::takes_clients_away(e)) withdraw_unavailable(e);
+  }
+  events_.push_back(fired(e, sim_now_, changed));
+}
+
+void async_loop::withdraw_unavailable(const scenario_event& e) {
+  const std::string why = e.kind == event_kind::region_down
+                              ? "region " + std::to_string(e.region) + " went down"
+                              : std::string("left the federation");
+  std::vector<uint64_t> gone;
+  for (const auto& [seq, t] : tasks_)
+    if (!conditions_->available(t.sent.client)) gone.push_back(seq);
+  std::sort(gone.begin(), gone.end());
+  for (uint64_t seq : gone) {
+    auto it = tasks_.find(seq);
+    fail(it->second.sent.client, failure_code::unavailable, why);
+    // Its release (a result already held, or the cancelled slot) finds no task and is skipped.
+    if (simulated()) releases_.cancel(seq);
+    busy_clients_.erase(it->second.sent.client);
+    tasks_.erase(it);
+  }
+}
+
+void async_loop::end_if_stuck(async_step& step) {
+  if (finished_ || !conditions_ || !tasks_.empty() || timeline_.next_at()) return;
+  // Clients that are available but behind a lost edge may come back with it (a restarted
+  // process rejoins): wait, as without events.
+  if (conditions_->available_count() > 0 && edges_.alive_edges().size() < edges_.size()) return;
+  finished_ = true;
+  step.finished = true;
 }
 
 }  // namespace fedactor

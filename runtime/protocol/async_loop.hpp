@@ -20,6 +20,17 @@
 //
 // Driven by events (answered, failed, edge lost / back); each returns what the shell must do:
 // tasks to send, groups to close, records of server steps, whether the run is over.
+//
+// Scripted events (sc.events) fire at step boundaries (`step: n` once step n − 1 has been
+// taken, before anything else happens; `step: 1` at the start) and, under the simulated
+// clock, as simulated time passes: an `at` event fires before the release of any task that
+// finishes at or after its time (when nothing is in flight, the clock jumps to it). edge_down
+// loses the edge as a lost process would (its tasks go to survivors or fail; its answers to
+// them are ignored); region_down and clients_leave fail the tasks in flight of the clients they
+// take away (failure_code::unavailable, even an answer already held for release) and the
+// sampler skips those clients; bandwidth and compute scale the durations of tasks dispatched
+// after them. Each fired event is listed in the record of the step it fired in. A run in which
+// no client can be dispatched and no `at` event is left ends early.
 
 #include <chrono>
 #include <cstdint>
@@ -35,8 +46,10 @@
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
+#include "runtime/protocol/client_conditions.hpp"
 #include "runtime/protocol/edge_set.hpp"
 #include "runtime/protocol/loop_checkpoint.hpp"
+#include "runtime/protocol/event_timeline.hpp"
 #include "runtime/protocol/model_snapshot.hpp"
 #include "runtime/protocol/run_totals.hpp"
 #include "runtime/protocol/sync_loop.hpp"
@@ -180,6 +193,18 @@ class async_loop {
   void fail(uint32_t client, failure_code code, const std::string& detail);
   // The task `seq` if `attempt` is its current attempt and it is still in flight.
   task* current(uint64_t seq, uint32_t attempt);
+  // Edge e, already marked lost in the edge set: its tasks are resent or fail.
+  void lose_edge(uint32_t e, async_step& step);
+  // Fires the step events due now and (simulated clock) the `at` events up to the next task
+  // finish. Returns true if any fired.
+  bool fire_due(async_step& step);
+  void fire(const scenario_event& e, async_step& step);
+  // Fails the tasks in flight whose client is no longer available and frees their slots (a
+  // late answer, or a result held for release, is then ignored).
+  void withdraw_unavailable(const scenario_event& e);
+  // Nothing in flight, nothing to dispatch and no `at` event left (and no lost edge that could
+  // bring available clients back): ends the run.
+  void end_if_stuck(async_step& step);
 
   scenario sc_;
   parts parts_;
@@ -206,10 +231,13 @@ class async_loop {
   uint32_t edges_lost_ = 0;
   uint32_t edges_rejoined_ = 0;
   uint32_t rerouted_ = 0;
+  std::vector<fired_event> events_;
   run_totals totals_;
   bool checkpoints_ = false;
   uint32_t checkpoint_every_ = 0;
   std::vector<uint64_t> resend_;  // after load_state: tasks start() sends again
+  event_timeline timeline_;
+  std::unique_ptr<client_conditions> conditions_;  // null without events
 };
 
 }  // namespace fedactor

@@ -14,6 +14,8 @@ const char* to_string(failure_code x) {
       return "stale";
     case failure_code::client_error:
       return "client_error";
+    case failure_code::unavailable:
+      return "unavailable";
   }
   return "?";
 }

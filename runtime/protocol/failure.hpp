@@ -21,11 +21,14 @@ enum class failure_code : uint8_t {
       2,             // wrong shape, non-finite values, a sample count or id that is not the task's
   stale = 3,         // async: staleness above the threshold, discarded by design (FedBuff)
   client_error = 4,  // local training failed (LibTorch error, no data), or the client refused
+  unavailable = 5,   // the client left or its region went down while its task was out
+                     // (scripted events, docs/scenarios.md "Events")
 };
 
-constexpr size_t failure_code_count = 5;
+constexpr size_t failure_code_count = 6;
 
-// "timeout", "edge_lost", "invalid_update", "stale", "client_error"; "?" outside the enum.
+// "timeout", "edge_lost", "invalid_update", "stale", "client_error", "unavailable"; "?"
+// outside the enum.
 const char* to_string(failure_code x);
 
 // The code named `name` (as to_string writes it); nullopt for any other text.

@@ -24,7 +24,8 @@ sync_loop::sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> i
     : sc_(std::move(sc)),
       parts_(std::move(p)),
       edges_(edges),
-      edge_capacity_(std::max(1u, edge_capacity)) {
+      edge_capacity_(std::max(1u, edge_capacity)),
+      timeline_(sc_.events) {
   if (!parts_.registry || !parts_.pick || !parts_.optimizer)
     throw std::invalid_argument("sync_loop needs a registry, a sampler and a server optimizer");
   if (initial_model.empty()) throw std::invalid_argument("sync_loop needs a model");
@@ -37,6 +38,7 @@ sync_loop::sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> i
   model_ = make_snapshot(std::move(initial_model));
   if (sc_.strategy.client == client_algorithm::scaffold)
     control_ = make_snapshot(std::vector<float>(parts_.trainable, 0.0f));
+  if (!sc_.events.empty()) conditions_ = std::make_unique<client_conditions>(*parts_.registry, sc_);
 }
 
 sync_step sync_loop::start() {
@@ -68,8 +70,10 @@ std::vector<uint32_t> sync_loop::keep_in_time(std::vector<uint32_t> ids, uint32_
   by_finish.reserve(ids.size());
   for (auto id : ids) {
     auto profile = make_device_profile(sc_.devices, sc_.seed, id);
+    const double transfer = conditions_ ? conditions_->transfer_factor(id) : 1.0;
+    const double compute = conditions_ ? conditions_->compute_factor(id) : 1.0;
     by_finish.emplace_back(task_duration(sc_.devices, profile, parts_.registry->num_samples(id),
-                                         sc_.training.epochs, model_bytes),
+                                         sc_.training.epochs, model_bytes, transfer, compute),
                            id);
   }
   std::sort(by_finish.begin(), by_finish.end());
@@ -97,13 +101,22 @@ void sync_loop::next_round(sync_step& step) {
     const uint32_t number = rounds_done_ + 1;
     round_.emplace(number, model_->size(), edges_, control_ ? control_->size() : 0);
     auto& rec = round_->record();
+    fire_events(number, rec);
     const uint32_t k = sc_.selection.clients_per_round;
-    const auto population = parts_.registry->size();
+    // Without events every client is available (and the sampler is called as before).
+    const auto population = conditions_ ? conditions_->available_count() : parts_.registry->size();
     // k + ceil(k·o), with the same guard against float noise as validate() (100 × 0.07 = 7).
     const double extra = std::ceil(k * sc_.selection.over_select * (1.0 - 1e-12));
     const auto wanted =
         static_cast<uint32_t>(std::min<double>(static_cast<double>(population), k + extra));
-    auto ids = parts_.pick->sample(wanted, static_cast<int32_t>(number));
+    std::vector<uint32_t> ids;
+    if (conditions_ && !conditions_->everyone_available()) {
+      const client_conditions& c = *conditions_;
+      ids = parts_.pick->sample(wanted, static_cast<int32_t>(number),
+                                [&c](client_id id) { return !c.available(id); });
+    } else {
+      ids = parts_.pick->sample(wanted, static_cast<int32_t>(number));
+    }
     rec.selected = static_cast<uint32_t>(ids.size());
     if (sc_.clock == clock_kind::simulated) ids = keep_in_time(std::move(ids), k, rec);
     // Grouped by edge: O(k + edges). Ids are ascending, so each batch stays ascending.
@@ -112,6 +125,34 @@ void sync_loop::next_round(sync_step& step) {
     if (!round_->complete()) return;
     // Nothing went out (every client unreachable): the round ends at once.
     finish_round(step);
+  }
+}
+
+void sync_loop::fire_events(uint32_t number, round_record& rec) {
+  if (timeline_.empty()) return;
+  auto due = timeline_.take_until(sim_now_);
+  for (auto& e : timeline_.take_counted(number)) due.push_back(std::move(e));
+  for (size_t i = 0; i < due.size(); ++i) {
+    const scenario_event e = due[i];  // a copy: due may grow below
+    int64_t changed = 0;
+    if (e.kind == event_kind::edge_down) {
+      changed = edges_.lose(e.edge) ? 1 : 0;
+      rec.edges_lost += static_cast<uint32_t>(changed);
+    } else if (e.kind == event_kind::edge_up) {
+      changed = edges_.rejoin(e.edge) ? 1 : 0;
+      rec.edges_rejoined += static_cast<uint32_t>(changed);
+    } else {
+      changed = conditions_->apply(e);
+    }
+    rec.events.push_back(fired(e, sim_now_, changed));
+    // No client left to sample: the simulated clock jumps to the next `at` event (which may
+    // bring some back), as an async run does.
+    if (i + 1 == due.size() && conditions_->available_count() == 0) {
+      if (auto next = timeline_.next_at()) {
+        sim_now_ = std::max(sim_now_, *next);
+        for (auto& more : timeline_.take_until(sim_now_)) due.push_back(std::move(more));
+      }
+    }
   }
 }
 

@@ -11,6 +11,15 @@
 //
 // Deterministic: the same scenario, seed and answers give the same model bytes, whatever the
 // order in which the edges answer (the aggregate is exact).
+//
+// Scripted events (sc.events) fire at round boundaries, before the round samples: first the
+// `at` events whose time the simulated clock has reached (the round's start time), then the
+// `round` events up to this round, in file order within each. edge_down / edge_up take the
+// edge out of / back into the edge set (its clients are rerouted or fail as for a lost edge;
+// counted in edges_lost / edges_rejoined); region and churn events change which clients may be
+// sampled; bandwidth and compute events scale the durations of the tasks that follow. When
+// the events leave no client available, the simulated clock jumps to the next `at` event. Each
+// fired event is listed in the round's record.
 
 #include <chrono>
 #include <cstdint>
@@ -22,8 +31,10 @@
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
+#include "runtime/protocol/client_conditions.hpp"
 #include "runtime/protocol/edge_set.hpp"
 #include "runtime/protocol/loop_checkpoint.hpp"
+#include "runtime/protocol/event_timeline.hpp"
 #include "runtime/protocol/model_snapshot.hpp"
 #include "runtime/protocol/run_totals.hpp"
 #include "runtime/protocol/sync_round.hpp"
@@ -124,6 +135,8 @@ class sync_loop {
   void finish_round(sync_step& step);
   std::vector<uint32_t> keep_in_time(std::vector<uint32_t> ids, uint32_t k, round_record& rec);
   sync_task task_of(edge_batch b) const;
+  // Fires the events due at the start of round `number` into its record.
+  void fire_events(uint32_t number, round_record& rec);
 
   scenario sc_;
   parts parts_;
@@ -142,6 +155,8 @@ class sync_loop {
   run_totals totals_;
   bool checkpoints_ = false;
   uint32_t checkpoint_every_ = 0;
+  event_timeline timeline_;
+  std::unique_ptr<client_conditions> conditions_;  // null without events
 };
 
 }  // namespace fedactor

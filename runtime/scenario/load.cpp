@@ -140,6 +140,10 @@ struct walker {
       if (auto err = e->read(value, s)) {
         return fail(err->line >= 0 ? err->line : line, path + err->suffix, err->what);
       }
+      if (path == "events") {
+        // The reader left each event's 1-based line: validate() names it with the origin.
+        for (auto& ev : s.events) ev.where = with_lines ? origin + ":" + ev.where : origin;
+      }
       return std::nullopt;
     }
     if (schema::is_section(path)) {
@@ -290,6 +294,7 @@ std::optional<scenario_error> validate(const scenario& s) {
                 "scaffold needs protocol.mode sync (its control variates are updated once per "
                 "synchronous round), got protocol.mode async");
   }
+  if (auto what = schema::check_events(s)) return scenario_error{*what};
   return std::nullopt;
 }
 

@@ -164,6 +164,40 @@ const char* to_string(norm_handling x) {
   return "?";
 }
 
+const char* to_string(event_kind x) {
+  switch (x) {
+    case event_kind::edge_down:
+      return "edge_down";
+    case event_kind::edge_up:
+      return "edge_up";
+    case event_kind::region_down:
+      return "region_down";
+    case event_kind::region_up:
+      return "region_up";
+    case event_kind::clients_leave:
+      return "clients_leave";
+    case event_kind::clients_join:
+      return "clients_join";
+    case event_kind::bandwidth:
+      return "bandwidth";
+    case event_kind::compute:
+      return "compute";
+  }
+  return "?";
+}
+
+const char* to_string(event_trigger x) {
+  switch (x) {
+    case event_trigger::at:
+      return "at";
+    case event_trigger::round:
+      return "round";
+    case event_trigger::step:
+      return "step";
+  }
+  return "?";
+}
+
 server_optimizer_config effective_optimizer(const strategy_config& s) {
   auto cfg = server_optimizer_defaults(s.server_optimizer);  // throws for an unknown kind
   auto given = [](double v, double& out) {
@@ -265,13 +299,22 @@ bool operator==(const checkpoint_config& a, const checkpoint_config& b) {
   return a.every == b.every;
 }
 
+bool operator==(const client_selector& a, const client_selector& b) {
+  return a.fraction == b.fraction && a.from == b.from && a.to == b.to;
+}
+
+bool operator==(const scenario_event& a, const scenario_event& b) {
+  return a.kind == b.kind && a.trigger == b.trigger && a.at == b.at && a.count == b.count &&
+         a.edge == b.edge && a.region == b.region && a.clients == b.clients && a.factor == b.factor;
+}
+
 bool operator==(const scenario& a, const scenario& b) {
-  return a.name == b.name && a.seed == b.seed && a.population == b.population && a.data == b.data &&
-         a.model == b.model && a.eval == b.eval && a.training == b.training &&
-         a.topology == b.topology && a.selection == b.selection && a.pool == b.pool &&
-         a.protocol == b.protocol && a.clock == b.clock && a.async == b.async &&
-         a.devices == b.devices && a.faults == b.faults && a.strategy == b.strategy &&
-         a.checkpoint == b.checkpoint;
+  return a.events == b.events && a.name == b.name && a.seed == b.seed &&
+         a.population == b.population && a.data == b.data && a.model == b.model &&
+         a.eval == b.eval && a.training == b.training && a.topology == b.topology &&
+         a.selection == b.selection && a.pool == b.pool && a.protocol == b.protocol &&
+         a.clock == b.clock && a.async == b.async && a.devices == b.devices &&
+         a.faults == b.faults && a.strategy == b.strategy && a.checkpoint == b.checkpoint;
 }
 
 }  // namespace fedactor

@@ -28,6 +28,17 @@ enum class power_kind { uniform, lognormal, constant };
 enum class edge_loss_policy { reroute, drop };
 enum class client_algorithm { fedavg, fedprox, scaffold };
 enum class norm_handling { federated, local };
+enum class event_kind {
+  edge_down,
+  edge_up,
+  region_down,
+  region_up,
+  clients_leave,
+  clients_join,
+  bandwidth,
+  compute
+};
+enum class event_trigger { at, round, step };
 
 struct population_config {
   uint64_t clients = 1000;  // registered clients, ids 0..clients-1
@@ -159,6 +170,30 @@ struct strategy_config {
   norm_handling normalization = norm_handling::federated;  // local = FedBN
 };
 
+// A set of clients an event acts on: a fraction of the population (chosen from the seed, the
+// same clients for the same fraction: runtime/population/client_set.hpp) or the ids [from, to).
+struct client_selector {
+  double fraction = 0;  // in (0, 1]; 0 = the id range
+  uint64_t from = 0;    // ids [from, to) when fraction is 0
+  uint64_t to = 0;
+};
+
+// One scripted event of the timeline (key `events`, docs/scenarios.md "Events"): it fires at a
+// simulated time (`at`), at the start of a sync round (`round`) or of an async server step
+// (`step`), and acts on an edge, a region, or a set of clients.
+struct scenario_event {
+  event_kind kind = event_kind::edge_down;
+  event_trigger trigger = event_trigger::round;
+  double at = 0;            // trigger at: simulated seconds
+  uint32_t count = 0;       // trigger round / step: its number (1-based)
+  uint32_t edge = 0;        // edge_down / edge_up
+  uint32_t region = 0;      // region_down / region_up
+  client_selector clients;  // clients_leave / clients_join / bandwidth / compute
+  double factor = 1;        // bandwidth / compute: multiplier on transfer / compute time
+  // Where it was written ("run.yaml:14", "--set"), for validation messages; not compared.
+  std::string where;
+};
+
 // The server optimizer settings strategy.* gives: the kind's defaults, overridden by every
 // number given. Throws std::invalid_argument for an unknown kind.
 server_optimizer_config effective_optimizer(const strategy_config& s);
@@ -181,6 +216,7 @@ struct scenario {
   faults_config faults;
   strategy_config strategy;
   checkpoint_config checkpoint;
+  std::vector<scenario_event> events;  // scripted timeline, in file order
 };
 
 // Names as they appear in YAML (and in error messages); "?" for a value outside the enum.
@@ -198,6 +234,8 @@ const char* to_string(power_kind x);
 const char* to_string(edge_loss_policy x);
 const char* to_string(client_algorithm x);
 const char* to_string(norm_handling x);
+const char* to_string(event_kind x);
+const char* to_string(event_trigger x);
 
 // Field-wise equality (exact, doubles included): a scenario written by to_yaml and loaded
 // back compares equal to the original.
@@ -218,6 +256,9 @@ bool operator==(const faults_config& a, const faults_config& b);
 bool operator==(const checkpoint_config& a, const checkpoint_config& b);
 // Compares the effective settings: an unset server_lr equals the kind's default given.
 bool operator==(const strategy_config& a, const strategy_config& b);
+bool operator==(const client_selector& a, const client_selector& b);
+// Every field but `where`.
+bool operator==(const scenario_event& a, const scenario_event& b);
 bool operator==(const scenario& a, const scenario& b);
 inline bool operator!=(const scenario& a, const scenario& b) {
   return !(a == b);

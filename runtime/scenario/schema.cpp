@@ -20,6 +20,8 @@ constexpr uint64_t u32_max = std::numeric_limits<uint32_t>::max();
 constexpr uint64_t u64_max = std::numeric_limits<uint64_t>::max();
 constexpr double inf = std::numeric_limits<double>::infinity();
 
+}  // namespace
+
 // Shortest text that reads back as the same double, as in "must be in [0, 1)".
 std::string short_number(double v) {
   char buf[64];
@@ -33,6 +35,8 @@ std::string format_number(double v) {
   if (s.find_first_not_of("-0123456789") == std::string::npos) s += ".0";
   return s;
 }
+
+namespace {
 
 // ---- integers ---------------------------------------------------------------------------
 
@@ -101,6 +105,8 @@ int_status to_integer(const decimal& d, uint64_t& v) {
   return int_status::ok;
 }
 
+}  // namespace
+
 std::string range_text(uint64_t lo, uint64_t hi) {
   return "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
 }
@@ -125,25 +131,6 @@ std::optional<read_error> read_unsigned(const YAML::Node& n, uint64_t lo, uint64
 
 // ---- floating point ---------------------------------------------------------------------
 
-struct bounds {
-  double lo;
-  bool lo_open;
-  double hi;  // inf = unbounded
-  bool hi_open;
-
-  bool contains(double v) const {
-    return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
-  }
-  std::string text() const {
-    if (std::isinf(hi)) return (lo_open ? "> " : ">= ") + short_number(lo);
-    return (lo_open ? "(" : "[") + short_number(lo) + ", " + short_number(hi) +
-           (hi_open ? ")" : "]");
-  }
-  std::string violation(const std::string& got) const {
-    return std::string("must be ") + (std::isinf(hi) ? "" : "in ") + text() + ", got " + got;
-  }
-};
-
 std::optional<read_error> read_number(const YAML::Node& n, const bounds& b, double& out) {
   if (!n.IsScalar()) return read_error{"expected a number, got " + describe(n)};
   const std::string& t = n.Scalar();
@@ -162,6 +149,8 @@ std::optional<read_error> read_number(const YAML::Node& n, const bounds& b, doub
   out = v;
   return std::nullopt;
 }
+
+namespace {
 
 // ---- key makers -------------------------------------------------------------------------
 // Each takes the key path, an accessor `[](auto& s) -> auto& { return s.section.field; }`
@@ -770,6 +759,10 @@ std::vector<key_entry> make_table() {
       0, u32_max, "rounds (sync) or server steps (async) between server checkpoints, written "
       "when the run has a checkpoint directory (fedactor run: DIR/checkpoint); 0 = only at the "
       "end of the run"),
+    events_key("scripted timeline: each event fires at a simulated time (at), a sync round "
+      "(round) or an async server step (step) and takes an edge down or up, a region down or "
+      "up, clients out or back, or scales their transfer or compute time (docs/scenarios.md "
+      "Events)"),
   };
   // clang-format on
 }

@@ -5,7 +5,9 @@
 // Loading, --set, validate(), to_yaml(), scenario_keys() and the docs check all walk this
 // table, so a new key is one entry in schema.cpp. Internal to runtime/scenario.
 
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -38,6 +40,49 @@ struct key_entry {
   // The stored value as YAML flow text.
   std::function<std::string(const scenario&)> emit;
 };
+
+// ---- value readers shared by the key makers (schema.cpp) and the events key (events_key.cpp)
+
+// Shortest text that reads back as the same double ("0.1", "1e-07").
+std::string short_number(double v);
+// The same, whole numbers keep a ".0" ("3.0").
+std::string format_number(double v);
+// "[lo, hi]".
+std::string range_text(uint64_t lo, uint64_t hi);
+
+// The allowed interval of a number key.
+struct bounds {
+  double lo;
+  bool lo_open;
+  double hi;  // inf = unbounded
+  bool hi_open;
+
+  bool contains(double v) const {
+    return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+  }
+  std::string text() const {
+    if (std::isinf(hi)) return (lo_open ? "> " : ">= ") + short_number(lo);
+    return (lo_open ? "(" : "[") + short_number(lo) + ", " + short_number(hi) +
+           (hi_open ? ")" : "]");
+  }
+  std::string violation(const std::string& got) const {
+    return std::string("must be ") + (std::isinf(hi) ? "" : "in ") + text() + ", got " + got;
+  }
+};
+
+// A whole number in [lo, hi] ("1e6" accepted), or what was wrong.
+std::optional<read_error> read_unsigned(const YAML::Node& n, uint64_t lo, uint64_t hi,
+                                        uint64_t& out);
+// A finite number within `b`, or what was wrong.
+std::optional<read_error> read_number(const YAML::Node& n, const bounds& b, double& out);
+
+// The `events` key (events_key.cpp): a list of scripted events, each a mapping. Its own check
+// covers each event alone; check_events() the rules against other keys.
+key_entry events_key(std::string doc);
+
+// The first event that does not fit the rest of the scenario, as a whole message
+// "<where>: events[i].field: what" (where = the event's file:line, "--set", or "scenario").
+std::optional<std::string> check_events(const scenario& s);
 
 // All keys, in the order to_yaml writes them.
 const std::vector<key_entry>& key_table();

@@ -49,12 +49,18 @@ device_profile make_device_profile(const devices_config& cfg, uint64_t seed, uin
 
 double task_duration(const devices_config& cfg, const device_profile& p, uint32_t num_samples,
                      uint32_t epochs, size_t model_bytes) {
+  return task_duration(cfg, p, num_samples, epochs, model_bytes, 1.0, 1.0);
+}
+
+double task_duration(const devices_config& cfg, const device_profile& p, uint32_t num_samples,
+                     uint32_t epochs, size_t model_bytes, double transfer_factor,
+                     double compute_factor) {
   const double latency = 2.0 * static_cast<double>(p.latency_s);
   const double transfer =
       2.0 * static_cast<double>(model_bytes) * 8.0 / (static_cast<double>(p.bandwidth_mbps) * 1e6);
   const double compute = static_cast<double>(num_samples) * static_cast<double>(epochs) *
                          cfg.per_sample_s / static_cast<double>(p.compute_power);
-  return latency + transfer + compute;
+  return latency + transfer * transfer_factor + compute * compute_factor;
 }
 
 client_meta device_meta(const devices_config& cfg, uint64_t seed, uint32_t regions, client_id id) {

@@ -38,6 +38,12 @@ device_profile make_device_profile(const devices_config& cfg, uint64_t seed, uin
 // over the link), plus num_samples·epochs·per_sample_s / compute_power of local training.
 double task_duration(const devices_config& cfg, const device_profile& p, uint32_t num_samples,
                      uint32_t epochs, size_t model_bytes);
+// The same with the transfer time (not the latency) multiplied by `transfer_factor` and the
+// local training time by `compute_factor` (scripted events, runtime/timing/time_factors.hpp);
+// factors 1 give task_duration's value bit for bit.
+double task_duration(const devices_config& cfg, const device_profile& p, uint32_t num_samples,
+                     uint32_t epochs, size_t model_bytes, double transfer_factor,
+                     double compute_factor);
 
 // Registry metadata for `id`: the region as default_client_meta draws it and the compute
 // power of make_device_profile. With compute_power.kind uniform it equals default_client_meta.

@@ -133,4 +133,10 @@ TEST_CASE("loop_state: async runs that pre-aggregate or keep client state checkp
   CHECK_FALSE(mid_run_checkpoint_limit(sc));
   sc.async.edge = edge_mode::preaggregate;
   CHECK(mid_run_checkpoint_limit(sc));
+  // Scripted events, sync or async: their effects are not in the loop state.
+  scenario ev;
+  ev.events.push_back(scenario_event{});
+  CHECK(mid_run_checkpoint_limit(ev));
+  ev.protocol.mode = protocol_mode::async;
+  CHECK(mid_run_checkpoint_limit(ev));
 }

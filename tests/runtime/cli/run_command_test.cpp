@@ -2,11 +2,13 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -290,4 +292,70 @@ TEST_CASE("a second signal ends fedactor run at once, without the summary", "[cl
   CHECK_FALSE(fs::exists(dir / "summary.json"));
   CHECK(records_of(dir).size() >= 1);  // what was flushed stays
   fs::remove_all(dir);
+}
+
+TEST_CASE("example chaos.yaml runs to the end with its events' effects in metrics.jsonl",
+          "[cli][events]") {
+  auto dir = temp_dir("chaos");
+  auto r = fedactor_cli("run examples/scenarios/chaos.yaml --out " + dir.string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  std::ifstream jsonl(dir / "metrics.jsonl");
+  std::vector<nlohmann::json> rounds;
+  for (std::string line; std::getline(jsonl, line);) rounds.push_back(nlohmann::json::parse(line));
+  REQUIRE(rounds.size() == 12);
+  // round -> the kinds that fired at its start
+  auto kinds = [&](size_t round) {
+    std::vector<std::string> out;
+    const auto& j = rounds.at(round - 1);
+    if (j.contains("events"))
+      for (const auto& e : j["events"]) out.push_back(e["kind"].get<std::string>());
+    return out;
+  };
+  CHECK(kinds(1).empty());
+  CHECK(kinds(3) == std::vector<std::string>{"edge_down"});
+  CHECK(kinds(4) == std::vector<std::string>{"region_down"});
+  CHECK(kinds(5) == std::vector<std::string>{"clients_leave"});
+  CHECK(kinds(6) == std::vector<std::string>{"edge_up"});
+  CHECK(kinds(8) == std::vector<std::string>{"region_up"});
+  // The bandwidth drop at simulated second 30 fires at the first round starting after it.
+  CHECK(kinds(9) == std::vector<std::string>{"bandwidth", "clients_join"});
+  const auto& down = rounds[2]["events"][0];
+  CHECK(down["target"] == "edge 1");
+  CHECK(down["trigger"] == "round 3");
+  CHECK(down["changed"] == 1);
+  // Edge 1 is out for rounds 3 to 5: lost once, its clients rerouted, every round complete.
+  CHECK(rounds[2]["edges_lost"] == 1);
+  for (size_t i = 2; i < 5; ++i) {
+    CAPTURE(i + 1);
+    CHECK(rounds[i]["rerouted"].get<int>() > 0);
+  }
+  CHECK(rounds[5]["edges_rejoined"] == 1);
+  for (size_t i = 5; i < 12; ++i) CHECK(rounds[i]["rerouted"] == 0);
+  for (const auto& j : rounds) {
+    CHECK(j["clients"] == 40);
+    CHECK(j["failures"] == 0);
+  }
+  // Region 2 of 4 holds about a quarter of the 2,000 clients; 30% leave, 20% come back.
+  const int region = rounds[3]["events"][0]["changed"];
+  CHECK(region > 400);
+  CHECK(region < 600);
+  const int left = rounds[4]["events"][0]["changed"];
+  CHECK(left > 500);  // about 30% of the population (region 2 included)
+  CHECK(left < 700);
+  CHECK(rounds[7]["events"][0]["changed"].get<int>() <
+        region);  // those of the region who left stay away
+  CHECK(rounds[8]["events"][0]["target"] == "fraction 1 x20");
+  CHECK(rounds[8]["events"][0]["trigger"] == "at 30");
+  // 20 times slower links: every round after the drop lasts longer than any before it.
+  double before = 0, after = 1e300;
+  for (size_t i = 0; i < 8; ++i) before = std::max(before, rounds[i]["sim_round_s"].get<double>());
+  for (size_t i = 8; i < 12; ++i) after = std::min(after, rounds[i]["sim_round_s"].get<double>());
+  CHECK(after > before);
+  // Same seed, same run.
+  auto dir2 = temp_dir("chaos2");
+  REQUIRE(fedactor_cli("run examples/scenarios/chaos.yaml --out " + dir2.string()).code == 0);
+  auto summary = nlohmann::json::parse(read(dir / "summary.json"));
+  auto summary2 = nlohmann::json::parse(read(dir2 / "summary.json"));
+  CHECK(summary["model_sha256"] == summary2["model_sha256"]);
 }

@@ -69,6 +69,17 @@ TEST_CASE("a progress line names a failed evaluation and edge events", "[cli]") 
         "mismatch  0.49 clients/s  20.50s  left 0.0s  edges lost 1  rerouted 4");
 }
 
+TEST_CASE("a progress line names the scripted events that fired", "[cli][events]") {
+  auto r = cnn_round();
+  r.edges_lost = 1;
+  r.rerouted = 2;
+  r.events.push_back(fired_event{"edge_down", "edge 1", "round 3", 12.5, 1});
+  r.events.push_back(fired_event{"bandwidth", "fraction 1 x20", "at 10", 12.5, -1});
+  CHECK(progress_line(r, false, 20, 0) ==
+        "round 3/20  loss 0.1884  clients 10  failures 0  0.49 clients/s  20.50s  left 0.0s  "
+        "edges lost 1  rerouted 2  events: edge_down edge 1, bandwidth fraction 1 x20");
+}
+
 TEST_CASE("the summary text adds the last evaluation only when there was one", "[cli]") {
   run_summary s;
   s.scenario = "fmnist_iid";

@@ -573,3 +573,170 @@ TEST_CASE("a federation stopped before run() ends its next run at once with the 
   CHECK_FALSE(next.summary.interrupted);
   CHECK(next.summary.rounds == 5);
 }
+
+// -- scripted events, end to end ---------------------------------------------------------
+
+namespace {
+
+scenario_event on(event_trigger trigger, uint32_t n, event_kind kind) {
+  scenario_event e;
+  e.trigger = trigger;
+  e.count = n;
+  e.kind = kind;
+  return e;
+}
+
+scenario_event at(double t, event_kind kind) {
+  scenario_event e;
+  e.trigger = event_trigger::at;
+  e.at = t;
+  e.kind = kind;
+  return e;
+}
+
+// small_teacher in async mode under the simulated clock: 20 in flight, a step every 10.
+scenario small_async() {
+  auto s = small_teacher();
+  s.protocol.mode = protocol_mode::async;
+  s.async.concurrency = 20;
+  s.async.buffer_size = 10;
+  s.async.aggregations = 8;
+  return s;
+}
+
+uint64_t total(const std::vector<round_record>& rs, failure_code c) {
+  uint64_t n = 0;
+  for (const auto& r : rs) n += r.failures_by.of(c);
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("federation: an edge down and up by script reroutes its clients, same model",
+          "[host][events]") {
+  auto s = small_teacher();
+  s.protocol.rounds = 3;
+  const auto reference = run_federation(s);
+  auto down = on(event_trigger::round, 2, event_kind::edge_down);
+  down.edge = 3;
+  auto up = on(event_trigger::round, 3, event_kind::edge_up);
+  up.edge = 3;
+  s.events = {down, up};
+  const auto out = run_federation(s);
+  REQUIRE(out.records.size() == 3);
+  CHECK(out.records[0].rerouted == 0);
+  CHECK(out.records[1].edges_lost == 1);
+  CHECK(out.records[1].rerouted > 0);  // edge 3's clients of the round, through survivors
+  CHECK(out.records[1].clients == 40);
+  CHECK(out.records[1].failures == 0);
+  REQUIRE(out.records[1].events.size() == 1);
+  CHECK(out.records[1].events[0].kind == "edge_down");
+  CHECK(out.records[2].edges_rejoined == 1);
+  CHECK(out.records[2].rerouted == 0);
+  // The same clients train the same way whichever edge carries them; aggregation is exact.
+  CHECK(out.result.summary.model_sha256 == reference.result.summary.model_sha256);
+  // Under the drop policy, they fail instead.
+  s.faults.on_edge_loss = edge_loss_policy::drop;
+  const auto dropped = run_federation(s);
+  CHECK(dropped.records[1].failures_by.of(failure_code::edge_lost) == out.records[1].rerouted);
+  CHECK(dropped.records[1].clients == 40 - out.records[1].rerouted);
+}
+
+TEST_CASE("federation: clients that left are not sampled, the rounds take the others",
+          "[host][events]") {
+  auto s = small_teacher();
+  s.protocol.rounds = 3;
+  auto leave = on(event_trigger::round, 2, event_kind::clients_leave);
+  leave.clients.from = 0;
+  leave.clients.to = 280;  // 20 of 300 stay
+  auto join = on(event_trigger::round, 3, event_kind::clients_join);
+  join.clients.fraction = 1;
+  s.events = {leave, join};
+  const auto out = run_federation(s);
+  REQUIRE(out.records.size() == 3);
+  CHECK(out.records[0].selected == 40);
+  CHECK(out.records[1].selected == 20);
+  CHECK(out.records[1].clients == 20);
+  REQUIRE(out.records[1].events.size() == 1);
+  CHECK(out.records[1].events[0].changed == 280);
+  CHECK(out.records[2].selected == 40);
+  CHECK(out.records[2].events[0].changed == 280);
+}
+
+TEST_CASE("federation: a region down takes its clients out of sampling until it is back",
+          "[host][events]") {
+  auto s = small_teacher();
+  s.population.regions = 2;
+  s.selection.clients_per_round = 250;
+  s.pool.max_live_clients = 250;
+  s.protocol.rounds = 3;
+  auto down = on(event_trigger::round, 2, event_kind::region_down);
+  down.region = 0;
+  auto up = on(event_trigger::round, 3, event_kind::region_up);
+  up.region = 0;
+  s.events = {down, up};
+  const auto out = run_federation(s);
+  REQUIRE(out.records.size() == 3);
+  REQUIRE(out.records[1].events.size() == 1);
+  const auto gone = out.records[1].events[0].changed;
+  CHECK(gone > 100);  // about half of the 300
+  CHECK(gone < 200);
+  // Fewer than 250 remain: the round takes every one of them.
+  CHECK(out.records[1].selected == 300 - gone);
+  CHECK(out.records[2].selected == 250);
+}
+
+TEST_CASE("federation: a bandwidth drop makes the simulated rounds longer", "[host][events]") {
+  auto s = small_teacher();
+  s.protocol.rounds = 2;
+  s.devices.compute_power.kind = power_kind::constant;
+  s.devices.bandwidth_sigma = 0;
+  s.devices.latency_s = 0;
+  auto slow = at(0.01, event_kind::bandwidth);  // during round 1: fires as round 2 starts
+  slow.clients.fraction = 1;
+  slow.factor = 1000;
+  s.events = {slow};
+  const auto out = run_federation(s);
+  REQUIRE(out.records.size() == 2);
+  // 32-64-10 MLP: 2,762 floats each way at 20 Mbit/s = 8.8 ms; at 1/1000 of it 8.8 s. Local
+  // training is at most 199 samples x 0.002 s = 0.4 s.
+  const double transfer = 2.0 * 2762 * 4 * 8 / 20e6;
+  CHECK(out.records[0].sim_round_s < transfer + 0.4);
+  CHECK(out.records[1].sim_round_s > 1000 * transfer);
+  CHECK(out.records[1].sim_round_s < 1000 * transfer + 0.4);
+  REQUIRE(out.records[1].events.size() == 1);
+  CHECK(out.records[1].events[0].trigger == "at 0.01");
+}
+
+TEST_CASE("federation: async events fail the departed clients' tasks and end the run",
+          "[host][events]") {
+  auto s = small_async();
+  auto down = at(0.3, event_kind::edge_down);
+  down.edge = 2;
+  auto leave = at(0.5, event_kind::clients_leave);
+  leave.clients.fraction = 0.5;
+  auto up = on(event_trigger::step, 5, event_kind::edge_up);
+  up.edge = 2;
+  s.events = {down, leave, up};
+  const auto out = run_federation(s);
+  REQUIRE(out.records.size() == 8);
+  uint64_t lost = 0, back = 0, rerouted = 0, fired = 0;
+  for (const auto& r : out.records) {
+    lost += r.edges_lost;
+    back += r.edges_rejoined;
+    rerouted += r.rerouted;
+    fired += r.events.size();
+    CHECK(r.clients >= 10);
+  }
+  CHECK(lost == 1);
+  CHECK(back == 1);
+  CHECK(rerouted > 0);
+  CHECK(fired == 3);
+  CHECK(total(out.records, failure_code::unavailable) > 0);
+  CHECK(total(out.records, failure_code::edge_lost) == 0);  // rerouted, not dropped
+  // Same seed, same run.
+  const auto again = run_federation(s);
+  CHECK(again.result.summary.model_sha256 == out.result.summary.model_sha256);
+  CHECK(total(again.records, failure_code::unavailable) ==
+        total(out.records, failure_code::unavailable));
+}

@@ -56,7 +56,8 @@ TEST_CASE("a sync round record has its fields and no evaluation unless evaluated
                                            {"edge_lost", 0},
                                            {"invalid_update", 0},
                                            {"stale", 0},
-                                           {"client_error", 0}});
+                                           {"client_error", 0},
+                                           {"unavailable", 0}});
   CHECK(j["mean_loss"] == 0.25);
   CHECK(j["dropped"] == 1);
   CHECK_FALSE(j.contains("aggregation"));
@@ -234,6 +235,20 @@ TEST_CASE("peak RSS is read from /proc and covers this process's memory", "[metr
   CHECK(peak_rss_bytes() > 1024 * 1024);
 }
 
+TEST_CASE("a record lists the scripted events that fired in it, and only then",
+          "[metrics][events]") {
+  auto r = sync_round();
+  CHECK_FALSE(nlohmann::json::parse(to_json(r)).contains("events"));
+  r.events = {fired_event{"edge_down", "edge 1", "round 4", 3.5, 1},
+              fired_event{"bandwidth", "fraction 0.5 x4", "at 3", 3.5, -1}};
+  const auto j = nlohmann::json::parse(to_json(r));
+  CHECK(j["events"] == nlohmann::json::parse(
+                           R"([{"kind": "edge_down", "target": "edge 1", "trigger": "round 4",
+                                "sim_time_s": 3.5, "changed": 1},
+                               {"kind": "bandwidth", "target": "fraction 0.5 x4",
+                                "trigger": "at 3", "sim_time_s": 3.5}])"));
+}
+
 TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "[metrics]") {
   std::ifstream in(FEDACTOR_SOURCE_DIR "/docs/outputs.md");
   REQUIRE(in);
@@ -255,7 +270,13 @@ TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "
     r.eval_clients = 2;
     r.eval_error = "x";
     r.failure_reasons = {"client 1: x"};
-    all_keys_documented(nlohmann::json::parse(to_json(r)));
+    r.events = {fired_event{"edge_down", "edge 1", "round 4", 3.5, 1}};
+    const auto j = nlohmann::json::parse(to_json(r));
+    all_keys_documented(j);
+    for (auto& [key, value] : j["events"][0].items()) {
+      INFO(key);
+      CHECK(doc.find("`" + key + "`") != std::string::npos);
+    }
   }
   run_summary s;
   s.protocol = "async";

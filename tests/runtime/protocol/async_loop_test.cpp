@@ -1170,3 +1170,183 @@ TEST_CASE("async_loop under the real clock resumed: no accepted update lost or a
   CHECK(b.loop->totals().clients_trained == 6 * 3);
   CHECK(b.loop->totals().stale_updates == 0);
 }
+
+// -- scripted events -----------------------------------------------------------------------
+
+namespace {
+
+scenario_event step_event(uint32_t step, event_kind kind) {
+  scenario_event e;
+  e.trigger = event_trigger::step;
+  e.count = step;
+  e.kind = kind;
+  return e;
+}
+
+scenario_event timed_event(double at, event_kind kind) {
+  scenario_event e;
+  e.trigger = event_trigger::at;
+  e.at = at;
+  e.kind = kind;
+  return e;
+}
+
+scenario_event ids(scenario_event e, uint64_t from, uint64_t to) {
+  e.clients.from = from;
+  e.clients.to = to;
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("async_loop: edge_down at a step resends the edge's tasks and ignores its answers",
+          "[protocol][events]") {
+  // 4 clients over 2 edges (0, 1 at edge 0; 2, 3 at edge 1), all 4 in flight; edge 1 goes
+  // down when step 2 begins.
+  auto sc = async_scenario(4, 2, 4, 2, 3);
+  auto down = step_event(2, event_kind::edge_down);
+  down.edge = 1;
+  sc.events = {down};
+  async_fixture f(sc, {1, 2}, ten_each());
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 4);
+  // Client 0's slot is refilled at once (by client 0, the only free one).
+  CHECK(clients_of(answer(*f.loop, of_client(start.send, 0), {1, 1}, 10).send) ==
+        std::vector<uint32_t>{0});
+  auto step = answer(*f.loop, of_client(start.send, 1), {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  CHECK(step.steps[0].record.events.empty());
+  CHECK_FALSE(f.edges->alive(1));
+  // Clients 2 and 3 resent to edge 0 (attempt 1); client 1 goes out again.
+  CHECK(clients_of(step.send) == std::vector<uint32_t>{1, 2, 3});
+  const auto resent2 = of_client(step.send, 2);
+  const auto resent3 = of_client(step.send, 3);
+  CHECK(resent2.attempt == 1);
+  CHECK(resent2.edge == 0);
+  CHECK(resent3.attempt == 1);
+  // The downed edge answers the work it had: ignored.
+  auto ignored = answer(*f.loop, of_client(start.send, 2), {5, 5}, 10);
+  CHECK(ignored.send.empty());
+  CHECK(ignored.steps.empty());
+  answer(*f.loop, resent2, {1, 1}, 10);
+  step = answer(*f.loop, resent3, {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.clients == 2);
+  CHECK(rec.edges_lost == 1);
+  // 2 resent, and client 2's next task (dispatched before the step) goes through edge 0.
+  CHECK(rec.rerouted == 3);
+  REQUIRE(rec.events.size() == 1);
+  CHECK(rec.events[0].kind == "edge_down");
+  CHECK(rec.events[0].trigger == "step 2");
+  CHECK(rec.events[0].changed == 1);
+  // Model: (1, 2) + (1, 1) [step 1] + (1, 1) [step 2].
+  CHECK(*f.loop->model() == std::vector<float>{3, 4});
+}
+
+TEST_CASE("async_loop: clients that leave fail in flight as unavailable and are not picked",
+          "[protocol][events]") {
+  auto sc = async_scenario(4, 1, 4, 2, 3);
+  sc.events = {ids(step_event(2, event_kind::clients_leave), 2, 4)};
+  async_fixture f(sc, {1, 2}, ten_each());
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 4);
+  auto first = answer(*f.loop, of_client(start.send, 0), {1, 1}, 10);
+  CHECK(clients_of(first.send) == std::vector<uint32_t>{0});  // refilled at once
+  auto step = answer(*f.loop, of_client(start.send, 1), {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  // Clients 2 and 3 left: their slots stay free (no one else is available); client 1 goes out
+  // again.
+  CHECK(clients_of(step.send) == std::vector<uint32_t>{1});
+  CHECK(f.loop->in_flight() == 2);
+  // Their late answers are ignored.
+  CHECK(answer(*f.loop, of_client(start.send, 2), {1, 1}, 10).steps.empty());
+  CHECK(answer(*f.loop, of_client(start.send, 3), {1, 1}, 10).steps.empty());
+  const std::vector<async_task> again{first.send[0], step.send[0]};
+  auto refill = answer(*f.loop, of_client(again, 0), {1, 1}, 10);
+  CHECK(clients_of(refill.send) == std::vector<uint32_t>{0});  // never 2 or 3
+  step = answer(*f.loop, of_client(again, 1), {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.failures_by.of(failure_code::unavailable) == 2);
+  CHECK(rec.failures == 2);
+  CHECK(rec.failure_reasons ==
+        std::vector<std::string>{"client 2: left the federation", "client 3: left the federation"});
+  REQUIRE(rec.events.size() == 1);
+  CHECK(rec.events[0].kind == "clients_leave");
+  CHECK(rec.events[0].target == "ids [2, 4)");
+  CHECK(rec.events[0].changed == 2);
+  CHECK(clients_of(step.send) == std::vector<uint32_t>{1});
+}
+
+TEST_CASE("async_loop under the simulated clock fires an at event before later finishes",
+          "[protocol][events]") {
+  // Tasks take 10, 15 and 40 s; client 1 leaves at t 12, while its task (t 15) is out.
+  auto sc = async_scenario(3, 1, 3, 1, 3);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  sc.events = {ids(timed_event(12, event_kind::clients_leave), 1, 2)};
+  async_fixture f(sc, {1, 2}, samples_of({10, 15, 40}));
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 3);
+  // Client 1's result is in, but it is released after t 12: dropped.
+  CHECK(answer(*f.loop, of_client(start.send, 1), {9, 9}, 15).steps.empty());
+  auto step = answer(*f.loop, of_client(start.send, 0), {1, 1}, 10);
+  // Step 1 at t 10; client 0 goes out again (t 20); the event fires at t 12.
+  REQUIRE(step.steps.size() == 1);
+  CHECK(step.steps[0].record.sim_time_s == 10.0);
+  CHECK(step.steps[0].record.events.empty());
+  REQUIRE(step.send.size() == 1);
+  CHECK(step.send[0].client == 0);
+  CHECK(step.send[0].finish == 20.0);
+  CHECK(f.loop->in_flight() == 2);  // clients 0 and 2
+  CHECK(f.loop->sim_time() == 12.0);
+  step = answer(*f.loop, step.send[0], {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.sim_time_s == 20.0);
+  CHECK(rec.failures_by.of(failure_code::unavailable) == 1);
+  REQUIRE(rec.events.size() == 1);
+  CHECK(rec.events[0].trigger == "at 12");
+  CHECK(rec.events[0].sim_time_s == 12.0);
+  // (1, 2) + (1, 1) + (1, 1): client 1's update never counted.
+  CHECK(*f.loop->model() == std::vector<float>{3, 4});
+}
+
+TEST_CASE("async_loop under the simulated clock jumps to the next event when no one can train",
+          "[protocol][events]") {
+  auto sc = async_scenario(2, 1, 2, 1, 3);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  auto leave = step_event(1, event_kind::clients_leave);
+  leave.clients.fraction = 1;
+  auto join = timed_event(50, event_kind::clients_join);
+  join.clients.fraction = 1;
+  sc.events = {leave, join};
+  async_fixture f(sc, {1, 2}, ten_each());
+  auto start = f.loop->start();
+  // Everyone left at t 0; everyone is back at t 50: the first tasks start then.
+  REQUIRE(start.send.size() == 2);
+  for (const auto& t : start.send) CHECK(t.finish == 60.0);
+  CHECK(f.loop->sim_time() == 50.0);
+  auto step = answer(*f.loop, start.send[0], {1, 1}, 10);
+  step = answer(*f.loop, start.send[1], {1, 1}, 10);
+  REQUIRE_FALSE(step.steps.empty());
+}
+
+TEST_CASE("async_loop ends the run when no client can train and no event is left",
+          "[protocol][events]") {
+  auto sc = async_scenario(2, 1, 2, 1, 10);
+  auto leave = step_event(2, event_kind::clients_leave);
+  leave.clients.fraction = 1;
+  sc.events = {leave};
+  async_fixture f(sc, {1, 2}, ten_each());
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 2);
+  auto step = answer(*f.loop, of_client(start.send, 0), {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  CHECK(step.send.empty());
+  CHECK(step.finished);
+  CHECK(f.loop->finished());
+  CHECK(f.loop->steps_done() == 1);
+}

@@ -16,6 +16,7 @@ TEST_CASE("failure codes have their documented names and read back from them", "
   CHECK(std::string(to_string(failure_code::invalid_update)) == "invalid_update");
   CHECK(std::string(to_string(failure_code::stale)) == "stale");
   CHECK(std::string(to_string(failure_code::client_error)) == "client_error");
+  CHECK(std::string(to_string(failure_code::unavailable)) == "unavailable");
   CHECK(std::string(to_string(static_cast<failure_code>(failure_code_count))) == "?");
   for (size_t i = 0; i < failure_code_count; ++i) {
     const auto c = static_cast<failure_code>(i);
@@ -73,7 +74,7 @@ TEST_CASE("failure counts go over the wire as one count per code, in code order"
   f.add(failure_code::edge_lost, 7);
   f.add(failure_code::client_error, 1);
   const auto wire = f.to_wire();
-  CHECK(wire == std::vector<uint32_t>{0, 7, 0, 0, 1});
+  CHECK(wire == std::vector<uint32_t>{0, 7, 0, 0, 1, 0});
   auto back = failure_counts::from_wire(wire);
   REQUIRE(back);
   CHECK(*back == f);
@@ -82,8 +83,8 @@ TEST_CASE("failure counts go over the wire as one count per code, in code order"
 TEST_CASE(
     "failure counts from a longer wire vector are refused, a shorter one counts the rest as 0",
     "[protocol]") {
-  // A peer that knows a sixth code: refused.
-  CHECK_FALSE(failure_counts::from_wire({1, 2, 3, 4, 5, 6}));
+  // A peer that knows a seventh code: refused.
+  CHECK_FALSE(failure_counts::from_wire({1, 2, 3, 4, 5, 6, 7}));
   // An older peer that knows two codes: timeout 4, edge_lost 2, the others 0.
   auto older = failure_counts::from_wire({4, 2});
   REQUIRE(older);

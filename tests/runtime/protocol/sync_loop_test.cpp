@@ -4,6 +4,7 @@
 
 #include "runtime/protocol/sync_loop.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -569,4 +570,264 @@ TEST_CASE("sync_loop refuses a checkpoint of another model size", "[protocol]") 
   auto state = a.loop->save_state();
   sync_fixture b(four_over_two(2), {1, 2, 3});
   CHECK_THROWS_WITH(b.loop->load_state(state), "checkpoint: a model of 2 values, this run's has 3");
+}
+
+// -- scripted events -----------------------------------------------------------------------
+
+namespace {
+
+scenario_event counted(event_trigger trigger, uint32_t n, event_kind kind) {
+  scenario_event e;
+  e.trigger = trigger;
+  e.count = n;
+  e.kind = kind;
+  return e;
+}
+
+scenario_event on_round(uint32_t round, event_kind kind) {
+  return counted(event_trigger::round, round, kind);
+}
+
+scenario_event with_ids(scenario_event e, uint64_t from, uint64_t to) {
+  e.clients.from = from;
+  e.clients.to = to;
+  return e;
+}
+
+// Answers every batch of `send` with all its clients failed (client_error): the round ends
+// without updates. Returns the last step.
+sync_step fail_all(sync_loop& loop, const std::vector<sync_task>& send) {
+  sync_step last;
+  for (const auto& t : send) {
+    edge_report r;
+    r.round = t.round;
+    r.aggregate = aggregate_of(2, {});
+    r.failed = one(failure_code::client_error, static_cast<uint32_t>(t.batch.clients.size()));
+    last = loop.answered(t.batch.id, std::move(r));
+  }
+  return last;
+}
+
+std::vector<uint32_t> clients_sent(const std::vector<sync_task>& send) {
+  std::vector<uint32_t> out;
+  for (const auto& t : send) out.insert(out.end(), t.batch.clients.begin(), t.batch.clients.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("sync_loop: edge_down at a round reroutes the edge's clients, edge_up brings it back",
+          "[protocol][events]") {
+  auto sc = four_over_two(3);
+  auto down = on_round(2, event_kind::edge_down);
+  down.edge = 1;
+  auto up = on_round(3, event_kind::edge_up);
+  up.edge = 1;
+  sc.events = {down, up};
+  sync_fixture f(sc, {0, 0});
+  auto s1 = f.loop->start();
+  REQUIRE(s1.send.size() == 2);
+  CHECK(s1.send[0].batch.edge == 0);
+  CHECK(s1.send[1].batch.edge == 1);
+  // Round 2 starts with edge 1 down: clients 2 and 3 go to edge 0 (the only survivor).
+  auto s2 = answer_round_b(*f.loop, s1.send);
+  REQUIRE(s2.rounds.size() == 1);
+  CHECK(s2.rounds[0].record.events.empty());
+  CHECK_FALSE(f.edges->alive(1));
+  REQUIRE(s2.send.size() == 1);
+  CHECK(s2.send[0].batch.edge == 0);
+  CHECK(s2.send[0].batch.clients == std::vector<uint32_t>{0, 1, 2, 3});
+  auto s3 = fail_all(*f.loop, s2.send);
+  REQUIRE(s3.rounds.size() == 1);
+  const auto& r2 = s3.rounds[0].record;
+  CHECK(r2.edges_lost == 1);
+  CHECK(r2.rerouted == 2);
+  REQUIRE(r2.events.size() == 1);
+  CHECK(r2.events[0].kind == "edge_down");
+  CHECK(r2.events[0].target == "edge 1");
+  CHECK(r2.events[0].trigger == "round 2");
+  CHECK(r2.events[0].changed == 1);
+  // Round 3: edge 1 is back.
+  CHECK(f.edges->alive(1));
+  REQUIRE(s3.send.size() == 2);
+  auto end = fail_all(*f.loop, s3.send);
+  REQUIRE(end.rounds.size() == 1);
+  CHECK(end.finished);
+  const auto& r3 = end.rounds[0].record;
+  CHECK(r3.edges_rejoined == 1);
+  CHECK(r3.rerouted == 0);
+  REQUIRE(r3.events.size() == 1);
+  CHECK(r3.events[0].kind == "edge_up");
+}
+
+TEST_CASE("sync_loop: edge_down under the drop policy fails the edge's clients as edge_lost",
+          "[protocol][events]") {
+  auto sc = four_over_two(1);
+  sc.faults.on_edge_loss = edge_loss_policy::drop;
+  auto down = on_round(1, event_kind::edge_down);
+  down.edge = 0;
+  sc.events = {down};
+  sync_fixture f(sc, {0, 0});
+  auto s = f.loop->start();
+  REQUIRE(s.send.size() == 1);
+  CHECK(s.send[0].batch.clients == std::vector<uint32_t>{2, 3});
+  auto end = fail_all(*f.loop, s.send);
+  REQUIRE(end.rounds.size() == 1);
+  const auto& rec = end.rounds[0].record;
+  CHECK(rec.failures_by.of(failure_code::edge_lost) == 2);
+  CHECK(rec.edges_lost == 1);
+}
+
+TEST_CASE("sync_loop: clients that left are not sampled until they join again",
+          "[protocol][events]") {
+  // 10 clients, 5 per round; ids [0, 5) leave at round 2 and come back at round 4.
+  auto sc = testing::loop_scenario(10, 2);
+  sc.selection.clients_per_round = 5;
+  sc.protocol.rounds = 4;
+  sc.events = {with_ids(on_round(2, event_kind::clients_leave), 0, 5),
+               with_ids(on_round(4, event_kind::clients_join), 0, 5)};
+  sync_fixture f(sc, {0, 0});
+  auto s = f.loop->start();
+  std::vector<std::vector<uint32_t>> picked{clients_sent(s.send)};
+  std::vector<round_record> records;
+  while (!s.finished) {
+    s = fail_all(*f.loop, s.send);
+    for (auto& r : s.rounds) records.push_back(r.record);
+    if (!s.send.empty()) picked.push_back(clients_sent(s.send));
+  }
+  REQUIRE(picked.size() == 4);
+  // Only 5 clients are available in rounds 2 and 3: exactly those.
+  CHECK(picked[1] == std::vector<uint32_t>{5, 6, 7, 8, 9});
+  CHECK(picked[2] == std::vector<uint32_t>{5, 6, 7, 8, 9});
+  REQUIRE(records.size() == 4);
+  REQUIRE(records[1].events.size() == 1);
+  CHECK(records[1].events[0].kind == "clients_leave");
+  CHECK(records[1].events[0].target == "ids [0, 5)");
+  CHECK(records[1].events[0].changed == 5);
+  CHECK(records[2].events.empty());
+  REQUIRE(records[3].events.size() == 1);
+  CHECK(records[3].events[0].changed == 5);
+}
+
+TEST_CASE("sync_loop: with fewer available clients than wanted, the round takes them all",
+          "[protocol][events]") {
+  auto sc = testing::loop_scenario(10, 2);
+  sc.selection.clients_per_round = 5;
+  sc.protocol.rounds = 1;
+  sc.events = {with_ids(on_round(1, event_kind::clients_leave), 0, 8)};
+  sync_fixture f(sc, {0, 0});
+  auto s = f.loop->start();
+  CHECK(clients_sent(s.send) == std::vector<uint32_t>{8, 9});
+  auto end = fail_all(*f.loop, s.send);
+  REQUIRE(end.rounds.size() == 1);
+  CHECK(end.rounds[0].record.selected == 2);
+}
+
+TEST_CASE("sync_loop: a region that is down is not sampled until it is up again",
+          "[protocol][events]") {
+  // 10 clients in 2 regions (client c in region c % 2), 5 per round.
+  auto sc = testing::loop_scenario(10, 2);
+  sc.population.regions = 2;
+  sc.selection.clients_per_round = 5;
+  sc.protocol.rounds = 3;
+  auto down = on_round(2, event_kind::region_down);
+  down.region = 1;
+  auto up = on_round(3, event_kind::region_up);
+  up.region = 1;
+  sc.events = {down, up};
+  auto registry = std::make_shared<client_registry>(
+      10, sc.seed, 2, [](client_id) { return 10u; },
+      [](client_id id) {
+        return client_meta{1.0f, static_cast<uint16_t>(id % 2)};
+      });
+  auto edges = testing::make_edge_set(sc);
+  sync_loop loop(sc,
+                 {registry, make_sampler(sc.selection.strategy, *registry, sc.seed),
+                  testing::fresh_optimizer("sgd", 2)},
+                 *edges, {0, 0}, 1);
+  auto s = loop.start();
+  s = fail_all(loop, s.send);
+  CHECK(clients_sent(s.send) == std::vector<uint32_t>{0, 2, 4, 6, 8});
+  REQUIRE(s.rounds.size() == 1);
+  s = fail_all(loop, s.send);
+  REQUIRE(s.rounds.size() == 1);
+  REQUIRE(s.rounds[0].record.events.size() == 1);
+  CHECK(s.rounds[0].record.events[0].target == "region 1");
+  CHECK(s.rounds[0].record.events[0].changed == 5);
+  // Round 3: region 1 is back, 5 of all 10 are drawn again.
+  CHECK(clients_sent(s.send).size() == 5);
+}
+
+TEST_CASE("sync_loop: compute and bandwidth events scale the simulated round time from then on",
+          "[protocol][events]") {
+  // Every client: 10 samples, 1 s per sample at power 1 -> 10 s of compute; the link carries
+  // the 2-value model (8 bytes, 64 bits each way) at 64e-6 Mbit/s: 2 s of transfer.
+  auto sc = four_over_two(4);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  sc.devices.bandwidth_mbps = 64e-6;
+  scenario_event compute;
+  compute.kind = event_kind::compute;
+  compute.trigger = event_trigger::at;
+  compute.at = 11;  // during round 1 (0 to 12 s): fires at the start of round 2
+  compute.clients.fraction = 1;
+  compute.factor = 3;
+  auto bandwidth = on_round(3, event_kind::bandwidth);
+  bandwidth.clients.fraction = 1;
+  bandwidth.factor = 4;
+  auto restore = on_round(4, event_kind::compute);
+  restore.clients.fraction = 1;
+  restore.factor = 1;
+  sc.events = {compute, bandwidth, restore};
+  sync_fixture f(sc, {0, 0});
+  auto s = f.loop->start();
+  std::vector<round_record> records;
+  while (!s.finished) {
+    s = fail_all(*f.loop, s.send);
+    for (auto& r : s.rounds) records.push_back(r.record);
+  }
+  REQUIRE(records.size() == 4);
+  CHECK(records[0].sim_round_s == Approx(12.0).epsilon(1e-6));  // 10 + 2
+  CHECK(records[1].sim_round_s == Approx(32.0).epsilon(1e-6));  // 3 x 10 + 2
+  CHECK(records[2].sim_round_s == Approx(38.0).epsilon(1e-6));  // 3 x 10 + 4 x 2
+  CHECK(records[3].sim_round_s == Approx(18.0).epsilon(1e-6));  // 10 + 4 x 2
+  REQUIRE(records[1].events.size() == 1);
+  CHECK(records[1].events[0].kind == "compute");
+  CHECK(records[1].events[0].target == "fraction 1 x3");
+  CHECK(records[1].events[0].trigger == "at 11");
+  CHECK(records[1].events[0].sim_time_s == Approx(12.0).epsilon(1e-6));
+  CHECK(records[1].events[0].changed == -1);
+}
+
+TEST_CASE("sync_loop: with no client left, the simulated clock jumps to the next at event",
+          "[protocol][events]") {
+  auto sc = four_over_two(2);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  auto leave = on_round(2, event_kind::clients_leave);
+  leave.clients.fraction = 1;
+  scenario_event join;
+  join.kind = event_kind::clients_join;
+  join.trigger = event_trigger::at;
+  join.at = 100;
+  join.clients.fraction = 1;
+  sc.events = {leave, join};
+  sync_fixture f(sc, {0, 0});
+  auto s = fail_all(*f.loop, f.loop->start().send);
+  REQUIRE(s.rounds.size() == 1);
+  CHECK(s.rounds[0].record.sim_time_s == 10.0);
+  // Round 2: everyone leaves at t 10; the clock jumps to t 100, where everyone is back.
+  CHECK(clients_sent(s.send) == std::vector<uint32_t>{0, 1, 2, 3});
+  auto end = fail_all(*f.loop, s.send);
+  REQUIRE(end.rounds.size() == 1);
+  const auto& rec = end.rounds[0].record;
+  CHECK(rec.selected == 4);
+  CHECK(rec.sim_round_s == 10.0);
+  CHECK(rec.sim_time_s == 110.0);
+  REQUIRE(rec.events.size() == 2);
+  CHECK(rec.events[0].kind == "clients_leave");
+  CHECK(rec.events[0].sim_time_s == 10.0);
+  CHECK(rec.events[1].kind == "clients_join");
+  CHECK(rec.events[1].sim_time_s == 100.0);
 }

@@ -111,6 +111,13 @@ strategy:
   client: fedprox
   prox_mu: 0.1
   normalization: local
+events:
+  - {step: 3, kind: edge_down, edge: 19}
+  - step: 4
+    kind: edge_up
+    edge: 19
+  - {step: 5, kind: region_up, region: 3}
+  - {step: 6, kind: clients_join, ids: [0, 1000]}
 checkpoint:
   every: 3
 )";
@@ -264,6 +271,18 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.strategy.prox_mu == 0.1);
   CHECK(s.strategy.normalization == norm_handling::local);
   CHECK(s.checkpoint.every == 3);
+  REQUIRE(s.events.size() == 4);
+  CHECK(s.events[0].kind == event_kind::edge_down);
+  CHECK(s.events[0].trigger == event_trigger::step);
+  CHECK(s.events[0].count == 3);
+  CHECK(s.events[0].edge == 19);
+  CHECK(s.events[0].where == "t.yaml:85");
+  CHECK(s.events[1].kind == event_kind::edge_up);
+  CHECK(s.events[1].where == "t.yaml:86");
+  CHECK(s.events[2].region == 3);
+  CHECK(s.events[3].clients.from == 0);
+  CHECK(s.events[3].clients.to == 1000);
+  CHECK(s.events[3].clients.fraction == 0);
   CHECK_FALSE(validate(s));
   // The file above names every key of the table: a new key must be added to it.
   CHECK(leaf_paths(YAML::Load(full_file)) == all_key_paths());
@@ -300,7 +319,7 @@ TEST_CASE("scenario unknown key without a close match lists the section's keys",
   CHECK(load_error("foo: 3\n") ==
         "t.yaml:1: foo: unknown key (known top-level keys: name, seed, population, data, "
         "model, eval, training, topology, selection, pool, protocol, clock, async, devices, "
-        "faults, strategy, checkpoint)");
+        "faults, strategy, checkpoint, events)");
 }
 
 TEST_CASE("scenario wrong type says what was expected and what was found", "[scenario]") {

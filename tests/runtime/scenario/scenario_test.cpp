@@ -90,6 +90,43 @@ scenario every_field_changed() {
   s.strategy.prox_mu = 0.1;
   s.strategy.normalization = norm_handling::local;
   s.checkpoint.every = 3;
+  // One event of every kind and trigger, each field off its default.
+  auto event = [](event_kind kind, event_trigger trigger) {
+    scenario_event e;
+    e.kind = kind;
+    e.trigger = trigger;
+    e.count = 3;
+    e.at = 120.5;
+    return e;
+  };
+  auto edge = event(event_kind::edge_down, event_trigger::at);
+  edge.edge = 2;
+  auto back = event(event_kind::edge_up, event_trigger::round);
+  back.edge = 2;
+  auto region = event(event_kind::region_down, event_trigger::step);
+  region.region = 3;
+  auto region_back = event(event_kind::region_up, event_trigger::at);
+  region_back.region = 3;
+  auto leave = event(event_kind::clients_leave, event_trigger::round);
+  leave.clients.fraction = 0.25;
+  auto join = event(event_kind::clients_join, event_trigger::round);
+  join.clients.from = 10;
+  join.clients.to = 20;
+  auto bandwidth = event(event_kind::bandwidth, event_trigger::step);
+  bandwidth.clients.fraction = 1.0 / 3.0;
+  bandwidth.factor = 4;
+  auto compute = event(event_kind::compute, event_trigger::at);
+  compute.clients.from = 0;
+  compute.clients.to = 123456;
+  compute.factor = 0.5;
+  for (auto& e : {edge, back, region, region_back, leave, join, bandwidth, compute}) {
+    scenario_event x = e;
+    if (x.trigger == event_trigger::at)
+      x.count = 0;
+    else
+      x.at = 0;
+    s.events.push_back(x);
+  }
   return s;
 }
 
@@ -120,6 +157,7 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.faults == b.faults, "faults");
   note(a.strategy == b.strategy, "strategy");
   note(a.checkpoint == b.checkpoint, "checkpoint");
+  note(a.events == b.events, "events");
   return out;
 }
 
@@ -260,10 +298,11 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
   CHECK(scenario{} == defaults);
   CHECK(changed != defaults);
   CHECK(differing_parts(defaults, changed) ==
-        std::vector<std::string>{"name", "seed", "population", "data", "model", "eval", "training",
-                                 "topology", "selection", "pool", "protocol", "clock", "async",
-                                 "async.decay", "devices", "devices.compute_power", "faults",
-                                 "strategy", "checkpoint"});
+        std::vector<std::string>{"name",      "seed",        "population", "data",
+                                 "model",     "eval",        "training",   "topology",
+                                 "selection", "pool",        "protocol",   "clock",
+                                 "async",     "async.decay", "devices",    "devices.compute_power",
+                                 "faults",    "strategy",    "checkpoint", "events"});
 }
 
 TEST_CASE("scenario comparison sees every key", "[scenario]") {

@@ -100,3 +100,17 @@ TEST_CASE("device task duration is latency plus transfer plus compute, by hand",
   // No model, no samples: the two latencies remain.
   CHECK(task_duration(cfg, p, 0, 1, 0) == 0.5);
 }
+
+TEST_CASE("task duration scales transfer and compute time by the event factors", "[timing]") {
+  devices_config cfg;
+  cfg.per_sample_s = 0.5;
+  cfg.latency_s = 0.25;
+  // Power 2, 4 Mbit/s, latency 0.25 s: 1 MB each way = 2 x 8e6 bits / 4e6 = 4 s of transfer;
+  // 10 samples x 2 epochs x 0.5 s / 2 = 5 s of compute; 0.5 s of latency.
+  const device_profile p{2.0f, 4.0f, 0.25f};
+  CHECK(task_duration(cfg, p, 10, 2, 1000000) == 9.5);
+  CHECK(task_duration(cfg, p, 10, 2, 1000000, 1.0, 1.0) == task_duration(cfg, p, 10, 2, 1000000));
+  CHECK(task_duration(cfg, p, 10, 2, 1000000, 3.0, 1.0) == 17.5);   // 0.5 + 12 + 5
+  CHECK(task_duration(cfg, p, 10, 2, 1000000, 1.0, 0.5) == 7.0);    // 0.5 + 4 + 2.5
+  CHECK(task_duration(cfg, p, 10, 2, 1000000, 0.25, 2.0) == 11.5);  // 0.5 + 1 + 10
+}

@@ -1,0 +1,107 @@
+// Tests of runtime/protocol/event_timeline.*: the scenario's events in firing order, each
+// taken once, and how a fired event is described in the records.
+
+#include "runtime/protocol/event_timeline.hpp"
+
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+using namespace fedactor;
+
+namespace {
+
+scenario_event counted(event_trigger t, uint32_t n, uint32_t edge) {
+  scenario_event e;
+  e.trigger = t;
+  e.count = n;
+  e.kind = event_kind::edge_down;
+  e.edge = edge;
+  return e;
+}
+
+scenario_event timed(double at, uint32_t edge) {
+  scenario_event e;
+  e.trigger = event_trigger::at;
+  e.at = at;
+  e.kind = event_kind::edge_up;
+  e.edge = edge;
+  return e;
+}
+
+std::vector<uint32_t> edges_of(const std::vector<scenario_event>& es) {
+  std::vector<uint32_t> out;
+  for (const auto& e : es) out.push_back(e.edge);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("event timeline takes round events up to a count, each once, file order on ties",
+          "[protocol][events]") {
+  event_timeline t({counted(event_trigger::round, 3, 0), counted(event_trigger::round, 1, 1),
+                    counted(event_trigger::round, 3, 2), counted(event_trigger::round, 2, 3)});
+  CHECK_FALSE(t.empty());
+  CHECK_FALSE(t.next_at());
+  CHECK(edges_of(t.take_counted(1)) == std::vector<uint32_t>{1});
+  CHECK(t.take_counted(1).empty());
+  // Skipping a count takes what was due before it too.
+  CHECK(edges_of(t.take_counted(3)) == std::vector<uint32_t>{3, 0, 2});
+  CHECK(t.empty());
+}
+
+TEST_CASE("event timeline takes timed events up to a time in time order", "[protocol][events]") {
+  event_timeline t({timed(30, 0), timed(10, 1), timed(10, 2), counted(event_trigger::step, 1, 3)});
+  CHECK(*t.next_at() == 10.0);
+  CHECK(t.take_until(9.5).empty());
+  CHECK(edges_of(t.take_until(10)) == std::vector<uint32_t>{1, 2});
+  CHECK(*t.next_at() == 30.0);
+  CHECK(edges_of(t.take_counted(1)) == std::vector<uint32_t>{3});
+  CHECK_FALSE(t.empty());
+  CHECK(edges_of(t.take_until(1e9)) == std::vector<uint32_t>{0});
+  CHECK_FALSE(t.next_at());
+  CHECK(t.empty());
+}
+
+TEST_CASE("event timeline: every kind of today fires in the loops", "[protocol][events]") {
+  for (auto k : {event_kind::edge_down, event_kind::edge_up, event_kind::region_down,
+                 event_kind::region_up, event_kind::clients_leave, event_kind::clients_join,
+                 event_kind::bandwidth, event_kind::compute})
+    CHECK(fires_in_loop(k));
+}
+
+TEST_CASE("a fired event names its kind, target and trigger", "[protocol][events]") {
+  auto f = fired(counted(event_trigger::round, 3, 2), 12.5, 1);
+  CHECK(f.kind == "edge_down");
+  CHECK(f.target == "edge 2");
+  CHECK(f.trigger == "round 3");
+  CHECK(f.sim_time_s == 12.5);
+  CHECK(f.changed == 1);
+  scenario_event region;
+  region.kind = event_kind::region_up;
+  region.trigger = event_trigger::step;
+  region.count = 10;
+  region.region = 4;
+  f = fired(region, 0, 250);
+  CHECK(f.target == "region 4");
+  CHECK(f.trigger == "step 10");
+  CHECK(f.changed == 250);
+  scenario_event churn;
+  churn.kind = event_kind::clients_leave;
+  churn.trigger = event_trigger::at;
+  churn.at = 120.5;
+  churn.clients.fraction = 0.25;
+  f = fired(churn, 121, 30);
+  CHECK(f.target == "fraction 0.25");
+  CHECK(f.trigger == "at 120.5");
+  scenario_event slow;
+  slow.kind = event_kind::bandwidth;
+  slow.trigger = event_trigger::round;
+  slow.count = 1;
+  slow.clients.from = 0;
+  slow.clients.to = 100;
+  slow.factor = 20;
+  f = fired(slow, 0, -1);
+  CHECK(f.target == "ids [0, 100) x20");
+  CHECK(f.changed == -1);
+}

@@ -69,7 +69,12 @@ class release_queue {
     if (tasks_.empty()) return std::nullopt;
     auto it = tasks_.begin();
     if (!it->second.done) return std::nullopt;
-    item out{it->first.seq, it->first.finish, std::move(it->second.payload)};
+    // Filled in place (GCC 12 reports a moved-from optional<variant> member as
+    // uninitialized when the item is built by aggregate initialisation and returned).
+    std::optional<item> out{std::in_place};
+    out->seq = it->first.seq;
+    out->finish = it->first.finish;
+    if (it->second.payload) out->payload.emplace(std::move(*it->second.payload));
     index_.erase(it->first.seq);
     tasks_.erase(it);
     --done_;

@@ -150,8 +150,8 @@ TEST_CASE("fedactor run refuses an --out directory that holds a run unless --ove
   CHECK(refused.code == 2);
   CHECK(refused.output == "error: --out " + dir.string() +
                               " already holds a run (scenario.yaml, metrics.jsonl, summary.json, "
-                              "model.pt); pass --overwrite to replace it, or choose another "
-                              "directory\n");
+                              "model.pt, checkpoint); pass --overwrite to replace it, or choose "
+                              "another directory\n");
   // The first run's files are untouched.
   CHECK(nlohmann::json::parse(read(dir / "summary.json"))["model_sha256"] == digest);
   CHECK(read(dir / "scenario.yaml").find("seed: 42") != std::string::npos);

@@ -88,7 +88,8 @@ class prefer_large final : public fedactor::sampler {
       if ((excluded && excluded(id)) || !picked.insert(id).second) continue;
       candidates.push_back(id);
     }
-    if (candidates.size() < k) throw std::invalid_argument("prefer_large: too few eligible clients");
+    if (candidates.size() < k)
+      throw std::invalid_argument("prefer_large: too few eligible clients");
     std::partial_sort(candidates.begin(), candidates.begin() + k, candidates.end(),
                       [&](auto a, auto b) {
                         return reg_.num_samples(a) > reg_.num_samples(b) ||
@@ -146,8 +147,8 @@ int run(fedactor::scenario s) {
   });
   try {
     auto result = fl.run();
-    std::printf("%s: final loss %.4f, clipped %llu of %u steps, model sha256 %s\n",
-                s.name.c_str(), result.summary.final_loss,
+    std::printf("%s: final loss %.4f, clipped %llu of %u steps, model sha256 %s\n", s.name.c_str(),
+                result.summary.final_loss,
                 static_cast<unsigned long long>(optimizer ? optimizer->clipped() : 0),
                 result.summary.rounds, result.summary.model_sha256.c_str());
   } catch (const std::exception& e) {

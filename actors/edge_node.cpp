@@ -95,10 +95,17 @@ void note(node_ptr self, const std::string& line) {
   if (self->state.cfg.log) self->state.cfg.log(line);
 }
 
-// The node's run ends with `reason`; the first end is the one that counts.
+// The node's run ends with `reason`; the first end is the one that counts. The server's loss
+// ("lost: ...") ends the current watch only: it goes to one await_end (a waiting one, else
+// the next), after which the node may reconnect and watch a server again.
 void finish(node_ptr self, std::string reason) {
   auto& st = self->state;
   if (!st.end_reason.empty()) return;
+  if (reason.rfind("lost", 0) == 0 && !st.end_waiters.empty()) {
+    for (auto& rp : st.end_waiters) rp.deliver(reason);
+    st.end_waiters.clear();
+    return;
+  }
   st.end_reason = std::move(reason);
   for (auto& rp : st.end_waiters) rp.deliver(st.end_reason);
   st.end_waiters.clear();
@@ -213,6 +220,12 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
       },
       [=](await_end_atom) -> caf::result<std::string> {
         auto& st = self->state;
+        if (st.end_reason.rfind("lost", 0) == 0) {
+          // The server's loss ends this watch only: the node may reconnect and watch again.
+          auto r = std::move(st.end_reason);
+          st.end_reason.clear();
+          return r;
+        }
         if (!st.end_reason.empty()) return st.end_reason;
         st.end_waiters.push_back(self->make_response_promise<std::string>());
         return st.end_waiters.back();

@@ -76,7 +76,8 @@ using edge_node_actor = caf::typed_actor<caf::replies_to<node_hello>::with<node_
 using hosts_atom = caf::atom_constant<caf::atom("hosts")>;
 
 using edge_node_control_actor = edge_node_actor::extend<
-    // Monitor the server (its registrar): its loss answers await_end with "lost: ...".
+    // Monitor the server (its registrar): its loss answers one await_end with "lost: ..."
+    // (then the node may reconnect and watch a server again).
     caf::reacts_to<watch_atom, caf::actor>,
     // Answered once N client hosts have joined (counting all joins so far).
     caf::replies_to<hosts_atom, uint32_t>::with<uint32_t>,
@@ -104,7 +105,7 @@ struct edge_node_state {
   std::vector<std::pair<uint32_t, caf::typed_response_promise<uint32_t>>> host_waiters;
   caf::actor server;
   std::vector<caf::typed_response_promise<std::string>> end_waiters;  // await_end callers
-  std::string end_reason;  // set once, when the node's run ends
+  std::string end_reason;  // set once, when the node's run ends (a loss: until await_end)
   static inline const char* name = "fedactor.edge_node";
 };
 

@@ -56,6 +56,9 @@ node_ack on_join(registrar_ptr self, edge_join& j) {
                                      : " (ids 0.." + std::to_string(st.slots.size() - 1) + ")")};
   if (!j.edge || !j.control) return node_ack{false, "registration without actor handles"};
   auto& slot = st.slots[j.id];
+  // The same registration again (its first answer was lost or late): the same answer.
+  if (slot.alive && slot.join.edge == j.edge && slot.join.control == j.control)
+    return node_ack{true, "welcome"};
   if (slot.alive)
     return node_ack{false, "edge id " + std::to_string(j.id) + " is already registered (" +
                                slot.join.address + ") and alive"};

@@ -379,7 +379,8 @@ server_actor spawn_server(caf::actor_system& sys, server_config cfg) {
     p->sync = std::make_unique<sync_loop>(c.sc, std::move(parts), *p->edges, c.initial_model,
                                           c.edge_capacity);
     if (c.on_checkpoint)
-      p->sync->checkpoint_every(mid_run_checkpoint_limit(c.sc) ? 0 : c.sc.checkpoint.every);
+      p->sync->checkpoint_every(
+          mid_run_checkpoint_limit(c.sc) || !c.mid_run_checkpoints ? 0 : c.sc.checkpoint.every);
     if (!c.resume_state.empty())
       p->sync->load_state(decode_sync_state(c.resume_state, "checkpoint"));
   } else {
@@ -392,7 +393,8 @@ server_actor spawn_server(caf::actor_system& sys, server_config cfg) {
     p->async = std::make_unique<async_loop>(c.sc, std::move(parts), *p->edges, c.initial_model,
                                             c.edge_capacity);
     if (c.on_checkpoint)
-      p->async->checkpoint_every(c.sc.checkpoint.every, !mid_run_checkpoint_limit(c.sc));
+      p->async->checkpoint_every(c.sc.checkpoint.every,
+                                 !mid_run_checkpoint_limit(c.sc) && c.mid_run_checkpoints);
     if (!c.resume_state.empty())
       p->async->load_state(decode_async_state(c.resume_state, "checkpoint"));
   }

@@ -55,6 +55,9 @@ struct server_config {
   // tasks go out: snapshots the clients' state store for round `round`, returns the snapshot's
   // file name (stored in the checkpoint). Empty: no client state to snapshot.
   std::function<std::string(uint32_t round)> snapshot_client_state;
+  // False: on_checkpoint gets the checkpoint at the end only (the clients' state lives in other
+  // processes, so no mid-run checkpoint could hold it).
+  bool mid_run_checkpoints = true;
   // A loop state to continue from (loop_checkpoint::state of this scenario's run); empty: a
   // fresh run. Throws checkpoint_error (from the spawn) when it does not fit.
   std::vector<char> resume_state;

@@ -10,6 +10,9 @@
 #include <memory>
 #include <optional>
 
+#include "runtime/checkpoint/checkpoint_error.hpp"
+#include "runtime/checkpoint/run_checkpoint.hpp"
+#include "runtime/cli/resume_command.hpp"
 #include "runtime/cli/run_output.hpp"
 #include "runtime/cli/signal_watch.hpp"
 #include "runtime/host/node_clients.hpp"
@@ -25,6 +28,7 @@ namespace {
 constexpr const char* usage =
     "usage: fedactor node server  --listen HOST:PORT SCENARIO.yaml [--set key=value]... "
     "[--out DIR] [--overwrite] [--quiet]\n"
+    "       fedactor node server  --listen HOST:PORT --resume DIR [--quiet]\n"
     "       fedactor node edge    --server HOST:PORT --listen HOST:PORT --id N [--region R]\n"
     "                             [--capacity N] [--trainers N] [--wait-hosts N] [--state-file F]\n"
     "       fedactor node clients --edge HOST:PORT --ids A-B [--max-live N] [--trainers N]\n"
@@ -56,6 +60,7 @@ struct parsed {
   std::string file;
   std::vector<std::string> overrides;
   std::string out_dir;
+  std::string resume_dir;
   bool quiet = false;
   bool overwrite = false;
   // edge
@@ -158,6 +163,12 @@ std::optional<parsed> parse(const std::string& role, const std::vector<std::stri
       p.overrides.push_back(v);
     } else if (a == "--out" && role == "server") {
       p.out_dir = v;
+    } else if (a == "--resume" && role == "server") {
+      if (v.empty()) {
+        bad(role, "--resume: expected a run directory, got ''");
+        return std::nullopt;
+      }
+      p.resume_dir = v;
     } else if (a == "--server" && role == "edge") {
       ok = address(p.server);
     } else if (a == "--id" && role == "edge") {
@@ -228,26 +239,51 @@ int server_role(const std::vector<std::string>& args) {
   auto p = parse("server", args, code);
   if (!p) return code;
   if (!p->listen) return bad("server", "--listen HOST:PORT is required");
-  if (p->file.empty()) return bad("server", "no scenario file given");
   scenario sc;
-  if (auto err = load_scenario_file(p->file, sc)) {
-    std::cerr << "error: " << err->message << '\n';
-    return 2;
-  }
-  for (const auto& o : p->overrides) {
-    if (auto err = apply_override(o, sc)) {
+  std::string out_dir;
+  std::shared_ptr<const run_checkpoint> resume;
+  if (!p->resume_dir.empty()) {
+    if (!p->file.empty() || !p->overrides.empty() || !p->out_dir.empty() || p->overwrite)
+      return bad("server",
+                 "--resume continues DIR with DIR/scenario.yaml; it takes no scenario file, "
+                 "--set, --out or --overwrite");
+    std::string error;
+    if (!load_resume_scenario(p->resume_dir, sc, error)) {
+      std::cerr << "error: " << error << '\n';
+      return 2;
+    }
+    try {
+      auto c = read_run_checkpoint(checkpoint_dir_of(p->resume_dir));
+      if (c.scenario_yaml != to_yaml(sc))
+        throw checkpoint_error(checkpoint_state_file(checkpoint_dir_of(p->resume_dir)).string() +
+                               ": written by a run of another scenario");
+      resume = std::make_shared<const run_checkpoint>(std::move(c));
+    } catch (const checkpoint_error& e) {
+      std::cerr << "error: " << e.what() << '\n';
+      return 2;
+    }
+    out_dir = p->resume_dir;
+  } else {
+    if (p->file.empty()) return bad("server", "no scenario file given");
+    if (auto err = load_scenario_file(p->file, sc)) {
       std::cerr << "error: " << err->message << '\n';
       return 2;
     }
-  }
-  if (auto err = validate(sc)) {
-    std::cerr << "error: " << err->message << '\n';
-    return 2;
-  }
-  const std::string out_dir = p->out_dir.empty() ? default_out_dir(sc) : p->out_dir;
-  if (auto err = claim_out_dir(out_dir, p->overwrite)) {
-    std::cerr << "error: " << *err << '\n';
-    return 2;
+    for (const auto& o : p->overrides) {
+      if (auto err = apply_override(o, sc)) {
+        std::cerr << "error: " << err->message << '\n';
+        return 2;
+      }
+    }
+    if (auto err = validate(sc)) {
+      std::cerr << "error: " << err->message << '\n';
+      return 2;
+    }
+    out_dir = p->out_dir.empty() ? default_out_dir(sc) : p->out_dir;
+    if (auto err = claim_out_dir(out_dir, p->overwrite)) {
+      std::cerr << "error: " << *err << '\n';
+      return 2;
+    }
   }
   try {
     auto stop = std::make_shared<stop_switch>();
@@ -256,9 +292,15 @@ int server_role(const std::vector<std::string>& args) {
       std::fflush(stderr);
       stop->request(signal_name(sig));
     }};
-    run_output output{sc, out_dir, p->quiet};
+    std::optional<run_output> output;
+    if (resume)
+      output.emplace(sc, out_dir, p->quiet, resume->round);
+    else
+      output.emplace(sc, out_dir, p->quiet);
     limit_math_threads();
     server_node_options opts;
+    opts.checkpoint_dir = checkpoint_dir_of(out_dir);
+    opts.resume = resume;
     opts.stop = stop;
     opts.sc = sc;
     opts.listen = *p->listen;
@@ -268,11 +310,22 @@ int server_role(const std::vector<std::string>& args) {
       std::printf("listening on %s\n", to_string(host_port{p->listen->host, port}).c_str());
       std::fflush(stdout);
     };
-    opts.on_round = [&](const round_record& r) { output.on_round(r); };
+    opts.on_round = [&](const round_record& r) { output->on_round(r); };
     opts.log = node_logger{"server"}.fn();
     auto res = run_server_node(opts);
-    output.finish(res.spec, res.result);
+    if (res.ran) {
+      output->finish(res.spec, res.result);
+    } else if (resume) {
+      // Stopped before the edges joined: nothing ran; the run stays as its checkpoint left it.
+      std::printf("stopped before the edges joined: %s unchanged, resume it again\n",
+                  out_dir.c_str());
+    } else {
+      output->finish(res.spec, res.result);
+    }
     return res.result.summary.interrupted && signals.first() ? exit_code_for(signals.first()) : 0;
+  } catch (const checkpoint_error& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
     return 1;

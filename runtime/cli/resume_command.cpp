@@ -23,20 +23,29 @@ std::string checkpoint_dir_of(const std::string& out_dir) {
   return (std::filesystem::path{out_dir} / "checkpoint").string();
 }
 
-int resume_run(const std::string& dir, int threads, bool quiet) {
+bool load_resume_scenario(const std::string& dir, scenario& sc, std::string& error) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
-    std::cerr << "error: --resume " << dir << ": not a run directory\n";
-    return 2;
+    error = "--resume " + dir + ": not a run directory";
+    return false;
   }
   const std::string yaml = (std::filesystem::path{dir} / "scenario.yaml").string();
-  scenario sc;
   if (auto err = load_scenario_file(yaml, sc)) {
-    std::cerr << "error: " << err->message << '\n';
-    return 2;
+    error = err->message;
+    return false;
   }
   if (auto err = validate(sc)) {
-    std::cerr << "error: " << yaml << ": " << err->message << '\n';
+    error = yaml + ": " + err->message;
+    return false;
+  }
+  return true;
+}
+
+int resume_run(const std::string& dir, int threads, bool quiet) {
+  scenario sc;
+  std::string error;
+  if (!load_resume_scenario(dir, sc, error)) {
+    std::cerr << "error: " << error << '\n';
     return 2;
   }
   // Before anything starts threads, as for a fresh run: a resumed run stops cleanly too.

@@ -8,10 +8,16 @@
 
 #include <string>
 
+#include "runtime/scenario/scenario.hpp"
+
 namespace fedactor {
 
 // The checkpoint directory of a run's output directory.
 std::string checkpoint_dir_of(const std::string& out_dir);
+
+// Loads DIR/scenario.yaml of a run to resume and validates it; false with a one-line `error`
+// (DIR not a directory, the file missing or invalid).
+bool load_resume_scenario(const std::string& dir, scenario& sc, std::string& error);
 
 // Exit status: 0 done; 2 no or a damaged checkpoint, a scenario.yaml that does not load, or an
 // output directory that does not match the checkpoint (one line on stderr each); 1 the run

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
 #include <caf/send.hpp>
 
 #include "actors/edge.hpp"
@@ -24,7 +25,9 @@ namespace fedactor {
 
 namespace {
 
-constexpr auto control_timeout = std::chrono::seconds(30);
+// One hello or join attempt (retried while the join timeout lasts); a live server answers
+// either at once, a loaded one within this.
+constexpr auto handshake_attempt_timeout = std::chrono::seconds(10);
 
 }  // namespace
 
@@ -42,135 +45,206 @@ int run_edge_node(const edge_node_options& opts) {
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
 
-  log("connecting to the server at " + to_string(opts.server) + (opts.net.tls() ? " (TLS)" : ""));
-  auto server = connect_with_retry<registrar_actor>(sys, opts.server, opts.net, opts.join_timeout);
-  if (!server) {
-    log("error: cannot reach the server at " + to_string(opts.server) + ": " +
-        describe_net_error(sys, server.error()));
-    return 1;
-  }
-  node_welcome welcome;
-  caf::error failure;
-  self->request(*server, control_timeout, node_hello{"edge", opts.id, node_protocol_version})
-      .receive([&](node_welcome& w) { welcome = std::move(w); },
-               [&](caf::error& err) { failure = err; });
-  if (failure) {
-    log("error: the server refused the hello: " + describe(failure));
-    return 2;
-  }
-  scenario sc;
-  if (auto err = load_scenario_text(welcome.scenario_yaml, "scenario from the server", sc)) {
-    log("error: " + err->message);
-    return 2;
-  }
-  if (opts.id >= sc.topology.edges) {
-    log("error: --id " + std::to_string(opts.id) + " out of range: the scenario has " +
-        std::to_string(sc.topology.edges) + " edges (ids 0.." +
-        std::to_string(sc.topology.edges - 1) + ")");
-    return 2;
-  }
-
-  std::shared_ptr<const data_source> data;
-  model_spec spec;
-  try {
-    data = make_data_source(sc);
-    spec = make_model_spec(sc);
-  } catch (const std::exception& e) {
-    log(std::string{"error: "} + e.what());
-    return 1;
-  }
-  if (auto err = check_model_for(sc, spec)) {
-    log("error: " + *err);
-    return 2;
-  }
-  if (auto w = spec.unfederated_state(); !w.empty()) log("warning: " + w);
+  // Built on the first welcome, kept across reconnections to the server.
+  std::string scenario_yaml;
   std::optional<temp_state_dir> temp;  // outlives the store
   std::shared_ptr<client_state_store> state;
-  try {
-    if (needs_client_state(sc)) {
-      auto file = opts.state_file;
-      if (file.empty()) file = temp.emplace().file();
-      state = std::make_shared<client_state_store>(
-          file, static_cast<size_t>(sc.pool.client_state_mb) << 20);
-    }
-  } catch (const std::exception& e) {
-    log(std::string{"error: "} + e.what());
-    return 1;
-  }
-  auto trainers = spawn_trainer_pool(sys, spec, opts.trainers ? opts.trainers : sc.pool.trainers);
-  auto directory = std::make_shared<client_directory>();
-  const uint32_t capacity =
-      opts.capacity ? opts.capacity : std::max(1u, sc.pool.max_live_clients / sc.topology.edges);
-  edge_config ecfg{opts.id, capacity, data, trainers};
-  ecfg.provider = [directory](uint32_t id) { return directory->find(id); };
-  ecfg.state = state;
-  auto e = spawn_edge(sys, std::move(ecfg));
-  edge_node_config ncfg;
-  ncfg.id = opts.id;
-  ncfg.welcome = welcome;
-  ncfg.clients = sc.population.clients;
-  ncfg.directory = directory;
-  ncfg.log = opts.log;
-  auto node = sys.spawn(edge_node, std::move(ncfg));
+  std::optional<edge_config> ecfg;
+  edge_actor e;
+  caf::actor trainers;
+  std::optional<edge_node_control_actor> node;
+  std::string address;  // where client hosts connect
   auto shutdown_all = [&] {
-    self->send_exit(node, caf::exit_reason::user_shutdown);
-    self->send_exit(e, caf::exit_reason::user_shutdown);
-    self->send_exit(trainers, caf::exit_reason::user_shutdown);
+    if (node) self->send_exit(*node, caf::exit_reason::user_shutdown);
+    if (e) self->send_exit(e, caf::exit_reason::user_shutdown);
+    if (trainers) self->send_exit(trainers, caf::exit_reason::user_shutdown);
     if (opts.net.tls()) set_tls_refusal_log({});
   };
+  // Sets up everything but the registration from the server's scenario; an exit code on error.
+  auto build = [&](const node_welcome& welcome) -> std::optional<int> {
+    scenario sc;
+    if (auto err = load_scenario_text(welcome.scenario_yaml, "scenario from the server", sc)) {
+      log("error: " + err->message);
+      return 2;
+    }
+    if (opts.id >= sc.topology.edges) {
+      log("error: --id " + std::to_string(opts.id) + " out of range: the scenario has " +
+          std::to_string(sc.topology.edges) + " edges (ids 0.." +
+          std::to_string(sc.topology.edges - 1) + ")");
+      return 2;
+    }
+    std::shared_ptr<const data_source> data;
+    model_spec spec;
+    try {
+      data = make_data_source(sc);
+      spec = make_model_spec(sc);
+    } catch (const std::exception& ex) {
+      log(std::string{"error: "} + ex.what());
+      return 1;
+    }
+    if (auto err = check_model_for(sc, spec)) {
+      log("error: " + *err);
+      return 2;
+    }
+    if (auto w = spec.unfederated_state(); !w.empty()) log("warning: " + w);
+    try {
+      if (needs_client_state(sc)) {
+        auto file = opts.state_file;
+        if (file.empty()) file = temp.emplace().file();
+        state = std::make_shared<client_state_store>(
+            file, static_cast<size_t>(sc.pool.client_state_mb) << 20);
+      }
+    } catch (const std::exception& ex) {
+      log(std::string{"error: "} + ex.what());
+      return 1;
+    }
+    trainers = spawn_trainer_pool(sys, spec, opts.trainers ? opts.trainers : sc.pool.trainers);
+    auto directory = std::make_shared<client_directory>();
+    const uint32_t capacity =
+        opts.capacity ? opts.capacity : std::max(1u, sc.pool.max_live_clients / sc.topology.edges);
+    ecfg.emplace(edge_config{opts.id, capacity, data, trainers});
+    ecfg->provider = [directory](uint32_t id) { return directory->find(id); };
+    ecfg->state = state;
+    edge_node_config ncfg;
+    ncfg.id = opts.id;
+    ncfg.welcome = welcome;
+    ncfg.clients = sc.population.clients;
+    ncfg.directory = directory;
+    ncfg.log = opts.log;
+    node = sys.spawn(edge_node, std::move(ncfg));
+    auto port = publish_on(sys, edge_node_actor{*node}, opts.listen, opts.net);
+    if (!port) {
+      log("error: cannot listen on " + to_string(opts.listen) + ": " +
+          describe_net_error(sys, port.error()));
+      return 1;
+    }
+    address = to_string(host_port{opts.listen.host, *port});
+    log("listening on " + address + (opts.net.tls() ? " (TLS)" : "") + " for client hosts; edge " +
+        std::to_string(opts.id) + " of " + std::to_string(sc.topology.edges) + ", capacity " +
+        std::to_string(capacity));
+    if (opts.on_listening) opts.on_listening(*port);
+    if (opts.wait_hosts > 0) {
+      log("waiting for " + std::to_string(opts.wait_hosts) + " client host" +
+          (opts.wait_hosts == 1 ? "" : "s"));
+      caf::error failure;
+      self->request(*node, caf::infinite, hosts_atom::value, opts.wait_hosts)
+          .receive([](uint32_t) {}, [&](caf::error& err) { failure = err; });
+      if (failure) {
+        log("error: waiting for client hosts: " + describe(failure));
+        return 1;
+      }
+    }
+    return std::nullopt;
+  };
 
-  auto port = publish_on(sys, edge_node_actor{node}, opts.listen, opts.net);
-  if (!port) {
-    log("error: cannot listen on " + to_string(opts.listen) + ": " +
-        describe_net_error(sys, port.error()));
-    shutdown_all();
-    return 1;
-  }
-  const std::string address = to_string(host_port{opts.listen.host, *port});
-  log("listening on " + address + (opts.net.tls() ? " (TLS)" : "") + " for client hosts; edge " +
-      std::to_string(opts.id) + " of " + std::to_string(sc.topology.edges) + ", capacity " +
-      std::to_string(capacity));
-  if (opts.on_listening) opts.on_listening(*port);
+  log("connecting to the server at " + to_string(opts.server) + (opts.net.tls() ? " (TLS)" : ""));
+  bool edge_used = false;        // the edge actor served a server (replace it for the next)
+  bool registered_once = false;  // for the log
+  // Connecting (and reconnecting after the server's loss) may take until this deadline.
+  auto deadline = std::chrono::steady_clock::now() + opts.join_timeout;
+  for (;;) {
+    const auto patience = std::max(
+        caf::timespan{0},
+        std::chrono::duration_cast<caf::timespan>(deadline - std::chrono::steady_clock::now()));
+    auto server = connect_with_retry<registrar_actor>(sys, opts.server, opts.net, patience);
+    if (!server) {
+      log("error: cannot reach the server at " + to_string(opts.server) + ": " +
+          describe_net_error(sys, server.error()));
+      shutdown_all();
+      return 1;
+    }
+    // The hello and the join are attempts, as a client host's to its edge: a server that is
+    // gone (a handle the middleman still caches for this address) or does not answer in time
+    // is tried again until the deadline; only a refusal ends the node (exit 2).
+    auto unanswered = [](const caf::error& err) {
+      return err == caf::sec::request_receiver_down || err == caf::sec::request_timeout;
+    };
+    auto retry = [&](const caf::error& err) {
+      if (std::chrono::steady_clock::now() < deadline) {
+        wait_before_retry(std::chrono::milliseconds(100));
+        return true;
+      }
+      log("error: cannot reach the server at " + to_string(opts.server) + ": it did not answer (" +
+          describe(err) + ")");
+      return false;
+    };
+    auto welcome =
+        ask_watching<node_welcome>(sys, *server, caf::timespan{handshake_attempt_timeout},
+                                   node_hello{"edge", opts.id, node_protocol_version});
+    if (!welcome) {
+      if (unanswered(welcome.error())) {
+        if (retry(welcome.error())) continue;
+        shutdown_all();
+        return 1;
+      }
+      log("error: the server refused the hello: " + describe(welcome.error()));
+      shutdown_all();
+      return 2;
+    }
+    if (!node) {
+      scenario_yaml = welcome->scenario_yaml;
+      if (auto code = build(*welcome)) {
+        shutdown_all();
+        return *code;
+      }
+    } else if (welcome->scenario_yaml != scenario_yaml) {
+      log("error: the server at " + to_string(opts.server) +
+          " came back with another scenario; this edge serves the run it joined");
+      shutdown_all();
+      return 2;
+    }
+    // A fresh edge actor for every server: the old one's round or tasks in flight belong to a
+    // run state the server no longer has (a resumed server redoes them).
+    if (!e) {
+      e = spawn_edge(sys, *ecfg);
+    } else if (edge_used) {
+      self->send_exit(e, caf::exit_reason::user_shutdown);
+      e = spawn_edge(sys, *ecfg);
+      edge_used = false;
+    }
+    auto ack = ask_watching<node_ack>(
+        sys, *server, caf::timespan{handshake_attempt_timeout},
+        edge_join{opts.id, opts.region, ecfg->capacity, address, caf::actor_cast<caf::actor>(e),
+                  caf::actor_cast<caf::actor>(*node)});
+    if (!ack && unanswered(ack.error())) {
+      if (retry(ack.error())) continue;
+      shutdown_all();
+      return 1;
+    }
+    if (!ack || !ack->accepted) {
+      log("error: the server refused edge " + std::to_string(opts.id) + ": " +
+          (!ack ? describe(ack.error()) : ack->message));
+      shutdown_all();
+      return 2;
+    }
+    log(std::string{registered_once ? "registered again" : "registered"} + " with the server at " +
+        to_string(opts.server) + " as edge " + std::to_string(opts.id));
+    edge_used = registered_once = true;
+    self->send(*node, watch_atom::value, caf::actor_cast<caf::actor>(*server));
 
-  if (opts.wait_hosts > 0) {
-    log("waiting for " + std::to_string(opts.wait_hosts) + " client host" +
-        (opts.wait_hosts == 1 ? "" : "s"));
-    self->request(node, caf::infinite, hosts_atom::value, opts.wait_hosts)
-        .receive([](uint32_t) {}, [&](caf::error& err) { failure = err; });
+    stop_switch::guard armed;
+    if (opts.stop)
+      armed = opts.stop->arm(
+          [n = *node](const std::string& reason) { caf::anon_send(n, stop_atom::value, reason); });
+    std::string end;
+    self->request(*node, caf::infinite, await_end_atom::value)
+        .receive([&](std::string& r) { end = std::move(r); },
+                 [&](caf::error& err) { end = "lost: " + describe(err); });
+    armed.release();
+    if (end.rfind("stopped", 0) == 0) {
+      log(end + ": leaving; the server sees edge " + std::to_string(opts.id) + " lost");
+      shutdown_all();
+      return 0;
+    }
+    if (end.rfind("shutdown", 0) == 0) {
+      log(end);
+      shutdown_all();
+      return 0;
+    }
+    deadline = std::chrono::steady_clock::now() + opts.join_timeout;
+    log(end + "; reconnecting for up to " + format_duration(opts.join_timeout) +
+        " (its client hosts stay)");
   }
-
-  node_ack ack;
-  self->request(*server, control_timeout,
-                edge_join{opts.id, opts.region, capacity, address, caf::actor_cast<caf::actor>(e),
-                          caf::actor_cast<caf::actor>(node)})
-      .receive([&](node_ack& a) { ack = std::move(a); }, [&](caf::error& err) { failure = err; });
-  if (failure || !ack.accepted) {
-    log("error: the server refused edge " + std::to_string(opts.id) + ": " +
-        (failure ? describe(failure) : ack.message));
-    shutdown_all();
-    return 2;
-  }
-  log("registered with the server at " + to_string(opts.server) + " as edge " +
-      std::to_string(opts.id));
-  self->send(node, watch_atom::value, caf::actor_cast<caf::actor>(*server));
-
-  stop_switch::guard armed;
-  if (opts.stop)
-    armed = opts.stop->arm(
-        [node](const std::string& reason) { caf::anon_send(node, stop_atom::value, reason); });
-  std::string end;
-  self->request(node, caf::infinite, await_end_atom::value)
-      .receive([&](std::string& r) { end = std::move(r); },
-               [&](caf::error& err) { end = "lost: " + describe(err); });
-  armed.release();
-  if (end.rfind("stopped", 0) == 0) {
-    log(end + ": leaving; the server sees edge " + std::to_string(opts.id) + " lost");
-    shutdown_all();
-    return 0;
-  }
-  log(end);
-  shutdown_all();
-  return end.rfind("shutdown", 0) == 0 ? 0 : 1;
 }
 
 }  // namespace fedactor

@@ -2,9 +2,12 @@
 
 // `fedactor node edge`: connects to the server, takes the scenario from it, publishes
 // itself for client hosts, registers its edge actor under its id, and serves rounds until
-// the server says the run is over (exit 0), the server is lost (exit 1) or it is told to
-// leave (opts.stop: the server sees the edge lost and applies faults.on_edge_loss). Client ids that
-// no registered client host covers train in this process (docs/deployment.md).
+// the server says the run is over (exit 0), the server is lost and does not come back within
+// join_timeout (exit 1; a server restarted with --resume, or reachable again after a network
+// partition, gets the edge registered again with a fresh edge actor while its client hosts
+// stay) or it is told to leave (opts.stop: the server sees the edge lost and applies
+// faults.on_edge_loss). Client ids that no registered client host covers train in this process
+// (docs/deployment.md).
 
 #include <cstdint>
 #include <filesystem>
@@ -25,7 +28,8 @@ struct edge_node_options {
   uint32_t capacity = 0;    // client tasks at once; 0 = pool.max_live_clients / edges
   uint32_t trainers = 0;    // local trainer threads; 0 = scenario pool.trainers
   uint32_t wait_hosts = 0;  // register with the server only after this many client hosts
-  caf::timespan join_timeout = std::chrono::seconds(60);  // connecting to the server
+  // Connecting to the server, at the start and again after its loss.
+  caf::timespan join_timeout = std::chrono::seconds(60);
   // The file this node's clients keep their algorithm state in (strategy.client scaffold,
   // strategy.normalization local); empty = a temporary file removed when the node ends.
   std::filesystem::path state_file;

@@ -58,6 +58,12 @@ server_node_result run_server_node(const server_node_options& opts) {
       (edges == 1 ? "" : "s") + "; heartbeat " + format_duration(opts.net.heartbeat) +
       ", connection timeout " + format_duration(opts.net.connection_timeout));
   if (opts.on_listening) opts.on_listening(*port);
+  if (!opts.checkpoint_dir.empty())
+    if (auto why = server_checkpoint_limit(sc, false)) log("warning: " + *why);
+  if (opts.resume)
+    log(std::string{"resuming after "} +
+        (sc.protocol.mode == protocol_mode::async ? "aggregation " : "round ") +
+        std::to_string(opts.resume->round) + " once the edges have joined");
 
   caf::scoped_actor self{sys};
   std::vector<edge_join> roster;
@@ -84,6 +90,7 @@ server_node_result run_server_node(const server_node_options& opts) {
     const auto reason = opts.stop->reason();
     log("stopped (" + reason + ") before every edge joined: no round was run");
     out.result = unstarted_run(sc, initial_params(out.spec, sc.seed), t0, reason);
+    out.ran = false;
   } else {
     log((edges == 1 ? std::string{"the edge"} : "all " + std::to_string(edges) + " edges") +
         " joined; running " + sc.name + " (" + to_string(sc.protocol.mode) + ")");
@@ -102,6 +109,8 @@ server_node_result run_server_node(const server_node_options& opts) {
     gcfg.edge_capacity = capacity;
     gcfg.on_round = opts.on_round;
     gcfg.on_event = opts.log;
+    gcfg.checkpoint_dir = opts.checkpoint_dir;
+    gcfg.resume = opts.resume;
     std::unique_ptr<server_graph> graph;
     try {
       graph = std::make_unique<server_graph>(sys, std::move(gcfg));

@@ -5,11 +5,13 @@
 // remote edges, and tells the edges when the run is over (docs/deployment.md).
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "runtime/checkpoint/run_checkpoint.hpp"
 #include "runtime/host/federation.hpp"
 #include "runtime/host/node_net.hpp"
 #include "runtime/host/stop_switch.hpp"
@@ -33,11 +35,21 @@ struct server_node_options {
   // async: the tasks in flight). Either way the result is marked interrupted and the edges
   // are told the run is over. Null: not stoppable.
   std::shared_ptr<stop_switch> stop;
+  // Checkpoints (docs/checkpoints.md): written to this directory every checkpoint.every rounds /
+  // steps and at the end; empty: none. Runs whose client hosts keep client state are
+  // checkpointed at the end only (server_checkpoint_limit; logged as a warning).
+  std::filesystem::path checkpoint_dir;
+  // A checkpoint of this scenario's run to continue from (read_run_checkpoint; `fedactor node
+  // server --resume`); null: a fresh run. The edges register afresh either way.
+  std::shared_ptr<const run_checkpoint> resume;
 };
 
 struct server_node_result {
   federation_result result;  // summary and final model, as `fedactor run` gives them
   model_spec spec;
+  // False when the run was stopped before every edge joined: no round ran (result then holds
+  // the initial model, marked interrupted).
+  bool ran = true;
 };
 
 // Runs the server node to the end (or to a stop). Throws std::runtime_error (one line) when it

@@ -5,6 +5,8 @@
 #include <caf/scoped_actor.hpp>
 
 #include "messages/errors.hpp"
+#include "runtime/checkpoint/loop_state.hpp"
+#include "runtime/host/client_state_files.hpp"
 #include "runtime/math/model_digest.hpp"
 #include "runtime/metrics/metrics_writer.hpp"
 #include "runtime/scenario/load.hpp"
@@ -30,6 +32,15 @@ void complete_summary(federation_result& result, const scenario& sc,
 }
 
 }  // namespace
+
+std::optional<std::string> server_checkpoint_limit(const scenario& sc, bool client_state_here) {
+  if (auto why = mid_run_checkpoint_limit(sc)) return why;
+  if (needs_client_state(sc) && !client_state_here)
+    return "runs whose client hosts keep client state (strategy.client scaffold, "
+           "strategy.normalization local) are checkpointed at the end only (the state lives "
+           "with the hosts)";
+  return std::nullopt;
+}
 
 server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
     : sys_(sys),
@@ -95,6 +106,7 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
         return name;
       };
   }
+  scfg.mid_run_checkpoints = !(needs_client_state(sc) && !cfg_.client_state);
   if (cfg_.resume) scfg.resume_state = cfg_.resume->loop;
   try {
     server_ = spawn_server(sys_, std::move(scfg));

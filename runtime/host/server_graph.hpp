@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,12 @@ struct server_graph_config {
   // A checkpoint to continue from (read_run_checkpoint); null: a fresh run.
   std::shared_ptr<const run_checkpoint> resume;
 };
+
+// Why the server side of a run of `sc` is checkpointed at the end only: the reasons of
+// mid_run_checkpoint_limit, and a run whose clients keep algorithm state (SCAFFOLD, FedBN) in
+// other processes (`client_state_here` false: distributed client hosts), which no mid-run
+// checkpoint of the server could hold. nullopt: checkpointed every checkpoint.every.
+std::optional<std::string> server_checkpoint_limit(const scenario& sc, bool client_state_here);
 
 // The result of a run stopped before its server started (a server node stopped while it waited
 // for its edges): no round, the initial model, interrupted by `stopped_by`.

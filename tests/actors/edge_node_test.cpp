@@ -406,7 +406,7 @@ TEST_CASE("an edge node forgets a client host that dies and fails its tasks in f
   CHECK(end == "shutdown: run complete");
 }
 
-TEST_CASE("an edge node that loses the server it watches ends with lost", "[actors]") {
+TEST_CASE("an edge node that loses the server it watches ends that watch with lost", "[actors]") {
   system_config cfg;
   caf::actor_system sys{cfg};
   reaper keep;
@@ -426,10 +426,23 @@ TEST_CASE("an edge node that loses the server it watches ends with lost", "[acto
                   caf::after(wait) >> [] { FAIL("await_end was never answered"); });
     CHECK(end == lost);
   }
-  // The end is final: a later await_end gets it at once, and a shutdown does not replace it.
-  CHECK(shutdown(self, node, "run complete").accepted);
+  // The loss ended that watch only: the node watches a new server (the old one restarted),
+  // whose loss ends the next watch; a loss nobody waited for is kept for the next await_end.
+  auto second = keep(stand_in_host(sys, "server again", me));
+  self->send(node, watch_atom::value, second);
+  self->send_exit(second, caf::exit_reason::user_shutdown);
   std::string end;
   self->request(node, wait, await_end_atom::value)
       .receive([&](std::string& s) { end = s; }, [](caf::error& err) { FAIL(describe(err)); });
   CHECK(end == lost);
+  // A shutdown is final: every later await_end gets it.
+  auto third = keep(stand_in_host(sys, "third server", me));
+  self->send(node, watch_atom::value, third);
+  CHECK(shutdown(self, node, "run complete").accepted);
+  for (int caller = 0; caller < 2; ++caller) {
+    end.clear();
+    self->request(node, wait, await_end_atom::value)
+        .receive([&](std::string& s) { end = s; }, [](caf::error& err) { FAIL(describe(err)); });
+    CHECK(end == "shutdown: run complete");
+  }
 }

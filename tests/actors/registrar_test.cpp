@@ -90,6 +90,8 @@ TEST_CASE("the registrar takes one edge per id, hands out the roster and forward
   };
   CHECK(join(0, edge0).accepted);
   CHECK_FALSE(join(0, edge1).accepted);  // id 0 is taken and alive
+  // The same registration again (its first answer lost or late): accepted, nothing changes.
+  CHECK(join(0, edge0).accepted);
   CHECK(join(5, edge1).message.find("out of range") != std::string::npos);
   std::vector<edge_join> roster;
   request_for<std::vector<edge_join>>(sys, caf::actor_cast<caf::actor>(self), reg,

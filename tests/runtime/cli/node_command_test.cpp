@@ -1,10 +1,12 @@
 // Distributed runs across processes on 127.0.0.1 (fedactor node server|edge|clients): the
-// same model as one process, an edge killed and restarted mid-run, a stopped edge caught by
+// same model as one process, an edge killed and restarted mid-run, the server killed and
+// resumed, a stopped edge caught by
 // heartbeats, and TLS refusing a peer certified by another CA. Ports are OS-assigned and
 // read back from the "listening on" lines; every process is killed when its test ends.
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -262,6 +264,70 @@ TEST_CASE("a client host killed mid-run: its tasks fail or move to its edge, a n
   fs::remove_all(dir);
 }
 
+TEST_CASE(
+    "a server killed with SIGKILL and restarted with --resume: edges and hosts stay, the model "
+    "is unchanged",
+    "[cli][node]") {
+  auto dir = temp_dir("server_kill");
+  const std::vector<std::string> sets = {"--set", "topology.edges=2",
+                                         "--set", "protocol.rounds=600",
+                                         "--set", "selection.clients_per_round=10",
+                                         "--set", "checkpoint.every=7"};
+  cluster c;
+  auto& ref =
+      c.start("run", with({"run", tutorial, "--quiet", "--out", (dir / "ref").string()}, sets));
+  REQUIRE(ref.wait_exit(60s) == 0);
+  auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                         "--out", (dir / "dist").string()},
+                                        sets));
+  const uint16_t sp = server.port(startup);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  std::vector<node_process*> edges, hosts;
+  for (int e = 0; e < 2; ++e)
+    edges.push_back(&c.start("edge " + std::to_string(e),
+                             {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                              "--id", std::to_string(e), "--wait-hosts", "1"}));
+  for (int e = 0; e < 2; ++e) {
+    const uint16_t ep = edges[e]->port(startup);
+    REQUIRE(ep != 0);
+    hosts.push_back(
+        &c.start("clients " + std::to_string(e),
+                 {"node", "clients", "--edge", addr(ep), "--ids", e == 0 ? "0-499" : "500-999"}));
+  }
+  if (!server.wait_for("round 30/", 60s)) FAIL("no round 30\n" << c.dump());
+  server.signal(SIGKILL);
+  REQUIRE(server.wait_exit(20s) == 128 + SIGKILL);
+  for (auto* e : edges)
+    if (!e->wait_for("lost: the server (", 30s))
+      FAIL_CHECK("an edge missed the loss\n" << c.dump());
+  // A new server process on the same address continues the run from its last checkpoint.
+  auto& again = c.start("server again", {"node", "server", "--listen", addr(sp), "--resume",
+                                         (dir / "dist").string(), "--quiet"});
+  if (!again.wait_for("resuming after round ", startup))
+    FAIL("the server did not resume\n" << c.dump());
+  for (auto* e : edges)
+    if (!e->wait_for("registered again with the server", 60s))
+      FAIL_CHECK("an edge did not register again\n" << c.dump());
+  const auto code = again.wait_exit(120s);
+  INFO(c.dump());
+  REQUIRE(code == 0);
+  auto records = metrics(dir / "dist");
+  REQUIRE(records.size() == 600);
+  for (size_t i = 0; i < records.size(); ++i) CHECK(records[i]["round"].get<size_t>() == i + 1);
+  CHECK(total(records, "clients") == 6000);
+  CHECK(total(records, "failures") == 0);
+  // The same model as one process run through, with every client trained once per round.
+  CHECK(digest(dir / "dist") == digest(dir / "ref"));
+  // The edges and client hosts were never restarted: the hosts never even saw a loss.
+  for (auto* e : edges) CHECK(e->wait_exit(30s) == 0);
+  for (auto* h : hosts) {
+    CHECK(h->wait_exit(30s) == 0);
+    CHECK_FALSE(h->wait_for("rejoined", 1ms));
+  }
+  fs::remove_all(dir);
+}
+
 TEST_CASE("a stopped edge is declared lost within the connection timeout and the run completes",
           "[cli][node]") {
   auto dir = temp_dir("stop");
@@ -498,5 +564,33 @@ TEST_CASE("fedactor node server refuses an --out directory that holds a run unle
   CHECK(summary["interrupted"] == true);
   CHECK(summary["rounds"] == 0);
   CHECK(fs::exists(dir / "model.pt"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("fedactor node server --resume refuses a run without a checkpoint in one line, exit 2",
+          "[cli][node]") {
+  auto dir = temp_dir("node_resume_bad");
+  // Not a run directory.
+  node_process missing{
+      {"node", "server", "--listen", "127.0.0.1:0", "--resume", (dir / "none").string()}};
+  CHECK(missing.wait_exit(60s) == 2);
+  CHECK(missing.output() ==
+        "error: --resume " + (dir / "none").string() + ": not a run directory\n");
+  // A run directory whose checkpoint is missing: never a silent fresh start.
+  fs::copy_file(tutorial, dir / "scenario.yaml");
+  node_process no_ckpt{{"node", "server", "--listen", "127.0.0.1:0", "--resume", dir.string()}};
+  CHECK(no_ckpt.wait_exit(60s) == 2);
+  const auto out = no_ckpt.output();
+  CHECK(out.rfind("error: " + (dir / "checkpoint" / "state.ckpt").string(), 0) == 0);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+  CHECK_FALSE(fs::exists(dir / "metrics.jsonl"));
+  // A resumed run is the same run: no scenario file, --set or --out beside --resume.
+  node_process both{
+      {"node", "server", "--listen", "127.0.0.1:0", "--resume", dir.string(), tutorial}};
+  CHECK(both.wait_exit(60s) == 2);
+  CHECK(both.output().rfind("fedactor node server: --resume continues DIR with "
+                            "DIR/scenario.yaml; it takes no scenario file, --set, --out or "
+                            "--overwrite\n",
+                            0) == 0);
   fs::remove_all(dir);
 }

@@ -1,7 +1,8 @@
 // The edge node, in process: bad options, an unreachable server, a server that refuses (a
 // stand-in registrar), an id out of range, a port already taken, and with the real registrar
 // published on 127.0.0.1: registration, a second edge with the same id refused, the end of
-// the run (exit 0) and the loss of the server (exit 1). The full run is in
+// the run (exit 0), the loss of the server (exit 1 after the join timeout), a server restarted
+// on the same address (registered again) or with another scenario (exit 2). The full run is in
 // node_server_test.cpp.
 
 #include "runtime/host/node_edge.hpp"
@@ -37,11 +38,12 @@ struct test_server {
   uint16_t port = 0;
   std::shared_ptr<line_log> log = std::make_shared<line_log>();
 
-  explicit test_server(const scenario& sc, const node_net_options& net = test_net()) {
+  explicit test_server(const scenario& sc, const node_net_options& net = test_net(),
+                       uint16_t at = 0) {
     configure(cfg, net);
     sys = std::make_unique<caf::actor_system>(cfg);
     reg = sys->spawn(registrar, registrar_config{to_yaml(sc), sc.topology.edges, sink(log)});
-    auto p = publish_on(*sys, registrar_actor{reg}, loopback(0), net);
+    auto p = publish_on(*sys, registrar_actor{reg}, loopback(at), net);
     if (p) port = *p;
   }
 
@@ -226,6 +228,55 @@ TEST_CASE("an edge whose server goes away exits 1", "[host]") {
   CHECK(edge.get() == 1);
   INFO(log->dump());
   CHECK(log->find("lost: the server ("));
+  // It tried for its join timeout before giving up.
+  CHECK(log->find("; reconnecting for up to 300ms (its client hosts stay)"));
+  CHECK(log->find("error: cannot reach the server at 127.0.0.1:"));
+}
+
+TEST_CASE("an edge whose server restarts on the same address registers again", "[host]") {
+  auto server = std::make_unique<test_server>(small_scenario());
+  const uint16_t port = server->port;
+  REQUIRE(port != 0);
+  auto log = std::make_shared<line_log>();
+  auto o = options(port, 0, log);
+  o.join_timeout = 60s;  // the reconnection window
+  background<int> edge{[o] { return run_edge_node(o); }};
+  INFO(log->dump());
+  REQUIRE(log->wait_for("registered with the server", 30s));
+  server.reset();  // gone, as after kill -9
+  REQUIRE(log->wait_for("lost: the server (", 30s));
+  server = std::make_unique<test_server>(small_scenario(), test_net(), port);
+  REQUIRE(server->port == port);
+  REQUIRE(log->wait_for(
+      "registered again with the server at 127.0.0.1:" + std::to_string(port) + " as edge 0", 30s));
+  CHECK(server->log->wait_for("edge 0 joined", 10s));
+  // The new server's end of the run ends the edge as usual.
+  CHECK(server->close("run complete") == 1);
+  REQUIRE(edge.finished(30s));
+  CHECK(edge.get() == 0);
+}
+
+TEST_CASE("an edge whose server comes back with another scenario exits 2", "[host]") {
+  auto server = std::make_unique<test_server>(small_scenario());
+  const uint16_t port = server->port;
+  REQUIRE(port != 0);
+  auto log = std::make_shared<line_log>();
+  auto o = options(port, 0, log);
+  o.join_timeout = 60s;
+  background<int> edge{[o] { return run_edge_node(o); }};
+  INFO(log->dump());
+  REQUIRE(log->wait_for("registered with the server", 30s));
+  server.reset();
+  REQUIRE(log->wait_for("lost: the server (", 30s));
+  auto other = small_scenario();
+  other.seed = 6;
+  server = std::make_unique<test_server>(other, test_net(), port);
+  REQUIRE(server->port == port);
+  REQUIRE(edge.finished(30s));
+  CHECK(edge.get() == 2);
+  CHECK(log->find("error: the server at 127.0.0.1:" + std::to_string(port) +
+                  " came back with another scenario; this edge serves the run it joined"));
+  CHECK_FALSE(server->log->find("edge 0 joined"));
 }
 
 TEST_CASE("an edge whose certificate the server refuses exits 1, the refusal logged", "[host]") {

@@ -8,7 +8,8 @@ namespace {
 
 constexpr uint32_t sync_tag = 0x434e5953;   // "SYNC"
 constexpr uint32_t async_tag = 0x4e595341;  // "ASYN"
-constexpr uint32_t layout_version = 1;
+// 2 added the fired events at the end of both layouts; 1 is still read (no events fired).
+constexpr uint32_t layout_version = 2;
 
 void put_failures(byte_writer& w, const failure_counts& f) {
   w.put_u32s(f.to_wire());
@@ -40,7 +41,7 @@ run_totals get_totals(byte_reader& r) {
   return t;
 }
 
-void check_head(byte_reader& r, uint32_t tag, const char* kind) {
+uint32_t check_head(byte_reader& r, uint32_t tag, const char* kind) {
   const uint32_t got = r.get_u32("loop tag");
   if (got == sync_tag && tag != sync_tag)
     r.fail(std::string("a sync run's state, this run is ") + kind);
@@ -48,7 +49,8 @@ void check_head(byte_reader& r, uint32_t tag, const char* kind) {
     r.fail(std::string("an async run's state, this run is ") + kind);
   if (got != tag) r.fail("not a loop state");
   const uint32_t v = r.get_u32("layout version");
-  if (v != layout_version) r.fail("unknown loop state layout " + std::to_string(v));
+  if (v != 1 && v != layout_version) r.fail("unknown loop state layout " + std::to_string(v));
+  return v;
 }
 
 }  // namespace
@@ -67,12 +69,13 @@ std::vector<char> encode(const sync_loop_state& s) {
   w.put_bytes(s.optimizer);
   w.put_bytes(s.sampler);
   w.put_bytes(s.registry);
+  w.put_u32s(s.fired_events);
   return w.take();
 }
 
 sync_loop_state decode_sync_state(const std::vector<char>& bytes, const std::string& what) {
   byte_reader r(bytes.data(), bytes.size(), what);
-  check_head(r, sync_tag, "sync");
+  const uint32_t layout = check_head(r, sync_tag, "sync");
   sync_loop_state s;
   s.rounds_done = r.get_u32("rounds done");
   s.version = r.get_u64("model version");
@@ -84,6 +87,7 @@ sync_loop_state decode_sync_state(const std::vector<char>& bytes, const std::str
   s.optimizer = r.get_bytes("server optimizer state");
   s.sampler = r.get_bytes("sampler state");
   s.registry = r.get_bytes("registry state");
+  if (layout >= 2) s.fired_events = r.get_u32s("fired events");
   r.finish();
   return s;
 }
@@ -124,12 +128,13 @@ std::vector<char> encode(const async_loop_state& s) {
   }
   w.put_bytes(s.sampler);
   w.put_bytes(s.registry);
+  w.put_u32s(s.fired_events);
   return w.take();
 }
 
 async_loop_state decode_async_state(const std::vector<char>& bytes, const std::string& what) {
   byte_reader r(bytes.data(), bytes.size(), what);
-  check_head(r, async_tag, "async");
+  const uint32_t layout = check_head(r, async_tag, "async");
   async_loop_state s;
   s.steps_done = r.get_u32("steps done");
   s.finished = r.get_u8("finished") != 0;
@@ -169,15 +174,12 @@ async_loop_state decode_async_state(const std::vector<char>& bytes, const std::s
   }
   s.sampler = r.get_bytes("sampler state");
   s.registry = r.get_bytes("registry state");
+  if (layout >= 2) s.fired_events = r.get_u32s("fired events");
   r.finish();
   return s;
 }
 
 std::optional<std::string> mid_run_checkpoint_limit(const scenario& sc) {
-  // The timeline's effects (clients away, edges down, time factors) are not in the loop state.
-  if (!sc.events.empty())
-    return "runs with scripted events are checkpointed at the end only (the events' state is "
-           "not saved yet)";
   if (sc.protocol.mode != protocol_mode::async) return std::nullopt;
   if (sc.async.edge == edge_mode::preaggregate)
     return "async.edge_mode preaggregate runs are checkpointed at the end only (groups span "

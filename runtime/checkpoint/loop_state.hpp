@@ -3,8 +3,10 @@
 // The byte form of a protocol loop's checkpoint state (runtime/protocol/loop_checkpoint.hpp),
 // and which runs can be checkpointed mid-run.
 //
-//   u32 "SYNC" or "ASYN" tag, u32 layout version (1), then the struct's fields in order
+//   u32 "SYNC" or "ASYN" tag, u32 layout version (2), then the struct's fields in order
 //   (runtime/checkpoint/byte_codec.hpp: little-endian fixed-size values, u64-counted vectors).
+//   Layout 1 (before scripted events were checkpointed) ends before `fired_events`; it is
+//   still read, as no events fired.
 //
 // Decoding checks every length against the bytes and throws checkpoint_error naming the field
 // that does not fit, another loop's state, or trailing bytes.

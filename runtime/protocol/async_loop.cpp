@@ -65,8 +65,10 @@ async_step async_loop::start() {
     auto it = tasks_.find(seq);
     if (it != tasks_.end()) step.send.push_back(it->second.sent);
   }
-  // With scripted events a run is checkpointed at the end only: never resumed mid-run.
   if (!timeline_.empty()) {
+    // Resumed under the simulated clock: the checkpoint was taken inside a release, which
+    // refills the slot and goes on with the release loop (events first), as below.
+    if (loaded_ && simulated()) fill(step);
     settle(step);
     return step;
   }
@@ -119,6 +121,7 @@ async_loop_state async_loop::save_state() const {
   byte_writer reg;
   parts_.registry->save_picks(reg);
   s.registry = reg.take();
+  s.fired_events = timeline_.fired_ids();
   return s;
 }
 
@@ -137,9 +140,23 @@ void async_loop::load_state(const async_loop_state& s) {
     if (m.size() != dim)
       throw checkpoint_error(what + ": a task model of " + std::to_string(m.size()) +
                              " values, this run's has " + std::to_string(dim));
+  if (!timeline_.restore(s.fired_events))
+    throw checkpoint_error(what + ": its fired events do not fit this scenario's timeline");
+  loaded_ = true;
   byte_reader buf(s.buffer.data(), s.buffer.size(), what + " buffer");
   buffer_.load(buf);
   buf.finish();
+  // The events' effects, replayed in firing order before the tasks in flight are restored
+  // (a client that had left, or an edge that was down, had its tasks withdrawn or moved then).
+  for (uint32_t id : s.fired_events) {
+    const auto& e = sc_.events[id];
+    if (e.kind == event_kind::edge_down)
+      edges_.lose(e.edge);
+    else if (e.kind == event_kind::edge_up)
+      edges_.rejoin(e.edge);
+    else
+      conditions_->apply(e);
+  }
   parts_.pick->load_state(s.sampler.data(), s.sampler.size());
   byte_reader reg(s.registry.data(), s.registry.size(), what + " registry");
   parts_.registry->load_picks(reg);

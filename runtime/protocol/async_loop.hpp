@@ -236,6 +236,7 @@ class async_loop {
   bool checkpoints_ = false;
   uint32_t checkpoint_every_ = 0;
   std::vector<uint64_t> resend_;  // after load_state: tasks start() sends again
+  bool loaded_ = false;           // load_state was called
   event_timeline timeline_;
   std::unique_ptr<client_conditions> conditions_;  // null without events
 };

@@ -20,22 +20,24 @@ bool fires_in_loop(event_kind) {
 }
 
 event_timeline::event_timeline(const std::vector<scenario_event>& events) {
-  for (const auto& e : events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
     if (!fires_in_loop(e.kind)) continue;
-    (e.trigger == event_trigger::at ? timed_ : counted_).push_back(e);
+    (e.trigger == event_trigger::at ? timed_ : counted_)
+        .push_back(entry{static_cast<uint32_t>(i), e});
   }
-  std::stable_sort(
-      counted_.begin(), counted_.end(),
-      [](const scenario_event& a, const scenario_event& b) { return a.count < b.count; });
+  std::stable_sort(counted_.begin(), counted_.end(),
+                   [](const entry& a, const entry& b) { return a.e.count < b.e.count; });
   std::stable_sort(timed_.begin(), timed_.end(),
-                   [](const scenario_event& a, const scenario_event& b) { return a.at < b.at; });
+                   [](const entry& a, const entry& b) { return a.e.at < b.e.at; });
   pending_ = counted_.size() + timed_.size();
 }
 
 std::vector<scenario_event> event_timeline::take_counted(uint32_t n) {
   std::vector<scenario_event> out;
-  while (next_counted_ < counted_.size() && counted_[next_counted_].count <= n) {
-    out.push_back(counted_[next_counted_++]);
+  while (next_counted_ < counted_.size() && counted_[next_counted_].e.count <= n) {
+    fired_.push_back(counted_[next_counted_].id);
+    out.push_back(counted_[next_counted_++].e);
     --pending_;
   }
   return out;
@@ -43,8 +45,9 @@ std::vector<scenario_event> event_timeline::take_counted(uint32_t n) {
 
 std::vector<scenario_event> event_timeline::take_until(double t) {
   std::vector<scenario_event> out;
-  while (next_timed_ < timed_.size() && timed_[next_timed_].at <= t) {
-    out.push_back(timed_[next_timed_++]);
+  while (next_timed_ < timed_.size() && timed_[next_timed_].e.at <= t) {
+    fired_.push_back(timed_[next_timed_].id);
+    out.push_back(timed_[next_timed_++].e);
     --pending_;
   }
   return out;
@@ -52,7 +55,24 @@ std::vector<scenario_event> event_timeline::take_until(double t) {
 
 std::optional<double> event_timeline::next_at() const {
   if (next_timed_ >= timed_.size()) return std::nullopt;
-  return timed_[next_timed_].at;
+  return timed_[next_timed_].e.at;
+}
+
+bool event_timeline::restore(const std::vector<uint32_t>& ids) {
+  size_t c = next_counted_, t = next_timed_;
+  for (uint32_t id : ids) {
+    if (c < counted_.size() && counted_[c].id == id)
+      ++c;
+    else if (t < timed_.size() && timed_[t].id == id)
+      ++t;
+    else
+      return false;
+  }
+  pending_ -= (c - next_counted_) + (t - next_timed_);
+  next_counted_ = c;
+  next_timed_ = t;
+  fired_.insert(fired_.end(), ids.begin(), ids.end());
+  return true;
 }
 
 fired_event fired(const scenario_event& e, double sim_time, int64_t changed) {

@@ -37,12 +37,25 @@ class event_timeline {
   // The time of the next `at` event not yet fired.
   std::optional<double> next_at() const;
 
+  // The scenario indices (file order) of the events taken so far, in the order taken: what a
+  // checkpoint keeps of the timeline.
+  const std::vector<uint32_t>& fired_ids() const { return fired_; }
+  // Marks the events `ids` taken, in that order, as when a loop resumes from a checkpoint.
+  // False, and nothing changed, when they are not an order this timeline takes events in
+  // (another scenario's, or damaged).
+  bool restore(const std::vector<uint32_t>& ids);
+
  private:
-  std::vector<scenario_event> counted_;  // sorted by (count, file order)
-  std::vector<scenario_event> timed_;    // sorted by (at, file order)
+  struct entry {
+    uint32_t id;  // index in the scenario's events
+    scenario_event e;
+  };
+  std::vector<entry> counted_;  // sorted by (count, file order)
+  std::vector<entry> timed_;    // sorted by (at, file order)
   size_t next_counted_ = 0;
   size_t next_timed_ = 0;
   size_t pending_ = 0;
+  std::vector<uint32_t> fired_;
 };
 
 // The record of `e` firing at simulated time `sim_time` (changed: see fired_event).

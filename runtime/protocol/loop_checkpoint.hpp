@@ -28,6 +28,8 @@ struct sync_loop_state {
   std::vector<char> optimizer;  // server_optimizer::save_state
   std::vector<char> sampler;    // sampler::save_state
   std::vector<char> registry;   // client_registry::save_picks
+  // The scripted events fired so far (scenario indices, in firing order): replayed on resume.
+  std::vector<uint32_t> fired_events;
 };
 
 // A task in flight at an async checkpoint: redispatched on resume with the same numbers (its
@@ -62,6 +64,7 @@ struct async_loop_state {
   std::vector<std::pair<uint64_t, std::vector<float>>> models;
   std::vector<char> sampler;
   std::vector<char> registry;
+  std::vector<uint32_t> fired_events;  // as in sync_loop_state
 };
 
 // What a loop hands the shell when a checkpoint is due: after round / step `round`, the loop

@@ -228,6 +228,7 @@ sync_loop_state sync_loop::save_state() const {
   byte_writer reg;
   parts_.registry->save_picks(reg);
   s.registry = reg.take();
+  s.fired_events = timeline_.fired_ids();
   return s;
 }
 
@@ -249,10 +250,22 @@ void sync_loop::load_state(const sync_loop_state& s) {
   } catch (const std::invalid_argument& e) {
     throw checkpoint_error(what + ": " + e.what());
   }
+  if (!timeline_.restore(s.fired_events))
+    throw checkpoint_error(what + ": its fired events do not fit this scenario's timeline");
   parts_.pick->load_state(s.sampler.data(), s.sampler.size());
   byte_reader reg(s.registry.data(), s.registry.size(), what + " registry");
   parts_.registry->load_picks(reg);
   reg.finish();
+  // The events' effects, replayed in firing order (each a function of the event alone).
+  for (uint32_t id : s.fired_events) {
+    const auto& e = sc_.events[id];
+    if (e.kind == event_kind::edge_down)
+      edges_.lose(e.edge);
+    else if (e.kind == event_kind::edge_up)
+      edges_.rejoin(e.edge);
+    else
+      conditions_->apply(e);
+  }
   rounds_done_ = s.rounds_done;
   version_ = s.version;
   sim_now_ = s.sim_now;

@@ -46,6 +46,7 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
   s.optimizer = {'o', 'p'};
   s.sampler = {'s'};
   s.registry = {'r', 'e', 'g'};
+  s.fired_events = {2, 0, 5};
   const auto bytes = encode(s);
   const auto d = decode_sync_state(bytes, "ck");
   CHECK(d.rounds_done == 3);
@@ -58,10 +59,11 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
   CHECK(d.optimizer == s.optimizer);
   CHECK(d.sampler == s.sampler);
   CHECK(d.registry == s.registry);
+  CHECK(d.fired_events == s.fired_events);
 
   auto cut = bytes;
   cut.pop_back();
-  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), "ck: truncated (no room for registry state)");
+  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), "ck: truncated (no room for fired events)");
   auto longer = bytes;
   longer.push_back(0);
   CHECK_THROWS_WITH(decode_sync_state(longer, "ck"), "ck: 1 trailing bytes");
@@ -88,6 +90,7 @@ TEST_CASE("loop_state round-trips an async loop's state with its tasks in flight
   s.models.emplace_back(4, std::vector<float>{3, 4});
   s.sampler = {'s'};
   s.registry = {'r'};
+  s.fired_events = {1, 4};
   const auto bytes = encode(s);
   const auto d = decode_async_state(bytes, "ck");
   CHECK(d.steps_done == 4);
@@ -115,6 +118,7 @@ TEST_CASE("loop_state round-trips an async loop's state with its tasks in flight
   CHECK(d.tasks[1].cancelled);
   CHECK(d.models == s.models);
   CHECK(d.sampler == s.sampler);
+  CHECK(d.fired_events == s.fired_events);
   CHECK(d.registry == s.registry);
   CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: an async run's state, this run is sync");
   const std::vector<char> junk(16, 'q');
@@ -133,10 +137,27 @@ TEST_CASE("loop_state: async runs that pre-aggregate or keep client state checkp
   CHECK_FALSE(mid_run_checkpoint_limit(sc));
   sc.async.edge = edge_mode::preaggregate;
   CHECK(mid_run_checkpoint_limit(sc));
-  // Scripted events, sync or async: their effects are not in the loop state.
+  // Scripted events, sync or async: the fired ones are in the loop state, replayed on resume.
   scenario ev;
   ev.events.push_back(scenario_event{});
-  CHECK(mid_run_checkpoint_limit(ev));
+  CHECK_FALSE(mid_run_checkpoint_limit(ev));
   ev.protocol.mode = protocol_mode::async;
-  CHECK(mid_run_checkpoint_limit(ev));
+  CHECK_FALSE(mid_run_checkpoint_limit(ev));
+}
+
+TEST_CASE("loop_state reads a layout 1 state (before events were saved) as no events fired",
+          "[checkpoint]") {
+  sync_loop_state s;
+  s.rounds_done = 2;
+  s.model = {1.0f};
+  auto bytes = encode(s);  // layout 2, ending with an empty u32 list (its u64 count)
+  REQUIRE(bytes.size() > 16);
+  bytes.resize(bytes.size() - 8);
+  bytes[4] = 1;  // the layout version, little-endian u32 after the tag
+  const auto d = decode_sync_state(bytes, "ck");
+  CHECK(d.rounds_done == 2);
+  CHECK(d.model == s.model);
+  CHECK(d.fired_events.empty());
+  bytes[4] = 3;
+  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 3");
 }

@@ -105,3 +105,31 @@ TEST_CASE("a fired event names its kind, target and trigger", "[protocol][events
   CHECK(f.target == "ids [0, 100) x20");
   CHECK(f.changed == -1);
 }
+
+TEST_CASE("event timeline lists what it fired and restores exactly that in a new timeline",
+          "[protocol][events]") {
+  const std::vector<scenario_event> events = {timed(30, 0), counted(event_trigger::round, 2, 1),
+                                              timed(10, 2), counted(event_trigger::round, 5, 3)};
+  event_timeline t(events);
+  t.take_until(10);
+  t.take_counted(2);
+  t.take_until(30);
+  // Scenario indices in the order taken.
+  CHECK(t.fired_ids() == std::vector<uint32_t>{2, 1, 0});
+  event_timeline again(events);
+  REQUIRE(again.restore(t.fired_ids()));
+  CHECK(again.fired_ids() == t.fired_ids());
+  CHECK_FALSE(again.next_at());  // both timed events are taken
+  CHECK(again.take_until(1000).empty());
+  CHECK(again.take_counted(4).empty());
+  CHECK(edges_of(again.take_counted(5)) == std::vector<uint32_t>{3});
+  CHECK(again.empty());
+  // Not an order this timeline fires in (round 5 before round 2; an unknown index): refused,
+  // nothing taken.
+  event_timeline other(events);
+  CHECK_FALSE(other.restore({3}));
+  CHECK_FALSE(other.restore({2, 9}));
+  CHECK(other.fired_ids().empty());
+  CHECK(*other.next_at() == 10.0);
+  CHECK(edges_of(other.take_counted(2)) == std::vector<uint32_t>{1});
+}

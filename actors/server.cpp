@@ -92,8 +92,12 @@ void finish(server_ptr self) {
   rep.total_updates = totals->total_updates;
   rep.stale_updates = totals->stale_updates;
   rep.rejected_updates = totals->rejected_updates;
-  rep.interrupted = p.sync ? p.sync->stopped() : p.async->stopped();
-  if (rep.interrupted) rep.stopped_by = st.stop_reason;
+  const bool halted = p.sync ? p.sync->halted() : p.async->halted();
+  rep.interrupted = halted || (p.sync ? p.sync->stopped() : p.async->stopped());
+  if (halted)
+    rep.stopped_by = server_crash_reason;
+  else if (rep.interrupted)
+    rep.stopped_by = st.stop_reason;
   st.promise.deliver(std::move(rep));
   self->become(done(self));
 }

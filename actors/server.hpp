@@ -63,6 +63,10 @@ struct server_config {
   std::vector<char> resume_state;
 };
 
+// run_report::stopped_by of a run that a scripted server_crash ended (with a checkpoint taken
+// at that point, from which the host resumes a new server: run_server_graph).
+inline constexpr const char* server_crash_reason = "server_crash";
+
 // The train settings every client task of the scenario carries.
 train_settings train_settings_of(const scenario& sc);
 

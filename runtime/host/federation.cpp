@@ -135,11 +135,12 @@ federation_result federation::run() {
   };
   federation_result result;
   try {
-    server_graph graph{sys_, std::move(cfg)};
-    auto armed = stop_.arm([srv = graph.server()](const std::string& reason) {
-      caf::anon_send(srv, stop_atom::value, reason);
+    stop_switch::guard armed;
+    result = run_server_graph(sys_, std::move(cfg), t0, [&](const server_actor& srv) {
+      armed.release();  // the previous server's, after a scripted crash
+      armed = stop_.arm(
+          [srv](const std::string& reason) { caf::anon_send(srv, stop_atom::value, reason); });
     });
-    result = graph.run(t0);
   } catch (...) {
     stop_.reset();
     stop_edges();

@@ -111,25 +111,19 @@ server_node_result run_server_node(const server_node_options& opts) {
     gcfg.on_event = opts.log;
     gcfg.checkpoint_dir = opts.checkpoint_dir;
     gcfg.resume = opts.resume;
-    std::unique_ptr<server_graph> graph;
     try {
-      graph = std::make_unique<server_graph>(sys, std::move(gcfg));
+      out.result = run_server_graph(sys, std::move(gcfg), t0, [&](const server_actor& srv) {
+        self->send(reg, serving_atom::value, caf::actor_cast<caf::actor>(srv));
+        if (opts.stop) {
+          armed.release();  // the previous server's, after a scripted crash
+          armed = opts.stop->arm(
+              [srv](const std::string& reason) { caf::anon_send(srv, stop_atom::value, reason); });
+        }
+      });
     } catch (const std::exception& e) {
       failed = e.what();
     }
-    if (graph) {
-      self->send(reg, serving_atom::value, caf::actor_cast<caf::actor>(graph->server()));
-      if (opts.stop)
-        armed = opts.stop->arm([srv = graph->server()](const std::string& reason) {
-          caf::anon_send(srv, stop_atom::value, reason);
-        });
-      try {
-        out.result = graph->run(t0);
-      } catch (const std::exception& e) {
-        failed = e.what();
-      }
-      armed.release();
-    }
+    armed.release();
   }
   if (out.result.summary.interrupted)
     outcome = "run stopped (" + out.result.summary.stopped_by + ")";

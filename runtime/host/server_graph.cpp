@@ -1,5 +1,7 @@
 #include "runtime/host/server_graph.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include <caf/scoped_actor.hpp>
@@ -160,6 +162,34 @@ federation_result server_graph::run(std::chrono::steady_clock::time_point starte
   complete_summary(result, sc, started, *round_wall_);
   note_evaluation(result.summary, *last_eval_);
   return result;
+}
+
+federation_result run_server_graph(caf::actor_system& sys, server_graph_config cfg,
+                                   std::chrono::steady_clock::time_point started,
+                                   const std::function<void(const server_actor&)>& on_server) {
+  const bool crashes =
+      std::any_of(cfg.sc.events.begin(), cfg.sc.events.end(),
+                  [](const scenario_event& e) { return e.kind == event_kind::server_crash; });
+  std::optional<temp_state_dir> temp;  // checkpoints of a crashing run without a directory
+  if (crashes && cfg.checkpoint_dir.empty())
+    cfg.checkpoint_dir = temp.emplace().file().parent_path();
+  for (;;) {
+    federation_result result;
+    {
+      server_graph graph{sys, cfg};
+      if (on_server) on_server(graph.server());
+      result = graph.run(started);
+    }
+    if (!(result.summary.interrupted && result.summary.stopped_by == server_crash_reason))
+      return result;
+    // The checkpoint the server wrote as it went down (after every record before it).
+    cfg.resume = std::make_shared<const run_checkpoint>(read_run_checkpoint(cfg.checkpoint_dir));
+    if (cfg.on_event)
+      cfg.on_event("server crashed (scripted) after " +
+                   std::string(cfg.sc.protocol.mode == protocol_mode::async ? "step " : "round ") +
+                   std::to_string(cfg.resume->round) +
+                   "; a new server resumes from its checkpoint");
+  }
 }
 
 federation_result unstarted_run(const scenario& sc, std::vector<float> initial_model,

@@ -100,4 +100,14 @@ class server_graph {
   std::shared_ptr<std::string> checkpoint_failure_;  // the first checkpoint write that failed
 };
 
+// Runs the server side of a run to its end: a server_graph of `cfg`, and after each scripted
+// server_crash (the server halts with a checkpoint of that point) a new graph resumed from
+// that checkpoint, over the same edges, until the run ends or is stopped. With crash events
+// and no cfg.checkpoint_dir the checkpoints go to a temporary directory. `on_server` is called
+// with each server before it runs (the host arms its stop switch, tells its registrar);
+// `on_event` (also cfg.on_event) gets one line per crash. Throws as server_graph and run() do.
+federation_result run_server_graph(caf::actor_system& sys, server_graph_config cfg,
+                                   std::chrono::steady_clock::time_point started,
+                                   const std::function<void(const server_actor&)>& on_server);
+
 }  // namespace fedactor

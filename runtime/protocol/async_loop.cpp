@@ -508,7 +508,9 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
 
 // Reports the server steps the buffer took; ends the run after `async.aggregations`.
 void async_loop::take_steps(async_step& step) {
-  for (auto& s : buffer_.take_records()) {
+  auto records = buffer_.take_records();
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto& s = records[i];
     if (finished_) break;
     ++steps_done_;
     model_ = make_snapshot(buffer_.model());
@@ -542,6 +544,12 @@ void async_loop::take_steps(async_step& step) {
     sim_at_last_step_ = sim_now_;
     step_started_ = std::chrono::steady_clock::now();
     close_all_groups(step);
+    // A scripted server crash due before the next step: listed in this step's record. Only
+    // after the last step this event took (the buffer's state is that step's).
+    std::optional<scenario_event> crash;
+    if (steps_done_ < sc_.async.aggregations && i + 1 == records.size())
+      if ((crash = timeline_.take_crash(steps_done_ + 1, sim_now_)))
+        rec.events.push_back(fired(*crash, sim_now_, 0));
     step.steps.push_back(finished_round{std::move(rec), model_});
     if (steps_done_ >= sc_.async.aggregations) {
       finished_ = true;
@@ -552,9 +560,15 @@ void async_loop::take_steps(async_step& step) {
     totals_.stale_updates = stats.stale_updates;
     totals_.rejected_updates = stats.rejected_updates;
     if (checkpoints_ &&
-        (finished_ || (checkpoint_every_ > 0 && steps_done_ % checkpoint_every_ == 0)))
+        (finished_ || crash || (checkpoint_every_ > 0 && steps_done_ % checkpoint_every_ == 0)))
       step.checkpoint = std::make_shared<loop_checkpoint>(
           loop_checkpoint{steps_done_, finished_, encode(save_state()), {}});
+    if (crash) {
+      // The server goes down with the checkpoint just taken: nothing more is dispatched or
+      // folded (the tasks in flight are in the checkpoint and resent by the resumed server).
+      finished_ = halted_ = true;
+      step.finished = true;
+    }
   }
   const auto& stats = buffer_.stats();
   totals_.total_updates = stats.total_updates;

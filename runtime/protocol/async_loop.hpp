@@ -150,6 +150,9 @@ class async_loop {
 
   bool finished() const { return finished_; }
   bool stopped() const { return stopped_; }
+  // A scripted server_crash ended the run after steps_done() (with a checkpoint of that
+  // point): the host resumes a new server from it (docs/fault-tolerance.md).
+  bool halted() const { return halted_; }
   uint32_t steps_done() const { return steps_done_; }
   uint64_t version() const { return buffer_.version(); }
   model_snapshot model() const { return model_; }
@@ -222,6 +225,7 @@ class async_loop {
   uint32_t steps_done_ = 0;
   bool finished_ = false;
   bool stopped_ = false;
+  bool halted_ = false;
   double sim_now_ = 0;
   double sim_at_last_step_ = 0;
   std::chrono::steady_clock::time_point step_started_;

@@ -23,6 +23,7 @@ int64_t client_conditions::apply(const scenario_event& e) {
       return -1;
     case event_kind::edge_down:
     case event_kind::edge_up:
+    case event_kind::server_crash:
       break;
   }
   return 0;

@@ -15,13 +15,18 @@ std::string number(double v) {
 
 }  // namespace
 
-bool fires_in_loop(event_kind) {
-  return true;
+bool fires_in_loop(event_kind k) {
+  return k != event_kind::server_crash;
 }
 
 event_timeline::event_timeline(const std::vector<scenario_event>& events) {
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
+    if (e.kind == event_kind::server_crash) {
+      crashes_.push_back(entry{static_cast<uint32_t>(i), e});
+      crashed_.push_back(false);
+      continue;
+    }
     if (!fires_in_loop(e.kind)) continue;
     (e.trigger == event_trigger::at ? timed_ : counted_)
         .push_back(entry{static_cast<uint32_t>(i), e});
@@ -58,19 +63,40 @@ std::optional<double> event_timeline::next_at() const {
   return timed_[next_timed_].e.at;
 }
 
+std::optional<scenario_event> event_timeline::take_crash(uint32_t next, double now) {
+  for (size_t i = 0; i < crashes_.size(); ++i) {
+    if (crashed_[i]) continue;
+    const auto& e = crashes_[i].e;
+    if (e.trigger == event_trigger::at ? e.at <= now : e.count <= next) {
+      crashed_[i] = true;
+      fired_.push_back(crashes_[i].id);
+      return e;
+    }
+  }
+  return std::nullopt;
+}
+
 bool event_timeline::restore(const std::vector<uint32_t>& ids) {
   size_t c = next_counted_, t = next_timed_;
+  auto crashed = crashed_;
   for (uint32_t id : ids) {
-    if (c < counted_.size() && counted_[c].id == id)
+    if (c < counted_.size() && counted_[c].id == id) {
       ++c;
-    else if (t < timed_.size() && timed_[t].id == id)
+      continue;
+    }
+    if (t < timed_.size() && timed_[t].id == id) {
       ++t;
-    else
-      return false;
+      continue;
+    }
+    auto it =
+        std::find_if(crashes_.begin(), crashes_.end(), [id](const entry& x) { return x.id == id; });
+    if (it == crashes_.end() || crashed[it - crashes_.begin()]) return false;
+    crashed[it - crashes_.begin()] = true;
   }
   pending_ -= (c - next_counted_) + (t - next_timed_);
   next_counted_ = c;
   next_timed_ = t;
+  crashed_ = std::move(crashed);
   fired_.insert(fired_.end(), ids.begin(), ids.end());
   return true;
 }
@@ -86,6 +112,9 @@ fired_event fired(const scenario_event& e, double sim_time, int64_t changed) {
     case event_kind::region_down:
     case event_kind::region_up:
       f.target = "region " + std::to_string(e.region);
+      break;
+    case event_kind::server_crash:
+      f.target = "server";
       break;
     default:
       f.target = e.clients.fraction > 0 ? "fraction " + number(e.clients.fraction)

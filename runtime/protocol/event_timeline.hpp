@@ -4,10 +4,11 @@
 // for the protocol loops: they take the events that are due at each round / step boundary and,
 // under the simulated clock, as simulated time passes. Each event fires once.
 //
-// Dispatch: every kind of today acts inside the loops (edges through the edge set and the
-// loops' edge-loss paths, clients through client_conditions). A kind that acts on the whole
-// run (say a server crash and resume) would be taken from the same timeline by the host
-// around the loop instead: fires_in_loop() says which side owns a kind.
+// Dispatch: the edge and client kinds act inside the loops (edges through the edge set and
+// the loops' edge-loss paths, clients through client_conditions). A server_crash is taken
+// apart (take_crash) at a round / step boundary: the loop then halts with a checkpoint and the
+// host resumes a new server from it. fires_in_loop() says which kinds take_counted /
+// take_until hand out.
 
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +21,7 @@
 
 namespace fedactor {
 
-// True for the kinds the protocol loops apply (all kinds of today).
+// True for the kinds take_counted / take_until hand out (all but server_crash).
 bool fires_in_loop(event_kind k);
 
 class event_timeline {
@@ -37,6 +38,11 @@ class event_timeline {
   // The time of the next `at` event not yet fired.
   std::optional<double> next_at() const;
 
+  // The first server_crash (file order) not yet taken that is due at the boundary before
+  // round / step `next` at simulated time `now` (round / step <= next, or at <= now), taken;
+  // nullopt when none is due. One at a time: a crash ends the server.
+  std::optional<scenario_event> take_crash(uint32_t next, double now);
+
   // The scenario indices (file order) of the events taken so far, in the order taken: what a
   // checkpoint keeps of the timeline.
   const std::vector<uint32_t>& fired_ids() const { return fired_; }
@@ -52,6 +58,8 @@ class event_timeline {
   };
   std::vector<entry> counted_;  // sorted by (count, file order)
   std::vector<entry> timed_;    // sorted by (at, file order)
+  std::vector<entry> crashes_;  // server_crash events, file order
+  std::vector<bool> crashed_;   // taken, by crashes_ index
   size_t next_counted_ = 0;
   size_t next_timed_ = 0;
   size_t pending_ = 0;

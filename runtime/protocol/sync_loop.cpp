@@ -198,15 +198,25 @@ void sync_loop::finish_round(sync_step& step) {
   totals_.failures.merge(rec.failures_by);
   if (!acc.empty()) totals_.final_loss = rec.mean_loss;
   round_.reset();
+  // A scripted server crash due before the next round: listed in this round's record.
+  std::optional<scenario_event> crash;
+  if (rounds_done_ < sc_.protocol.rounds)
+    if ((crash = timeline_.take_crash(rounds_done_ + 1, sim_now_)))
+      rec.events.push_back(fired(*crash, sim_now_, 0));
   step.rounds.push_back(finished_round{std::move(rec), model_});
   if (rounds_done_ >= sc_.protocol.rounds) {
     finished_ = true;
     step.finished = true;
   }
   if (checkpoints_ &&
-      (finished_ || (checkpoint_every_ > 0 && rounds_done_ % checkpoint_every_ == 0)))
+      (finished_ || crash || (checkpoint_every_ > 0 && rounds_done_ % checkpoint_every_ == 0)))
     step.checkpoint = std::make_shared<loop_checkpoint>(
         loop_checkpoint{rounds_done_, finished_, encode(save_state()), {}});
+  if (crash) {
+    // The server goes down with the checkpoint just taken (the crash is in it, as fired).
+    finished_ = halted_ = true;
+    step.finished = true;
+  }
 }
 
 void sync_loop::checkpoint_every(uint32_t every) {

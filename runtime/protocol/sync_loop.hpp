@@ -116,6 +116,9 @@ class sync_loop {
   bool running() const { return round_.has_value(); }
   bool finished() const { return finished_; }
   bool stopped() const { return stopped_; }
+  // A scripted server_crash ended the run after rounds_done() (with a checkpoint of that
+  // point): the host resumes a new server from it (docs/fault-tolerance.md).
+  bool halted() const { return halted_; }
   uint32_t rounds_done() const { return rounds_done_; }
   uint64_t version() const { return version_; }
   const model_snapshot& model() const { return model_; }
@@ -150,6 +153,7 @@ class sync_loop {
   double sim_now_ = 0;
   bool finished_ = false;
   bool stopped_ = false;
+  bool halted_ = false;
   std::optional<sync_round> round_;
   std::chrono::steady_clock::time_point started_;
   run_totals totals_;

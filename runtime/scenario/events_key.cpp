@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "runtime/checkpoint/loop_state.hpp"
 #include "runtime/scenario/schema.hpp"
 
 namespace fedactor::schema {
@@ -16,10 +17,10 @@ namespace {
 constexpr uint64_t u32_max = std::numeric_limits<uint32_t>::max();
 constexpr double inf = std::numeric_limits<double>::infinity();
 
-const std::array<event_kind, 8> all_kinds{event_kind::edge_down,     event_kind::edge_up,
-                                          event_kind::region_down,   event_kind::region_up,
-                                          event_kind::clients_leave, event_kind::clients_join,
-                                          event_kind::bandwidth,     event_kind::compute};
+const std::array<event_kind, 9> all_kinds{
+    event_kind::edge_down, event_kind::edge_up,       event_kind::region_down,
+    event_kind::region_up, event_kind::clients_leave, event_kind::clients_join,
+    event_kind::bandwidth, event_kind::compute,       event_kind::server_crash};
 
 const std::vector<std::string> all_fields{"at",     "round",    "step", "kind",  "edge",
                                           "region", "fraction", "ids",  "factor"};
@@ -42,6 +43,7 @@ std::vector<std::string> fields_of(event_kind k) {
   if (edge_kind(k)) return {"edge"};
   if (region_kind(k)) return {"region"};
   if (factor_kind(k)) return {"fraction", "ids", "factor"};
+  if (k == event_kind::server_crash) return {};
   return {"fraction", "ids"};
 }
 
@@ -142,8 +144,10 @@ std::optional<read_error> read_event(const YAML::Node& n, std::size_t i, scenari
   for (const auto& [name, node] : fields) {
     if (name == "kind" || name == "at" || name == "round" || name == "step") continue;
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
-      return field_error(name, std::string("not a field of ") + to_string(ev.kind) +
-                                   " events (they take: " + list_text(allowed) + ")");
+      return field_error(name, std::string("not a field of ") + to_string(ev.kind) + " events (" +
+                                   (allowed.empty() ? std::string{"they take no target"}
+                                                    : "they take: " + list_text(allowed)) +
+                                   ")");
   }
   auto need = [&](const char* name) -> std::optional<read_error> {
     if (fields.count(name)) return std::nullopt;
@@ -163,6 +167,8 @@ std::optional<read_error> read_event(const YAML::Node& n, std::size_t i, scenari
     if (auto err = read_unsigned(fields.at("region"), 0, 65534, v))
       return field_error("region", err->what);
     ev.region = static_cast<uint32_t>(v);
+  } else if (ev.kind == event_kind::server_crash) {
+    // No target: the whole server.
   } else {
     const bool has_fraction = fields.count("fraction") != 0;
     const bool has_ids = fields.count("ids") != 0;
@@ -216,6 +222,7 @@ std::string emit_event(const scenario_event& e) {
     out += ", edge: " + std::to_string(e.edge);
   } else if (region_kind(e.kind)) {
     out += ", region: " + std::to_string(e.region);
+  } else if (e.kind == event_kind::server_crash) {
   } else {
     if (e.clients.fraction > 0)
       out += ", fraction: " + format_number(e.clients.fraction);
@@ -292,6 +299,14 @@ std::optional<std::string> check_against(const scenario& s, const scenario_event
   if (factor_kind(e.kind) && s.clock != clock_kind::simulated)
     return std::string("kind: ") + to_string(e.kind) +
            " needs clock simulated (it scales simulated task durations)";
+  if (e.kind == event_kind::server_crash) {
+    if (e.trigger != event_trigger::at && e.count < 2)
+      return std::string(to_string(e.trigger)) +
+             ": a server_crash needs 2 or more (the server crashes after the " +
+             (sync ? "round" : "step") + " before it and resumes from its checkpoint), got 1";
+    if (auto why = mid_run_checkpoint_limit(s))
+      return "kind: server_crash needs a run checkpointed mid-run, and " + *why;
+  }
   if ((e.kind == event_kind::region_down || e.kind == event_kind::clients_leave) && !sync &&
       s.async.edge == edge_mode::preaggregate)
     return std::string("kind: ") + to_string(e.kind) +

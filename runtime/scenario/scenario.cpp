@@ -182,6 +182,8 @@ const char* to_string(event_kind x) {
       return "bandwidth";
     case event_kind::compute:
       return "compute";
+    case event_kind::server_crash:
+      return "server_crash";
   }
   return "?";
 }

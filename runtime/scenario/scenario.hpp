@@ -36,7 +36,8 @@ enum class event_kind {
   clients_leave,
   clients_join,
   bandwidth,
-  compute
+  compute,
+  server_crash
 };
 enum class event_trigger { at, round, step };
 

@@ -316,7 +316,9 @@ TEST_CASE("example chaos.yaml runs to the end with its events' effects in metric
   CHECK(kinds(3) == std::vector<std::string>{"edge_down"});
   CHECK(kinds(4) == std::vector<std::string>{"region_down"});
   CHECK(kinds(5) == std::vector<std::string>{"clients_leave"});
-  CHECK(kinds(6) == std::vector<std::string>{"edge_up"});
+  // The server crash before round 7 is listed on the round after which the server went down.
+  CHECK(kinds(6) == std::vector<std::string>{"edge_up", "server_crash"});
+  CHECK(kinds(7).empty());
   CHECK(kinds(8) == std::vector<std::string>{"region_up"});
   // The bandwidth drop at simulated second 30 fires at the first round starting after it.
   CHECK(kinds(9) == std::vector<std::string>{"bandwidth", "clients_join"});
@@ -358,4 +360,21 @@ TEST_CASE("example chaos.yaml runs to the end with its events' effects in metric
   auto summary = nlohmann::json::parse(read(dir / "summary.json"));
   auto summary2 = nlohmann::json::parse(read(dir2 / "summary.json"));
   CHECK(summary["model_sha256"] == summary2["model_sha256"]);
+  CHECK(summary["interrupted"] == false);
+  CHECK(summary["rounds"] == 12);
+  // Without the crash: the same model (the resumed server continued the run exactly).
+  auto dir3 = temp_dir("chaos_no_crash");
+  const std::string events =
+      "events=[{round: 3, kind: edge_down, edge: 1}, {round: 4, kind: region_down, region: 2}, "
+      "{round: 5, kind: clients_leave, fraction: 0.3}, {round: 6, kind: edge_up, edge: 1}, "
+      "{round: 8, kind: region_up, region: 2}, {round: 9, kind: clients_join, fraction: 0.2}, "
+      "{at: 30, kind: bandwidth, fraction: 1, factor: 20}]";
+  auto r3 = fedactor_cli("run examples/scenarios/chaos.yaml --set '" + events + "' --out " +
+                         dir3.string());
+  INFO(r3.output);
+  REQUIRE(r3.code == 0);
+  auto summary3 = nlohmann::json::parse(read(dir3 / "summary.json"));
+  CHECK(summary3["model_sha256"] == summary["model_sha256"]);
+  fs::remove_all(dir2);
+  fs::remove_all(dir3);
 }

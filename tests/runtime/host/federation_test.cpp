@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -811,4 +812,63 @@ TEST_CASE(
   }
   fs::remove_all(dir);
   fs::remove_all(copy);
+}
+
+TEST_CASE(
+    "a scripted server crash tears the server down and a new one resumes from its checkpoint: "
+    "the run is the uninterrupted one",
+    "[host][events][checkpoint]") {
+  auto s = small_teacher();
+  s.protocol.rounds = 5;
+  s.checkpoint.every = 0;  // the crash writes its own checkpoint (here to a temporary directory)
+  auto down = on(event_trigger::round, 2, event_kind::edge_down);
+  down.edge = 1;
+  s.events = {down};
+  const auto reference = run_federation(s);
+  s.events.push_back(on(event_trigger::round, 3, event_kind::server_crash));
+  const auto crashed = run_federation(s);
+  CHECK(crashed.result.summary.model_sha256 == reference.result.summary.model_sha256);
+  CHECK(crashed.result.model == reference.result.model);
+  CHECK_FALSE(crashed.result.summary.interrupted);
+  CHECK(crashed.result.summary.rounds == 5);
+  CHECK(crashed.result.summary.clients_trained == reference.result.summary.clients_trained);
+  REQUIRE(crashed.records.size() == 5);
+  // Listed in the record of the round after which the server went down, once; edge 1 stays
+  // down in the new server (the edge_down before the crash is in the checkpoint).
+  for (size_t i = 0; i < 5; ++i) {
+    const auto& r = crashed.records[i];
+    CHECK(r.round == i + 1);
+    CHECK(r.rerouted == reference.records[i].rerouted);
+    CHECK(r.mean_loss == reference.records[i].mean_loss);
+    const size_t crashes =
+        std::count_if(r.events.begin(), r.events.end(),
+                      [](const fired_event& f) { return f.kind == "server_crash"; });
+    CHECK(crashes == (i == 1 ? 1u : 0u));
+  }
+  REQUIRE(crashed.records[1].events.size() == 2);
+  CHECK(crashed.records[1].events[1].trigger == "round 3");
+  CHECK(crashed.records[1].events[1].target == "server");
+}
+
+TEST_CASE(
+    "a scripted server crash mid-stream (async, simulated clock): the resumed server "
+    "resends the tasks in flight and ends as the uninterrupted run",
+    "[host][events][checkpoint]") {
+  auto s = small_async();
+  const auto reference = run_federation(s);
+  auto crash = on(event_trigger::step, 4, event_kind::server_crash);
+  s.events = {crash};
+  const auto crashed = run_federation(s);
+  CHECK(crashed.result.summary.model_sha256 == reference.result.summary.model_sha256);
+  CHECK(crashed.result.summary.total_updates == reference.result.summary.total_updates);
+  CHECK(crashed.result.summary.stale_updates == reference.result.summary.stale_updates);
+  CHECK_FALSE(crashed.result.summary.interrupted);
+  REQUIRE(crashed.records.size() == reference.records.size());
+  size_t crashes = 0;
+  for (size_t i = 0; i < crashed.records.size(); ++i) {
+    CHECK(crashed.records[i].mean_loss == reference.records[i].mean_loss);
+    CHECK(crashed.records[i].sim_time_s == reference.records[i].sim_time_s);
+    for (const auto& f : crashed.records[i].events) crashes += f.kind == "server_crash";
+  }
+  CHECK(crashes == 1);
 }

@@ -133,3 +133,39 @@ TEST_CASE("event timeline lists what it fired and restores exactly that in a new
   CHECK(*other.next_at() == 10.0);
   CHECK(edges_of(other.take_counted(2)) == std::vector<uint32_t>{1});
 }
+
+TEST_CASE("event timeline hands out server crashes apart, one at a time, when due",
+          "[protocol][events]") {
+  scenario_event crash_round;
+  crash_round.kind = event_kind::server_crash;
+  crash_round.trigger = event_trigger::round;
+  crash_round.count = 3;
+  scenario_event crash_at = crash_round;
+  crash_at.trigger = event_trigger::at;
+  crash_at.at = 50;
+  const std::vector<scenario_event> events = {crash_round, counted(event_trigger::round, 3, 7),
+                                              crash_at};
+  CHECK_FALSE(fires_in_loop(event_kind::server_crash));
+  event_timeline t(events);
+  // Not among the loop's events.
+  CHECK(edges_of(t.take_counted(3)) == std::vector<uint32_t>{7});
+  CHECK_FALSE(t.next_at());
+  CHECK(t.empty());
+  // Due before round 3 (after round 2), and at simulated time 50; one per call.
+  CHECK_FALSE(t.take_crash(2, 10));
+  auto first = t.take_crash(3, 60);
+  REQUIRE(first);
+  CHECK(first->trigger == event_trigger::round);
+  auto second = t.take_crash(3, 60);
+  REQUIRE(second);
+  CHECK(second->trigger == event_trigger::at);
+  CHECK_FALSE(t.take_crash(100, 1000));
+  CHECK(t.fired_ids() == std::vector<uint32_t>{1, 0, 2});
+  // Restored with the rest: a crash taken before a checkpoint does not come again.
+  event_timeline again(events);
+  REQUIRE(again.restore({1, 0}));
+  auto left = again.take_crash(100, 1000);
+  REQUIRE(left);
+  CHECK(left->trigger == event_trigger::at);
+  CHECK_FALSE(again.restore({0}));  // taken already
+}

@@ -31,7 +31,7 @@ std::string invalid(const std::string& yaml) {
 
 const std::string kinds =
     "edge_down, edge_up, region_down, region_up, clients_leave, clients_join, bandwidth, "
-    "compute";
+    "compute, server_crash";
 
 }  // namespace
 
@@ -212,4 +212,36 @@ TEST_CASE("events built in C++ are checked by validate as the reader would", "[s
   CHECK_FALSE(validate(s));
   s.events[0].count = 0;
   CHECK(validate(s)->message == "scenario: events[0].round: must be in [1, 4294967295], got 0");
+}
+
+TEST_CASE(
+    "a server_crash event takes no target, comes after round or step 1, and needs a run "
+    "checkpointed mid-run",
+    "[scenario][events]") {
+  scenario s;
+  REQUIRE_FALSE(load_scenario_text(
+      "events:\n  - {round: 3, kind: server_crash}\n  - {at: 40, kind: server_crash}\n", "t.yaml",
+      s));
+  REQUIRE(s.events.size() == 2);
+  CHECK(s.events[0].kind == event_kind::server_crash);
+  CHECK(s.events[0].count == 3);
+  CHECK(s.events[1].at == 40);
+  CHECK_FALSE(validate(s));
+  // Written back as read.
+  scenario again;
+  REQUIRE_FALSE(load_scenario_text(to_yaml(s), "again.yaml", again));
+  CHECK(again.events == s.events);
+  CHECK(load_error("events:\n  - {round: 3, kind: server_crash, edge: 1}\n") ==
+        "t.yaml:2: events[0].edge: not a field of server_crash events (they take no target)");
+  CHECK(invalid("events:\n  - {round: 1, kind: server_crash}\n") ==
+        "t.yaml:2: events[0].round: a server_crash needs 2 or more (the server crashes after the "
+        "round before it and resumes from its checkpoint), got 1");
+  CHECK(invalid("protocol:\n  mode: async\nevents:\n  - {step: 1, kind: server_crash}\n") ==
+        "t.yaml:4: events[0].step: a server_crash needs 2 or more (the server crashes after the "
+        "step before it and resumes from its checkpoint), got 1");
+  CHECK(invalid("protocol:\n  mode: async\nasync:\n  edge_mode: preaggregate\nevents:\n"
+                "  - {step: 2, kind: server_crash}\n") ==
+        "t.yaml:6: events[0].kind: server_crash needs a run checkpointed mid-run, and "
+        "async.edge_mode preaggregate runs are checkpointed at the end only (groups span server "
+        "steps)");
 }

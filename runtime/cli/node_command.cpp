@@ -265,22 +265,8 @@ int server_role(const std::vector<std::string>& args) {
     out_dir = p->resume_dir;
   } else {
     if (p->file.empty()) return bad("server", "no scenario file given");
-    if (auto err = load_scenario_file(p->file, sc)) {
-      std::cerr << "error: " << err->message << '\n';
-      return 2;
-    }
-    for (const auto& o : p->overrides) {
-      if (auto err = apply_override(o, sc)) {
-        std::cerr << "error: " << err->message << '\n';
-        return 2;
-      }
-    }
-    if (auto err = validate(sc)) {
-      std::cerr << "error: " << err->message << '\n';
-      return 2;
-    }
-    out_dir = p->out_dir.empty() ? default_out_dir(sc) : p->out_dir;
-    if (auto err = claim_out_dir(out_dir, p->overwrite)) {
+    out_dir = p->out_dir;
+    if (auto err = prepare_new_run(p->file, p->overrides, p->overwrite, sc, out_dir)) {
       std::cerr << "error: " << *err << '\n';
       return 2;
     }

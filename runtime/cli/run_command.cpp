@@ -104,22 +104,7 @@ int run_command(const std::vector<std::string>& args) {
     return 2;
   }
   scenario sc;
-  if (auto err = load_scenario_file(file, sc)) {
-    std::cerr << "error: " << err->message << '\n';
-    return 2;
-  }
-  for (const auto& o : overrides) {
-    if (auto err = apply_override(o, sc)) {
-      std::cerr << "error: " << err->message << '\n';
-      return 2;
-    }
-  }
-  if (auto err = validate(sc)) {
-    std::cerr << "error: " << err->message << '\n';
-    return 2;
-  }
-  if (out_dir.empty()) out_dir = default_out_dir(sc);
-  if (auto err = claim_out_dir(out_dir, overwrite)) {
+  if (auto err = prepare_new_run(file, overrides, overwrite, sc, out_dir)) {
     std::cerr << "error: " << *err << '\n';
     return 2;
   }

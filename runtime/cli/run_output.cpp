@@ -14,6 +14,17 @@
 
 namespace fedactor {
 
+std::optional<std::string> prepare_new_run(const std::string& file,
+                                           const std::vector<std::string>& overrides,
+                                           bool overwrite, scenario& sc, std::string& out_dir) {
+  if (auto err = load_scenario_file(file, sc)) return err->message;
+  for (const auto& o : overrides)
+    if (auto err = apply_override(o, sc)) return err->message;
+  if (auto err = validate(sc)) return err->message;
+  if (out_dir.empty()) out_dir = default_out_dir(sc);
+  return claim_out_dir(out_dir, overwrite);
+}
+
 std::string format_eta(double seconds) {
   char buf[32];
   if (seconds >= 3600)

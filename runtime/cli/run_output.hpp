@@ -30,6 +30,13 @@ const std::vector<std::string>& run_files();
 // (which continues the run in `dir`) does not call this.
 std::optional<std::string> claim_out_dir(const std::string& dir, bool overwrite);
 
+// A new run's scenario and output directory, as `fedactor run` and `fedactor node server` take
+// them: FILE loaded, the --set overrides applied, validated; `out_dir` (default_out_dir when
+// empty) claimed (claim_out_dir). The one-line error otherwise.
+std::optional<std::string> prepare_new_run(const std::string& file,
+                                           const std::vector<std::string>& overrides,
+                                           bool overwrite, scenario& sc, std::string& out_dir);
+
 // "1m05s", "2h03m", "4.2s"
 std::string format_eta(double seconds);
 

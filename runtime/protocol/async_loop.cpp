@@ -148,15 +148,7 @@ void async_loop::load_state(const async_loop_state& s) {
   buf.finish();
   // The events' effects, replayed in firing order before the tasks in flight are restored
   // (a client that had left, or an edge that was down, had its tasks withdrawn or moved then).
-  for (uint32_t id : s.fired_events) {
-    const auto& e = sc_.events[id];
-    if (e.kind == event_kind::edge_down)
-      edges_.lose(e.edge);
-    else if (e.kind == event_kind::edge_up)
-      edges_.rejoin(e.edge);
-    else
-      conditions_->apply(e);
-  }
+  replay_effects(sc_.events, s.fired_events, edges_, conditions_.get());
   parts_.pick->load_state(s.sampler.data(), s.sampler.size());
   byte_reader reg(s.registry.data(), s.registry.size(), what + " registry");
   parts_.registry->load_picks(reg);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <charconv>
 
+#include "runtime/protocol/client_conditions.hpp"
+#include "runtime/protocol/edge_set.hpp"
+
 namespace fedactor {
 
 namespace {
@@ -99,6 +102,19 @@ bool event_timeline::restore(const std::vector<uint32_t>& ids) {
   crashed_ = std::move(crashed);
   fired_.insert(fired_.end(), ids.begin(), ids.end());
   return true;
+}
+
+void replay_effects(const std::vector<scenario_event>& events, const std::vector<uint32_t>& ids,
+                    edge_set& edges, client_conditions* conditions) {
+  for (uint32_t id : ids) {
+    const auto& e = events.at(id);
+    if (e.kind == event_kind::edge_down)
+      edges.lose(e.edge);
+    else if (e.kind == event_kind::edge_up)
+      edges.rejoin(e.edge);
+    else if (e.kind != event_kind::server_crash && conditions)
+      conditions->apply(e);
+  }
 }
 
 fired_event fired(const scenario_event& e, double sim_time, int64_t changed) {

@@ -66,6 +66,16 @@ class event_timeline {
   std::vector<uint32_t> fired_;
 };
 
+class edge_set;
+class client_conditions;
+
+// Applies again, in order, the effects of the events `ids` (indices into `events`, as
+// fired_ids() lists them) to a loop's edges and client conditions: what a loop resumed from a
+// checkpoint does after restore(). Each effect is a function of the event (and the seed)
+// alone. A server_crash has none; `conditions` may be null when no event needs it.
+void replay_effects(const std::vector<scenario_event>& events, const std::vector<uint32_t>& ids,
+                    edge_set& edges, client_conditions* conditions);
+
 // The record of `e` firing at simulated time `sim_time` (changed: see fired_event).
 fired_event fired(const scenario_event& e, double sim_time, int64_t changed);
 

@@ -267,15 +267,7 @@ void sync_loop::load_state(const sync_loop_state& s) {
   parts_.registry->load_picks(reg);
   reg.finish();
   // The events' effects, replayed in firing order (each a function of the event alone).
-  for (uint32_t id : s.fired_events) {
-    const auto& e = sc_.events[id];
-    if (e.kind == event_kind::edge_down)
-      edges_.lose(e.edge);
-    else if (e.kind == event_kind::edge_up)
-      edges_.rejoin(e.edge);
-    else
-      conditions_->apply(e);
-  }
+  replay_effects(sc_.events, s.fired_events, edges_, conditions_.get());
   rounds_done_ = s.rounds_done;
   version_ = s.version;
   sim_now_ = s.sim_now;

@@ -3,9 +3,14 @@
 
 #include "runtime/protocol/event_timeline.hpp"
 
+#include <memory>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "runtime/population/registry.hpp"
+#include "runtime/protocol/client_conditions.hpp"
+#include "runtime/protocol/edge_set.hpp"
 
 using namespace fedactor;
 
@@ -168,4 +173,33 @@ TEST_CASE("event timeline hands out server crashes apart, one at a time, when du
   REQUIRE(left);
   CHECK(left->trigger == event_trigger::at);
   CHECK_FALSE(again.restore({0}));  // taken already
+}
+
+TEST_CASE("replayed effects leave the edges and clients as the fired events did",
+          "[protocol][events]") {
+  scenario sc;
+  sc.population.clients = 100;
+  client_registry reg(100, 7, 1, [](client_id) { return 10u; });
+  auto down = counted(event_trigger::round, 2, 1);  // edge 1 down
+  auto up = timed(5, 1);                            // edge 1 up
+  scenario_event leave;
+  leave.kind = event_kind::clients_leave;
+  leave.clients.from = 0;
+  leave.clients.to = 30;
+  scenario_event crash;
+  crash.kind = event_kind::server_crash;
+  const std::vector<scenario_event> events = {down, leave, up, crash};
+  edge_set edges(std::make_unique<router>(routing_kind::range, 100, 3, 0),
+                 edge_loss_policy::reroute);
+  client_conditions cond(reg, sc);
+  // Edge 1 down and 30 clients gone.
+  replay_effects(events, {0, 1, 3}, edges, &cond);
+  CHECK_FALSE(edges.alive(1));
+  CHECK(edges.alive(0));
+  CHECK(cond.available_count() == 70);
+  CHECK_FALSE(cond.available(29));
+  CHECK(cond.available(30));
+  // Then edge 1 back: the order of the ids is the order of the effects.
+  replay_effects(events, {2}, edges, &cond);
+  CHECK(edges.alive(1));
 }

@@ -60,6 +60,10 @@ async_step async_loop::start() {
   async_step step;
   step_started_ = std::chrono::steady_clock::now();
   if (finished_) return step;
+  // A fresh run's first checkpoint is its start (see sync_loop::start).
+  if (checkpoints_ && checkpoint_every_ > 0 && steps_done_ == 0 && tasks_.empty())
+    step.checkpoint =
+        std::make_shared<loop_checkpoint>(loop_checkpoint{0, false, encode(save_state()), {}});
   const bool resumed = !resend_.empty();
   for (uint64_t seq : std::exchange(resend_, {})) {
     auto it = tasks_.find(seq);
@@ -142,7 +146,7 @@ void async_loop::load_state(const async_loop_state& s) {
                              " values, this run's has " + std::to_string(dim));
   if (!timeline_.restore(s.fired_events))
     throw checkpoint_error(what + ": its fired events do not fit this scenario's timeline");
-  loaded_ = true;
+  loaded_ = s.steps_done > 0;  // a checkpoint of the start resumes as a fresh start
   byte_reader buf(s.buffer.data(), s.buffer.size(), what + " buffer");
   buffer_.load(buf);
   buf.finish();

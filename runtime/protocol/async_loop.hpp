@@ -124,8 +124,9 @@ class async_loop {
   async_step start();
 
   // Checkpoints (docs/checkpoints.md): from now on a step carries the loop's state right after
-  // every `every`-th server step (every 0: none) and after the last one. `mid_run` false:
-  // after the last one only (mid_run_checkpoint_limit).
+  // every `every`-th server step (every 0: none) and after the last one; with every > 0 also a
+  // fresh run's start (step 0: start()'s step), and a scripted server crash's point. `mid_run`
+  // false: after the last one only (mid_run_checkpoint_limit).
   void checkpoint_every(uint32_t every, bool mid_run = true);
   // The state now: meant right after a server step (a step's checkpoint is taken there).
   async_loop_state save_state() const;

@@ -44,6 +44,11 @@ sync_loop::sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> i
 sync_step sync_loop::start() {
   sync_step step;
   if (round_ || finished_) return step;
+  // A fresh run's first checkpoint is its start: a run stopped or killed before its first
+  // periodic checkpoint can still be resumed (its rounds are redone).
+  if (checkpoints_ && checkpoint_every_ > 0 && rounds_done_ == 0)
+    step.checkpoint =
+        std::make_shared<loop_checkpoint>(loop_checkpoint{0, false, encode(save_state()), {}});
   next_round(step);
   return step;
 }

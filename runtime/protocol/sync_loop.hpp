@@ -104,7 +104,8 @@ class sync_loop {
   bool stop();
 
   // Checkpoints (docs/checkpoints.md): from now on a step carries the loop's state after every
-  // `every`-th round and after the last one (every 0: the last one only).
+  // `every`-th round and after the last one (every 0: the last one only); with every > 0 also
+  // a fresh run's start (round 0: start()'s step), and a scripted server crash's point.
   void checkpoint_every(uint32_t every);
   // The state after the last finished round; call between rounds (not while running()).
   sync_loop_state save_state() const;

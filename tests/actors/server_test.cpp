@@ -1135,12 +1135,14 @@ TEST_CASE_METHOD(shell_fixture,
   REQUIRE(run->report);
   const model two_rounds = run->report->model.values();
   CHECK(two_rounds == model{6.5f, -2.0f});
-  // The checkpoint at the end takes no snapshot: nothing trains after it.
-  CHECK(log == std::vector<std::string>{"snapshot 1 after 1 batches", "record 1",
-                                        "checkpoint 1 client_state-1.db", "record 2",
-                                        "checkpoint 2 "});
-  REQUIRE(checkpoints.size() == 2);
-  CHECK(checkpoints[1]->finished);
+  // The run's start is its first checkpoint; the checkpoint at the end takes no snapshot:
+  // nothing trains after it.
+  CHECK(log ==
+        std::vector<std::string>{"snapshot 0 after 0 batches", "checkpoint 0 client_state-0.db",
+                                 "snapshot 1 after 1 batches", "record 1",
+                                 "checkpoint 1 client_state-1.db", "record 2", "checkpoint 2 "});
+  REQUIRE(checkpoints.size() == 3);
+  CHECK(checkpoints[2]->finished);
 
   // A second server over fresh stand-ins, from the checkpoint after round 1.
   edges.clear();
@@ -1150,7 +1152,7 @@ TEST_CASE_METHOD(shell_fixture,
   models.clear();
   start(s, [&](server_config& cfg) {
     cfg.on_checkpoint = [](std::shared_ptr<const loop_checkpoint>) {};
-    cfg.resume_state = checkpoints[0]->state;
+    cfg.resume_state = checkpoints[1]->state;
   });
   auto resumed = ask_run();
   REQUIRE(edge(0).sync.size() == 1);

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "runtime/checkpoint/run_checkpoint.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/math/model_digest.hpp"
 #include "tests/runtime/cli/node_process.hpp"
@@ -231,6 +232,11 @@ void check_stopped(node_process& run, const fs::path& dir, int sig, const char* 
   auto params = fedactor::load_model_pt(spec, (dir / "model.pt").string());
   CHECK(params.size() == summary["num_params"].get<size_t>());
   CHECK(fedactor::model_sha256(params) == summary["model_sha256"].get<std::string>());
+  // A resumable checkpoint, even this early (before the first periodic one): at the latest
+  // the run's start, from which `fedactor run --resume` redoes the rounds.
+  const auto ck = fedactor::read_run_checkpoint(dir / "checkpoint");
+  CHECK(ck.round <= rounds);
+  CHECK_FALSE(ck.finished);
 }
 
 }  // namespace

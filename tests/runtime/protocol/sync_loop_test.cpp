@@ -831,3 +831,28 @@ TEST_CASE("sync_loop: with no client left, the simulated clock jumps to the next
   CHECK(rec.events[1].kind == "clients_join");
   CHECK(rec.events[1].sim_time_s == 100.0);
 }
+
+TEST_CASE("sync_loop's first checkpoint is the fresh run's start, and resumes as a fresh start",
+          "[protocol]") {
+  sync_fixture a(four_over_two(2), {1, 2});
+  a.loop->checkpoint_every(5);
+  auto first = a.loop->start();
+  REQUIRE(first.checkpoint);
+  CHECK(first.checkpoint->round == 0);
+  CHECK_FALSE(first.checkpoint->finished);
+  const auto state = decode_sync_state(first.checkpoint->state, "ck");
+  CHECK(state.rounds_done == 0);
+  CHECK(state.model == std::vector<float>{1, 2});
+  // Resumed from it: the same first round goes out.
+  sync_fixture b(four_over_two(2), {1, 2});
+  b.loop->checkpoint_every(5);
+  b.loop->load_state(state);
+  auto again = b.loop->start();
+  REQUIRE(again.send.size() == first.send.size());
+  for (size_t i = 0; i < first.send.size(); ++i)
+    CHECK(again.send[i].batch.clients == first.send[i].batch.clients);
+  // Without periodic checkpoints (every 0: the end only) there is none at the start.
+  sync_fixture c(four_over_two(2), {1, 2});
+  c.loop->checkpoint_every(0);
+  CHECK_FALSE(c.loop->start().checkpoint);
+}

@@ -283,13 +283,24 @@ bool stop_loop(server_ptr self, const std::string& reason) {
 void stop_running(server_ptr self, const std::string& reason) {
   if (!stop_loop(self, reason)) return;
   auto& p = *self->state.p;
+  auto ck = p.sync ? p.sync->take_stop_checkpoint() : p.async->take_stop_checkpoint();
+  // The clients' state (SCAFFOLD, FedBN) has already moved on for part of the work in flight:
+  // such a run resumes from its last periodic checkpoint instead.
+  if (p.cfg.snapshot_client_state) ck.reset();
+  const std::string saved =
+      ck ? (p.sync ? "; checkpointed here (a resumed run redoes that round)"
+                   : "; checkpointed here (a resumed run resends those tasks)")
+         : (p.cfg.on_checkpoint ? "; not checkpointed here (a resumed run starts from the "
+                                  "last checkpoint)"
+                                : "");
   if (p.sync)
     note_event(self, "stopped (" + reason + ") after " + std::to_string(p.sync->rounds_done()) +
-                         " rounds; the round in progress is abandoned");
+                         " rounds; the round in progress is abandoned" + saved);
   else
     note_event(self, "stopped (" + reason + ") after " + std::to_string(p.async->steps_done()) +
                          " steps; " + std::to_string(p.async->in_flight()) +
-                         " tasks in flight are abandoned");
+                         " tasks in flight are abandoned" + saved);
+  hand_checkpoint(self, std::move(ck));
   finish(self);
 }
 

@@ -8,8 +8,9 @@ namespace {
 
 constexpr uint32_t sync_tag = 0x434e5953;   // "SYNC"
 constexpr uint32_t async_tag = 0x4e595341;  // "ASYN"
-// 2 added the fired events at the end of both layouts; 1 is still read (no events fired).
-constexpr uint32_t layout_version = 2;
+// 2 added the fired events at the end of both layouts; 3 a sync run's round in progress at a
+// stop. 1 and 2 are still read (no events fired, no round in progress).
+constexpr uint32_t layout_version = 3;
 
 void put_failures(byte_writer& w, const failure_counts& f) {
   w.put_u32s(f.to_wire());
@@ -49,7 +50,7 @@ uint32_t check_head(byte_reader& r, uint32_t tag, const char* kind) {
     r.fail(std::string("an async run's state, this run is ") + kind);
   if (got != tag) r.fail("not a loop state");
   const uint32_t v = r.get_u32("layout version");
-  if (v != 1 && v != layout_version) r.fail("unknown loop state layout " + std::to_string(v));
+  if (v < 1 || v > layout_version) r.fail("unknown loop state layout " + std::to_string(v));
   return v;
 }
 
@@ -70,6 +71,8 @@ std::vector<char> encode(const sync_loop_state& s) {
   w.put_bytes(s.sampler);
   w.put_bytes(s.registry);
   w.put_u32s(s.fired_events);
+  w.put_u8(s.pending ? 1 : 0);
+  w.put_u32s(s.pending_ids);
   return w.take();
 }
 
@@ -88,6 +91,11 @@ sync_loop_state decode_sync_state(const std::vector<char>& bytes, const std::str
   s.sampler = r.get_bytes("sampler state");
   s.registry = r.get_bytes("registry state");
   if (layout >= 2) s.fired_events = r.get_u32s("fired events");
+  if (layout >= 3) {
+    s.pending = r.get_u8("round in progress") != 0;
+    s.pending_ids = r.get_u32s("clients of the round in progress");
+    if (!s.pending && !s.pending_ids.empty()) r.fail("clients of no round in progress");
+  }
   r.finish();
   return s;
 }

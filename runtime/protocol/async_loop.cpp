@@ -146,7 +146,9 @@ void async_loop::load_state(const async_loop_state& s) {
                              " values, this run's has " + std::to_string(dim));
   if (!timeline_.restore(s.fired_events))
     throw checkpoint_error(what + ": its fired events do not fit this scenario's timeline");
-  loaded_ = s.steps_done > 0;  // a checkpoint of the start resumes as a fresh start
+  // A checkpoint of the start resumes as a fresh start (a stop's before the first step has
+  // tasks in flight).
+  loaded_ = s.steps_done > 0 || !s.tasks.empty();
   byte_reader buf(s.buffer.data(), s.buffer.size(), what + " buffer");
   buffer_.load(buf);
   buf.finish();
@@ -625,6 +627,9 @@ void async_loop::lose_edge(uint32_t e, async_step& step) {
 
 bool async_loop::stop() {
   if (finished_) return false;
+  if (checkpoints_ && checkpoint_every_ > 0)
+    stop_checkpoint_ = std::make_shared<loop_checkpoint>(
+        loop_checkpoint{steps_done_, false, encode(save_state()), {}});
   finished_ = true;
   stopped_ = true;
   return true;

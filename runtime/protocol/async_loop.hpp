@@ -128,7 +128,8 @@ class async_loop {
   // fresh run's start (step 0: start()'s step), and a scripted server crash's point. `mid_run`
   // false: after the last one only (mid_run_checkpoint_limit).
   void checkpoint_every(uint32_t every, bool mid_run = true);
-  // The state now: meant right after a server step (a step's checkpoint is taken there).
+  // The state now: right after a server step (a step's checkpoint is taken there) or between
+  // two messages (a stop's checkpoint).
   async_loop_state save_state() const;
   // Continues from `s` (before start()): buffer, versions, tasks in flight (resent by start()
   // with their numbers, seeds and base models; failed ones only wait for their release),
@@ -146,8 +147,13 @@ class async_loop {
   // Ends the run now (a stop: a signal, federation::stop()): nothing more is dispatched or
   // folded; the tasks in flight are abandoned (their records stay, in_flight() counts them,
   // their answers change nothing) and updates buffered since the last server step are
-  // dropped: the model stays the last step's. False when the run was already over.
+  // dropped: the model stays the last step's. False when the run was already over. With
+  // periodic checkpoints (every > 0, mid_run) a stop leaves a checkpoint of that point
+  // (take_stop_checkpoint): its buffer holds the updates folded since the last step and its
+  // tasks in flight are resent on resume, so no accepted update is lost or applied twice.
   bool stop();
+  // The checkpoint the last stop() left (once; null when it left none).
+  std::shared_ptr<loop_checkpoint> take_stop_checkpoint() { return std::move(stop_checkpoint_); }
 
   bool finished() const { return finished_; }
   bool stopped() const { return stopped_; }
@@ -242,6 +248,7 @@ class async_loop {
   uint32_t checkpoint_every_ = 0;
   std::vector<uint64_t> resend_;  // after load_state: tasks start() sends again
   bool loaded_ = false;           // load_state was called
+  std::shared_ptr<loop_checkpoint> stop_checkpoint_;
   event_timeline timeline_;
   std::unique_ptr<client_conditions> conditions_;  // null without events
 };

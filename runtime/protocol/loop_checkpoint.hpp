@@ -30,6 +30,12 @@ struct sync_loop_state {
   std::vector<char> registry;   // client_registry::save_picks
   // The scripted events fired so far (scenario indices, in firing order): replayed on resume.
   std::vector<uint32_t> fired_events;
+  // A stop's checkpoint (sync_loop::stop): round rounds_done + 1 was in progress. Its clients,
+  // as the sampler picked them (before the deadline cut): the sampler and the registry are
+  // past that pick, while the simulated time and the fired events are as at the round's start.
+  // A resumed loop redoes the round with these clients (its events fire again).
+  bool pending = false;
+  std::vector<uint32_t> pending_ids;
 };
 
 // A task in flight at an async checkpoint: redispatched on resume with the same numbers (its

@@ -106,6 +106,8 @@ void sync_loop::next_round(sync_step& step) {
     const uint32_t number = rounds_done_ + 1;
     round_.emplace(number, model_->size(), edges_, control_ ? control_->size() : 0);
     auto& rec = round_->record();
+    round_sim_start_ = sim_now_;
+    round_fired_ = timeline_.fired_ids().size();
     fire_events(number, rec);
     const uint32_t k = sc_.selection.clients_per_round;
     // Without events every client is available (and the sampler is called as before).
@@ -115,7 +117,11 @@ void sync_loop::next_round(sync_step& step) {
     const auto wanted =
         static_cast<uint32_t>(std::min<double>(static_cast<double>(population), k + extra));
     std::vector<uint32_t> ids;
-    if (conditions_ && !conditions_->everyone_available()) {
+    if (resume_picks_) {
+      // The round a stop interrupted: its clients were picked before the checkpoint.
+      ids = std::move(*resume_picks_);
+      resume_picks_.reset();
+    } else if (conditions_ && !conditions_->everyone_available()) {
       const client_conditions& c = *conditions_;
       ids = parts_.pick->sample(wanted, static_cast<int32_t>(number),
                                 [&c](client_id id) { return !c.available(id); });
@@ -123,6 +129,7 @@ void sync_loop::next_round(sync_step& step) {
       ids = parts_.pick->sample(wanted, static_cast<int32_t>(number));
     }
     rec.selected = static_cast<uint32_t>(ids.size());
+    if (checkpoints_ && checkpoint_every_ > 0) round_picks_ = ids;
     if (sc_.clock == clock_kind::simulated) ids = keep_in_time(std::move(ids), k, rec);
     // Grouped by edge: O(k + edges). Ids are ascending, so each batch stays ascending.
     auto send = round_->assign(ids);
@@ -267,10 +274,26 @@ void sync_loop::load_state(const sync_loop_state& s) {
   }
   if (!timeline_.restore(s.fired_events))
     throw checkpoint_error(what + ": its fired events do not fit this scenario's timeline");
+  if (s.pending) {
+    if (s.finished || s.rounds_done >= sc_.protocol.rounds)
+      throw checkpoint_error(what + ": a round in progress after the last round");
+    const uint64_t n = parts_.registry->size();
+    const uint32_t k = sc_.selection.clients_per_round;
+    const double most = k + std::ceil(k * sc_.selection.over_select);
+    if (static_cast<double>(s.pending_ids.size()) > most)
+      throw checkpoint_error(what + ": " + std::to_string(s.pending_ids.size()) +
+                             " clients in the round in progress, at most " +
+                             std::to_string(static_cast<uint64_t>(most)) + " are picked");
+    for (size_t i = 0; i < s.pending_ids.size(); ++i)
+      if (s.pending_ids[i] >= n || (i > 0 && s.pending_ids[i] <= s.pending_ids[i - 1]))
+        throw checkpoint_error(what + ": the clients of the round in progress are not " +
+                               "ascending ids of this population");
+  }
   parts_.pick->load_state(s.sampler.data(), s.sampler.size());
   byte_reader reg(s.registry.data(), s.registry.size(), what + " registry");
   parts_.registry->load_picks(reg);
   reg.finish();
+  if (s.pending) resume_picks_ = s.pending_ids;
   // The events' effects, replayed in firing order (each a function of the event alone).
   replay_effects(sc_.events, s.fired_events, edges_, conditions_.get());
   rounds_done_ = s.rounds_done;
@@ -305,6 +328,17 @@ sync_step sync_loop::edge_lost(uint32_t e) {
 
 bool sync_loop::stop() {
   if (finished_) return false;
+  if (round_ && checkpoints_ && checkpoint_every_ > 0) {
+    // The round in progress is redone on resume: the state as it started, but for the
+    // sampler and registry, which stay past its pick (their pick is kept instead).
+    auto s = save_state();
+    s.sim_now = round_sim_start_;
+    s.fired_events.resize(round_fired_);
+    s.pending = true;
+    s.pending_ids = round_picks_;
+    stop_checkpoint_ =
+        std::make_shared<loop_checkpoint>(loop_checkpoint{rounds_done_, false, encode(s), {}});
+  }
   round_.reset();
   finished_ = true;
   stopped_ = true;

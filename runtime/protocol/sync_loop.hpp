@@ -100,8 +100,12 @@ class sync_loop {
   // Ends the run now (a stop: a signal, federation::stop()): the round in progress is
   // abandoned — its batches' answers and failures are ignored from here on, its clients
   // count nowhere — and the model stays the last completed round's. False when the run was
-  // already over (nothing changes).
+  // already over (nothing changes). With periodic checkpoints (every > 0) a stop during a
+  // round leaves a checkpoint of that point (take_stop_checkpoint): resumed from it, the
+  // loop redoes the round with the same clients and goes on as the uninterrupted run would.
   bool stop();
+  // The checkpoint the last stop() left (once; null when it left none).
+  std::shared_ptr<loop_checkpoint> take_stop_checkpoint() { return std::move(stop_checkpoint_); }
 
   // Checkpoints (docs/checkpoints.md): from now on a step carries the loop's state after every
   // `every`-th round and after the last one (every 0: the last one only); with every > 0 also
@@ -110,8 +114,9 @@ class sync_loop {
   // The state after the last finished round; call between rounds (not while running()).
   sync_loop_state save_state() const;
   // Continues from `s` (before start()): model, version, rounds, simulated time, totals,
-  // control variate, server optimizer, sampler and the registry's picks. Throws
-  // checkpoint_error naming what does not fit this loop (model size, optimizer, sampler...).
+  // control variate, server optimizer, sampler and the registry's picks, and a stop's round
+  // in progress. Throws checkpoint_error naming what does not fit this loop (model size,
+  // optimizer, sampler, clients of the round in progress...).
   void load_state(const sync_loop_state& s);
 
   bool running() const { return round_.has_value(); }
@@ -162,6 +167,13 @@ class sync_loop {
   uint32_t checkpoint_every_ = 0;
   event_timeline timeline_;
   std::unique_ptr<client_conditions> conditions_;  // null without events
+  // The round in progress as it started (for a stop's checkpoint): the simulated time, how
+  // many events had fired, and the clients the sampler picked.
+  double round_sim_start_ = 0;
+  size_t round_fired_ = 0;
+  std::vector<uint32_t> round_picks_;
+  std::optional<std::vector<uint32_t>> resume_picks_;  // a stop's round, redone on resume
+  std::shared_ptr<loop_checkpoint> stop_checkpoint_;
 };
 
 }  // namespace fedactor

@@ -1196,3 +1196,73 @@ TEST_CASE_METHOD(shell_fixture,
   CHECK(edge(0).async.empty());
   CHECK(edge(1).async.empty());
 }
+
+TEST_CASE_METHOD(shell_fixture,
+                 "sync shell: a stop mid-round hands a checkpoint of that point (none when the "
+                 "clients keep state), from which a resumed server redoes the round",
+                 "[actors][shell][checkpoint]") {
+  auto s = shell_sync();
+  s.checkpoint.every = 5;
+  std::vector<std::shared_ptr<const loop_checkpoint>> checkpoints;
+  start(s, [&](server_config& cfg) {
+    cfg.on_checkpoint = [&](std::shared_ptr<const loop_checkpoint> c) {
+      checkpoints.push_back(std::move(c));
+    };
+  });
+  auto run = ask_run();
+  answer(0, 0);
+  answer(1, 0);
+  answer(0, 1);  // round 2: edge 0 has answered, edge 1 not yet
+  send_stop(*this, "SIGINT");
+  REQUIRE(run->report);
+  CHECK(run->report->rounds == 1);
+  REQUIRE(checkpoints.size() == 2);  // the start, then the stop's
+  CHECK(checkpoints[1]->round == 1);
+  CHECK_FALSE(checkpoints[1]->finished);
+  CHECK(checkpoints[1]->client_state.empty());
+  CHECK(events.back() ==
+        "stopped (SIGINT) after 1 rounds; the round in progress is abandoned; "
+        "checkpointed here (a resumed run redoes that round)");
+  const auto round2_edge0 = edge(0).sync.at(1).clients;
+  const auto stopped = checkpoints[1];
+
+  // Resumed: round 2 goes out again to the same clients, from round 1's model.
+  edges.clear();
+  logs.clear();
+  stand_ins.clear();
+  records.clear();
+  start(s, [&](server_config& cfg) { cfg.resume_state = stopped->state; });
+  auto resumed = ask_run();
+  REQUIRE(edge(0).sync.size() == 1);
+  CHECK(edge(0).sync[0].round == 2);
+  CHECK(edge(0).sync[0].clients == round2_edge0);
+  CHECK(edge(0).sync[0].model.values() == model{3.75f, -1.5f});
+  answer(0, 0);
+  answer(1, 0);
+  REQUIRE(resumed->report);
+  CHECK(resumed->report->model.values() == model{6.5f, -2.0f});  // the uninterrupted run's
+  CHECK(resumed->report->clients_trained == 8);
+
+  // With client state (changed by part of the abandoned round), no stop checkpoint.
+  edges.clear();
+  logs.clear();
+  stand_ins.clear();
+  checkpoints.clear();
+  start(s, [&](server_config& cfg) {
+    cfg.snapshot_client_state = [](uint32_t round) {
+      return "client_state-" + std::to_string(round) + ".db";
+    };
+    cfg.on_checkpoint = [&](std::shared_ptr<const loop_checkpoint> c) {
+      checkpoints.push_back(std::move(c));
+    };
+  });
+  auto third = ask_run();
+  answer(0, 0);
+  send_stop(*this, "SIGTERM");
+  REQUIRE(third->report);
+  REQUIRE(checkpoints.size() == 1);  // the start only
+  CHECK(checkpoints[0]->round == 0);
+  CHECK(events.back() ==
+        "stopped (SIGTERM) after 0 rounds; the round in progress is abandoned; "
+        "not checkpointed here (a resumed run starts from the last checkpoint)");
+}

@@ -47,6 +47,8 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
   s.sampler = {'s'};
   s.registry = {'r', 'e', 'g'};
   s.fired_events = {2, 0, 5};
+  s.pending = true;
+  s.pending_ids = {4, 7, 9};
   const auto bytes = encode(s);
   const auto d = decode_sync_state(bytes, "ck");
   CHECK(d.rounds_done == 3);
@@ -60,10 +62,16 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
   CHECK(d.sampler == s.sampler);
   CHECK(d.registry == s.registry);
   CHECK(d.fired_events == s.fired_events);
+  CHECK(d.pending);
+  CHECK(d.pending_ids == s.pending_ids);
 
   auto cut = bytes;
   cut.pop_back();
-  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), "ck: truncated (no room for fired events)");
+  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"),
+                    "ck: truncated (no room for clients of the round in progress)");
+  auto stray = s;
+  stray.pending = false;
+  CHECK_THROWS_WITH(decode_sync_state(encode(stray), "ck"), "ck: clients of no round in progress");
   auto longer = bytes;
   longer.push_back(0);
   CHECK_THROWS_WITH(decode_sync_state(longer, "ck"), "ck: 1 trailing bytes");
@@ -145,19 +153,29 @@ TEST_CASE("loop_state: async runs that pre-aggregate or keep client state checkp
   CHECK_FALSE(mid_run_checkpoint_limit(ev));
 }
 
-TEST_CASE("loop_state reads a layout 1 state (before events were saved) as no events fired",
-          "[checkpoint]") {
+TEST_CASE("loop_state reads layouts 1 and 2 (before events and stops were saved)", "[checkpoint]") {
   sync_loop_state s;
   s.rounds_done = 2;
   s.model = {1.0f};
-  auto bytes = encode(s);  // layout 2, ending with an empty u32 list (its u64 count)
-  REQUIRE(bytes.size() > 16);
-  bytes.resize(bytes.size() - 8);
-  bytes[4] = 1;  // the layout version, little-endian u32 after the tag
-  const auto d = decode_sync_state(bytes, "ck");
-  CHECK(d.rounds_done == 2);
-  CHECK(d.model == s.model);
-  CHECK(d.fired_events.empty());
-  bytes[4] = 3;
-  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 3");
+  s.fired_events = {1};
+  // Layout 3 ends with the fired events (u64 count, u32 each), the pending flag (u8) and an
+  // empty list of pending clients (its u64 count).
+  auto bytes = encode(s);
+  REQUIRE(bytes.size() > 32);
+  auto two = bytes;
+  two.resize(two.size() - 9);
+  two[4] = 2;  // the layout version, little-endian u32 after the tag
+  const auto d2 = decode_sync_state(two, "ck");
+  CHECK(d2.rounds_done == 2);
+  CHECK(d2.fired_events == s.fired_events);
+  CHECK_FALSE(d2.pending);
+  auto one = two;
+  one.resize(one.size() - 12);
+  one[4] = 1;
+  const auto d1 = decode_sync_state(one, "ck");
+  CHECK(d1.rounds_done == 2);
+  CHECK(d1.model == s.model);
+  CHECK(d1.fired_events.empty());
+  bytes[4] = 4;
+  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 4");
 }

@@ -19,6 +19,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "runtime/checkpoint/run_checkpoint.hpp"
 #include "tests/runtime/cli/node_process.hpp"
 
 namespace fs = std::filesystem;
@@ -467,6 +468,10 @@ TEST_CASE(
   CHECK(rounds < 100000);
   CHECK(metrics(dir / "dist").size() == rounds);
   CHECK(fs::file_size(dir / "dist" / "model.pt") > 0);
+  // A checkpoint of the point reached, for `node server --resume`.
+  const auto ck = fedactor::read_run_checkpoint(dir / "dist" / "checkpoint");
+  CHECK(ck.round == rounds);
+  CHECK_FALSE(ck.finished);
   fs::remove_all(dir);
 }
 

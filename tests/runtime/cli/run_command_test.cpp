@@ -232,10 +232,10 @@ void check_stopped(node_process& run, const fs::path& dir, int sig, const char* 
   auto params = fedactor::load_model_pt(spec, (dir / "model.pt").string());
   CHECK(params.size() == summary["num_params"].get<size_t>());
   CHECK(fedactor::model_sha256(params) == summary["model_sha256"].get<std::string>());
-  // A resumable checkpoint, even this early (before the first periodic one): at the latest
-  // the run's start, from which `fedactor run --resume` redoes the rounds.
+  // A resumable checkpoint of the point reached (before the first periodic one too): the
+  // round or step in progress is redone / its tasks resent by `fedactor run --resume`.
   const auto ck = fedactor::read_run_checkpoint(dir / "checkpoint");
-  CHECK(ck.round <= rounds);
+  CHECK(ck.round == rounds);
   CHECK_FALSE(ck.finished);
 }
 
@@ -246,13 +246,25 @@ TEST_CASE(
     "summary, exit 130",
     "[cli][signals]") {
   auto dir = temp_dir("sigint");
-  node_process run{long_run(dir)};
-  // A progress line follows its metrics.jsonl record: at least one round is on disk.
-  REQUIRE(run.wait_for("round 2/", 60s));
-  run.signal(SIGINT);
-  check_stopped(run, dir, SIGINT, "SIGINT", "rounds");
+  uint32_t first_rounds = 0;
+  {
+    node_process run{long_run(dir)};
+    // A progress line follows its metrics.jsonl record: at least one round is on disk.
+    REQUIRE(run.wait_for("round 2/", 60s));
+    run.signal(SIGINT);
+    check_stopped(run, dir, SIGINT, "SIGINT", "rounds");
+    first_rounds = nlohmann::json::parse(read(dir / "summary.json"))["rounds"].get<uint32_t>();
+  }
+  // Resumed from the stop's checkpoint: the next round is the one after the last completed
+  // one; stopped again, it has the same run's model after that many rounds.
+  node_process resumed{{"run", "--resume", dir.string()}};
+  REQUIRE(resumed.wait_for("round " + std::to_string(first_rounds + 2) + "/", 60s));
+  resumed.signal(SIGINT);
+  check_stopped(resumed, dir, SIGINT, "SIGINT", "rounds");
+  CHECK(resumed.output().find("round " + std::to_string(first_rounds) + "/") == std::string::npos);
   // The model is exactly that of the same run ended after that many rounds.
   const auto summary = nlohmann::json::parse(read(dir / "summary.json"));
+  CHECK(summary["rounds"].get<uint32_t>() > first_rounds);
   auto ref_dir = temp_dir("sigint_ref");
   auto args = long_run(ref_dir);
   std::string cmd;

@@ -1017,9 +1017,13 @@ struct resumable_run {
   std::vector<std::shared_ptr<loop_checkpoint>> checkpoints;
 };
 
+// The run of `sc` answered in `pick`'s order, with a checkpoint every `every` steps, resumed
+// from `from` if given; stop_after > 0: stopped after that many answers, its last checkpoint
+// the stop's.
 resumable_run run_checkpointed(const scenario& sc,
                                const std::function<size_t(const std::vector<async_task>&)>& pick,
-                               uint32_t every, const loop_checkpoint* from = nullptr) {
+                               uint32_t every, const loop_checkpoint* from = nullptr,
+                               size_t stop_after = 0) {
   async_fixture f(
       sc, {0.5f, -0.25f}, [](client_id id) { return 20 + 7 * (id % 5); }, "fedadam");
   f.loop->checkpoint_every(every);
@@ -1041,6 +1045,14 @@ resumable_run run_checkpointed(const scenario& sc,
       take(answer(*f.loop, t, {s, -s}, f.registry->num_samples(t.client), t.client / 8.0));
     }
     ++answers;
+    if (answers == stop_after) {
+      REQUIRE(f.loop->stop());
+      auto ck = f.loop->take_stop_checkpoint();
+      REQUIRE(ck);
+      CHECK_FALSE(f.loop->take_stop_checkpoint());  // handed out once
+      out.checkpoints.push_back(std::move(ck));
+      return out;
+    }
   }
   REQUIRE(d.finished);
   // (A failure counts in the record of the step during which it is reported, which depends on
@@ -1087,6 +1099,94 @@ TEST_CASE("async_loop resumed from a checkpoint continues as the uninterrupted r
     CHECK(resumed.lines == rest);
   }
   CHECK(any_failed_in_flight);
+}
+
+TEST_CASE("async_loop stopped mid-buffer leaves a checkpoint that resumes as the uninterrupted run",
+          "[protocol]") {
+  // Simulated clock: a stop between any two answers checkpoints the buffer as filled so far
+  // and the tasks in flight; resumed, the steps are the uninterrupted run's, bit for bit.
+  auto sc = async_scenario(8, 2, 4, 2, 9);
+  sc.clock = clock_kind::simulated;
+  sc.seed = 11;
+  sc.async.staleness_threshold = 2;
+  sc.async.decay.kind = decay_kind::exponential;
+  sc.async.decay.base = 0.5;
+  const auto first = [](const auto&) { return size_t{0}; };
+  const auto last = [](const auto& p) { return p.size() - 1; };
+  const auto full = run_checkpointed(sc, last, 2);
+  REQUIRE(full.lines.size() == 9);
+  bool mid_buffer = false;
+  for (size_t stop_after : {1, 3, 6, 10, 15}) {
+    CAPTURE(stop_after);
+    const auto stopped = run_checkpointed(sc, last, 2, nullptr, stop_after);
+    const auto& ck = *stopped.checkpoints.back();
+    CHECK_FALSE(ck.finished);
+    const auto state = decode_async_state(ck.state, "ck");
+    CHECK(state.steps_done == ck.round);
+    CHECK_FALSE(state.finished);
+    CHECK_FALSE(state.tasks.empty());
+    // Updates folded since the last step are in the checkpoint's buffer.
+    // (total_updates counts folded updates: 2 per step done, plus those in the buffer.)
+    mid_buffer = mid_buffer || state.totals.total_updates > ck.round * 2;
+    const auto resumed = run_checkpointed(sc, first, 2, &ck);
+    const std::vector<std::string> rest(full.lines.begin() + ck.round, full.lines.end());
+    CHECK(resumed.lines == rest);
+  }
+  CHECK(mid_buffer);
+  // Without periodic checkpoints a stop leaves none.
+  async_fixture g(sc, {0.5f, -0.25f}, ten_each(), "fedadam");
+  g.loop->checkpoint_every(0);
+  g.loop->start();
+  CHECK(g.loop->stop());
+  CHECK_FALSE(g.loop->take_stop_checkpoint());
+}
+
+TEST_CASE(
+    "async_loop under the real clock stopped mid-buffer: no accepted update lost or applied "
+    "twice",
+    "[protocol]") {
+  // Real clock: the updates folded before the stop are in its checkpoint's buffer and the
+  // tasks not answered are resent; every update is folded exactly once over both runs.
+  auto sc = async_scenario(12, 2, 5, 3, 4);
+  sc.async.staleness_threshold = 20;  // nothing discarded
+  async_fixture a(sc, {0.5f, -0.25f}, ten_each(), "fedavgm");
+  a.loop->checkpoint_every(2);
+  driver d;
+  d.take(a.loop->start());
+  std::vector<uint64_t> answered;
+  // Four answers: one step (3 updates) and one update in the buffer.
+  for (int i = 0; i < 4; ++i) {
+    auto t = d.pop(d.pending.size() / 2);
+    answered.push_back(t.seq);
+    d.take(answer(*a.loop, t, {1, 1}, 10));
+  }
+  REQUIRE(a.loop->steps_done() == 1);
+  REQUIRE(a.loop->stop());
+  auto ck = a.loop->take_stop_checkpoint();
+  REQUIRE(ck);
+  CHECK(ck->round == 1);
+  const auto state = decode_async_state(ck->state, "ck");
+  CHECK(state.steps_done == 1);
+  std::vector<uint64_t> expected_resend;
+  for (uint64_t seq = 0; seq < state.next_seq; ++seq)
+    if (std::find(answered.begin(), answered.end(), seq) == answered.end())
+      expected_resend.push_back(seq);
+  CHECK(state.tasks.size() == expected_resend.size());
+
+  async_fixture b(sc, {0.5f, -0.25f}, ten_each(), "fedavgm");
+  b.loop->load_state(state);
+  driver e;
+  auto first = b.loop->start();
+  std::vector<uint64_t> resent;
+  for (const auto& t : first.send) resent.push_back(t.seq);
+  CHECK(resent == expected_resend);
+  e.take(std::move(first));
+  while (!e.finished && !e.pending.empty()) e.take(answer(*b.loop, e.pop(0), {1, 1}, 10));
+  REQUIRE(e.finished);
+  // Step 2 folds the update buffered before the stop and two after it.
+  CHECK(b.loop->version() == 4);
+  CHECK(b.loop->totals().total_updates == 4 * 3);
+  CHECK(b.loop->totals().clients_trained == 4 * 3);
 }
 
 TEST_CASE("async_loop resumed from the checkpoint at the end has nothing to do", "[protocol]") {

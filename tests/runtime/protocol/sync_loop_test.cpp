@@ -856,3 +856,135 @@ TEST_CASE("sync_loop's first checkpoint is the fresh run's start, and resumes as
   c.loop->checkpoint_every(0);
   CHECK_FALSE(c.loop->start().checkpoint);
 }
+
+namespace {
+
+// Every batch of `send` answered with each client's Δ = (client + 1, 1), n = 10; the last step.
+sync_step answer_each(sync_loop& loop, const std::vector<sync_task>& send) {
+  sync_step last;
+  for (const auto& t : send) {
+    std::vector<term> terms;
+    for (auto c : t.batch.clients) terms.push_back({{static_cast<float>(c + 1), 1.0f}, 10, 1.0});
+    last = loop.answered(t.batch.id, report(t, terms));
+  }
+  return last;
+}
+
+// 4 rounds of 3 of 4 clients (least recent first, fedavgm) on the simulated clock; round 3
+// starts with every client gone and the clock jumping to t 100, where they are back.
+scenario stoppable() {
+  auto sc = four_over_two(4);
+  sc.selection.clients_per_round = 3;
+  sc.selection.strategy = sampling_kind::least_recent;
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  auto leave = on_round(3, event_kind::clients_leave);
+  leave.clients.fraction = 1;
+  scenario_event join;
+  join.kind = event_kind::clients_join;
+  join.trigger = event_trigger::at;
+  join.at = 100;
+  join.clients.fraction = 1;
+  sc.events = {leave, join};
+  return sc;
+}
+
+}  // namespace
+
+TEST_CASE("sync_loop stopped mid-round leaves a checkpoint that redoes the round, as uninterrupted",
+          "[protocol][events]") {
+  const auto sc = stoppable();
+  sync_fixture a(sc, {1, 2}, "fedavgm");
+  std::vector<round_record> full;
+  for (auto s = a.loop->start(); !s.finished;) {
+    s = answer_each(*a.loop, s.send);
+    for (auto& r : s.rounds) full.push_back(r.record);
+  }
+  REQUIRE(full.size() == 4);
+  REQUIRE(full[2].events.size() == 2);
+
+  sync_fixture b(sc, {1, 2}, "fedavgm");
+  b.loop->checkpoint_every(10);
+  auto s = answer_each(*b.loop, b.loop->start().send);
+  s = answer_each(*b.loop, s.send);
+  REQUIRE(b.loop->rounds_done() == 2);
+  const auto round3 = s.send;
+  REQUIRE(round3.size() == 2);
+  // Round 3 half answered (its events fired, its clients picked) when the stop comes.
+  b.loop->answered(round3[0].batch.id, report(round3[0], {{{9, 9}, 10, 3}}));
+  REQUIRE(b.loop->stop());
+  auto ck = b.loop->take_stop_checkpoint();
+  REQUIRE(ck);
+  CHECK_FALSE(b.loop->take_stop_checkpoint());
+  CHECK(ck->round == 2);
+  CHECK_FALSE(ck->finished);
+  const auto state = decode_sync_state(ck->state, "ck");
+  CHECK(state.rounds_done == 2);
+  CHECK(state.model == *b.loop->model());
+  CHECK(state.pending);
+  CHECK(state.pending_ids == clients_sent(round3));
+  CHECK(state.fired_events.empty());  // round 3's fire again
+  CHECK(state.sim_now == full[1].sim_time_s);
+
+  sync_fixture c(sc, {1, 2}, "fedavgm");
+  c.loop->checkpoint_every(10);
+  c.loop->load_state(state);
+  auto r = c.loop->start();
+  CHECK_FALSE(r.checkpoint);
+  CHECK(clients_sent(r.send) == clients_sent(round3));
+  std::vector<round_record> rest;
+  while (!r.finished) {
+    r = answer_each(*c.loop, r.send);
+    for (auto& x : r.rounds) rest.push_back(x.record);
+  }
+  REQUIRE(rest.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    CAPTURE(i);
+    CHECK(rest[i].round == full[i + 2].round);
+    CHECK(rest[i].selected == full[i + 2].selected);
+    CHECK(rest[i].clients == full[i + 2].clients);
+    CHECK(rest[i].sim_time_s == full[i + 2].sim_time_s);
+    CHECK(rest[i].events.size() == full[i + 2].events.size());
+  }
+  CHECK(*c.loop->model() == *a.loop->model());
+  CHECK(c.loop->totals().clients_trained == a.loop->totals().clients_trained);
+}
+
+TEST_CASE("sync_loop leaves no stop checkpoint without periodic checkpoints or before a round",
+          "[protocol]") {
+  sync_fixture a(four_over_two(2), {1, 2});
+  a.loop->checkpoint_every(0);
+  a.loop->start();
+  REQUIRE(a.loop->stop());
+  CHECK_FALSE(a.loop->take_stop_checkpoint());
+  sync_fixture b(four_over_two(2), {1, 2});
+  b.loop->checkpoint_every(1);
+  REQUIRE(b.loop->stop());  // before start(): nothing in progress
+  CHECK_FALSE(b.loop->take_stop_checkpoint());
+}
+
+TEST_CASE("sync_loop refuses a stop checkpoint whose round in progress does not fit the run",
+          "[protocol]") {
+  sync_fixture a(four_over_two(3), {1, 2});
+  a.loop->checkpoint_every(1);
+  a.loop->start();
+  REQUIRE(a.loop->stop());
+  const auto good = decode_sync_state(a.loop->take_stop_checkpoint()->state, "ck");
+  REQUIRE(good.pending_ids == std::vector<uint32_t>{0, 1, 2, 3});
+  auto check_refused = [](sync_loop_state s, const std::string& why) {
+    sync_fixture f(four_over_two(3), {1, 2});
+    CHECK_THROWS_WITH(f.loop->load_state(s), Catch::Contains(why));
+  };
+  auto unordered = good;
+  std::swap(unordered.pending_ids[0], unordered.pending_ids[1]);
+  check_refused(unordered, "not ascending ids of this population");
+  auto outside = good;
+  outside.pending_ids.back() = 4;
+  check_refused(outside, "not ascending ids of this population");
+  auto too_many = good;
+  too_many.pending_ids.push_back(5);
+  check_refused(too_many, "5 clients in the round in progress, at most 4");
+  auto after_end = good;
+  after_end.rounds_done = 3;
+  check_refused(after_end, "a round in progress after the last round");
+}

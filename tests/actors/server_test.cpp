@@ -367,6 +367,15 @@ struct shell_fixture : test_coordinator_fixture<shell_config> {
     return e;
   }
 
+  // Forgets the stand-ins, records and models, for a second server (start again).
+  void forget_run() {
+    edges.clear();
+    logs.clear();
+    stand_ins.clear();
+    records.clear();
+    models.clear();
+  }
+
   void start(scenario s, const std::function<void(server_config&)>& configure = {}) {
     sc = std::move(s);
     for (uint32_t e = 0; e < sc.topology.edges; ++e) edges.push_back(stand_in(e));
@@ -1145,11 +1154,7 @@ TEST_CASE_METHOD(shell_fixture,
   CHECK(checkpoints[2]->finished);
 
   // A second server over fresh stand-ins, from the checkpoint after round 1.
-  edges.clear();
-  logs.clear();
-  stand_ins.clear();
-  records.clear();
-  models.clear();
+  forget_run();
   start(s, [&](server_config& cfg) {
     cfg.on_checkpoint = [](std::shared_ptr<const loop_checkpoint>) {};
     cfg.resume_state = checkpoints[1]->state;
@@ -1185,9 +1190,7 @@ TEST_CASE_METHOD(shell_fixture,
   REQUIRE(run->report);
   REQUIRE(last);
   CHECK(last->finished);
-  edges.clear();
-  logs.clear();
-  stand_ins.clear();
+  forget_run();
   start(s, [&](server_config& cfg) { cfg.resume_state = last->state; });
   auto again = ask_run();
   REQUIRE(again->report);
@@ -1227,10 +1230,7 @@ TEST_CASE_METHOD(shell_fixture,
   const auto stopped = checkpoints[1];
 
   // Resumed: round 2 goes out again to the same clients, from round 1's model.
-  edges.clear();
-  logs.clear();
-  stand_ins.clear();
-  records.clear();
+  forget_run();
   start(s, [&](server_config& cfg) { cfg.resume_state = stopped->state; });
   auto resumed = ask_run();
   REQUIRE(edge(0).sync.size() == 1);
@@ -1244,9 +1244,7 @@ TEST_CASE_METHOD(shell_fixture,
   CHECK(resumed->report->clients_trained == 8);
 
   // With client state (changed by part of the abandoned round), no stop checkpoint.
-  edges.clear();
-  logs.clear();
-  stand_ins.clear();
+  forget_run();
   checkpoints.clear();
   start(s, [&](server_config& cfg) {
     cfg.snapshot_client_state = [](uint32_t round) {

@@ -68,6 +68,18 @@ struct async_fixture {
   }
 };
 
+// `aggregations` steps of buffer 2 over 8 clients, 4 in flight, on the simulated clock with
+// exponential staleness decay (threshold 2): the run the order and resume tests vary.
+scenario decayed_simulated(uint32_t aggregations) {
+  auto sc = async_scenario(8, 2, 4, 2, aggregations);
+  sc.clock = clock_kind::simulated;
+  sc.seed = 11;
+  sc.async.staleness_threshold = 2;
+  sc.async.decay.kind = decay_kind::exponential;
+  sc.async.decay.base = 0.5;
+  return sc;
+}
+
 samples_fn ten_each() {
   return [](client_id) { return 10u; };
 }
@@ -574,12 +586,7 @@ TEST_CASE("async_loop under the simulated clock releases results in finish order
 
 TEST_CASE("async_loop under the simulated clock gives the same run for any answer order",
           "[protocol]") {
-  auto sc = async_scenario(8, 2, 4, 2, 6);
-  sc.clock = clock_kind::simulated;
-  sc.seed = 11;
-  sc.async.staleness_threshold = 2;
-  sc.async.decay.kind = decay_kind::exponential;
-  sc.async.decay.base = 0.5;
+  const auto sc = decayed_simulated(6);
   for (const auto& kind : server_optimizer_kinds()) {
     CAPTURE(kind);
     const auto first_sent = run_with(sc, kind, [](const auto&) { return size_t{0}; });
@@ -1068,12 +1075,7 @@ TEST_CASE("async_loop resumed from a checkpoint continues as the uninterrupted r
   // Simulated clock: the tasks in flight at a checkpoint are resent, those that had failed
   // wait for their release; whatever order the answers then come in, the steps after the
   // checkpoint are the uninterrupted run's, bit for bit.
-  auto sc = async_scenario(8, 2, 4, 2, 9);
-  sc.clock = clock_kind::simulated;
-  sc.seed = 11;
-  sc.async.staleness_threshold = 2;
-  sc.async.decay.kind = decay_kind::exponential;
-  sc.async.decay.base = 0.5;
+  const auto sc = decayed_simulated(9);
   const auto first = [](const auto&) { return size_t{0}; };
   const auto last = [](const auto& p) { return p.size() - 1; };
   // Answered newest first: a failed task waits behind earlier ones still running.
@@ -1105,12 +1107,7 @@ TEST_CASE("async_loop stopped mid-buffer leaves a checkpoint that resumes as the
           "[protocol]") {
   // Simulated clock: a stop between any two answers checkpoints the buffer as filled so far
   // and the tasks in flight; resumed, the steps are the uninterrupted run's, bit for bit.
-  auto sc = async_scenario(8, 2, 4, 2, 9);
-  sc.clock = clock_kind::simulated;
-  sc.seed = 11;
-  sc.async.staleness_threshold = 2;
-  sc.async.decay.kind = decay_kind::exponential;
-  sc.async.decay.base = 0.5;
+  const auto sc = decayed_simulated(9);
   const auto first = [](const auto&) { return size_t{0}; };
   const auto last = [](const auto& p) { return p.size() - 1; };
   const auto full = run_checkpointed(sc, last, 2);

@@ -100,6 +100,17 @@ sync_step answer_round_b(sync_loop& loop, const std::vector<sync_task>& send) {
 }
 const std::vector<float> mean_b = {1.0f, 0.5f};
 
+// Every batch of `send` answered with each client's Δ = (client + 1, 1), n = 10; the last step.
+sync_step answer_each(sync_loop& loop, const std::vector<sync_task>& send) {
+  sync_step last;
+  for (const auto& t : send) {
+    std::vector<term> terms;
+    for (auto c : t.batch.clients) terms.push_back({{static_cast<float>(c + 1), 1.0f}, 10, 1.0});
+    last = loop.answered(t.batch.id, report(t, terms));
+  }
+  return last;
+}
+
 }  // namespace
 
 TEST_CASE("sync_loop needs its parts and a model", "[protocol]") {
@@ -527,17 +538,7 @@ TEST_CASE("sync_loop resumed from a checkpoint continues exactly as the uninterr
   sc.selection.strategy = sampling_kind::least_recent;
   sync_fixture a(sc, {1, 2}, "fedavgm");
   a.loop->checkpoint_every(1);
-  // Every batch answered with each client's Δ = (client + 1, 1), n = 10.
-  auto answer_all = [](sync_loop& loop, const std::vector<sync_task>& send) {
-    sync_step last;
-    for (const auto& t : send) {
-      std::vector<term> terms;
-      for (auto c : t.batch.clients) terms.push_back({{static_cast<float>(c + 1), 1.0f}, 10, 1.0});
-      last = loop.answered(t.batch.id, report(t, terms));
-    }
-    return last;
-  };
-  auto step = answer_all(*a.loop, a.loop->start().send);
+  auto step = answer_each(*a.loop, a.loop->start().send);
   REQUIRE(step.checkpoint);
   const auto state = decode_sync_state(step.checkpoint->state, "ck");
   CHECK(state.rounds_done == 1);
@@ -554,10 +555,10 @@ TEST_CASE("sync_loop resumed from a checkpoint continues exactly as the uninterr
     CHECK(resumed.send[i].round == 2);
     CHECK(*resumed.send[i].model == *step.send[i].model);
   }
-  auto sa = answer_all(*a.loop, step.send);
-  auto sb = answer_all(*b.loop, resumed.send);
-  sa = answer_all(*a.loop, sa.send);
-  sb = answer_all(*b.loop, sb.send);
+  auto sa = answer_each(*a.loop, step.send);
+  auto sb = answer_each(*b.loop, resumed.send);
+  sa = answer_each(*a.loop, sa.send);
+  sb = answer_each(*b.loop, sb.send);
   CHECK(sa.finished);
   CHECK(sb.finished);
   CHECK(*a.loop->model() == *b.loop->model());
@@ -606,6 +607,18 @@ sync_step fail_all(sync_loop& loop, const std::vector<sync_task>& send) {
     last = loop.answered(t.batch.id, std::move(r));
   }
   return last;
+}
+
+// Every client leaves at the start of round `round` and comes back at simulated time 100.
+std::vector<scenario_event> everyone_away(uint32_t round) {
+  auto leave = on_round(round, event_kind::clients_leave);
+  leave.clients.fraction = 1;
+  scenario_event join;
+  join.kind = event_kind::clients_join;
+  join.trigger = event_trigger::at;
+  join.at = 100;
+  join.clients.fraction = 1;
+  return {leave, join};
 }
 
 std::vector<uint32_t> clients_sent(const std::vector<sync_task>& send) {
@@ -805,14 +818,7 @@ TEST_CASE("sync_loop: with no client left, the simulated clock jumps to the next
   auto sc = four_over_two(2);
   sc.clock = clock_kind::simulated;
   sc.devices = testing::plain_devices(1.0);
-  auto leave = on_round(2, event_kind::clients_leave);
-  leave.clients.fraction = 1;
-  scenario_event join;
-  join.kind = event_kind::clients_join;
-  join.trigger = event_trigger::at;
-  join.at = 100;
-  join.clients.fraction = 1;
-  sc.events = {leave, join};
+  sc.events = everyone_away(2);
   sync_fixture f(sc, {0, 0});
   auto s = fail_all(*f.loop, f.loop->start().send);
   REQUIRE(s.rounds.size() == 1);
@@ -859,17 +865,6 @@ TEST_CASE("sync_loop's first checkpoint is the fresh run's start, and resumes as
 
 namespace {
 
-// Every batch of `send` answered with each client's Δ = (client + 1, 1), n = 10; the last step.
-sync_step answer_each(sync_loop& loop, const std::vector<sync_task>& send) {
-  sync_step last;
-  for (const auto& t : send) {
-    std::vector<term> terms;
-    for (auto c : t.batch.clients) terms.push_back({{static_cast<float>(c + 1), 1.0f}, 10, 1.0});
-    last = loop.answered(t.batch.id, report(t, terms));
-  }
-  return last;
-}
-
 // 4 rounds of 3 of 4 clients (least recent first, fedavgm) on the simulated clock; round 3
 // starts with every client gone and the clock jumping to t 100, where they are back.
 scenario stoppable() {
@@ -878,14 +873,7 @@ scenario stoppable() {
   sc.selection.strategy = sampling_kind::least_recent;
   sc.clock = clock_kind::simulated;
   sc.devices = testing::plain_devices(1.0);
-  auto leave = on_round(3, event_kind::clients_leave);
-  leave.clients.fraction = 1;
-  scenario_event join;
-  join.kind = event_kind::clients_join;
-  join.trigger = event_trigger::at;
-  join.at = 100;
-  join.clients.fraction = 1;
-  sc.events = {leave, join};
+  sc.events = everyone_away(3);
   return sc;
 }
 

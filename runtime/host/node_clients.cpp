@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <exception>
 #include <memory>
 #include <optional>
 
@@ -14,11 +13,9 @@
 
 #include "actors/client_host.hpp"
 #include "actors/edge_node.hpp"
-#include "actors/trainer.hpp"
 #include "messages/errors.hpp"
-#include "runtime/host/client_state_files.hpp"
+#include "runtime/host/node_training.hpp"
 #include "runtime/host/tls_log.hpp"
-#include "runtime/learning/data_source.hpp"
 #include "runtime/scenario/load.hpp"
 
 namespace fedactor {
@@ -135,37 +132,16 @@ int run_clients_node(const clients_node_options& opts) {
             std::to_string(sc.population.clients - 1));
         return 2;
       }
-      std::shared_ptr<const data_source> data;
-      model_spec spec;
-      try {
-        data = make_data_source(sc);
-        spec = make_model_spec(sc);
-      } catch (const std::exception& e) {
-        log(std::string{"error: "} + e.what());
-        return 1;
-      }
-      if (auto err = check_model_for(sc, spec)) {
-        log("error: " + *err);
-        return 2;
-      }
-      if (auto w = spec.unfederated_state(); !w.empty()) log("warning: " + w);
-      try {
-        if (needs_client_state(sc)) {
-          auto file = opts.state_file;
-          if (file.empty()) file = temp.emplace().file();
-          state = std::make_shared<client_state_store>(
-              file, static_cast<size_t>(sc.pool.client_state_mb) << 20);
-        }
-      } catch (const std::exception& e) {
-        log(std::string{"error: "} + e.what());
-        return 1;
-      }
-      trainers = spawn_trainer_pool(sys, spec, opts.trainers ? opts.trainers : sc.pool.trainers);
+      auto built = build_node_training(sys, sc, {opts.state_file, opts.trainers}, temp, log);
+      if (auto* code = std::get_if<int>(&built)) return *code;
+      auto& parts = std::get<node_training>(built);
+      trainers = parts.trainers;
+      state = parts.state;
       client_host_config hcfg;
       hcfg.first = opts.first;
       hcfg.last = opts.last;
       hcfg.max_live = opts.max_live ? opts.max_live : sc.pool.max_live_clients;
-      hcfg.data = data;
+      hcfg.data = parts.data;
       hcfg.trainers = trainers;
       hcfg.state = state;
       hcfg.log = opts.log;

@@ -3,7 +3,6 @@
 #include "runtime/host/node_edge.hpp"
 
 #include <algorithm>
-#include <exception>
 #include <memory>
 #include <optional>
 
@@ -14,11 +13,9 @@
 #include "actors/edge.hpp"
 #include "actors/edge_node.hpp"
 #include "actors/registrar.hpp"
-#include "actors/trainer.hpp"
 #include "messages/errors.hpp"
-#include "runtime/host/client_state_files.hpp"
+#include "runtime/host/node_training.hpp"
 #include "runtime/host/tls_log.hpp"
-#include "runtime/learning/data_source.hpp"
 #include "runtime/scenario/load.hpp"
 
 namespace fedactor {
@@ -73,32 +70,12 @@ int run_edge_node(const edge_node_options& opts) {
           std::to_string(sc.topology.edges - 1) + ")");
       return 2;
     }
-    std::shared_ptr<const data_source> data;
-    model_spec spec;
-    try {
-      data = make_data_source(sc);
-      spec = make_model_spec(sc);
-    } catch (const std::exception& ex) {
-      log(std::string{"error: "} + ex.what());
-      return 1;
-    }
-    if (auto err = check_model_for(sc, spec)) {
-      log("error: " + *err);
-      return 2;
-    }
-    if (auto w = spec.unfederated_state(); !w.empty()) log("warning: " + w);
-    try {
-      if (needs_client_state(sc)) {
-        auto file = opts.state_file;
-        if (file.empty()) file = temp.emplace().file();
-        state = std::make_shared<client_state_store>(
-            file, static_cast<size_t>(sc.pool.client_state_mb) << 20);
-      }
-    } catch (const std::exception& ex) {
-      log(std::string{"error: "} + ex.what());
-      return 1;
-    }
-    trainers = spawn_trainer_pool(sys, spec, opts.trainers ? opts.trainers : sc.pool.trainers);
+    auto built = build_node_training(sys, sc, {opts.state_file, opts.trainers}, temp, log);
+    if (auto* code = std::get_if<int>(&built)) return *code;
+    auto& parts = std::get<node_training>(built);
+    trainers = parts.trainers;
+    state = parts.state;
+    const auto data = parts.data;
     auto directory = std::make_shared<client_directory>();
     const uint32_t capacity =
         opts.capacity ? opts.capacity : std::max(1u, sc.pool.max_live_clients / sc.topology.edges);

@@ -74,45 +74,27 @@ int run_clients_node(const clients_node_options& opts) {
 
   bool joined_before = false;
   // Connecting (and reconnecting after a loss) may take until this deadline.
-  auto deadline = std::chrono::steady_clock::now() + opts.join_timeout;
+  join_deadline deadline{opts.join_timeout, handshake_attempt_timeout};
   for (;;) {
-    const auto patience = std::max(
-        caf::timespan{0},
-        std::chrono::duration_cast<caf::timespan>(deadline - std::chrono::steady_clock::now()));
-    auto edge = connect_with_retry<edge_node_actor>(sys, opts.edge, opts.net, patience);
+    auto edge = connect_with_retry<edge_node_actor>(sys, opts.edge, opts.net, deadline.left());
     if (!edge) {
       log("error: cannot reach the edge at " + to_string(opts.edge) + ": " +
           describe_net_error(sys, edge.error()));
       shutdown_all();
       return 1;
     }
-    // The hello and the join are attempts: an edge that is gone (a handle CAF's middleman
-    // still caches for this address after the loss, or an edge that dies while it answers)
-    // or that does not answer in time is tried again until the deadline. Only an edge that
-    // answers with a refusal ends the host (exit 2).
-    auto attempt_timeout = [&] {
-      const auto left = deadline - std::chrono::steady_clock::now();
-      return std::clamp(std::chrono::duration_cast<caf::timespan>(left),
-                        caf::timespan{std::chrono::milliseconds(100)},
-                        caf::timespan{handshake_attempt_timeout});
-    };
-    // True when `err` means "the edge did not answer" (retry), false for a refusal.
-    auto unanswered = [](const caf::error& err) {
-      return err == caf::sec::request_receiver_down || err == caf::sec::request_timeout;
-    };
+    // The hello and the join are attempts (join_deadline): an edge that is gone (or dies
+    // while it answers) or late is tried again; only a refusal ends the host (exit 2).
     auto retry_or_give_up = [&](const caf::error& err) {
-      if (std::chrono::steady_clock::now() < deadline) {
-        wait_before_retry(std::chrono::milliseconds(100));
-        return true;
-      }
+      if (deadline.retry()) return true;
       log("error: cannot reach the edge at " + to_string(opts.edge) + ": it did not answer (" +
           describe(err) + ")");
       return false;
     };
     auto welcome = ask_watching<node_welcome>(
-        sys, *edge, attempt_timeout(), node_hello{"clients", opts.first, node_protocol_version});
+        sys, *edge, deadline.attempt(), node_hello{"clients", opts.first, node_protocol_version});
     if (!welcome) {
-      if (unanswered(welcome.error())) {
+      if (join_deadline::unanswered(welcome.error())) {
         if (retry_or_give_up(welcome.error())) continue;
         shutdown_all();
         return 1;
@@ -150,9 +132,9 @@ int run_clients_node(const clients_node_options& opts) {
     // The edge takes a repeated join of the same host as the same registration, so a join
     // whose answer was lost can be sent again.
     auto ack = ask_watching<node_ack>(
-        sys, *edge, attempt_timeout(),
+        sys, *edge, deadline.attempt(),
         host_join{opts.first, opts.last, name, caf::actor_cast<caf::actor>(*host)});
-    if (!ack && unanswered(ack.error())) {
+    if (!ack && join_deadline::unanswered(ack.error())) {
       if (retry_or_give_up(ack.error())) continue;
       shutdown_all();
       return 1;
@@ -186,7 +168,7 @@ int run_clients_node(const clients_node_options& opts) {
       shutdown_all();
       return 0;
     }
-    deadline = std::chrono::steady_clock::now() + opts.join_timeout;
+    deadline = join_deadline{opts.join_timeout, handshake_attempt_timeout};
     log("the edge is " + end + "; reconnecting for up to " + format_duration(opts.join_timeout));
   }
 }

@@ -118,38 +118,27 @@ int run_edge_node(const edge_node_options& opts) {
   bool edge_used = false;        // the edge actor served a server (replace it for the next)
   bool registered_once = false;  // for the log
   // Connecting (and reconnecting after the server's loss) may take until this deadline.
-  auto deadline = std::chrono::steady_clock::now() + opts.join_timeout;
+  join_deadline deadline{opts.join_timeout, handshake_attempt_timeout};
   for (;;) {
-    const auto patience = std::max(
-        caf::timespan{0},
-        std::chrono::duration_cast<caf::timespan>(deadline - std::chrono::steady_clock::now()));
-    auto server = connect_with_retry<registrar_actor>(sys, opts.server, opts.net, patience);
+    auto server = connect_with_retry<registrar_actor>(sys, opts.server, opts.net, deadline.left());
     if (!server) {
       log("error: cannot reach the server at " + to_string(opts.server) + ": " +
           describe_net_error(sys, server.error()));
       shutdown_all();
       return 1;
     }
-    // The hello and the join are attempts, as a client host's to its edge: a server that is
-    // gone (a handle the middleman still caches for this address) or does not answer in time
-    // is tried again until the deadline; only a refusal ends the node (exit 2).
-    auto unanswered = [](const caf::error& err) {
-      return err == caf::sec::request_receiver_down || err == caf::sec::request_timeout;
-    };
+    // The hello and the join are attempts (join_deadline), as a client host's to its edge: a
+    // server that is gone or late is tried again; only a refusal ends the node (exit 2).
     auto retry = [&](const caf::error& err) {
-      if (std::chrono::steady_clock::now() < deadline) {
-        wait_before_retry(std::chrono::milliseconds(100));
-        return true;
-      }
+      if (deadline.retry()) return true;
       log("error: cannot reach the server at " + to_string(opts.server) + ": it did not answer (" +
           describe(err) + ")");
       return false;
     };
-    auto welcome =
-        ask_watching<node_welcome>(sys, *server, caf::timespan{handshake_attempt_timeout},
-                                   node_hello{"edge", opts.id, node_protocol_version});
+    auto welcome = ask_watching<node_welcome>(sys, *server, deadline.attempt(),
+                                              node_hello{"edge", opts.id, node_protocol_version});
     if (!welcome) {
-      if (unanswered(welcome.error())) {
+      if (join_deadline::unanswered(welcome.error())) {
         if (retry(welcome.error())) continue;
         shutdown_all();
         return 1;
@@ -180,10 +169,10 @@ int run_edge_node(const edge_node_options& opts) {
       edge_used = false;
     }
     auto ack = ask_watching<node_ack>(
-        sys, *server, caf::timespan{handshake_attempt_timeout},
+        sys, *server, deadline.attempt(),
         edge_join{opts.id, opts.region, ecfg->capacity, address, caf::actor_cast<caf::actor>(e),
                   caf::actor_cast<caf::actor>(*node)});
-    if (!ack && unanswered(ack.error())) {
+    if (!ack && join_deadline::unanswered(ack.error())) {
       if (retry(ack.error())) continue;
       shutdown_all();
       return 1;
@@ -218,7 +207,7 @@ int run_edge_node(const edge_node_options& opts) {
       shutdown_all();
       return 0;
     }
-    deadline = std::chrono::steady_clock::now() + opts.join_timeout;
+    deadline = join_deadline{opts.join_timeout, handshake_attempt_timeout};
     log(end + "; reconnecting for up to " + format_duration(opts.join_timeout) +
         " (its client hosts stay)");
   }

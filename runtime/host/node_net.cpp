@@ -2,6 +2,8 @@
 
 #include "runtime/host/node_net.hpp"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -108,6 +110,29 @@ const char* bind_address(const host_port& listen, const node_net_options& opts) 
 
 void wait_before_retry(std::chrono::milliseconds d) {
   std::this_thread::sleep_for(d);
+}
+
+join_deadline::join_deadline(caf::timespan timeout, caf::timespan attempt_cap)
+    : deadline_(std::chrono::steady_clock::now() + timeout), attempt_cap_(attempt_cap) {}
+
+caf::timespan join_deadline::left() const {
+  return std::max(caf::timespan{0}, std::chrono::duration_cast<caf::timespan>(
+                                        deadline_ - std::chrono::steady_clock::now()));
+}
+
+caf::timespan join_deadline::attempt() const {
+  const caf::timespan floor = std::chrono::milliseconds(100);
+  return std::clamp(left(), floor, std::max(floor, attempt_cap_));
+}
+
+bool join_deadline::unanswered(const caf::error& err) {
+  return err == caf::sec::request_receiver_down || err == caf::sec::request_timeout;
+}
+
+bool join_deadline::retry() const {
+  if (std::chrono::steady_clock::now() >= deadline_) return false;
+  wait_before_retry(std::chrono::milliseconds(100));
+  return true;
 }
 
 void node_logger::operator()(const std::string& line) const {

@@ -86,6 +86,29 @@ caf::expected<Handle> connect_to(caf::actor_system& sys, const host_port& peer,
 // Blocks the calling (host) thread for `d`: only between connection attempts.
 void wait_before_retry(std::chrono::milliseconds d);
 
+// The patience of a node joining (or rejoining) its parent (an edge its server, a client host
+// its edge) until a deadline: how long connecting and each handshake attempt may take, and
+// whether an attempt the parent did not answer is tried again. Only a refusal ends a join
+// early; a parent that is gone (a handle CAF's middleman still caches for its address) or late
+// is retried until the deadline.
+class join_deadline {
+ public:
+  // From now until now + timeout; each attempt waits at most attempt_cap.
+  join_deadline(caf::timespan timeout, caf::timespan attempt_cap);
+  // The time left (0 once passed): the patience of connect_with_retry.
+  caf::timespan left() const;
+  // The time an attempt may wait: the time left, at least 100 ms, at most attempt_cap.
+  caf::timespan attempt() const;
+  // True when `err` (of ask_watching) means the parent did not answer, false for a refusal.
+  static bool unanswered(const caf::error& err);
+  // Time left: waits 100 ms and returns true (try again); past the deadline: false.
+  bool retry() const;
+
+ private:
+  std::chrono::steady_clock::time_point deadline_;
+  caf::timespan attempt_cap_;
+};
+
 // One request to a peer node that fails as soon as the peer is gone. CAF never fails a
 // request pending to a node whose connection died (its answer simply never comes), and a
 // handle cached by the middleman may name a peer that is already gone: a plain blocking

@@ -329,3 +329,23 @@ $)"};
   INFO(out);
   CHECK(std::regex_match(out, line));
 }
+
+TEST_CASE("join_deadline: attempts bounded by the time left and the cap, retries until it passes",
+          "[host][net]") {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  const join_deadline passed{caf::timespan{0}, seconds(5)};
+  CHECK(passed.left() == caf::timespan{0});
+  CHECK(passed.attempt() == caf::timespan{milliseconds(100)});  // the floor
+  CHECK_FALSE(passed.retry());                                  // at once, no pause
+  const join_deadline long_one{seconds(3600), seconds(5)};
+  CHECK(long_one.left() > caf::timespan{seconds(3590)});
+  CHECK(long_one.attempt() == caf::timespan{seconds(5)});  // the cap
+  const join_deadline short_one{seconds(2), seconds(5)};
+  CHECK(short_one.attempt() <= caf::timespan{seconds(2)});  // the time left
+  CHECK(short_one.attempt() > caf::timespan{milliseconds(100)});
+  CHECK(short_one.retry());  // time left: try again (after a 100 ms pause)
+  CHECK(join_deadline::unanswered(caf::sec::request_timeout));
+  CHECK(join_deadline::unanswered(caf::sec::request_receiver_down));
+  CHECK_FALSE(join_deadline::unanswered(caf::make_error(caf::sec::unexpected_message)));
+}

@@ -95,6 +95,29 @@ struct cluster {
     for (auto& [name, p] : nodes) s += "---- " + name + "\n" + p->output();
     return s;
   }
+
+  // Edges 0 and 1 of the server on port `sp` (each waiting for its client host), then a host
+  // for each, clients 0-499 and 500-999; an edge that does not listen within `wait` fails the
+  // test.
+  struct fleet {
+    std::vector<node_process*> edges, hosts;
+    std::vector<uint16_t> edge_ports;
+  };
+  fleet two_edges_with_hosts(uint16_t sp, std::chrono::seconds wait) {
+    fleet f;
+    for (int e = 0; e < 2; ++e)
+      f.edges.push_back(&start("edge " + std::to_string(e),
+                               {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                                "--id", std::to_string(e), "--wait-hosts", "1"}));
+    for (int e = 0; e < 2; ++e) {
+      f.edge_ports.push_back(f.edges[e]->port(wait));
+      REQUIRE(f.edge_ports.back() != 0);
+      f.hosts.push_back(&start("clients " + std::to_string(e),
+                               {"node", "clients", "--edge", addr(f.edge_ports[e]), "--ids",
+                                e == 0 ? "0-499" : "500-999"}));
+    }
+    return f;
+  }
 };
 
 }  // namespace
@@ -112,18 +135,7 @@ TEST_CASE("a server, two edges and two client hosts give the model of fedactor r
   const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
-  std::vector<node_process*> edges, hosts;
-  for (int e = 0; e < 2; ++e)
-    edges.push_back(&c.start("edge " + std::to_string(e),
-                             {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
-                              "--id", std::to_string(e), "--wait-hosts", "1"}));
-  for (int e = 0; e < 2; ++e) {
-    const uint16_t ep = edges[e]->port(20s);
-    REQUIRE(ep != 0);
-    hosts.push_back(
-        &c.start("clients " + std::to_string(e),
-                 {"node", "clients", "--edge", addr(ep), "--ids", e == 0 ? "0-499" : "500-999"}));
-  }
+  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, 20s);
   REQUIRE(server.wait_exit(60s) == 0);
   REQUIRE(ref.wait_exit(60s) == 0);
   INFO(c.dump());
@@ -162,20 +174,7 @@ TEST_CASE("an edge killed mid-run is rerouted around, rejoins, and the model is 
   const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
-  std::vector<node_process*> edges, hosts;
-  std::vector<uint16_t> edge_ports;
-  for (int e = 0; e < 2; ++e) {
-    edges.push_back(&c.start("edge " + std::to_string(e),
-                             {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
-                              "--id", std::to_string(e), "--wait-hosts", "1"}));
-  }
-  for (int e = 0; e < 2; ++e) {
-    edge_ports.push_back(edges[e]->port(20s));
-    REQUIRE(edge_ports.back() != 0);
-    hosts.push_back(&c.start(
-        "clients " + std::to_string(e),
-        {"node", "clients", "--edge", addr(edge_ports[e]), "--ids", e == 0 ? "0-499" : "500-999"}));
-  }
+  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, 20s);
   REQUIRE(server.wait_for("edges joined; running", 30s));
   // The host may not have heard its first join's answer before the kill: then it joins the
   // new edge for the first time, else it rejoins. Either way a join after this point.
@@ -216,19 +215,7 @@ TEST_CASE("a client host killed mid-run: its tasks fail or move to its edge, a n
   const uint16_t sp = server.port(60s);
   INFO(c.dump());
   REQUIRE(sp != 0);
-  std::vector<node_process*> edges, hosts;
-  std::vector<uint16_t> edge_ports;
-  for (int e = 0; e < 2; ++e)
-    edges.push_back(&c.start("edge " + std::to_string(e),
-                             {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
-                              "--id", std::to_string(e), "--wait-hosts", "1"}));
-  for (int e = 0; e < 2; ++e) {
-    edge_ports.push_back(edges[e]->port(60s));
-    REQUIRE(edge_ports.back() != 0);
-    hosts.push_back(&c.start(
-        "clients " + std::to_string(e),
-        {"node", "clients", "--edge", addr(edge_ports[e]), "--ids", e == 0 ? "0-499" : "500-999"}));
-  }
+  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, 60s);
   REQUIRE(server.wait_for("edges joined; running", 60s));
   REQUIRE(server.wait_for("round 3/", 60s));
   // The process, not a link: the edge learns it from the broken connection.
@@ -284,18 +271,7 @@ TEST_CASE(
   const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
-  std::vector<node_process*> edges, hosts;
-  for (int e = 0; e < 2; ++e)
-    edges.push_back(&c.start("edge " + std::to_string(e),
-                             {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
-                              "--id", std::to_string(e), "--wait-hosts", "1"}));
-  for (int e = 0; e < 2; ++e) {
-    const uint16_t ep = edges[e]->port(startup);
-    REQUIRE(ep != 0);
-    hosts.push_back(
-        &c.start("clients " + std::to_string(e),
-                 {"node", "clients", "--edge", addr(ep), "--ids", e == 0 ? "0-499" : "500-999"}));
-  }
+  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, startup);
   if (!server.wait_for("round 30/", 60s)) FAIL("no round 30\n" << c.dump());
   server.signal(SIGKILL);
   REQUIRE(server.wait_exit(20s) == 128 + SIGKILL);

@@ -2,6 +2,8 @@
 
 #include <caf/sec.hpp>
 
+#include "messages/wire_bounds.hpp"
+
 namespace fedactor {
 
 namespace {
@@ -19,7 +21,7 @@ caf::error inspect(caf::serializer& f, async_res& x) {
         if constexpr (std::is_same_v<T, async_update>)
           return f(o.num_samples, o.loss, o.params);
         else if constexpr (std::is_same_v<T, async_group>)
-          return f(o.aggregate, o.members);
+          return f(bounded(o.aggregate), o.members);
         else
           return caf::none;
       },
@@ -41,7 +43,7 @@ caf::error inspect(caf::deserializer& f, async_res& x) {
       return caf::none;
     case 2: {
       async_group g;
-      if (auto err = f(g.aggregate, g.members)) return err;
+      if (auto err = f(bounded(g.aggregate), g.members)) return err;
       x.outcome = std::move(g);
       return caf::none;
     }

@@ -11,6 +11,7 @@
 
 #include "messages/param_blob.hpp"
 #include "messages/train.hpp"
+#include "messages/wire_bounds.hpp"
 
 namespace fedactor {
 
@@ -45,8 +46,9 @@ struct edge_res {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_res& x) {
-  return f(caf::meta::type_name("edge_res"), x.round, x.edge, x.aggregate, x.aux_aggregate,
-           x.failed_by, x.failures, x.live_clients, x.peak_live_clients, x.evictions);
+  return f(caf::meta::type_name("edge_res"), x.round, x.edge, bounded(x.aggregate),
+           bounded(x.aux_aggregate), x.failed_by, x.failures, x.live_clients, x.peak_live_clients,
+           x.evictions);
 }
 
 }  // namespace fedactor

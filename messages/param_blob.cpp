@@ -1,6 +1,11 @@
 #include "messages/param_blob.hpp"
 
 #include <cstring>
+#include <string>
+
+#include <caf/sec.hpp>
+
+#include "messages/wire_bounds.hpp"
 
 namespace fedactor {
 
@@ -21,6 +26,10 @@ caf::error inspect(caf::serializer& f, param_blob& x) {
 caf::error inspect(caf::deserializer& f, param_blob& x) {
   size_t n = 0;
   if (auto err = f.begin_sequence(n)) return err;
+  // The count is the peer's word: checked against the bytes left before allocating.
+  if (!fits_in(f, n, sizeof(float)))
+    return caf::make_error(caf::sec::end_of_stream,
+                           "parameters declaring " + std::to_string(n) + " values");
   std::vector<float> values(n);
   if (n > 0) {
     if (auto err = f.apply_raw(n * sizeof(float), values.data())) return err;

@@ -50,7 +50,8 @@ int run_edge_node(const edge_node_options& opts) {
   edge_actor e;
   caf::actor trainers;
   std::optional<edge_node_control_actor> node;
-  std::string address;  // where client hosts connect
+  std::string address;                // where client hosts connect
+  std::shared_ptr<basp_guard> guard;  // in front of the edge's port (plain TCP)
   auto shutdown_all = [&] {
     if (node) self->send_exit(*node, caf::exit_reason::user_shutdown);
     if (e) self->send_exit(e, caf::exit_reason::user_shutdown);
@@ -89,17 +90,21 @@ int run_edge_node(const edge_node_options& opts) {
     ncfg.directory = directory;
     ncfg.log = opts.log;
     node = sys.spawn(edge_node, std::move(ncfg));
-    auto port = publish_on(sys, edge_node_actor{*node}, opts.listen, opts.net);
-    if (!port) {
+    auto listening =
+        listen_on(sys, edge_node_actor{*node}, opts.listen, opts.net,
+                  max_frame_bytes(parts.spec.num_params(), sc.selection.clients_per_round), log);
+    if (!listening) {
       log("error: cannot listen on " + to_string(opts.listen) + ": " +
-          describe_net_error(sys, port.error()));
+          describe_net_error(sys, listening.error()));
       return 1;
     }
-    address = to_string(host_port{opts.listen.host, *port});
+    guard = listening->guard;
+    const uint16_t port = listening->port;
+    address = to_string(host_port{opts.listen.host, port});
     log("listening on " + address + (opts.net.tls() ? " (TLS)" : "") + " for client hosts; edge " +
         std::to_string(opts.id) + " of " + std::to_string(sc.topology.edges) + ", capacity " +
         std::to_string(capacity));
-    if (opts.on_listening) opts.on_listening(*port);
+    if (opts.on_listening) opts.on_listening(port);
     if (opts.wait_hosts > 0) {
       log("waiting for " + std::to_string(opts.wait_hosts) + " client host" +
           (opts.wait_hosts == 1 ? "" : "s"));

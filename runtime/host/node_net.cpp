@@ -108,6 +108,10 @@ const char* bind_address(const host_port& listen, const node_net_options& opts) 
   return opts.tls() ? nullptr : "127.0.0.1";
 }
 
+uint64_t max_frame_bytes(size_t num_params, uint64_t clients_per_round) {
+  return 2 * 16 * static_cast<uint64_t>(num_params) + 16 * clients_per_round + (16u << 20);
+}
+
 void wait_before_retry(std::chrono::milliseconds d) {
   std::this_thread::sleep_for(d);
 }

@@ -21,6 +21,7 @@
 #include <caf/openssl/remote_actor.hpp>
 #include <caf/sec.hpp>
 
+#include "runtime/host/basp_guard.hpp"
 #include "runtime/host/system_config.hpp"
 
 namespace fedactor {
@@ -64,13 +65,59 @@ void configure(system_config& cfg, const node_net_options& opts);
 // interface with TLS (peers are authenticated). nullptr = every interface.
 const char* bind_address(const host_port& listen, const node_net_options& opts);
 
-// Publishes `handle` at `listen` (plain or TLS); the port actually bound.
+// Publishes `handle` at `listen` (plain or TLS) as it is, without a guard (nodes listen with
+// listen_on); the port actually bound.
 template <class Handle>
 caf::expected<uint16_t> publish_on(caf::actor_system& sys, const Handle& handle,
                                    const host_port& listen, const node_net_options& opts) {
   const char* in = bind_address(listen, opts);
   if (opts.tls()) return caf::openssl::publish(handle, listen.port, in, true);
   return sys.middleman().publish(handle, listen.port, in, true);
+}
+
+// The largest BASP frame a node takes from a peer (basp_guard): the biggest fedactor message
+// carries a model-sized aggregate and its auxiliary aggregate (exact sums, 16 bytes a value
+// each) or a model and a control variate, and a round's client ids; 16 MiB covers the rest.
+uint64_t max_frame_bytes(size_t num_params, uint64_t clients_per_round);
+
+// Where a node listens for its peers: `port` is the one they connect to. With TLS the actor is
+// published there. In plain TCP it is published on 127.0.0.1 at a port of its own and a
+// basp_guard listens at `listen` in front of it, refusing malformed frames (and frames over
+// max_payload bytes) with a line to `log`. Keep the value while the node serves.
+struct listening_port {
+  uint16_t port = 0;
+  std::shared_ptr<basp_guard> guard;  // plain TCP only
+};
+
+template <class Handle>
+caf::expected<listening_port> listen_on(caf::actor_system& sys, const Handle& handle,
+                                        const host_port& listen, const node_net_options& opts,
+                                        uint64_t max_payload,
+                                        std::function<void(const std::string&)> log) {
+  listening_port out;
+  if (opts.tls()) {
+    auto port = publish_on(sys, handle, listen, opts);
+    if (!port) return port.error();
+    out.port = *port;
+    return out;
+  }
+  auto inner = publish_on(sys, handle, host_port{"127.0.0.1", 0}, opts);
+  if (!inner) return inner.error();
+  const char* in = bind_address(listen, opts);
+  basp_guard_config g;
+  g.host = in ? in : "0.0.0.0";
+  g.port = listen.port;
+  g.inner_port = *inner;
+  g.max_payload = max_payload;
+  g.log = std::move(log);
+  try {
+    out.guard = std::make_shared<basp_guard>(std::move(g));
+  } catch (const std::exception& e) {
+    sys.middleman().unpublish(handle, *inner);
+    return caf::make_error(caf::sec::cannot_open_port, e.what());
+  }
+  out.port = out.guard->port();
+  return out;
 }
 
 // A fresh handle to the actor published at `peer` (plain or TLS); the interface must

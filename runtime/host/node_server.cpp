@@ -47,17 +47,20 @@ server_node_result run_server_node(const server_node_options& opts) {
 
   const uint32_t edges = sc.topology.edges;
   auto reg = sys.spawn(registrar, registrar_config{to_yaml(sc), edges, opts.log});
-  auto port = publish_on(sys, registrar_actor{reg}, opts.listen, opts.net);
-  if (!port) {
+  auto listening =
+      listen_on(sys, registrar_actor{reg}, opts.listen, opts.net,
+                max_frame_bytes(out.spec.num_params(), sc.selection.clients_per_round), log);
+  if (!listening) {
     caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
     throw std::runtime_error("cannot listen on " + to_string(opts.listen) + ": " +
-                             describe_net_error(sys, port.error()));
+                             describe_net_error(sys, listening.error()));
   }
-  log("listening on " + to_string(host_port{opts.listen.host, *port}) +
+  const uint16_t port = listening->port;
+  log("listening on " + to_string(host_port{opts.listen.host, port}) +
       (opts.net.tls() ? " (TLS)" : "") + ", waiting for " + std::to_string(edges) + " edge" +
       (edges == 1 ? "" : "s") + "; heartbeat " + format_duration(opts.net.heartbeat) +
       ", connection timeout " + format_duration(opts.net.connection_timeout));
-  if (opts.on_listening) opts.on_listening(*port);
+  if (opts.on_listening) opts.on_listening(port);
   if (!opts.checkpoint_dir.empty())
     if (auto why = server_checkpoint_limit(sc, false)) log("warning: " + *why);
   if (opts.resume)

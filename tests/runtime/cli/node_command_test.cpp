@@ -21,6 +21,7 @@
 
 #include "runtime/checkpoint/run_checkpoint.hpp"
 #include "tests/runtime/cli/node_process.hpp"
+#include "tests/support/raw_peer.hpp"
 
 namespace fs = std::filesystem;
 using fedactor::testing::node_process;
@@ -153,6 +154,63 @@ TEST_CASE("a server, two edges and two client hosts give the model of fedactor r
     REQUIRE(line);
     CHECK(line->find("(0 tasks") == std::string::npos);
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("garbage sent to a server and an edge node is refused peer by peer; the run is unchanged",
+          "[cli][node][hostile]") {
+  using fedactor::testing::basp_header;
+  using fedactor::testing::bytes;
+  using fedactor::testing::noise;
+  using fedactor::testing::send_raw;
+  auto dir = temp_dir("garbage");
+  const std::vector<std::string> sets = {"--set", "topology.edges=1", "--set", "protocol.rounds=3"};
+  cluster c;
+  auto& ref =
+      c.start("run", with({"run", tutorial, "--quiet", "--out", (dir / "ref").string()}, sets));
+  auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                         "--quiet", "--out", (dir / "dist").string()},
+                                        sets));
+  const uint16_t sp = server.port(startup);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  // What crashed libcaf_io 0.17.6 (8 zero bytes, 7f ff ff ff, random bytes), a 2^31 length
+  // header, an unknown frame type, noise: each from its own connection, before any edge.
+  const std::vector<std::vector<std::vector<char>>> garbage = {
+      {std::vector<char>(8, 0), bytes({0x7f, 0xff, 0xff, 0xff}), noise(64, 1, 'x')},
+      {basp_header(1, 0x80000000u)},
+      {basp_header(0x42, 0)},
+      {noise(300, 2, 9)}};
+  auto attack = [&](uint16_t port) {
+    for (const auto& g : garbage) CHECK(send_raw(port, g));
+  };
+  // One line per peer, naming it and what was wrong.
+  auto refused_all = [](node_process& node) {
+    for (const char* why : {"a malformed server handshake header", "announcing 2147483648 payload",
+                            "unknown BASP frame type 66", "unknown BASP frame type 9"}) {
+      auto line = node.wait_for(why, 10s);
+      REQUIRE(line);
+      CHECK(line->find("refused peer 127.0.0.1:") != std::string::npos);
+    }
+  };
+  attack(sp);
+  refused_all(server);
+  auto& edge = c.start("edge", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                                "--id", "0", "--wait-hosts", "1"});
+  const uint16_t ep = edge.port(startup);
+  REQUIRE(ep != 0);
+  attack(ep);  // the edge, while it waits for its client host
+  refused_all(edge);
+  auto& host = c.start("clients", {"node", "clients", "--edge", addr(ep), "--ids", "0-999"});
+  REQUIRE(server.wait_exit(60s) == 0);
+  REQUIRE(ref.wait_exit(60s) == 0);
+  CHECK(edge.wait_exit(20s) == 0);
+  CHECK(host.wait_exit(20s) == 0);
+  INFO(c.dump());
+  CHECK(digest(dir / "dist") == digest(dir / "ref"));
+  const auto records = metrics(dir / "dist");
+  CHECK(records.size() == 3);
+  CHECK(total(records, "failures") == 0);
   fs::remove_all(dir);
 }
 

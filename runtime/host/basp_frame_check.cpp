@@ -1,0 +1,88 @@
+#include "runtime/host/basp_frame_check.hpp"
+
+#include <algorithm>
+
+namespace fedactor {
+
+namespace {
+
+uint64_t big_endian(const unsigned char* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+const char* op_name(unsigned op) {
+  static const char* const names[] = {"server handshake", "client handshake", "direct message",
+                                      "routed message",   "monitor message",  "down message",
+                                      "heartbeat"};
+  return op < 7 ? names[op] : "?";
+}
+
+}  // namespace
+
+basp_frame_check::basp_frame_check(uint64_t max_payload) : max_payload_(max_payload) {}
+
+std::optional<std::string> basp_frame_check::feed(const char* data, size_t n) {
+  while (n > 0 && !wrong_) {
+    if (payload_left_ > 0) {
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(payload_left_, n));
+      payload_left_ -= take;
+      data += take;
+      n -= take;
+      continue;
+    }
+    const size_t take = std::min(header_size - have_, n);
+    std::copy(data, data + take, header_.begin() + static_cast<std::ptrdiff_t>(have_));
+    have_ += take;
+    data += take;
+    n -= take;
+    if (have_ < header_size) break;
+    have_ = 0;
+    wrong_ = check_header();
+    if (!wrong_) ++frames_;
+  }
+  return wrong_;
+}
+
+std::optional<std::string> basp_frame_check::check_header() {
+  const unsigned op = header_[0];
+  const uint64_t payload = big_endian(&header_[4], 4);
+  const uint64_t op_data = big_endian(&header_[8], 8);
+  const uint64_t source = big_endian(&header_[16], 8);
+  const uint64_t dest = big_endian(&header_[24], 8);
+  const std::string frame = "frame " + std::to_string(frames_ + 1) + ": ";
+  if (op > 6) return frame + "unknown BASP frame type " + std::to_string(op);
+  const std::string name = op_name(op);
+  if (payload > max_payload_)
+    return frame + "a " + name + " announcing " + std::to_string(payload) +
+           " payload bytes (at most " + std::to_string(max_payload_) + ")";
+  const bool handshake = op <= 1;
+  if (frames_ == 0 && !handshake) return frame + "a " + name + " before any handshake";
+  bool fits = true;
+  switch (op) {
+    case 0:  // server handshake
+      fits = op_data != 0 && payload > 0;
+      break;
+    case 1:  // client handshake
+      fits = source == 0 && dest == 0 && payload > 0;
+      break;
+    case 2:  // direct message
+    case 3:  // routed message
+      fits = dest != 0 && payload > 0;
+      break;
+    case 4:  // monitor message
+      fits = payload > 0 && op_data == 0;
+      break;
+    case 5:  // down message
+      fits = source != 0 && dest == 0 && payload > 0 && op_data == 0;
+      break;
+    default:  // heartbeat
+      fits = source == 0 && dest == 0 && payload == 0 && op_data == 0;
+  }
+  if (!fits) return frame + "a malformed " + name + " header";
+  payload_left_ = payload;
+  return std::nullopt;
+}
+
+}  // namespace fedactor

@@ -1,0 +1,49 @@
+#pragma once
+
+// Checks the byte stream a peer sends to a listening node against CAF 0.17's BASP framing
+// before CAF sees it (runtime/host/basp_guard.hpp). CAF trusts the framing: a handshake frame
+// without payload makes libcaf_io 0.17.6 dereference a null payload (SIGSEGV on the
+// multiplexer thread), and a frame header's 32-bit payload length makes it allocate that many
+// bytes at once. Here every frame header is read whole and refused, with one line saying why,
+// when its type is unknown, its fields do not fit its type (caf::io::basp::valid's rules), a
+// handshake carries no payload, its payload exceeds the node's bound, or the first frame is not
+// a handshake. Payloads are passed through unread (their contents are checked by the
+// deserializers of fedactor's messages).
+//
+// A frame: a 32-byte header in network byte order — operation (1 byte), 2 padding bytes,
+// flags (1), payload length (4), operation data (8), source actor (8), destination actor (8) —
+// then that many payload bytes.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace fedactor {
+
+class basp_frame_check {
+ public:
+  static constexpr size_t header_size = 32;
+
+  // Frames whose payload is larger than max_payload bytes are refused.
+  explicit basp_frame_check(uint64_t max_payload);
+
+  // The peer's next n bytes: nullopt while the stream is well-formed BASP, else what is
+  // wrong (from then on every call returns the same).
+  std::optional<std::string> feed(const char* data, size_t n);
+
+  uint64_t frames() const { return frames_; }  // headers accepted so far
+
+ private:
+  std::optional<std::string> check_header();
+
+  uint64_t max_payload_;
+  std::array<unsigned char, header_size> header_{};
+  size_t have_ = 0;            // header bytes collected
+  uint64_t payload_left_ = 0;  // payload bytes still to pass through
+  uint64_t frames_ = 0;
+  std::optional<std::string> wrong_;
+};
+
+}  // namespace fedactor

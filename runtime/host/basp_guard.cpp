@@ -1,0 +1,176 @@
+#include "runtime/host/basp_guard.hpp"
+
+#include <array>
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "runtime/host/basp_frame_check.hpp"
+
+namespace fedactor {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct basp_guard::impl {
+  basp_guard_config cfg;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::atomic<uint64_t> refused{0};
+  uint32_t connections = 0;  // on the guard's thread only
+  std::thread thread;
+
+  void log(const std::string& line) const {
+    if (cfg.log) cfg.log(line);
+  }
+  void accept();
+};
+
+namespace {
+
+std::string name_of(const tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  return ec ? std::string{"(unknown peer)"}
+            : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// One peer's connection and its relay to the node's inner port.
+struct relay : std::enable_shared_from_this<relay> {
+  basp_guard::impl* guard;  // outlives every relay: they live in its io_context
+  tcp::socket peer;
+  tcp::socket inner;
+  basp_frame_check check;
+  std::string who;
+  std::array<char, 64 * 1024> up{}, down{};
+  bool closed = false;
+
+  relay(basp_guard::impl* g, tcp::socket s)
+      : guard(g), peer(std::move(s)), inner(g->io), check(g->cfg.max_payload), who(name_of(peer)) {}
+
+  void start() {
+    auto self = shared_from_this();
+    inner.async_connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), guard->cfg.inner_port},
+                        [self](const boost::system::error_code& ec) {
+                          if (ec) {
+                            self->guard->log("guard: cannot reach the node's own port for peer " +
+                                             self->who + ": " + ec.message());
+                            self->close();
+                            return;
+                          }
+                          boost::system::error_code ignored;
+                          self->peer.set_option(tcp::no_delay{true}, ignored);
+                          self->inner.set_option(tcp::no_delay{true}, ignored);
+                          self->from_peer();
+                          self->from_node();
+                        });
+  }
+
+  void from_peer() {
+    auto self = shared_from_this();
+    peer.async_read_some(asio::buffer(up), [self](const boost::system::error_code& ec, size_t n) {
+      if (ec) return self->close();
+      if (auto why = self->check.feed(self->up.data(), n)) {
+        ++self->guard->refused;
+        self->guard->log("refused peer " + self->who + ": " + *why + "; connection closed");
+        return self->close();
+      }
+      asio::async_write(self->inner, asio::buffer(self->up.data(), n),
+                        [self](const boost::system::error_code& wec, size_t) {
+                          if (wec) return self->close();
+                          self->from_peer();
+                        });
+    });
+  }
+
+  void from_node() {
+    auto self = shared_from_this();
+    inner.async_read_some(asio::buffer(down),
+                          [self](const boost::system::error_code& ec, size_t n) {
+                            if (ec) return self->close();
+                            asio::async_write(self->peer, asio::buffer(self->down.data(), n),
+                                              [self](const boost::system::error_code& wec, size_t) {
+                                                if (wec) return self->close();
+                                                self->from_node();
+                                              });
+                          });
+  }
+
+  void close() {
+    if (closed) return;
+    closed = true;
+    --guard->connections;
+    boost::system::error_code ignored;
+    peer.shutdown(tcp::socket::shutdown_both, ignored);
+    peer.close(ignored);
+    inner.shutdown(tcp::socket::shutdown_both, ignored);
+    inner.close(ignored);
+  }
+};
+
+}  // namespace
+
+void basp_guard::impl::accept() {
+  acceptor.async_accept([this](const boost::system::error_code& ec, tcp::socket s) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      if (connections >= cfg.max_connections) {
+        log("refused peer " + name_of(s) + ": " + std::to_string(connections) +
+            " connections open already; connection closed");
+        ++refused;
+        boost::system::error_code ignored;
+        s.close(ignored);
+      } else {
+        ++connections;
+        std::make_shared<relay>(this, std::move(s))->start();
+      }
+    }
+    accept();
+  });
+}
+
+basp_guard::basp_guard(basp_guard_config cfg) : impl_(std::make_shared<impl>()) {
+  impl_->cfg = std::move(cfg);
+  const std::string host = impl_->cfg.host.empty() ? "0.0.0.0" : impl_->cfg.host;
+  const std::string where = host + ":" + std::to_string(impl_->cfg.port);
+  try {
+    tcp::resolver resolver{impl_->io};
+    auto found = resolver.resolve(host, std::to_string(impl_->cfg.port),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service);
+    if (found.empty()) throw std::runtime_error("no such address");
+    const tcp::endpoint ep = *found.begin();
+    impl_->acceptor.open(ep.protocol());
+    impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+    impl_->acceptor.bind(ep);
+    impl_->acceptor.listen();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot listen on " + where + ": " + e.what());
+  }
+  impl_->accept();
+  impl_->thread = std::thread([i = impl_.get()] { i->io.run(); });
+}
+
+basp_guard::~basp_guard() {
+  asio::post(impl_->io, [i = impl_.get()] {
+    boost::system::error_code ignored;
+    i->acceptor.close(ignored);
+    i->io.stop();
+  });
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+uint16_t basp_guard::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
+
+uint64_t basp_guard::refused() const {
+  return impl_->refused.load();
+}
+
+}  // namespace fedactor

@@ -106,12 +106,22 @@ void finish_round_if_done(edge_ptr self) {
   st.round_promise.deliver(std::move(res));
 }
 
+// The refusal of a task naming a client outside the population, if it does.
+std::optional<caf::error> outside_population(const edge_config& cfg, uint64_t id) {
+  if (cfg.population == 0 || id < cfg.population) return std::nullopt;
+  return make_error(errc::bad_request, "edge " + std::to_string(cfg.id) + ": client " +
+                                           std::to_string(id) + " outside the population 0-" +
+                                           std::to_string(cfg.population - 1));
+}
+
 caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
   auto& st = self->state;
   if (st.round)
     return make_error(errc::bad_request, "edge " + std::to_string(st.cfg.id) +
                                              " is still training round " +
                                              std::to_string(st.round->round()));
+  for (auto id : ins.clients)
+    if (auto refused = outside_population(st.cfg, id)) return *refused;
   const uint32_t round = ins.round;
   st.round.emplace(round, ins.model.shared(), ins.clients.size(), ins.aux.size());
   st.round_promise = self->make_response_promise<edge_res>();
@@ -170,6 +180,7 @@ void flush_if_complete(edge_ptr self, uint64_t group) {
 
 caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
   auto& st = self->state;
+  if (auto refused = outside_population(st.cfg, ins.client)) return *refused;
   auto rp = self->make_response_promise<async_res>();
   train_ins task;
   task.round = static_cast<uint32_t>(ins.seq);

@@ -39,6 +39,9 @@ struct edge_config {
   std::function<client_actor(uint32_t id)> provider = {};
   // Where the clients trained here keep their algorithm state (null: none kept).
   std::shared_ptr<client_state_store> state = {};
+  // The population's size: a task naming a client id at or above it is refused (bad_request)
+  // before anything is looked up. 0: not checked (the caller vouches for its ids).
+  uint64_t population = 0;
 };
 
 // Edge state machine (sync):

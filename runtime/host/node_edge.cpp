@@ -83,6 +83,7 @@ int run_edge_node(const edge_node_options& opts) {
     ecfg.emplace(edge_config{opts.id, capacity, data, trainers});
     ecfg->provider = [directory](uint32_t id) { return directory->find(id); };
     ecfg->state = state;
+    ecfg->population = sc.population.clients;
     edge_node_config ncfg;
     ncfg.id = opts.id;
     ncfg.welcome = welcome;

@@ -186,3 +186,39 @@ TEST_CASE("an edge counts clients whose trainer never answers as timed out", "[a
   caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(black_hole, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("an edge refuses a round or a task naming a client outside the population", "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto trainers = spawn_trainer_pool(sys, spec, 1);
+  edge_config ec{3, 4, data, trainers};
+  ec.population = 50;
+  auto e = spawn_edge(sys, ec);
+  caf::scoped_actor self{sys};
+  std::string refused;
+  self->request(e, std::chrono::seconds(60), make_ins(spec, {1, 49, 50}))
+      .receive([&](edge_res&) { FAIL("a round with client 50 of 50 was trained"); },
+               [&](caf::error& err) {
+                 CHECK(err == make_error(errc::bad_request));
+                 refused = describe(err);
+               });
+  CHECK(refused.find("edge 3: client 50 outside the population 0-49") != std::string::npos);
+  async_ins task;
+  task.seq = 1;
+  task.client = 4000000000u;
+  task.model = param_blob{initial_params(spec, 5)};
+  task.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}};
+  task.timeout_s = 60;
+  refused.clear();
+  self->request(e, std::chrono::seconds(60), task)
+      .receive([&](async_res&) { FAIL("a task for client 4000000000 was trained"); },
+               [&](caf::error& err) { refused = describe(err); });
+  CHECK(refused.find("client 4000000000 outside the population 0-49") != std::string::npos);
+  // Within the population the edge trains as before.
+  auto res = ask(sys, e, make_ins(spec, {0, 49}));
+  CHECK(succeeded(res) == 2);
+  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
+}

@@ -222,8 +222,9 @@ inline node_net_options test_net() {
   return n;
 }
 
-// A directory of test certificates: CA "ca" signs "node" (twice: "node", "peer"), CA
-// "rogue-ca" signs "rogue". tls(who, ca) gives the options for a node.
+// A directory of test certificates: CA "ca" signs "node" (twice: "node", "peer") and
+// "expired" (valid in 2020 only), CA "rogue-ca" signs "rogue". tls(who, ca) gives the options
+// for a node.
 class test_pki {
  public:
   explicit test_pki(const std::string& name) {
@@ -243,6 +244,15 @@ class test_pki {
       ok_ = ok_ && sh("openssl x509 -req -in " + who + ".csr -CA " + ca + ".pem -CAkey " + ca +
                       ".key -CAcreateserial -out " + who + ".pem -days 2");
     }
+    // "expired": signed by "ca", valid on 1 January 2020 only (openssl ca takes past dates).
+    ok_ = ok_ && sh("(printf '[ca]\\ndefault_ca=d\\n[d]\\ndatabase=index.txt\\nserial=serial.txt"
+                    "\\ndefault_md=sha256\\npolicy=p\\nnew_certs_dir=.\\n[p]\\ncommonName="
+                    "supplied\\n' > ca.cnf && : > index.txt && echo 01 > serial.txt)");
+    ok_ =
+        ok_ && sh("openssl req " + ec + " -keyout expired.key -out expired.csr -subj /CN=expired");
+    ok_ = ok_ && sh("openssl ca -batch -config ca.cnf -startdate 20200101000000Z -enddate "
+                    "20200102000000Z -in expired.csr -out expired.pem -cert ca.pem -keyfile ca.key "
+                    "-notext");
   }
   test_pki(const test_pki&) = delete;
   test_pki& operator=(const test_pki&) = delete;

@@ -207,8 +207,10 @@ TEST_CASE("without a sink, or once it is removed, SSL_get_error only forwards", 
 // Each peer below meets a server of its own: CAF never clears OpenSSL's per-thread error
 // queue after a failed handshake, so on a shared server thread a failure can leak into
 // another session's handshake (its SSL_get_error then reports the stale error).
-TEST_CASE("CAF's TLS refuses a peer from another CA and a plain peer, and both are logged",
-          "[host]") {
+TEST_CASE(
+    "CAF's TLS refuses a peer from another CA, an expired certificate and a plain peer, "
+    "each logged",
+    "[host]") {
   test_pki pki{"tls_log"};
   REQUIRE(pki.ok());
   sink_guard guard;
@@ -263,6 +265,18 @@ TEST_CASE("CAF's TLS refuses a peer from another CA and a plain peer, and both a
     CHECK((told->rfind("TLS: handshake with " + address + " failed: ", 0) == 0 ||
            told->rfind("TLS: handshake with unknown peer failed: ", 0) == 0));
     CHECK(told->find("unknown ca") != std::string::npos);
+  }
+  {
+    // Certified by our CA, but expired (valid in 2020 only): refused by the server.
+    tls_server server{pki.tls("node", "ca")};
+    REQUIRE(server.port != 0);
+    CHECK_FALSE(attempt(pki.tls("expired", "ca"), server.port));
+    auto expired = guard.log->wait_for("certificate has expired", 20s);
+    INFO(guard.log->dump());
+    REQUIRE(expired);
+    CHECK(expired->find("TLS: refused peer ") == 0);
+    CHECK(expired->find("certificate verify failed (certificate has expired)") !=
+          std::string::npos);
   }
   {
     // Plain TCP (BASP without TLS): refused.

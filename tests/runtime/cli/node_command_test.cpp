@@ -97,6 +97,21 @@ struct cluster {
     return s;
   }
 
+  // The reference, `fedactor run` of the tutorial with `sets` into dir/ref, and a server node
+  // of the same run into dir/dist, listening on a free port.
+  struct reference_run {
+    node_process* ref;
+    node_process* server;
+  };
+  reference_run reference_and_server(const fs::path& dir, const std::vector<std::string>& sets) {
+    auto& ref =
+        start("run", with({"run", tutorial, "--quiet", "--out", (dir / "ref").string()}, sets));
+    auto& server = start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                         "--quiet", "--out", (dir / "dist").string()},
+                                        sets));
+    return {&ref, &server};
+  }
+
   // Edges 0 and 1 of the server on port `sp` (each waiting for its client host), then a host
   // for each, clients 0-499 and 500-999; an edge that does not listen within `wait` fails the
   // test.
@@ -128,15 +143,13 @@ TEST_CASE("a server, two edges and two client hosts give the model of fedactor r
   auto dir = temp_dir("equal");
   const std::vector<std::string> sets = {"--set", "topology.edges=2", "--set", "protocol.rounds=5"};
   cluster c;
-  auto& ref =
-      c.start("run", with({"run", tutorial, "--quiet", "--out", (dir / "ref").string()}, sets));
-  auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
-                                         "--quiet", "--out", (dir / "dist").string()},
-                                        sets));
+  auto [ref_run, server_run] = c.reference_and_server(dir, sets);
+  auto& ref = *ref_run;
+  auto& server = *server_run;
   const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
-  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, 20s);
+  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, startup);
   REQUIRE(server.wait_exit(60s) == 0);
   REQUIRE(ref.wait_exit(60s) == 0);
   INFO(c.dump());
@@ -157,7 +170,7 @@ TEST_CASE("a server, two edges and two client hosts give the model of fedactor r
   fs::remove_all(dir);
 }
 
-TEST_CASE("garbage sent to a server and an edge node is refused peer by peer; the run is unchanged",
+TEST_CASE("garbage sent to a server and an edge node is refused peer by peer, the run is unchanged",
           "[cli][node][hostile]") {
   using fedactor::testing::basp_header;
   using fedactor::testing::bytes;
@@ -166,11 +179,9 @@ TEST_CASE("garbage sent to a server and an edge node is refused peer by peer; th
   auto dir = temp_dir("garbage");
   const std::vector<std::string> sets = {"--set", "topology.edges=1", "--set", "protocol.rounds=3"};
   cluster c;
-  auto& ref =
-      c.start("run", with({"run", tutorial, "--quiet", "--out", (dir / "ref").string()}, sets));
-  auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
-                                         "--quiet", "--out", (dir / "dist").string()},
-                                        sets));
+  auto [ref_run, server_run] = c.reference_and_server(dir, sets);
+  auto& ref = *ref_run;
+  auto& server = *server_run;
   const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
@@ -232,7 +243,7 @@ TEST_CASE("an edge killed mid-run is rerouted around, rejoins, and the model is 
   const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
-  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, 20s);
+  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, startup);
   REQUIRE(server.wait_for("edges joined; running", 30s));
   // The host may not have heard its first join's answer before the kill: then it joins the
   // new edge for the first time, else it rejoins. Either way a join after this point.

@@ -126,7 +126,7 @@ TEST_CASE("host:port text: empty host as *, IPv6 in brackets, round trip", "[hos
   }
 }
 
-TEST_CASE("durations: ms, s, m, plain seconds; malformed or negative rejected", "[host]") {
+TEST_CASE("durations: ms, s, m, plain seconds, malformed or negative rejected", "[host]") {
   CHECK(parse_duration("250ms") == caf::timespan{250ms});
   CHECK(parse_duration("5s") == caf::timespan{5s});
   CHECK(parse_duration("1.5s") == caf::timespan{1500ms});

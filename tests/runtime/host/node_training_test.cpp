@@ -39,7 +39,7 @@ scenario small() {
 
 }  // namespace
 
-TEST_CASE("build_node_training: data, model and trainers; no store for a stateless strategy",
+TEST_CASE("build_node_training: data, model and trainers, no store for a stateless strategy",
           "[host]") {
   training_fixture f;
   std::optional<temp_state_dir> temp;

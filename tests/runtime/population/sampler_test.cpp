@@ -388,7 +388,7 @@ TEST_CASE("sampler state restored into a fresh sampler picks what the saved one 
   }
 }
 
-TEST_CASE("sampler state of another kind or population is refused; a user's sampler has none",
+TEST_CASE("sampler state of another kind or population is refused, a user's sampler has none",
           "[sampler]") {
   auto reg = make_registry(20);
   auto random = make_sampler(sampling_kind::random, reg, 1);

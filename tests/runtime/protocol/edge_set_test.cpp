@@ -84,7 +84,7 @@ TEST_CASE("edge_set ignores losing an edge twice or one out of range", "[protoco
   CHECK(edges.alive_edges() == std::vector<uint32_t>{0, 1});
 }
 
-TEST_CASE("edge_set rejoin brings a lost edge back; a live one's rejoin changes nothing",
+TEST_CASE("edge_set rejoin brings a lost edge back, a live one's rejoin changes nothing",
           "[protocol]") {
   auto edges = twelve_over_three(edge_loss_policy::reroute);
   CHECK_FALSE(edges.rejoin(1));  // a new registration replacing a live edge

@@ -165,7 +165,7 @@ TEST_CASE("sync_loop batch deadline counts waves of the edge capacity", "[protoc
   CHECK(step.send[0].timeout_s == 40.0);
 }
 
-TEST_CASE("sync_loop ends a round when every batch is answered; sgd lr 1 gives the weighted mean",
+TEST_CASE("sync_loop ends a round when every batch is answered, sgd lr 1 gives the weighted mean",
           "[protocol]") {
   sync_fixture f(four_over_two(), {1, 2});
   auto start = f.loop->start();

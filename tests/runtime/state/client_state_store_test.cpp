@@ -64,7 +64,7 @@ std::string runtime_error_of(F&& f) {
 
 }  // namespace
 
-TEST_CASE("client state: a value put is got back unchanged; absent and erased ones are none",
+TEST_CASE("client state: a value put is got back unchanged, absent and erased ones are none",
           "[state]") {
   temp_dir dir("roundtrip");
   client_state_store store(dir.path / "nested" / "state.db", 1 << 20);

@@ -14,6 +14,7 @@
 #include "actors/live_clients.hpp"
 #include "messages/errors.hpp"
 #include "runtime/math/rng.hpp"
+#include "runtime/protocol/attack.hpp"
 #include "runtime/protocol/edge_round.hpp"
 #include "runtime/protocol/preaggregation.hpp"
 #include "runtime/protocol/task_slots.hpp"
@@ -63,11 +64,17 @@ void pump(edge_ptr self) {
     if (local)
       target = acquire_client(self, st.live, id, st.cfg.data, st.cfg.trainers, st.cfg.state);
     const auto timeout = seconds(j->ins.timeout_s);
+    // A simulated attacker's answer is altered against the model it was sent.
+    param_blob attacked_base;
+    if (is_malicious(st.cfg.attack, id)) attacked_base = j->ins.model;
     self->request(target, timeout, std::move(j->ins))
         .then(
             [=](train_res& r) {
               self->state.slots.done();
               if (local) self->state.live.release(id);
+              if (!attacked_base.empty() && r.params.size() == attacked_base.size())
+                r.params = param_blob{attacked_params(self->state.cfg.attack, r.params.data(),
+                                                      attacked_base.data(), r.params.size())};
               auto wrong = check_update(update_claim{r.round, r.client, r.params.data(),
                                                      r.params.size(), r.num_samples, r.loss},
                                         want);
@@ -102,6 +109,9 @@ void finish_round_if_done(edge_ptr self) {
   res.live_clients = static_cast<uint32_t>(st.live.size());
   res.peak_live_clients = static_cast<uint32_t>(st.live.peak());
   res.evictions = st.live.evictions();
+  res.norm_within = out.norm.within;
+  res.norm_clipped = out.norm.clipped;
+  res.norm_rejected = out.norm.rejected;
   st.round.reset();
   st.round_promise.deliver(std::move(res));
 }
@@ -122,8 +132,11 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
                                              std::to_string(st.round->round()));
   for (auto id : ins.clients)
     if (auto refused = outside_population(st.cfg, id)) return *refused;
+  if (const char* bad = robust_settings_problem(ins.robust); *bad)
+    return make_error(errc::bad_request,
+                      "edge " + std::to_string(st.cfg.id) + ": robust settings refused: " + bad);
   const uint32_t round = ins.round;
-  st.round.emplace(round, ins.model.shared(), ins.clients.size(), ins.aux.size());
+  st.round.emplace(round, ins.model.shared(), ins.clients.size(), ins.aux.size(), ins.robust);
   st.round_promise = self->make_response_promise<edge_res>();
   auto rp = st.round_promise;
   for (auto id : ins.clients) {

@@ -42,6 +42,9 @@ struct edge_config {
   // The population's size: a task naming a client id at or above it is refused (bad_request)
   // before anything is looked up. 0: not checked (the caller vouches for its ids).
   uint64_t population = 0;
+  // Simulated attackers (attack.*, docs/robustness.md): a malicious client's answer is altered
+  // here, before it is checked, as if the client had sent it. kind none: no one.
+  attack_config attack = {};
 };
 
 // Edge state machine (sync):

@@ -92,6 +92,8 @@ void finish(server_ptr self) {
   rep.total_updates = totals->total_updates;
   rep.stale_updates = totals->stale_updates;
   rep.rejected_updates = totals->rejected_updates;
+  rep.norm_clipped = totals->norm_clipped;
+  rep.norm_rejected = totals->norm_rejected;
   const bool halted = p.sync ? p.sync->halted() : p.async->halted();
   rep.interrupted = halted || (p.sync ? p.sync->stopped() : p.async->stopped());
   if (halted)
@@ -119,6 +121,7 @@ void send_batch(server_ptr self, sync_task t) {
   ins.client_timeout_s = sc.training.timeout_s;
   ins.clients = std::move(t.batch.clients);
   if (t.aux) ins.aux = param_blob{t.aux};
+  ins.robust = t.robust;
   const auto& handle = self->state.p->cfg.edges[e];
   const auto dest = handle.address();
   self->request(handle, seconds(t.timeout_s), std::move(ins))
@@ -141,6 +144,7 @@ void send_batch(server_ptr self, sync_task t) {
             rep.live_clients = res.live_clients;
             rep.peak_live_clients = res.peak_live_clients;
             rep.evictions = res.evictions;
+            rep.norm = norm_bound_counts{res.norm_within, res.norm_clipped, res.norm_rejected};
             apply(self, loop.answered(id, std::move(rep)));
           },
           [=](caf::error& err) {

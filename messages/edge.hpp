@@ -12,8 +12,15 @@
 #include "messages/param_blob.hpp"
 #include "messages/train.hpp"
 #include "messages/wire_bounds.hpp"
+#include "runtime/strategy/robust_rule.hpp"
 
 namespace fedactor {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, robust_settings& x) {
+  return f(caf::meta::type_name("robust_settings"), x.norm_mode, x.norm_bound, x.rule, x.trim,
+           x.krum_f, x.krum_m);
+}
 
 struct edge_ins {
   uint32_t round = 0;
@@ -24,12 +31,13 @@ struct edge_ins {
   train_settings settings;
   double client_timeout_s = 120;  // per client task
   param_blob aux;                 // the algorithm's server state (SCAFFOLD: c); may be empty
+  robust_settings robust;         // the round's norm bound and aggregation rule (robust.*)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_ins& x) {
   return f(caf::meta::type_name("edge_ins"), x.round, x.model_version, x.seed, x.model, x.clients,
-           x.settings, x.client_timeout_s, x.aux);
+           x.settings, x.client_timeout_s, x.aux, x.robust);
 }
 
 struct edge_res {
@@ -42,13 +50,16 @@ struct edge_res {
   uint32_t live_clients = 0;          // client actors alive at this edge after the round
   uint32_t peak_live_clients = 0;     // most client actors ever alive at once at this edge
   uint64_t evictions = 0;             // client actors evicted so far
+  uint32_t norm_within = 0;           // updates within the round's norm bound (robust.*)
+  uint32_t norm_clipped = 0;          // updates clipped to it
+  uint32_t norm_rejected = 0;         // updates rejected by it (also in failed_by)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_res& x) {
   return f(caf::meta::type_name("edge_res"), x.round, x.edge, bounded(x.aggregate),
            bounded(x.aux_aggregate), x.failed_by, x.failures, x.live_clients, x.peak_live_clients,
-           x.evictions);
+           x.evictions, x.norm_within, x.norm_clipped, x.norm_rejected);
 }
 
 }  // namespace fedactor

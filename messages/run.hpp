@@ -24,6 +24,8 @@ struct run_report {
   uint64_t total_updates = 0;         // async: folded into the buffer
   uint64_t stale_updates = 0;         // async: discarded for staleness
   uint64_t rejected_updates = 0;      // async: malformed
+  uint64_t norm_clipped = 0;          // sync robust.norm_bound: updates clipped
+  uint64_t norm_rejected = 0;         // sync robust.norm_bound: updates rejected
   // The run was stopped (stop_atom) before its last round / step: `rounds` is the number
   // completed, `model` the last completed one's; stopped_by is the stop's reason ("SIGINT").
   bool interrupted = false;
@@ -34,7 +36,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_report& x) {
   return f(caf::meta::type_name("run_report"), x.rounds, x.model_version, x.clients_trained,
            x.failures, x.failures_by, x.final_loss, x.model, x.sim_time_s, x.total_updates,
-           x.stale_updates, x.rejected_updates, x.interrupted, x.stopped_by);
+           x.stale_updates, x.rejected_updates, x.norm_clipped, x.norm_rejected, x.interrupted,
+           x.stopped_by);
 }
 
 }  // namespace fedactor

@@ -1,5 +1,7 @@
 #include "runtime/checkpoint/loop_state.hpp"
 
+#include <cmath>
+
 #include "runtime/checkpoint/byte_codec.hpp"
 
 namespace fedactor {
@@ -9,8 +11,9 @@ namespace {
 constexpr uint32_t sync_tag = 0x434e5953;   // "SYNC"
 constexpr uint32_t async_tag = 0x4e595341;  // "ASYN"
 // 2 added the fired events at the end of both layouts; 3 a sync run's round in progress at a
-// stop. 1 and 2 are still read (no events fired, no round in progress).
-constexpr uint32_t layout_version = 3;
+// stop; 4 the adaptive clip bound and the norm bound's totals at the end of the sync layout.
+// 1 and 2 are still read (no events fired, no round in progress).
+constexpr uint32_t layout_version = 4;
 
 void put_failures(byte_writer& w, const failure_counts& f) {
   w.put_u32s(f.to_wire());
@@ -73,6 +76,9 @@ std::vector<char> encode(const sync_loop_state& s) {
   w.put_u32s(s.fired_events);
   w.put_u8(s.pending ? 1 : 0);
   w.put_u32s(s.pending_ids);
+  w.put_f64(s.clip_bound);
+  w.put_u64(s.totals.norm_clipped);
+  w.put_u64(s.totals.norm_rejected);
   return w.take();
 }
 
@@ -95,6 +101,12 @@ sync_loop_state decode_sync_state(const std::vector<char>& bytes, const std::str
     s.pending = r.get_u8("round in progress") != 0;
     s.pending_ids = r.get_u32s("clients of the round in progress");
     if (!s.pending && !s.pending_ids.empty()) r.fail("clients of no round in progress");
+  }
+  if (layout >= 4) {
+    s.clip_bound = r.get_f64("adaptive clip bound");
+    if (!(s.clip_bound >= 0) || !std::isfinite(s.clip_bound)) r.fail("a negative clip bound");
+    s.totals.norm_clipped = r.get_u64("updates clipped");
+    s.totals.norm_rejected = r.get_u64("updates rejected by the norm bound");
   }
   r.finish();
   return s;

@@ -120,8 +120,9 @@ federation_result federation::run() {
   cfg.data = data;
   cfg.registry = registry;
   for (uint32_t e = 0; e < edges; ++e)
-    cfg.edges.push_back(
-        spawn_edge(sys_, edge_config{e, capacity, data, trainers, {}, state, registry->size()}));
+    cfg.edges.push_back(spawn_edge(
+        sys_,
+        edge_config{e, capacity, data, trainers, {}, state, registry->size(), scenario_.attack}));
   cfg.edge_capacity = capacity;
   cfg.initial_model = initial_params(spec_, scenario_.seed);
   cfg.parts = parts_;

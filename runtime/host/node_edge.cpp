@@ -84,6 +84,7 @@ int run_edge_node(const edge_node_options& opts) {
     ecfg->provider = [directory](uint32_t id) { return directory->find(id); };
     ecfg->state = state;
     ecfg->population = sc.population.clients;
+    ecfg->attack = sc.attack;
     edge_node_config ncfg;
     ncfg.id = opts.id;
     ncfg.welcome = welcome;

@@ -146,6 +146,9 @@ federation_result server_graph::run(std::chrono::steady_clock::time_point starte
             s.total_updates = rep.total_updates;
             s.stale_updates = rep.stale_updates;
             s.rejected_updates = rep.rejected_updates;
+            s.norm_bound_on = sc.robust.norm_bound.mode != norm_bound_mode::off;
+            s.norm_clipped = rep.norm_clipped;
+            s.norm_rejected = rep.norm_rejected;
             s.interrupted = rep.interrupted;
             s.stopped_by = rep.stopped_by;
             if (sc.protocol.mode == protocol_mode::async) s.aggregations = rep.rounds;

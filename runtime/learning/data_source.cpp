@@ -4,6 +4,7 @@
 
 #include "runtime/learning/fashion_mnist.hpp"
 #include "runtime/learning/fashion_mnist_source.hpp"
+#include "runtime/learning/label_flip_source.hpp"
 #include "runtime/learning/leaf_synthetic.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/learning/synthetic_data.hpp"
@@ -34,7 +35,9 @@ data_shape shape_of(const data_config& d) {
 
 }  // namespace
 
-std::shared_ptr<const data_source> make_data_source(const scenario& s) {
+namespace {
+
+std::shared_ptr<const data_source> make_honest_source(const scenario& s) {
   switch (s.data.kind) {
     case data_kind::tutorial_random:
       return std::make_shared<tutorial_random_source>(s.data, s.seed);
@@ -46,6 +49,15 @@ std::shared_ptr<const data_source> make_data_source(const scenario& s) {
       return std::make_shared<leaf_synthetic_source>(s.data, s.seed);
   }
   return nullptr;
+}
+
+}  // namespace
+
+std::shared_ptr<const data_source> make_data_source(const scenario& s) {
+  auto source = make_honest_source(s);
+  if (source && s.attack.kind == attack_kind::label_flip && s.attack.fraction > 0)
+    return std::make_shared<label_flip_source>(std::move(source), s.attack);
+  return source;
 }
 
 model_spec make_model_spec(const scenario& s) {

@@ -111,6 +111,12 @@ bool weighted_accumulator::add(const float* x, double w, double s) {
   return fold(x, nullptr, w, s);
 }
 
+bool weighted_accumulator::add_as(const float* x, double w, double s, uint64_t updates) {
+  if (updates == 0 || !fold(x, nullptr, w, s)) return false;
+  count_ += updates - 1;
+  return true;
+}
+
 bool weighted_accumulator::add_difference(const float* x, const float* base, double w, double s) {
   return fold(x, base, w, s);
 }

@@ -40,6 +40,10 @@ class weighted_accumulator {
   // in the same single pass as add(): bit-identical to add() of that Δ, without writing it.
   bool add_difference(const float* x, const float* base, double w, double s = 0);
 
+  // As add(), but the term stands for `updates` updates (>= 1) in count(): a robust rule's
+  // result over that many held updates (runtime/strategy/robust_rule.hpp).
+  bool add_as(const float* x, double w, double s, uint64_t updates);
+
   // Back to empty, keeping dim() and the memory.
   void clear();
 

@@ -58,6 +58,11 @@ std::string to_json(const round_record& r) {
   } else {
     j["dropped"] = r.dropped;
   }
+  if (r.norm_bound > 0) {
+    j["norm_bound"] = r.norm_bound;
+    j["norm_clipped"] = r.norm_clipped;
+    j["norm_rejected"] = r.norm_rejected;
+  }
   if (!r.failure_reasons.empty()) j["failure_reasons"] = r.failure_reasons;
   if (!r.events.empty()) {
     nlohmann::json events = nlohmann::json::array();
@@ -108,6 +113,10 @@ std::string to_json(const run_summary& s) {
     j["stale_updates"] = s.stale_updates;
     j["rejected_updates"] = s.rejected_updates;
     j["aggregations"] = s.aggregations;
+  }
+  if (s.norm_bound_on) {
+    j["norm_clipped"] = s.norm_clipped;
+    j["norm_rejected"] = s.norm_rejected;
   }
   return j.dump(2);
 }

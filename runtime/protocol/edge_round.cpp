@@ -1,16 +1,75 @@
 #include "runtime/protocol/edge_round.hpp"
 
 #include <cmath>
+#include <cstdio>
+
+#include "runtime/math/update_norm.hpp"
 
 namespace fedactor {
 
-edge_round::edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values)
+edge_round::edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values,
+                       robust_settings robust)
     : round_(round),
       model_(std::move(model)),
       pending_(clients),
       acc_(model_ ? model_->size() : 0),
       aux_values_(aux_values),
-      aux_(aux_values) {}
+      aux_(aux_values),
+      robust_(robust) {}
+
+namespace {
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+bool edge_round::fold_robust(uint32_t client, const float* params, uint32_t samples, double loss) {
+  const size_t n = model_->size();
+  const float* base = model_->data();
+  std::vector<float> delta(n);
+  for (size_t i = 0; i < n; ++i) delta[i] = params[i] - base[i];  // in float, as add_difference
+  if (robust_.norm_mode != norm_bound_mode::off) {
+    const double norm = l2_norm(delta.data(), n);
+    if (!std::isfinite(norm)) {
+      fail(client, failure_code::invalid_update, "rejected update: values out of range");
+      return false;
+    }
+    if (norm <= robust_.norm_bound) {
+      ++norm_.within;
+    } else if (robust_.norm_mode == norm_bound_mode::reject) {
+      ++norm_.rejected;
+      fail(client, failure_code::invalid_update,
+           "rejected update: norm " + number(norm) + " above the bound " +
+               number(robust_.norm_bound));
+      return false;
+    } else {
+      clip_to_norm(delta.data(), n, robust_.norm_bound);
+      ++norm_.clipped;
+    }
+  }
+  if (!robust_.holds_updates()) {
+    if (!acc_.add(delta.data(), static_cast<double>(samples), loss)) {
+      fail(client, failure_code::invalid_update, "rejected update: values out of range");
+      return false;
+    }
+    return true;
+  }
+  // Held: the rule's result is folded by finish() with weight Σ samples, so every value must
+  // stay in the accumulator's range at that weight (the result lies within the held values'
+  // range per coordinate, for every rule).
+  for (size_t i = 0; i < n; ++i) {
+    if (!(std::fabs(static_cast<double>(delta[i])) * (samples) <= weighted_accumulator::max_term)) {
+      fail(client, failure_code::invalid_update, "rejected update: values out of range");
+      return false;
+    }
+  }
+  held_.push_back(held_update{std::move(delta), samples, loss});
+  return true;
+}
 
 void edge_round::fold(uint32_t client, const float* params, uint32_t samples, double loss,
                       const float* aux, size_t aux_size) {
@@ -27,6 +86,12 @@ void edge_round::fold(uint32_t client, const float* params, uint32_t samples, do
            "rejected update: aux value at index " + std::to_string(i) + " out of range");
       return;
     }
+  }
+  if (robust_.active()) {
+    if (!fold_robust(client, params, samples, loss)) return;
+    if (aux_size > 0) aux_.add(aux, 1.0);  // cannot fail: checked above
+    --pending_;
+    return;
   }
   // Δ = params − round model, folded in the accumulator's single pass.
   if (!acc_.add_difference(params, model_->data(), static_cast<double>(samples), loss)) {
@@ -46,9 +111,36 @@ void edge_round::fail(uint32_t client, failure_code code, const std::string& rea
 }
 
 edge_round_result edge_round::finish() const {
-  return edge_round_result{acc_.serialize(),
-                           aux_values_ > 0 ? aux_.serialize() : std::vector<char>{}, failed_,
-                           details_};
+  if (held_.empty())
+    return edge_round_result{acc_.serialize(),
+                             aux_values_ > 0 ? aux_.serialize() : std::vector<char>{}, failed_,
+                             details_, norm_};
+  // The rule over the held updates, folded once with their total weight, standing for them all.
+  const size_t n = model_->size();
+  std::vector<const float*> xs;
+  double weight = 0, weighted_loss = 0;
+  for (const auto& h : held_) {
+    xs.push_back(h.delta.data());
+    weight += h.samples;
+    weighted_loss += h.samples * h.loss;
+  }
+  std::vector<float> result(n);
+  apply_robust_rule(robust_, xs, n, result.data());
+  weighted_accumulator acc(n);
+  auto failed = failed_;
+  auto details = details_;
+  if (!acc.add_as(result.data(), weight, weighted_loss / weight, held_.size())) {
+    // Cannot happen for values checked in fold (the result stays within their range), but an
+    // aggregate must account for every client: they count as invalid then.
+    acc.clear();
+    failed.add(failure_code::invalid_update, static_cast<uint32_t>(held_.size()));
+    if (details.size() < max_details)
+      details.push_back("edge: robust rule result out of range, " + std::to_string(held_.size()) +
+                        " updates dropped");
+  }
+  return edge_round_result{acc.serialize(),
+                           aux_values_ > 0 ? aux_.serialize() : std::vector<char>{}, failed,
+                           details, norm_};
 }
 
 }  // namespace fedactor

@@ -4,6 +4,12 @@
 // exact streaming aggregate as their results arrive (Δ = params − the round's model, weight
 // = samples, loss alongside: memory O(model), not O(clients × model)), failures counted per
 // code. The edge shell answers the server with finish() once complete().
+//
+// With robust settings (runtime/strategy/robust_rule.hpp, docs/robustness.md) each Δ is first
+// held to the round's L2 norm bound (clipped, or rejected as invalid_update), then folded
+// (rule mean) or held until finish() (median, trimmed mean, Krum: memory k × model floats for
+// the k accepted updates), which folds the rule's result once with weight Σ samples of the
+// held updates, standing for all of them in the aggregate's count.
 
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +19,7 @@
 #include "runtime/math/accumulator.hpp"
 #include "runtime/protocol/failure.hpp"
 #include "runtime/protocol/model_snapshot.hpp"
+#include "runtime/strategy/robust_rule.hpp"
 
 namespace fedactor {
 
@@ -21,6 +28,7 @@ struct edge_round_result {
   std::vector<char> aux_aggregate;  // the clients' aux outputs, weight 1 each (empty: none)
   failure_counts failed;
   std::vector<std::string> details;  // the first few, "client N: reason"
+  norm_bound_counts norm;            // what the norm bound did (all 0 when off)
 };
 
 class edge_round {
@@ -29,7 +37,9 @@ class edge_round {
 
   // `model`: the round's global model (the base of every Δ); `clients`: how many were sent;
   // `aux_values`: the size of every client's aux output (SCAFFOLD's Δc_i), 0 = none expected.
-  edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values = 0);
+  // `robust`: the round's norm bound and aggregation rule (default: none, streaming mean).
+  edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values = 0,
+             robust_settings robust = {});
 
   uint32_t round() const { return round_; }
   const model_snapshot& model() const { return model_; }
@@ -47,7 +57,18 @@ class edge_round {
 
   edge_round_result finish() const;
 
+  // Updates held for a robust rule (0 with rule mean).
+  size_t held() const { return held_.size(); }
+
  private:
+  struct held_update {
+    std::vector<float> delta;
+    uint32_t samples;
+    double loss;
+  };
+  // fold() with robust settings active: bound, then fold or hold. False: failed (counted).
+  bool fold_robust(uint32_t client, const float* params, uint32_t samples, double loss);
+
   uint32_t round_;
   model_snapshot model_;
   size_t pending_;
@@ -56,6 +77,9 @@ class edge_round {
   weighted_accumulator aux_;
   failure_counts failed_;
   std::vector<std::string> details_;
+  robust_settings robust_;
+  norm_bound_counts norm_;
+  std::vector<held_update> held_;
 };
 
 }  // namespace fedactor

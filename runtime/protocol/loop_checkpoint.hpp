@@ -36,6 +36,8 @@ struct sync_loop_state {
   // A resumed loop redoes the round with these clients (its events fire again).
   bool pending = false;
   std::vector<uint32_t> pending_ids;
+  // robust.norm_bound with target_quantile > 0: the adaptive bound after rounds_done (0: none).
+  double clip_bound = 0;
 };
 
 // A task in flight at an async checkpoint: redispatched on resume with the same numbers (its

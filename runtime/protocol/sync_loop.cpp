@@ -39,6 +39,15 @@ sync_loop::sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> i
   if (sc_.strategy.client == client_algorithm::scaffold)
     control_ = make_snapshot(std::vector<float>(parts_.trainable, 0.0f));
   if (!sc_.events.empty()) conditions_ = std::make_unique<client_conditions>(*parts_.registry, sc_);
+  const auto& r = sc_.robust;
+  robust_.norm_mode = r.norm_bound.mode;
+  robust_.norm_bound = r.norm_bound.mode == norm_bound_mode::off ? 0.0 : r.norm_bound.bound;
+  robust_.rule = r.rule;
+  robust_.trim = r.trim;
+  robust_.krum_f = r.krum_f;
+  robust_.krum_m = r.krum_m;
+  if (r.norm_bound.mode != norm_bound_mode::off && r.norm_bound.target_quantile > 0)
+    adaptive_.emplace(r.norm_bound.bound, r.norm_bound.target_quantile, r.norm_bound.lr);
 }
 
 sync_step sync_loop::start() {
@@ -64,6 +73,8 @@ sync_task sync_loop::task_of(edge_batch b) const {
   t.model_version = version_;
   t.model = model_;
   t.aux = control_;
+  t.robust = robust_;
+  t.robust.norm_bound = norm_bound();
   return t;
 }
 
@@ -178,6 +189,18 @@ void sync_loop::settle(sync_step& step, std::vector<edge_batch> send) {
 void sync_loop::finish_round(sync_step& step) {
   auto& acc = round_->aggregate();
   auto rec = std::move(round_->record());
+  if (robust_.norm_mode != norm_bound_mode::off) {
+    // The bound this round's edges applied, what it did, and the next round's bound.
+    const auto& norm = round_->norm();
+    rec.norm_bound = norm_bound();
+    rec.norm_clipped = norm.clipped;
+    rec.norm_rejected = norm.rejected;
+    totals_.norm_clipped += norm.clipped;
+    totals_.norm_rejected += norm.rejected;
+    if (adaptive_)
+      adaptive_->update(norm.within,
+                        static_cast<uint64_t>(norm.within) + norm.clipped + norm.rejected);
+  }
   if (!acc.empty()) {
     const auto mean = acc.mean();
     const size_t dim = model_->size();
@@ -251,6 +274,7 @@ sync_loop_state sync_loop::save_state() const {
   parts_.registry->save_picks(reg);
   s.registry = reg.take();
   s.fired_events = timeline_.fired_ids();
+  if (adaptive_) s.clip_bound = adaptive_->bound();
   return s;
 }
 
@@ -272,6 +296,9 @@ void sync_loop::load_state(const sync_loop_state& s) {
   } catch (const std::invalid_argument& e) {
     throw checkpoint_error(what + ": " + e.what());
   }
+  if (adaptive_ ? !(s.clip_bound > 0) : s.clip_bound != 0)
+    throw checkpoint_error(what + (adaptive_ ? ": no adaptive clip bound, this run has one"
+                                             : ": an adaptive clip bound, this run has none"));
   if (!timeline_.restore(s.fired_events))
     throw checkpoint_error(what + ": its fired events do not fit this scenario's timeline");
   if (s.pending) {
@@ -303,6 +330,7 @@ void sync_loop::load_state(const sync_loop_state& s) {
   totals_ = s.totals;
   model_ = make_snapshot(s.model);
   if (control_) control_ = make_snapshot(s.control);
+  if (adaptive_) adaptive_->set_bound(s.clip_bound);
 }
 
 sync_step sync_loop::answered(uint64_t batch, edge_report rep) {

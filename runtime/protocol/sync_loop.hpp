@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/math/adaptive_clip.hpp"
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
@@ -39,6 +40,7 @@
 #include "runtime/protocol/run_totals.hpp"
 #include "runtime/protocol/sync_round.hpp"
 #include "runtime/scenario/scenario.hpp"
+#include "runtime/strategy/robust_rule.hpp"
 #include "runtime/strategy/server_optimizer.hpp"
 
 namespace fedactor {
@@ -49,8 +51,9 @@ struct sync_task {
   uint32_t round = 0;
   uint64_t model_version = 0;
   model_snapshot model;
-  model_snapshot aux;    // the algorithm's server state sent along (SCAFFOLD: c), or null
-  double timeout_s = 0;  // the whole batch's deadline (waves of edge capacity × client timeout)
+  model_snapshot aux;      // the algorithm's server state sent along (SCAFFOLD: c), or null
+  double timeout_s = 0;    // the whole batch's deadline (waves of edge capacity × client timeout)
+  robust_settings robust;  // the round's norm bound and rule (robust.*)
 };
 
 // A round that ended: its record and the model it produced.
@@ -132,6 +135,8 @@ class sync_loop {
   const model_snapshot& control() const { return control_; }
   double sim_time() const { return sim_now_; }
   const run_totals& totals() const { return totals_; }
+  // The norm bound the next round's edges apply (robust.norm_bound; adaptive: moves by round).
+  double norm_bound() const { return adaptive_ ? adaptive_->bound() : robust_.norm_bound; }
   // The batch `id` of the round in progress, or nullptr.
   const edge_batch* batch(uint64_t id) const { return round_ ? round_->batch(id) : nullptr; }
 
@@ -174,6 +179,8 @@ class sync_loop {
   std::vector<uint32_t> round_picks_;
   std::optional<std::vector<uint32_t>> resume_picks_;  // a stop's round, redone on resume
   std::shared_ptr<loop_checkpoint> stop_checkpoint_;
+  robust_settings robust_;                 // robust.* as the edges get it (bound: the fixed one)
+  std::optional<adaptive_clip> adaptive_;  // robust.norm_bound.target_quantile > 0
 };
 
 }  // namespace fedactor

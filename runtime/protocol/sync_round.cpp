@@ -104,6 +104,9 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
                               (aux->count() > 0 && aux->dim() != aux_.dim()) ||
                               aux->weight() != static_cast<double>(aux->count())))
     wrong = "aux aggregate that does not match its " + std::to_string(agg->count()) + " updates";
+  else if (static_cast<uint64_t>(rep.norm.within) + rep.norm.clipped > agg->count() ||
+           rep.norm.rejected > rep.failed.of(failure_code::invalid_update))
+    wrong = "norm bound counts that do not fit its updates and failures";
   if (!wrong.empty()) {
     rec_.failures_by.add(failure_code::invalid_update, static_cast<uint32_t>(size));
     note("edge " + std::to_string(b.edge) + ": " + wrong);
@@ -115,6 +118,7 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
     rec_.live_clients += rep.live_clients;
     rec_.peak_live_clients += rep.peak_live_clients;
     rec_.evictions += rep.evictions;
+    norm_.merge(rep.norm);
   }
   return done(id);
 }

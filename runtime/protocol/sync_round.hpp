@@ -21,6 +21,7 @@
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/protocol/edge_set.hpp"
 #include "runtime/protocol/failure.hpp"
+#include "runtime/strategy/robust_rule.hpp"
 
 namespace fedactor {
 
@@ -41,6 +42,7 @@ struct edge_report {
   uint32_t live_clients = 0;
   uint32_t peak_live_clients = 0;
   uint64_t evictions = 0;
+  norm_bound_counts norm;  // what the round's norm bound did (robust.*)
 };
 
 class sync_round {
@@ -79,6 +81,8 @@ class sync_round {
   const weighted_accumulator& aggregate() const { return acc_; }
   const weighted_accumulator& aux_aggregate() const { return aux_; }
   round_record& record() { return rec_; }
+  // What the norm bound did over the edges' answers merged so far.
+  const norm_bound_counts& norm() const { return norm_; }
 
   void fail_client(uint32_t client, failure_code code, const std::string& detail);
 
@@ -92,6 +96,7 @@ class sync_round {
   weighted_accumulator acc_;
   weighted_accumulator aux_;
   round_record rec_;
+  norm_bound_counts norm_;
   std::unordered_map<uint64_t, edge_batch> batches_;  // outstanding (sent or queued)
   std::vector<uint64_t> in_flight_;                   // per edge: batch sent, 0 = none
   std::vector<std::deque<uint64_t>> backlog_;         // per edge: batches queued behind it

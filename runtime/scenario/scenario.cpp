@@ -200,6 +200,24 @@ const char* to_string(event_trigger x) {
   return "?";
 }
 
+const char* to_string(attack_kind x) {
+  switch (x) {
+    case attack_kind::none:
+      return "none";
+    case attack_kind::scale:
+      return "scale";
+    case attack_kind::sign_flip:
+      return "sign_flip";
+    case attack_kind::label_flip:
+      return "label_flip";
+    case attack_kind::nan:
+      return "nan";
+    case attack_kind::backdoor:
+      return "backdoor";
+  }
+  return "?";
+}
+
 server_optimizer_config effective_optimizer(const strategy_config& s) {
   auto cfg = server_optimizer_defaults(s.server_optimizer);  // throws for an unknown kind
   auto given = [](double v, double& out) {
@@ -301,6 +319,20 @@ bool operator==(const checkpoint_config& a, const checkpoint_config& b) {
   return a.every == b.every;
 }
 
+bool operator==(const norm_bound_config& a, const norm_bound_config& b) {
+  return a.mode == b.mode && a.bound == b.bound && a.target_quantile == b.target_quantile &&
+         a.lr == b.lr;
+}
+
+bool operator==(const robust_config& a, const robust_config& b) {
+  return a.norm_bound == b.norm_bound && a.rule == b.rule && a.trim == b.trim &&
+         a.krum_f == b.krum_f && a.krum_m == b.krum_m;
+}
+
+bool operator==(const attack_config& a, const attack_config& b) {
+  return a.kind == b.kind && a.fraction == b.fraction && a.scale == b.scale && a.seed == b.seed;
+}
+
 bool operator==(const client_selector& a, const client_selector& b) {
   return a.fraction == b.fraction && a.from == b.from && a.to == b.to;
 }
@@ -316,7 +348,8 @@ bool operator==(const scenario& a, const scenario& b) {
          a.eval == b.eval && a.training == b.training && a.topology == b.topology &&
          a.selection == b.selection && a.pool == b.pool && a.protocol == b.protocol &&
          a.clock == b.clock && a.async == b.async && a.devices == b.devices &&
-         a.faults == b.faults && a.strategy == b.strategy && a.checkpoint == b.checkpoint;
+         a.faults == b.faults && a.strategy == b.strategy && a.checkpoint == b.checkpoint &&
+         a.robust == b.robust && a.attack == b.attack;
 }
 
 }  // namespace fedactor

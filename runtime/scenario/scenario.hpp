@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/strategy/robust_rule.hpp"
 #include "runtime/strategy/server_optimizer.hpp"
 
 namespace fedactor {
@@ -40,6 +41,7 @@ enum class event_kind {
   server_crash
 };
 enum class event_trigger { at, round, step };
+enum class attack_kind { none, scale, sign_flip, label_flip, nan, backdoor };
 
 struct population_config {
   uint64_t clients = 1000;  // registered clients, ids 0..clients-1
@@ -171,6 +173,33 @@ struct strategy_config {
   norm_handling normalization = norm_handling::federated;  // local = FedBN
 };
 
+// Update validation and robust aggregation (docs/robustness.md). Sync only: the bound and the
+// rule act where an edge folds its clients' updates (runtime/protocol/edge_round.hpp).
+struct norm_bound_config {
+  norm_bound_mode mode = norm_bound_mode::off;  // off | clip | reject
+  double bound = 1.0;            // L2 bound on each client's Δ (the first round's, if adaptive)
+  double target_quantile = 0.0;  // 0 = fixed bound; in (0, 1): adaptive, tracking this quantile
+  double lr = 0.2;  // adaptive: η of C ← C·exp(−η(b̄ − γ)) (Andrew et al. 2021)
+};
+
+struct robust_config {
+  norm_bound_config norm_bound;
+  robust_rule_kind rule = robust_rule_kind::mean;
+  double trim = 0.1;    // trimmed_mean: fraction β dropped at each end, in [0, 0.5)
+  uint32_t krum_f = 0;  // krum: Byzantine updates tolerated per edge
+  uint32_t krum_m = 1;  // krum: updates averaged (1 = Krum, more = multi-Krum)
+};
+
+// Simulated attackers (docs/robustness.md): a fixed set of malicious clients, each client in it
+// with probability `fraction` from (seed, client id), whose results are altered (label_flip:
+// whose training labels are).
+struct attack_config {
+  attack_kind kind = attack_kind::none;
+  double fraction = 0.0;  // share of the population that is malicious, in [0, 1]
+  double scale = 10.0;    // scale: Δ × scale; sign_flip: Δ × −scale; backdoor: |direction|
+  uint64_t seed = 0;      // which clients are malicious (with fraction)
+};
+
 // A set of clients an event acts on: a fraction of the population (chosen from the seed, the
 // same clients for the same fraction: runtime/population/client_set.hpp) or the ids [from, to).
 struct client_selector {
@@ -217,6 +246,8 @@ struct scenario {
   faults_config faults;
   strategy_config strategy;
   checkpoint_config checkpoint;
+  robust_config robust;
+  attack_config attack;
   std::vector<scenario_event> events;  // scripted timeline, in file order
 };
 
@@ -237,6 +268,7 @@ const char* to_string(client_algorithm x);
 const char* to_string(norm_handling x);
 const char* to_string(event_kind x);
 const char* to_string(event_trigger x);
+const char* to_string(attack_kind x);
 
 // Field-wise equality (exact, doubles included): a scenario written by to_yaml and loaded
 // back compares equal to the original.
@@ -255,6 +287,9 @@ bool operator==(const compute_power_config& a, const compute_power_config& b);
 bool operator==(const devices_config& a, const devices_config& b);
 bool operator==(const faults_config& a, const faults_config& b);
 bool operator==(const checkpoint_config& a, const checkpoint_config& b);
+bool operator==(const norm_bound_config& a, const norm_bound_config& b);
+bool operator==(const robust_config& a, const robust_config& b);
+bool operator==(const attack_config& a, const attack_config& b);
 // Compares the effective settings: an unset server_lr equals the kind's default given.
 bool operator==(const strategy_config& a, const strategy_config& b);
 bool operator==(const client_selector& a, const client_selector& b);

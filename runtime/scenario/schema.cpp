@@ -755,6 +755,71 @@ std::vector<key_entry> make_table() {
       "normalisation layers (BatchNorm & co., their running statistics included): federated "
       "= averaged like every parameter; local = FedBN (Li et al. 2021), kept by each client"),
 
+    with_check(enum_key("robust.norm_bound.mode",
+      [](auto& s) -> auto& { return s.robust.norm_bound.mode; },
+      std::vector{norm_bound_mode::off, norm_bound_mode::clip, norm_bound_mode::reject},
+      "L2 norm bound on each client's update delta at its edge: off; clip = scaled down to the "
+      "bound; reject = refused (invalid_update) above it (docs/robustness.md)"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.robust.norm_bound.mode != norm_bound_mode::off &&
+            s.protocol.mode == protocol_mode::async)
+          return "is not supported with protocol.mode async (the bound acts where a sync edge "
+                 "folds its updates); use off";
+        return std::nullopt;
+      }),
+    number_key("robust.norm_bound.bound",
+      [](auto& s) -> auto& { return s.robust.norm_bound.bound; }, positive,
+      "the L2 bound C (with target_quantile > 0: its first round's value)"),
+    number_key("robust.norm_bound.target_quantile",
+      [](auto& s) -> auto& { return s.robust.norm_bound.target_quantile; }, unit_half_open,
+      "0 = fixed bound; in (0, 1): adaptive, C <- C exp(-lr (b - q)) after each round, b the "
+      "fraction of its updates with norm <= C (Andrew et al. 2021)"),
+    number_key("robust.norm_bound.lr", [](auto& s) -> auto& { return s.robust.norm_bound.lr; },
+      positive, "adaptive bound: the geometric learning rate (eta)"),
+    with_check(enum_key("robust.rule", [](auto& s) -> auto& { return s.robust.rule; },
+      std::vector{robust_rule_kind::mean, robust_rule_kind::median,
+                  robust_rule_kind::trimmed_mean, robust_rule_kind::krum},
+      "how an edge combines its accepted updates: mean = weighted streaming mean (FedAvg); "
+      "median / trimmed_mean = coordinate-wise; krum = (multi-)Krum. The non-mean rules hold "
+      "the edge's k updates (memory k x model); the server averages the edges' results"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.robust.rule == robust_rule_kind::mean) return std::nullopt;
+        if (s.protocol.mode == protocol_mode::async)
+          return "is not supported with protocol.mode async (a rule needs the updates of a "
+                 "sync edge round); use mean";
+        if (s.strategy.client == client_algorithm::scaffold)
+          return "is not supported with strategy.client scaffold (its control variates are "
+                 "averaged over the updates the rule does not pick); use mean";
+        return std::nullopt;
+      }),
+    number_key("robust.trim", [](auto& s) -> auto& { return s.robust.trim; },
+      bounds{0, false, 0.5, true},
+      "trimmed_mean: fraction beta of an edge's updates dropped at each end per coordinate "
+      "(floor(beta k))"),
+    unsigned_key("robust.krum_f", [](auto& s) -> auto& { return s.robust.krum_f; }, 0, u32_max,
+      "krum: Byzantine updates tolerated per edge (scores sum the k - f - 2 nearest, at least 1)"),
+    unsigned_key("robust.krum_m", [](auto& s) -> auto& { return s.robust.krum_m; }, 1, u32_max,
+      "krum: lowest-scored updates averaged (1 = Krum, more = multi-Krum)"),
+
+    enum_key("attack.kind", [](auto& s) -> auto& { return s.attack.kind; },
+      std::vector{attack_kind::none, attack_kind::scale, attack_kind::sign_flip,
+                  attack_kind::label_flip, attack_kind::nan, attack_kind::backdoor},
+      "simulated attackers: none; scale = delta x scale; sign_flip = delta x -scale; "
+      "label_flip = trains on labels c-1-y; nan = sends NaN; backdoor = delta + a fixed "
+      "direction of norm scale (docs/robustness.md)"),
+    with_check(number_key("attack.fraction", [](auto& s) -> auto& { return s.attack.fraction; },
+      unit_closed, "share of the population that is malicious (a fixed set from attack.seed)"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.attack.fraction > 0 && s.attack.kind == attack_kind::none)
+          return "is set but attack.kind is none; set attack.kind or fraction 0";
+        return std::nullopt;
+      }),
+    number_key("attack.scale", [](auto& s) -> auto& { return s.attack.scale; }, positive,
+      "scale: the factor; sign_flip: the factor of the negated delta; backdoor: the norm of "
+      "the added direction"),
+    unsigned_key("attack.seed", [](auto& s) -> auto& { return s.attack.seed; }, 0, u64_max,
+      "which clients are malicious: client c is when hash(seed, c) < fraction"),
+
     unsigned_key("checkpoint.every", [](auto& s) -> auto& { return s.checkpoint.every; },
       0, u32_max, "rounds (sync) or server steps (async) between server checkpoints, written "
       "when the run has a checkpoint directory (fedactor run: DIR/checkpoint); 0 = only at the "

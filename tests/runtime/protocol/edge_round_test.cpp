@@ -93,3 +93,100 @@ TEST_CASE("edge_round keeps the first max_details failure details", "[protocol]"
   CHECK(out.details.front() == "client 0: no data");
   CHECK(out.details.back() == "client 7: no data");
 }
+
+namespace {
+
+robust_settings bound(norm_bound_mode mode, double c) {
+  robust_settings s;
+  s.norm_mode = mode;
+  s.norm_bound = c;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("edge_round clips a delta above the norm bound before the weighted mean",
+          "[protocol][robust]") {
+  edge_round r(1, make_snapshot({0, 0}), 2, 0, bound(norm_bound_mode::clip, 2.5));
+  const std::vector<float> p0{3, 4};  // norm 5 -> (1.5, 2)
+  const std::vector<float> p1{0, 1};  // norm 1, kept
+  r.fold(0, p0.data(), 10, 0);
+  r.fold(1, p1.data(), 30, 0);
+  REQUIRE(r.complete());
+  CHECK(r.held() == 0);
+  const auto out = r.finish();
+  const auto acc = read(out);
+  // (10 (1.5, 2) + 30 (0, 1)) / 40 = (0.375, 1.25).
+  CHECK(acc.count() == 2);
+  CHECK(acc.mean() == std::vector<float>{0.375f, 1.25f});
+  CHECK(out.norm.within == 1);
+  CHECK(out.norm.clipped == 1);
+  CHECK(out.norm.rejected == 0);
+  CHECK(out.failed.total() == 0);
+}
+
+TEST_CASE("edge_round rejects a delta above the norm bound as invalid_update",
+          "[protocol][robust]") {
+  edge_round r(1, make_snapshot({0, 0}), 3, 0, bound(norm_bound_mode::reject, 2.5));
+  const std::vector<float> p0{3, 4};
+  const std::vector<float> p1{0, 1};
+  const std::vector<float> nan{NAN, 0};
+  r.fold(0, p0.data(), 10, 0);
+  r.fold(1, p1.data(), 30, 0);
+  r.fold(2, nan.data(), 30, 0);
+  REQUIRE(r.complete());
+  const auto out = r.finish();
+  const auto acc = read(out);
+  CHECK(acc.count() == 1);
+  CHECK(acc.mean() == std::vector<float>{0, 1});
+  CHECK(out.norm.within == 1);
+  CHECK(out.norm.clipped == 0);
+  CHECK(out.norm.rejected == 1);
+  CHECK(out.failed.of(failure_code::invalid_update) == 2);
+  CHECK(out.details ==
+        std::vector<std::string>{"client 0: rejected update: norm 5 above the bound 2.5",
+                                 "client 2: rejected update: values out of range"});
+}
+
+TEST_CASE("edge_round with the median rule holds the deltas and folds their median once",
+          "[protocol][robust]") {
+  robust_settings s;
+  s.rule = robust_rule_kind::median;
+  edge_round r(2, make_snapshot({1, 1}), 4, 0, s);
+  const std::vector<float> p0{2, 1};      // Δ (1, 0)
+  const std::vector<float> p1{1, 3};      // Δ (0, 2)
+  const std::vector<float> p2{101, -99};  // Δ (100, -100): the attacker
+  const std::vector<float> bad{INFINITY, 0};
+  r.fold(0, p0.data(), 10, 1.0);
+  r.fold(1, p1.data(), 20, 2.0);
+  r.fold(2, p2.data(), 30, 3.0);
+  r.fold(3, bad.data(), 30, 3.0);  // never held
+  REQUIRE(r.complete());
+  CHECK(r.held() == 3);
+  const auto out = r.finish();
+  const auto acc = read(out);
+  CHECK(acc.count() == 3);      // the result stands for its three updates
+  CHECK(acc.weight() == 60.0);  // with their total weight
+  CHECK(acc.mean() == std::vector<float>{1, 0});
+  CHECK(acc.scalar_mean() == Approx(140.0 / 60.0).epsilon(1e-12));
+  CHECK(out.failed.of(failure_code::invalid_update) == 1);
+}
+
+TEST_CASE("edge_round with Krum after clipping keeps the honest cluster", "[protocol][robust]") {
+  robust_settings s = bound(norm_bound_mode::clip, 10);
+  s.rule = robust_rule_kind::krum;
+  s.krum_f = 1;
+  s.krum_m = 2;
+  edge_round r(1, make_snapshot({0}), 4, 0, s);
+  const std::vector<float> a{1}, b{2}, c{1.5f}, evil{1000};  // evil clipped to 10
+  r.fold(0, a.data(), 1, 0);
+  r.fold(1, b.data(), 1, 0);
+  r.fold(2, c.data(), 1, 0);
+  r.fold(3, evil.data(), 1, 0);
+  const auto out = r.finish();
+  // f = 1, n = 4: one neighbour. Scores: a 0.25, b 0.25, c 0.25, evil 64. m = 2: a and b.
+  CHECK(read(out).mean() == std::vector<float>{1.5f});
+  CHECK(read(out).count() == 4);
+  CHECK(out.norm.clipped == 1);
+  CHECK(out.norm.within == 3);
+}

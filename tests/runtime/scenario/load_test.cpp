@@ -120,6 +120,21 @@ events:
   - {step: 6, kind: clients_join, ids: [0, 1000]}
 checkpoint:
   every: 3
+robust:
+  norm_bound:
+    mode: off
+    bound: 2.5
+    target_quantile: 0.5
+    lr: 0.1
+  rule: mean
+  trim: 0.2
+  krum_f: 2
+  krum_m: 3
+attack:
+  kind: scale
+  fraction: 0.1
+  scale: 5
+  seed: 4
 )";
 
 scenario load_ok(const std::string& yaml) {
@@ -271,6 +286,18 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.strategy.prox_mu == 0.1);
   CHECK(s.strategy.normalization == norm_handling::local);
   CHECK(s.checkpoint.every == 3);
+  CHECK(s.robust.norm_bound.mode == norm_bound_mode::off);
+  CHECK(s.robust.norm_bound.bound == 2.5);
+  CHECK(s.robust.norm_bound.target_quantile == 0.5);
+  CHECK(s.robust.norm_bound.lr == 0.1);
+  CHECK(s.robust.rule == robust_rule_kind::mean);
+  CHECK(s.robust.trim == 0.2);
+  CHECK(s.robust.krum_f == 2);
+  CHECK(s.robust.krum_m == 3);
+  CHECK(s.attack.kind == attack_kind::scale);
+  CHECK(s.attack.fraction == 0.1);
+  CHECK(s.attack.scale == 5.0);
+  CHECK(s.attack.seed == 4);
   REQUIRE(s.events.size() == 4);
   CHECK(s.events[0].kind == event_kind::edge_down);
   CHECK(s.events[0].trigger == event_trigger::step);

@@ -90,6 +90,18 @@ scenario every_field_changed() {
   s.strategy.prox_mu = 0.1;
   s.strategy.normalization = norm_handling::local;
   s.checkpoint.every = 3;
+  s.robust.norm_bound.mode = norm_bound_mode::clip;
+  s.robust.norm_bound.bound = 2.5;
+  s.robust.norm_bound.target_quantile = 0.5;
+  s.robust.norm_bound.lr = 0.1;
+  s.robust.rule = robust_rule_kind::krum;
+  s.robust.trim = 0.2;
+  s.robust.krum_f = 2;
+  s.robust.krum_m = 3;
+  s.attack.kind = attack_kind::backdoor;
+  s.attack.fraction = 0.3;
+  s.attack.scale = 4;
+  s.attack.seed = 9;
   // One event of every kind and trigger, each field off its default.
   auto event = [](event_kind kind, event_trigger trigger) {
     scenario_event e;
@@ -157,6 +169,9 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.faults == b.faults, "faults");
   note(a.strategy == b.strategy, "strategy");
   note(a.checkpoint == b.checkpoint, "checkpoint");
+  note(a.robust == b.robust, "robust");
+  note(a.robust.norm_bound == b.robust.norm_bound, "robust.norm_bound");
+  note(a.attack == b.attack, "attack");
   note(a.events == b.events, "events");
   return out;
 }
@@ -297,12 +312,29 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
   CHECK(differing_parts(copy, changed).empty());
   CHECK(scenario{} == defaults);
   CHECK(changed != defaults);
-  CHECK(differing_parts(defaults, changed) ==
-        std::vector<std::string>{"name",      "seed",        "population", "data",
-                                 "model",     "eval",        "training",   "topology",
-                                 "selection", "pool",        "protocol",   "clock",
-                                 "async",     "async.decay", "devices",    "devices.compute_power",
-                                 "faults",    "strategy",    "checkpoint", "events"});
+  CHECK(differing_parts(defaults, changed) == std::vector<std::string>{"name",
+                                                                       "seed",
+                                                                       "population",
+                                                                       "data",
+                                                                       "model",
+                                                                       "eval",
+                                                                       "training",
+                                                                       "topology",
+                                                                       "selection",
+                                                                       "pool",
+                                                                       "protocol",
+                                                                       "clock",
+                                                                       "async",
+                                                                       "async.decay",
+                                                                       "devices",
+                                                                       "devices.compute_power",
+                                                                       "faults",
+                                                                       "strategy",
+                                                                       "checkpoint",
+                                                                       "robust",
+                                                                       "robust.norm_bound",
+                                                                       "attack",
+                                                                       "events"});
 }
 
 TEST_CASE("scenario comparison sees every key", "[scenario]") {

@@ -312,29 +312,15 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
   CHECK(differing_parts(copy, changed).empty());
   CHECK(scenario{} == defaults);
   CHECK(changed != defaults);
-  CHECK(differing_parts(defaults, changed) == std::vector<std::string>{"name",
-                                                                       "seed",
-                                                                       "population",
-                                                                       "data",
-                                                                       "model",
-                                                                       "eval",
-                                                                       "training",
-                                                                       "topology",
-                                                                       "selection",
-                                                                       "pool",
-                                                                       "protocol",
-                                                                       "clock",
-                                                                       "async",
-                                                                       "async.decay",
-                                                                       "devices",
-                                                                       "devices.compute_power",
-                                                                       "faults",
-                                                                       "strategy",
-                                                                       "checkpoint",
-                                                                       "robust",
-                                                                       "robust.norm_bound",
-                                                                       "attack",
-                                                                       "events"});
+  // clang-format off
+  CHECK(differing_parts(defaults, changed) ==
+        std::vector<std::string>{"name",      "seed",        "population", "data",
+                                 "model",     "eval",        "training",   "topology",
+                                 "selection", "pool",        "protocol",   "clock",
+                                 "async",     "async.decay", "devices",    "devices.compute_power",
+                                 "faults",    "strategy",    "checkpoint", "robust",
+                                 "robust.norm_bound",        "attack",     "events"});
+  // clang-format on
 }
 
 TEST_CASE("scenario comparison sees every key", "[scenario]") {

@@ -1,5 +1,6 @@
 #include "runtime/protocol/edge_round.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -67,7 +68,7 @@ bool edge_round::fold_robust(uint32_t client, const float* params, uint32_t samp
       return false;
     }
   }
-  held_.push_back(held_update{std::move(delta), samples, loss});
+  held_.push_back(held_update{client, std::move(delta), samples, loss});
   return true;
 }
 
@@ -117,9 +118,15 @@ edge_round_result edge_round::finish() const {
                              details_, norm_};
   // The rule over the held updates, folded once with their total weight, standing for them all.
   const size_t n = model_->size();
+  // In client id order: Krum's ties and the loss sum then do not depend on arrival order.
+  std::vector<const held_update*> order;
+  for (const auto& h : held_) order.push_back(&h);
+  std::sort(order.begin(), order.end(),
+            [](const held_update* a, const held_update* b) { return a->client < b->client; });
   std::vector<const float*> xs;
   double weight = 0, weighted_loss = 0;
-  for (const auto& h : held_) {
+  for (const auto* hp : order) {
+    const auto& h = *hp;
     xs.push_back(h.delta.data());
     weight += h.samples;
     weighted_loss += h.samples * h.loss;

@@ -9,7 +9,8 @@
 // held to the round's L2 norm bound (clipped, or rejected as invalid_update), then folded
 // (rule mean) or held until finish() (median, trimmed mean, Krum: memory k × model floats for
 // the k accepted updates), which folds the rule's result once with weight Σ samples of the
-// held updates, standing for all of them in the aggregate's count.
+// held updates, standing for all of them in the aggregate's count. The rule sees the held
+// updates in client id order, so the result does not depend on the order of arrival.
 
 #include <cstddef>
 #include <cstdint>
@@ -62,6 +63,7 @@ class edge_round {
 
  private:
   struct held_update {
+    uint32_t client;
     std::vector<float> delta;
     uint32_t samples;
     double loss;

@@ -49,6 +49,9 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
   s.fired_events = {2, 0, 5};
   s.pending = true;
   s.pending_ids = {4, 7, 9};
+  s.clip_bound = 1.25;
+  s.totals.norm_clipped = 6;
+  s.totals.norm_rejected = 2;
   const auto bytes = encode(s);
   const auto d = decode_sync_state(bytes, "ck");
   CHECK(d.rounds_done == 3);
@@ -64,11 +67,17 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
   CHECK(d.fired_events == s.fired_events);
   CHECK(d.pending);
   CHECK(d.pending_ids == s.pending_ids);
+  CHECK(d.clip_bound == 1.25);
+  CHECK(d.totals.norm_clipped == 6);
+  CHECK(d.totals.norm_rejected == 2);
 
   auto cut = bytes;
   cut.pop_back();
   CHECK_THROWS_WITH(decode_sync_state(cut, "ck"),
-                    "ck: truncated (no room for clients of the round in progress)");
+                    "ck: truncated (no room for updates rejected by the norm bound)");
+  auto negative = s;
+  negative.clip_bound = -1;
+  CHECK_THROWS_WITH(decode_sync_state(encode(negative), "ck"), "ck: a negative clip bound");
   auto stray = s;
   stray.pending = false;
   CHECK_THROWS_WITH(decode_sync_state(encode(stray), "ck"), "ck: clients of no round in progress");
@@ -153,16 +162,25 @@ TEST_CASE("loop_state: async runs that pre-aggregate or keep client state checkp
   CHECK_FALSE(mid_run_checkpoint_limit(ev));
 }
 
-TEST_CASE("loop_state reads layouts 1 and 2 (before events and stops were saved)", "[checkpoint]") {
+TEST_CASE("loop_state reads layouts 1 to 3 (before events, stops and the clip bound were saved)",
+          "[checkpoint]") {
   sync_loop_state s;
   s.rounds_done = 2;
   s.model = {1.0f};
   s.fired_events = {1};
-  // Layout 3 ends with the fired events (u64 count, u32 each), the pending flag (u8) and an
-  // empty list of pending clients (its u64 count).
+  // Layout 4 ends with the clip bound (f64) and the norm bound's two totals (u64 each); layout
+  // 3 with the fired events (u64 count, u32 each), the pending flag (u8) and an empty list of
+  // pending clients (its u64 count).
   auto bytes = encode(s);
-  REQUIRE(bytes.size() > 32);
-  auto two = bytes;
+  REQUIRE(bytes.size() > 56);
+  auto three = bytes;
+  three.resize(three.size() - 24);
+  three[4] = 3;
+  const auto d3 = decode_sync_state(three, "ck");
+  CHECK(d3.rounds_done == 2);
+  CHECK(d3.clip_bound == 0);
+  CHECK(d3.totals.norm_clipped == 0);
+  auto two = three;
   two.resize(two.size() - 9);
   two[4] = 2;  // the layout version, little-endian u32 after the tag
   const auto d2 = decode_sync_state(two, "ck");
@@ -176,6 +194,6 @@ TEST_CASE("loop_state reads layouts 1 and 2 (before events and stops were saved)
   CHECK(d1.rounds_done == 2);
   CHECK(d1.model == s.model);
   CHECK(d1.fired_events.empty());
-  bytes[4] = 4;
-  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 4");
+  bytes[4] = 5;
+  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 5");
 }

@@ -917,3 +917,40 @@ TEST_CASE("the effective scenario writes the kind's resolved numbers and reads b
   CHECK(back == s);
   CHECK(back.strategy.server_lr == effective_optimizer(s.strategy).server_lr);
 }
+
+TEST_CASE("scenario robust and attack keys refuse what they do not support in one line",
+          "[scenario][robust]") {
+  scenario s;
+  s.robust.rule = robust_rule_kind::krum;
+  s.robust.norm_bound.mode = norm_bound_mode::clip;
+  CHECK_FALSE(validate(s));
+  s.protocol.mode = protocol_mode::async;
+  s.async.concurrency = 100;
+  CHECK(validate(s)->message ==
+        "scenario: robust.norm_bound.mode: is not supported with protocol.mode async (the bound "
+        "acts where a sync edge folds its updates); use off");
+  s.robust.norm_bound.mode = norm_bound_mode::off;
+  CHECK(validate(s)->message ==
+        "scenario: robust.rule: is not supported with protocol.mode async (a rule needs the "
+        "updates of a sync edge round); use mean");
+  s = scenario{};
+  s.robust.rule = robust_rule_kind::median;
+  s.strategy.client = client_algorithm::scaffold;
+  CHECK(validate(s)->message ==
+        "scenario: robust.rule: is not supported with strategy.client scaffold (its control "
+        "variates are averaged over the updates the rule does not pick); use mean");
+  s = scenario{};
+  s.attack.fraction = 0.1;
+  CHECK(validate(s)->message ==
+        "scenario: attack.fraction: is set but attack.kind is none; set attack.kind or fraction 0");
+  s.attack.kind = attack_kind::label_flip;
+  CHECK_FALSE(validate(s));
+  // An attack works with async runs (it acts on the client's answer at its edge).
+  s.protocol.mode = protocol_mode::async;
+  CHECK_FALSE(validate(s));
+  CHECK(set_error("robust.trim=0.5").find("robust.trim: must be in [0, 0.5), got 0.5") !=
+        std::string::npos);
+  CHECK(set_error("robust.krum_m=0").find("robust.krum_m") != std::string::npos);
+  CHECK(set_error("robust.norm_bound.bound=0").find("must be > 0, got 0") != std::string::npos);
+  CHECK(set_error("attack.kind=flip").find("must be one of: none, scale") != std::string::npos);
+}

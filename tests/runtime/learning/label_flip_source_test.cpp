@@ -9,7 +9,8 @@
 
 using namespace fedactor;
 
-TEST_CASE("label_flip_source flips the labels of the malicious clients only", "[learning][robust]") {
+TEST_CASE("label_flip_source flips the labels of the malicious clients only",
+          "[learning][robust]") {
   scenario s;
   s.seed = 4;
   s.population.clients = 50;

@@ -5,6 +5,7 @@
 #include "runtime/protocol/sync_loop.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -975,4 +976,84 @@ TEST_CASE("sync_loop refuses a stop checkpoint whose round in progress does not 
   auto after_end = good;
   after_end.rounds_done = 3;
   check_refused(after_end, "a round in progress after the last round");
+}
+
+TEST_CASE("sync_loop sends the robust settings and moves the adaptive bound by the edges' counts",
+          "[protocol][robust]") {
+  auto sc = four_over_two(3);
+  sc.robust.norm_bound.mode = norm_bound_mode::clip;
+  sc.robust.norm_bound.bound = 2.0;
+  sc.robust.norm_bound.target_quantile = 0.5;
+  sc.robust.norm_bound.lr = 0.5;
+  sc.robust.rule = robust_rule_kind::trimmed_mean;
+  sc.robust.trim = 0.25;
+  sync_fixture f(sc, {0, 0});
+  auto step = f.loop->start();
+  REQUIRE(step.send.size() == 2);
+  for (const auto& t : step.send) {
+    CHECK(t.robust.norm_mode == norm_bound_mode::clip);
+    CHECK(t.robust.norm_bound == 2.0);
+    CHECK(t.robust.rule == robust_rule_kind::trimmed_mean);
+    CHECK(t.robust.trim == 0.25);
+  }
+  // Round 1: 3 of 4 within the bound, 1 clipped: b = 0.75, C = 2 exp(-0.5 × 0.25).
+  auto& t0 = task_on(step.send, 0);
+  auto& t1 = task_on(step.send, 1);
+  auto r0 = report(t0, {{{1, 0}, 10, 1}, {{1, 0}, 10, 1}});
+  r0.norm = norm_bound_counts{2, 0, 0};
+  auto r1 = report(t1, {{{1, 0}, 10, 1}, {{1, 0}, 10, 1}});
+  r1.norm = norm_bound_counts{1, 1, 0};
+  f.loop->answered(t0.batch.id, r0);
+  step = f.loop->answered(t1.batch.id, r1);
+  REQUIRE(step.rounds.size() == 1);
+  const auto& rec = step.rounds[0].record;
+  CHECK(rec.norm_bound == 2.0);
+  CHECK(rec.norm_clipped == 1);
+  CHECK(rec.norm_rejected == 0);
+  const double c2 = 2.0 * std::exp(-0.5 * 0.25);
+  CHECK(f.loop->norm_bound() == c2);
+  for (const auto& t : step.send) CHECK(t.robust.norm_bound == c2);
+  CHECK(f.loop->save_state().clip_bound == c2);
+  CHECK(f.loop->totals().norm_clipped == 1);
+  // Round 2: 1 within, 1 rejected (an invalid_update), edge 1 none within of 2 clipped:
+  // b = 1 / 4, C grows by exp(0.5 × 0.25) back to 2.
+  auto& u0 = task_on(step.send, 0);
+  auto& u1 = task_on(step.send, 1);
+  auto q0 = report(u0, {{{1, 0}, 10, 1}}, one(failure_code::invalid_update));
+  q0.norm = norm_bound_counts{1, 0, 1};
+  auto q1 = report(u1, {{{1, 0}, 10, 1}, {{1, 0}, 10, 1}});
+  q1.norm = norm_bound_counts{0, 2, 0};
+  f.loop->answered(u0.batch.id, q0);
+  step = f.loop->answered(u1.batch.id, q1);
+  REQUIRE(step.rounds.size() == 1);
+  CHECK(step.rounds[0].record.norm_bound == c2);
+  CHECK(step.rounds[0].record.norm_rejected == 1);
+  CHECK(f.loop->norm_bound() == c2 * std::exp(0.5 * 0.25));
+  CHECK(f.loop->totals().norm_clipped == 3);
+  CHECK(f.loop->totals().norm_rejected == 1);
+}
+
+TEST_CASE("sync_loop refuses an edge's norm counts that do not fit its batch",
+          "[protocol][robust]") {
+  auto sc = four_over_two();
+  sc.robust.norm_bound.mode = norm_bound_mode::reject;
+  sync_fixture f(sc, {0, 0});
+  auto step = f.loop->start();
+  auto& t0 = task_on(step.send, 0);
+  auto& t1 = task_on(step.send, 1);
+  auto r0 = report(t0, {{{1, 0}, 10, 1}, {{1, 0}, 10, 1}});
+  r0.norm = norm_bound_counts{2, 1, 0};  // three of two updates
+  auto r1 = report(t1, {{{1, 0}, 10, 1}}, one(failure_code::timeout));
+  r1.norm = norm_bound_counts{1, 0, 1};  // a rejection that is no invalid_update
+  f.loop->answered(t0.batch.id, r0);
+  step = f.loop->answered(t1.batch.id, r1);
+  REQUIRE(step.rounds.size() == 1);
+  const auto& rec = step.rounds[0].record;
+  CHECK(rec.clients == 0);
+  CHECK(rec.failures_by.of(failure_code::invalid_update) == 4);
+  CHECK(rec.norm_rejected == 0);
+  CHECK(rec.failure_reasons ==
+        std::vector<std::string>{
+            "edge 0: norm bound counts that do not fit its updates and failures",
+            "edge 1: norm bound counts that do not fit its updates and failures"});
 }

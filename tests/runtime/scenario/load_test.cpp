@@ -809,7 +809,7 @@ TEST_CASE("scenario eval keys default to every round and no client evaluation", 
 
 TEST_CASE("the fmnist example scenarios load and validate", "[scenario]") {
   for (const char* name : {"fmnist_iid", "fmnist_dirichlet", "fmnist_labels2", "fmnist_labels3",
-                           "fmnist_fleet_async"}) {
+                           "fmnist_fleet_async", "fmnist_attack_scale"}) {
     INFO(name);
     scenario s;
     auto err = load_scenario_file(

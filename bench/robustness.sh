@@ -18,6 +18,13 @@ run() {  # name fraction seed --set...
 }
 for seed in 5 6 7; do
   run fedavg 0 "$seed"
+  if [ "$seed" = 5 ]; then  # the defences without attackers (the seed changes nothing then)
+    run clip 0 "$seed" --set robust.norm_bound.mode=clip
+    run median 0 "$seed" --set robust.rule=median
+    run trimmed_mean 0 "$seed" --set robust.rule=trimmed_mean
+    run krum 0 "$seed" --set robust.rule=krum
+  fi
+  run trimmed_mean_0.45 0.3 "$seed" --set robust.rule=trimmed_mean --set robust.trim=0.45
   for fraction in 0.1 0.3; do
     run fedavg "$fraction" "$seed"
     run clip "$fraction" "$seed" --set robust.norm_bound.mode=clip

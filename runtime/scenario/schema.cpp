@@ -755,6 +755,10 @@ std::vector<key_entry> make_table() {
       "normalisation layers (BatchNorm & co., their running statistics included): federated "
       "= averaged like every parameter; local = FedBN (Li et al. 2021), kept by each client"),
 
+    unsigned_key("checkpoint.every", [](auto& s) -> auto& { return s.checkpoint.every; },
+      0, u32_max, "rounds (sync) or server steps (async) between server checkpoints, written "
+      "when the run has a checkpoint directory (fedactor run: DIR/checkpoint); 0 = only at the "
+      "end of the run"),
     with_check(enum_key("robust.norm_bound.mode",
       [](auto& s) -> auto& { return s.robust.norm_bound.mode; },
       std::vector{norm_bound_mode::off, norm_bound_mode::clip, norm_bound_mode::reject},
@@ -820,10 +824,6 @@ std::vector<key_entry> make_table() {
     unsigned_key("attack.seed", [](auto& s) -> auto& { return s.attack.seed; }, 0, u64_max,
       "which clients are malicious: client c is when hash(seed, c) < fraction"),
 
-    unsigned_key("checkpoint.every", [](auto& s) -> auto& { return s.checkpoint.every; },
-      0, u32_max, "rounds (sync) or server steps (async) between server checkpoints, written "
-      "when the run has a checkpoint directory (fedactor run: DIR/checkpoint); 0 = only at the "
-      "end of the run"),
     events_key("scripted timeline: each event fires at a simulated time (at), a sync round "
       "(round) or an async server step (step) and takes an edge down or up, a region down or "
       "up, clients out or back, or scales their transfer or compute time (docs/scenarios.md "

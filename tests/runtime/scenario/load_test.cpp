@@ -346,7 +346,7 @@ TEST_CASE("scenario unknown key without a close match lists the section's keys",
   CHECK(load_error("foo: 3\n") ==
         "t.yaml:1: foo: unknown key (known top-level keys: name, seed, population, data, "
         "model, eval, training, topology, selection, pool, protocol, clock, async, devices, "
-        "faults, strategy, checkpoint, events)");
+        "faults, strategy, checkpoint, robust, attack, events)");
 }
 
 TEST_CASE("scenario wrong type says what was expected and what was found", "[scenario]") {

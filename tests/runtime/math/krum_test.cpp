@@ -19,7 +19,7 @@ std::vector<const float*> ptrs(const std::vector<std::vector<float>>& xs) {
 
 }  // namespace
 
-TEST_CASE("krum_neighbours is n - f - 2, clamped to [1, n - 1]", "[math][robust]") {
+TEST_CASE("krum_neighbours is n - f - 2, at least 1 and at most n - 1", "[math][robust]") {
   CHECK(krum_neighbours(10, 2) == 6);
   CHECK(krum_neighbours(5, 1) == 2);
   CHECK(krum_neighbours(4, 2) == 1);  // 0 -> at least 1

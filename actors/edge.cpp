@@ -12,6 +12,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/live_clients.hpp"
+#include "actors/request_timeout.hpp"
 #include "messages/errors.hpp"
 #include "runtime/math/rng.hpp"
 #include "runtime/protocol/edge_round.hpp"
@@ -63,26 +64,29 @@ void pump(edge_ptr self) {
     if (local)
       target = acquire_client(self, st.live, id, st.cfg.data, st.cfg.trainers, st.cfg.state);
     const auto timeout = seconds(j->ins.timeout_s);
-    self->request(target, timeout, std::move(j->ins))
-        .then(
-            [=](train_res& r) {
-              self->state.slots.done();
-              if (local) self->state.live.release(id);
-              auto wrong = check_update(update_claim{r.round, r.client, r.params.data(),
-                                                     r.params.size(), r.num_samples, r.loss},
-                                        want);
-              if (wrong)
-                done(nullptr, failure_code::invalid_update, "rejected update: " + *wrong);
-              else
-                done(&r, failure_code::client_error, {});
-              pump(self);
-            },
-            [=](caf::error& err) {
-              self->state.slots.done();
-              if (local) self->state.live.release(id);
-              done(nullptr, failure_code_of(err), describe(err));
-              pump(self);
-            });
+    auto request = self->request(target, timeout, std::move(j->ins));
+    const auto rid = request.id();
+    request.then(
+        [=](train_res& r) {
+          forget_request_timeout(self, rid);
+          self->state.slots.done();
+          if (local) self->state.live.release(id);
+          auto wrong = check_update(update_claim{r.round, r.client, r.params.data(),
+                                                 r.params.size(), r.num_samples, r.loss},
+                                    want);
+          if (wrong)
+            done(nullptr, failure_code::invalid_update, "rejected update: " + *wrong);
+          else
+            done(&r, failure_code::client_error, {});
+          pump(self);
+        },
+        [=](caf::error& err) {
+          forget_request_timeout(self, rid);
+          self->state.slots.done();
+          if (local) self->state.live.release(id);
+          done(nullptr, failure_code_of(err), describe(err));
+          pump(self);
+        });
   }
 }
 

@@ -4,9 +4,10 @@
 // in flight and a server step per BUFFER updates. Every SAMPLE_EVERY updates it reads the
 // process's VmRSS and VmHWM (/proc/self/status) and the largest value since the last sample of
 // the server loop's gauges (tasks in flight, held answers, model versions kept, open groups,
-// busy clients: round_record::gauges), prints a table row, and at the end the verdict of
-// runtime/metrics/soak_verdict: flat when peak RSS grew by at most 5 % after the warm-up (the
-// first 10 % of the updates) and no gauge drifted. Exit 0 when flat, 1 when not, 2 on bad
+// busy clients: round_record::gauges) and malloc's bytes in use (mallinfo2), prints a table
+// row, and at the end the verdict of runtime/metrics/soak_verdict: flat when peak RSS grew by
+// at most 5 % after the warm-up (the first 10 % of the updates) and neither a gauge nor the
+// heap drifted. Exit 0 when flat, 1 when not, 2 on bad
 // arguments.
 //
 //   soak [--updates 1e6] [--sample-every 50000] [--population 10000] [--concurrency 1000]
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -184,7 +186,10 @@ int main(int argc, char** argv) {
     std::cerr << "soak: " << error << '\n';
     return 2;
   }
-  const std::vector<std::string> names{"in_flight", "held", "versions", "groups", "busy"};
+  // The server loop's gauges (largest value over each sample's interval), then malloc's bytes
+  // in use when sampled (KiB).
+  const std::vector<std::string> names{"in_flight", "held", "versions",
+                                       "groups",    "busy", "heap_KiB"};
   std::vector<soak_sample> samples;
   try {
     limit_math_threads();
@@ -210,16 +215,18 @@ int main(int argc, char** argv) {
       stale = r.stale_discarded;
       const auto& g = r.gauges;
       const uint64_t now[] = {g.in_flight, g.held, g.model_versions, g.groups, g.busy_clients};
-      for (size_t i = 0; i < names.size(); ++i) interval[i] = std::max(interval[i], now[i]);
+      for (size_t i = 0; i < std::size(now); ++i) interval[i] = std::max(interval[i], now[i]);
       if (updates < next && steps < sc.async.aggregations) return;
       while (next <= updates) next += o.sample_every;
       const auto [rss, hwm] = rss_now();
+      const uint64_t heap = heap_in_use();
+      interval.back() = heap / 1024;
       samples.push_back(soak_sample{updates, rss, hwm, interval});
       const double wall =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::printf("%10llu %7u %8.1f %9.1f %9.1f %9.1f %9llu %6llu %8llu %6llu %6llu\n",
                   static_cast<unsigned long long>(updates), steps, wall, mib(rss), mib(hwm),
-                  mib(heap_in_use()), static_cast<unsigned long long>(interval[0]),
+                  mib(heap), static_cast<unsigned long long>(interval[0]),
                   static_cast<unsigned long long>(interval[1]),
                   static_cast<unsigned long long>(interval[2]),
                   static_cast<unsigned long long>(interval[3]),
@@ -244,9 +251,10 @@ int main(int argc, char** argv) {
     std::printf("warm-up: %llu updates (first sample after %.0f %% of the run)\n",
                 static_cast<unsigned long long>(samples[v.warmup_sample].updates),
                 100 * o.limits.warmup_fraction);
-  std::printf("peak RSS: %.1f MiB at warm-up, %.1f MiB at the end: %+.2f %% (at most %.1f %%)\n",
-              mib(v.peak_rss_at_warmup), mib(v.peak_rss_at_end), 100 * v.peak_rss_growth,
-              100 * o.limits.rss_tolerance);
+  if (!v.counters.empty())
+    std::printf("peak RSS: %.1f MiB at warm-up, %.1f MiB at the end: %+.2f %% (at most %.1f %%)\n",
+                mib(v.peak_rss_at_warmup), mib(v.peak_rss_at_end), 100 * v.peak_rss_growth,
+                100 * o.limits.rss_tolerance);
   for (const auto& c : v.counters)
     std::printf("%-10s at most %llu in the first half after warm-up, %llu in the last%s\n",
                 c.name.c_str(), static_cast<unsigned long long>(c.first_half_max),

@@ -12,6 +12,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/live_clients.hpp"
+#include "actors/request_timeout.hpp"
 #include "messages/errors.hpp"
 #include "runtime/math/rng.hpp"
 #include "runtime/protocol/attack.hpp"
@@ -67,29 +68,32 @@ void pump(edge_ptr self) {
     // A simulated attacker's answer is altered against the model it was sent.
     param_blob attacked_base;
     if (is_malicious(st.cfg.attack, id)) attacked_base = j->ins.model;
-    self->request(target, timeout, std::move(j->ins))
-        .then(
-            [=](train_res& r) {
-              self->state.slots.done();
-              if (local) self->state.live.release(id);
-              if (!attacked_base.empty() && r.params.size() == attacked_base.size())
-                r.params = param_blob{attacked_params(self->state.cfg.attack, r.params.data(),
-                                                      attacked_base.data(), r.params.size())};
-              auto wrong = check_update(update_claim{r.round, r.client, r.params.data(),
-                                                     r.params.size(), r.num_samples, r.loss},
-                                        want);
-              if (wrong)
-                done(nullptr, failure_code::invalid_update, "rejected update: " + *wrong);
-              else
-                done(&r, failure_code::client_error, {});
-              pump(self);
-            },
-            [=](caf::error& err) {
-              self->state.slots.done();
-              if (local) self->state.live.release(id);
-              done(nullptr, failure_code_of(err), describe(err));
-              pump(self);
-            });
+    auto request = self->request(target, timeout, std::move(j->ins));
+    const auto rid = request.id();
+    request.then(
+        [=](train_res& r) {
+          forget_request_timeout(self, rid);
+          self->state.slots.done();
+          if (local) self->state.live.release(id);
+          if (!attacked_base.empty() && r.params.size() == attacked_base.size())
+            r.params = param_blob{attacked_params(self->state.cfg.attack, r.params.data(),
+                                                  attacked_base.data(), r.params.size())};
+          auto wrong = check_update(update_claim{r.round, r.client, r.params.data(),
+                                                 r.params.size(), r.num_samples, r.loss},
+                                    want);
+          if (wrong)
+            done(nullptr, failure_code::invalid_update, "rejected update: " + *wrong);
+          else
+            done(&r, failure_code::client_error, {});
+          pump(self);
+        },
+        [=](caf::error& err) {
+          forget_request_timeout(self, rid);
+          self->state.slots.done();
+          if (local) self->state.live.release(id);
+          done(nullptr, failure_code_of(err), describe(err));
+          pump(self);
+        });
   }
 }
 

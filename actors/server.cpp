@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/request_timeout.hpp"
 #include "messages/errors.hpp"
 #include "runtime/checkpoint/loop_state.hpp"
 #include "runtime/protocol/async_loop.hpp"
@@ -124,42 +125,45 @@ void send_batch(server_ptr self, sync_task t) {
   ins.robust = t.robust;
   const auto& handle = self->state.p->cfg.edges[e];
   const auto dest = handle.address();
-  self->request(handle, seconds(t.timeout_s), std::move(ins))
-      .then(
-          [=](edge_res& res) {
-            auto& loop = *self->state.p->sync;
-            auto failed = failure_counts::from_wire(res.failed_by);
-            if (!failed) {
-              apply(self, loop.failed(id, failure_code::invalid_update,
-                                      "failure counts of " + std::to_string(res.failed_by.size()) +
-                                          " codes"));
-              return;
-            }
-            edge_report rep;
-            rep.round = res.round;
-            rep.aggregate = std::move(res.aggregate);
-            rep.aux_aggregate = std::move(res.aux_aggregate);
-            rep.failed = *failed;
-            rep.details = std::move(res.failures);
-            rep.live_clients = res.live_clients;
-            rep.peak_live_clients = res.peak_live_clients;
-            rep.evictions = res.evictions;
-            rep.norm = norm_bound_counts{res.norm_within, res.norm_clipped, res.norm_rejected};
-            apply(self, loop.answered(id, std::move(rep)));
-          },
-          [=](caf::error& err) {
-            auto& loop = *self->state.p->sync;
-            if (!loop.batch(id)) return;  // abandoned with its edge
-            if (receiver_down(err)) {
-              // A replaced handle's loss is not the edge's: only its batch is gone.
-              if (current_handle(self, e, dest))
-                edge_lost(self, e, err);
-              else
-                apply(self, loop.failed(id, failure_code::edge_lost, describe(err)));
-              return;
-            }
-            apply(self, loop.failed(id, failure_code_of(err), describe(err)));
-          });
+  auto request = self->request(handle, seconds(t.timeout_s), std::move(ins));
+  const auto rid = request.id();
+  request.then(
+      [=](edge_res& res) {
+        forget_request_timeout(self, rid);
+        auto& loop = *self->state.p->sync;
+        auto failed = failure_counts::from_wire(res.failed_by);
+        if (!failed) {
+          apply(self, loop.failed(
+                          id, failure_code::invalid_update,
+                          "failure counts of " + std::to_string(res.failed_by.size()) + " codes"));
+          return;
+        }
+        edge_report rep;
+        rep.round = res.round;
+        rep.aggregate = std::move(res.aggregate);
+        rep.aux_aggregate = std::move(res.aux_aggregate);
+        rep.failed = *failed;
+        rep.details = std::move(res.failures);
+        rep.live_clients = res.live_clients;
+        rep.peak_live_clients = res.peak_live_clients;
+        rep.evictions = res.evictions;
+        rep.norm = norm_bound_counts{res.norm_within, res.norm_clipped, res.norm_rejected};
+        apply(self, loop.answered(id, std::move(rep)));
+      },
+      [=](caf::error& err) {
+        forget_request_timeout(self, rid);
+        auto& loop = *self->state.p->sync;
+        if (!loop.batch(id)) return;  // abandoned with its edge
+        if (receiver_down(err)) {
+          // A replaced handle's loss is not the edge's: only its batch is gone.
+          if (current_handle(self, e, dest))
+            edge_lost(self, e, err);
+          else
+            apply(self, loop.failed(id, failure_code::edge_lost, describe(err)));
+          return;
+        }
+        apply(self, loop.failed(id, failure_code_of(err), describe(err)));
+      });
 }
 
 // Before the next tasks go out: a mid-run checkpoint snapshots the clients' state, which the
@@ -205,30 +209,33 @@ void send_task(server_ptr self, const async_task& t) {
   ins.group_params = t.group_params;
   const auto& handle = self->state.p->cfg.edges[edge];
   const auto dest = handle.address();
-  self->request(handle, seconds(t.timeout_s), std::move(ins))
-      .then(
-          [=](async_res& res) {
-            task_outcome out;
-            if (auto* u = std::get_if<async_update>(&res.outcome))
-              out = task_update{u->num_samples, u->loss, u->params.shared()};
-            else if (auto* g = std::get_if<async_group>(&res.outcome))
-              out = task_group{std::move(g->aggregate), std::move(g->members)};
-            else
-              out = task_held{};
-            apply(self, self->state.p->async->answered(seq, attempt, res.client, std::move(out)));
-          },
-          [=](caf::error& err) {
-            auto code = failure_code_of(err);
-            if (receiver_down(err)) {
-              // A replaced handle's loss is not the edge's: only its task is gone.
-              if (current_handle(self, edge, dest)) {
-                edge_lost(self, edge, err);
-                return;
-              }
-              code = failure_code::edge_lost;
-            }
-            apply(self, self->state.p->async->failed(seq, attempt, code, describe(err)));
-          });
+  auto request = self->request(handle, seconds(t.timeout_s), std::move(ins));
+  const auto rid = request.id();
+  request.then(
+      [=](async_res& res) {
+        forget_request_timeout(self, rid);
+        task_outcome out;
+        if (auto* u = std::get_if<async_update>(&res.outcome))
+          out = task_update{u->num_samples, u->loss, u->params.shared()};
+        else if (auto* g = std::get_if<async_group>(&res.outcome))
+          out = task_group{std::move(g->aggregate), std::move(g->members)};
+        else
+          out = task_held{};
+        apply(self, self->state.p->async->answered(seq, attempt, res.client, std::move(out)));
+      },
+      [=](caf::error& err) {
+        forget_request_timeout(self, rid);
+        auto code = failure_code_of(err);
+        if (receiver_down(err)) {
+          // A replaced handle's loss is not the edge's: only its task is gone.
+          if (current_handle(self, edge, dest)) {
+            edge_lost(self, edge, err);
+            return;
+          }
+          code = failure_code::edge_lost;
+        }
+        apply(self, self->state.p->async->failed(seq, attempt, code, describe(err)));
+      });
 }
 
 void apply(server_ptr self, async_step step) {

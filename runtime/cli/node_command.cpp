@@ -33,8 +33,8 @@ constexpr const char* usage =
     "                             [--capacity N] [--trainers N] [--wait-hosts N] [--state-file F]\n"
     "       fedactor node clients --edge HOST:PORT --ids A-B [--max-live N] [--trainers N]\n"
     "                             [--state-file F]\n"
-    "every role: [--tls-cert FILE --tls-key FILE --tls-ca FILE] [--heartbeat 500ms]\n"
-    "            [--connection-timeout 5s] [--join-timeout 60s] [--threads N]\n"
+    "every role: [--tls-cert FILE --tls-key FILE --tls-ca FILE [--tls-accept-roleless]]\n"
+    "            [--heartbeat 500ms] [--connection-timeout 5s] [--join-timeout 60s] [--threads N]\n"
     "(docs/deployment.md)";
 
 int bad(const std::string& role, const std::string& what) {
@@ -100,6 +100,10 @@ std::optional<parsed> parse(const std::string& role, const std::vector<std::stri
     }
     if (a == "--overwrite" && role == "server") {
       p.overwrite = true;
+      continue;
+    }
+    if (a == "--tls-accept-roleless") {
+      p.net.tls_accept_roleless = true;
       continue;
     }
     if (a.empty() || a[0] != '-') {
@@ -206,7 +210,7 @@ std::optional<parsed> parse(const std::string& role, const std::vector<std::stri
     }
     if (!ok) return std::nullopt;
   }
-  if (auto err = check(p.net)) {
+  if (auto err = check(p.net, *parse_node_role(role))) {
     bad(role, *err);
     return std::nullopt;
   }

@@ -50,7 +50,7 @@ int run_clients_node(const clients_node_options& opts) {
   auto log = [&](const std::string& line) {
     if (opts.log) opts.log(line);
   };
-  if (auto err = check(opts.net)) {
+  if (auto err = check(opts.net, node_role::clients)) {
     log("error: " + *err);
     return 2;
   }

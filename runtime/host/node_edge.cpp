@@ -32,7 +32,7 @@ int run_edge_node(const edge_node_options& opts) {
   auto log = [&](const std::string& line) {
     if (opts.log) opts.log(line);
   };
-  if (auto err = check(opts.net)) {
+  if (auto err = check(opts.net, node_role::edge)) {
     log("error: " + *err);
     return 2;
   }

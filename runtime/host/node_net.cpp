@@ -91,6 +91,12 @@ std::optional<std::string> check(const node_net_options& opts) {
   return std::nullopt;
 }
 
+std::optional<std::string> check(const node_net_options& opts, node_role role) {
+  if (auto err = check(opts)) return err;
+  if (!opts.tls()) return std::nullopt;
+  return check_own_certificate(opts.tls_cert, role, opts.tls_accept_roleless);
+}
+
 void configure(system_config& cfg, const node_net_options& opts) {
   cfg.set("middleman.heartbeat-interval", opts.heartbeat);
   cfg.set("middleman.connection-timeout", opts.connection_timeout);
@@ -100,6 +106,7 @@ void configure(system_config& cfg, const node_net_options& opts) {
     cfg.openssl_certificate = opts.tls_cert;
     cfg.openssl_key = opts.tls_key;
     cfg.openssl_cafile = opts.tls_ca;
+    set_tls_accept_roleless(opts.tls_accept_roleless);
   }
 }
 

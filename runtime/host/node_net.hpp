@@ -23,6 +23,7 @@
 
 #include "runtime/host/basp_guard.hpp"
 #include "runtime/host/system_config.hpp"
+#include "runtime/host/tls_role.hpp"
 
 namespace fedactor {
 
@@ -48,6 +49,8 @@ struct node_net_options {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;
+  // Take peers whose certificate carries no role in any role (runtime/host/tls_role.hpp).
+  bool tls_accept_roleless = false;
   uint32_t threads = 0;  // scheduler threads; 0 = CAF's default
 
   bool tls() const { return !tls_cert.empty(); }
@@ -55,10 +58,14 @@ struct node_net_options {
 
 // Checks the options (TLS files readable, all three or none, heartbeat < timeout).
 std::optional<std::string> check(const node_net_options& opts);
+// The same, and with TLS: the node's own certificate carries `role` (check_own_certificate).
+std::optional<std::string> check(const node_net_options& opts, node_role role);
 
 // Applies the options to a config before its actor_system starts: heartbeat interval,
 // connection timeout, scheduler threads; with TLS loads caf::openssl::manager with the
-// certificate, key and CA file (peers must present a certificate signed by that CA).
+// certificate, key and CA file (peers must present a certificate signed by that CA, with the
+// role that belongs on the link: runtime/host/tls_role.hpp; sets tls_accept_roleless, which is
+// process-wide).
 void configure(system_config& cfg, const node_net_options& opts);
 
 // The address a listener binds to: the one named, else 127.0.0.1 without TLS and every

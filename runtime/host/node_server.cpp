@@ -28,7 +28,7 @@ server_node_result run_server_node(const server_node_options& opts) {
   auto log = [&](const std::string& line) {
     if (opts.log) opts.log(line);
   };
-  if (auto err = check(opts.net)) throw std::runtime_error(*err);
+  if (auto err = check(opts.net, node_role::server)) throw std::runtime_error(*err);
   // Embedders may hand over a scenario that never went through the loader.
   if (auto err = validate(sc)) throw std::runtime_error(err->message);
   tls_refusal_log_scope tls_log{opts.net.tls() ? opts.log : nullptr};

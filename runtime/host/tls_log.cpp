@@ -9,12 +9,15 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include "runtime/host/tls_role_check.hpp"
 
 namespace fedactor {
 
@@ -107,7 +110,12 @@ void report(const SSL* ssl, int code) {
     }
   }
   const long verify = verify_result(ssl);
-  if (verify != X509_V_OK)
+  // The certificate role check (tls_role_check.hpp) refused the peer: its reason alone.
+  std::optional<std::string> role;
+  if (verify == X509_V_ERR_APPLICATION_VERIFICATION) role = tls_role_refusal(ssl);
+  if (role)
+    reason = *role;
+  else if (verify != X509_V_OK)
     reason += std::string{" ("} + X509_verify_cert_error_string(verify) + ")";
   const std::string peer = peer_of(get_fd(ssl));
   static char reported_mark;

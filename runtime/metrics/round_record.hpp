@@ -22,6 +22,16 @@ struct fired_event {
   int64_t changed = -1;
 };
 
+// How much an async server loop holds at one moment: what must stay bounded however long it
+// runs (async_loop::gauges).
+struct async_gauges {
+  uint32_t in_flight = 0;       // tasks dispatched and not yet done (answered, failed, released)
+  uint32_t held = 0;            // answers or failures held for release in simulated finish order
+  uint32_t model_versions = 0;  // distinct model versions kept for the tasks in flight
+  uint32_t groups = 0;          // pre-aggregation groups whose aggregate is not in yet
+  uint32_t busy_clients = 0;    // clients with a task in flight
+};
+
 struct round_record {
   bool async = false;              // an async aggregation (server step), not a sync round
   uint32_t round = 0;              // 1-based: sync round, or async aggregation number
@@ -51,6 +61,7 @@ struct round_record {
   uint64_t stale_discarded = 0;               // cumulative updates discarded as too stale
   std::vector<uint32_t> staleness_histogram;  // [s] = folded updates with staleness s
   double mean_decay = 0;                      // mean decay weight of the folded updates
+  async_gauges gauges;  // the server loop's bookkeeping right after the step (bench/soak.cpp)
   // evaluation of the global model (eval.every), when this round was evaluated
   bool evaluated = false;
   double test_loss = 0;        // mean cross-entropy on the test split

@@ -504,6 +504,19 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
   take_steps(step);
 }
 
+async_gauges async_loop::gauges() const {
+  async_gauges g;
+  g.in_flight = static_cast<uint32_t>(tasks_.size());
+  g.held = static_cast<uint32_t>(releases_.held());
+  std::unordered_set<const void*> versions;
+  for (const auto& [seq, t] : tasks_)
+    if (t.sent.model) versions.insert(t.sent.model.get());
+  g.model_versions = static_cast<uint32_t>(versions.size());
+  g.groups = static_cast<uint32_t>(groups_.size());
+  g.busy_clients = static_cast<uint32_t>(busy_clients_.size());
+  return g;
+}
+
 // Reports the server steps the buffer took; ends the run after `async.aggregations`.
 void async_loop::take_steps(async_step& step) {
   auto records = buffer_.take_records();
@@ -533,6 +546,7 @@ void async_loop::take_steps(async_step& step) {
     rec.stale_discarded = s.stale_discarded;
     rec.staleness_histogram = s.staleness_histogram;
     rec.mean_decay = s.mean_decay;
+    rec.gauges = gauges();
     totals_.clients_trained += s.updates;
     totals_.failures.merge(failures_);
     totals_.final_loss = s.mean_loss;

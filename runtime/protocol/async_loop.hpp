@@ -167,6 +167,8 @@ class async_loop {
   const run_totals& totals() const { return totals_; }
   const fedbuff_stats& buffer_stats() const { return buffer_.stats(); }
   size_t in_flight() const { return tasks_.size(); }
+  // What the loop holds now (every step's record carries the value right after that step).
+  async_gauges gauges() const;
 
  private:
   struct task {

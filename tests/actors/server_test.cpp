@@ -766,6 +766,47 @@ TEST_CASE_METHOD(shell_fixture,
   CHECK(counts(run->report->failures_by) == only(failure_code::timeout, 2));
 }
 
+namespace {
+
+// Request deadlines of `who` pending in the test clock.
+size_t pending_request_timeouts(caf::scheduler::test_coordinator& sched, const caf::actor& who) {
+  using clock = caf::detail::simple_actor_clock;
+  const auto self = caf::actor_cast<caf::strong_actor_ptr>(who);
+  size_t n = 0;
+  for (const auto& [due, ev] : sched.clock().schedule())
+    if (ev->subtype == clock::request_timeout_type &&
+        static_cast<const clock::request_timeout&>(*ev).self == self)
+      ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(shell_fixture,
+                 "async shell: an answered task leaves no request deadline in the actor clock",
+                 "[actors][shell]") {
+  // Regression (bench/soak.cpp): CAF 0.17 kept every request's deadline until it passed, so the
+  // server's clock grew by one entry per task for training.timeout_s × waves + 30 s.
+  start(shell_async());
+  const auto server = caf::actor_cast<caf::actor>(srv);
+  auto run = ask_run();
+  auto sent = [&] { return edge(0).async.size() + edge(1).async.size(); };
+  REQUIRE(sent() == 2);
+  CHECK(pending_request_timeouts(sched, server) == 2);
+  // Every task answered, one at a time: only the unanswered ones keep a deadline.
+  size_t answered = 0;
+  for (uint64_t i = 0; i < 2; ++i)
+    for (uint32_t e = 0; e < 2; ++e) {
+      REQUIRE(edge(e).async.size() > i);
+      answer_with(e, i, update_for(edge(e).async[i]));
+      ++answered;
+      INFO("after " << answered << " answers, " << sent() << " tasks sent");
+      CHECK(pending_request_timeouts(sched, server) == sent() - answered);
+    }
+  REQUIRE(records.size() == 2);
+  REQUIRE(run->report);
+}
+
 TEST_CASE_METHOD(shell_fixture,
                  "async shell: tasks go to the clients' edges and buffer_size updates make one "
                  "step with the hand-computed model",

@@ -418,10 +418,16 @@ TEST_CASE("a TLS node refuses a peer certified by another CA and logs its addres
   for (const std::string ca : {"ca", "rogue-ca"})
     REQUIRE(sh("openssl req -x509 " + ec + " -keyout " + ca + ".key -out " + ca +
                ".pem -days 2 -subj /CN=" + ca) == 0);
-  for (const auto& [name, ca] :
-       std::vector<std::pair<std::string, std::string>>{{"node", "ca"}, {"rogue", "rogue-ca"}}) {
+  // Each certificate names its node's role in OU (docs/deployment.md).
+  struct issued {
+    std::string name, ca, role;
+  };
+  for (const auto& [name, ca, role] : std::vector<issued>{{"server", "ca", "server"},
+                                                          {"edge", "ca", "edge"},
+                                                          {"clients", "ca", "clients"},
+                                                          {"rogue", "rogue-ca", "edge"}}) {
     REQUIRE(sh("openssl req " + ec + " -keyout " + name + ".key -out " + name +
-               ".csr -subj /CN=" + name) == 0);
+               ".csr -subj /OU=" + role + "/CN=" + name) == 0);
     REQUIRE(sh("openssl x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca +
                ".key -CAcreateserial -out " + name + ".pem -days 2") == 0);
   }
@@ -430,11 +436,19 @@ TEST_CASE("a TLS node refuses a peer certified by another CA and logs its addres
                                     "--tls-key",  (dir / (who + ".key")).string(),
                                     "--tls-ca",   (dir / (ca + ".pem")).string()};
   };
+  // Any TLS client holding a certificate of the CA (here openssl's own, which checks nothing
+  // itself) knocking at `port`; bounded in time.
+  auto knock = [&](uint16_t port, const std::string& who) {
+    return std::system(("cd '" + dir.string() + "' && timeout 20 openssl s_client -connect " +
+                        addr(port) + " -cert " + who + ".pem -key " + who +
+                        ".key -CAfile ca.pem </dev/null >/dev/null 2>&1")
+                           .c_str());
+  };
   cluster c;
   auto& server = c.start("server", with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
                                          "--set", "topology.edges=1", "--set", "protocol.rounds=2",
                                          "--quiet", "--out", (dir / "dist").string()},
-                                        tls("node", "ca")));
+                                        tls("server", "ca")));
   const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
@@ -450,13 +464,45 @@ TEST_CASE("a TLS node refuses a peer certified by another CA and logs its addres
   auto& plain = c.start("plain edge", {"node", "edge", "--server", addr(sp), "--listen",
                                        "127.0.0.1:0", "--id", "0", "--join-timeout", "0s"});
   CHECK(plain.wait_exit(20s) == 1);
-  // The right certificate: the run goes through.
-  auto& edge = c.start(
-      "edge", with({"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0", "--id", "0"},
-                   tls("node", "ca")));
+  // A client host's certificate, of our CA, used to join the server as an edge: the edge node
+  // will not even start with it, and the server refuses any TLS client presenting it.
+  auto& misused =
+      c.start("edge with a client host's certificate",
+              with({"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0", "--id", "0"},
+                   tls("clients", "ca")));
+  CHECK(misused.wait_exit(20s) == 2);
+  CHECK(misused
+            .wait_for("certificate role 'clients' where 'edge' expected (this node is an edge)", 1s)
+            .has_value());
+  knock(sp, "clients");
+  auto wrong_role = server.wait_for("certificate role 'clients' where 'edge' expected", 20s);
+  REQUIRE(wrong_role);
+  CHECK(wrong_role->find("TLS: refused peer 127.0.0.1:") != std::string::npos);
+  // The right certificates: the run goes through (an edge with a client host behind it).
+  auto& edge = c.start("edge", with({"node", "edge", "--server", addr(sp), "--listen",
+                                     "127.0.0.1:0", "--id", "0", "--wait-hosts", "1"},
+                                    tls("edge", "ca")));
+  const uint16_t ep = edge.port(startup);
+  REQUIRE(ep != 0);
+  // An edge takes client hosts only: another edge's (or the server's) certificate is refused.
+  knock(ep, "server");
+  auto not_a_host = edge.wait_for("certificate role 'server' where 'clients' expected", 20s);
+  REQUIRE(not_a_host);
+  CHECK(not_a_host->find("TLS: refused peer 127.0.0.1:") != std::string::npos);
+  auto& host = c.start("clients", with({"node", "clients", "--edge", addr(ep), "--ids", "0-999"},
+                                       tls("clients", "ca")));
   CHECK(server.wait_exit(60s) == 0);
   CHECK(edge.wait_exit(20s) == 0);
+  CHECK(host.wait_exit(20s) == 0);
   CHECK(metrics(dir / "dist").size() == 2);
+  // Only the peers above were refused: one role line each.
+  auto occurrences = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+    return n;
+  };
+  CHECK(occurrences(server.output(), "certificate role") == 1);
+  CHECK(occurrences(edge.output(), "certificate role") == 1);
   fs::remove_all(dir);
 }
 

@@ -222,9 +222,10 @@ inline node_net_options test_net() {
   return n;
 }
 
-// A directory of test certificates: CA "ca" signs "node" (twice: "node", "peer") and
-// "expired" (valid in 2020 only), CA "rogue-ca" signs "rogue". tls(who, ca) gives the options
-// for a node.
+// A directory of test certificates: CA "ca" signs "node" (role server: OU=server), "peer"
+// (role edge), "clients" (role clients, a client host's), "roleless" (no OU), "other" (OU=lab,
+// no node role) and "expired" (role edge, valid in 2020 only); CA "rogue-ca" signs "rogue"
+// (role edge). tls(who, ca) gives the options for a node.
 class test_pki {
  public:
   explicit test_pki(const std::string& name) {
@@ -237,19 +238,28 @@ class test_pki {
     for (const std::string ca : {"ca", "rogue-ca"})
       ok_ = ok_ && sh("openssl req -x509 " + ec + " -keyout " + ca + ".key -out " + ca +
                       ".pem -days 2 -subj /CN=" + ca);
-    for (const auto& [who, ca] : std::vector<std::pair<std::string, std::string>>{
-             {"node", "ca"}, {"peer", "ca"}, {"rogue", "rogue-ca"}}) {
-      ok_ = ok_ && sh("openssl req " + ec + " -keyout " + who + ".key -out " + who +
-                      ".csr -subj /CN=" + who);
+    struct issued {
+      std::string who, ca, ou;
+    };
+    for (const auto& [who, ca, ou] : std::vector<issued>{{"node", "ca", "server"},
+                                                         {"peer", "ca", "edge"},
+                                                         {"clients", "ca", "clients"},
+                                                         {"roleless", "ca", ""},
+                                                         {"other", "ca", "lab"},
+                                                         {"rogue", "rogue-ca", "edge"}}) {
+      const std::string role = ou.empty() ? "" : "/OU=" + ou;
+      ok_ = ok_ && sh("openssl req " + ec + " -keyout " + who + ".key -out " + who + ".csr -subj " +
+                      role + "/CN=" + who);
       ok_ = ok_ && sh("openssl x509 -req -in " + who + ".csr -CA " + ca + ".pem -CAkey " + ca +
                       ".key -CAcreateserial -out " + who + ".pem -days 2");
     }
     // "expired": signed by "ca", valid on 1 January 2020 only (openssl ca takes past dates).
     ok_ = ok_ && sh("(printf '[ca]\\ndefault_ca=d\\n[d]\\ndatabase=index.txt\\nserial=serial.txt"
-                    "\\ndefault_md=sha256\\npolicy=p\\nnew_certs_dir=.\\n[p]\\ncommonName="
-                    "supplied\\n' > ca.cnf && : > index.txt && echo 01 > serial.txt)");
-    ok_ =
-        ok_ && sh("openssl req " + ec + " -keyout expired.key -out expired.csr -subj /CN=expired");
+                    "\\ndefault_md=sha256\\npolicy=p\\nnew_certs_dir=.\\n[p]\\n"
+                    "organizationalUnitName=optional\\ncommonName=supplied\\n' > ca.cnf && : > "
+                    "index.txt && echo 01 > serial.txt)");
+    ok_ = ok_ && sh("openssl req " + ec +
+                    " -keyout expired.key -out expired.csr -subj /OU=edge/CN=expired");
     ok_ = ok_ && sh("openssl ca -batch -config ca.cnf -startdate 20200101000000Z -enddate "
                     "20200102000000Z -in expired.csr -out expired.pem -cert ca.pem -keyfile ca.key "
                     "-notext");

@@ -584,6 +584,49 @@ TEST_CASE("async_loop under the simulated clock releases results in finish order
   CHECK(f.loop->sim_time() == 20.0);
 }
 
+TEST_CASE("async_loop gauges count tasks in flight, held answers and model versions",
+          "[protocol]") {
+  auto sc = async_scenario(3, 1, 3, 1);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  // As above: tasks take 10, 15, 40 simulated seconds.
+  async_fixture f(sc, {1, 2}, samples_of({10, 15, 40}));
+  auto gauges_are = [&](uint32_t in_flight, uint32_t held, uint32_t versions) {
+    const auto g = f.loop->gauges();
+    CHECK(g.in_flight == in_flight);
+    CHECK(g.held == held);
+    CHECK(g.model_versions == versions);
+    CHECK(g.groups == 0);
+    CHECK(g.busy_clients == in_flight);
+  };
+  gauges_are(0, 0, 0);
+  auto start = f.loop->start();
+  gauges_are(3, 0, 1);
+  answer(*f.loop, of_client(start.send, 2), {1, 1}, 40);
+  gauges_are(3, 1, 1);  // client 2's answer waits for the earlier finishes
+  answer(*f.loop, of_client(start.send, 1), {2, 0}, 15);
+  gauges_are(3, 2, 1);
+  auto step = answer(*f.loop, of_client(start.send, 0), {0, 2}, 10);
+  REQUIRE(step.steps.size() == 2);
+  // Client 2 (version 0, held), client 0 again (version 1), client 1 again (version 2).
+  gauges_are(3, 1, 3);
+  // Each record carries the gauges right after its step: step 1 released client 0 (its slot
+  // is refilled at version 1 after the record; clients 1 and 2 still held), step 2 released
+  // client 1 (client 0 in flight again at version 1, client 2 held).
+  CHECK(step.steps[0].record.gauges.in_flight == 2);
+  CHECK(step.steps[0].record.gauges.held == 2);
+  CHECK(step.steps[0].record.gauges.model_versions == 1);
+  CHECK(step.steps[1].record.gauges.in_flight == 2);
+  CHECK(step.steps[1].record.gauges.held == 1);
+  CHECK(step.steps[1].record.gauges.model_versions == 2);
+  // Client 0's task at t 20 released (step 3): the version-1 model is no longer kept, client 0
+  // goes out again at version 3 (versions 0, 2, 3).
+  step = answer(*f.loop, step.send[0], {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  CHECK(step.send.at(0).base_version == 3);
+  gauges_are(3, 1, 3);
+}
+
 TEST_CASE("async_loop under the simulated clock gives the same run for any answer order",
           "[protocol]") {
   const auto sc = decayed_simulated(6);

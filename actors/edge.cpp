@@ -3,6 +3,7 @@
 #include "actors/edge.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -102,6 +103,7 @@ void finish_round_if_done(edge_ptr self) {
   res.live_clients = static_cast<uint32_t>(st.live.size());
   res.peak_live_clients = static_cast<uint32_t>(st.live.peak());
   res.evictions = st.live.evictions();
+  res.unclipped = out.unclipped;
   st.round.reset();
   st.round_promise.deliver(std::move(res));
 }
@@ -122,8 +124,12 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
                                              std::to_string(st.round->round()));
   for (auto id : ins.clients)
     if (auto refused = outside_population(st.cfg, id)) return *refused;
+  if (!(ins.clip >= 0) || std::isinf(ins.clip))
+    return make_error(errc::bad_request, "edge " + std::to_string(st.cfg.id) + ": clip bound " +
+                                             std::to_string(ins.clip) +
+                                             " is not a finite number >= 0");
   const uint32_t round = ins.round;
-  st.round.emplace(round, ins.model.shared(), ins.clients.size(), ins.aux.size());
+  st.round.emplace(round, ins.model.shared(), ins.clients.size(), ins.aux.size(), ins.clip);
   st.round_promise = self->make_response_promise<edge_res>();
   auto rp = st.round_promise;
   for (auto id : ins.clients) {

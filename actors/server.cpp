@@ -78,6 +78,13 @@ void finish(server_ptr self) {
     rep.model = param_blob{p.sync->model()};
     rep.sim_time_s = p.sync->sim_time();
     totals = &p.sync->totals();
+    if (const auto* dp = p.sync->privacy()) {
+      const auto spent = dp->spent();
+      rep.private_run = true;
+      rep.epsilon = spent.epsilon;
+      rep.delta = spent.delta;
+      rep.final_clip = dp->clip();
+    }
   } else {
     rep.rounds = p.async->steps_done();
     rep.model_version = p.async->version();
@@ -119,6 +126,7 @@ void send_batch(server_ptr self, sync_task t) {
   ins.client_timeout_s = sc.training.timeout_s;
   ins.clients = std::move(t.batch.clients);
   if (t.aux) ins.aux = param_blob{t.aux};
+  ins.clip = t.clip;
   const auto& handle = self->state.p->cfg.edges[e];
   const auto dest = handle.address();
   self->request(handle, seconds(t.timeout_s), std::move(ins))
@@ -141,6 +149,7 @@ void send_batch(server_ptr self, sync_task t) {
             rep.live_clients = res.live_clients;
             rep.peak_live_clients = res.peak_live_clients;
             rep.evictions = res.evictions;
+            rep.unclipped = res.unclipped;
             apply(self, loop.answered(id, std::move(rep)));
           },
           [=](caf::error& err) {

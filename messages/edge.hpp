@@ -24,12 +24,13 @@ struct edge_ins {
   train_settings settings;
   double client_timeout_s = 120;  // per client task
   param_blob aux;                 // the algorithm's server state (SCAFFOLD: c); may be empty
+  double clip = 0;                // DP-FedAvg: clip each update to this L2 norm, weight 1; 0 = off
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_ins& x) {
   return f(caf::meta::type_name("edge_ins"), x.round, x.model_version, x.seed, x.model, x.clients,
-           x.settings, x.client_timeout_s, x.aux);
+           x.settings, x.client_timeout_s, x.aux, x.clip);
 }
 
 struct edge_res {
@@ -42,13 +43,14 @@ struct edge_res {
   uint32_t live_clients = 0;          // client actors alive at this edge after the round
   uint32_t peak_live_clients = 0;     // most client actors ever alive at once at this edge
   uint64_t evictions = 0;             // client actors evicted so far
+  uint32_t unclipped = 0;             // DP-FedAvg: updates whose norm was <= edge_ins::clip
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_res& x) {
   return f(caf::meta::type_name("edge_res"), x.round, x.edge, bounded(x.aggregate),
            bounded(x.aux_aggregate), x.failed_by, x.failures, x.live_clients, x.peak_live_clients,
-           x.evictions);
+           x.evictions, x.unclipped);
 }
 
 }  // namespace fedactor

@@ -9,8 +9,9 @@ namespace {
 constexpr uint32_t sync_tag = 0x434e5953;   // "SYNC"
 constexpr uint32_t async_tag = 0x4e595341;  // "ASYN"
 // 2 added the fired events at the end of both layouts; 3 a sync run's round in progress at a
-// stop. 1 and 2 are still read (no events fired, no round in progress).
-constexpr uint32_t layout_version = 3;
+// stop; 4 a sync run's privacy state (DP-FedAvg). 1 to 3 are still read (no events fired, no
+// round in progress, no privacy state).
+constexpr uint32_t layout_version = 4;
 
 void put_failures(byte_writer& w, const failure_counts& f) {
   w.put_u32s(f.to_wire());
@@ -73,6 +74,7 @@ std::vector<char> encode(const sync_loop_state& s) {
   w.put_u32s(s.fired_events);
   w.put_u8(s.pending ? 1 : 0);
   w.put_u32s(s.pending_ids);
+  w.put_bytes(s.privacy);
   return w.take();
 }
 
@@ -96,6 +98,7 @@ sync_loop_state decode_sync_state(const std::vector<char>& bytes, const std::str
     s.pending_ids = r.get_u32s("clients of the round in progress");
     if (!s.pending && !s.pending_ids.empty()) r.fail("clients of no round in progress");
   }
+  if (layout >= 4) s.privacy = r.get_bytes("privacy state");
   r.finish();
   return s;
 }

@@ -2,15 +2,19 @@
 
 #include <cmath>
 
+#include "runtime/privacy/update_clip.hpp"
+
 namespace fedactor {
 
-edge_round::edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values)
+edge_round::edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values,
+                       double clip)
     : round_(round),
       model_(std::move(model)),
       pending_(clients),
       acc_(model_ ? model_->size() : 0),
       aux_values_(aux_values),
-      aux_(aux_values) {}
+      aux_(aux_values),
+      clip_(clip) {}
 
 void edge_round::fold(uint32_t client, const float* params, uint32_t samples, double loss,
                       const float* aux, size_t aux_size) {
@@ -28,8 +32,17 @@ void edge_round::fold(uint32_t client, const float* params, uint32_t samples, do
       return;
     }
   }
-  // Δ = params − round model, folded in the accumulator's single pass.
-  if (!acc_.add_difference(params, model_->data(), static_cast<double>(samples), loss)) {
+  if (clip_ > 0) {
+    // DP-FedAvg: the clipped Δ, weight 1 (a sample-count weight would break its sensitivity).
+    clipped_.resize(model_->size());
+    const auto c = clip_difference(params, model_->data(), model_->size(), clip_, clipped_.data());
+    if (!c.finite() || !acc_.add(clipped_.data(), 1.0, loss)) {
+      fail(client, failure_code::invalid_update, "rejected update: values out of range");
+      return;
+    }
+    if (c.within) ++unclipped_;
+  } else if (!acc_.add_difference(params, model_->data(), static_cast<double>(samples), loss)) {
+    // Δ = params − round model, folded in the accumulator's single pass.
     fail(client, failure_code::invalid_update, "rejected update: values out of range");
     return;
   }
@@ -48,7 +61,7 @@ void edge_round::fail(uint32_t client, failure_code code, const std::string& rea
 edge_round_result edge_round::finish() const {
   return edge_round_result{acc_.serialize(),
                            aux_values_ > 0 ? aux_.serialize() : std::vector<char>{}, failed_,
-                           details_};
+                           details_, unclipped_};
 }
 
 }  // namespace fedactor

@@ -21,6 +21,7 @@ struct edge_round_result {
   std::vector<char> aux_aggregate;  // the clients' aux outputs, weight 1 each (empty: none)
   failure_counts failed;
   std::vector<std::string> details;  // the first few, "client N: reason"
+  uint32_t unclipped = 0;            // clipping: folded updates whose norm was <= the clip
 };
 
 class edge_round {
@@ -29,7 +30,10 @@ class edge_round {
 
   // `model`: the round's global model (the base of every Δ); `clients`: how many were sent;
   // `aux_values`: the size of every client's aux output (SCAFFOLD's Δc_i), 0 = none expected.
-  edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values = 0);
+  // `clip` > 0 (DP-FedAvg, docs/privacy.md): each Δ is clipped to that L2 norm
+  // (runtime/privacy/update_clip.hpp) and folded with weight 1 instead of its samples.
+  edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values = 0,
+             double clip = 0);
 
   uint32_t round() const { return round_; }
   const model_snapshot& model() const { return model_; }
@@ -56,6 +60,9 @@ class edge_round {
   weighted_accumulator aux_;
   failure_counts failed_;
   std::vector<std::string> details_;
+  double clip_;
+  uint32_t unclipped_ = 0;
+  std::vector<float> clipped_;  // scratch: the clipped Δ
 };
 
 }  // namespace fedactor

@@ -36,6 +36,9 @@ struct sync_loop_state {
   // A resumed loop redoes the round with these clients (its events fire again).
   bool pending = false;
   std::vector<uint32_t> pending_ids;
+  // privacy.mode dp_fedavg: dp_fedavg::save_state (the clip bound, the accountant's totals);
+  // empty otherwise.
+  std::vector<char> privacy;
 };
 
 // A task in flight at an async checkpoint: redispatched on resume with the same numbers (its

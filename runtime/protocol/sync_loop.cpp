@@ -39,6 +39,8 @@ sync_loop::sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> i
   if (sc_.strategy.client == client_algorithm::scaffold)
     control_ = make_snapshot(std::vector<float>(parts_.trainable, 0.0f));
   if (!sc_.events.empty()) conditions_ = std::make_unique<client_conditions>(*parts_.registry, sc_);
+  if (sc_.privacy.mode == privacy_mode::dp_fedavg)
+    dp_ = std::make_unique<dp_fedavg>(sc_.privacy, sc_.seed, sc_.selection.clients_per_round);
 }
 
 sync_step sync_loop::start() {
@@ -64,6 +66,7 @@ sync_task sync_loop::task_of(edge_batch b) const {
   t.model_version = version_;
   t.model = model_;
   t.aux = control_;
+  t.clip = dp_ ? dp_->clip() : 0;
   return t;
 }
 
@@ -105,6 +108,7 @@ void sync_loop::next_round(sync_step& step) {
     started_ = std::chrono::steady_clock::now();
     const uint32_t number = rounds_done_ + 1;
     round_.emplace(number, model_->size(), edges_, control_ ? control_->size() : 0);
+    if (dp_) round_->expect_clipped(dp_->clip());
     auto& rec = round_->record();
     round_sim_start_ = sim_now_;
     round_fired_ = timeline_.fired_ids().size();
@@ -116,6 +120,8 @@ void sync_loop::next_round(sync_step& step) {
     const double extra = std::ceil(k * sc_.selection.over_select * (1.0 - 1e-12));
     const auto wanted =
         static_cast<uint32_t>(std::min<double>(static_cast<double>(population), k + extra));
+    // Each available client is in the round's sample with probability wanted / population.
+    round_q_ = population > 0 ? static_cast<double>(wanted) / static_cast<double>(population) : 0;
     std::vector<uint32_t> ids;
     if (resume_picks_) {
       // The round a stop interrupted: its clients were picked before the checkpoint.
@@ -178,9 +184,22 @@ void sync_loop::settle(sync_step& step, std::vector<edge_batch> send) {
 void sync_loop::finish_round(sync_step& step) {
   auto& acc = round_->aggregate();
   auto rec = std::move(round_->record());
-  if (!acc.empty()) {
-    const auto mean = acc.mean();
+  if (!acc.empty() || dp_) {
     const size_t dim = model_->size();
+    std::vector<float> mean(dim);
+    if (dp_) {
+      dp_->release(acc, round_->number(), mean.data());
+      const auto d = dp_->end_round(round_->number(), round_->unclipped(), round_q_);
+      rec.private_round = true;
+      rec.dp_clip = d.clip;
+      rec.dp_noise_std = d.noise_std;
+      rec.dp_unclipped = static_cast<uint32_t>(round_->unclipped());
+      rec.dp_next_clip = d.next_clip;
+      rec.epsilon = d.epsilon;
+      rec.delta = d.delta;
+    } else {
+      acc.mean_into(mean.data());
+    }
     next_.resize(dim);
     parts_.optimizer->step(model_->data(), mean.data(), next_.data(), parts_.trainable);
     // Buffers (running statistics) are not stepped: they become the weighted mean.
@@ -251,6 +270,7 @@ sync_loop_state sync_loop::save_state() const {
   parts_.registry->save_picks(reg);
   s.registry = reg.take();
   s.fired_events = timeline_.fired_ids();
+  if (dp_) s.privacy = dp_->save_state();
   return s;
 }
 
@@ -272,6 +292,10 @@ void sync_loop::load_state(const sync_loop_state& s) {
   } catch (const std::invalid_argument& e) {
     throw checkpoint_error(what + ": " + e.what());
   }
+  if (s.privacy.empty() != !dp_)
+    throw checkpoint_error(what + (dp_ ? ": no privacy state, this run has privacy.mode dp_fedavg"
+                                       : ": a privacy state, this run has privacy.mode off"));
+  if (dp_) dp_->load_state(s.privacy, what);
   if (!timeline_.restore(s.fired_events))
     throw checkpoint_error(what + ": its fired events do not fit this scenario's timeline");
   if (s.pending) {

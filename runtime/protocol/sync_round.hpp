@@ -41,6 +41,7 @@ struct edge_report {
   uint32_t live_clients = 0;
   uint32_t peak_live_clients = 0;
   uint64_t evictions = 0;
+  uint32_t unclipped = 0;  // DP-FedAvg: the batch's updates whose norm was <= the clip
 };
 
 class sync_round {
@@ -71,6 +72,13 @@ class sync_round {
   // through edge_set::edge_for (reroute) or fail (drop). Returns the batches to send now.
   std::vector<edge_batch> edge_lost(uint32_t e);
 
+  // DP-FedAvg (docs/privacy.md): the edges clip every update to L2 norm `clip` and weight it
+  // 1. An answer must then fit that: weight = count, ‖Σ Δ‖ <= count × clip (the triangle
+  // inequality, with slack for rounding) and unclipped <= count; else it is refused whole.
+  void expect_clipped(double clip) { clip_ = clip; }
+  // Σ unclipped over the merged answers.
+  uint64_t unclipped() const { return unclipped_; }
+
   bool outstanding(uint64_t id) const { return batches_.count(id) != 0; }
   const edge_batch* batch(uint64_t id) const;
   // No batch outstanding: every assigned client answered or failed.
@@ -98,6 +106,8 @@ class sync_round {
   // Unique over the run, not just the round: an answer or timeout of an earlier round's batch
   // (say, a request to a lost edge that expires later) must never name one of this round's.
   uint64_t next_id_;
+  double clip_ = 0;
+  uint64_t unclipped_ = 0;
 };
 
 }  // namespace fedactor

@@ -67,8 +67,7 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
 
   auto cut = bytes;
   cut.pop_back();
-  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"),
-                    "ck: truncated (no room for clients of the round in progress)");
+  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), "ck: truncated (no room for privacy state)");
   auto stray = s;
   stray.pending = false;
   CHECK_THROWS_WITH(decode_sync_state(encode(stray), "ck"), "ck: clients of no round in progress");
@@ -153,18 +152,25 @@ TEST_CASE("loop_state: async runs that pre-aggregate or keep client state checkp
   CHECK_FALSE(mid_run_checkpoint_limit(ev));
 }
 
-TEST_CASE("loop_state reads layouts 1 and 2 (before events and stops were saved)", "[checkpoint]") {
+TEST_CASE("loop_state reads layouts 1 to 3 (before events, stops and privacy were saved)",
+          "[checkpoint]") {
   sync_loop_state s;
   s.rounds_done = 2;
   s.model = {1.0f};
   s.fired_events = {1};
-  // Layout 3 ends with the fired events (u64 count, u32 each), the pending flag (u8) and an
-  // empty list of pending clients (its u64 count).
+  // Layout 4 ends with the fired events (u64 count, u32 each), the pending flag (u8), an
+  // empty list of pending clients (its u64 count) and empty privacy bytes (their u64 count).
   auto bytes = encode(s);
-  REQUIRE(bytes.size() > 32);
-  auto two = bytes;
+  REQUIRE(bytes.size() > 40);
+  auto three = bytes;
+  three.resize(three.size() - 8);
+  three[4] = 3;  // the layout version, little-endian u32 after the tag
+  const auto d3 = decode_sync_state(three, "ck");
+  CHECK(d3.rounds_done == 2);
+  CHECK(d3.privacy.empty());
+  auto two = three;
   two.resize(two.size() - 9);
-  two[4] = 2;  // the layout version, little-endian u32 after the tag
+  two[4] = 2;
   const auto d2 = decode_sync_state(two, "ck");
   CHECK(d2.rounds_done == 2);
   CHECK(d2.fired_events == s.fired_events);
@@ -176,6 +182,19 @@ TEST_CASE("loop_state reads layouts 1 and 2 (before events and stops were saved)
   CHECK(d1.rounds_done == 2);
   CHECK(d1.model == s.model);
   CHECK(d1.fired_events.empty());
-  bytes[4] = 4;
-  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 4");
+  bytes[4] = 5;
+  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 5");
+}
+
+TEST_CASE("loop_state keeps a sync run's privacy state (layout 4)", "[checkpoint]") {
+  sync_loop_state s;
+  s.rounds_done = 3;
+  s.model = {1.0f, 2.0f};
+  s.privacy = {'a', 'b', 'c'};
+  const auto d = decode_sync_state(encode(s), "ck");
+  CHECK(d.privacy == s.privacy);
+  CHECK(d.model == s.model);
+  auto cut = encode(s);
+  cut.resize(cut.size() - 1);
+  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), Catch::Contains("privacy state"));
 }

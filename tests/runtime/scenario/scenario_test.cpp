@@ -90,6 +90,14 @@ scenario every_field_changed() {
   s.strategy.prox_mu = 0.1;
   s.strategy.normalization = norm_handling::local;
   s.checkpoint.every = 3;
+  s.privacy.mode = privacy_mode::dp_fedavg;
+  s.privacy.clip = 0.25;
+  s.privacy.noise_multiplier = 1.3;
+  s.privacy.clipping = clipping_kind::adaptive;
+  s.privacy.target_quantile = 0.7;
+  s.privacy.clip_lr = 0.3;
+  s.privacy.quantile_noise = 2.5;
+  s.privacy.delta = 1e-7;
   // One event of every kind and trigger, each field off its default.
   auto event = [](event_kind kind, event_trigger trigger) {
     scenario_event e;
@@ -157,6 +165,7 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.faults == b.faults, "faults");
   note(a.strategy == b.strategy, "strategy");
   note(a.checkpoint == b.checkpoint, "checkpoint");
+  note(a.privacy == b.privacy, "privacy");
   note(a.events == b.events, "events");
   return out;
 }
@@ -245,6 +254,8 @@ TEST_CASE("scenario enum values outside the enum are named ?", "[scenario]") {
   CHECK(string(to_string(static_cast<edge_loss_policy>(2))) == "?");
   CHECK(string(to_string(static_cast<client_algorithm>(3))) == "?");
   CHECK(string(to_string(static_cast<norm_handling>(2))) == "?");
+  CHECK(string(to_string(static_cast<privacy_mode>(2))) == "?");
+  CHECK(string(to_string(static_cast<clipping_kind>(2))) == "?");
 }
 
 TEST_CASE("scenario enum names are the values the loader reads", "[scenario]") {
@@ -286,6 +297,10 @@ TEST_CASE("scenario enum names are the values the loader reads", "[scenario]") {
       [](const scenario& s) { return s.strategy.client; });
   check_names_load("strategy.normalization", {norm_handling::federated, norm_handling::local},
                    [](const scenario& s) { return s.strategy.normalization; });
+  check_names_load("privacy.mode", {privacy_mode::off, privacy_mode::dp_fedavg},
+                   [](const scenario& s) { return s.privacy.mode; });
+  check_names_load("privacy.clipping", {clipping_kind::fixed, clipping_kind::adaptive},
+                   [](const scenario& s) { return s.privacy.clipping; });
 }
 
 TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
@@ -302,7 +317,8 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
                                  "model",     "eval",        "training",   "topology",
                                  "selection", "pool",        "protocol",   "clock",
                                  "async",     "async.decay", "devices",    "devices.compute_power",
-                                 "faults",    "strategy",    "checkpoint", "events"});
+                                 "faults",    "strategy",    "checkpoint", "privacy",
+                                 "events"});
 }
 
 TEST_CASE("scenario comparison sees every key", "[scenario]") {

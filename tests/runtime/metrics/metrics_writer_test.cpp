@@ -162,7 +162,7 @@ TEST_CASE("the summary says whether the run was interrupted, and by what", "[met
   CHECK(j["rounds"] == 3);
 }
 
-TEST_CASE("a DP round record and summary carry epsilon, delta and the clip; no noise is null",
+TEST_CASE("a DP round record and summary carry epsilon, delta and the clip, and no noise is null",
           "[metrics]") {
   auto r = sync_round();
   auto j = nlohmann::json::parse(to_json(r));

@@ -3,6 +3,7 @@
 #include "actors/edge.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -116,6 +117,7 @@ void finish_round_if_done(edge_ptr self) {
   res.norm_within = out.norm.within;
   res.norm_clipped = out.norm.clipped;
   res.norm_rejected = out.norm.rejected;
+  res.unclipped = out.unclipped;
   st.round.reset();
   st.round_promise.deliver(std::move(res));
 }
@@ -139,8 +141,16 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
   if (const char* bad = robust_settings_problem(ins.robust); *bad)
     return make_error(errc::bad_request,
                       "edge " + std::to_string(st.cfg.id) + ": robust settings refused: " + bad);
+  if (!(ins.clip >= 0) || std::isinf(ins.clip))
+    return make_error(errc::bad_request, "edge " + std::to_string(st.cfg.id) + ": clip bound " +
+                                             std::to_string(ins.clip) +
+                                             " is not a finite number >= 0");
+  if (ins.clip > 0 && ins.robust.active())
+    return make_error(errc::bad_request, "edge " + std::to_string(st.cfg.id) +
+                                             ": a clip bound with robust settings refused");
   const uint32_t round = ins.round;
-  st.round.emplace(round, ins.model.shared(), ins.clients.size(), ins.aux.size(), ins.robust);
+  st.round.emplace(round, ins.model.shared(), ins.clients.size(), ins.aux.size(), ins.robust,
+                   ins.clip);
   st.round_promise = self->make_response_promise<edge_res>();
   auto rp = st.round_promise;
   for (auto id : ins.clients) {

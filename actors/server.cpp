@@ -79,6 +79,13 @@ void finish(server_ptr self) {
     rep.model = param_blob{p.sync->model()};
     rep.sim_time_s = p.sync->sim_time();
     totals = &p.sync->totals();
+    if (const auto* dp = p.sync->privacy()) {
+      const auto spent = dp->spent();
+      rep.private_run = true;
+      rep.epsilon = spent.epsilon;
+      rep.delta = spent.delta;
+      rep.final_clip = dp->clip();
+    }
   } else {
     rep.rounds = p.async->steps_done();
     rep.model_version = p.async->version();
@@ -123,6 +130,7 @@ void send_batch(server_ptr self, sync_task t) {
   ins.clients = std::move(t.batch.clients);
   if (t.aux) ins.aux = param_blob{t.aux};
   ins.robust = t.robust;
+  ins.clip = t.clip;
   const auto& handle = self->state.p->cfg.edges[e];
   const auto dest = handle.address();
   auto request = self->request(handle, seconds(t.timeout_s), std::move(ins));
@@ -148,6 +156,7 @@ void send_batch(server_ptr self, sync_task t) {
         rep.peak_live_clients = res.peak_live_clients;
         rep.evictions = res.evictions;
         rep.norm = norm_bound_counts{res.norm_within, res.norm_clipped, res.norm_rejected};
+        rep.unclipped = res.unclipped;
         apply(self, loop.answered(id, std::move(rep)));
       },
       [=](caf::error& err) {

@@ -32,12 +32,13 @@ struct edge_ins {
   double client_timeout_s = 120;  // per client task
   param_blob aux;                 // the algorithm's server state (SCAFFOLD: c); may be empty
   robust_settings robust;         // the round's norm bound and aggregation rule (robust.*)
+  double clip = 0;                // DP-FedAvg: clip each update to this L2 norm, weight 1; 0 = off
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_ins& x) {
   return f(caf::meta::type_name("edge_ins"), x.round, x.model_version, x.seed, x.model, x.clients,
-           x.settings, x.client_timeout_s, x.aux, x.robust);
+           x.settings, x.client_timeout_s, x.aux, x.robust, x.clip);
 }
 
 struct edge_res {
@@ -53,13 +54,14 @@ struct edge_res {
   uint32_t norm_within = 0;           // updates within the round's norm bound (robust.*)
   uint32_t norm_clipped = 0;          // updates clipped to it
   uint32_t norm_rejected = 0;         // updates rejected by it (also in failed_by)
+  uint32_t unclipped = 0;             // DP-FedAvg: updates whose norm was <= edge_ins::clip
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_res& x) {
   return f(caf::meta::type_name("edge_res"), x.round, x.edge, bounded(x.aggregate),
            bounded(x.aux_aggregate), x.failed_by, x.failures, x.live_clients, x.peak_live_clients,
-           x.evictions, x.norm_within, x.norm_clipped, x.norm_rejected);
+           x.evictions, x.norm_within, x.norm_clipped, x.norm_rejected, x.unclipped);
 }
 
 }  // namespace fedactor

@@ -30,6 +30,11 @@ struct run_report {
   // completed, `model` the last completed one's; stopped_by is the stop's reason ("SIGINT").
   bool interrupted = false;
   std::string stopped_by;
+  // privacy.mode dp_fedavg: the (ε, δ) spent so far (ε +inf without noise), the clip bound
+  bool private_run = false;
+  double epsilon = 0;
+  double delta = 0;
+  double final_clip = 0;
 };
 
 template <class Inspector>
@@ -37,7 +42,7 @@ typename Inspector::result_type inspect(Inspector& f, run_report& x) {
   return f(caf::meta::type_name("run_report"), x.rounds, x.model_version, x.clients_trained,
            x.failures, x.failures_by, x.final_loss, x.model, x.sim_time_s, x.total_updates,
            x.stale_updates, x.rejected_updates, x.norm_clipped, x.norm_rejected, x.interrupted,
-           x.stopped_by);
+           x.stopped_by, x.private_run, x.epsilon, x.delta, x.final_clip);
 }
 
 }  // namespace fedactor

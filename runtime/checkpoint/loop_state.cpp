@@ -11,8 +11,9 @@ namespace {
 constexpr uint32_t sync_tag = 0x434e5953;   // "SYNC"
 constexpr uint32_t async_tag = 0x4e595341;  // "ASYN"
 // 2 added the fired events at the end of both layouts; 3 a sync run's round in progress at a
-// stop; 4 the adaptive clip bound and the norm bound's totals at the end of the sync layout.
-// 1 and 2 are still read (no events fired, no round in progress).
+// stop; 4 the adaptive norm bound, the norm bound's totals and the privacy state (DP-FedAvg)
+// at the end of the sync layout. 1 to 3 are still read (no events fired, no round in progress,
+// no norm bound or privacy state).
 constexpr uint32_t layout_version = 4;
 
 void put_failures(byte_writer& w, const failure_counts& f) {
@@ -79,6 +80,7 @@ std::vector<char> encode(const sync_loop_state& s) {
   w.put_f64(s.clip_bound);
   w.put_u64(s.totals.norm_clipped);
   w.put_u64(s.totals.norm_rejected);
+  w.put_bytes(s.privacy);
   return w.take();
 }
 
@@ -107,6 +109,7 @@ sync_loop_state decode_sync_state(const std::vector<char>& bytes, const std::str
     if (!(s.clip_bound >= 0) || !std::isfinite(s.clip_bound)) r.fail("a negative clip bound");
     s.totals.norm_clipped = r.get_u64("updates clipped");
     s.totals.norm_rejected = r.get_u64("updates rejected by the norm bound");
+    s.privacy = r.get_bytes("privacy state");
   }
   r.finish();
   return s;

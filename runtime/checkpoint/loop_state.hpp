@@ -3,10 +3,11 @@
 // The byte form of a protocol loop's checkpoint state (runtime/protocol/loop_checkpoint.hpp),
 // and which runs can be checkpointed mid-run.
 //
-//   u32 "SYNC" or "ASYN" tag, u32 layout version (2), then the struct's fields in order
+//   u32 "SYNC" or "ASYN" tag, u32 layout version (4), then the struct's fields in order
 //   (runtime/checkpoint/byte_codec.hpp: little-endian fixed-size values, u64-counted vectors).
-//   Layout 1 (before scripted events were checkpointed) ends before `fired_events`; it is
-//   still read, as no events fired.
+//   Older layouts are still read: 1 (before scripted events were checkpointed) ends before
+//   `fired_events` (no events fired), 2 before a sync run's `pending` (no round in progress),
+//   3 before a sync run's `clip_bound`, norm totals and `privacy` (none of them).
 //
 // Decoding checks every length against the bytes and throws checkpoint_error naming the field
 // that does not fit, another loop's state, or trailing bytes.

@@ -118,6 +118,11 @@ std::string progress_line(const round_record& r, bool async, uint32_t rounds, do
   std::snprintf(tail, sizeof(tail), "  %s clients/s  %.2fs  left %s",
                 format_rate(r.clients_per_s).c_str(), r.wall_s, format_eta(eta_s).c_str());
   line += tail;
+  if (r.private_round) {
+    char dp[64];
+    std::snprintf(dp, sizeof(dp), "  eps %.4g clip %.4g", r.epsilon, r.dp_clip);
+    line += dp;
+  }
   if (r.edges_lost > 0) line += "  edges lost " + std::to_string(r.edges_lost);
   if (r.rerouted > 0) line += "  rerouted " + std::to_string(r.rerouted);
   if (r.edges_rejoined > 0) line += "  edges rejoined " + std::to_string(r.edges_rejoined);
@@ -166,6 +171,11 @@ std::string summary_text(const run_summary& s, const std::string& dir) {
   if (s.evaluated && s.eval_clients > 0) {
     std::snprintf(buf, sizeof(buf), "client accuracy %.4f over %u clients (round %u)\n",
                   s.client_accuracy, s.eval_clients, s.evaluated_round);
+    text += buf;
+  }
+  if (s.private_run) {
+    std::snprintf(buf, sizeof(buf), "differential privacy: (epsilon %.4g, delta %.3g), clip %.4g\n",
+                  s.epsilon, s.delta, s.final_clip);
     text += buf;
   }
   std::snprintf(buf, sizeof(buf), "model sha256 %s, l2 %.6f, peak RSS %.1f MiB\noutput: %s\n",

@@ -151,6 +151,10 @@ federation_result server_graph::run(std::chrono::steady_clock::time_point starte
             s.norm_rejected = rep.norm_rejected;
             s.interrupted = rep.interrupted;
             s.stopped_by = rep.stopped_by;
+            s.private_run = rep.private_run;
+            s.epsilon = rep.epsilon;
+            s.delta = rep.delta;
+            s.final_clip = rep.final_clip;
             if (sc.protocol.mode == protocol_mode::async) s.aggregations = rep.rounds;
           },
           [&](caf::error& err) { failure = err; });

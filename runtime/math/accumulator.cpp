@@ -201,6 +201,10 @@ void weighted_accumulator::mean_into(float* out) const {
   for (size_t i = 0; i < sums_.size(); ++i) out[i] = static_cast<float>(to_double(total(i)) / w);
 }
 
+void weighted_accumulator::sum_into(double* out) const {
+  for (size_t i = 0; i < sums_.size(); ++i) out[i] = from_fixed(total(i));
+}
+
 double weighted_accumulator::scalar_mean() const {
   if (weight_ == 0) return 0;
   return static_cast<double>(scalar_) / static_cast<double>(weight_);

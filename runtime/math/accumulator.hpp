@@ -54,6 +54,9 @@ class weighted_accumulator {
   std::vector<float> mean() const;
   void mean_into(float* out) const;
 
+  // Σ w·x itself (the exact fixed-point sum, rounded once to double); dim() values.
+  void sum_into(double* out) const;
+
   // Σ w·s / Σ w for the side scalar; 0 when empty.
   double scalar_mean() const;
 

@@ -1,5 +1,6 @@
 #include "runtime/metrics/metrics_writer.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
@@ -18,6 +19,11 @@ nlohmann::json failures_json(const failure_counts& f) {
   for (size_t i = 0; i < failure_code_count; ++i)
     j[to_string(static_cast<failure_code>(i))] = f.by_code[i];
   return j;
+}
+
+// ε is +inf without noise: JSON has no infinity, so null.
+nlohmann::json finite_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
 }  // namespace
@@ -63,6 +69,14 @@ std::string to_json(const round_record& r) {
     j["norm_clipped"] = r.norm_clipped;
     j["norm_rejected"] = r.norm_rejected;
   }
+  if (r.private_round) {
+    j["dp_clip"] = r.dp_clip;
+    j["dp_noise_std"] = r.dp_noise_std;
+    j["dp_unclipped"] = r.dp_unclipped;
+    j["dp_next_clip"] = r.dp_next_clip;
+    j["epsilon"] = finite_or_null(r.epsilon);
+    j["delta"] = r.delta;
+  }
   if (!r.failure_reasons.empty()) j["failure_reasons"] = r.failure_reasons;
   if (!r.events.empty()) {
     nlohmann::json events = nlohmann::json::array();
@@ -107,6 +121,11 @@ std::string to_json(const run_summary& s) {
   if (s.evaluated && s.eval_clients > 0) {
     j["client_accuracy"] = s.client_accuracy;
     j["eval_clients"] = s.eval_clients;
+  }
+  if (s.private_run) {
+    j["epsilon"] = finite_or_null(s.epsilon);
+    j["delta"] = s.delta;
+    j["dp_final_clip"] = s.final_clip;
   }
   if (s.protocol == "async") {
     j["total_updates"] = s.total_updates;

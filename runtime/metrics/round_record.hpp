@@ -72,6 +72,14 @@ struct round_record {
   std::string eval_error;                    // why the evaluation failed, if it did
   std::vector<std::string> failure_reasons;  // first few, "client N: reason"
   std::vector<fired_event> events;  // scripted events fired in this round / since the last step
+  // client-level differential privacy (privacy.mode dp_fedavg, docs/privacy.md)
+  bool private_round = false;
+  double dp_clip = 0;         // C this round's updates were clipped to
+  double dp_noise_std = 0;    // std of the noise added to each coordinate of the update sum
+  uint32_t dp_unclipped = 0;  // updates whose norm was <= C (exact: a server log, not released)
+  double dp_next_clip = 0;    // C of the next round (adaptive clipping moves it)
+  double epsilon = 0;         // ε spent so far at `delta` (+inf: no noise, no guarantee)
+  double delta = 0;
 };
 
 struct run_summary {
@@ -111,6 +119,12 @@ struct run_summary {
   double test_accuracy = 0;
   uint32_t eval_clients = 0;  // 0 = eval.clients off: no client accuracy
   double client_accuracy = 0;
+  // client-level differential privacy (privacy.mode dp_fedavg): the (ε, δ) spent by the whole
+  // run, resumed parts included (+inf: no noise)
+  bool private_run = false;
+  double epsilon = 0;
+  double delta = 0;
+  double final_clip = 0;  // C after the last round
 };
 
 // Takes the evaluation of `r` (if it was evaluated) as the run's last one.

@@ -5,18 +5,20 @@
 #include <cstdio>
 
 #include "runtime/math/update_norm.hpp"
+#include "runtime/privacy/update_clip.hpp"
 
 namespace fedactor {
 
 edge_round::edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values,
-                       robust_settings robust)
+                       robust_settings robust, double clip)
     : round_(round),
       model_(std::move(model)),
       pending_(clients),
       acc_(model_ ? model_->size() : 0),
       aux_values_(aux_values),
       aux_(aux_values),
-      robust_(robust) {}
+      robust_(robust),
+      clip_(clip) {}
 
 namespace {
 
@@ -94,8 +96,17 @@ void edge_round::fold(uint32_t client, const float* params, uint32_t samples, do
     --pending_;
     return;
   }
-  // Δ = params − round model, folded in the accumulator's single pass.
-  if (!acc_.add_difference(params, model_->data(), static_cast<double>(samples), loss)) {
+  if (clip_ > 0) {
+    // DP-FedAvg: the clipped Δ, weight 1 (a sample-count weight would break its sensitivity).
+    clipped_.resize(model_->size());
+    const auto c = clip_difference(params, model_->data(), model_->size(), clip_, clipped_.data());
+    if (!c.finite() || !acc_.add(clipped_.data(), 1.0, loss)) {
+      fail(client, failure_code::invalid_update, "rejected update: values out of range");
+      return;
+    }
+    if (c.within) ++unclipped_;
+  } else if (!acc_.add_difference(params, model_->data(), static_cast<double>(samples), loss)) {
+    // Δ = params − round model, folded in the accumulator's single pass.
     fail(client, failure_code::invalid_update, "rejected update: values out of range");
     return;
   }
@@ -115,7 +126,7 @@ edge_round_result edge_round::finish() const {
   if (held_.empty())
     return edge_round_result{acc_.serialize(),
                              aux_values_ > 0 ? aux_.serialize() : std::vector<char>{}, failed_,
-                             details_, norm_};
+                             details_, norm_, unclipped_};
   // The rule over the held updates, folded once with their total weight, standing for them all.
   const size_t n = model_->size();
   // In client id order: Krum's ties and the loss sum then do not depend on arrival order.
@@ -147,7 +158,7 @@ edge_round_result edge_round::finish() const {
   }
   return edge_round_result{acc.serialize(),
                            aux_values_ > 0 ? aux_.serialize() : std::vector<char>{}, failed,
-                           details, norm_};
+                           details, norm_, unclipped_};
 }
 
 }  // namespace fedactor

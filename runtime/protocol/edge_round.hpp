@@ -30,6 +30,7 @@ struct edge_round_result {
   failure_counts failed;
   std::vector<std::string> details;  // the first few, "client N: reason"
   norm_bound_counts norm;            // what the norm bound did (all 0 when off)
+  uint32_t unclipped = 0;            // clipping: folded updates whose norm was <= the clip
 };
 
 class edge_round {
@@ -39,8 +40,11 @@ class edge_round {
   // `model`: the round's global model (the base of every Δ); `clients`: how many were sent;
   // `aux_values`: the size of every client's aux output (SCAFFOLD's Δc_i), 0 = none expected.
   // `robust`: the round's norm bound and aggregation rule (default: none, streaming mean).
+  // `clip` > 0 (DP-FedAvg, docs/privacy.md): each Δ is clipped to that L2 norm
+  // (runtime/privacy/update_clip.hpp) and folded with weight 1 instead of its samples. The
+  // scenario never sets both (validation refuses robust settings in a private run).
   edge_round(uint32_t round, model_snapshot model, size_t clients, size_t aux_values = 0,
-             robust_settings robust = {});
+             robust_settings robust = {}, double clip = 0);
 
   uint32_t round() const { return round_; }
   const model_snapshot& model() const { return model_; }
@@ -82,6 +86,9 @@ class edge_round {
   robust_settings robust_;
   norm_bound_counts norm_;
   std::vector<held_update> held_;
+  double clip_;
+  uint32_t unclipped_ = 0;
+  std::vector<float> clipped_;  // scratch: the clipped Δ
 };
 
 }  // namespace fedactor

@@ -38,6 +38,9 @@ struct sync_loop_state {
   std::vector<uint32_t> pending_ids;
   // robust.norm_bound with target_quantile > 0: the adaptive bound after rounds_done (0: none).
   double clip_bound = 0;
+  // privacy.mode dp_fedavg: dp_fedavg::save_state (the clip bound, the accountant's totals);
+  // empty otherwise.
+  std::vector<char> privacy;
 };
 
 // A task in flight at an async checkpoint: redispatched on resume with the same numbers (its

@@ -48,6 +48,8 @@ sync_loop::sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> i
   robust_.krum_m = r.krum_m;
   if (r.norm_bound.mode != norm_bound_mode::off && r.norm_bound.target_quantile > 0)
     adaptive_.emplace(r.norm_bound.bound, r.norm_bound.target_quantile, r.norm_bound.lr);
+  if (sc_.privacy.mode == privacy_mode::dp_fedavg)
+    dp_ = std::make_unique<dp_fedavg>(sc_.privacy, sc_.seed, sc_.selection.clients_per_round);
 }
 
 sync_step sync_loop::start() {
@@ -75,6 +77,7 @@ sync_task sync_loop::task_of(edge_batch b) const {
   t.aux = control_;
   t.robust = robust_;
   t.robust.norm_bound = norm_bound();
+  t.clip = dp_ ? dp_->clip() : 0;
   return t;
 }
 
@@ -116,6 +119,7 @@ void sync_loop::next_round(sync_step& step) {
     started_ = std::chrono::steady_clock::now();
     const uint32_t number = rounds_done_ + 1;
     round_.emplace(number, model_->size(), edges_, control_ ? control_->size() : 0);
+    if (dp_) round_->expect_clipped(dp_->clip());
     auto& rec = round_->record();
     round_sim_start_ = sim_now_;
     round_fired_ = timeline_.fired_ids().size();
@@ -127,6 +131,8 @@ void sync_loop::next_round(sync_step& step) {
     const double extra = std::ceil(k * sc_.selection.over_select * (1.0 - 1e-12));
     const auto wanted =
         static_cast<uint32_t>(std::min<double>(static_cast<double>(population), k + extra));
+    // Each available client is in the round's sample with probability wanted / population.
+    round_q_ = population > 0 ? static_cast<double>(wanted) / static_cast<double>(population) : 0;
     std::vector<uint32_t> ids;
     if (resume_picks_) {
       // The round a stop interrupted: its clients were picked before the checkpoint.
@@ -201,9 +207,22 @@ void sync_loop::finish_round(sync_step& step) {
       adaptive_->update(norm.within,
                         static_cast<uint64_t>(norm.within) + norm.clipped + norm.rejected);
   }
-  if (!acc.empty()) {
-    const auto mean = acc.mean();
+  if (!acc.empty() || dp_) {
     const size_t dim = model_->size();
+    std::vector<float> mean(dim);
+    if (dp_) {
+      dp_->release(acc, round_->number(), mean.data());
+      const auto d = dp_->end_round(round_->number(), round_->unclipped(), round_q_);
+      rec.private_round = true;
+      rec.dp_clip = d.clip;
+      rec.dp_noise_std = d.noise_std;
+      rec.dp_unclipped = static_cast<uint32_t>(round_->unclipped());
+      rec.dp_next_clip = d.next_clip;
+      rec.epsilon = d.epsilon;
+      rec.delta = d.delta;
+    } else {
+      acc.mean_into(mean.data());
+    }
     next_.resize(dim);
     parts_.optimizer->step(model_->data(), mean.data(), next_.data(), parts_.trainable);
     // Buffers (running statistics) are not stepped: they become the weighted mean.
@@ -275,6 +294,7 @@ sync_loop_state sync_loop::save_state() const {
   s.registry = reg.take();
   s.fired_events = timeline_.fired_ids();
   if (adaptive_) s.clip_bound = adaptive_->bound();
+  if (dp_) s.privacy = dp_->save_state();
   return s;
 }
 
@@ -299,6 +319,10 @@ void sync_loop::load_state(const sync_loop_state& s) {
   if (adaptive_ ? !(s.clip_bound > 0) : s.clip_bound != 0)
     throw checkpoint_error(what + (adaptive_ ? ": no adaptive clip bound, this run has one"
                                              : ": an adaptive clip bound, this run has none"));
+  if (s.privacy.empty() != !dp_)
+    throw checkpoint_error(what + (dp_ ? ": no privacy state, this run has privacy.mode dp_fedavg"
+                                       : ": a privacy state, this run has privacy.mode off"));
+  if (dp_) dp_->load_state(s.privacy, what);
   if (!timeline_.restore(s.fired_events))
     throw checkpoint_error(what + ": its fired events do not fit this scenario's timeline");
   if (s.pending) {

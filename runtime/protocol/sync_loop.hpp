@@ -32,6 +32,7 @@
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
+#include "runtime/privacy/dp_fedavg.hpp"
 #include "runtime/protocol/client_conditions.hpp"
 #include "runtime/protocol/edge_set.hpp"
 #include "runtime/protocol/event_timeline.hpp"
@@ -51,8 +52,9 @@ struct sync_task {
   uint32_t round = 0;
   uint64_t model_version = 0;
   model_snapshot model;
-  model_snapshot aux;      // the algorithm's server state sent along (SCAFFOLD: c), or null
-  double timeout_s = 0;    // the whole batch's deadline (waves of edge capacity × client timeout)
+  model_snapshot aux;    // the algorithm's server state sent along (SCAFFOLD: c), or null
+  double timeout_s = 0;  // the whole batch's deadline (waves of edge capacity × client timeout)
+  double clip = 0;       // DP-FedAvg: the L2 bound the edge clips each update to; 0 = off
   robust_settings robust;  // the round's norm bound and rule (robust.*)
 };
 
@@ -86,7 +88,8 @@ class sync_loop {
   // `edges` must outlive the loop (the shell owns it and reports losses to both).
   // edge_capacity: live clients per edge (sizes the batch timeout). With strategy.client
   // scaffold the loop keeps the server control variate c (trainable values, 0 at first), sends
-  // it with every batch and moves it by (|S|/N)·mean Δc_i after each round.
+  // it with every batch and moves it by (|S|/N)·mean Δc_i after each round. With privacy.mode
+  // dp_fedavg the loop runs DP-FedAvg (runtime/privacy/dp_fedavg.hpp).
   // Throws std::invalid_argument for a missing part, an empty model, or an optimizer whose
   // dim is not the trainable size.
   sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> initial_model,
@@ -133,6 +136,8 @@ class sync_loop {
   const model_snapshot& model() const { return model_; }
   // SCAFFOLD's server control variate (null for other client algorithms).
   const model_snapshot& control() const { return control_; }
+  // DP-FedAvg's state (privacy.mode dp_fedavg; null otherwise): clip bound and accountant.
+  const dp_fedavg* privacy() const { return dp_.get(); }
   double sim_time() const { return sim_now_; }
   const run_totals& totals() const { return totals_; }
   // The norm bound the next round's edges apply (robust.norm_bound; adaptive: moves by round).
@@ -159,6 +164,11 @@ class sync_loop {
   model_snapshot model_;
   model_snapshot control_;   // scaffold: c
   std::vector<float> next_;  // scratch for the optimizer's output
+  // privacy.mode dp_fedavg (docs/privacy.md): the noised mean replaces the weighted mean, and
+  // every round steps (an empty round too: whether a round had updates is not released
+  // otherwise); round_q_ is the round's sampling rate for the accountant.
+  std::unique_ptr<dp_fedavg> dp_;
+  double round_q_ = 0;
   uint64_t version_ = 0;
   uint32_t rounds_done_ = 0;
   double sim_now_ = 0;

@@ -1,9 +1,40 @@
 #include "runtime/protocol/sync_round.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <optional>
 
 namespace fedactor {
+
+namespace {
+
+// Why an edge's aggregate is not `count` updates clipped to `clip`, weight 1 each; "" if it
+// may be.
+std::string not_clipped(const weighted_accumulator& agg, uint32_t unclipped, double clip) {
+  const auto n = agg.count();
+  if (unclipped > n)
+    return std::to_string(unclipped) + " unclipped updates of " + std::to_string(n);
+  if (agg.weight() != static_cast<double>(n))
+    return "weights that are not 1 per update (clipping needs weight 1)";
+  std::vector<double> sum(agg.dim());
+  agg.sum_into(sum.data());
+  double sq = 0;
+  for (double v : sum) sq += v * v;
+  const double norm = std::sqrt(sq), most = static_cast<double>(n) * clip;
+  // Each update is clipped in double and rounded to float (relative 2^-24), then each value
+  // rounded to fixed point (at most 2^-33 each): 1e-6 relative plus n·sqrt(dim)·2^-32 cover it.
+  const double slack = static_cast<double>(n) * std::sqrt(static_cast<double>(agg.dim())) * 0x1p-32;
+  if (!(norm <= most * (1 + 1e-6) + slack)) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "an aggregate of norm %.9g above %llu updates clipped to %.9g",
+                  norm, static_cast<unsigned long long>(n), clip);
+    return buf;
+  }
+  return "";
+}
+
+}  // namespace
 
 sync_round::sync_round(uint32_t round, size_t dim, edge_set& edges, size_t aux_dim)
     : round_(round),
@@ -107,6 +138,8 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
   else if (static_cast<uint64_t>(rep.norm.within) + rep.norm.clipped > agg->count() ||
            rep.norm.rejected > rep.failed.of(failure_code::invalid_update))
     wrong = "norm bound counts that do not fit its updates and failures";
+  else if (clip_ > 0)
+    wrong = not_clipped(*agg, rep.unclipped, clip_);
   if (!wrong.empty()) {
     rec_.failures_by.add(failure_code::invalid_update, static_cast<uint32_t>(size));
     note("edge " + std::to_string(b.edge) + ": " + wrong);
@@ -119,6 +152,7 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
     rec_.peak_live_clients += rep.peak_live_clients;
     rec_.evictions += rep.evictions;
     norm_.merge(rep.norm);
+    unclipped_ += rep.unclipped;
   }
   return done(id);
 }

@@ -43,6 +43,7 @@ struct edge_report {
   uint32_t peak_live_clients = 0;
   uint64_t evictions = 0;
   norm_bound_counts norm;  // what the round's norm bound did (robust.*)
+  uint32_t unclipped = 0;  // DP-FedAvg: the batch's updates whose norm was <= the clip
 };
 
 class sync_round {
@@ -72,6 +73,13 @@ class sync_round {
   // Edge `e` is gone (the edge set already knows): its outstanding batches are reassigned
   // through edge_set::edge_for (reroute) or fail (drop). Returns the batches to send now.
   std::vector<edge_batch> edge_lost(uint32_t e);
+
+  // DP-FedAvg (docs/privacy.md): the edges clip every update to L2 norm `clip` and weight it
+  // 1. An answer must then fit that: weight = count, ‖Σ Δ‖ <= count × clip (the triangle
+  // inequality, with slack for rounding) and unclipped <= count; else it is refused whole.
+  void expect_clipped(double clip) { clip_ = clip; }
+  // Σ unclipped over the merged answers.
+  uint64_t unclipped() const { return unclipped_; }
 
   bool outstanding(uint64_t id) const { return batches_.count(id) != 0; }
   const edge_batch* batch(uint64_t id) const;
@@ -103,6 +111,8 @@ class sync_round {
   // Unique over the run, not just the round: an answer or timeout of an earlier round's batch
   // (say, a request to a lost edge that expires later) must never name one of this round's.
   uint64_t next_id_;
+  double clip_ = 0;
+  uint64_t unclipped_ = 0;
 };
 
 }  // namespace fedactor

@@ -164,6 +164,26 @@ const char* to_string(norm_handling x) {
   return "?";
 }
 
+const char* to_string(privacy_mode x) {
+  switch (x) {
+    case privacy_mode::off:
+      return "off";
+    case privacy_mode::dp_fedavg:
+      return "dp_fedavg";
+  }
+  return "?";
+}
+
+const char* to_string(clipping_kind x) {
+  switch (x) {
+    case clipping_kind::fixed:
+      return "fixed";
+    case clipping_kind::adaptive:
+      return "adaptive";
+  }
+  return "?";
+}
+
 const char* to_string(event_kind x) {
   switch (x) {
     case event_kind::edge_down:
@@ -333,6 +353,12 @@ bool operator==(const attack_config& a, const attack_config& b) {
   return a.kind == b.kind && a.fraction == b.fraction && a.scale == b.scale && a.seed == b.seed;
 }
 
+bool operator==(const privacy_config& a, const privacy_config& b) {
+  return a.mode == b.mode && a.clip == b.clip && a.noise_multiplier == b.noise_multiplier &&
+         a.clipping == b.clipping && a.target_quantile == b.target_quantile &&
+         a.clip_lr == b.clip_lr && a.quantile_noise == b.quantile_noise && a.delta == b.delta;
+}
+
 bool operator==(const client_selector& a, const client_selector& b) {
   return a.fraction == b.fraction && a.from == b.from && a.to == b.to;
 }
@@ -349,7 +375,7 @@ bool operator==(const scenario& a, const scenario& b) {
          a.selection == b.selection && a.pool == b.pool && a.protocol == b.protocol &&
          a.clock == b.clock && a.async == b.async && a.devices == b.devices &&
          a.faults == b.faults && a.strategy == b.strategy && a.checkpoint == b.checkpoint &&
-         a.robust == b.robust && a.attack == b.attack;
+         a.robust == b.robust && a.attack == b.attack && a.privacy == b.privacy;
 }
 
 }  // namespace fedactor

@@ -29,6 +29,8 @@ enum class power_kind { uniform, lognormal, constant };
 enum class edge_loss_policy { reroute, drop };
 enum class client_algorithm { fedavg, fedprox, scaffold };
 enum class norm_handling { federated, local };
+enum class privacy_mode { off, dp_fedavg };
+enum class clipping_kind { fixed, adaptive };
 enum class event_kind {
   edge_down,
   edge_up,
@@ -200,6 +202,23 @@ struct attack_config {
   uint64_t seed = 0;      // which clients are malicious (with fraction)
 };
 
+// Client-level differential privacy (docs/privacy.md): DP-FedAvg (McMahan et al. 2018) with
+// the fixed-denominator estimator, each client's update clipped to L2 norm `clip` at its edge
+// and weighted 1, Gaussian noise of std z_Δ·clip added to the sum once per round at the server,
+// the sum divided by selection.clients_per_round; adaptive clipping (Andrew et al. 2021) moves
+// the clip bound toward the target quantile of the update norms; an RDP accountant reports
+// (ε, δ). Sync rounds only.
+struct privacy_config {
+  privacy_mode mode = privacy_mode::off;
+  double clip = 1.0;              // C: the L2 bound of a client update (adaptive: the first)
+  double noise_multiplier = 1.0;  // z: noise std / C of the whole round's release
+  clipping_kind clipping = clipping_kind::fixed;
+  double target_quantile = 0.5;  // adaptive: γ, the fraction of updates meant to be unclipped
+  double clip_lr = 0.2;          // adaptive: η_C, C <- C·exp(−η_C·(b̃ − γ))
+  double quantile_noise = 5.0;   // adaptive: σ_b, noise std of the count of unclipped updates
+  double delta = 0;              // δ of the reported (ε, δ); required with mode dp_fedavg
+};
+
 // A set of clients an event acts on: a fraction of the population (chosen from the seed, the
 // same clients for the same fraction: runtime/population/client_set.hpp) or the ids [from, to).
 struct client_selector {
@@ -248,6 +267,7 @@ struct scenario {
   checkpoint_config checkpoint;
   robust_config robust;
   attack_config attack;
+  privacy_config privacy;
   std::vector<scenario_event> events;  // scripted timeline, in file order
 };
 
@@ -266,6 +286,8 @@ const char* to_string(power_kind x);
 const char* to_string(edge_loss_policy x);
 const char* to_string(client_algorithm x);
 const char* to_string(norm_handling x);
+const char* to_string(privacy_mode x);
+const char* to_string(clipping_kind x);
 const char* to_string(event_kind x);
 const char* to_string(event_trigger x);
 const char* to_string(attack_kind x);
@@ -290,6 +312,7 @@ bool operator==(const checkpoint_config& a, const checkpoint_config& b);
 bool operator==(const norm_bound_config& a, const norm_bound_config& b);
 bool operator==(const robust_config& a, const robust_config& b);
 bool operator==(const attack_config& a, const attack_config& b);
+bool operator==(const privacy_config& a, const privacy_config& b);
 // Compares the effective settings: an unset server_lr equals the kind's default given.
 bool operator==(const strategy_config& a, const strategy_config& b);
 bool operator==(const client_selector& a, const client_selector& b);

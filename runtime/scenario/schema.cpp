@@ -824,6 +824,77 @@ std::vector<key_entry> make_table() {
     unsigned_key("attack.seed", [](auto& s) -> auto& { return s.attack.seed; }, 0, u64_max,
       "which clients are malicious: client c is when hash(seed, c) < fraction"),
 
+    with_check(enum_key("privacy.mode", [](auto& s) -> auto& { return s.privacy.mode; },
+      std::vector{privacy_mode::off, privacy_mode::dp_fedavg},
+      "client-level differential privacy: off, or dp_fedavg = each update clipped to "
+      "privacy.clip at its edge, Gaussian noise added to the round's sum at the server, an RDP "
+      "accountant reporting (epsilon, delta) (docs/privacy.md)"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.privacy.mode == privacy_mode::off) return std::nullopt;
+        if (s.protocol.mode != protocol_mode::sync)
+          return "dp_fedavg needs protocol.mode sync (FedBuff has no sampled rounds: its "
+                 "accounting differs, docs/privacy.md), got protocol.mode async";
+        if (s.strategy.client == client_algorithm::scaffold)
+          return "dp_fedavg does not support strategy.client scaffold (its control variates "
+                 "would leave the clients unclipped and unnoised)";
+        if (s.strategy.normalization == norm_handling::local)
+          return "dp_fedavg does not support strategy.normalization local (FedBN's local layers "
+                 "are outside the mechanism)";
+        if (s.selection.strategy != sampling_kind::random)
+          return std::string("dp_fedavg needs selection.strategy random (the accountant assumes "
+                             "uniform sampling), got ") + to_string(s.selection.strategy);
+        if (s.selection.over_select > 0)
+          return "dp_fedavg needs selection.over_select 0 (keeping the fastest clients makes "
+                 "sampling non-uniform), got " + format_number(s.selection.over_select);
+        if (s.robust.norm_bound.mode != norm_bound_mode::off ||
+            s.robust.rule != robust_rule_kind::mean)
+          return "dp_fedavg does not combine with robust.norm_bound or a robust.rule (it clips "
+                 "every update itself, and its noise is calibrated to the clipped sum); set "
+                 "robust.norm_bound.mode off and robust.rule mean";
+        return std::nullopt;
+      }),
+    number_key("privacy.clip", [](auto& s) -> auto& { return s.privacy.clip; },
+      bounds{0, true, 1e30, false},
+      "dp_fedavg: C, the L2 norm each client update is clipped to (adaptive clipping: the "
+      "first round's)"),
+    number_key("privacy.noise_multiplier",
+      [](auto& s) -> auto& { return s.privacy.noise_multiplier; }, bounds{0, false, 1e6, false},
+      "dp_fedavg: z, noise std / C of each round's release (0 = clipping only, no privacy: "
+      "epsilon is infinite)"),
+    enum_key("privacy.clipping", [](auto& s) -> auto& { return s.privacy.clipping; },
+      std::vector{clipping_kind::fixed, clipping_kind::adaptive},
+      "dp_fedavg: fixed = C stays privacy.clip; adaptive = C follows the target quantile of "
+      "the update norms (Andrew et al. 2021)"),
+    number_key("privacy.target_quantile",
+      [](auto& s) -> auto& { return s.privacy.target_quantile; }, unit_closed,
+      "adaptive clipping: gamma, the fraction of updates meant to fit under C"),
+    number_key("privacy.clip_lr", [](auto& s) -> auto& { return s.privacy.clip_lr; }, positive,
+      "adaptive clipping: eta_C, C <- C x exp(-eta_C x (noisy unclipped fraction - gamma))"),
+    with_check(number_key("privacy.quantile_noise",
+      [](auto& s) -> auto& { return s.privacy.quantile_noise; }, bounds{0, false, 1e6, false},
+      "adaptive clipping: sigma_b, noise std of the count of unclipped updates; must be > "
+      "noise_multiplier / 2 (the update noise is raised to keep the round's total at z)"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.privacy.mode == privacy_mode::off || s.privacy.clipping != clipping_kind::adaptive ||
+            s.privacy.noise_multiplier == 0 ||
+            2 * s.privacy.quantile_noise > s.privacy.noise_multiplier)
+          return std::nullopt;
+        return "must be > privacy.noise_multiplier / 2 (" +
+               short_number(s.privacy.noise_multiplier / 2) + ") with adaptive clipping, got " +
+               short_number(s.privacy.quantile_noise);
+      }),
+    with_check(number_key("privacy.delta", [](auto& s) -> auto& { return s.privacy.delta; },
+      bounds{0, false, 1, true},
+      "dp_fedavg: delta of the reported (epsilon, delta); required, below 1 / "
+      "population.clients (e.g. population.clients^-1.1)"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (s.privacy.mode == privacy_mode::off) return std::nullopt;
+        const double n = static_cast<double>(s.population.clients);
+        if (s.privacy.delta > 0 && s.privacy.delta < 1 / n) return std::nullopt;
+        return "must be in (0, 1/population.clients) with privacy.mode dp_fedavg (e.g. " +
+               short_number(std::pow(n, -1.1)) + " = population.clients^-1.1), got " +
+               short_number(s.privacy.delta);
+      }),
     events_key("scripted timeline: each event fires at a simulated time (at), a sync round "
       "(round) or an async server step (step) and takes an edge down or up, a region down or "
       "up, clients out or back, or scales their transfer or compute time (docs/scenarios.md "

@@ -1,6 +1,9 @@
 #include "actors/edge.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -219,6 +222,74 @@ TEST_CASE("an edge refuses a round or a task naming a client outside the populat
   // Within the population the edge trains as before.
   auto res = ask(sys, e, make_ins(spec, {0, 49}));
   CHECK(succeeded(res) == 2);
+  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE(
+    "an edge with a clip bound folds its clients' clipped deltas with weight 1 and refuses "
+    "a clip bound that is not a number >= 0",
+    "[actors][privacy]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto trainers = spawn_trainer_pool(sys, spec, 2);
+  auto e = spawn_edge(sys, edge_config{0, 4, data, trainers});
+  const std::vector<uint32_t> ids{1, 4, 9, 16, 25};
+  auto ins = make_ins(spec, ids);
+  const auto start = ins.model.values();
+
+  // By hand: each client's Δ and its norm; C halfway between the 2nd and 3rd smallest norms,
+  // so that exactly two updates are unclipped.
+  local_trainer t{spec};
+  std::vector<std::vector<double>> deltas;
+  std::vector<double> norms;
+  for (auto id : ids) {
+    local_train_config lc{1, 32, 0.05, 0.9, stream_key(5, rng_tag::shuffle, 1, id)};
+    auto out = t.train(start, data->make(id), lc);
+    std::vector<double> d(start.size());
+    double sq = 0;
+    for (size_t i = 0; i < d.size(); ++i) {
+      d[i] = double(out.params[i]) - start[i];
+      sq += d[i] * d[i];
+    }
+    deltas.push_back(std::move(d));
+    norms.push_back(std::sqrt(sq));
+  }
+  auto sorted = norms;
+  std::sort(sorted.begin(), sorted.end());
+  REQUIRE(sorted[2] > sorted[1] * 1.001);
+  const double clip = (sorted[1] + sorted[2]) / 2;
+  std::vector<double> sum(start.size(), 0.0);
+  for (size_t c = 0; c < ids.size(); ++c)
+    for (size_t i = 0; i < sum.size(); ++i) sum[i] += deltas[c][i] * std::min(1.0, clip / norms[c]);
+
+  ins.clip = clip;
+  auto res = ask(sys, e, ins);
+  REQUIRE(succeeded(res) == ids.size());
+  CHECK(res.unclipped == 2);
+  auto acc = weighted_accumulator::deserialize(res.aggregate.data(), res.aggregate.size());
+  REQUIRE(acc);
+  CHECK(acc->weight() == 5.0);
+  std::vector<double> got(start.size());
+  acc->sum_into(got.data());
+  for (size_t i = 0; i < sum.size(); ++i) REQUIRE(got[i] == Approx(sum[i]).margin(1e-5));
+
+  caf::scoped_actor self{sys};
+  for (double bad :
+       {-1.0, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    auto wrong = make_ins(spec, {1});
+    wrong.clip = bad;
+    std::string refused;
+    self->request(e, std::chrono::seconds(60), wrong)
+        .receive([&](edge_res&) { FAIL("a round with clip bound " << bad << " was trained"); },
+                 [&](caf::error& err) {
+                   CHECK(err == make_error(errc::bad_request));
+                   refused = describe(err);
+                 });
+    CHECK(refused.find("edge 0: clip bound") != std::string::npos);
+  }
   caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
 }

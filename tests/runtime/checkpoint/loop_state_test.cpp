@@ -73,8 +73,7 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
 
   auto cut = bytes;
   cut.pop_back();
-  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"),
-                    "ck: truncated (no room for updates rejected by the norm bound)");
+  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), "ck: truncated (no room for privacy state)");
   auto negative = s;
   negative.clip_bound = -1;
   CHECK_THROWS_WITH(decode_sync_state(encode(negative), "ck"), "ck: a negative clip bound");
@@ -162,27 +161,28 @@ TEST_CASE("loop_state: async runs that pre-aggregate or keep client state checkp
   CHECK_FALSE(mid_run_checkpoint_limit(ev));
 }
 
-TEST_CASE("loop_state reads layouts 1 to 3 (before events, stops and the clip bound were saved)",
+TEST_CASE("loop_state reads layouts 1 to 3 (before events, stops, the norm bound and privacy were saved)",
           "[checkpoint]") {
   sync_loop_state s;
   s.rounds_done = 2;
   s.model = {1.0f};
   s.fired_events = {1};
-  // Layout 4 ends with the clip bound (f64) and the norm bound's two totals (u64 each); layout
-  // 3 with the fired events (u64 count, u32 each), the pending flag (u8) and an empty list of
-  // pending clients (its u64 count).
+  // Layout 4 ends with the clip bound (f64), the norm bound's two totals (u64 each) and empty
+  // privacy bytes (their u64 count); layout 3 with the fired events (u64 count, u32 each), the
+  // pending flag (u8) and an empty list of pending clients (its u64 count).
   auto bytes = encode(s);
-  REQUIRE(bytes.size() > 56);
+  REQUIRE(bytes.size() > 64);
   auto three = bytes;
-  three.resize(three.size() - 24);
+  three.resize(three.size() - 32);
   three[4] = 3;
   const auto d3 = decode_sync_state(three, "ck");
   CHECK(d3.rounds_done == 2);
   CHECK(d3.clip_bound == 0);
   CHECK(d3.totals.norm_clipped == 0);
+  CHECK(d3.privacy.empty());
   auto two = three;
   two.resize(two.size() - 9);
-  two[4] = 2;  // the layout version, little-endian u32 after the tag
+  two[4] = 2;
   const auto d2 = decode_sync_state(two, "ck");
   CHECK(d2.rounds_done == 2);
   CHECK(d2.fired_events == s.fired_events);
@@ -196,4 +196,17 @@ TEST_CASE("loop_state reads layouts 1 to 3 (before events, stops and the clip bo
   CHECK(d1.fired_events.empty());
   bytes[4] = 5;
   CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 5");
+}
+
+TEST_CASE("loop_state keeps a sync run's privacy state (layout 4)", "[checkpoint]") {
+  sync_loop_state s;
+  s.rounds_done = 3;
+  s.model = {1.0f, 2.0f};
+  s.privacy = {'a', 'b', 'c'};
+  const auto d = decode_sync_state(encode(s), "ck");
+  CHECK(d.privacy == s.privacy);
+  CHECK(d.model == s.model);
+  auto cut = encode(s);
+  cut.resize(cut.size() - 1);
+  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), Catch::Contains("privacy state"));
 }

@@ -396,3 +396,51 @@ TEST_CASE("example chaos.yaml runs to the end with its events' effects in metric
   fs::remove_all(dir2);
   fs::remove_all(dir3);
 }
+
+TEST_CASE(
+    "a private fedactor run reports epsilon per round and in the summary, and a server "
+    "crash resumed from its checkpoint gives the same model and epsilon",
+    "[cli][privacy]") {
+  const std::string base =
+      "run examples/scenarios/quickstart.yaml --quiet --set protocol.rounds=4"
+      " --set population.clients=200 --set selection.clients_per_round=20"
+      " --set privacy.mode=dp_fedavg --set privacy.clip=0.5 --set privacy.noise_multiplier=1"
+      " --set privacy.clipping=adaptive --set privacy.delta=1e-3 --set checkpoint.every=1";
+  auto dir = temp_dir("private");
+  auto r = fedactor_cli(base + " --out " + dir.string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("differential privacy: (epsilon ") != std::string::npos);
+  std::ifstream jsonl(dir / "metrics.jsonl");
+  std::vector<nlohmann::json> rounds;
+  for (std::string line; std::getline(jsonl, line);) rounds.push_back(nlohmann::json::parse(line));
+  REQUIRE(rounds.size() == 4);
+  double last = 0;
+  for (const auto& j : rounds) {
+    CHECK(j["delta"] == 1e-3);
+    CHECK(j["epsilon"].get<double>() > last);  // composition: it only grows
+    last = j["epsilon"].get<double>();
+    CHECK(j["dp_clip"].get<double>() > 0);
+    CHECK(j["dp_noise_std"].get<double>() > j["dp_clip"].get<double>());  // z_Δ > z = 1
+  }
+  CHECK(rounds[0]["dp_clip"] == 0.5);
+  CHECK(rounds[1]["dp_clip"] == rounds[0]["dp_next_clip"]);
+  auto summary = nlohmann::json::parse(read(dir / "summary.json"));
+  CHECK(summary["epsilon"] == rounds[3]["epsilon"]);
+  CHECK(summary["delta"] == 1e-3);
+  CHECK(summary["dp_final_clip"] == rounds[3]["dp_next_clip"]);
+
+  // The server goes down after round 2 and a new one resumes from the checkpoint: the noise
+  // (seeded by the round), the clip bound and the accountant carry on as without the crash.
+  auto crashed = temp_dir("private_crash");
+  auto c = fedactor_cli(base + " --set 'events=[{round: 3, kind: server_crash}]' --out " +
+                        crashed.string());
+  INFO(c.output);
+  REQUIRE(c.code == 0);
+  auto summary2 = nlohmann::json::parse(read(crashed / "summary.json"));
+  CHECK(summary2["model_sha256"] == summary["model_sha256"]);
+  CHECK(summary2["epsilon"] == summary["epsilon"]);
+  CHECK(summary2["dp_final_clip"] == summary["dp_final_clip"]);
+  fs::remove_all(dir);
+  fs::remove_all(crashed);
+}

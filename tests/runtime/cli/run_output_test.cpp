@@ -3,6 +3,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -187,4 +188,27 @@ TEST_CASE("claim_out_dir takes a new or run-free directory, refuses a run's unle
   REQUIRE(refused);
   CHECK(refused->find("already holds a run (checkpoint)") != std::string::npos);
   fs::remove_all(dir);
+}
+
+TEST_CASE("a private round's progress line and a private run's summary show epsilon and the clip",
+          "[cli][privacy]") {
+  auto r = cnn_round();
+  r.private_round = true;
+  r.epsilon = 2.79312;
+  r.dp_clip = 1.13855;
+  CHECK(progress_line(r, false, 50, 47 * 20.5) ==
+        "round 3/50  loss 0.1884  clients 10  failures 0  0.49 clients/s  20.50s  left 16m03s"
+        "  eps 2.793 clip 1.139");
+  run_summary s;
+  s.scenario = "fmnist_dp";
+  s.rounds = 100;
+  s.model_sha256 = "ab12";
+  s.private_run = true;
+  s.epsilon = 6.8216;
+  s.delta = 1e-4;
+  s.final_clip = 1.2812;
+  CHECK(summary_text(s, "out").find("\ndifferential privacy: (epsilon 6.822, delta 0.0001), clip "
+                                    "1.281\nmodel sha256 ab12") != std::string::npos);
+  s.epsilon = std::numeric_limits<double>::infinity();  // no noise
+  CHECK(summary_text(s, "out").find("(epsilon inf, delta 0.0001)") != std::string::npos);
 }

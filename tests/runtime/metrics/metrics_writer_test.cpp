@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -161,6 +162,42 @@ TEST_CASE("the summary says whether the run was interrupted, and by what", "[met
   CHECK(j["rounds"] == 3);
 }
 
+TEST_CASE("a DP round record and summary carry epsilon, delta and the clip, and no noise is null",
+          "[metrics]") {
+  auto r = sync_round();
+  auto j = nlohmann::json::parse(to_json(r));
+  CHECK_FALSE(j.contains("epsilon"));
+  CHECK_FALSE(j.contains("dp_clip"));
+  r.private_round = true;
+  r.dp_clip = 0.5;
+  r.dp_noise_std = 0.55;
+  r.dp_unclipped = 7;
+  r.dp_next_clip = 0.45;
+  r.epsilon = 1.25;
+  r.delta = 1e-5;
+  j = nlohmann::json::parse(to_json(r));
+  CHECK(j["dp_clip"] == 0.5);
+  CHECK(j["dp_noise_std"] == 0.55);
+  CHECK(j["dp_unclipped"] == 7);
+  CHECK(j["dp_next_clip"] == 0.45);
+  CHECK(j["epsilon"] == 1.25);
+  CHECK(j["delta"] == 1e-5);
+  r.epsilon = std::numeric_limits<double>::infinity();
+  CHECK(nlohmann::json::parse(to_json(r))["epsilon"].is_null());
+
+  run_summary s;
+  s.protocol = "sync";
+  CHECK_FALSE(nlohmann::json::parse(to_json(s)).contains("epsilon"));
+  s.private_run = true;
+  s.epsilon = 2.5;
+  s.delta = 1e-6;
+  s.final_clip = 0.3;
+  auto k = nlohmann::json::parse(to_json(s));
+  CHECK(k["epsilon"] == 2.5);
+  CHECK(k["delta"] == 1e-6);
+  CHECK(k["dp_final_clip"] == 0.3);
+}
+
 TEST_CASE("the metrics writer appends one line per record and writes the summary", "[metrics]") {
   auto dir = fresh_dir("write");
   {
@@ -271,6 +308,7 @@ TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "
     r.eval_error = "x";
     r.failure_reasons = {"client 1: x"};
     r.events = {fired_event{"edge_down", "edge 1", "round 4", 3.5, 1}};
+    r.private_round = true;
     const auto j = nlohmann::json::parse(to_json(r));
     all_keys_documented(j);
     for (auto& [key, value] : j["events"][0].items()) {
@@ -285,5 +323,6 @@ TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "
   s.eval_clients = 2;
   s.interrupted = true;
   s.stopped_by = "SIGINT";
+  s.private_run = true;
   all_keys_documented(nlohmann::json::parse(to_json(s)));
 }

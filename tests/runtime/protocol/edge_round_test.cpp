@@ -190,3 +190,26 @@ TEST_CASE("edge_round with Krum after clipping keeps the honest cluster", "[prot
   CHECK(out.norm.clipped == 1);
   CHECK(out.norm.within == 3);
 }
+TEST_CASE(
+    "edge_round with a clip bound folds each clipped delta with weight 1 and counts the "
+    "unclipped",
+    "[protocol]") {
+  // DP-FedAvg: C = 2.5. Client 0: Δ (3, 4), norm 5 -> (1.5, 2); client 1: Δ (1, -2), norm
+  // sqrt(5) <= 2.5, kept; client 2 Δ (NaN, 0): invalid_update.
+  edge_round r(2, make_snapshot({1, 2}), 3, 0, robust_settings{}, 2.5);
+  const std::vector<float> p0{4, 6}, p1{2, 0}, p2{NAN, 2};
+  r.fold(0, p0.data(), 10, 0.5);
+  r.fold(1, p1.data(), 30, 1.5);
+  r.fold(2, p2.data(), 20, 1.0);
+  REQUIRE(r.complete());
+  const auto out = r.finish();
+  const auto acc = read(out);
+  CHECK(acc.count() == 2);
+  CHECK(acc.weight() == 2.0);  // weight 1 each, not the samples
+  std::vector<double> sum(2);
+  acc.sum_into(sum.data());
+  CHECK(sum == std::vector<double>{1.5 + 1, 2 - 2});
+  CHECK(acc.scalar_mean() == 1.0);  // (0.5 + 1.5) / 2: the plain mean loss
+  CHECK(out.unclipped == 1);
+  CHECK(out.failed.of(failure_code::invalid_update) == 1);
+}

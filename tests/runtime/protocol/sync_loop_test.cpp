@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,6 +17,7 @@
 
 #include "runtime/checkpoint/byte_codec.hpp"
 #include "runtime/checkpoint/loop_state.hpp"
+#include "runtime/math/rng.hpp"
 #include "tests/support/protocol_helpers.hpp"
 
 using namespace fedactor;
@@ -1056,4 +1058,154 @@ TEST_CASE("sync_loop refuses an edge's norm counts that do not fit its batch",
         std::vector<std::string>{
             "edge 0: norm bound counts that do not fit its updates and failures",
             "edge 1: norm bound counts that do not fit its updates and failures"});
+// -- client-level differential privacy (privacy.mode dp_fedavg) ----------------------------
+
+namespace {
+
+scenario private_four(uint32_t rounds, double clip, double z) {
+  auto sc = four_over_two(rounds);
+  sc.privacy.mode = privacy_mode::dp_fedavg;
+  sc.privacy.clip = clip;
+  sc.privacy.noise_multiplier = z;
+  sc.privacy.delta = 0.1;
+  return sc;
+}
+
+// Every batch answered with each client's clipped Δ = (c + 1, 1)·min(1, C/‖·‖), weight 1, as
+// an edge clipping to C would; the last step.
+sync_step answer_clipped(sync_loop& loop, const std::vector<sync_task>& send) {
+  sync_step last;
+  for (const auto& t : send) {
+    std::vector<term> terms;
+    uint32_t unclipped = 0;
+    for (auto c : t.batch.clients) {
+      const double x = c + 1.0, norm = std::sqrt(x * x + 1);
+      const double s = norm <= t.clip ? 1.0 : t.clip / norm;
+      unclipped += norm <= t.clip ? 1 : 0;
+      terms.push_back({{static_cast<float>(x * s), static_cast<float>(s)}, 1.0, 1.0});
+    }
+    auto rep = report(t, terms);
+    rep.unclipped = unclipped;
+    last = loop.answered(t.batch.id, rep);
+  }
+  return last;
+}
+
+}  // namespace
+
+TEST_CASE("sync_loop with dp_fedavg sends the clip and releases the sum over clients_per_round",
+          "[protocol][privacy]") {
+  sync_fixture f(private_four(1, 4, 0), {1, 2});
+  REQUIRE(f.loop->privacy());
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 2);
+  for (const auto& t : start.send) CHECK(t.clip == 4);
+  // Edge 0: Δ (1, −2), (3, 2); edge 1: (2.5, 1) and a client_error; all within C = 4.
+  auto& t0 = task_on(start.send, 0);
+  auto& t1 = task_on(start.send, 1);
+  auto r0 = report(t0, {{{1, -2}, 1, 0.5}, {{3, 2}, 1, 1.5}});
+  r0.unclipped = 2;
+  auto r1 = report(t1, {{{2.5, 1}, 1, 1.0}}, one(failure_code::client_error));
+  r1.unclipped = 1;
+  f.loop->answered(t0.batch.id, r0);
+  auto step = f.loop->answered(t1.batch.id, r1);
+  REQUIRE(step.rounds.size() == 1);
+  // Σ Δ = (6.5, 1) over k = 4 (not the 3 updates): (1.625, 0.25); model (1, 2) + that.
+  CHECK(*step.rounds[0].model == std::vector<float>{2.625f, 2.25f});
+  const auto& rec = step.rounds[0].record;
+  CHECK(rec.clients == 3);
+  CHECK(rec.mean_loss == 1.0);  // (0.5 + 1.5 + 1) / 3
+  CHECK(rec.private_round);
+  CHECK(rec.dp_clip == 4);
+  CHECK(rec.dp_noise_std == 0);
+  CHECK(rec.dp_unclipped == 3);
+  CHECK(rec.dp_next_clip == 4);
+  CHECK(rec.epsilon == std::numeric_limits<double>::infinity());
+  CHECK(rec.delta == 0.1);
+}
+
+TEST_CASE("sync_loop with dp_fedavg steps a round without updates by its noise alone",
+          "[protocol][privacy]") {
+  // Whether a round had updates must not show: the model moves by noise / k all the same.
+  sync_fixture f(private_four(1, 2, 1), {1, 2});
+  auto start = f.loop->start();
+  f.loop->failed(start.send[0].batch.id, failure_code::timeout, "no answer");
+  auto& t1 = start.send[1];
+  auto step = f.loop->answered(t1.batch.id, report(t1, {}, one(failure_code::client_error, 2)));
+  REQUIRE(step.rounds.size() == 1);
+  rng g(stream_key(7, rng_tag::dp_noise, 1));  // seed 7, round 1; std z·C = 2
+  const float m0 = static_cast<float>(2 * g.normal() / 4);
+  const float m1 = static_cast<float>(2 * g.normal() / 4);
+  CHECK(*step.rounds[0].model ==
+        std::vector<float>{static_cast<float>(1.0 + m0), static_cast<float>(2.0 + m1)});
+  CHECK(step.rounds[0].record.model_version == 1);
+  CHECK(step.rounds[0].record.clients == 0);
+  // q = 4 sampled / 4 available = 1: ε of one plain Gaussian step at δ = 0.1.
+  const auto rdp = sgm_rdp(1, 1, 1, default_rdp_orders());
+  CHECK(step.rounds[0].record.epsilon == epsilon_for_delta(default_rdp_orders(), rdp, 0.1).epsilon);
+}
+
+TEST_CASE("sync_loop with dp_fedavg refuses an answer of unclipped updates",
+          "[protocol][privacy]") {
+  sync_fixture f(private_four(1, 1, 0), {0, 0});
+  auto start = f.loop->start();
+  auto& t0 = task_on(start.send, 0);
+  auto& t1 = task_on(start.send, 1);
+  f.loop->answered(t0.batch.id, report(t0, {{{3, 4}, 1, 0}, {{0, 0}, 1, 0}}));  // norm 5 > 2·1
+  auto step = f.loop->answered(t1.batch.id, report(t1, {{{0.5, 0}, 1, 0}, {{0, 0.5}, 1, 0}}));
+  REQUIRE(step.rounds.size() == 1);
+  const auto& rec = step.rounds[0].record;
+  CHECK(rec.clients == 2);
+  CHECK(rec.failures_by.of(failure_code::invalid_update) == 2);
+  CHECK(*step.rounds[0].model == std::vector<float>{0.125f, 0.125f});  // (0.5, 0.5) / 4
+}
+
+TEST_CASE("sync_loop with dp_fedavg and adaptive clipping resumes from a checkpoint exactly",
+          "[protocol][privacy]") {
+  // Noise, a moving clip bound and the accountant must all survive the checkpoint.
+  auto sc = private_four(3, 2.5, 1);
+  sc.selection.clients_per_round = 2;  // q = 1/2
+  sc.privacy.clipping = clipping_kind::adaptive;
+  sc.privacy.quantile_noise = 1;
+  sc.privacy.clip_lr = 0.5;
+  sync_fixture a(sc, {1, 2});
+  a.loop->checkpoint_every(1);
+  auto step = answer_clipped(*a.loop, a.loop->start().send);
+  REQUIRE(step.checkpoint);
+  const auto state = decode_sync_state(step.checkpoint->state, "ck");
+  CHECK_FALSE(state.privacy.empty());
+  const double clip2 = a.loop->privacy()->clip();
+  CHECK(clip2 != 2.5);  // moved
+  CHECK(step.rounds[0].record.dp_next_clip == clip2);
+
+  sync_fixture b(sc, {1, 2});
+  b.loop->load_state(state);
+  CHECK(b.loop->privacy()->clip() == clip2);
+  auto resumed = b.loop->start();
+  REQUIRE(resumed.send.size() == step.send.size());
+  for (size_t i = 0; i < step.send.size(); ++i) CHECK(resumed.send[i].clip == step.send[i].clip);
+  auto sa = answer_clipped(*a.loop, step.send);
+  auto sb = answer_clipped(*b.loop, resumed.send);
+  sa = answer_clipped(*a.loop, sa.send);
+  sb = answer_clipped(*b.loop, sb.send);
+  CHECK(sa.finished);
+  CHECK(sb.finished);
+  CHECK(*a.loop->model() == *b.loop->model());
+  CHECK(a.loop->privacy()->clip() == b.loop->privacy()->clip());
+  CHECK(a.loop->privacy()->accountant().rdp() == b.loop->privacy()->accountant().rdp());
+  CHECK(sa.rounds[0].record.epsilon == sb.rounds[0].record.epsilon);
+  // Three steps of rate 1/2 at z = 1.
+  const auto rdp = sgm_rdp(0.5, 1, 3, default_rdp_orders());
+  CHECK(b.loop->privacy()->accountant().rdp() == rdp);
+}
+
+TEST_CASE("sync_loop refuses a checkpoint whose privacy state does not fit the run",
+          "[protocol][privacy]") {
+  sync_fixture plain(four_over_two(2), {1, 2});
+  const auto plain_state = plain.loop->save_state();
+  sync_fixture priv(private_four(2, 1, 1), {1, 2});
+  CHECK_THROWS_WITH(priv.loop->load_state(plain_state),
+                    "checkpoint: no privacy state, this run has privacy.mode dp_fedavg");
+  CHECK_THROWS_WITH(plain.loop->load_state(priv.loop->save_state()),
+                    "checkpoint: a privacy state, this run has privacy.mode off");
 }

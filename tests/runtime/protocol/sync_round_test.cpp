@@ -348,3 +348,46 @@ TEST_CASE("sync_round losing an edge with a queued batch reassigns both its batc
   CHECK(r.aggregate().count() == 3);
   CHECK(r.record().failures_by.total() == 0);
 }
+
+TEST_CASE("sync_round with clipping expected merges clipped answers and sums the unclipped",
+          "[protocol]") {
+  auto edges = twelve_over_three();
+  sync_round r(1, 2, edges);
+  r.expect_clipped(2.5);
+  auto send = r.assign({0, 4});
+  REQUIRE(send.size() == 2);
+  // Edge 0: (1.5, 2) (norm 2.5, clipped); edge 1: (1, -2) (norm sqrt(5), unclipped).
+  auto a = report(1, {{{1.5f, 2}, 1, 0}});
+  auto b = report(1, {{{1, -2}, 1, 0}});
+  b.unclipped = 1;
+  r.answered(send[0].id, a);
+  r.answered(send[1].id, b);
+  CHECK(r.complete());
+  CHECK(r.aggregate().count() == 2);
+  CHECK(r.unclipped() == 1);
+  CHECK(r.record().failures_by.total() == 0);
+}
+
+TEST_CASE("sync_round with clipping expected refuses answers that cannot be clipped updates",
+          "[protocol]") {
+  auto edges = twelve_over_three();
+  sync_round r(1, 2, edges);
+  r.expect_clipped(2.5);
+  auto send = r.assign({0, 4, 8});
+  REQUIRE(send.size() == 3);
+  // A sample-count weight; a sum of norm 5 from one update; more unclipped than updates.
+  r.answered(send[0].id, report(1, {{{1, 1}, 10, 0}}));
+  r.answered(send[1].id, report(1, {{{3, 4}, 1, 0}}));
+  auto c = report(1, {{{1, 1}, 1, 0}});
+  c.unclipped = 2;
+  r.answered(send[2].id, c);
+  CHECK(r.complete());
+  CHECK(r.aggregate().count() == 0);
+  CHECK(r.unclipped() == 0);
+  CHECK(r.record().failures_by.of(failure_code::invalid_update) == 3);
+  const auto& why = r.record().failure_reasons;
+  REQUIRE(why.size() == 3);
+  CHECK(why[0] == "edge 0: weights that are not 1 per update (clipping needs weight 1)");
+  CHECK(why[1] == "edge 1: an aggregate of norm 5 above 1 updates clipped to 2.5");
+  CHECK(why[2] == "edge 2: 2 unclipped updates of 1");
+}

@@ -135,6 +135,15 @@ attack:
   fraction: 0.1
   scale: 5
   seed: 4
+privacy:
+  mode: off
+  clip: 0.25
+  noise_multiplier: 1.3
+  clipping: adaptive
+  target_quantile: 0.7
+  clip_lr: 0.3
+  quantile_noise: 2.5
+  delta: 1e-7
 )";
 
 scenario load_ok(const std::string& yaml) {
@@ -298,6 +307,14 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.attack.fraction == 0.1);
   CHECK(s.attack.scale == 5.0);
   CHECK(s.attack.seed == 4);
+  CHECK(s.privacy.mode == privacy_mode::off);
+  CHECK(s.privacy.clip == 0.25);
+  CHECK(s.privacy.noise_multiplier == 1.3);
+  CHECK(s.privacy.clipping == clipping_kind::adaptive);
+  CHECK(s.privacy.target_quantile == 0.7);
+  CHECK(s.privacy.clip_lr == 0.3);
+  CHECK(s.privacy.quantile_noise == 2.5);
+  CHECK(s.privacy.delta == 1e-7);
   REQUIRE(s.events.size() == 4);
   CHECK(s.events[0].kind == event_kind::edge_down);
   CHECK(s.events[0].trigger == event_trigger::step);
@@ -346,7 +363,7 @@ TEST_CASE("scenario unknown key without a close match lists the section's keys",
   CHECK(load_error("foo: 3\n") ==
         "t.yaml:1: foo: unknown key (known top-level keys: name, seed, population, data, "
         "model, eval, training, topology, selection, pool, protocol, clock, async, devices, "
-        "faults, strategy, checkpoint, robust, attack, events)");
+        "faults, strategy, checkpoint, robust, attack, privacy, events)");
 }
 
 TEST_CASE("scenario wrong type says what was expected and what was found", "[scenario]") {
@@ -953,4 +970,74 @@ TEST_CASE("scenario robust and attack keys refuse what they do not support in on
   CHECK(set_error("robust.krum_m=0").find("robust.krum_m") != std::string::npos);
   CHECK(set_error("robust.norm_bound.bound=0").find("must be > 0, got 0") != std::string::npos);
   CHECK(set_error("attack.kind=flip").find("must be one of: none, scale") != std::string::npos);
+TEST_CASE("scenario privacy keys: dp_fedavg refuses what it does not support, one line each",
+          "[scenario][privacy]") {
+  const std::string base =
+      "population:\n  clients: 1000\nselection:\n  clients_per_round: 50\n"
+      "privacy:\n  mode: dp_fedavg\n  clip: 0.5\n  noise_multiplier: 1.0\n  delta: 1e-4\n";
+  scenario s = load_ok(base);
+  CHECK(s.privacy.mode == privacy_mode::dp_fedavg);
+  CHECK_FALSE(validate(s));
+  // The base scenario with --set overrides ("key=value; key=value").
+  auto with = [&](const std::string& sets) {
+    scenario t = load_ok(base);
+    size_t from = 0;
+    while (from < sets.size()) {
+      auto to = sets.find("; ", from);
+      if (to == std::string::npos) to = sets.size();
+      auto err = apply_override(sets.substr(from, to - from), t);
+      INFO(sets);
+      REQUIRE_FALSE(err);
+      from = to + 2;
+    }
+    return t;
+  };
+  auto refused = [&](const std::string& sets) {
+    auto err = validate(with(sets));
+    REQUIRE(err);
+    return err->message;
+  };
+  // privacy.delta is required, below 1/population.
+  scenario no_delta = load_ok(base);
+  no_delta.privacy.delta = 0;
+  REQUIRE(validate(no_delta));
+  const std::string msg = validate(no_delta)->message;
+  CHECK(msg.rfind("scenario: privacy.delta: must be in (0, 1/population.clients) with "
+                  "privacy.mode dp_fedavg (e.g. 0.0005011872",
+                  0) == 0);
+  CHECK(msg.find("= population.clients^-1.1), got 0") != std::string::npos);
+  no_delta.privacy.delta = 1e-3;  // = 1/1000: not below
+  CHECK(validate(no_delta)->message.find("got 0.001") != std::string::npos);
+  CHECK(refused("protocol.mode=async") ==
+        "scenario: privacy.mode: dp_fedavg needs protocol.mode sync (FedBuff has no sampled "
+        "rounds: its accounting differs, docs/privacy.md), got protocol.mode async");
+  CHECK(refused("strategy.client=scaffold") ==
+        "scenario: privacy.mode: dp_fedavg does not support strategy.client scaffold (its "
+        "control variates would leave the clients unclipped and unnoised)");
+  CHECK(refused("strategy.normalization=local").find("strategy.normalization local") !=
+        std::string::npos);
+  CHECK(refused("selection.strategy=weighted") ==
+        "scenario: privacy.mode: dp_fedavg needs selection.strategy random (the accountant "
+        "assumes uniform sampling), got weighted");
+  CHECK(refused("selection.over_select=0.2").find("selection.over_select 0") != std::string::npos);
+  CHECK(refused("robust.rule=median") ==
+        "scenario: privacy.mode: dp_fedavg does not combine with robust.norm_bound or a "
+        "robust.rule (it clips every update itself, and its noise is calibrated to the clipped "
+        "sum); set robust.norm_bound.mode off and robust.rule mean");
+  CHECK(refused("robust.norm_bound.mode=clip").find("robust.norm_bound") != std::string::npos);
+  CHECK(refused("privacy.clipping=adaptive; privacy.quantile_noise=0.5") ==
+        "scenario: privacy.quantile_noise: must be > privacy.noise_multiplier / 2 (0.5) with "
+        "adaptive clipping, got 0.5");
+  CHECK_FALSE(validate(with("privacy.clipping=adaptive; privacy.quantile_noise=0.51")));
+  // Values out of range are refused as they are read.
+  CHECK(load_error("privacy:\n  clip: 0\n").find("privacy.clip: must be in (0, 1e+30], got 0") !=
+        std::string::npos);
+  CHECK(load_error("privacy:\n  mode: dp\n")
+            .find("privacy.mode: must be one of: off, "
+                  "dp_fedavg") != std::string::npos);
+  CHECK(load_error("privacy:\n  target_quantile: 1.5\n").find("privacy.target_quantile") !=
+        std::string::npos);
+  // Off, the other keys are free (and the run is the same as without them).
+  scenario off = load_ok("privacy:\n  noise_multiplier: 0\n  delta: 0\n");
+  CHECK_FALSE(validate(off));
 }

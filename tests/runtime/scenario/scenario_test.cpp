@@ -102,6 +102,14 @@ scenario every_field_changed() {
   s.attack.fraction = 0.3;
   s.attack.scale = 4;
   s.attack.seed = 9;
+  s.privacy.mode = privacy_mode::dp_fedavg;
+  s.privacy.clip = 0.25;
+  s.privacy.noise_multiplier = 1.3;
+  s.privacy.clipping = clipping_kind::adaptive;
+  s.privacy.target_quantile = 0.7;
+  s.privacy.clip_lr = 0.3;
+  s.privacy.quantile_noise = 2.5;
+  s.privacy.delta = 1e-7;
   // One event of every kind and trigger, each field off its default.
   auto event = [](event_kind kind, event_trigger trigger) {
     scenario_event e;
@@ -172,6 +180,7 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.robust == b.robust, "robust");
   note(a.robust.norm_bound == b.robust.norm_bound, "robust.norm_bound");
   note(a.attack == b.attack, "attack");
+  note(a.privacy == b.privacy, "privacy");
   note(a.events == b.events, "events");
   return out;
 }
@@ -260,6 +269,8 @@ TEST_CASE("scenario enum values outside the enum are named ?", "[scenario]") {
   CHECK(string(to_string(static_cast<edge_loss_policy>(2))) == "?");
   CHECK(string(to_string(static_cast<client_algorithm>(3))) == "?");
   CHECK(string(to_string(static_cast<norm_handling>(2))) == "?");
+  CHECK(string(to_string(static_cast<privacy_mode>(2))) == "?");
+  CHECK(string(to_string(static_cast<clipping_kind>(2))) == "?");
 }
 
 TEST_CASE("scenario enum names are the values the loader reads", "[scenario]") {
@@ -301,6 +312,10 @@ TEST_CASE("scenario enum names are the values the loader reads", "[scenario]") {
       [](const scenario& s) { return s.strategy.client; });
   check_names_load("strategy.normalization", {norm_handling::federated, norm_handling::local},
                    [](const scenario& s) { return s.strategy.normalization; });
+  check_names_load("privacy.mode", {privacy_mode::off, privacy_mode::dp_fedavg},
+                   [](const scenario& s) { return s.privacy.mode; });
+  check_names_load("privacy.clipping", {clipping_kind::fixed, clipping_kind::adaptive},
+                   [](const scenario& s) { return s.privacy.clipping; });
 }
 
 TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
@@ -319,7 +334,8 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
                                  "selection", "pool",        "protocol",   "clock",
                                  "async",     "async.decay", "devices",    "devices.compute_power",
                                  "faults",    "strategy",    "checkpoint", "robust",
-                                 "robust.norm_bound",        "attack",     "events"});
+                                 "robust.norm_bound",        "attack",     "privacy",
+                                 "events"});
   // clang-format on
 }
 

@@ -163,6 +163,9 @@ std::string summary_text(const run_summary& s, const std::string& dir) {
               to_string(static_cast<failure_code>(i));
   }
   if (!causes.empty()) text += "failures by cause: " + causes + "\n";
+  if (s.norm_bound_on)
+    text += "norm bound: " + std::to_string(s.norm_clipped) + " updates clipped, " +
+            std::to_string(s.norm_rejected) + " rejected\n";
   if (s.evaluated && s.test_samples > 0) {
     std::snprintf(buf, sizeof(buf), "test accuracy %.4f, test loss %.4f (round %u)\n",
                   s.test_accuracy, s.test_loss, s.evaluated_round);

@@ -127,6 +127,18 @@ TEST_CASE("the summary text names the failures by cause when there were any", "[
   CHECK(text.find("\nfailures by cause: 2 timeout, 1 edge_lost, 4 stale\n") != std::string::npos);
 }
 
+TEST_CASE("the summary text counts the norm bound's clipped and rejected updates when on",
+          "[cli][robust]") {
+  run_summary s;
+  s.scenario = "robust";
+  CHECK(summary_text(s, "out").find("norm bound") == std::string::npos);
+  s.norm_bound_on = true;
+  s.norm_clipped = 241;
+  s.norm_rejected = 3;
+  CHECK(summary_text(s, "out").find("\nnorm bound: 241 updates clipped, 3 rejected\nmodel") !=
+        std::string::npos);
+}
+
 TEST_CASE("the summary text says when and by what the run was interrupted", "[cli]") {
   run_summary s;
   s.scenario = "q";

@@ -1209,3 +1209,33 @@ TEST_CASE("sync_loop refuses a checkpoint whose privacy state does not fit the r
   CHECK_THROWS_WITH(plain.loop->load_state(priv.loop->save_state()),
                     "checkpoint: a privacy state, this run has privacy.mode off");
 }
+
+TEST_CASE("sync_loop resumes with its adaptive norm bound and refuses one it does not have",
+          "[protocol][robust]") {
+  auto sc = four_over_two(3);
+  sc.robust.norm_bound.mode = norm_bound_mode::reject;
+  sc.robust.norm_bound.bound = 2.0;
+  sc.robust.norm_bound.target_quantile = 0.5;
+  sync_fixture f(sc, {0, 0});
+  auto step = f.loop->start();
+  auto& t0 = task_on(step.send, 0);
+  auto& t1 = task_on(step.send, 1);
+  auto r0 = report(t0, {{{1, 0}, 10, 1}, {{1, 0}, 10, 1}});
+  r0.norm = norm_bound_counts{2, 0, 0};
+  auto r1 = report(t1, {{{1, 0}, 10, 1}, {{1, 0}, 10, 1}});
+  r1.norm = norm_bound_counts{2, 0, 0};
+  f.loop->answered(t0.batch.id, r0);
+  f.loop->answered(t1.batch.id, r1);
+  const double c2 = 2.0 * std::exp(-0.2 * 0.5);  // all within: b = 1
+  REQUIRE(f.loop->norm_bound() == c2);
+  const auto saved = decode_sync_state(encode(f.loop->save_state()), "ck");
+  sync_fixture g(sc, {0, 0});
+  g.loop->load_state(saved);
+  CHECK(g.loop->norm_bound() == c2);
+  for (const auto& t : g.loop->start().send) CHECK(t.robust.norm_bound == c2);
+  auto fixed = sc;
+  fixed.robust.norm_bound.target_quantile = 0;
+  sync_fixture h(fixed, {0, 0});
+  CHECK_THROWS_WITH(h.loop->load_state(saved),
+                    "checkpoint: an adaptive clip bound, this run has none");
+}

@@ -3,6 +3,7 @@
 #include <caf/sec.hpp>
 
 #include "messages/wire_bounds.hpp"
+#include "messages/wire_rejects.hpp"
 
 namespace fedactor {
 
@@ -51,6 +52,7 @@ caf::error inspect(caf::deserializer& f, async_res& x) {
       break;
   }
   static_assert(outcome_count == 3, "a new async outcome needs its wire tag here");
+  count_wire_reject(wire_reject::outcome_tag);
   return caf::make_error(caf::sec::invalid_argument,
                          "async_res: unknown outcome tag " + std::to_string(tag));
 }

@@ -9,6 +9,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/exact_double.hpp"
 #include "messages/param_blob.hpp"
 #include "messages/train.hpp"
 #include "messages/wire_bounds.hpp"
@@ -29,7 +30,7 @@ struct edge_ins {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_ins& x) {
   return f(caf::meta::type_name("edge_ins"), x.round, x.model_version, x.seed, x.model, x.clients,
-           x.settings, x.client_timeout_s, x.aux);
+           x.settings, exact(x.client_timeout_s), x.aux);
 }
 
 struct edge_res {

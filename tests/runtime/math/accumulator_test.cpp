@@ -276,4 +276,17 @@ TEST_CASE("accumulator merge refuses sums that would overflow and leaves the tar
   REQUIRE(heavy);
   CHECK_FALSE(heavy->merge(*b));
   CHECK(heavy->count() == 1);
+  // An empty one (no dim yet) whose scalar sum is at the limit: refused, still without a dim.
+  std::vector<char> empty(48, 0);
+  std::memcpy(empty.data() + 32, &max, 16);
+  auto blank = weighted_accumulator::deserialize(empty.data(), empty.size());
+  REQUIRE(blank);
+  auto scalar_one = wire_accumulator(1, 1, 0);
+  const __int128 one = 1;
+  std::memcpy(scalar_one.data() + 32, &one, 16);
+  auto d = weighted_accumulator::deserialize(scalar_one.data(), 64);
+  REQUIRE(d);
+  CHECK_FALSE(blank->merge(*d));
+  CHECK(blank->dim() == 0);
+  CHECK(blank->serialize() == empty);
 }

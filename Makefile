@@ -12,22 +12,37 @@ PACKAGES := cmake make g++ ccache pkg-config libcaf-dev libtorch-dev libopenblas
             catch2 libboost-program-options-dev libyaml-cpp-dev nlohmann-json3-dev \
             libssl-dev openssl dataset-fashion-mnist zlib1g-dev libsqlite3-dev
 
-.PHONY: all deps configure build demo test bench format clean
+# `make fuzz`: libFuzzer targets (fuzz/) built with clang, ASan and UBSan in their own build
+# directory, then each run for FUZZ_SECONDS (docs/security.md, "Fuzzing").
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_PACKAGES := cmake make clang-14 libclang-rt-14-dev llvm-14 libcaf-dev libssl-dev \
+                 libyaml-cpp-dev zlib1g-dev
+
+.PHONY: all deps fuzz-deps configure build demo test fuzz bench format clean
 
 all: build
 
-deps:
+# Installs the Debian packages in $(1) that are missing (as root), or names them and fails.
+define install-packages
 	@missing=""; \
-	for p in $(PACKAGES); do \
+	for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" -ne 0 ]; then \
-	    echo "error: missing Debian packages:$$missing (run 'make deps' as root or install them)" >&2; exit 1; \
+	    echo "error: missing Debian packages:$$missing (run 'make $@' as root or install them)" >&2; exit 1; \
 	  fi; \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call install-packages,$(PACKAGES))
+
+fuzz-deps:
+	$(call install-packages,$(FUZZ_PACKAGES))
 
 $(BUILD_DIR)/CMakeCache.txt: CMakeLists.txt | deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
@@ -44,11 +59,16 @@ demo: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
+fuzz: fuzz-deps
+	cmake -S . -B $(FUZZ_DIR) -DFEDACTOR_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
 bench: build
 	./$(BUILD_DIR)/fedactor bench
 
 format:
-	find actors messages runtime examples tests bench -name '*.[ch]pp' | xargs clang-format -i
+	find actors messages runtime examples tests bench fuzz -name '*.[ch]pp' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

@@ -2,7 +2,9 @@
 
 #include <caf/sec.hpp>
 
+#include "messages/exact_double.hpp"
 #include "messages/wire_bounds.hpp"
+#include "messages/wire_rejects.hpp"
 
 namespace fedactor {
 
@@ -19,7 +21,7 @@ caf::error inspect(caf::serializer& f, async_res& x) {
       [&f](auto& o) -> caf::error {
         using T = std::decay_t<decltype(o)>;
         if constexpr (std::is_same_v<T, async_update>)
-          return f(o.num_samples, o.loss, o.params);
+          return f(o.num_samples, exact(o.loss), o.params);
         else if constexpr (std::is_same_v<T, async_group>)
           return f(bounded(o.aggregate), o.members);
         else
@@ -34,7 +36,7 @@ caf::error inspect(caf::deserializer& f, async_res& x) {
   switch (tag) {
     case 0: {
       async_update u;
-      if (auto err = f(u.num_samples, u.loss, u.params)) return err;
+      if (auto err = f(u.num_samples, exact(u.loss), u.params)) return err;
       x.outcome = std::move(u);
       return caf::none;
     }
@@ -51,6 +53,7 @@ caf::error inspect(caf::deserializer& f, async_res& x) {
       break;
   }
   static_assert(outcome_count == 3, "a new async outcome needs its wire tag here");
+  count_wire_reject(wire_reject::outcome_tag);
   return caf::make_error(caf::sec::invalid_argument,
                          "async_res: unknown outcome tag " + std::to_string(tag));
 }

@@ -14,6 +14,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/serializer.hpp>
 
+#include "messages/exact_double.hpp"
 #include "messages/param_blob.hpp"
 #include "messages/train.hpp"
 
@@ -35,7 +36,7 @@ struct async_ins {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, async_ins& x) {
   return f(caf::meta::type_name("async_ins"), x.seq, x.client, x.base_version, x.task_seed,
-           x.finish, x.model, x.settings, x.timeout_s, x.group, x.group_params);
+           exact(x.finish), x.model, x.settings, exact(x.timeout_s), x.group, x.group_params);
 }
 
 // Closes a pre-aggregation group: it has `size` members, no more will join. The server

@@ -9,6 +9,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/exact_double.hpp"
 #include "messages/param_blob.hpp"
 #include "messages/train.hpp"
 #include "messages/wire_bounds.hpp"
@@ -18,8 +19,8 @@ namespace fedactor {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, robust_settings& x) {
-  return f(caf::meta::type_name("robust_settings"), x.norm_mode, x.norm_bound, x.rule, x.trim,
-           x.krum_f, x.krum_m);
+  return f(caf::meta::type_name("robust_settings"), x.norm_mode, exact(x.norm_bound), x.rule,
+           exact(x.trim), x.krum_f, x.krum_m);
 }
 
 struct edge_ins {
@@ -38,7 +39,7 @@ struct edge_ins {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_ins& x) {
   return f(caf::meta::type_name("edge_ins"), x.round, x.model_version, x.seed, x.model, x.clients,
-           x.settings, x.client_timeout_s, x.aux, x.robust, x.clip);
+           x.settings, exact(x.client_timeout_s), x.aux, x.robust, exact(x.clip));
 }
 
 struct edge_res {

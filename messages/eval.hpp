@@ -8,6 +8,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/exact_double.hpp"
 #include "messages/param_blob.hpp"
 
 namespace fedactor {
@@ -33,8 +34,8 @@ struct eval_res {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, eval_res& x) {
-  return f(caf::meta::type_name("eval_res"), x.round, x.loss, x.accuracy, x.samples,
-           x.client_accuracy, x.clients);
+  return f(caf::meta::type_name("eval_res"), x.round, exact(x.loss), exact(x.accuracy), x.samples,
+           exact(x.client_accuracy), x.clients);
 }
 
 }  // namespace fedactor

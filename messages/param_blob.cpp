@@ -6,6 +6,7 @@
 #include <caf/sec.hpp>
 
 #include "messages/wire_bounds.hpp"
+#include "messages/wire_rejects.hpp"
 
 namespace fedactor {
 
@@ -27,9 +28,11 @@ caf::error inspect(caf::deserializer& f, param_blob& x) {
   size_t n = 0;
   if (auto err = f.begin_sequence(n)) return err;
   // The count is the peer's word: checked against the bytes left before allocating.
-  if (!fits_in(f, n, sizeof(float)))
+  if (!fits_in(f, n, sizeof(float))) {
+    count_wire_reject(wire_reject::param_count);
     return caf::make_error(caf::sec::end_of_stream,
                            "parameters declaring " + std::to_string(n) + " values");
+  }
   std::vector<float> values(n);
   if (n > 0) {
     if (auto err = f.apply_raw(n * sizeof(float), values.data())) return err;

@@ -8,6 +8,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/exact_double.hpp"
 #include "messages/param_blob.hpp"
 
 namespace fedactor {
@@ -40,9 +41,10 @@ struct run_report {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_report& x) {
   return f(caf::meta::type_name("run_report"), x.rounds, x.model_version, x.clients_trained,
-           x.failures, x.failures_by, x.final_loss, x.model, x.sim_time_s, x.total_updates,
-           x.stale_updates, x.rejected_updates, x.norm_clipped, x.norm_rejected, x.interrupted,
-           x.stopped_by, x.private_run, x.epsilon, x.delta, x.final_clip);
+           x.failures, x.failures_by, exact(x.final_loss), x.model, exact(x.sim_time_s),
+           x.total_updates, x.stale_updates, x.rejected_updates, x.norm_clipped, x.norm_rejected,
+           x.interrupted, x.stopped_by, x.private_run, exact(x.epsilon), exact(x.delta),
+           exact(x.final_clip));
 }
 
 }  // namespace fedactor

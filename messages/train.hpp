@@ -8,6 +8,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/exact_double.hpp"
 #include "messages/param_blob.hpp"
 
 namespace fedactor {
@@ -26,8 +27,8 @@ struct train_settings {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, train_settings& x) {
-  return f(caf::meta::type_name("train_settings"), x.epochs, x.batch_size, x.lr, x.momentum,
-           x.algorithm, x.params);
+  return f(caf::meta::type_name("train_settings"), x.epochs, x.batch_size, exact(x.lr),
+           exact(x.momentum), x.algorithm, exact(x.params));
 }
 
 struct train_ins {
@@ -44,7 +45,7 @@ struct train_ins {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, train_ins& x) {
   return f(caf::meta::type_name("train_ins"), x.round, x.client, x.model_version, x.task_seed,
-           x.model, x.settings, x.timeout_s, x.aux);
+           x.model, x.settings, exact(x.timeout_s), x.aux);
 }
 
 struct train_res {
@@ -60,7 +61,7 @@ struct train_res {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, train_res& x) {
   return f(caf::meta::type_name("train_res"), x.round, x.client, x.model_version, x.num_samples,
-           x.loss, x.params, x.aux);
+           exact(x.loss), x.params, x.aux);
 }
 
 }  // namespace fedactor

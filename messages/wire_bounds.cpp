@@ -3,6 +3,8 @@
 #include <caf/binary_deserializer.hpp>
 #include <caf/sec.hpp>
 
+#include "messages/wire_rejects.hpp"
+
 namespace fedactor {
 
 std::optional<size_t> bytes_left(caf::deserializer& f) {
@@ -26,9 +28,11 @@ caf::error inspect(caf::serializer& f, byte_field& x) {
 caf::error inspect(caf::deserializer& f, byte_field& x) {
   size_t n = 0;
   if (auto err = f.begin_sequence(n)) return err;
-  if (!fits_in(f, n, 1))
+  if (!fits_in(f, n, 1)) {
+    count_wire_reject(wire_reject::byte_field_length);
     return caf::make_error(caf::sec::end_of_stream,
                            "a byte field declaring " + std::to_string(n) + " bytes");
+  }
   x.bytes->resize(n);
   if (n > 0)
     if (auto err = f.apply_raw(n, x.bytes->data())) return err;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "messages/wire_rejects.hpp"
 #include "runtime/checkpoint/checkpoint_error.hpp"
 #include "runtime/checkpoint/run_checkpoint.hpp"
 #include "runtime/cli/resume_command.hpp"
@@ -303,6 +304,7 @@ int server_role(const std::vector<std::string>& args) {
     opts.on_round = [&](const round_record& r) { output->on_round(r); };
     opts.log = node_logger{"server"}.fn();
     auto res = run_server_node(opts);
+    opts.log(wire_rejects_line());
     if (res.ran) {
       output->finish(res.spec, res.result);
     } else if (resume) {
@@ -350,7 +352,9 @@ int edge_role(const std::vector<std::string>& args) {
   };
   opts.log = node_logger{"edge " + std::to_string(*p->id)}.fn();
   try {
-    return exit_code(run_edge_node(opts), signals);
+    const int rc = run_edge_node(opts);
+    opts.log(wire_rejects_line());
+    return exit_code(rc, signals);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
     return 1;
@@ -379,7 +383,9 @@ int clients_role(const std::vector<std::string>& args) {
   opts.log =
       node_logger{"clients " + std::to_string(opts.first) + "-" + std::to_string(opts.last)}.fn();
   try {
-    return exit_code(run_clients_node(opts), signals);
+    const int rc = run_clients_node(opts);
+    opts.log(wire_rejects_line());
+    return exit_code(rc, signals);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
     return 1;

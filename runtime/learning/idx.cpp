@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -25,8 +26,10 @@ using gz_ptr = std::unique_ptr<gzFile_s, gz_closer>;
   throw std::runtime_error(path + ": " + what);
 }
 
-// Reads exactly n bytes or fails saying what was being read.
-void read_exact(gzFile f, const std::string& path, void* out, size_t n, const char* what) {
+// Reads exactly n bytes or fails saying what was being read. The n bytes may be the part of
+// a larger field (`whole` bytes, `before` of them read already): errors count in the field.
+void read_exact(gzFile f, const std::string& path, void* out, size_t n, const char* what,
+                size_t before = 0, size_t whole = 0) {
   auto* p = static_cast<char*>(out);
   size_t got = 0;
   while (got < n) {
@@ -41,8 +44,9 @@ void read_exact(gzFile f, const std::string& path, void* out, size_t n, const ch
     if (r == 0) {
       int code = 0;
       const char* msg = gzerror(f, &code);
-      fail(path, "truncated: the " + std::string(what) + " needs " + std::to_string(n) +
-                     " bytes, the file ends after " + std::to_string(got) +
+      fail(path, "truncated: the " + std::string(what) + " needs " +
+                     std::to_string(whole ? whole : n) + " bytes, the file ends after " +
+                     std::to_string(before + got) +
                      (code != Z_OK && msg && *msg ? std::string(" (") + msg + ")" : ""));
     }
     got += static_cast<size_t>(r);
@@ -84,8 +88,15 @@ idx_array read_idx_gz(const std::string& path, uint32_t ndims) {
     total *= out.dims.back();
   }
   if (total > (uint64_t{1} << 34)) fail(path, "implausible dimensions in the header");
-  out.data.resize(static_cast<size_t>(total));
-  read_exact(f.get(), path, out.data.data(), out.data.size(), "data");
+  // The header's sizes are the file's word: the values are read in chunks as they come, so a
+  // header announcing 16 GiB in front of a few bytes allocates only what the file holds.
+  constexpr uint64_t chunk = uint64_t{1} << 24;
+  while (out.data.size() < total) {
+    const size_t have = out.data.size();
+    const auto n = static_cast<size_t>(std::min(chunk, total - have));
+    out.data.resize(have + n);
+    read_exact(f.get(), path, out.data.data() + have, n, "data", have, static_cast<size_t>(total));
+  }
   char extra;
   const int r = gzread(f.get(), &extra, 1);
   if (r > 0) fail(path, "trailing bytes after " + std::to_string(total) + " values");

@@ -171,8 +171,16 @@ void weighted_accumulator::clear() {
 
 bool weighted_accumulator::merge(const weighted_accumulator& other) {
   if (other.count_ == 0) return true;
+  // An aggregate read from another node can hold any sums: one that would take a sum out of
+  // the 128-bit range is refused whole, and nothing is folded (found by fuzz/accumulator.cpp).
+  __int128 ignored;
+  if (__builtin_add_overflow(weight_, other.weight_, &ignored) ||
+      __builtin_add_overflow(scalar_, other.scalar_, &ignored))
+    return false;
   if (count_ == 0 && sums_.empty()) sums_.assign(other.sums_.size(), 0);
   if (other.sums_.size() != sums_.size()) return false;
+  for (size_t i = 0; i < sums_.size(); ++i)
+    if (__builtin_add_overflow(total(i), other.total(i), &ignored)) return false;
   for (size_t i = 0; i < sums_.size(); ++i) sums_[i] += other.total(i);
   settled_ = true;
   weight_ += other.weight_;

@@ -47,7 +47,7 @@ class weighted_accumulator {
   // Back to empty, keeping dim() and the memory.
   void clear();
 
-  // Folds the other accumulator in (exact). Dimensions must match (false otherwise).
+  // Folds the other accumulator in (exact); false, folding nothing, on another dim or overflow.
   bool merge(const weighted_accumulator& other);
 
   // Σ w·x / Σ w, in double then rounded to float; dim() zeros when empty.

@@ -140,12 +140,20 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
     wrong = "norm bound counts that do not fit its updates and failures";
   else if (clip_ > 0)
     wrong = not_clipped(*agg, rep.unclipped, clip_);
+  // An edge's sums may be anything: merges that would overflow refuse the answer whole (the
+  // aux sums are merged into a copy first, so that a refusal leaves both untouched).
+  std::optional<weighted_accumulator> aux_after;
+  if (wrong.empty() && aux && aux->count() > 0) {
+    aux_after = aux_;
+    if (!aux_after->merge(*aux)) wrong = "aggregate whose sums overflow the round's";
+  }
+  if (wrong.empty() && agg->count() > 0 && !acc_.merge(*agg))
+    wrong = "aggregate whose sums overflow the round's";
   if (!wrong.empty()) {
     rec_.failures_by.add(failure_code::invalid_update, static_cast<uint32_t>(size));
     note("edge " + std::to_string(b.edge) + ": " + wrong);
   } else {
-    if (agg->count() > 0) acc_.merge(*agg);
-    if (aux && aux->count() > 0) aux_.merge(*aux);
+    if (aux_after) aux_ = std::move(*aux_after);
     rec_.failures_by.merge(rep.failed);
     for (auto& d : rep.details) note(d);
     rec_.live_clients += rep.live_clients;

@@ -167,6 +167,10 @@ TEST_CASE("a server, two edges and two client hosts give the model of fedactor r
     REQUIRE(line);
     CHECK(line->find("(0 tasks") == std::string::npos);
   }
+  // Every node ends with its count of messages it could not read: none here.
+  CHECK(server.wait_for("undeserializable messages: none", 1s));
+  for (auto* p : edges) CHECK(p->wait_for("undeserializable messages: none", 1s));
+  for (auto* p : hosts) CHECK(p->wait_for("undeserializable messages: none", 1s));
   fs::remove_all(dir);
 }
 

@@ -222,6 +222,15 @@ inline node_net_options test_net() {
   return n;
 }
 
+// The same with a connection timeout of 30 s, for tests whose TLS handshakes must finish: on a
+// loaded machine (two test processes, each with several actor systems, on two cores) a
+// handshake on one scheduler thread could outlast 5 s of silence, and the middleman then closed
+// the connection (connection_timeout) before the verdict the test waits for.
+inline node_net_options patient(node_net_options n) {
+  n.connection_timeout = std::chrono::seconds(30);
+  return n;
+}
+
 // A directory of test certificates: CA "ca" signs "node" (role server: OU=server), "peer"
 // (role edge), "clients" (role clients, a client host's), "roleless" (no OU), "other" (OU=lab,
 // no node role) and "expired" (role edge, valid in 2020 only); CA "rogue-ca" signs "rogue"

@@ -237,17 +237,17 @@ TEST_CASE(
 
   {
     // The right CA: accepted.
-    tls_server server{pki.tls("node", "ca")};
+    tls_server server{patient(pki.tls("node", "ca"))};
     REQUIRE(server.sys->has_openssl_manager());
     REQUIRE(server.port != 0);
-    CHECK(attempt(pki.tls("peer", "ca"), server.port));
+    CHECK(attempt(patient(pki.tls("peer", "ca")), server.port));
   }
   {
     // Certified by another CA (and trusting ours): refused by the server's verification.
-    tls_server server{pki.tls("node", "ca")};
+    tls_server server{patient(pki.tls("node", "ca"))};
     REQUIRE(server.port != 0);
     const std::string address = "127.0.0.1:" + std::to_string(server.port);
-    CHECK_FALSE(attempt(pki.tls("rogue", "ca"), server.port));
+    CHECK_FALSE(attempt(patient(pki.tls("rogue", "ca")), server.port));
     // The server's verdict, with the peer's address (read from the socket while the peer
     // waits for the server's answer; "unknown peer" only if it had already hung up).
     auto refused = guard.log->wait_for("certificate verify failed", 20s);
@@ -268,9 +268,9 @@ TEST_CASE(
   }
   {
     // Certified by our CA, but expired (valid in 2020 only): refused by the server.
-    tls_server server{pki.tls("node", "ca")};
+    tls_server server{patient(pki.tls("node", "ca"))};
     REQUIRE(server.port != 0);
-    CHECK_FALSE(attempt(pki.tls("expired", "ca"), server.port));
+    CHECK_FALSE(attempt(patient(pki.tls("expired", "ca")), server.port));
     auto expired = guard.log->wait_for("certificate has expired", 20s);
     INFO(guard.log->dump());
     REQUIRE(expired);
@@ -280,9 +280,9 @@ TEST_CASE(
   }
   {
     // Plain TCP (BASP without TLS): refused.
-    tls_server server{pki.tls("node", "ca")};
+    tls_server server{patient(pki.tls("node", "ca"))};
     REQUIRE(server.port != 0);
-    CHECK_FALSE(attempt(test_net(), server.port));
+    CHECK_FALSE(attempt(patient(test_net()), server.port));
     auto wrong = guard.log->wait_for("wrong version number", 20s);
     INFO(guard.log->dump());
     REQUIRE(wrong);
@@ -295,7 +295,7 @@ TEST_CASE("an accepted TLS peer that hangs up is not logged as refused", "[host]
   REQUIRE(pki.ok());
   sink_guard guard;
   system_config cfg;
-  const auto server_net = pki.tls("node", "ca");
+  const auto server_net = patient(pki.tls("node", "ca"));
   configure(cfg, server_net);
   caf::actor_system sys{cfg};
   auto idle = spawn_idle(sys);
@@ -304,9 +304,10 @@ TEST_CASE("an accepted TLS peer that hangs up is not logged as refused", "[host]
   {
     // Accepted, then the peer's system goes away: its connection ends without a TLS close.
     system_config pcfg;
-    configure(pcfg, pki.tls("peer", "ca"));
+    configure(pcfg, patient(pki.tls("peer", "ca")));
     caf::actor_system peer{pcfg};
-    CHECK(static_cast<bool>(connect_to<caf::actor>(peer, loopback(*port), pki.tls("peer", "ca"))));
+    CHECK(static_cast<bool>(
+        connect_to<caf::actor>(peer, loopback(*port), patient(pki.tls("peer", "ca")))));
   }
   {
     // Then a plain peer, refused: its line comes after whatever the first connection's end

@@ -119,7 +119,7 @@ struct role_test {
 TEST_CASE("a server refuses a client host's certificate presented as an edge's", "[host][tls]") {
   role_test t;
   REQUIRE(t.pki.ok());
-  tls_listener server{t.pki.tls("node", "ca")};  // OU=server
+  tls_listener server{patient(t.pki.tls("node", "ca"))};  // OU=server
   REQUIRE(server.port != 0);
   CHECK_FALSE(raw_client(server.port, t.pki.file("clients.pem"), t.pki.file("clients.key")));
   auto line = t.log->wait_for("certificate role", 20s);
@@ -130,7 +130,7 @@ TEST_CASE("a server refuses a client host's certificate presented as an edge's",
   REQUIRE(line->size() > why.size());
   CHECK(line->substr(line->size() - why.size()) == why);
   // The server goes on: an edge's certificate is taken.
-  CHECK(caf_connects(t.pki.tls("peer", "ca"), server.port));
+  CHECK(caf_connects(patient(t.pki.tls("peer", "ca")), server.port));
 }
 
 TEST_CASE("an edge takes client hosts only, and a client host connects to an edge only",
@@ -138,7 +138,7 @@ TEST_CASE("an edge takes client hosts only, and a client host connects to an edg
   role_test t;
   REQUIRE(t.pki.ok());
   {
-    tls_listener edge{t.pki.tls("peer", "ca")};  // OU=edge
+    tls_listener edge{patient(t.pki.tls("peer", "ca"))};  // OU=edge
     REQUIRE(edge.port != 0);
     CHECK_FALSE(raw_client(edge.port, t.pki.file("node.pem"), t.pki.file("node.key")));
     auto line = t.log->wait_for("where 'clients' expected", 20s);
@@ -146,13 +146,13 @@ TEST_CASE("an edge takes client hosts only, and a client host connects to an edg
     REQUIRE(line);
     CHECK(line->find("TLS: refused peer 127.0.0.1:") == 0);
     CHECK(line->find(": certificate role 'server' where 'clients' expected") != std::string::npos);
-    CHECK(caf_connects(t.pki.tls("clients", "ca"), edge.port));
+    CHECK(caf_connects(patient(t.pki.tls("clients", "ca")), edge.port));
   }
   {
     // A client host reaching a server: the host itself refuses the server's certificate.
-    tls_listener server{t.pki.tls("node", "ca")};
+    tls_listener server{patient(t.pki.tls("node", "ca"))};
     REQUIRE(server.port != 0);
-    CHECK_FALSE(caf_connects(t.pki.tls("clients", "ca"), server.port));
+    CHECK_FALSE(caf_connects(patient(t.pki.tls("clients", "ca")), server.port));
     auto line = t.log->wait_for("certificate role 'server' where 'edge' expected", 20s);
     INFO(t.log->dump());
     REQUIRE(line);
@@ -164,7 +164,7 @@ TEST_CASE("an edge takes client hosts only, and a client host connects to an edg
 TEST_CASE("role-less certificates are refused unless accepted", "[host][tls]") {
   role_test t;
   REQUIRE(t.pki.ok());
-  tls_listener server{t.pki.tls("node", "ca")};
+  tls_listener server{patient(t.pki.tls("node", "ca"))};
   REQUIRE(server.port != 0);
   set_tls_accept_roleless(false);
   CHECK_FALSE(raw_client(server.port, t.pki.file("roleless.pem"), t.pki.file("roleless.key")));

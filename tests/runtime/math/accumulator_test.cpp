@@ -233,3 +233,60 @@ TEST_CASE("a cleared accumulator is empty and folds like a new one", "[math]") {
   CHECK(acc.serialize() == fresh.serialize());
   CHECK(acc.mean() == fresh.mean());
 }
+
+namespace {
+
+// An accumulator's wire form (u64 dim, u64 count, i128 weight, i128 scalar, dim × i128 sums),
+// as another node may send it.
+std::vector<char> wire_accumulator(uint64_t count, __int128 weight, __int128 sum) {
+  std::vector<char> out(64);
+  const uint64_t dim = 1;
+  const __int128 scalar = 0;
+  std::memcpy(out.data(), &dim, 8);
+  std::memcpy(out.data() + 8, &count, 8);
+  std::memcpy(out.data() + 16, &weight, 16);
+  std::memcpy(out.data() + 32, &scalar, 16);
+  std::memcpy(out.data() + 48, &sum, 16);
+  return out;
+}
+
+}  // namespace
+
+// Found by fuzz/accumulator.cpp (fuzz/corpus/accumulator/regression-merge-overflow): two
+// aggregates read from the wire whose sums add past 2^127 were merged with a signed overflow.
+TEST_CASE("accumulator merge refuses sums that would overflow and leaves the target unchanged",
+          "[math]") {
+  const __int128 max = ~(static_cast<unsigned __int128>(1) << 127);
+  auto a = weighted_accumulator::deserialize(wire_accumulator(1, 1, max - 5).data(), 64);
+  auto b = weighted_accumulator::deserialize(wire_accumulator(1, 1, 10).data(), 64);
+  auto c = weighted_accumulator::deserialize(wire_accumulator(1, 1, 5).data(), 64);
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(c);
+  const auto before = a->serialize();
+  CHECK_FALSE(a->merge(*b));
+  CHECK(a->serialize() == before);
+  CHECK(a->count() == 1);
+  // Exactly up to the largest sum: accepted.
+  REQUIRE(a->merge(*c));
+  CHECK(a->count() == 2);
+  CHECK(a->serialize() == wire_accumulator(2, 2, max));
+  // The weights overflow too.
+  auto heavy = weighted_accumulator::deserialize(wire_accumulator(1, max, 0).data(), 64);
+  REQUIRE(heavy);
+  CHECK_FALSE(heavy->merge(*b));
+  CHECK(heavy->count() == 1);
+  // An empty one (no dim yet) whose scalar sum is at the limit: refused, still without a dim.
+  std::vector<char> empty(48, 0);
+  std::memcpy(empty.data() + 32, &max, 16);
+  auto blank = weighted_accumulator::deserialize(empty.data(), empty.size());
+  REQUIRE(blank);
+  auto scalar_one = wire_accumulator(1, 1, 0);
+  const __int128 one = 1;
+  std::memcpy(scalar_one.data() + 32, &one, 16);
+  auto d = weighted_accumulator::deserialize(scalar_one.data(), 64);
+  REQUIRE(d);
+  CHECK_FALSE(blank->merge(*d));
+  CHECK(blank->dim() == 0);
+  CHECK(blank->serialize() == empty);
+}

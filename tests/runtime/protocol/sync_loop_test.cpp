@@ -1058,6 +1058,8 @@ TEST_CASE("sync_loop refuses an edge's norm counts that do not fit its batch",
         std::vector<std::string>{
             "edge 0: norm bound counts that do not fit its updates and failures",
             "edge 1: norm bound counts that do not fit its updates and failures"});
+}
+
 // -- client-level differential privacy (privacy.mode dp_fedavg) ----------------------------
 
 namespace {

@@ -4,6 +4,7 @@
 #include "runtime/protocol/sync_round.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -181,6 +182,50 @@ TEST_CASE("sync_round refuses an answer that does not fit its batch, whole, as i
   CHECK(rec.live_clients == 0);
   CHECK(rec.peak_live_clients == 0);
   CHECK(rec.evictions == 0);
+}
+
+namespace {
+
+// An aggregate's wire form with one update (dim 2: sums x, 0; weight and scalar 1 unit), as an
+// edge may send any sums.
+std::vector<char> raw_aggregate(__int128 x) {
+  std::vector<char> out(80);
+  const uint64_t dim = 2, count = 1;
+  const __int128 weight = 1, scalar = 1, zero = 0;
+  std::memcpy(out.data(), &dim, 8);
+  std::memcpy(out.data() + 8, &count, 8);
+  std::memcpy(out.data() + 16, &weight, 16);
+  std::memcpy(out.data() + 32, &scalar, 16);
+  std::memcpy(out.data() + 48, &x, 16);
+  std::memcpy(out.data() + 64, &zero, 16);
+  return out;
+}
+
+}  // namespace
+
+// Found by fuzz/accumulator.cpp: two edge aggregates whose sums add past 2^127 were merged
+// with a signed overflow. The second is refused whole instead.
+TEST_CASE("sync_round refuses an aggregate whose sums would overflow the round's", "[protocol]") {
+  auto edges = twelve_over_three();
+  sync_round r(2, 2, edges);
+  auto send = r.assign({0, 4});
+  REQUIRE(send.size() == 2);
+  const __int128 max = ~(static_cast<unsigned __int128>(1) << 127);
+  edge_report first;
+  first.round = 2;
+  first.aggregate = raw_aggregate(max - 5);
+  CHECK(r.answered(send[0].id, first).empty());
+  edge_report second = first;
+  second.aggregate = raw_aggregate(10);
+  CHECK(r.answered(send[1].id, second).empty());
+  CHECK(r.complete());
+  CHECK(r.aggregate().count() == 1);
+  CHECK(r.aggregate().serialize() == raw_aggregate(max - 5));
+  auto& rec = r.record();
+  CHECK(rec.failures_by.of(failure_code::invalid_update) == 1);
+  CHECK(rec.failures_by.total() == 1);
+  CHECK(rec.failure_reasons ==
+        std::vector<std::string>{"edge 1: aggregate whose sums overflow the round's"});
 }
 
 TEST_CASE("sync_round refuses failure counts that only add up modulo 2^32 or name stale",

@@ -1,5 +1,6 @@
 #include "runtime/scenario/load.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -348,6 +349,39 @@ TEST_CASE("scenario unknown key names path, line and a close known key", "[scena
   CHECK(load_error("trainng:\n  lr: 0.1\n") ==
         "t.yaml:1: trainng: unknown key (did you mean training?)");
   CHECK(load_error("sed: 1\n") == "t.yaml:1: sed: unknown key (did you mean seed?)");
+}
+
+// Found by fuzz/scenario_load.cpp (fuzz/corpus/scenario_load/regression-nul-in-key.yaml): a
+// key holding a control character made an error of two lines. They are written escaped.
+TEST_CASE("scenario errors quoting a key or value with control characters stay one line",
+          "[scenario]") {
+  // YAML's double-quoted escapes: \t is a tab, \a a bell (0x07), \n a newline.
+  CHECK(load_error("\"train\\ting\": 1\n") ==
+        "t.yaml:1: train\\ting: unknown key (did you mean training?)");
+  CHECK(load_error("\"train\\aing\": 1\n") ==
+        "t.yaml:1: train\\x07ing: unknown key (did you mean training?)");
+  CHECK(load_error("\"see\\nd\": 1\n") == "t.yaml:1: see\\nd: unknown key (did you mean seed?)");
+  // The fuzzer's input: a NUL inside a plain key.
+  const auto nul = load_error(std::string("seed: 1\npopulatio\0n:\n  clients: 10\n", 35));
+  CHECK(nul.rfind("t.yaml:2: populatio", 0) == 0);
+  CHECK(std::none_of(nul.begin(), nul.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20; }));
+  const auto set = set_error("protocol.mode=\"as\\nync\"");
+  CHECK(set.rfind("--set: protocol.mode: ", 0) == 0);
+  CHECK(set.find('\n') == std::string::npos);
+}
+
+// Found by fuzz/scenario_load.cpp (fuzz/corpus/scenario_load/regression-yaml-cpp-hang.yaml):
+// yaml-cpp 0.7 never returns from such a text; it is refused before yaml-cpp reads it.
+TEST_CASE("scenario text with a line starting with a comma is refused before yaml-cpp reads it",
+          "[scenario]") {
+  CHECK(load_error(" b: 1\n,0") ==
+        "t.yaml:2: a line starting with ',' (put a flow entry's comma at the end of the line "
+        "before)");
+  CHECK(load_error("model:\n  hidden: [64\n  , 32]\n").rfind("t.yaml:3: a line starting", 0) == 0);
+  CHECK(set_error("model.hidden=[64\n,32]") ==
+        "--set: model.hidden: cannot parse value '[64\\n,32]': a line starting with ',' (put a "
+        "flow entry's comma at the end of the line before)");
 }
 
 TEST_CASE("scenario key in the wrong section suggests where it belongs", "[scenario]") {

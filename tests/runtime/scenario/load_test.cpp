@@ -1004,6 +1004,8 @@ TEST_CASE("scenario robust and attack keys refuse what they do not support in on
   CHECK(set_error("robust.krum_m=0").find("robust.krum_m") != std::string::npos);
   CHECK(set_error("robust.norm_bound.bound=0").find("must be > 0, got 0") != std::string::npos);
   CHECK(set_error("attack.kind=flip").find("must be one of: none, scale") != std::string::npos);
+}
+
 TEST_CASE("scenario privacy keys: dp_fedavg refuses what it does not support, one line each",
           "[scenario][privacy]") {
   const std::string base =

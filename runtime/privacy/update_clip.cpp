@@ -1,23 +1,19 @@
 #include "runtime/privacy/update_clip.hpp"
 
-#include <cmath>
+#include "runtime/math/update_norm.hpp"
 
 namespace fedactor {
 
 clipped_update clip_difference(const float* params, const float* model, size_t n, double clip,
                                float* out) {
   clipped_update r;
-  double sq = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const float d = params[i] - model[i];
-    out[i] = d;
-    sq += static_cast<double>(d) * static_cast<double>(d);
-  }
-  r.norm = std::sqrt(sq);
+  for (size_t i = 0; i < n; ++i) out[i] = params[i] - model[i];
+  // The same norm and factor as robust.norm_bound's clip (runtime/math/update_norm.hpp).
+  r.norm = l2_norm(out, n);
   if (!r.finite()) return r;
   r.within = r.norm <= clip;
   if (r.within) return r;
-  r.scale = clip / r.norm;
+  r.scale = clip_factor(r.norm, clip);
   for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(static_cast<double>(out[i]) * r.scale);
   return r;
 }

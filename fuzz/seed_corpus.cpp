@@ -5,12 +5,14 @@
 // by hand or by this program as noted below.
 
 #include <zlib.h>
+#include <limits>
 
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -144,7 +146,19 @@ int main(int argc, char** argv) {
   message(sys, "train_ins", "aux", train_ins{3, 17, 2, 99, model, train_settings{}, 60, aux});
   message(sys, "train_res", "plain", train_res{3, 17, 2, 120, 0.75, model, {}});
   message(sys, "train_res", "aux", train_res{3, 17, 2, 120, 0.75, model, aux});
-  message(sys, "edge_ins", "two_clients", edge_ins{4, 3, 7, model, {5, 9}, settings(), 30, aux});
+  {
+    edge_ins e{4, 3, 7, model, {5, 9}, settings(), 30, aux, robust_settings{}, 0};
+    message(sys, "edge_ins", "two_clients", e);
+    e.robust.norm_mode = norm_bound_mode::clip;
+    e.robust.norm_bound = 2.5;
+    e.robust.rule = robust_rule_kind::krum;
+    e.robust.krum_f = 1;
+    e.robust.krum_m = 2;
+    message(sys, "edge_ins", "robust", e);
+    e.robust = robust_settings{};
+    e.clip = 0.75;
+    message(sys, "edge_ins", "dp_clip", e);
+  }
   {
     edge_res r;
     r.round = 4;
@@ -172,6 +186,12 @@ int main(int argc, char** argv) {
     r.interrupted = true;
     r.stopped_by = "SIGINT";
     message(sys, "run_report", "stopped", r);
+    r.norm_clipped = 3;
+    r.private_run = true;
+    r.epsilon = std::numeric_limits<double>::infinity();  // noise_multiplier 0
+    r.delta = 1e-5;
+    r.final_clip = 0.5;
+    message(sys, "run_report", "private", r);
   }
   message(sys, "eval_ins", "model", eval_ins{2, model});
   message(sys, "eval_res", "clients", eval_res{2, 0.5, 0.875, 1000, 0.8, 10});

@@ -125,8 +125,11 @@ void edge_round::fail(uint32_t client, failure_code code, const std::string& rea
 edge_round_result edge_round::finish() const {
   if (held_.empty())
     return edge_round_result{acc_.serialize(),
-                             aux_values_ > 0 ? aux_.serialize() : std::vector<char>{}, failed_,
-                             details_, norm_, unclipped_};
+                             aux_values_ > 0 ? aux_.serialize() : std::vector<char>{},
+                             failed_,
+                             details_,
+                             norm_,
+                             unclipped_};
   // The rule over the held updates, folded once with their total weight, standing for them all.
   const size_t n = model_->size();
   // In client id order: Krum's ties and the loss sum then do not depend on arrival order.
@@ -156,9 +159,10 @@ edge_round_result edge_round::finish() const {
       details.push_back("edge: robust rule result out of range, " + std::to_string(held_.size()) +
                         " updates dropped");
   }
-  return edge_round_result{acc.serialize(),
-                           aux_values_ > 0 ? aux_.serialize() : std::vector<char>{}, failed,
-                           details, norm_, unclipped_};
+  return edge_round_result{
+      acc.serialize(), aux_values_ > 0 ? aux_.serialize() : std::vector<char>{},
+      failed,          details,
+      norm_,           unclipped_};
 }
 
 }  // namespace fedactor

@@ -52,9 +52,9 @@ struct sync_task {
   uint32_t round = 0;
   uint64_t model_version = 0;
   model_snapshot model;
-  model_snapshot aux;    // the algorithm's server state sent along (SCAFFOLD: c), or null
-  double timeout_s = 0;  // the whole batch's deadline (waves of edge capacity × client timeout)
-  double clip = 0;       // DP-FedAvg: the L2 bound the edge clips each update to; 0 = off
+  model_snapshot aux;      // the algorithm's server state sent along (SCAFFOLD: c), or null
+  double timeout_s = 0;    // the whole batch's deadline (waves of edge capacity × client timeout)
+  double clip = 0;         // DP-FedAvg: the L2 bound the edge clips each update to; 0 = off
   robust_settings robust;  // the round's norm bound and rule (robust.*)
 };
 

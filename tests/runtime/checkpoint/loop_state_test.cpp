@@ -161,8 +161,9 @@ TEST_CASE("loop_state: async runs that pre-aggregate or keep client state checkp
   CHECK_FALSE(mid_run_checkpoint_limit(ev));
 }
 
-TEST_CASE("loop_state reads layouts 1 to 3 (before events, stops, the norm bound and privacy were saved)",
-          "[checkpoint]") {
+TEST_CASE(
+    "loop_state reads layouts 1 to 3 (before events, stops, the norm bound and privacy were saved)",
+    "[checkpoint]") {
   sync_loop_state s;
   s.rounds_done = 2;
   s.model = {1.0f};

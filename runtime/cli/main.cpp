@@ -6,6 +6,7 @@
 
 #include "runtime/cli/bench_command.hpp"
 #include "runtime/cli/node_command.hpp"
+#include "runtime/cli/report_command.hpp"
 #include "runtime/cli/run_command.hpp"
 
 namespace {
@@ -23,7 +24,10 @@ constexpr const char* usage =
     "      one node of a distributed run (fedactor node --help, docs/deployment.md)\n"
     "  bench [--populations 1e3,1e4,...] [--clients-per-round N] [--rounds N] [--threads N]\n"
     "        [--mode sync|async] [--set key=value]... [--json]\n"
-    "      the throughput and scale table of workload W1 (docs/benchmarks.md)\n";
+    "      the throughput and scale table of workload W1 (docs/benchmarks.md)\n"
+    "  report RUN_DIR... [--out FILE.html]\n"
+    "      one self-contained HTML page comparing the runs' curves and summaries\n"
+    "      (default RUN_DIR/report.html; docs/report.md)\n";
 
 }  // namespace
 
@@ -37,6 +41,7 @@ int main(int argc, char** argv) {
   if (command == "run") return fedactor::run_command(args);
   if (command == "node") return fedactor::node_command(args);
   if (command == "bench") return fedactor::bench_command(args);
+  if (command == "report") return fedactor::report_command(args);
   if (command == "-h" || command == "--help" || command == "help") {
     std::cout << usage;
     return 0;

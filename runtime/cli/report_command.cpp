@@ -1,0 +1,134 @@
+#include "runtime/cli/report_command.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "runtime/report/chart_spec.hpp"
+#include "runtime/report/html_report.hpp"
+#include "runtime/report/run_data.hpp"
+
+#ifndef FEDACTOR_CHARTJS_PATH
+#error "FEDACTOR_CHARTJS_PATH (the Chart.js file CMake found) is not defined"
+#endif
+
+namespace fedactor {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* usage =
+    "usage: fedactor report RUN_DIR... [--out FILE.html]\n"
+    "  one self-contained HTML page comparing the runs (default: RUN_DIR/report.html for one\n"
+    "  run, PARENT/report.html for runs in the same directory)\n";
+
+fs::path parent_of(const std::string& dir) {
+  fs::path p = fs::path{dir}.lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // "runs/x/" -> "runs/x"
+  return fs::absolute(p).parent_path();
+}
+
+}  // namespace
+
+std::string chartjs_path() {
+  const char* env = std::getenv("FEDACTOR_CHARTJS");
+  if (env != nullptr && *env != '\0') return env;
+  return FEDACTOR_CHARTJS_PATH;
+}
+
+std::string default_report_path(const std::vector<std::string>& dirs) {
+  if (dirs.size() == 1) return (fs::path{dirs[0]} / "report.html").string();
+  const fs::path parent = parent_of(dirs.at(0));
+  for (const auto& d : dirs)
+    if (parent_of(d) != parent) return "";
+  return (parent / "report.html").string();
+}
+
+std::vector<std::string> run_names(const std::vector<std::string>& dir_names) {
+  std::map<std::string, int> seen;
+  std::vector<std::string> names;
+  for (const auto& n : dir_names) {
+    int k = ++seen[n];
+    names.push_back(k == 1 ? n : n + " (" + std::to_string(k) + ")");
+  }
+  return names;
+}
+
+int report_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> dirs;
+  std::string out_path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      out << usage;
+      return 0;
+    }
+    if (a == "--out") {
+      if (i + 1 >= args.size()) {
+        err << "fedactor report: --out needs a file name\n";
+        return 2;
+      }
+      out_path = args[++i];
+    } else if (a.rfind("--", 0) == 0) {
+      err << "fedactor report: unknown option '" << a << "'\n" << usage;
+      return 2;
+    } else {
+      dirs.push_back(a);
+    }
+  }
+  if (dirs.empty()) {
+    err << "fedactor report: no run directory\n" << usage;
+    return 2;
+  }
+  if (out_path.empty()) out_path = default_report_path(dirs);
+  if (out_path.empty()) {
+    err << "fedactor report: the runs are in different directories: give the page's path with "
+           "--out FILE.html\n";
+    return 2;
+  }
+
+  std::vector<run_data> runs;
+  std::vector<std::string> dir_names;
+  try {
+    for (const auto& d : dirs) {
+      runs.push_back(load_run(d));
+      dir_names.push_back(runs.back().name);
+    }
+  } catch (const report_input_error& e) {
+    err << "fedactor report: " << e.what() << "\n";
+    return 2;
+  }
+
+  const std::string js_path = chartjs_path();
+  std::ifstream js(js_path, std::ios::binary);
+  if (!js) {
+    err << "fedactor report: Chart.js not found at " << js_path
+        << " (install libjs-chart.js or set FEDACTOR_CHARTJS)\n";
+    return 1;
+  }
+  std::stringstream chartjs;
+  chartjs << js.rdbuf();
+
+  const auto names = run_names(dir_names);
+  const auto charts = report_charts(runs, names);
+  std::ofstream page(out_path, std::ios::binary | std::ios::trunc);
+  page << report_html(runs, names, charts, chartjs.str());
+  page.close();
+  if (!page) {
+    err << "fedactor report: cannot write " << out_path << "\n";
+    return 1;
+  }
+  out << "report: " << out_path << " (" << runs.size() << (runs.size() == 1 ? " run, " : " runs, ")
+      << charts.size() << " charts)\n";
+  return 0;
+}
+
+int report_command(const std::vector<std::string>& args) {
+  return report_command(args, std::cout, std::cerr);
+}
+
+}  // namespace fedactor

@@ -10,7 +10,11 @@ SCENARIO ?= examples/scenarios/quickstart.yaml
 # Every Debian package the build, the tests and the demo need.
 PACKAGES := cmake make g++ ccache pkg-config libcaf-dev libtorch-dev libopenblas0-pthread \
             catch2 libboost-program-options-dev libyaml-cpp-dev nlohmann-json3-dev \
-            libssl-dev openssl dataset-fashion-mnist zlib1g-dev libsqlite3-dev
+            libssl-dev openssl dataset-fashion-mnist zlib1g-dev libsqlite3-dev libjs-chart.js
+
+# What only `make test` needs besides: headless Chromium loads `fedactor report` pages
+# (tests/runtime/cli/report_browser_test.cpp). Big, so `make demo` does not install it.
+TEST_PACKAGES := chromium
 
 # `make fuzz`: libFuzzer targets (fuzz/) built with clang, ASan and UBSan in their own build
 # directory, then each run for FUZZ_SECONDS (docs/security.md, "Fuzzing").
@@ -19,7 +23,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_PACKAGES := cmake make clang-14 libclang-rt-14-dev llvm-14 libcaf-dev libssl-dev \
                  libyaml-cpp-dev zlib1g-dev
 
-.PHONY: all deps fuzz-deps configure build demo test fuzz bench format clean
+.PHONY: all deps test-deps fuzz-deps configure build demo test fuzz bench format clean
 
 all: build
 
@@ -41,6 +45,9 @@ endef
 deps:
 	$(call install-packages,$(PACKAGES))
 
+test-deps:
+	$(call install-packages,$(TEST_PACKAGES))
+
 fuzz-deps:
 	$(call install-packages,$(FUZZ_PACKAGES))
 
@@ -56,7 +63,7 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 demo: build
 	./$(BUILD_DIR)/fedactor run $(SCENARIO)
 
-test: build
+test: build test-deps
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 fuzz: fuzz-deps

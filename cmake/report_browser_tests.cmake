@@ -1,0 +1,8 @@
+# Included by ctest after the test cases catch_discover_tests found: the tests that run
+# headless Chromium on `fedactor report` pages (tests/runtime/cli/report_command_test.cpp) get
+# a time bound of their own. Keep the names equal to their TEST_CASE names.
+set_tests_properties(
+  "fedactor report page of a sync run draws every chart in headless chromium"
+  "fedactor report page of an async run draws every chart in headless chromium"
+  "fedactor report page of a run with events, beside a sync run, draws every chart in headless chromium"
+  PROPERTIES TIMEOUT 240)

@@ -1,0 +1,291 @@
+#include "runtime/cli/report_command.hpp"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "runtime/report/chart_spec.hpp"
+#include "runtime/report/run_data.hpp"
+
+namespace fs = std::filesystem;
+using namespace fedactor;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("fedactor_report_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+result report(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  result r;
+  r.code = report_command(args, out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+const char* const one_round =
+    R"({"round":1,"clients":2,"failures":0,"failures_by":{"timeout":0},"mean_loss":2.5,"sim_time_s":1.0,"clients_per_s":4.0,"live_clients":2})"
+    "\n";
+
+// A shell command's exit status and its stdout + stderr.
+struct shell_result {
+  int code = -1;
+  std::string output;
+};
+
+shell_result shell(const std::string& cmd) {
+  shell_result r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// Runs a small scenario with the fedactor binary into `out` (seconds).
+void run_scenario(const std::string& args, const fs::path& out) {
+  auto r = shell("cd '" FEDACTOR_SOURCE_DIR "' && timeout 120 '" FEDACTOR_BINARY "' run " + args +
+                 " --quiet --out '" + out.string() + "'");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+}
+
+// Loads `page` in headless Chromium and checks what its script wrote into #render-status once
+// the charts were drawn: every chart of `runs` drew all its points, no script error, no console
+// message at all. Returns the chart ids.
+std::set<std::string> check_in_browser(const fs::path& page, const std::vector<fs::path>& runs,
+                                       const fs::path& work) {
+  REQUIRE(shell("command -v chromium").code == 0);  // TEST_PACKAGES: make test-deps
+  const fs::path dom = work / "dom.html";
+  const fs::path log = work / "chromium.log";
+  // As root Chromium needs --no-sandbox; its own profile keeps parallel tests apart; virtual
+  // time ends the load deterministically (the page draws synchronously, animations off).
+  const std::string cmd =
+      "timeout 90 chromium --headless --disable-gpu --no-sandbox "
+      "--no-first-run --user-data-dir='" +
+      (work / "profile").string() +
+      "' --virtual-time-budget=5000 --enable-logging=stderr --v=0 "
+      "--dump-dom 'file://" +
+      fs::absolute(page).string() + "' >'" + dom.string() + "' 2>'" + log.string() + "'";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const std::string log_text = read(log);
+  INFO(log_text);
+  CHECK(log_text.find(":CONSOLE") == std::string::npos);  // no console message, no uncaught error
+
+  const std::string text = read(dom);
+  const std::string open = "<pre id=\"render-status\">";
+  const auto from = text.find(open);
+  REQUIRE(from != std::string::npos);
+  const auto to = text.find("</pre>", from);
+  REQUIRE(to != std::string::npos);
+  const std::string status = text.substr(from + open.size(), to - from - open.size());
+  INFO(status);
+
+  std::vector<run_data> loaded;
+  std::vector<std::string> dir_names;
+  for (const auto& r : runs) {
+    loaded.push_back(load_run(r.string()));
+    dir_names.push_back(loaded.back().name);
+  }
+  const auto charts = report_charts(loaded, run_names(dir_names));
+  std::string expected;
+  std::set<std::string> ids;
+  for (const auto& c : charts) {
+    REQUIRE(c.points > 0);
+    expected += "chart " + c.id + " drawn " + std::to_string(c.points) + " expected " +
+                std::to_string(c.points) + "\n";
+    ids.insert(c.id);
+  }
+  expected += "errors 0";
+  CHECK(status == expected);
+  return ids;
+}
+
+// Writes the report of `runs` with the fedactor binary, checks it in the browser.
+std::set<std::string> report_in_browser(const std::vector<fs::path>& runs, const fs::path& work) {
+  std::string args;
+  for (const auto& r : runs) args += " '" + r.string() + "'";
+  const fs::path page = work / "report.html";
+  auto r =
+      shell("timeout 60 '" FEDACTOR_BINARY "' report" + args + " --out '" + page.string() + "'");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.rfind("report: " + page.string() + " (", 0) == 0);
+  return check_in_browser(page, runs, work);
+}
+
+}  // namespace
+
+TEST_CASE("fedactor report refuses bad input with one line and exit 2", "[cli][report]") {
+  auto dir = temp_dir("bad");
+  SECTION("no run directory") {
+    auto r = report({});
+    CHECK(r.code == 2);
+    CHECK(r.err.rfind("fedactor report: no run directory\nusage: fedactor report RUN_DIR...", 0) ==
+          0);
+  }
+  SECTION("an unknown directory") {
+    auto r = report({(dir / "nope").string()});
+    CHECK(r.code == 2);
+    CHECK(r.err == "fedactor report: " + (dir / "nope").string() + ": no such directory\n");
+  }
+  SECTION("a directory without metrics.jsonl") {
+    auto r = report({dir.string()});
+    CHECK(r.code == 2);
+    CHECK(r.err == "fedactor report: " + (dir / "metrics.jsonl").string() +
+                       ": missing (not a run directory)\n");
+    CHECK_FALSE(fs::exists(dir / "report.html"));
+  }
+  SECTION("a truncated line") {
+    write(dir / "metrics.jsonl", std::string(one_round) + R"({"round":2,"clients":2,"mean_lo)");
+    auto r = report({dir.string()});
+    CHECK(r.code == 2);
+    CHECK(r.err == "fedactor report: " + (dir / "metrics.jsonl").string() +
+                       ":2: not a JSON record (truncated or corrupt line)\n");
+    CHECK(r.out.empty());
+    CHECK_FALSE(fs::exists(dir / "report.html"));
+  }
+  SECTION("an unknown option") {
+    auto r = report({dir.string(), "--html"});
+    CHECK(r.code == 2);
+    CHECK(r.err.rfind("fedactor report: unknown option '--html'\n", 0) == 0);
+  }
+  SECTION("--out without a file") {
+    auto r = report({dir.string(), "--out"});
+    CHECK(r.code == 2);
+    CHECK(r.err == "fedactor report: --out needs a file name\n");
+  }
+  SECTION("runs in different directories without --out") {
+    fs::create_directories(dir / "a" / "x");
+    fs::create_directories(dir / "b" / "y");
+    auto r = report({(dir / "a" / "x").string(), (dir / "b" / "y").string()});
+    CHECK(r.code == 2);
+    CHECK(r.err ==
+          "fedactor report: the runs are in different directories: give the page's path "
+          "with --out FILE.html\n");
+  }
+}
+
+TEST_CASE("fedactor report fails with one line when Chart.js is missing", "[cli][report]") {
+  auto dir = temp_dir("nochart");
+  write(dir / "metrics.jsonl", one_round);
+  const std::string missing = (dir / "chart.min.js").string();
+  setenv("FEDACTOR_CHARTJS", missing.c_str(), 1);
+  CHECK(chartjs_path() == missing);
+  auto r = report({dir.string()});
+  unsetenv("FEDACTOR_CHARTJS");
+  CHECK(r.code == 1);
+  CHECK(r.err == "fedactor report: Chart.js not found at " + missing +
+                     " (install libjs-chart.js or set FEDACTOR_CHARTJS)\n");
+  CHECK_FALSE(fs::exists(dir / "report.html"));
+}
+
+TEST_CASE("fedactor report writes RUN_DIR/report.html for one run, PARENT/report.html for several",
+          "[cli][report]") {
+  CHECK(default_report_path({"runs/a"}) == "runs/a/report.html");
+  const auto parent = fs::absolute("runs").string();
+  CHECK(default_report_path({"runs/a", "runs/b/"}) == parent + "/report.html");
+  CHECK(default_report_path({"runs/a", "other/b"}).empty());
+  CHECK(run_names({"a", "b", "a", "a"}) == std::vector<std::string>{"a", "b", "a (2)", "a (3)"});
+
+  auto dir = temp_dir("write");
+  fs::create_directories(dir / "one");
+  fs::create_directories(dir / "two");
+  write(dir / "one" / "metrics.jsonl", one_round);
+  write(dir / "two" / "metrics.jsonl", one_round);
+  auto r = report({(dir / "one").string()});
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out == "report: " + (dir / "one" / "report.html").string() + " (1 run, 4 charts)\n");
+  const std::string page = read(dir / "one" / "report.html");
+  CHECK(page.find("<title>fedactor report: one</title>") != std::string::npos);
+
+  r = report({(dir / "one").string(), (dir / "two").string()});
+  CHECK(r.code == 0);
+  CHECK(r.out == "report: " + (dir / "report.html").string() + " (2 runs, 4 charts)\n");
+  CHECK(read(dir / "report.html").find("<title>fedactor report: one, two</title>") !=
+        std::string::npos);
+
+  r = report({(dir / "one").string(), "--out", (dir / "custom.html").string()});
+  CHECK(r.code == 0);
+  CHECK(fs::exists(dir / "custom.html"));
+}
+
+TEST_CASE("fedactor report page of a sync run draws every chart in headless chromium",
+          "[cli][report][browser]") {
+  auto dir = temp_dir("browser_sync");
+  run_scenario(
+      "examples/scenarios/quickstart.yaml --set protocol.rounds=4 --set "
+      "population.clients=200 --set selection.clients_per_round=20",
+      dir / "quickstart");
+  auto ids = report_in_browser({dir / "quickstart"}, dir);
+  CHECK(ids.count("loss-round") == 1);
+  CHECK(ids.count("accuracy-round") == 1);
+  CHECK(ids.count("clients-per-s") == 1);
+}
+
+TEST_CASE("fedactor report page of an async run draws every chart in headless chromium",
+          "[cli][report][browser]") {
+  auto dir = temp_dir("browser_async");
+  run_scenario(
+      "examples/scenarios/stragglers_async.yaml --set async.aggregations=8 --set "
+      "population.clients=300 --set async.concurrency=10 --set async.buffer_size=10 "
+      "--set selection.clients_per_round=10",
+      dir / "async");
+  auto ids = report_in_browser({dir / "async"}, dir);
+  CHECK(ids.count("staleness") == 1);
+  CHECK(ids.count("stale-discarded") == 1);
+  CHECK(ids.count("updates-per-step") == 1);
+  CHECK(ids.count("steps-time") == 1);
+}
+
+TEST_CASE(
+    "fedactor report page of a run with events, beside a sync run, draws every chart in "
+    "headless chromium",
+    "[cli][report][browser]") {
+  auto dir = temp_dir("browser_events");
+  run_scenario("examples/scenarios/chaos.yaml --set protocol.rounds=10", dir / "chaos");
+  run_scenario(
+      "examples/scenarios/quickstart.yaml --set protocol.rounds=3 --set "
+      "population.clients=200 --set selection.clients_per_round=20",
+      dir / "quickstart");
+  auto ids = report_in_browser({dir / "chaos", dir / "quickstart"}, dir);
+  CHECK(ids.count("events-time") == 1);
+  CHECK(ids.count("rerouted") == 1);
+  CHECK(ids.count("loss-time") == 1);
+}

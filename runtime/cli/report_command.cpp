@@ -26,10 +26,15 @@ constexpr const char* usage =
     "  one self-contained HTML page comparing the runs (default: RUN_DIR/report.html for one\n"
     "  run, PARENT/report.html for runs in the same directory)\n";
 
+// The directory holding run directory `dir`, as given ("runs/x/" -> "runs", "x" -> "").
 fs::path parent_of(const std::string& dir) {
   fs::path p = fs::path{dir}.lexically_normal();
   if (p.filename().empty()) p = p.parent_path();  // "runs/x/" -> "runs/x"
-  return fs::absolute(p).parent_path();
+  return p.parent_path();
+}
+
+fs::path absolute_dir(const fs::path& p) {
+  return fs::absolute(p.empty() ? fs::path{"."} : p).lexically_normal();
 }
 
 }  // namespace
@@ -44,7 +49,7 @@ std::string default_report_path(const std::vector<std::string>& dirs) {
   if (dirs.size() == 1) return (fs::path{dirs[0]} / "report.html").string();
   const fs::path parent = parent_of(dirs.at(0));
   for (const auto& d : dirs)
-    if (parent_of(d) != parent) return "";
+    if (absolute_dir(parent_of(d)) != absolute_dir(parent)) return "";
   return (parent / "report.html").string();
 }
 

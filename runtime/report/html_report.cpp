@@ -100,8 +100,9 @@ h2 { font-size: 17px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1
 h3 { font-size: 14px; margin: 0; }
 .sub { color: var(--muted); margin: 0 0 16px; }
 table { border-collapse: collapse; background: #fff; border: 1px solid var(--line); width: 100%; }
-th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th, td { text-align: left; padding: 3px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; background: #fafbfc; }
+table.runs tr > th:first-child { width: 250px; }
 td.num { font-variant-numeric: tabular-nums; }
 .wrap { overflow-x: auto; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 6px;
@@ -222,24 +223,17 @@ std::string report_html(const std::vector<run_data>& runs, const std::vector<std
        ". Every chart overlays the runs; hover a point for its value, click a legend entry to "
        "hide a run.</p>\n";
 
-  // The runs.
-  h += "<h2>Runs</h2>\n<div class=\"wrap\"><table>\n<tr><th>run</th><th>scenario</th>"
-       "<th>protocol</th><th>records</th><th>directory</th></tr>\n";
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const auto& r = runs[i];
-    h += "<tr><td>" + swatch(i) + html_escape(names[i]) + "</td><td>" +
-         (r.scenario.empty() ? "&mdash;" : html_escape(r.scenario)) + "</td><td>" +
-         (r.async ? "async" : "sync") + "</td><td class=\"num\">" +
-         std::to_string(r.points.size()) + (r.async ? " steps" : " rounds") +
-         (r.summary.is_null() ? " (no summary.json: the run did not end)" : "") +
-         "</td><td><code>" + html_escape(r.dir) + "</code></td></tr>\n";
-  }
-  h += "</table></div>\n";
-
-  // Summaries side by side: the rows some run has.
-  h += "<h2>Summary</h2>\n<div class=\"wrap\"><table>\n<tr><th></th>";
+  // The runs side by side: where they are, how many records, their summary.json rows.
+  h += "<h2>Runs</h2>\n<div class=\"wrap\"><table class=\"runs\">\n<tr><th></th>";
   for (size_t i = 0; i < runs.size(); ++i)
     h += "<th>" + swatch(i) + html_escape(names[i]) + "</th>";
+  h += "</tr>\n<tr><th>directory</th>";
+  for (const auto& r : runs) h += "<td><code>" + html_escape(r.dir) + "</code></td>";
+  h += "</tr>\n<tr><th>records in metrics.jsonl</th>";
+  for (const auto& r : runs)
+    h += "<td class=\"num\">" + std::to_string(r.points.size()) +
+         (r.async ? " async step" : " sync round") + (r.points.size() == 1 ? "" : "s") +
+         (r.summary.is_null() ? " (no summary.json: the run did not end)" : "") + "</td>";
   h += "</tr>\n";
   for (const auto& row : summary_rows) {
     bool any = false;

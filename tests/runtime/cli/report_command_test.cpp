@@ -218,8 +218,9 @@ TEST_CASE("fedactor report fails with one line when Chart.js is missing", "[cli]
 TEST_CASE("fedactor report writes RUN_DIR/report.html for one run, PARENT/report.html for several",
           "[cli][report]") {
   CHECK(default_report_path({"runs/a"}) == "runs/a/report.html");
-  const auto parent = fs::absolute("runs").string();
-  CHECK(default_report_path({"runs/a", "runs/b/"}) == parent + "/report.html");
+  CHECK(default_report_path({"runs/a", "runs/b/"}) == "runs/report.html");
+  CHECK(default_report_path({"./runs/a", fs::absolute("runs/b").string()}) == "runs/report.html");
+  CHECK(default_report_path({"a", "b"}) == "report.html");
   CHECK(default_report_path({"runs/a", "other/b"}).empty());
   CHECK(run_names({"a", "b", "a", "a"}) == std::vector<std::string>{"a", "b", "a (2)", "a (3)"});
 

@@ -68,7 +68,11 @@ TEST_CASE("report_html inlines the library and the data and loads nothing from t
                           "\",\"points\":" + std::to_string(c.points) + "}") == 1);
   }
   CHECK(page.find("\"y\":2.0625") != std::string::npos);
-  // Summary and events tables, escaped.
+  // The runs table (directory, records, summary.json rows) and the events table, escaped.
+  CHECK(page.find("<tr><th>directory</th><td><code>runs/tiny-1</code></td></tr>") !=
+        std::string::npos);
+  CHECK(page.find("<tr><th>records in metrics.jsonl</th><td class=\"num\">1 sync round</td>") !=
+        std::string::npos);
   CHECK(page.find("<th>final training loss</th><td class=\"num\">2.062</td>") != std::string::npos);
   CHECK(page.find("<code title=\"0123456789abcdef0123\">0123456789ab&hellip;</code>") !=
         std::string::npos);

@@ -37,8 +37,15 @@ std::optional<double> by_sim_time(const run_data& r, const run_point& p) {
 }
 
 json axis(const std::string& title, const std::string& type = "linear") {
-  return json{{"type", type}, {"title", {{"display", true}, {"text", title}}}};
+  json a{{"type", type}, {"title", {{"display", true}, {"text", title}}}};
+  if (type == "linear" && title == "simulated time (s)") a["beginAtZero"] = true;
+  return a;
 }
+
+// Charts of counts and rates: read against zero (an all-zero series shows 0 to 1, not -1 to 1).
+const std::set<std::string> counted{"clients-per-s",    "failures-by-cause", "failures-round",
+                                    "live-clients",     "staleness",         "stale-discarded",
+                                    "updates-per-step", "steps-time",        "rerouted"};
 
 json dataset(const std::string& label, size_t run, json data) {
   return json{{"label", label},
@@ -320,6 +327,8 @@ std::vector<chart_spec> report_charts(const std::vector<run_data>& runs,
                           }));
     }
   }
+  for (auto& c : out)
+    if (counted.count(c.id)) c.config["options"]["scales"]["y"]["beginAtZero"] = true;
   return out;
 }
 

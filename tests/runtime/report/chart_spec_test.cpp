@@ -120,4 +120,8 @@ TEST_CASE("report_charts adds failures, events, async and edge charts when a run
   CHECK(d.config["data"]["datasets"][0]["data"] ==
         nlohmann::json::parse(R"([{"x":1,"y":0.0},{"x":2,"y":3.0}])"));
   CHECK(find(charts, "rerouted").points == 4);
+  // Counts are read from zero, losses are not; simulated time starts at zero.
+  CHECK(d.config["options"]["scales"]["y"]["beginAtZero"] == true);
+  CHECK_FALSE(find(charts, "loss-round").config["options"]["scales"]["y"].contains("beginAtZero"));
+  CHECK(find(charts, "loss-time").config["options"]["scales"]["x"]["beginAtZero"] == true);
 }

@@ -1,6 +1,7 @@
 # Included by ctest after the test cases catch_discover_tests found: the tests that run
 # headless Chromium on `fedactor report` pages (tests/runtime/cli/report_command_test.cpp) get
-# a time bound of their own. Keep the names equal to their TEST_CASE names.
+# a time bound of their own, above the sum of their inner timeouts (two runs of 60 s, the
+# report 30 s, Chromium 60 s). Keep the names equal to their TEST_CASE names.
 set_tests_properties(
   "fedactor report page of a sync run draws every chart in headless chromium"
   "fedactor report page of an async run draws every chart in headless chromium"

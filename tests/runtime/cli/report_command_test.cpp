@@ -79,7 +79,7 @@ shell_result shell(const std::string& cmd) {
 
 // Runs a small scenario with the fedactor binary into `out` (seconds).
 void run_scenario(const std::string& args, const fs::path& out) {
-  auto r = shell("cd '" FEDACTOR_SOURCE_DIR "' && timeout 120 '" FEDACTOR_BINARY "' run " + args +
+  auto r = shell("cd '" FEDACTOR_SOURCE_DIR "' && timeout 60 '" FEDACTOR_BINARY "' run " + args +
                  " --quiet --out '" + out.string() + "'");
   INFO(r.output);
   REQUIRE(r.code == 0);
@@ -96,7 +96,7 @@ std::set<std::string> check_in_browser(const fs::path& page, const std::vector<f
   // As root Chromium needs --no-sandbox; its own profile keeps parallel tests apart; virtual
   // time ends the load deterministically (the page draws synchronously, animations off).
   const std::string cmd =
-      "timeout 90 chromium --headless --disable-gpu --no-sandbox "
+      "timeout 60 chromium --headless --disable-gpu --no-sandbox "
       "--no-first-run --user-data-dir='" +
       (work / "profile").string() +
       "' --virtual-time-budget=5000 --enable-logging=stderr --v=0 "
@@ -142,7 +142,7 @@ std::set<std::string> report_in_browser(const std::vector<fs::path>& runs, const
   for (const auto& r : runs) args += " '" + r.string() + "'";
   const fs::path page = work / "report.html";
   auto r =
-      shell("timeout 60 '" FEDACTOR_BINARY "' report" + args + " --out '" + page.string() + "'");
+      shell("timeout 30 '" FEDACTOR_BINARY "' report" + args + " --out '" + page.string() + "'");
   INFO(r.output);
   REQUIRE(r.code == 0);
   CHECK(r.output.rfind("report: " + page.string() + " (", 0) == 0);

@@ -1,6 +1,7 @@
 # Thin wrapper over CMake. `make demo` and `make test` work on a fresh Debian 12 machine:
 # they install the Debian packages the build needs (when run as root), configure, build
-# (Release) and then run the default scenario / the whole ctest suite.
+# (Release) what they use — the fedactor executable / everything — and then run the default
+# scenario / the whole ctest suite.
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
@@ -23,7 +24,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_PACKAGES := cmake make clang-14 libclang-rt-14-dev llvm-14 libcaf-dev libssl-dev \
                  libyaml-cpp-dev zlib1g-dev
 
-.PHONY: all deps test-deps fuzz-deps configure build demo test fuzz bench format clean
+.PHONY: all deps test-deps fuzz-deps configure build build-cli demo test fuzz bench format clean
 
 all: build
 
@@ -57,10 +58,16 @@ $(BUILD_DIR)/CMakeCache.txt: CMakeLists.txt | deps
 configure: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
+# Everything: the library, the CLI, the examples, the benchmarks and the test suite.
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-demo: build
+# Only what a command runs: the demo and `make bench` need the fedactor executable (and its
+# libraries), not the test suite (docs/benchmarks.md, "Build time").
+build-cli: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target fedactor
+
+demo: build-cli
 	./$(BUILD_DIR)/fedactor run $(SCENARIO)
 
 test: build test-deps
@@ -72,7 +79,7 @@ fuzz: fuzz-deps
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
 	fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
-bench: build
+bench: build-cli
 	./$(BUILD_DIR)/fedactor bench
 
 format:

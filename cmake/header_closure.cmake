@@ -1,0 +1,25 @@
+# fedactor_header_closure(<root> <headers> <out_var>): <headers> (paths relative to <root>) and
+# every project header they include, directly or not ("..." includes, which the project writes
+# relative to its root), sorted. Used at install time, so the set follows the sources as they are.
+function(fedactor_header_closure root headers out_var)
+  set(seen)
+  set(queue ${headers})
+  while(queue)
+    list(POP_FRONT queue header)
+    list(FIND seen "${header}" index)  # not IN_LIST: install scripts run without policies
+    if(NOT index EQUAL -1)
+      continue()
+    endif()
+    if(NOT EXISTS "${root}/${header}")
+      message(FATAL_ERROR "fedactor: header ${header} not found under ${root}")
+    endif()
+    list(APPEND seen "${header}")
+    file(STRINGS "${root}/${header}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+    foreach(line IN LISTS lines)
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*$" "\\1" included "${line}")
+      list(APPEND queue "${included}")
+    endforeach()
+  endwhile()
+  list(SORT seen)
+  set(${out_var} "${seen}" PARENT_SCOPE)
+endfunction()

@@ -304,18 +304,19 @@ TEST_CASE(
   };
   raw_connection silent_at_server{sp};
   attack(sp, silent_at_server);
-  // The edge joins while the silent peer still holds half a frame at the server.
+  // The edge says hello to the server while the silent peer holds half a frame there.
   auto& edge = c.start("edge", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
                                 "--id", "0", "--wait-hosts", "1"});
   const uint16_t ep = edge.port(startup);
   REQUIRE(ep != 0);
   raw_connection silent_at_edge{ep};
   attack(ep, silent_at_edge);  // the edge, while it waits for its client host
-  auto& host = c.start("clients", {"node", "clients", "--edge", addr(ep), "--ids", "0-999"});
+  // Both lines of the silent peers before the run can start (the nodes exit at its end).
   logged(server);
   logged(edge);
   CHECK(silent_at_server.closed_by_peer(10));
   CHECK(silent_at_edge.closed_by_peer(10));
+  auto& host = c.start("clients", {"node", "clients", "--edge", addr(ep), "--ids", "0-999"});
   REQUIRE(server.wait_exit(60s) == 0);
   REQUIRE(ref.wait_exit(60s) == 0);
   CHECK(edge.wait_exit(20s) == 0);

@@ -64,9 +64,11 @@ class rogue_edge {
     if (control_) caf::anon_send_exit(control_, caf::exit_reason::user_shutdown);
   }
 
-  // Hello and join at the server on 127.0.0.1:port. Empty on success, else why not.
+  // Hello and join at the server on 127.0.0.1:port (connecting as a real edge does: tried
+  // again with backoff for up to `timeout`). Empty on success, else why not.
   std::string join(uint16_t port, caf::timespan timeout = std::chrono::seconds(60)) {
-    auto server = connect_to<registrar_actor>(sys_, host_port{"127.0.0.1", port}, net_);
+    auto server =
+        connect_with_retry<registrar_actor>(sys_, host_port{"127.0.0.1", port}, net_, timeout);
     if (!server) return "cannot connect: " + sys_.render(server.error());
     auto welcome = ask_watching<node_welcome>(sys_, *server, timeout,
                                               node_hello{"edge", id_, node_protocol_version});

@@ -54,9 +54,11 @@ class rogue_host {
     if (host_) caf::anon_send_exit(host_, caf::exit_reason::user_shutdown);
   }
 
-  // Hello and join at the edge on 127.0.0.1:port. Empty on success, else why not.
+  // Hello and join at the edge on 127.0.0.1:port (connecting as a real client host does:
+  // tried again with backoff for up to `timeout`). Empty on success, else why not.
   std::string join(uint16_t port, caf::timespan timeout = std::chrono::seconds(60)) {
-    auto edge = connect_to<edge_node_actor>(sys_, host_port{"127.0.0.1", port}, net_);
+    auto edge =
+        connect_with_retry<edge_node_actor>(sys_, host_port{"127.0.0.1", port}, net_, timeout);
     if (!edge) return "cannot connect: " + sys_.render(edge.error());
     auto welcome = ask_watching<node_welcome>(sys_, *edge, timeout,
                                               node_hello{"clients", first_, node_protocol_version});

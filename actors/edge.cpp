@@ -82,6 +82,8 @@ void pump(edge_ptr self) {
           auto wrong = check_update(update_claim{r.round, r.client, r.params.data(),
                                                  r.params.size(), r.num_samples, r.loss},
                                     want);
+          if (wrong && !local && self->state.cfg.on_refusal)
+            self->state.cfg.on_refusal(target.address(), id, *wrong);
           if (wrong)
             done(nullptr, failure_code::invalid_update, "rejected update: " + *wrong);
           else

@@ -11,8 +11,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -45,6 +47,12 @@ struct edge_config {
   // Simulated attackers (attack.*, docs/robustness.md): a malicious client's answer is altered
   // here, before it is checked, as if the client had sent it. kind none: no one.
   attack_config attack = {};
+  // A client result from a `provider` handle (a remote client host's link) that fails its
+  // checks (runtime/protocol/update_check): the handle, the client and the reason, called on
+  // the edge's thread (the host node logs a line naming the peer). Unset: not reported (the
+  // failure is counted either way).
+  std::function<void(const caf::actor_addr& from, uint32_t client, const std::string& why)>
+      on_refusal = {};
 };
 
 // Edge state machine (sync):

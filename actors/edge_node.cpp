@@ -5,15 +5,24 @@
 #include <algorithm>
 #include <chrono>
 
+#include <caf/node_id.hpp>
+
 #include "messages/errors.hpp"
 
 namespace fedactor {
 
 // -- client_directory ----------------------------------------------------------------------
 
-void client_directory::add(uint32_t first, uint32_t last, client_actor link) {
+void client_directory::add(uint32_t first, uint32_t last, client_actor link, std::string peer) {
   std::lock_guard<std::mutex> guard{mu_};
-  entries_.push_back(entry{first, last, std::move(link)});
+  entries_.push_back(entry{first, last, std::move(link), std::move(peer)});
+}
+
+std::string client_directory::peer_of(const caf::actor_addr& link) const {
+  std::lock_guard<std::mutex> guard{mu_};
+  for (auto& e : entries_)
+    if (e.link.address() == link) return e.peer;
+  return "a client host no longer registered";
 }
 
 void client_directory::remove(const caf::actor_addr& link) {
@@ -174,7 +183,9 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
             return node_ack{true, "welcome"};
         auto remote = caf::actor_cast<client_host_actor>(j.host);
         auto link = self->spawn(host_link, remote, j.first, j.last, st.cfg.directory);
-        st.cfg.directory->add(j.first, j.last, link);
+        st.cfg.directory->add(j.first, j.last, link,
+                              "client host " + j.name + " (clients " + range_text(j) + ", node " +
+                                  caf::to_string(j.host.node()) + ")");
         self->monitor(j.host);
         st.hosts.push_back(edge_node_state::host{j, link});
         ++st.joins;

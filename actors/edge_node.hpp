@@ -39,11 +39,15 @@ namespace fedactor {
 // Thread-safe: the edge_node actor adds and removes entries, the edge reads them.
 class client_directory {
  public:
-  // Routes ids first..last to `link` (a later registration wins where ranges overlap).
-  void add(uint32_t first, uint32_t last, client_actor link);
+  // Routes ids first..last to `link` (a later registration wins where ranges overlap);
+  // `peer` names the client host behind it for logs.
+  void add(uint32_t first, uint32_t last, client_actor link, std::string peer = {});
   void remove(const caf::actor_addr& link);
   // The link covering `id`, or an invalid handle.
   client_actor find(uint32_t id) const;
+  // The peer named when `link` was added; "a client host no longer registered" when it is
+  // gone.
+  std::string peer_of(const caf::actor_addr& link) const;
   size_t size() const;
 
  private:
@@ -51,6 +55,7 @@ class client_directory {
     uint32_t first;
     uint32_t last;
     client_actor link;
+    std::string peer;
   };
   mutable std::mutex mu_;
   std::vector<entry> entries_;  // newest last

@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include <caf/node_id.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -115,6 +116,7 @@ void finish(server_ptr self) {
 // -- sync ----------------------------------------------------------------------------------
 
 void apply(server_ptr self, sync_step step);
+void apply_answer(server_ptr self, const caf::actor_addr& from, sync_step step);
 
 void send_batch(server_ptr self, sync_task t) {
   const auto& sc = self->state.p->cfg.sc;
@@ -141,9 +143,10 @@ void send_batch(server_ptr self, sync_task t) {
         auto& loop = *self->state.p->sync;
         auto failed = failure_counts::from_wire(res.failed_by);
         if (!failed) {
-          apply(self, loop.failed(
-                          id, failure_code::invalid_update,
-                          "failure counts of " + std::to_string(res.failed_by.size()) + " codes"));
+          apply_answer(
+              self, dest,
+              loop.refused(id, answer_refusal::failure_codes,
+                           "failure counts of " + std::to_string(res.failed_by.size()) + " codes"));
           return;
         }
         edge_report rep;
@@ -157,7 +160,7 @@ void send_batch(server_ptr self, sync_task t) {
         rep.evictions = res.evictions;
         rep.norm = norm_bound_counts{res.norm_within, res.norm_clipped, res.norm_rejected};
         rep.unclipped = res.unclipped;
-        apply(self, loop.answered(id, std::move(rep)));
+        apply_answer(self, dest, loop.answered(id, std::move(rep)));
       },
       [=](caf::error& err) {
         forget_request_timeout(self, rid);
@@ -195,6 +198,13 @@ void apply(server_ptr self, sync_step step) {
   for (auto& r : step.rounds) report_round(self, r);
   hand_checkpoint(self, std::move(step.checkpoint));
   if (step.finished) finish(self);
+}
+
+// After an edge's answer: each refusal is one line naming the peer that sent it.
+void apply_answer(server_ptr self, const caf::actor_addr& from, sync_step step) {
+  for (auto& r : step.refused)
+    note_event(self, "refused the answer of peer " + caf::to_string(from.node()) + " (" + r + ")");
+  apply(self, std::move(step));
 }
 
 // -- async ---------------------------------------------------------------------------------

@@ -305,6 +305,9 @@ int server_role(const std::vector<std::string>& args) {
     opts.log = node_logger{"server"}.fn();
     auto res = run_server_node(opts);
     opts.log(wire_rejects_line());
+    if (res.guarded)
+      res.result.summary.refused_peers = {{"malformed_frame", res.frames_refused},
+                                          {"truncated_frame", res.frames_truncated}};
     if (res.ran) {
       output->finish(res.spec, res.result);
     } else if (resume) {

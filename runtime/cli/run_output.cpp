@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <system_error>
 
+#include "messages/wire_rejects.hpp"
 #include "runtime/cli/signal_watch.hpp"
 #include "runtime/learning/local_training.hpp"
+#include "runtime/protocol/answer_refusals.hpp"
 #include "runtime/scenario/load.hpp"
 
 namespace fedactor {
@@ -197,7 +199,17 @@ void run_output::on_round(const round_record& r) {
 
 void run_output::finish(const model_spec& spec, const federation_result& result) {
   save_model_pt(spec, result.model, writer_.dir() + "/model.pt");
-  writer_.write_summary(result.summary);
+  auto summary = result.summary;
+  summary.refusals = true;
+  summary.wire_rejects.clear();
+  const auto wire = wire_reject_counts();
+  for (size_t i = 0; i < wire_reject_count; ++i)
+    summary.wire_rejects.emplace_back(to_string(static_cast<wire_reject>(i)), wire[i]);
+  summary.refused_answers.clear();
+  const auto answers = answer_refusal_counts();
+  for (size_t i = 0; i < answer_refusal_count; ++i)
+    summary.refused_answers.emplace_back(to_string(static_cast<answer_refusal>(i)), answers[i]);
+  writer_.write_summary(summary);
   std::fputs(summary_text(result.summary, writer_.dir()).c_str(), stdout);
   std::fflush(stdout);
 }

@@ -67,7 +67,8 @@ class run_output {
   // One metrics.jsonl line; unless quiet, a progress line on stderr.
   void on_round(const round_record& r);
 
-  // model.pt, summary.json, and the closing lines on stdout.
+  // model.pt, summary.json, and the closing lines on stdout. The summary gets this process's
+  // counts of undeserializable messages and refused edge answers (run_summary::refusals).
   void finish(const model_spec& spec, const federation_result& result);
 
   const std::string& dir() const { return writer_.dir(); }

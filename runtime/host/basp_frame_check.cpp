@@ -82,6 +82,20 @@ std::optional<std::string> basp_frame_check::check_header() {
   }
   if (!fits) return frame + "a malformed " + name + " header";
   payload_left_ = payload;
+  payload_len_ = payload;
+  op_ = op;
+  return std::nullopt;
+}
+
+std::optional<std::string> basp_frame_check::incomplete() const {
+  if (wrong_) return std::nullopt;
+  if (payload_left_ > 0)
+    return "frame " + std::to_string(frames_) + ": a " + op_name(op_) + " cut short after " +
+           std::to_string(payload_len_ - payload_left_) + " of " + std::to_string(payload_len_) +
+           " payload bytes";
+  if (have_ > 0)
+    return "frame " + std::to_string(frames_ + 1) + ": a header cut short after " +
+           std::to_string(have_) + " of " + std::to_string(header_size) + " bytes";
   return std::nullopt;
 }
 

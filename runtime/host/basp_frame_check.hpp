@@ -35,6 +35,12 @@ class basp_frame_check {
 
   uint64_t frames() const { return frames_; }  // headers accepted so far
 
+  // When the stream so far ends inside a frame (a header cut short, or a payload with bytes
+  // still to come): what is missing, e.g. "frame 2: a direct message cut short after 10 of
+  // 100 payload bytes"; nullopt at a frame boundary or after a refusal. A peer that closes or
+  // falls silent here left a truncated frame (runtime/host/basp_guard).
+  std::optional<std::string> incomplete() const;
+
  private:
   std::optional<std::string> check_header();
 
@@ -42,6 +48,8 @@ class basp_frame_check {
   std::array<unsigned char, header_size> header_{};
   size_t have_ = 0;            // header bytes collected
   uint64_t payload_left_ = 0;  // payload bytes still to pass through
+  uint64_t payload_len_ = 0;   // the payload length of the frame being passed through
+  unsigned op_ = 0;            // and its operation
   uint64_t frames_ = 0;
   std::optional<std::string> wrong_;
 };

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "runtime/host/basp_frame_check.hpp"
@@ -23,6 +24,7 @@ struct basp_guard::impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> truncated{0};
   uint32_t connections = 0;  // on the guard's thread only
   std::thread thread;
 
@@ -46,13 +48,20 @@ struct relay : std::enable_shared_from_this<relay> {
   basp_guard::impl* guard;  // outlives every relay: they live in its io_context
   tcp::socket peer;
   tcp::socket inner;
+  asio::steady_timer stall;  // runs while the peer's stream ends inside a frame
+  uint64_t reads = 0;        // reads from the peer completed (the stall timer's generation)
   basp_frame_check check;
   std::string who;
   std::array<char, 64 * 1024> up{}, down{};
   bool closed = false;
 
   relay(basp_guard::impl* g, tcp::socket s)
-      : guard(g), peer(std::move(s)), inner(g->io), check(g->cfg.max_payload), who(name_of(peer)) {}
+      : guard(g),
+        peer(std::move(s)),
+        inner(g->io),
+        stall(g->io),
+        check(g->cfg.max_payload),
+        who(name_of(peer)) {}
 
   void start() {
     auto self = shared_from_this();
@@ -74,8 +83,18 @@ struct relay : std::enable_shared_from_this<relay> {
 
   void from_peer() {
     auto self = shared_from_this();
+    watch();
     peer.async_read_some(asio::buffer(up), [self](const boost::system::error_code& ec, size_t n) {
-      if (ec) return self->close();
+      ++self->reads;
+      self->stall.cancel();
+      if (ec) {
+        if (auto cut = self->check.incomplete(); cut && !self->closed) {
+          ++self->guard->truncated;
+          self->guard->log("peer " + self->who + " went away inside a frame: " + *cut +
+                           "; connection closed");
+        }
+        return self->close();
+      }
       if (auto why = self->check.feed(self->up.data(), n)) {
         ++self->guard->refused;
         self->guard->log("refused peer " + self->who + ": " + *why + "; connection closed");
@@ -86,6 +105,26 @@ struct relay : std::enable_shared_from_this<relay> {
                           if (wec) return self->close();
                           self->from_peer();
                         });
+    });
+  }
+
+  // While a read from the peer is pending and its stream ends inside a frame, the peer has
+  // frame_timeout to send more (the time our writes to the node take is not counted).
+  void watch() {
+    if (!check.incomplete()) return;
+    auto self = shared_from_this();
+    const uint64_t armed_at = reads;
+    stall.expires_after(guard->cfg.frame_timeout);
+    stall.async_wait([self, armed_at](const boost::system::error_code& ec) {
+      // Cancelled, or bytes came in after all (the cancel raced the expiry).
+      if (ec || self->closed || self->reads != armed_at) return;
+      auto cut = self->check.incomplete();
+      if (!cut) return;
+      ++self->guard->truncated;
+      self->guard->log("refused peer " + self->who + ": " + *cut + ", then nothing for " +
+                       std::to_string(self->guard->cfg.frame_timeout.count()) +
+                       " ms; connection closed");
+      self->close();
     });
   }
 
@@ -106,6 +145,7 @@ struct relay : std::enable_shared_from_this<relay> {
     if (closed) return;
     closed = true;
     --guard->connections;
+    stall.cancel();
     boost::system::error_code ignored;
     peer.shutdown(tcp::socket::shutdown_both, ignored);
     peer.close(ignored);
@@ -171,6 +211,10 @@ uint16_t basp_guard::port() const {
 
 uint64_t basp_guard::refused() const {
   return impl_->refused.load();
+}
+
+uint64_t basp_guard::truncated() const {
+  return impl_->truncated.load();
 }
 
 }  // namespace fedactor

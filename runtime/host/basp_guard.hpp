@@ -7,11 +7,13 @@
 // published on 127.0.0.1 at a port of its own, and the guard listens where the node was asked
 // to: it relays each peer's connection to that inner port, checks every frame header the peer
 // sends before it passes it on, and on the first malformed one logs one line naming the peer
-// and what was wrong, and closes that connection (CAF sees an ordinary disconnect). Other
-// peers are not affected. Replies from the node are relayed as they are. With TLS the guard is
-// not used: CAF's TLS layer refuses a peer without a certificate of the node's CA before any
-// BASP byte is read (docs/security.md).
+// and what was wrong, and closes that connection (CAF sees an ordinary disconnect). A peer
+// that closes inside a frame, or falls silent there for `frame_timeout`, is logged the same
+// way (and dropped when silent). Other peers are not affected. Replies from the node are relayed as
+// they are. With TLS the guard is not used: CAF's TLS layer refuses a peer without a certificate of
+// the node's CA before any BASP byte is read (docs/security.md).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,6 +27,10 @@ struct basp_guard_config {
   uint16_t inner_port = 0;           // the node's CAF port on 127.0.0.1
   uint64_t max_payload = 64u << 20;  // bytes per frame
   uint32_t max_connections = 1024;   // connections relayed at once; more are refused
+  // A peer that stops sending inside a frame (a header or payload cut short) for this long is
+  // dropped with a line: its connection would otherwise stay open, half a frame read, for
+  // ever. Nodes use their connection timeout (listen_on).
+  std::chrono::milliseconds frame_timeout = std::chrono::seconds(5);
   std::function<void(const std::string&)> log;
 };
 
@@ -38,7 +44,8 @@ class basp_guard {
   basp_guard& operator=(const basp_guard&) = delete;
 
   uint16_t port() const;
-  uint64_t refused() const;  // connections closed for malformed framing so far
+  uint64_t refused() const;    // connections closed for malformed framing so far
+  uint64_t truncated() const;  // connections closed or dropped inside a frame so far
 
   struct impl;  // the relay machinery (basp_guard.cpp)
 

@@ -85,6 +85,12 @@ int run_edge_node(const edge_node_options& opts) {
     ecfg->state = state;
     ecfg->population = sc.population.clients;
     ecfg->attack = sc.attack;
+    ecfg->on_refusal = [directory, log = opts.log](const caf::actor_addr& from, uint32_t client,
+                                                   const std::string& why) {
+      if (log)
+        log("refused the update of peer " + directory->peer_of(from) + " for client " +
+            std::to_string(client) + ": " + why);
+    };
     edge_node_config ncfg;
     ncfg.id = opts.id;
     ncfg.welcome = welcome;

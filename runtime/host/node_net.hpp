@@ -90,7 +90,8 @@ uint64_t max_frame_bytes(size_t num_params, uint64_t clients_per_round);
 // Where a node listens for its peers: `port` is the one they connect to. With TLS the actor is
 // published there. In plain TCP it is published on 127.0.0.1 at a port of its own and a
 // basp_guard listens at `listen` in front of it, refusing malformed frames (and frames over
-// max_payload bytes) with a line to `log`. Keep the value while the node serves.
+// max_payload bytes) with a line to `log`, and dropping a peer silent inside a frame for the
+// connection timeout. Keep the value while the node serves.
 struct listening_port {
   uint16_t port = 0;
   std::shared_ptr<basp_guard> guard;  // plain TCP only
@@ -116,6 +117,7 @@ caf::expected<listening_port> listen_on(caf::actor_system& sys, const Handle& ha
   g.port = listen.port;
   g.inner_port = *inner;
   g.max_payload = max_payload;
+  g.frame_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(opts.connection_timeout);
   g.log = std::move(log);
   try {
     out.guard = std::make_shared<basp_guard>(std::move(g));

@@ -139,6 +139,11 @@ server_node_result run_server_node(const server_node_options& opts) {
   self->send_exit(reg, caf::exit_reason::user_shutdown);
   if (opts.net.tls()) set_tls_refusal_log({});
   if (failed) throw std::runtime_error(outcome);
+  if (listening->guard) {
+    out.guarded = true;
+    out.frames_refused = listening->guard->refused();
+    out.frames_truncated = listening->guard->truncated();
+  }
   return out;
 }
 }  // namespace fedactor

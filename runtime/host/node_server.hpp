@@ -50,6 +50,11 @@ struct server_node_result {
   // False when the run was stopped before every edge joined: no round ran (result then holds
   // the initial model, marked interrupted).
   bool ran = true;
+  // Plain TCP: connections the BASP guard in front of the server dropped (basp_guard::refused,
+  // basp_guard::truncated); with TLS there is no guard and no count.
+  bool guarded = false;
+  uint64_t frames_refused = 0;
+  uint64_t frames_truncated = 0;
 };
 
 // Runs the server node to the end (or to a stop). Throws std::runtime_error (one line) when it

@@ -137,6 +137,16 @@ std::string to_json(const run_summary& s) {
     j["norm_clipped"] = s.norm_clipped;
     j["norm_rejected"] = s.norm_rejected;
   }
+  if (s.refusals) {
+    auto counts = [](const std::vector<std::pair<std::string, uint64_t>>& by_reason) {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& [reason, n] : by_reason) o[reason] = n;
+      return o;
+    };
+    j["wire_rejects"] = counts(s.wire_rejects);
+    j["refused_answers"] = counts(s.refused_answers);
+    if (!s.refused_peers.empty()) j["refused_peers"] = counts(s.refused_peers);
+  }
   return j.dump(2);
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/protocol/failure.hpp"
@@ -125,6 +126,16 @@ struct run_summary {
   double epsilon = 0;
   double delta = 0;
   double final_clip = 0;  // C after the last round
+  // What this process refused from other processes, by reason (docs/security.md); written into
+  // summary.json when `refusals` is set (fedactor run, resume and node server set it):
+  // undeserializable messages (messages/wire_rejects), edge answers refused by the server
+  // (runtime/protocol/answer_refusals), and with plain TCP on a node server the connections its
+  // BASP guard dropped (runtime/host/basp_guard: malformed_frame, truncated_frame). Every reason
+  // is listed, 0s included; refused_peers is empty when there is no guard.
+  bool refusals = false;
+  std::vector<std::pair<std::string, uint64_t>> wire_rejects;
+  std::vector<std::pair<std::string, uint64_t>> refused_answers;
+  std::vector<std::pair<std::string, uint64_t>> refused_peers;
 };
 
 // Takes the evaluation of `r` (if it was evaluated) as the run's last one.

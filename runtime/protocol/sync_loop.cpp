@@ -360,7 +360,18 @@ void sync_loop::load_state(const sync_loop_state& s) {
 sync_step sync_loop::answered(uint64_t batch, edge_report rep) {
   sync_step step;
   if (!round_) return step;
-  settle(step, round_->answered(batch, std::move(rep)));
+  auto send = round_->answered(batch, std::move(rep));
+  step.refused = round_->take_refusals();
+  settle(step, std::move(send));
+  return step;
+}
+
+sync_step sync_loop::refused(uint64_t batch, answer_refusal why, const std::string& detail) {
+  sync_step step;
+  if (!round_) return step;
+  auto send = round_->refused(batch, why, detail);
+  step.refused = round_->take_refusals();
+  settle(step, std::move(send));
   return step;
 }
 

@@ -72,6 +72,8 @@ struct sync_step {
   // A checkpoint fell due at the end of one of `rounds` (the latest one if several): the
   // state after that round, before the next round's batches in `send` were formed.
   std::shared_ptr<loop_checkpoint> checkpoint;
+  // Answers refused in this step, one line each (sync_round::take_refusals).
+  std::vector<std::string> refused;
 };
 
 class sync_loop {
@@ -99,6 +101,8 @@ class sync_loop {
   sync_step start();
 
   sync_step answered(uint64_t batch, edge_report rep);
+  // An answer that could not be read as a report (sync_round::refused).
+  sync_step refused(uint64_t batch, answer_refusal why, const std::string& detail);
   sync_step failed(uint64_t batch, failure_code code, const std::string& detail);
   // The edge set has marked `e` lost (or returned); the round in progress reacts.
   sync_step edge_lost(uint32_t e);

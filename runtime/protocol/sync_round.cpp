@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
+#include <utility>
 
 namespace fedactor {
 
@@ -121,37 +122,50 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
   uint64_t reported = 0;
   for (auto n : rep.failed.by_code) reported += n;
   std::string wrong;
+  answer_refusal why = answer_refusal::wrong_round;
+  auto refuse = [&](answer_refusal r, std::string text) {
+    why = r;
+    wrong = std::move(text);
+  };
   if (rep.round != round_)
-    wrong = "answered round " + std::to_string(rep.round) + " for round " + std::to_string(round_);
+    refuse(answer_refusal::wrong_round,
+           "answered round " + std::to_string(rep.round) + " for round " + std::to_string(round_));
   else if (!agg)
-    wrong = "malformed aggregate";
+    refuse(answer_refusal::malformed_aggregate, "malformed aggregate");
   else if (agg->count() > 0 && agg->dim() != acc_.dim())
-    wrong = "aggregate of " + std::to_string(agg->dim()) + " values, the model has " +
-            std::to_string(acc_.dim());
+    refuse(answer_refusal::wrong_dimension, "aggregate of " + std::to_string(agg->dim()) +
+                                                " values, the model has " +
+                                                std::to_string(acc_.dim()));
   else if (agg->count() + reported != size)
-    wrong = "accounts for " + std::to_string(agg->count() + reported) + " of " +
-            std::to_string(size) + " clients";
+    refuse(answer_refusal::wrong_count, "accounts for " + std::to_string(agg->count() + reported) +
+                                            " of " + std::to_string(size) + " clients");
   else if (aux_.dim() > 0 && (!aux || aux->count() != agg->count() ||
                               (aux->count() > 0 && aux->dim() != aux_.dim()) ||
                               aux->weight() != static_cast<double>(aux->count())))
-    wrong = "aux aggregate that does not match its " + std::to_string(agg->count()) + " updates";
+    refuse(answer_refusal::aux_mismatch,
+           "aux aggregate that does not match its " + std::to_string(agg->count()) + " updates");
   else if (static_cast<uint64_t>(rep.norm.within) + rep.norm.clipped > agg->count() ||
            rep.norm.rejected > rep.failed.of(failure_code::invalid_update))
-    wrong = "norm bound counts that do not fit its updates and failures";
+    refuse(answer_refusal::norm_counts,
+           "norm bound counts that do not fit its updates and failures");
   else if (clip_ > 0)
-    wrong = not_clipped(*agg, rep.unclipped, clip_);
+    refuse(answer_refusal::not_clipped, not_clipped(*agg, rep.unclipped, clip_));
   // An edge's sums may be anything: merges that would overflow refuse the answer whole (the
   // aux sums are merged into a copy first, so that a refusal leaves both untouched).
   std::optional<weighted_accumulator> aux_after;
   if (wrong.empty() && aux && aux->count() > 0) {
     aux_after = aux_;
-    if (!aux_after->merge(*aux)) wrong = "aggregate whose sums overflow the round's";
+    if (!aux_after->merge(*aux))
+      refuse(answer_refusal::overflow, "aggregate whose sums overflow the round's");
   }
   if (wrong.empty() && agg->count() > 0 && !acc_.merge(*agg))
-    wrong = "aggregate whose sums overflow the round's";
+    refuse(answer_refusal::overflow, "aggregate whose sums overflow the round's");
   if (!wrong.empty()) {
     rec_.failures_by.add(failure_code::invalid_update, static_cast<uint32_t>(size));
     note("edge " + std::to_string(b.edge) + ": " + wrong);
+    count_answer_refusal(why);
+    refusals_.push_back("edge " + std::to_string(b.edge) + ", round " + std::to_string(round_) +
+                        ": " + wrong + " (" + to_string(why) + ")");
   } else {
     if (aux_after) aux_ = std::move(*aux_after);
     rec_.failures_by.merge(rep.failed);
@@ -163,6 +177,20 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
     unclipped_ += rep.unclipped;
   }
   return done(id);
+}
+
+std::vector<edge_batch> sync_round::refused(uint64_t id, answer_refusal why,
+                                            const std::string& detail) {
+  auto it = batches_.find(id);
+  if (it == batches_.end() || in_flight_[it->second.edge] != id) return {};
+  count_answer_refusal(why);
+  refusals_.push_back("edge " + std::to_string(it->second.edge) + ", round " +
+                      std::to_string(round_) + ": " + detail + " (" + to_string(why) + ")");
+  return failed(id, failure_code::invalid_update, detail);
+}
+
+std::vector<std::string> sync_round::take_refusals() {
+  return std::exchange(refusals_, {});
 }
 
 std::vector<edge_batch> sync_round::failed(uint64_t id, failure_code code,

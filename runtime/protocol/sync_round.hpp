@@ -9,7 +9,7 @@
 // number, the aggregate's dimension, and its count (the updates it holds) plus the failures
 // the edge reports (every code, summed without wrapping) must equal the clients of the batch.
 // An answer that does not fit is refused whole (its live-set figures too): the batch's
-// clients count as invalid_update.
+// clients count as invalid_update, the refusal by its reason (runtime/protocol/answer_refusals).
 
 #include <cstdint>
 #include <deque>
@@ -19,6 +19,7 @@
 
 #include "runtime/math/accumulator.hpp"
 #include "runtime/metrics/round_record.hpp"
+#include "runtime/protocol/answer_refusals.hpp"
 #include "runtime/protocol/edge_set.hpp"
 #include "runtime/protocol/failure.hpp"
 #include "runtime/strategy/robust_rule.hpp"
@@ -65,6 +66,15 @@ class sync_round {
   // edge's next one). An answer for a batch that is not outstanding (abandoned with its
   // edge, or answered twice) changes nothing.
   std::vector<edge_batch> answered(uint64_t id, edge_report rep);
+
+  // The edge's answer to batch `id` could not even be read as a report (its failure counts
+  // name codes the server does not know): refused like an answer that does not fit.
+  std::vector<edge_batch> refused(uint64_t id, answer_refusal why, const std::string& detail);
+
+  // The answers refused since the last call, one line each ("edge 1, round 3: aggregate of 5
+  // values, the model has 7850 (wrong_dimension)"); each is also counted
+  // (runtime/protocol/answer_refusals) and noted in the round's record.
+  std::vector<std::string> take_refusals();
 
   // Batch `id` failed as a whole (the edge answered with an error, or timed out): its
   // clients count as `code`.
@@ -113,6 +123,7 @@ class sync_round {
   uint64_t next_id_;
   double clip_ = 0;
   uint64_t unclipped_ = 0;
+  std::vector<std::string> refusals_;  // since take_refusals
 };
 
 }  // namespace fedactor

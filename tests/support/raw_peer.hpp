@@ -45,6 +45,66 @@ inline bool send_raw(uint16_t port, const std::vector<std::vector<char>>& chunks
   return closed;
 }
 
+// A connection to 127.0.0.1:port that sends what it is told and stays open until it goes
+// away (or close()): a peer that stops inside a frame.
+class raw_connection {
+ public:
+  explicit raw_connection(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) close();
+  }
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+  ~raw_connection() { close(); }
+
+  bool connected() const { return fd_ >= 0; }
+
+  // Sends every chunk whole; false when the connection is gone.
+  bool send(const std::vector<std::vector<char>>& chunks) {
+    for (const auto& c : chunks) {
+      size_t done = 0;
+      while (fd_ >= 0 && done < c.size()) {
+        const auto n = ::send(fd_, c.data() + done, c.size() - done, MSG_NOSIGNAL);
+        if (n <= 0) return false;
+        done += static_cast<size_t>(n);
+      }
+    }
+    return fd_ >= 0;
+  }
+
+  // Waits up to `seconds` for the other side to close (what it sends meanwhile is skipped):
+  // true when it did.
+  bool closed_by_peer(int seconds) {
+    if (fd_ < 0) return false;
+    timeval tv{seconds, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    for (;;) {
+      const auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n > 0) continue;
+      return n == 0 || errno == ECONNRESET;
+    }
+  }
+
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Connects, sends each chunk and closes at once: a peer gone in the middle of what it sent.
+inline bool send_and_close(uint16_t port, const std::vector<std::vector<char>>& chunks) {
+  raw_connection c{port};
+  return c.connected() && c.send(chunks);
+}
+
 inline std::vector<char> bytes(std::initializer_list<int> xs) {
   std::vector<char> out;
   for (int x : xs) out.push_back(static_cast<char>(x));

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -22,6 +23,8 @@
 #include "runtime/checkpoint/run_checkpoint.hpp"
 #include "tests/runtime/cli/node_process.hpp"
 #include "tests/support/raw_peer.hpp"
+#include "tests/support/rogue_edge.hpp"
+#include "tests/support/rogue_host.hpp"
 
 namespace fs = std::filesystem;
 using fedactor::testing::node_process;
@@ -53,6 +56,29 @@ std::string read(const fs::path& p) {
 std::string digest(const fs::path& dir) {
   return nlohmann::json::parse(read(dir / "summary.json"))["model_sha256"].get<std::string>();
 }
+
+nlohmann::json summary(const fs::path& dir) {
+  return nlohmann::json::parse(read(dir / "summary.json"));
+}
+
+// A summary.json object of counts by reason: `expected` for the reasons named, 0 for the rest
+// of `reasons`, and no other key.
+void check_counts(const nlohmann::json& counts, const std::vector<std::string>& reasons,
+                  const std::map<std::string, uint64_t>& expected) {
+  INFO(counts.dump());
+  REQUIRE(counts.is_object());
+  CHECK(counts.size() == reasons.size());
+  for (const auto& r : reasons) {
+    const auto it = expected.find(r);
+    CHECK(counts.value(r, uint64_t{999}) == (it == expected.end() ? 0 : it->second));
+  }
+}
+
+const std::vector<std::string> wire_reasons = {"param_count", "byte_field_length", "outcome_tag"};
+const std::vector<std::string> answer_reasons = {
+    "wrong_round", "malformed_aggregate", "wrong_dimension", "wrong_count",  "aux_mismatch",
+    "norm_counts", "not_clipped",         "overflow",        "failure_codes"};
+const std::vector<std::string> guard_reasons = {"malformed_frame", "truncated_frame"};
 
 std::vector<nlohmann::json> metrics(const fs::path& dir) {
   std::vector<nlohmann::json> out;
@@ -226,6 +252,236 @@ TEST_CASE("garbage sent to a server and an edge node is refused peer by peer, th
   const auto records = metrics(dir / "dist");
   CHECK(records.size() == 3);
   CHECK(total(records, "failures") == 0);
+  // summary.json counts what the server's guard refused; nothing reached a deserializer.
+  const auto s = summary(dir / "dist");
+  check_counts(s["refused_peers"], guard_reasons, {{"malformed_frame", 4}});
+  check_counts(s["wire_rejects"], wire_reasons, {});
+  check_counts(s["refused_answers"], answer_reasons, {});
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "truncated frames sent to a server and an edge node are logged peer by peer, the run "
+    "is unchanged",
+    "[cli][node][hostile]") {
+  using fedactor::testing::basp_header;
+  using fedactor::testing::raw_connection;
+  using fedactor::testing::send_and_close;
+  auto dir = temp_dir("truncated");
+  const std::vector<std::string> sets = {"--set", "topology.edges=1", "--set", "protocol.rounds=3"};
+  cluster c;
+  auto [ref_run, server_run] = c.reference_and_server(dir, sets);
+  auto& ref = *ref_run;
+  auto& server = *server_run;
+  const uint16_t sp = server.port(startup);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  // A client handshake header announcing 100 payload bytes and 10 of them; 20 bytes of a
+  // header. Each from its own connection: two that close there, one that stays open, silent.
+  auto cut = basp_header(1, 100);
+  cut.insert(cut.end(), 10, 'p');
+  const std::vector<char> half(cut.begin(), cut.begin() + 20);
+  auto attack = [&](uint16_t port, raw_connection& silent) {
+    CHECK(send_and_close(port, {cut}));
+    CHECK(send_and_close(port, {half}));
+    REQUIRE(silent.connected());
+    CHECK(silent.send({cut}));
+  };
+  // One line per peer, naming it and what was wrong; the silent one is dropped after the
+  // node's connection timeout (5 s by default).
+  auto logged = [](node_process& node) {
+    for (const char* what :
+         {"went away inside a frame: frame 1: a client handshake cut short after 10 of 100 "
+          "payload bytes; connection closed",
+          "went away inside a frame: frame 1: a header cut short after 20 of 32 bytes; "
+          "connection closed",
+          ": frame 1: a client handshake cut short after 10 of 100 payload bytes, then nothing "
+          "for 5000 ms; connection closed"}) {
+      auto line = node.wait_for(what, 30s);
+      REQUIRE(line);
+      CHECK(line->find("peer 127.0.0.1:") != std::string::npos);
+    }
+  };
+  raw_connection silent_at_server{sp};
+  attack(sp, silent_at_server);
+  // The edge says hello to the server while the silent peer holds half a frame there.
+  auto& edge = c.start("edge", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                                "--id", "0", "--wait-hosts", "1"});
+  const uint16_t ep = edge.port(startup);
+  REQUIRE(ep != 0);
+  raw_connection silent_at_edge{ep};
+  attack(ep, silent_at_edge);  // the edge, while it waits for its client host
+  // Both lines of the silent peers before the run can start (the nodes exit at its end).
+  logged(server);
+  logged(edge);
+  CHECK(silent_at_server.closed_by_peer(10));
+  CHECK(silent_at_edge.closed_by_peer(10));
+  auto& host = c.start("clients", {"node", "clients", "--edge", addr(ep), "--ids", "0-999"});
+  REQUIRE(server.wait_exit(60s) == 0);
+  REQUIRE(ref.wait_exit(60s) == 0);
+  CHECK(edge.wait_exit(20s) == 0);
+  CHECK(host.wait_exit(20s) == 0);
+  INFO(c.dump());
+  CHECK(digest(dir / "dist") == digest(dir / "ref"));
+  const auto records = metrics(dir / "dist");
+  CHECK(records.size() == 3);
+  CHECK(total(records, "failures") == 0);
+  const auto s = summary(dir / "dist");
+  check_counts(s["refused_peers"], guard_reasons, {{"truncated_frame", 3}});
+  check_counts(s["wire_rejects"], wire_reasons, {});
+  check_counts(s["refused_answers"], answer_reasons, {});
+  // `fedactor run` has no guard; its counts are 0.
+  const auto r = summary(dir / "ref");
+  CHECK_FALSE(r.contains("refused_peers"));
+  check_counts(r["wire_rejects"], wire_reasons, {});
+  check_counts(r["refused_answers"], answer_reasons, {});
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "a rogue edge's answers that do not fit the server's record are refused one by one, "
+    "the model is that of a run whose edge failed them",
+    "[cli][node][hostile]") {
+  using fedactor::testing::rogue_edge;
+  auto dir = temp_dir("rogue_edge");
+  const std::vector<std::string> sets = {"--set", "topology.edges=2", "--set", "protocol.rounds=5"};
+  cluster c;
+  // Two distributed runs: edge 0 a real edge node with its client host, edge 1 a rogue in this
+  // process; hostile in one run, failing every client of its batches in the other.
+  auto server_of = [&](const std::string& name) -> node_process& {
+    return c.start("server " + name, with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                           "--quiet", "--out", (dir / name).string()},
+                                          sets));
+  };
+  auto& hostile_server = server_of("hostile");
+  auto& clean_server = server_of("clean");
+  const uint16_t hp = hostile_server.port(startup);
+  const uint16_t cp = clean_server.port(startup);
+  INFO(c.dump());
+  REQUIRE(hp != 0);
+  REQUIRE(cp != 0);
+  for (auto [name, port] : {std::pair<std::string, uint16_t>{"hostile", hp}, {"clean", cp}}) {
+    auto& e = c.start("edge 0 " + name, {"node", "edge", "--server", addr(port), "--listen",
+                                         "127.0.0.1:0", "--id", "0", "--wait-hosts", "1"});
+    const uint16_t ep = e.port(startup);
+    REQUIRE(ep != 0);
+    c.start("clients " + name, {"node", "clients", "--edge", addr(ep), "--ids", "0-499"});
+  }
+  rogue_edge hostile{rogue_edge::mode::hostile, 1, rogue_edge::default_net()};
+  rogue_edge clean{rogue_edge::mode::fail_all, 1, rogue_edge::default_net()};
+  REQUIRE(hostile.join(hp) == "");
+  REQUIRE(clean.join(cp) == "");
+  REQUIRE(hostile_server.wait_exit(120s) == 0);
+  REQUIRE(clean_server.wait_exit(120s) == 0);
+  INFO(c.dump());
+  for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
+  CHECK(hostile.answered() == 5);
+  CHECK(clean.answered() == 5);
+  // A refused answer adds nothing to the model.
+  CHECK(digest(dir / "hostile") == digest(dir / "clean"));
+  const auto hr = metrics(dir / "hostile");
+  const auto cr = metrics(dir / "clean");
+  REQUIRE(hr.size() == 5);
+  REQUIRE(cr.size() == 5);
+  CHECK(total(hr, "failures") == total(cr, "failures"));
+  CHECK(total(hr, "failures") > 0);
+  CHECK(total(hr, "clients") == total(cr, "clients"));
+  // One line per refused answer, naming the peer, the edge, the round and the reason.
+  std::map<std::string, uint64_t> refused;
+  uint32_t round = 0;
+  for (const auto& why : rogue_edge::hostile_reasons()) {
+    ++round;
+    CAPTURE(why);
+    auto line = hostile_server.wait_for("(" + why + "))", 1s);
+    REQUIRE(line);
+    CHECK(line->find("[server] refused the answer of peer ") != std::string::npos);
+    CHECK(line->find("(edge 1, round " + std::to_string(round) + ": ") != std::string::npos);
+    refused[why] = 1;
+  }
+  CHECK_FALSE(clean_server.wait_for("refused the answer", 1s));
+  const auto hs = summary(dir / "hostile");
+  check_counts(hs["refused_answers"], answer_reasons, refused);
+  check_counts(hs["wire_rejects"], wire_reasons, {});
+  check_counts(hs["refused_peers"], guard_reasons, {});
+  check_counts(summary(dir / "clean")["refused_answers"], answer_reasons, {});
+  CHECK(hs["failures_by"]["invalid_update"].get<uint64_t>() > 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "a rogue client host's updates that fail the edge's checks are refused one by one, "
+    "the model is that of a run whose host failed them",
+    "[cli][node][hostile]") {
+  using fedactor::testing::rogue_edge;
+  using fedactor::testing::rogue_host;
+  auto dir = temp_dir("rogue_host");
+  const std::vector<std::string> sets = {"--set", "topology.edges=1", "--set", "protocol.rounds=3"};
+  cluster c;
+  // Two distributed runs: one edge with a real client host for clients 0-499 and a rogue one
+  // in this process for 500-999; hostile in one run, failing every task in the other.
+  std::map<std::string, node_process*> servers, edges;
+  for (const std::string name : {"hostile", "clean"}) {
+    servers[name] =
+        &c.start("server " + name, with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                         "--quiet", "--out", (dir / name).string()},
+                                        sets));
+  }
+  std::map<std::string, uint16_t> edge_ports;
+  for (const std::string name : {"hostile", "clean"}) {
+    const uint16_t sp = servers[name]->port(startup);
+    INFO(c.dump());
+    REQUIRE(sp != 0);
+    edges[name] = &c.start("edge " + name, {"node", "edge", "--server", addr(sp), "--listen",
+                                            "127.0.0.1:0", "--id", "0", "--wait-hosts", "2"});
+  }
+  for (const std::string name : {"hostile", "clean"}) {
+    edge_ports[name] = edges[name]->port(startup);
+    INFO(c.dump());
+    REQUIRE(edge_ports[name] != 0);
+    c.start("clients " + name,
+            {"node", "clients", "--edge", addr(edge_ports[name]), "--ids", "0-499"});
+  }
+  rogue_host hostile{rogue_host::mode::hostile, 500, 999, rogue_edge::default_net()};
+  rogue_host clean{rogue_host::mode::fail_all, 500, 999, rogue_edge::default_net()};
+  REQUIRE(hostile.join(edge_ports["hostile"]) == "");
+  REQUIRE(clean.join(edge_ports["clean"]) == "");
+  REQUIRE(servers["hostile"]->wait_exit(120s) == 0);
+  REQUIRE(servers["clean"]->wait_exit(120s) == 0);
+  INFO(c.dump());
+  for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
+  const uint32_t tasks = hostile.answered();
+  CHECK(tasks >= 4);
+  CHECK(clean.answered() == tasks);
+  // A refused update adds nothing to the model.
+  CHECK(digest(dir / "hostile") == digest(dir / "clean"));
+  const auto hr = metrics(dir / "hostile");
+  const auto cr = metrics(dir / "clean");
+  REQUIRE(hr.size() == 3);
+  REQUIRE(cr.size() == 3);
+  CHECK(total(hr, "failures") == tasks);
+  CHECK(total(cr, "failures") == tasks);
+  const auto hs = summary(dir / "hostile");
+  CHECK(hs["failures_by"]["invalid_update"].get<uint64_t>() == tasks);
+  CHECK(summary(dir / "clean")["failures_by"]["client_error"].get<uint64_t>() == tasks);
+  // The edge logs one line per refused update, naming the peer, the client and the reason.
+  const auto out = edges["hostile"]->output();
+  size_t lines = 0;
+  for (size_t pos =
+           out.find("refused the update of peer client host rogue (clients 500-999, node ");
+       pos != std::string::npos;
+       pos = out.find("refused the update of peer client host rogue (clients 500-999, node ",
+                      pos + 1))
+    ++lines;
+  CHECK(lines == tasks);
+  for (const auto& why : rogue_host::hostile_reasons()) {
+    CAPTURE(why);
+    auto line = edges["hostile"]->wait_for(why, 1s);
+    REQUIRE(line);
+    CHECK(line->find("[edge 0] refused the update of peer client host rogue") != std::string::npos);
+  }
+  CHECK_FALSE(edges["clean"]->wait_for("refused the update", 1s));
+  // The edge checked them: the server refused no answer of the edge.
+  check_counts(hs["refused_answers"], answer_reasons, {});
   fs::remove_all(dir);
 }
 

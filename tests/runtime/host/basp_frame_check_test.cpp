@@ -103,3 +103,28 @@ TEST_CASE("basp_frame_check refuses the frames that crash or exhaust libcaf_io 0
   basp_frame_check edge_case{1000};
   CHECK_FALSE(feed_all(edge_case, frame(1, 1000), 64));
 }
+
+TEST_CASE("basp_frame_check says what a stream cut inside a frame is missing", "[host][net]") {
+  basp_frame_check c{1000};
+  CHECK_FALSE(c.incomplete());  // nothing yet: a frame boundary
+  const auto hs = frame(1, 20);
+  CHECK_FALSE(c.feed(hs.data(), 10));
+  CHECK(c.incomplete() == std::string{"frame 1: a header cut short after 10 of 32 bytes"});
+  CHECK_FALSE(c.feed(hs.data() + 10, 22 + 5));
+  CHECK(c.incomplete() ==
+        std::string{"frame 1: a client handshake cut short after 5 of 20 payload bytes"});
+  CHECK_FALSE(c.feed(hs.data() + 37, 15));
+  CHECK_FALSE(c.incomplete());  // the frame is whole
+  const auto msg = frame(2, 100, 0, 7, 9);
+  CHECK_FALSE(c.feed(msg.data(), 32 + 99));
+  CHECK(c.incomplete() ==
+        std::string{"frame 2: a direct message cut short after 99 of 100 payload bytes"});
+  CHECK_FALSE(c.feed(msg.data() + 131, 1));
+  CHECK_FALSE(c.incomplete());
+  // After a refusal the stream is not incomplete but wrong (feed says so).
+  const auto bad = frame(9, 0);
+  CHECK(c.feed(bad.data(), 20) == std::nullopt);
+  CHECK(c.incomplete() == std::string{"frame 3: a header cut short after 20 of 32 bytes"});
+  CHECK(c.feed(bad.data() + 20, 12));
+  CHECK_FALSE(c.incomplete());
+}

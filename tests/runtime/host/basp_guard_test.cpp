@@ -99,6 +99,40 @@ TEST_CASE("basp_guard refuses malformed frames with one line per peer and keeps 
   CHECK(ask_through(port) == 42);
 }
 
+TEST_CASE("basp_guard logs a peer gone inside a frame and drops one silent there",
+          "[host][net][guard]") {
+  guarded_node node;  // connection timeout 5 s: the guard's frame timeout
+  const uint16_t port = node.where.port;
+  // A client handshake announcing 100 payload bytes, 10 of them sent, then the close.
+  auto cut = basp_header(1, 100);
+  cut.insert(cut.end(), 10, 'p');
+  CHECK(send_and_close(port, {cut}));
+  auto line = node.log->wait_for(
+      "inside a frame: frame 1: a client handshake cut short after 10 of 100", 10s);
+  REQUIRE(line);
+  CHECK(line->find("peer 127.0.0.1:") == 0);
+  CHECK(line->find("; connection closed") != std::string::npos);
+  // Half a header, then the close.
+  const auto header = basp_header(1, 100);
+  CHECK(send_and_close(port, {std::vector<char>(header.begin(), header.begin() + 20)}));
+  REQUIRE(node.log->wait_for("a header cut short after 20 of 32 bytes; connection closed", 10s));
+  CHECK(node.where.guard->truncated() == 2);
+  // A peer that stays silent after 10 payload bytes: the node serves others meanwhile, and
+  // drops it after the frame timeout.
+  raw_connection silent{port};
+  REQUIRE(silent.send({cut}));
+  CHECK(ask_through(port) == 42);
+  CHECK(silent.closed_by_peer(30));
+  line = node.log->wait_for("then nothing for 5000 ms; connection closed", 10s);
+  REQUIRE(line);
+  CHECK(line->find("refused peer 127.0.0.1:") == 0);
+  CHECK(line->find("frame 1: a client handshake cut short after 10 of 100 payload bytes") !=
+        std::string::npos);
+  CHECK(node.where.guard->truncated() == 3);
+  CHECK(node.where.guard->refused() == 0);
+  CHECK(ask_through(port) == 42);
+}
+
 TEST_CASE("listen_on without TLS cannot listen on a port in use: an error, nothing published",
           "[host][net][guard]") {
   loopback_socket taken{true};

@@ -162,6 +162,26 @@ TEST_CASE("the summary says whether the run was interrupted, and by what", "[met
   CHECK(j["rounds"] == 3);
 }
 
+TEST_CASE("the summary carries the refusal counts by reason when they are set", "[metrics]") {
+  run_summary s;
+  s.scenario = "x";
+  s.protocol = "sync";
+  auto j = nlohmann::json::parse(to_json(s));
+  CHECK_FALSE(j.contains("wire_rejects"));
+  CHECK_FALSE(j.contains("refused_answers"));
+  CHECK_FALSE(j.contains("refused_peers"));
+  s.refusals = true;
+  s.wire_rejects = {{"param_count", 0}, {"outcome_tag", 4}};
+  s.refused_answers = {{"wrong_round", 2}, {"overflow", 0}};
+  j = nlohmann::json::parse(to_json(s));
+  CHECK(j["wire_rejects"] == nlohmann::json{{"param_count", 0}, {"outcome_tag", 4}});
+  CHECK(j["refused_answers"] == nlohmann::json{{"wrong_round", 2}, {"overflow", 0}});
+  CHECK_FALSE(j.contains("refused_peers"));  // no guard
+  s.refused_peers = {{"malformed_frame", 1}, {"truncated_frame", 3}};
+  j = nlohmann::json::parse(to_json(s));
+  CHECK(j["refused_peers"] == nlohmann::json{{"malformed_frame", 1}, {"truncated_frame", 3}});
+}
+
 TEST_CASE("a DP round record and summary carry epsilon, delta and the clip, and no noise is null",
           "[metrics]") {
   auto r = sync_round();
@@ -324,5 +344,12 @@ TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "
   s.interrupted = true;
   s.stopped_by = "SIGINT";
   s.private_run = true;
-  all_keys_documented(nlohmann::json::parse(to_json(s)));
+  s.refusals = true;
+  s.wire_rejects = {{"param_count", 1}};
+  s.refused_answers = {{"wrong_round", 2}};
+  s.refused_peers = {{"truncated_frame", 3}};
+  const auto sj = nlohmann::json::parse(to_json(s));
+  all_keys_documented(sj);
+  for (const char* part : {"wire_rejects", "refused_answers", "refused_peers"})
+    all_keys_documented(sj[part]);
 }

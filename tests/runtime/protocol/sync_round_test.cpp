@@ -145,33 +145,47 @@ TEST_CASE("sync_round refuses an answer that does not fit its batch, whole, as i
   // A fitting answer would hold 2 updates, or 1 update and 1 failure.
   edge_report bad;
   std::string why;
+  answer_refusal reason{};
   SECTION("wrong round") {
     bad = report(1, {{{1, 1}, 1, 0}, {{1, 1}, 1, 0}});
     why = "edge 0: answered round 1 for round 2";
+    reason = answer_refusal::wrong_round;
   }
   SECTION("wrong dimension") {
     bad.round = 2;
     bad.aggregate = testing::aggregate_of(3, {{{1, 1, 1}, 1, 0}, {{1, 1, 1}, 1, 0}});
     why = "edge 0: aggregate of 3 values, the model has 2";
+    reason = answer_refusal::wrong_dimension;
   }
   SECTION("more updates than clients") {
     bad = report(2, {{{1, 1}, 1, 0}, {{1, 1}, 1, 0}, {{1, 1}, 1, 0}});
     why = "edge 0: accounts for 3 of 2 clients";
+    reason = answer_refusal::wrong_count;
   }
   SECTION("updates and failures that do not add up to the batch") {
     bad = report(2, {{{1, 1}, 1, 0}}, one(failure_code::timeout, 2));
     why = "edge 0: accounts for 3 of 2 clients";
+    reason = answer_refusal::wrong_count;
   }
   SECTION("malformed aggregate bytes") {
     bad.round = 2;
     bad.aggregate = {'n', 'o', 'p', 'e'};
     why = "edge 0: malformed aggregate";
+    reason = answer_refusal::malformed_aggregate;
   }
   bad.details = {"client 0: fine"};
   bad.live_clients = 5;
   bad.peak_live_clients = 6;
   bad.evictions = 7;
+  const auto before = answer_refusal_counts();
   CHECK(r.answered(id, bad).empty());
+  // Counted by its reason, and reported once as a line for the log.
+  auto after = answer_refusal_counts();
+  after[static_cast<size_t>(reason)] -= 1;
+  CHECK(after == before);
+  CHECK(r.take_refusals() == std::vector<std::string>{"edge 0, round 2: " + why.substr(8) + " (" +
+                                                      to_string(reason) + ")"});
+  CHECK(r.take_refusals().empty());
   CHECK(r.complete());
   CHECK(r.aggregate().count() == 0);
   auto& rec = r.record();
@@ -254,6 +268,27 @@ TEST_CASE("sync_round refuses failure counts that only add up modulo 2^32 or nam
   CHECK(rec.failure_reasons ==
         std::vector<std::string>{"edge 0: accounts for 4294967298 of 2 clients",
                                  "edge 1: accounts for 11 of 2 clients"});
+}
+
+TEST_CASE("sync_round refused() fails an unreadable answer's batch as invalid_update, counted",
+          "[protocol]") {
+  auto edges = twelve_over_three();
+  sync_round r(3, 2, edges);
+  auto send = r.assign({4, 5});
+  REQUIRE(send.size() == 1);
+  const auto before = answer_refusals_total();
+  CHECK(r.refused(send[0].id, answer_refusal::failure_codes, "failure counts of 9 codes").empty());
+  CHECK(r.complete());
+  CHECK(answer_refusals_total() == before + 1);
+  CHECK(r.record().failures_by.of(failure_code::invalid_update) == 2);
+  CHECK(r.record().failure_reasons ==
+        std::vector<std::string>{"edge 1: failure counts of 9 codes"});
+  CHECK(r.take_refusals() ==
+        std::vector<std::string>{"edge 1, round 3: failure counts of 9 codes (failure_codes)"});
+  // Not outstanding any more: refusing it again changes and counts nothing.
+  CHECK(r.refused(send[0].id, answer_refusal::failure_codes, "again").empty());
+  CHECK(answer_refusals_total() == before + 1);
+  CHECK(r.take_refusals().empty());
 }
 
 TEST_CASE("sync_round accepts an empty aggregate of any dimension when every client failed",

@@ -1,0 +1,138 @@
+#pragma once
+
+// A rogue client host for the hostile node tests: an actor system in the test process that
+// joins a listening `fedactor node edge` over the network for client ids first..last, exactly
+// as `fedactor node clients` does (node_hello with the protocol version, then host_join with
+// its actor handle), and answers every train_ins itself:
+//
+//   - fail_all: training failed (an error, as an honest host whose training threw);
+//   - hostile: a well-formed train_res that the edge's checks refuse, the n-th answer (from 0)
+//     for reason n % 4 (hostile_reasons: what the edge's log line says). Non-finite values are
+//     not among them: the edge checks the sample count first, and the rogue cannot know it.
+//
+// Either way the client adds nothing to the model, so a run against a hostile rogue must give
+// the model of the same run against a fail_all one. Handles node_shutdown (node_ack).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "actors/edge_node.hpp"
+#include "messages/errors.hpp"
+#include "messages/node.hpp"
+#include "messages/train.hpp"
+#include "runtime/host/node_net.hpp"
+#include "runtime/host/system_config.hpp"
+
+namespace fedactor::testing {
+
+class rogue_host {
+ public:
+  enum class mode { fail_all, hostile };
+
+  // What the n-th hostile answer does wrong (n % 4), as the edge's refusal says it.
+  static std::vector<std::string> hostile_reasons() {
+    return {"parameters, expected",       // 3 values more than the model
+            "answer for client 1000007",  // a client outside the population
+            "claims 987654321 samples",   // a sample count that is not the client's
+            "answer for round "};         // another round
+  }
+
+  rogue_host(mode m, uint32_t first, uint32_t last, node_net_options net)
+      : mode_(m), first_(first), last_(last), net_(std::move(net)), sys_(configured(cfg_, net_)) {}
+
+  rogue_host(const rogue_host&) = delete;
+  rogue_host& operator=(const rogue_host&) = delete;
+
+  ~rogue_host() {
+    if (host_) caf::anon_send_exit(host_, caf::exit_reason::user_shutdown);
+  }
+
+  // Hello and join at the edge on 127.0.0.1:port (connecting as a real client host does:
+  // tried again with backoff for up to `timeout`). Empty on success, else why not.
+  std::string join(uint16_t port, caf::timespan timeout = std::chrono::seconds(60)) {
+    auto edge =
+        connect_with_retry<edge_node_actor>(sys_, host_port{"127.0.0.1", port}, net_, timeout);
+    if (!edge) return "cannot connect: " + sys_.render(edge.error());
+    auto welcome = ask_watching<node_welcome>(sys_, *edge, timeout,
+                                              node_hello{"clients", first_, node_protocol_version});
+    if (!welcome) return "hello refused: " + sys_.render(welcome.error());
+    auto st = state_;
+    const auto m = mode_;
+    host_ = sys_.spawn([st, m]() -> caf::behavior {
+      return {[st, m](train_ins& ins) -> caf::result<train_res> { return answer(*st, m, ins); },
+              [](node_shutdown&) {
+                return node_ack{true, "rogue host leaving"};
+              }};
+    });
+    auto ack =
+        ask_watching<node_ack>(sys_, *edge, timeout, host_join{first_, last_, "rogue", host_});
+    if (!ack) return "join failed: " + sys_.render(ack.error());
+    if (!ack->accepted) return "join refused: " + ack->message;
+    return {};
+  }
+
+  // train_ins answered so far.
+  uint32_t answered() const {
+    std::lock_guard<std::mutex> guard{state_->mu};
+    return state_->answered;
+  }
+
+ private:
+  struct shared {
+    mutable std::mutex mu;
+    uint32_t answered = 0;
+  };
+
+  static system_config& configured(system_config& cfg, const node_net_options& net) {
+    configure(cfg, net);
+    return cfg;
+  }
+
+  static caf::result<train_res> answer(shared& st, mode m, const train_ins& ins) {
+    uint32_t n = 0;
+    {
+      std::lock_guard<std::mutex> guard{st.mu};
+      n = st.answered++;
+    }
+    if (m == mode::fail_all) return make_error(errc::training_failed, "rogue host: no training");
+    train_res res;
+    res.round = ins.round;
+    res.client = ins.client;
+    res.model_version = ins.model_version;
+    res.num_samples = 987654321;  // never the client's: refused for it where nothing comes first
+    res.loss = 0.5;
+    std::vector<float> values = ins.model.values();
+    switch (n % 4) {
+      case 0:
+        values.resize(values.size() + 3, 0.0f);
+        break;
+      case 1:
+        res.client = 1000007;
+        break;
+      case 2:
+        break;
+      default:
+        res.round = ins.round + 3;
+    }
+    res.params = param_blob{std::move(values)};
+    return res;
+  }
+
+  mode mode_;
+  uint32_t first_;
+  uint32_t last_;
+  node_net_options net_;
+  system_config cfg_;
+  caf::actor_system sys_;
+  std::shared_ptr<shared> state_ = std::make_shared<shared>();
+  caf::actor host_;
+};
+
+}  // namespace fedactor::testing

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "runtime/cli/report_command.hpp"
 #include "runtime/metrics/metrics_writer.hpp"
@@ -96,10 +95,18 @@ std::unique_ptr<live_view> live_view::start(const http_endpoint& at, const std::
 
 void live_view::finish(const run_summary& s) {
   snapshot_.finish(to_json(s));
-  if (linger_s_ > 0) {
-    std::this_thread::sleep_for(std::chrono::duration<double>(linger_s_));
+  {
+    std::unique_lock<std::mutex> lock{linger_mu_};
+    linger_cv_.wait_for(lock, std::chrono::duration<double>(linger_s_),
+                        [this] { return linger_ended_; });
   }
   server_->stop();
+}
+
+void live_view::end_linger() {
+  std::lock_guard<std::mutex> guard{linger_mu_};
+  linger_ended_ = true;
+  linger_cv_.notify_all();
 }
 
 }  // namespace fedactor

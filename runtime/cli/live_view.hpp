@@ -5,7 +5,9 @@
 // (runtime/http, docs/observability.md); `--http-public` allows a non-loopback HOST;
 // `--http-linger SECONDS` keeps serving the final page that long after the run.
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -55,8 +57,11 @@ class live_view {
   void on_record(const round_record& r) { snapshot_.on_record(r); }
 
   // The run ended: the page gets its summary, /health says finished; then serves
-  // --http-linger seconds more and stops.
+  // --http-linger seconds more (unless end_linger() is or was called) and stops.
   void finish(const run_summary& s);
+
+  // Ends the linger now, or skips it when called before (any thread; does not block).
+  void end_linger();
 
   const http_endpoint& bound() const { return server_->bound(); }
 
@@ -67,6 +72,9 @@ class live_view {
   live_snapshot snapshot_;
   std::string chartjs_;
   double linger_s_;
+  std::mutex linger_mu_;
+  std::condition_variable linger_cv_;
+  bool linger_ended_ = false;
   std::unique_ptr<http_server> server_;
 };
 

@@ -339,7 +339,10 @@ int server_role(const std::vector<std::string>& args) {
     } else {
       output->finish(res.spec, res.result);
     }
-    if (live) live->finish(res.result.summary);
+    if (live) {  // a signal ends --http-linger (one that stopped the run skips it)
+      auto lingering = stop->arm([&live](const std::string&) { live->end_linger(); });
+      live->finish(res.result.summary);
+    }
     return res.result.summary.interrupted && signals.first() ? exit_code_for(signals.first()) : 0;
   } catch (const checkpoint_error& e) {
     std::cerr << "error: " << e.what() << '\n';

@@ -160,7 +160,10 @@ int run_command(const std::vector<std::string>& args) {
     auto result = fl.run();
     armed.release();
     output.finish(fl.spec(), result);
-    if (live) live->finish(result.summary);
+    if (live) {  // a signal ends --http-linger (one that stopped the run skips it)
+      auto lingering = stop.arm([&live](const std::string&) { live->end_linger(); });
+      live->finish(result.summary);
+    }
     return result.summary.interrupted && signals.first() ? exit_code_for(signals.first()) : 0;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';

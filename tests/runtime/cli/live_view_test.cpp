@@ -380,6 +380,11 @@ TEST_CASE("fedactor run --http-linger serves the final page, /metrics of the las
   CHECK(page.status == 200);
   CHECK(page.body.find("http-equiv=\"refresh\"") == std::string::npos);
   CHECK(page.body.find("no summary.json") == std::string::npos);
+
+  // Ctrl-C ends the linger: the run itself completed, so exit 0.
+  p.signal(SIGINT);
+  CHECK(p.wait_exit(60s) == 0);
+  CHECK(http_request(port, "/health").status == 0);
 }
 
 TEST_CASE("fedactor run --http page of a lingering run draws every chart in headless chromium",

@@ -295,11 +295,6 @@ int server_role(const std::vector<std::string>& args) {
       std::fflush(stderr);
       stop->request(signal_name(sig));
     }};
-    std::optional<run_output> output;
-    if (resume)
-      output.emplace(sc, out_dir, p->quiet, resume->round);
-    else
-      output.emplace(sc, out_dir, p->quiet);
     std::unique_ptr<live_view> live;
     if (live_at.endpoint) {
       std::string error;
@@ -310,6 +305,11 @@ int server_role(const std::vector<std::string>& args) {
         return 1;
       }
     }
+    std::optional<run_output> output;
+    if (resume)
+      output.emplace(sc, out_dir, p->quiet, resume->round);
+    else
+      output.emplace(sc, out_dir, p->quiet);
     limit_math_threads();
     server_node_options opts;
     opts.checkpoint_dir = checkpoint_dir_of(out_dir);

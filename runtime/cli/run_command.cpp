@@ -133,17 +133,16 @@ int run_command(const std::vector<std::string>& args) {
       std::fflush(stderr);
       stop.request(signal_name(sig));
     }};
-    run_output output{sc, out_dir, quiet};
     std::unique_ptr<live_view> live;
     if (live_at.endpoint) {
       std::string error;
-      live = live_view::start(*live_at.endpoint, output.dir(), sc.name, http.linger_s, std::cerr,
-                              error);
+      live = live_view::start(*live_at.endpoint, out_dir, sc.name, http.linger_s, std::cerr, error);
       if (!live) {
         std::cerr << "error: " << error << '\n';
         return 1;
       }
     }
+    run_output output{sc, out_dir, quiet};
     limit_math_threads();
     system_config cfg;
     if (threads > 0) cfg.set("scheduler.max-threads", static_cast<size_t>(threads));

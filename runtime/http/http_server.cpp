@@ -1,6 +1,7 @@
 #include "runtime/http/http_server.hpp"
 
 #include <chrono>
+#include <exception>
 #include <thread>
 #include <utility>
 
@@ -38,8 +39,12 @@ class session : public std::enable_shared_from_this<session> {
  private:
   void on_read(beast::error_code ec, size_t) {
     if (ec) return close();
-    http_reply reply =
-        handler_(std::string(request_.method_string()), std::string(request_.target()));
+    http_reply reply;
+    try {
+      reply = handler_(std::string(request_.method_string()), std::string(request_.target()));
+    } catch (const std::exception& e) {
+      reply = {500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n"};
+    }
     response_ = {};
     response_.version(request_.version());
     response_.result(reply.status);

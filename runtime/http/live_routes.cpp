@@ -24,7 +24,8 @@ http_reply health(const live_snapshot& snapshot) {
                    {"scenario", s.scenario},
                    {"round", s.latest ? s.latest->round : 0},
                    {"records", s.records}};
-  return {200, "application/json", j.dump() + "\n"};
+  return {200, "application/json",
+          j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
 }
 
 http_reply page(const live_snapshot& snapshot, const std::string& chartjs) {

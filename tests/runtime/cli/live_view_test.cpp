@@ -297,6 +297,7 @@ TEST_CASE("fedactor run --http refuses a public address, a bad value and a taken
     node_process p(run_args(dir / "taken", 2, {"--http", at}));
     REQUIRE(p.wait_exit(60s) == 1);
     CHECK(p.output() == "error: http: cannot listen on " + at + ": Address already in use\n");
+    CHECK_FALSE(fs::exists(dir / "taken"));  // refused before anything is written
   }
 }
 

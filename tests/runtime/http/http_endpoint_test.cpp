@@ -4,7 +4,7 @@
 
 using fedactor::parse_http_endpoint;
 
-TEST_CASE("parse_http_endpoint: PORT binds 127.0.0.1, HOST:PORT and [IPv6]:PORT as given",
+TEST_CASE("parse_http_endpoint: PORT binds 127.0.0.1, HOST:PORT and IPv6 in brackets as given",
           "[http]") {
   auto p = parse_http_endpoint("8080");
   REQUIRE(p.endpoint);

@@ -50,9 +50,19 @@ std::vector<std::string> run_args(const fs::path& out, int rounds,
   return a;
 }
 
-// The port of the process's "http: listening on HOST:PORT" line; 0 if none within 60 s.
+// The process's whole "http: listening on HOST:PORT" line (its newline arrived); nullopt if
+// none within 60 s.
+std::optional<std::string> http_line(node_process& p) {
+  if (!p.wait_for("http: listening on ", 60s)) return std::nullopt;
+  const size_t at = p.output().find("http: listening on ");
+  if (!p.wait_for("\n", 60s, at)) return std::nullopt;
+  const std::string out = p.output();
+  return out.substr(at, out.find('\n', at) - at);
+}
+
+// The port of that line; 0 if none.
 uint16_t http_port(node_process& p) {
-  auto line = p.wait_for("http: listening on ", 60s);
+  auto line = http_line(p);
   if (!line) return 0;
   return static_cast<uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
 }
@@ -304,7 +314,7 @@ TEST_CASE("fedactor run --http refuses a public address, a bad value and a taken
 TEST_CASE("fedactor run --http-public serves on 0.0.0.0 and stops with the run", "[cli][http]") {
   auto dir = temp_dir("public");
   node_process p(run_args(dir / "run", 2, {"--http", "0.0.0.0:0", "--http-public"}));
-  const auto line = p.wait_for("http: listening on ", 60s);
+  const auto line = http_line(p);
   REQUIRE(line);
   CHECK(line->rfind("http: listening on 0.0.0.0:", 0) == 0);
   REQUIRE(p.wait_exit(60s) == 0);

@@ -709,14 +709,20 @@ TEST_CASE("fedactor node server --http serves /health and /metrics of the distri
                          (dir / "dist").string(), "--set", "topology.edges=2", "--set",
                          "protocol.rounds=3", "--http", "127.0.0.1:0", "--http-linger", "120"});
   // The live view binds first: its line comes before the node's own "listening on".
-  const auto http_line = server.wait_for("http: listening on 127.0.0.1:", startup);
+  // The port at the end of the first whole line holding `text`.
+  auto port_of = [&](const std::string& text) -> uint16_t {
+    if (!server.wait_for(text, startup)) return 0;
+    const size_t at = server.output().find(text);
+    if (!server.wait_for("\n", startup, at + 1)) return 0;
+    const std::string out = server.output();
+    const std::string line = out.substr(at, out.find('\n', at + 1) - at);
+    return static_cast<uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+  };
+  const uint16_t http_port = port_of("http: listening on 127.0.0.1:");
   INFO(c.dump());
-  REQUIRE(http_line);
-  const auto http_port =
-      static_cast<uint16_t>(std::stoi(http_line->substr(http_line->rfind(':') + 1)));
-  const auto node_line = server.wait_for("\nlistening on ", startup);
-  REQUIRE(node_line);
-  const auto sp = static_cast<uint16_t>(std::stoi(node_line->substr(node_line->rfind(':') + 1)));
+  REQUIRE(http_port != 0);
+  const uint16_t sp = port_of("\nlistening on ");
+  REQUIRE(sp != 0);
   auto h = fedactor::testing::http_request(http_port, "/health");
   REQUIRE(h.status == 200);  // answers while the server waits for its edges
   CHECK(nlohmann::json::parse(h.body).at("round") == 0);

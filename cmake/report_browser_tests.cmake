@@ -7,3 +7,8 @@ set_tests_properties(
   "fedactor report page of an async run draws every chart in headless chromium"
   "fedactor report page of a run with events, beside a sync run, draws every chart in headless chromium"
   PROPERTIES TIMEOUT 240)
+# The live view's page in headless Chromium (tests/runtime/cli/live_view_test.cpp): the run
+# 60 s, Chromium 60 s.
+set_tests_properties(
+  "fedactor run --http page of a lingering run draws every chart in headless chromium"
+  PROPERTIES TIMEOUT 240)

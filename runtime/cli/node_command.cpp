@@ -13,6 +13,7 @@
 #include "messages/wire_rejects.hpp"
 #include "runtime/checkpoint/checkpoint_error.hpp"
 #include "runtime/checkpoint/run_checkpoint.hpp"
+#include "runtime/cli/live_view.hpp"
 #include "runtime/cli/resume_command.hpp"
 #include "runtime/cli/run_output.hpp"
 #include "runtime/cli/signal_watch.hpp"
@@ -29,6 +30,7 @@ namespace {
 constexpr const char* usage =
     "usage: fedactor node server  --listen HOST:PORT SCENARIO.yaml [--set key=value]... "
     "[--out DIR] [--overwrite] [--quiet]\n"
+    "                             [--http [HOST:]PORT [--http-public] [--http-linger SECONDS]]\n"
     "       fedactor node server  --listen HOST:PORT --resume DIR [--quiet]\n"
     "       fedactor node edge    --server HOST:PORT --listen HOST:PORT --id N [--region R]\n"
     "                             [--capacity N] [--trainers N] [--wait-hosts N] [--state-file F]\n"
@@ -64,6 +66,7 @@ struct parsed {
   std::string resume_dir;
   bool quiet = false;
   bool overwrite = false;
+  live_view_options http;  // --http, --http-public, --http-linger
   // edge
   std::optional<host_port> server;
   std::optional<uint32_t> id;
@@ -102,6 +105,11 @@ std::optional<parsed> parse(const std::string& role, const std::vector<std::stri
     if (a == "--overwrite" && role == "server") {
       p.overwrite = true;
       continue;
+    }
+    if (std::string error; role == "server" && take_live_view_option(args, i, p.http, error)) {
+      if (error.empty()) continue;
+      bad(role, error);
+      return std::nullopt;
     }
     if (a == "--tls-accept-roleless") {
       p.net.tls_accept_roleless = true;
@@ -244,6 +252,10 @@ int server_role(const std::vector<std::string>& args) {
   auto p = parse("server", args, code);
   if (!p) return code;
   if (!p->listen) return bad("server", "--listen HOST:PORT is required");
+  const auto live_at = check_live_view(p->http);
+  if (!live_at.error.empty()) return bad("server", live_at.error);
+  if (live_at.endpoint && !p->resume_dir.empty())
+    return bad("server", "--http is not available with --resume");
   scenario sc;
   std::string out_dir;
   std::shared_ptr<const run_checkpoint> resume;
@@ -283,6 +295,16 @@ int server_role(const std::vector<std::string>& args) {
       std::fflush(stderr);
       stop->request(signal_name(sig));
     }};
+    std::unique_ptr<live_view> live;
+    if (live_at.endpoint) {
+      std::string error;
+      live =
+          live_view::start(*live_at.endpoint, out_dir, sc.name, p->http.linger_s, std::cerr, error);
+      if (!live) {
+        std::cerr << "error: " << error << '\n';
+        return 1;
+      }
+    }
     std::optional<run_output> output;
     if (resume)
       output.emplace(sc, out_dir, p->quiet, resume->round);
@@ -301,7 +323,10 @@ int server_role(const std::vector<std::string>& args) {
       std::printf("listening on %s\n", to_string(host_port{p->listen->host, port}).c_str());
       std::fflush(stdout);
     };
-    opts.on_round = [&](const round_record& r) { output->on_round(r); };
+    opts.on_round = [&](const round_record& r) {
+      output->on_round(r);
+      if (live) live->on_record(r);
+    };
     opts.log = node_logger{"server"}.fn();
     auto res = run_server_node(opts);
     opts.log(wire_rejects_line());
@@ -316,6 +341,10 @@ int server_role(const std::vector<std::string>& args) {
                   out_dir.c_str());
     } else {
       output->finish(res.spec, res.result);
+    }
+    if (live) {  // a signal ends --http-linger (one that stopped the run skips it)
+      auto lingering = stop->arm([&live](const std::string&) { live->end_linger(); });
+      live->finish(res.result.summary);
     }
     return res.result.summary.interrupted && signals.first() ? exit_code_for(signals.first()) : 0;
   } catch (const checkpoint_error& e) {

@@ -9,6 +9,7 @@
 
 #include <caf/actor_system.hpp>
 
+#include "runtime/cli/live_view.hpp"
 #include "runtime/cli/resume_command.hpp"
 #include "runtime/cli/run_output.hpp"
 #include "runtime/cli/signal_watch.hpp"
@@ -26,6 +27,7 @@ namespace {
 constexpr const char* usage =
     "usage: fedactor run SCENARIO.yaml [--set key=value]... [--out DIR] [--overwrite] "
     "[--threads N] [--quiet]\n"
+    "       [--http [HOST:]PORT [--http-public] [--http-linger SECONDS]]\n"
     "       fedactor run --resume DIR [--threads N] [--quiet]";
 
 }  // namespace
@@ -38,8 +40,14 @@ int run_command(const std::vector<std::string>& args) {
   int threads = 0;
   bool quiet = false;
   bool overwrite = false;
+  live_view_options http;
   for (size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
+    if (std::string error; take_live_view_option(args, i, http, error)) {
+      if (error.empty()) continue;
+      std::cerr << "fedactor run: " << error << '\n';
+      return 2;
+    }
     auto value = [&](const char* flag) -> const std::string* {
       if (i + 1 >= args.size()) {
         std::cerr << "fedactor run: " << flag << " needs a value\n" << usage << '\n';
@@ -91,7 +99,16 @@ int run_command(const std::vector<std::string>& args) {
       return 2;
     }
   }
+  const auto live_at = check_live_view(http);
+  if (!live_at.error.empty()) {
+    std::cerr << "fedactor run: " << live_at.error << '\n';
+    return 2;
+  }
   if (!resume_dir.empty()) {
+    if (live_at.endpoint) {
+      std::cerr << "fedactor run: --http is not available with --resume\n";
+      return 2;
+    }
     if (!file.empty() || !overrides.empty() || !out_dir.empty()) {
       std::cerr << "fedactor run: --resume continues DIR with DIR/scenario.yaml; it takes no "
                    "scenario file, --set or --out\n";
@@ -116,6 +133,15 @@ int run_command(const std::vector<std::string>& args) {
       std::fflush(stderr);
       stop.request(signal_name(sig));
     }};
+    std::unique_ptr<live_view> live;
+    if (live_at.endpoint) {
+      std::string error;
+      live = live_view::start(*live_at.endpoint, out_dir, sc.name, http.linger_s, std::cerr, error);
+      if (!live) {
+        std::cerr << "error: " << error << '\n';
+        return 1;
+      }
+    }
     run_output output{sc, out_dir, quiet};
     limit_math_threads();
     system_config cfg;
@@ -125,11 +151,18 @@ int run_command(const std::vector<std::string>& args) {
     fl.set_checkpoint(checkpoint_dir_of(output.dir()));
     for (const auto& w : fl.warnings()) std::cerr << "warning: " << w << '\n';
     fl.set_client_state_file(std::filesystem::path{output.dir()} / "client_state.db");
-    fl.on_round([&](const round_record& r) { output.on_round(r); });
+    fl.on_round([&](const round_record& r) {
+      output.on_round(r);
+      if (live) live->on_record(r);
+    });
     auto armed = stop.arm([&fl](const std::string& reason) { fl.stop(reason); });
     auto result = fl.run();
     armed.release();
     output.finish(fl.spec(), result);
+    if (live) {  // a signal ends --http-linger (one that stopped the run skips it)
+      auto lingering = stop.arm([&live](const std::string&) { live->end_linger(); });
+      live->finish(result.summary);
+    }
     return result.summary.interrupted && signals.first() ? exit_code_for(signals.first()) : 0;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';

@@ -209,7 +209,8 @@ std::string script_json(const json& j) {
 }
 
 std::string report_html(const std::vector<run_data>& runs, const std::vector<std::string>& names,
-                        const std::vector<chart_spec>& charts, const std::string& chartjs) {
+                        const std::vector<chart_spec>& charts, const std::string& chartjs,
+                        const std::string& head) {
   std::string title = "fedactor report: ";
   for (size_t i = 0; i < names.size(); ++i) title += (i ? ", " : "") + names[i];
 
@@ -217,6 +218,7 @@ std::string report_html(const std::vector<run_data>& runs, const std::vector<std
   h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   h += "<title>" + html_escape(title) + "</title>\n<style>" + style + "</style>\n";
+  h += head;
   h += "<script>" + std::string(error_capture) + "</script>\n</head>\n<body>\n<main>\n";
   h += "<h1>fedactor report</h1>\n<p class=\"sub\">" + std::to_string(runs.size()) +
        (runs.size() == 1 ? " run" : " runs") +

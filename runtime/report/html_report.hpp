@@ -22,8 +22,10 @@ std::string script_json(const nlohmann::json& j);
 // them, `chartjs` the source of Chart.js 3 (UMD build), inlined as it is. Once the charts are
 // drawn, the page's script writes into <pre id="render-status"> one line per chart,
 // "chart ID drawn N expected M" (N: points placed at finite coordinates), then "errors K" and
-// one "error MESSAGE" line per script error or console.error the page saw.
+// one "error MESSAGE" line per script error or console.error the page saw. `head` is put into
+// the page's <head> as it is (the live view's refresh, runtime/http/live_routes.hpp).
 std::string report_html(const std::vector<run_data>& runs, const std::vector<std::string>& names,
-                        const std::vector<chart_spec>& charts, const std::string& chartjs);
+                        const std::vector<chart_spec>& charts, const std::string& chartjs,
+                        const std::string& head = {});
 
 }  // namespace fedactor

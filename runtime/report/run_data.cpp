@@ -98,6 +98,20 @@ std::string dir_name(const std::string& dir) {
 
 }  // namespace
 
+void add_record(run_data& run, const nlohmann::json& record) {
+  bool async = false;
+  std::vector<run_event> events;
+  run_point p = parse_record(record, async, events);
+  if (run.points.empty()) {
+    run.async = async;
+  } else if (async != run.async) {
+    throw std::invalid_argument(async ? "an async step among sync rounds"
+                                      : "a sync round among async steps");
+  }
+  run.points.push_back(std::move(p));
+  for (auto& e : events) run.events.push_back(std::move(e));
+}
+
 run_data load_run(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) throw report_input_error(dir + ": no such directory");
@@ -120,17 +134,10 @@ run_data load_run(const std::string& dir) {
     } catch (const nlohmann::json::parse_error&) {
       throw report_input_error(where + "not a JSON record (truncated or corrupt line)");
     }
-    bool async = false;
     try {
-      run.points.push_back(parse_record(j, async, run.events));
+      add_record(run, j);
     } catch (const std::exception& e) {
       throw report_input_error(where + e.what());
-    }
-    if (line_no == 1) {
-      run.async = async;
-    } else if (async != run.async) {
-      throw report_input_error(
-          where + (async ? "an async step among sync rounds" : "a sync round among async steps"));
     }
   }
   if (run.points.empty()) throw report_input_error(path + ": no records");

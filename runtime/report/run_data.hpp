@@ -63,6 +63,12 @@ class report_input_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Appends one metrics.jsonl record (parsed) to `run`: its point and its events; the first
+// record sets `run.async`. Throws std::exception with the reason (one line, no location): a
+// record without `round` / `aggregation`, `mean_loss` or `sim_time_s`, a value of the wrong
+// type, a sync round among async steps or the other way round.
+void add_record(run_data& run, const nlohmann::json& record);
+
 // Reads DIR/metrics.jsonl (required, at least one record) and DIR/summary.json (optional).
 // Throws report_input_error: DIR missing or not a directory, metrics.jsonl missing or empty,
 // a line that is not a JSON object (a torn or corrupt line), a record without `round` /

@@ -4,6 +4,7 @@
 // heartbeats, and TLS refusing a peer certified by another CA. Ports are OS-assigned and
 // read back from the "listening on" lines; every process is killed when its test ends.
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -22,6 +24,7 @@
 
 #include "runtime/checkpoint/run_checkpoint.hpp"
 #include "tests/runtime/cli/node_process.hpp"
+#include "tests/runtime/http/http_client.hpp"
 #include "tests/support/raw_peer.hpp"
 #include "tests/support/rogue_edge.hpp"
 #include "tests/support/rogue_host.hpp"
@@ -950,5 +953,61 @@ TEST_CASE("fedactor node server --resume refuses a run without a checkpoint in o
                             "DIR/scenario.yaml; it takes no scenario file, --set, --out or "
                             "--overwrite\n",
                             0) == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("fedactor node server --http serves /health and /metrics of the distributed run",
+          "[cli][node][http]") {
+  auto dir = temp_dir("http");
+  cluster c;
+  auto& server =
+      c.start("server", {"node", "server", "--listen", "127.0.0.1:0", tutorial, "--quiet", "--out",
+                         (dir / "dist").string(), "--set", "topology.edges=2", "--set",
+                         "protocol.rounds=3", "--http", "127.0.0.1:0", "--http-linger", "120"});
+  // The live view binds first: its line comes before the node's own "listening on".
+  // The port at the end of the first whole line holding `text`.
+  auto port_of = [&](const std::string& text) -> uint16_t {
+    if (!server.wait_for(text, startup)) return 0;
+    const size_t at = server.output().find(text);
+    if (!server.wait_for("\n", startup, at + 1)) return 0;
+    const std::string out = server.output();
+    const std::string line = out.substr(at, out.find('\n', at + 1) - at);
+    return static_cast<uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+  };
+  const uint16_t http_port = port_of("http: listening on 127.0.0.1:");
+  INFO(c.dump());
+  REQUIRE(http_port != 0);
+  const uint16_t sp = port_of("\nlistening on ");
+  REQUIRE(sp != 0);
+  auto h = fedactor::testing::http_request(http_port, "/health");
+  REQUIRE(h.status == 200);  // answers while the server waits for its edges
+  CHECK(nlohmann::json::parse(h.body).at("round") == 0);
+  auto fleet = c.two_edges_with_hosts(sp, startup);
+  nlohmann::json health;
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    h = fedactor::testing::http_request(http_port, "/health");
+    REQUIRE(h.status == 200);
+    health = nlohmann::json::parse(h.body);
+    if (health.at("state") == "finished") break;
+    std::this_thread::sleep_for(20ms);  // polling interval, not synchronisation
+  }
+  INFO(c.dump());
+  REQUIRE(health.at("state") == "finished");
+  CHECK(health.at("round") == 3);
+  const auto records = metrics(dir / "dist");
+  REQUIRE(records.size() == 3);
+  auto m = fedactor::testing::http_request(http_port, "/metrics");
+  REQUIRE(m.status == 200);
+  CHECK(m.body.find("\nfedactor_round 3\n") != std::string::npos);
+  CHECK(m.body.find("\nfedactor_running 0\n") != std::string::npos);
+  CHECK(m.body.find("\nfedactor_mean_loss " + records[2].at("mean_loss").dump() + "\n") !=
+        std::string::npos);
+  CHECK(m.body.find("\nfedactor_round_clients " + records[2].at("clients").dump() + "\n") !=
+        std::string::npos);
+  server.signal(SIGINT);  // ends the linger; the run completed
+  CHECK(server.wait_exit(60s) == 0);
+  for (auto* p : fleet.edges) CHECK(p->wait_exit(20s) == 0);
+  for (auto* p : fleet.hosts) CHECK(p->wait_exit(20s) == 0);
   fs::remove_all(dir);
 }

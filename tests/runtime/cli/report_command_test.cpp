@@ -15,6 +15,7 @@
 
 #include "runtime/report/chart_spec.hpp"
 #include "runtime/report/run_data.hpp"
+#include "tests/runtime/cli/chromium_page.hpp"
 
 namespace fs = std::filesystem;
 using namespace fedactor;
@@ -90,50 +91,15 @@ void run_scenario(const std::string& args, const fs::path& out) {
 // message at all. Returns the chart ids.
 std::set<std::string> check_in_browser(const fs::path& page, const std::vector<fs::path>& runs,
                                        const fs::path& work) {
-  REQUIRE(shell("command -v chromium").code == 0);  // TEST_PACKAGES: make test-deps
-  const fs::path dom = work / "dom.html";
-  const fs::path log = work / "chromium.log";
-  // As root Chromium needs --no-sandbox; its own profile keeps parallel tests apart; virtual
-  // time ends the load deterministically (the page draws synchronously, animations off).
-  const std::string cmd =
-      "timeout 60 chromium --headless --disable-gpu --no-sandbox "
-      "--no-first-run --user-data-dir='" +
-      (work / "profile").string() +
-      "' --virtual-time-budget=5000 --enable-logging=stderr --v=0 "
-      "--dump-dom 'file://" +
-      fs::absolute(page).string() + "' >'" + dom.string() + "' 2>'" + log.string() + "'";
-  REQUIRE(std::system(cmd.c_str()) == 0);
-  const std::string log_text = read(log);
-  INFO(log_text);
-  CHECK(log_text.find(":CONSOLE") == std::string::npos);  // no console message, no uncaught error
-
-  const std::string text = read(dom);
-  const std::string open = "<pre id=\"render-status\">";
-  const auto from = text.find(open);
-  REQUIRE(from != std::string::npos);
-  const auto to = text.find("</pre>", from);
-  REQUIRE(to != std::string::npos);
-  const std::string status = text.substr(from + open.size(), to - from - open.size());
-  INFO(status);
-
-  std::vector<run_data> loaded;
-  std::vector<std::string> dir_names;
-  for (const auto& r : runs) {
-    loaded.push_back(load_run(r.string()));
-    dir_names.push_back(loaded.back().name);
-  }
-  const auto charts = report_charts(loaded, run_names(dir_names));
-  std::string expected;
-  std::set<std::string> ids;
-  for (const auto& c : charts) {
-    REQUIRE(c.points > 0);
-    expected += "chart " + c.id + " drawn " + std::to_string(c.points) + " expected " +
-                std::to_string(c.points) + "\n";
-    ids.insert(c.id);
-  }
-  expected += "errors 0";
-  CHECK(status == expected);
-  return ids;
+  const auto loaded = testing::load_in_chromium("file://" + fs::absolute(page).string(), work);
+  INFO(loaded.log);
+  CHECK(loaded.log.find(":CONSOLE") == std::string::npos);  // no console message, no error
+  INFO(loaded.status);
+  std::vector<run_data> data;
+  for (const auto& r : runs) data.push_back(load_run(r.string()));
+  std::vector<std::string> ids;
+  CHECK(loaded.status == testing::all_drawn_status(data, &ids));
+  return {ids.begin(), ids.end()};
 }
 
 // Writes the report of `runs` with the fedactor binary, checks it in the browser.

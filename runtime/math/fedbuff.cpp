@@ -238,8 +238,8 @@ offer_result fedbuff::offer_robust(const fedbuff_update& u, const float* ref, ui
   return r;
 }
 
-offer_result fedbuff::note_buffered(uint64_t s, uint32_t count, double decay,
-                                    __int128 loss_fixed, uint64_t loss_samples) {
+offer_result fedbuff::note_buffered(uint64_t s, uint32_t count, double decay, __int128 loss_fixed,
+                                    uint64_t loss_samples) {
   histogram_[s] += count;
   decay_sum_ += static_cast<__int128>(count) * to_fixed(decay);
   loss_sum_ += loss_fixed;
@@ -268,8 +268,9 @@ void fedbuff::step() {
     // do not depend on which of two clients answered first.
     std::vector<const held_update*> order;
     for (const auto& h : held_) order.push_back(&h);
-    std::stable_sort(order.begin(), order.end(),
-                     [](const held_update* a, const held_update* b) { return a->client < b->client; });
+    std::stable_sort(order.begin(), order.end(), [](const held_update* a, const held_update* b) {
+      return a->client < b->client;
+    });
     std::vector<const float*> xs;
     for (const auto* h : order) xs.push_back(h->delta.data());
     if (xs.empty())

@@ -85,10 +85,10 @@ struct fedbuff_stats {
 };
 
 enum class offer_result {
-  folded,      // kept in the buffer, no step yet
-  aggregated,  // kept, and it filled the buffer: the server stepped (version() moved on)
-  stale,       // staleness > threshold: discarded and counted
-  rejected,    // invalid: counted, nothing kept
+  folded,        // kept in the buffer, no step yet
+  aggregated,    // kept, and it filled the buffer: the server stepped (version() moved on)
+  stale,         // staleness > threshold: discarded and counted
+  rejected,      // invalid: counted, nothing kept
   out_of_bound,  // Δ norm above the norm bound (mode reject): counted as rejected, nothing kept
 };
 

@@ -424,8 +424,8 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
                std::to_string(model_->size()));
     } else {
       // The base version is the task's own, not the edge's word for it.
-      fedbuff_update fu{u->params->data(), u->params->size(), t.num_samples, t.sent.base_version,
-                        u->loss, client};
+      fedbuff_update fu{u->params->data(),   u->params->size(), t.num_samples,
+                        t.sent.base_version, u->loss,           client};
       const double bound = buffer_.norm_bound();  // before a step may move it
       auto r = buffer_.offer(fu);
       if (r == offer_result::rejected)

@@ -1228,7 +1228,8 @@ TEST_CASE(
 
 TEST_CASE("async_loop refuses an update above the norm bound as invalid_update and counts it",
           "[protocol][robust]") {
-  // Buffer 2, fixed bound 1 (reject): client answers with Δ (3, 4) are refused, (0.6, 0.8) fold.
+  // Buffer 2, fixed bound 1 (reject): client answers with Δ (3, 4) are refused, (0.375, 0.5)
+  // fold.
   auto sc = async_scenario(4, 1, 2, 2, 1);
   sc.robust.norm_bound.mode = norm_bound_mode::reject;
   sc.robust.norm_bound.bound = 1.0;
@@ -1239,7 +1240,9 @@ TEST_CASE("async_loop refuses an update above the norm bound as invalid_update a
   d.take(answer(*f.loop, d.pop(0), {3, 4}, 10));
   CHECK(f.loop->totals().norm_rejected == 1);
   CHECK(f.loop->buffer_stats().buffered == 0);
-  while (!d.finished) d.take(answer(*f.loop, d.pop(0), {0.6f, 0.8f}, 10));
+  for (int i = 0; i < 10 && !d.finished && !d.pending.empty(); ++i)
+    d.take(answer(*f.loop, d.pop(0), {0.375f, 0.5f}, 10));  // norm 0.625
+  REQUIRE(d.finished);
   REQUIRE(d.steps.size() == 1);
   const auto& rec = d.steps[0].record;
   CHECK(rec.norm_bound == 1.0);
@@ -1249,7 +1252,7 @@ TEST_CASE("async_loop refuses an update above the norm bound as invalid_update a
   REQUIRE(rec.failure_reasons.size() == 1);
   CHECK(rec.failure_reasons[0].find("rejected update: norm above the bound 1") !=
         std::string::npos);
-  CHECK(*d.steps[0].model == std::vector<float>{0.6f, 0.8f});
+  CHECK(*d.steps[0].model == std::vector<float>{0.375f, 0.5f});
   CHECK(f.loop->totals().norm_rejected == 1);
 }
 

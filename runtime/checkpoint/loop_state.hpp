@@ -8,6 +8,8 @@
 //   Older layouts are still read: 1 (before scripted events were checkpointed) ends before
 //   `fired_events` (no events fired), 2 before a sync run's `pending` (no round in progress),
 //   3 before a sync run's `clip_bound`, norm totals and `privacy` (none of them).
+//   An async run with robust settings keeps its norm bound, norm totals and held updates in
+//   its `buffer` bytes (fedbuff::save), so the layout stays 4.
 //
 // Decoding checks every length against the bytes and throws checkpoint_error naming the field
 // that does not fit, another loop's state, or trailing bytes.

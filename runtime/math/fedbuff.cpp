@@ -8,6 +8,7 @@
 
 #include "runtime/checkpoint/byte_codec.hpp"
 #include "runtime/math/staleness.hpp"
+#include "runtime/math/update_norm.hpp"
 
 namespace fedactor {
 
@@ -36,13 +37,15 @@ const char* to_string(offer_result x) {
       return "stale";
     case offer_result::rejected:
       return "rejected";
+    case offer_result::out_of_bound:
+      return "out_of_bound";
   }
   return "?";
 }
 
 fedbuff::fedbuff(std::vector<float> initial_model, const async_config& cfg,
                  std::unique_ptr<server_optimizer> optimizer, staleness_weight weight,
-                 size_t trainable)
+                 size_t trainable, const robust_config& robust)
     : cfg_(cfg),
       optimizer_(std::move(optimizer)),
       weight_(weight ? std::move(weight) : make_staleness_weight(cfg.decay)),
@@ -58,11 +61,33 @@ fedbuff::fedbuff(std::vector<float> initial_model, const async_config& cfg,
   if (cfg.staleness_threshold > max_staleness_threshold)
     throw std::invalid_argument("async.staleness_threshold must be <= " +
                                 std::to_string(max_staleness_threshold));
+  robust_.norm_mode = robust.norm_bound.mode;
+  robust_.norm_bound =
+      robust.norm_bound.mode == norm_bound_mode::off ? 0.0 : robust.norm_bound.bound;
+  robust_.rule = robust.rule;
+  robust_.trim = robust.trim;
+  robust_.krum_f = robust.krum_f;
+  robust_.krum_m = robust.krum_m;
+  if (const char* problem = robust_settings_problem(robust_); problem[0] != '\0')
+    throw std::invalid_argument(std::string("fedbuff robust settings: ") + problem);
+  if (robust_.norm_mode != norm_bound_mode::off && robust.norm_bound.target_quantile > 0) {
+    if (!(robust.norm_bound.target_quantile < 1) || !(robust.norm_bound.lr > 0) ||
+        !std::isfinite(robust.norm_bound.lr))
+      throw std::invalid_argument(
+          "fedbuff robust settings: adaptive bound needs a quantile in (0, 1) and lr > 0");
+    adaptive_.emplace(robust.norm_bound.bound, robust.norm_bound.target_quantile,
+                      robust.norm_bound.lr);
+  }
   const size_t dim = initial_model.size();
   history_.push_back(std::move(initial_model));
   acc_ = weighted_accumulator(dim);
   histogram_.assign(cfg.staleness_threshold + 1, 0);
   delta_.resize(dim);
+}
+
+double fedbuff::norm_bound() const {
+  if (robust_.norm_mode == norm_bound_mode::off) return 0.0;
+  return adaptive_ ? adaptive_->bound() : robust_.norm_bound;
 }
 
 const std::vector<float>* fedbuff::model_at(uint64_t version) const {
@@ -93,6 +118,7 @@ offer_result fedbuff::offer(const fedbuff_update& u) {
   // s <= threshold, so the base model is among the kept versions.
   const std::vector<float>& ref =
       cfg_.delta == delta_rule::base ? *model_at(u.base_version) : current;
+  if (robust_.active()) return offer_robust(u, ref.data(), s);
   // Δ = params − ref is folded in the accumulator's pass, not written out first.
   const double n = u.num_samples;
   return fold(u.params, ref.data(), n, s, 1, to_fixed(n * u.loss), u.num_samples);
@@ -103,8 +129,10 @@ offer_result fedbuff::offer_group(const weighted_accumulator& sums, uint64_t bas
   const std::vector<float>& current = model();
   const size_t dim = current.size();
   const double samples = sums.weight();
+  // With robust settings on, a group's aggregate hides the updates the bound and the rule
+  // must see: refused (validation keeps such scenarios from running).
   const bool valid = sums.dim() == dim && count > 0 && sums.count() == count &&
-                     base_version <= version_ && samples > 0;
+                     base_version <= version_ && samples > 0 && !robust_.active();
   if (!valid) {
     stats_.rejected_updates += count;
     return offer_result::rejected;
@@ -144,6 +172,74 @@ offer_result fedbuff::fold(const float* x, const float* base, double samples, ui
     stats_.rejected_updates += count;
     return offer_result::rejected;
   }
+  return note_buffered(s, count, decay, loss_fixed, loss_samples);
+}
+
+offer_result fedbuff::offer_robust(const fedbuff_update& u, const float* ref, uint64_t s) {
+  const size_t dim = model().size();
+  std::vector<float> delta(dim);
+  for (size_t i = 0; i < dim; ++i) delta[i] = u.params[i] - ref[i];  // in float, as the fold
+  bool clipped = false;
+  if (robust_.norm_mode != norm_bound_mode::off) {
+    const double bound = norm_bound();
+    const double norm = l2_norm(delta.data(), dim);
+    if (!std::isfinite(norm)) {
+      ++stats_.rejected_updates;
+      return offer_result::rejected;
+    }
+    if (norm > bound) {
+      if (robust_.norm_mode == norm_bound_mode::reject) {
+        ++norm_.rejected;
+        ++stats_.norm_rejected;
+        ++stats_.rejected_updates;
+        return offer_result::out_of_bound;
+      }
+      clip_to_norm(delta.data(), dim, bound);
+      clipped = true;
+    }
+  }
+  const double n = u.num_samples;
+  const __int128 loss_fixed = to_fixed(n * u.loss);
+  const double decay = weight_(s);
+  if (robust_.holds_updates()) {
+    // Held for the step's rule, which needs finite values (the rule's result goes to the
+    // server optimizer, not through the accumulator).
+    bool finite = decay >= 0 && decay <= 1;
+    for (size_t i = 0; i < dim && finite; ++i) finite = std::isfinite(delta[i]);
+    if (!finite) {
+      ++stats_.rejected_updates;
+      return offer_result::rejected;
+    }
+  }
+  // The bound's verdict is counted before the update enters the buffer (a step may follow at
+  // once, and its record and the adaptive bound include it); taken back if the fold refuses.
+  const bool bounded = robust_.norm_mode != norm_bound_mode::off;
+  if (bounded) {
+    if (clipped) {
+      ++norm_.clipped;
+      ++stats_.norm_clipped;
+    } else {
+      ++norm_.within;
+    }
+  }
+  if (robust_.holds_updates()) {
+    held_.push_back(held_update{u.client, std::move(delta)});
+    return note_buffered(s, 1, decay, loss_fixed, u.num_samples);
+  }
+  const offer_result r = fold(delta.data(), nullptr, n, s, 1, loss_fixed, u.num_samples);
+  if (r == offer_result::rejected && bounded) {
+    if (clipped) {
+      --norm_.clipped;
+      --stats_.norm_clipped;
+    } else {
+      --norm_.within;
+    }
+  }
+  return r;
+}
+
+offer_result fedbuff::note_buffered(uint64_t s, uint32_t count, double decay, __int128 loss_fixed,
+                                    uint64_t loss_samples) {
   histogram_[s] += count;
   decay_sum_ += static_cast<__int128>(count) * to_fixed(decay);
   loss_sum_ += loss_fixed;
@@ -167,7 +263,23 @@ void fedbuff::step() {
   }
   next.resize(dim);
   const std::vector<float>& current = history_.back();
-  acc_.mean_into(delta_.data());  // zeros when every weight underflowed
+  if (robust_.holds_updates()) {
+    // The rule over the held Δs in (client id, arrival) order: its result, and Krum's ties,
+    // do not depend on which of two clients answered first.
+    std::vector<const held_update*> order;
+    for (const auto& h : held_) order.push_back(&h);
+    std::stable_sort(order.begin(), order.end(), [](const held_update* a, const held_update* b) {
+      return a->client < b->client;
+    });
+    std::vector<const float*> xs;
+    for (const auto* h : order) xs.push_back(h->delta.data());
+    if (xs.empty())
+      std::fill(delta_.begin(), delta_.end(), 0.0f);
+    else
+      apply_robust_rule(robust_, xs, dim, delta_.data());
+  } else {
+    acc_.mean_into(delta_.data());  // zeros when every weight underflowed
+  }
   optimizer_->step(current.data(), delta_.data(), next.data(), trainable_);
   // Buffers (running statistics) are not stepped: they become the weighted mean.
   for (size_t i = trainable_; i < dim; ++i)
@@ -185,6 +297,15 @@ void fedbuff::step() {
   r.mean_loss = loss_samples_ == 0
                     ? 0.0
                     : static_cast<double>(loss_sum_) / (static_cast<double>(loss_samples_) * scale);
+  if (robust_.norm_mode != norm_bound_mode::off) {
+    r.norm_bound = norm_bound();
+    r.norm_clipped = norm_.clipped;
+    r.norm_rejected = norm_.rejected;
+    // The next buffer's bound, from this one's fraction within it (rejected ones included).
+    if (adaptive_)
+      adaptive_->update(norm_.within,
+                        static_cast<uint64_t>(norm_.within) + norm_.clipped + norm_.rejected);
+  }
   records_.push_back(std::move(r));
 
   ++stats_.aggregations;
@@ -200,6 +321,8 @@ void fedbuff::clear_buffer() {
   loss_sum_ = 0;
   loss_samples_ = 0;
   stats_.buffered = 0;
+  norm_ = norm_bound_counts{};
+  held_.clear();
 }
 
 std::vector<aggregation_record> fedbuff::take_records() {
@@ -221,6 +344,18 @@ void fedbuff::save(byte_writer& out) const {
   out.put_u64(stats_.rejected_updates);
   out.put_u64(stats_.aggregations);
   out.put_bytes(optimizer_->save_state());
+  if (!robust_.active()) return;
+  out.put_f64(norm_bound());
+  out.put_u32(norm_.within);
+  out.put_u32(norm_.clipped);
+  out.put_u32(norm_.rejected);
+  out.put_u64(stats_.norm_clipped);
+  out.put_u64(stats_.norm_rejected);
+  out.put_u64(held_.size());
+  for (const auto& h : held_) {
+    out.put_u32(h.client);
+    out.put_floats(h.delta);
+  }
 }
 
 void fedbuff::load(byte_reader& in) {
@@ -257,6 +392,41 @@ void fedbuff::load(byte_reader& in) {
   stats.current_version = version;
   stats.buffered = buffered;
   const auto opt = in.get_bytes("server optimizer state");
+  double bound = 0;
+  norm_bound_counts norm;
+  std::vector<held_update> held;
+  if (robust_.active()) {
+    bound = in.get_f64("norm bound");
+    if (robust_.norm_mode == norm_bound_mode::off ? bound != 0
+                                                  : !(bound > 0 && std::isfinite(bound)))
+      in.fail("a norm bound of " + std::to_string(bound) + " for norm bound mode " +
+              to_string(robust_.norm_mode));
+    if (!adaptive_ && bound != robust_.norm_bound)
+      in.fail("a norm bound of " + std::to_string(bound) + ", the fixed bound is " +
+              std::to_string(robust_.norm_bound));
+    norm.within = in.get_u32("updates within the norm bound");
+    norm.clipped = in.get_u32("updates clipped");
+    norm.rejected = in.get_u32("updates rejected by the norm bound");
+    if (static_cast<uint64_t>(norm.within) + norm.clipped !=
+        (robust_.norm_mode == norm_bound_mode::off ? 0 : buffered))
+      in.fail("norm counts that do not match the " + std::to_string(buffered) +
+              " buffered updates");
+    stats.norm_clipped = in.get_u64("updates clipped in the run");
+    stats.norm_rejected = in.get_u64("updates rejected by the norm bound in the run");
+    const uint64_t count = in.get_u64("held updates");
+    if (count != (robust_.holds_updates() ? buffered : 0))
+      in.fail(std::to_string(count) + " held updates for " + std::to_string(buffered) +
+              " buffered ones with rule " + to_string(robust_.rule));
+    for (uint64_t i = 0; i < count; ++i) {
+      held_update h;
+      h.client = in.get_u32("held update client");
+      h.delta = in.get_floats("held update");
+      if (h.delta.size() != dim)
+        in.fail("a held update of " + std::to_string(h.delta.size()) + " values, expected " +
+                std::to_string(dim));
+      held.push_back(std::move(h));
+    }
+  }
   try {
     optimizer_->load_state(opt.data(), opt.size());
   } catch (const std::invalid_argument& e) {
@@ -272,6 +442,9 @@ void fedbuff::load(byte_reader& in) {
   loss_samples_ = loss_samples;
   stats_ = stats;
   records_.clear();
+  if (adaptive_) adaptive_->set_bound(bound);
+  norm_ = norm;
+  held_ = std::move(held);
 }
 
 }  // namespace fedactor

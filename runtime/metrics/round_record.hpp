@@ -54,8 +54,9 @@ struct round_record {
   uint32_t edges_lost = 0;      // edges lost in this round / since the last step (died, hung)
   uint32_t edges_rejoined = 0;  // lost edges that came back (a restarted process)
   uint32_t rerouted = 0;        // client tasks sent through another edge because theirs was lost
-  // sync with robust.norm_bound on (docs/robustness.md); norm_bound 0 = off, nothing written
-  double norm_bound = 0;       // the L2 bound the edges applied this round (adaptive: moves)
+  // robust.norm_bound on (docs/robustness.md); norm_bound 0 = off, nothing written
+  double norm_bound = 0;       // the L2 bound the edges (async: the buffer) applied this round
+                               // (async: since the last server step; adaptive: moves)
   uint32_t norm_clipped = 0;   // updates clipped to it
   uint32_t norm_rejected = 0;  // updates rejected by it (also in failures_by invalid_update)
   // async only
@@ -108,7 +109,7 @@ struct run_summary {
   uint64_t stale_updates = 0;     // discarded for staleness
   uint64_t rejected_updates = 0;  // malformed updates refused
   uint32_t aggregations = 0;      // server steps
-  // sync with robust.norm_bound on: updates clipped / rejected over the run
+  // robust.norm_bound on: updates clipped / rejected over the run
   bool norm_bound_on = false;
   uint64_t norm_clipped = 0;
   uint64_t norm_rejected = 0;

@@ -23,7 +23,8 @@ double elapsed_since(std::chrono::steady_clock::time_point t) {
 fedbuff make_buffer(std::vector<float> model, const scenario& sc, async_loop::parts& p) {
   if (!p.registry || !p.pick || !p.optimizer)
     throw std::invalid_argument("async_loop needs a registry, a sampler and a server optimizer");
-  return fedbuff(std::move(model), sc.async, std::move(p.optimizer), p.weight, p.trainable);
+  return fedbuff(std::move(model), sc.async, std::move(p.optimizer), p.weight, p.trainable,
+                 sc.robust);
 }
 
 }  // namespace
@@ -166,6 +167,9 @@ void async_loop::load_state(const async_loop_state& s) {
   next_seq_ = s.next_seq;
   next_group_ = s.next_group;
   totals_ = s.totals;
+  // The norm bound's totals travel in the buffer's bytes (fedbuff::save).
+  totals_.norm_clipped = buffer_.stats().norm_clipped;
+  totals_.norm_rejected = buffer_.stats().norm_rejected;
   failures_ = s.failures;
   details_ = s.details;
   edges_lost_ = s.edges_lost;
@@ -420,11 +424,15 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
                std::to_string(model_->size()));
     } else {
       // The base version is the task's own, not the edge's word for it.
-      fedbuff_update fu{u->params->data(), u->params->size(), t.num_samples, t.sent.base_version,
-                        u->loss};
+      fedbuff_update fu{u->params->data(),   u->params->size(), t.num_samples,
+                        t.sent.base_version, u->loss,           client};
+      const double bound = buffer_.norm_bound();  // before a step may move it
       auto r = buffer_.offer(fu);
       if (r == offer_result::rejected)
         fail(client, failure_code::invalid_update, "rejected update (non-finite or out of range)");
+      else if (r == offer_result::out_of_bound)
+        fail(client, failure_code::invalid_update,
+             "rejected update: norm above the bound " + std::to_string(bound));
       else if (r == offer_result::stale)
         failures_.add(failure_code::stale);
     }
@@ -546,6 +554,9 @@ void async_loop::take_steps(async_step& step) {
     rec.stale_discarded = s.stale_discarded;
     rec.staleness_histogram = s.staleness_histogram;
     rec.mean_decay = s.mean_decay;
+    rec.norm_bound = s.norm_bound;
+    rec.norm_clipped = s.norm_clipped;
+    rec.norm_rejected = s.norm_rejected;
     rec.gauges = gauges();
     totals_.clients_trained += s.updates;
     totals_.failures.merge(failures_);
@@ -567,10 +578,7 @@ void async_loop::take_steps(async_step& step) {
       finished_ = true;
       step.finished = true;
     }
-    const auto& stats = buffer_.stats();
-    totals_.total_updates = stats.total_updates;
-    totals_.stale_updates = stats.stale_updates;
-    totals_.rejected_updates = stats.rejected_updates;
+    copy_buffer_totals();
     if (checkpoints_ &&
         (finished_ || crash || (checkpoint_every_ > 0 && steps_done_ % checkpoint_every_ == 0)))
       step.checkpoint = std::make_shared<loop_checkpoint>(
@@ -582,10 +590,16 @@ void async_loop::take_steps(async_step& step) {
       step.finished = true;
     }
   }
+  copy_buffer_totals();
+}
+
+void async_loop::copy_buffer_totals() {
   const auto& stats = buffer_.stats();
   totals_.total_updates = stats.total_updates;
   totals_.stale_updates = stats.stale_updates;
   totals_.rejected_updates = stats.rejected_updates;
+  totals_.norm_clipped = stats.norm_clipped;
+  totals_.norm_rejected = stats.norm_rejected;
 }
 
 // -- lost and returning edges -------------------------------------------------------------

@@ -18,6 +18,11 @@
 // simulated finish order) with the group's exact aggregate. Groups close when full, when the
 // version moves on, and when the task every release waits for sits in an open group.
 //
+// With robust settings (scenario section robust, docs/robustness.md) the buffer holds each
+// forwarded update to the norm bound and, with a rule other than mean, holds the buffer's
+// updates for the rule (runtime/math/fedbuff.hpp); a rejected one counts as invalid_update,
+// and each step's record carries the bound and its counts.
+//
 // Driven by events (answered, failed, edge lost / back); each returns what the shell must do:
 // tasks to send, groups to close, records of server steps, whether the run is over.
 //
@@ -202,6 +207,8 @@ class async_loop {
   // After an event: release (simulated clock) or refill, and close a group everything waits for.
   void settle(async_step& step);
   void take_steps(async_step& step);
+  // The buffer's counts into totals_ (updates folded, stale, rejected, the norm bound's).
+  void copy_buffer_totals();
   void fail(uint32_t client, failure_code code, const std::string& detail);
   // The task `seq` if `attempt` is its current attempt and it is still in flight.
   task* current(uint64_t seq, uint32_t attempt);

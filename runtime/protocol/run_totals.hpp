@@ -17,7 +17,7 @@ struct run_totals {
   uint64_t total_updates = 0;     // folded into the buffer
   uint64_t stale_updates = 0;     // discarded for staleness
   uint64_t rejected_updates = 0;  // refused by the buffer (malformed)
-  // sync with robust.norm_bound (docs/robustness.md)
+  // robust.norm_bound (docs/robustness.md), sync and async
   uint64_t norm_clipped = 0;   // updates clipped to the norm bound
   uint64_t norm_rejected = 0;  // updates rejected by it (also in failures, invalid_update)
 };

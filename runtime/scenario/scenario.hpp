@@ -175,8 +175,10 @@ struct strategy_config {
   norm_handling normalization = norm_handling::federated;  // local = FedBN
 };
 
-// Update validation and robust aggregation (docs/robustness.md). Sync only: the bound and the
-// rule act where an edge folds its clients' updates (runtime/protocol/edge_round.hpp).
+// Update validation and robust aggregation (docs/robustness.md). Sync: the bound and the rule
+// act where an edge folds its clients' updates (runtime/protocol/edge_round.hpp); async
+// (forwarding edges only): where the server's FedBuff buffer takes them
+// (runtime/math/fedbuff.hpp).
 struct norm_bound_config {
   norm_bound_mode mode = norm_bound_mode::off;  // off | clip | reject
   double bound = 1.0;            // L2 bound on each client's Δ (the first round's, if adaptive)

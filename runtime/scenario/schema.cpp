@@ -762,22 +762,23 @@ std::vector<key_entry> make_table() {
     with_check(enum_key("robust.norm_bound.mode",
       [](auto& s) -> auto& { return s.robust.norm_bound.mode; },
       std::vector{norm_bound_mode::off, norm_bound_mode::clip, norm_bound_mode::reject},
-      "L2 norm bound on each client's update delta at its edge: off; clip = scaled down to the "
-      "bound; reject = refused (invalid_update) above it (docs/robustness.md)"),
+      "L2 norm bound on each client's update delta (sync: at its edge; async: at the server's "
+      "buffer, before the staleness weight): off; clip = scaled down to the bound; reject = "
+      "refused (invalid_update) above it (docs/robustness.md)"),
       [](const scenario& s) -> std::optional<std::string> {
         if (s.robust.norm_bound.mode != norm_bound_mode::off &&
-            s.protocol.mode == protocol_mode::async)
-          return "is not supported with protocol.mode async (the bound acts where a sync edge "
-                 "folds its updates); use off";
+            s.protocol.mode == protocol_mode::async && s.async.edge == edge_mode::preaggregate)
+          return "is not supported with async.edge_mode preaggregate (a group's aggregate hides "
+                 "its members' updates from the bound); use async.edge_mode forward";
         return std::nullopt;
       }),
     number_key("robust.norm_bound.bound",
       [](auto& s) -> auto& { return s.robust.norm_bound.bound; }, positive,
-      "the L2 bound C (with target_quantile > 0: its first round's value)"),
+      "the L2 bound C (with target_quantile > 0: its first round's or server step's value)"),
     number_key("robust.norm_bound.target_quantile",
       [](auto& s) -> auto& { return s.robust.norm_bound.target_quantile; }, unit_half_open,
-      "0 = fixed bound; in (0, 1): adaptive, C <- C exp(-lr (b - q)) after each round, b the "
-      "fraction of its updates with norm <= C (Andrew et al. 2021)"),
+      "0 = fixed bound; in (0, 1): adaptive, C <- C exp(-lr (b - q)) after each round (async: "
+      "server step), b the fraction of its updates with norm <= C (Andrew et al. 2021)"),
     number_key("robust.norm_bound.lr", [](auto& s) -> auto& { return s.robust.norm_bound.lr; },
       positive, "adaptive bound: the geometric learning rate (eta)"),
     with_check(enum_key("robust.rule", [](auto& s) -> auto& { return s.robust.rule; },
@@ -785,12 +786,13 @@ std::vector<key_entry> make_table() {
                   robust_rule_kind::trimmed_mean, robust_rule_kind::krum},
       "how an edge combines its accepted updates: mean = weighted streaming mean (FedAvg); "
       "median / trimmed_mean = coordinate-wise; krum = (multi-)Krum. The non-mean rules hold "
-      "the edge's k updates (memory k x model); the server averages the edges' results"),
+      "the edge's k updates (memory k x model); the server averages the edges' results. Async: "
+      "the server holds the buffer's async.buffer_size deltas and steps with the rule's result"),
       [](const scenario& s) -> std::optional<std::string> {
         if (s.robust.rule == robust_rule_kind::mean) return std::nullopt;
-        if (s.protocol.mode == protocol_mode::async)
-          return "is not supported with protocol.mode async (a rule needs the updates of a "
-                 "sync edge round); use mean";
+        if (s.protocol.mode == protocol_mode::async && s.async.edge == edge_mode::preaggregate)
+          return "is not supported with async.edge_mode preaggregate (a group's aggregate hides "
+                 "its members' updates from the rule); use async.edge_mode forward";
         if (s.strategy.client == client_algorithm::scaffold)
           return "is not supported with strategy.client scaffold (its control variates are "
                  "averaged over the updates the rule does not pick); use mean";

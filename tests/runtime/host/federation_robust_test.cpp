@@ -138,3 +138,83 @@ TEST_CASE(
   auto again = run_federation(s, 1);
   CHECK(model_sha256(again.result.model) == model_sha256(out.result.model));
 }
+
+namespace {
+
+// attacked()'s task in async FedBuff: 20 clients training at once (simulated clock, staleness
+// up to 3), a server step every 10 updates, 12 steps, forwarded through one edge.
+scenario attacked_async(double fraction) {
+  auto s = attacked(fraction);
+  s.name = "robust_async";
+  s.clock = clock_kind::simulated;
+  s.protocol.mode = protocol_mode::async;
+  s.async.concurrency = 20;
+  s.async.buffer_size = 10;
+  s.async.staleness_threshold = 3;
+  s.async.aggregations = 12;
+  s.async.edge = edge_mode::forward;
+  s.eval.every = 12;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "async: a scaling attack ruins FedBuff and median, trimmed mean, Krum and clipping at the "
+    "server's buffer restore most of it",
+    "[host][robust][async]") {
+  const double clean = accuracy(attacked_async(0.0));
+  const double hurt = accuracy(attacked_async(0.2));
+  INFO("clean " << clean << ", attacked " << hurt);
+  REQUIRE(hurt < clean - 0.2);
+  auto defended = [&](auto set) {
+    auto s = attacked_async(0.2);
+    set(s);
+    return accuracy(s);
+  };
+  const double median = defended([](scenario& s) { s.robust.rule = robust_rule_kind::median; });
+  const double trimmed = defended([](scenario& s) {
+    s.robust.rule = robust_rule_kind::trimmed_mean;
+    s.robust.trim = 0.45;  // t = 4 of 10 at each end
+  });
+  const double krum = defended([](scenario& s) {
+    s.robust.rule = robust_rule_kind::krum;
+    s.robust.krum_f = 3;  // k = 10 > 2f + 2
+    s.robust.krum_m = 7;  // k - f: averaging fewer learns too slowly in 12 steps
+  });
+  const double clip = defended([](scenario& s) {
+    s.robust.norm_bound.mode = norm_bound_mode::clip;
+    s.robust.norm_bound.target_quantile = 0.5;
+  });
+  INFO("median " << median << ", trimmed " << trimmed << ", krum " << krum << ", clip " << clip);
+  const double restored = hurt + (clean - hurt) * 2.0 / 3.0;
+  CHECK(median > restored);
+  CHECK(trimmed > restored);
+  CHECK(krum > restored);
+  CHECK(clip > restored);
+}
+
+TEST_CASE("async: the norm bound's counts reach the records and the summary, and the run repeats",
+          "[host][robust][async]") {
+  auto s = attacked_async(0.2);
+  s.robust.norm_bound.mode = norm_bound_mode::reject;
+  s.robust.norm_bound.bound = 1.0;
+  s.robust.norm_bound.target_quantile = 0.5;
+  s.robust.rule = robust_rule_kind::median;
+  auto out = run_federation(s);
+  REQUIRE(out.records.size() == 12);
+  uint64_t rejected = 0;
+  for (const auto& r : out.records) {
+    CHECK(r.async);
+    CHECK(r.norm_bound > 0);
+    CHECK(r.norm_clipped == 0);
+    CHECK(r.norm_rejected <= r.failures_by.of(failure_code::invalid_update));
+    CHECK(r.clients == 10);
+    rejected += r.norm_rejected;
+  }
+  CHECK(rejected > 0);
+  CHECK(out.result.summary.norm_bound_on);
+  CHECK(out.result.summary.norm_rejected == rejected);
+  auto again = run_federation(s, 1);
+  CHECK(model_sha256(again.result.model) == model_sha256(out.result.model));
+}

@@ -503,3 +503,254 @@ TEST_CASE("fedbuff saved mid-buffer and loaded into a fresh one continues bit fo
   byte_reader in2(bytes.data(), bytes.size(), "buffer");
   CHECK_THROWS_WITH(other.load(in2), "buffer: a kept model of 3 values, expected 2");
 }
+
+namespace {
+
+// A buffer over model (0, 0) with sgd at server_lr 1, threshold 1, constant staleness weight
+// 0.5^s and robust settings `r`.
+fedbuff robust_buffer(uint32_t buffer_size, const robust_config& r) {
+  auto b = make_cfg(buffer_size, 1, delta_rule::base, 1.0);
+  return fedbuff({0, 0}, b.cfg, sgd(1.0, 2), {}, 0, r);
+}
+
+offer_result offer_from(fedbuff& fb, uint32_t client, const std::vector<float>& params,
+                        uint32_t n = 1, double loss = 0.0) {
+  return fb.offer({params.data(), params.size(), n, fb.version(), loss, client});
+}
+
+robust_config bound_of(norm_bound_mode mode, double c, double quantile = 0, double lr = 0.2) {
+  robust_config r;
+  r.norm_bound.mode = mode;
+  r.norm_bound.bound = c;
+  r.norm_bound.target_quantile = quantile;
+  r.norm_bound.lr = lr;
+  return r;
+}
+
+robust_config rule_of(robust_rule_kind rule) {
+  robust_config r;
+  r.rule = rule;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("fedbuff with a norm bound clip scales an update above it to norm C before folding",
+          "[fedbuff][robust]") {
+  auto fb = robust_buffer(2, bound_of(norm_bound_mode::clip, 5.0));
+  CHECK(fb.norm_bound() == 5.0);
+  CHECK(offer_from(fb, 0, {3, 4}) == offer_result::folded);      // norm 5: within
+  CHECK(offer_from(fb, 1, {6, 8}) == offer_result::aggregated);  // norm 10 -> 0.5 · (6, 8)
+  // Mean of (3, 4) and (3, 4); without the bound it would be (4.5, 6).
+  CHECK(fb.model() == std::vector<float>{3, 4});
+  CHECK(fb.stats().norm_clipped == 1);
+  CHECK(fb.stats().norm_rejected == 0);
+  CHECK(fb.stats().total_updates == 2);
+  const auto recs = fb.take_records();
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].norm_bound == 5.0);
+  CHECK(recs[0].norm_clipped == 1);
+  CHECK(recs[0].norm_rejected == 0);
+  CHECK(fb.norm_bound() == 5.0);  // fixed
+}
+
+TEST_CASE("fedbuff with a norm bound reject refuses an update above it and counts it",
+          "[fedbuff][robust]") {
+  auto fb = robust_buffer(2, bound_of(norm_bound_mode::reject, 5.0));
+  CHECK(offer_from(fb, 0, {3, 4}, 1) == offer_result::folded);  // norm 5: within
+  CHECK(offer_from(fb, 1, {6, 8}, 1) == offer_result::out_of_bound);
+  CHECK(fb.stats().buffered == 1);
+  CHECK(fb.stats().rejected_updates == 1);
+  CHECK(fb.stats().norm_rejected == 1);
+  CHECK(offer_from(fb, 2, {0, 2}, 3) == offer_result::aggregated);
+  // (1·(3, 4) + 3·(0, 2)) / 4 = (0.75, 2.5)
+  CHECK(fb.model() == std::vector<float>{0.75f, 2.5f});
+  const auto recs = fb.take_records();
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].updates == 2);
+  CHECK(recs[0].norm_rejected == 1);
+  CHECK(recs[0].norm_clipped == 0);
+  CHECK(fb.stats().total_updates == 2);
+}
+
+TEST_CASE("fedbuff refuses a non-finite update with robust settings on and never folds it",
+          "[fedbuff][robust]") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const auto& r :
+       {bound_of(norm_bound_mode::clip, 5.0), bound_of(norm_bound_mode::reject, 5.0),
+        rule_of(robust_rule_kind::median), rule_of(robust_rule_kind::krum)}) {
+    auto fb = robust_buffer(2, r);
+    CHECK(offer_from(fb, 0, {nan, 1}) == offer_result::rejected);
+    CHECK(offer_from(fb, 1, {1, inf}) == offer_result::rejected);
+    CHECK(fb.stats().rejected_updates == 2);
+    CHECK(fb.stats().norm_rejected == 0);  // not a norm verdict: refused before any
+    CHECK(fb.stats().norm_clipped == 0);
+    CHECK(fb.stats().buffered == 0);
+    CHECK(fb.held() == 0);
+    CHECK(offer_from(fb, 2, {1, 1}) == offer_result::folded);
+    CHECK(offer_from(fb, 3, {3, 1}) == offer_result::aggregated);
+    // Mean or median of (1, 1) and (3, 1): (2, 1); Krum of two picks the lower client id.
+    CHECK(fb.model() ==
+          (r.rule == robust_rule_kind::krum ? std::vector<float>{1, 1} : std::vector<float>{2, 1}));
+  }
+}
+
+TEST_CASE("fedbuff moves an adaptive norm bound after each step from that buffer's fraction",
+          "[fedbuff][robust]") {
+  // C0 = 5, quantile 0.5, lr 0.2, clip. Buffer 1: norms 5 (within), 10 and 13 (clipped):
+  // b = 1/3, C1 = 5 exp(-0.2 (1/3 - 0.5)).
+  auto fb = robust_buffer(3, bound_of(norm_bound_mode::clip, 5.0, 0.5, 0.2));
+  offer_from(fb, 0, {3, 4});
+  offer_from(fb, 1, {6, 8});
+  CHECK(fb.norm_bound() == 5.0);  // only a step moves it
+  CHECK(offer_from(fb, 2, {5, 12}) == offer_result::aggregated);
+  const double c1 = 5.0 * std::exp(-0.2 * (1.0 / 3.0 - 0.5));
+  CHECK(fb.norm_bound() == c1);
+  auto recs = fb.take_records();
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].norm_bound == 5.0);  // the bound this buffer was held to
+  CHECK(recs[0].norm_clipped == 2);
+  // Buffer 2 is held to C1 ≈ 5.17: a norm of √(9 + 16.81) ≈ 5.08 is now within it, 20 is
+  // clipped: b = 2/3 (within 2 of 3), C2 = C1 exp(-0.2 (2/3 - 0.5)).
+  const auto& m = fb.model();
+  auto plus = [&](float x, float y) { return std::vector<float>{m[0] + x, m[1] + y}; };
+  offer_from(fb, 0, plus(3, 4.1f));
+  offer_from(fb, 1, plus(0, 1));
+  offer_from(fb, 2, plus(12, 16));
+  recs = fb.take_records();
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].norm_bound == c1);
+  CHECK(recs[0].norm_clipped == 1);
+  CHECK(fb.norm_bound() == c1 * std::exp(-0.2 * (2.0 / 3.0 - 0.5)));
+  CHECK(fb.stats().norm_clipped == 3);
+}
+
+TEST_CASE("fedbuff with rule median, trimmed mean or krum steps with the rule over the buffer",
+          "[fedbuff][robust]") {
+  // Five updates (client, Δ) from model (0, 0), server_lr 1:
+  //   4: (1, 10)  3: (2, 20)  2: (3, -5)  1: (100, 0)  0: (4, 2)
+  // median: x 1 2 3 4 100 -> 3, y -5 0 2 10 20 -> 2.
+  // trimmed mean β = 0.2 (t = 1): x (2 + 3 + 4) / 3 = 3, y (0 + 2 + 10) / 3 = 4.
+  // Krum f = 1 (q = 5 - 1 - 2 = 2 nearest), squared distances:
+  //   A(1,10)-B 101, A-C 229, A-D 9901, A-E 73, B-C 626, B-D 10004, B-E 328, C-D 9434,
+  //   C-E 50, D-E 9220; scores A 174, B 429, C 279, D 18654, E 123.
+  //   m = 1: E = (4, 2); m = 2: mean of E and A = (2.5, 6).
+  const std::vector<std::pair<uint32_t, std::vector<float>>> updates = {
+      {4, {1, 10}}, {3, {2, 20}}, {2, {3, -5}}, {1, {100, 0}}, {0, {4, 2}}};
+  auto run = [&](robust_config r, const std::vector<size_t>& order) {
+    auto fb = robust_buffer(5, r);
+    for (size_t k = 0; k < order.size(); ++k) {
+      const auto& [client, delta] = updates[order[k]];
+      // Sample counts and losses differ: the rule does not weigh by them.
+      const auto res = offer_from(fb, client, delta, 1 + 10 * client, 0.5);
+      CHECK(res == (k + 1 < order.size() ? offer_result::folded : offer_result::aggregated));
+      if (k + 2 == order.size()) CHECK(fb.held() == order.size() - 1);
+    }
+    CHECK(fb.held() == 0);
+    CHECK(fb.version() == 1);
+    return fb.model();
+  };
+  const std::vector<size_t> arrival = {0, 1, 2, 3, 4}, reversed = {4, 3, 2, 1, 0},
+                            mixed = {2, 4, 0, 3, 1};
+  for (const auto& order : {arrival, reversed, mixed}) {
+    CHECK(run(rule_of(robust_rule_kind::median), order) == std::vector<float>{3, 2});
+    auto trimmed = rule_of(robust_rule_kind::trimmed_mean);
+    trimmed.trim = 0.2;
+    CHECK(run(trimmed, order) == std::vector<float>{3, 4});
+    auto krum = rule_of(robust_rule_kind::krum);
+    krum.krum_f = 1;
+    CHECK(run(krum, order) == std::vector<float>{4, 2});
+    krum.krum_m = 2;
+    CHECK(run(krum, order) == std::vector<float>{2.5f, 6});
+  }
+}
+
+TEST_CASE("fedbuff with a rule and a norm bound clips before the rule and discards stale updates",
+          "[fedbuff][robust]") {
+  // Threshold 1: at version 1, an update from version 0 (s = 1) is held with its raw Δ against
+  // model 0 (its staleness weight 0.5 does not enter the rule); at version 2 one from version
+  // 0 (s = 2) is discarded.
+  auto r = bound_of(norm_bound_mode::clip, 5.0);
+  r.rule = robust_rule_kind::median;
+  auto fb = robust_buffer(3, r);
+  offer_from(fb, 0, {3, 4});
+  offer_from(fb, 1, {3, 4});
+  offer_from(fb, 2, {30, 40});  // clipped to (3, 4)
+  REQUIRE(fb.model() == std::vector<float>{3, 4});
+  // Version 1: two fresh updates and one from version 0.
+  CHECK(fb.offer({std::vector<float>{4, 4}.data(), 2, 1, 1, 0.0, 5}) == offer_result::folded);
+  CHECK(fb.offer({std::vector<float>{5, 4}.data(), 2, 1, 1, 0.0, 6}) == offer_result::folded);
+  // Δ = (1, 2) - model 0 (0, 0) = (1, 2): median x of 1 2 1 -> 1, y of 0 0 2 -> 0.
+  CHECK(fb.offer({std::vector<float>{1, 2}.data(), 2, 1, 0, 0.0, 7}) == offer_result::aggregated);
+  CHECK(fb.model() == std::vector<float>{4, 4});
+  // Version 2: an update from version 0 is stale (s = 2 > 1), discarded before the buffer.
+  CHECK(fb.offer({std::vector<float>{9, 9}.data(), 2, 1, 0, 0.0, 8}) == offer_result::stale);
+  CHECK(fb.held() == 0);
+  CHECK(fb.stats().stale_updates == 1);
+  const auto recs = fb.take_records();
+  REQUIRE(recs.size() == 2);
+  CHECK(recs[1].staleness_histogram == std::vector<uint32_t>{2, 1});
+}
+
+TEST_CASE("fedbuff refuses a pre-aggregated group with robust settings on", "[fedbuff][robust]") {
+  auto fb = robust_buffer(2, rule_of(robust_rule_kind::median));
+  weighted_accumulator sums(2);
+  const std::vector<float> d = {1, 1};
+  REQUIRE(sums.add(d.data(), 3.0, 0.0));
+  CHECK(fb.offer_group(sums, 0, 1) == offer_result::rejected);
+  CHECK(fb.stats().rejected_updates == 1);
+}
+
+TEST_CASE("fedbuff saved mid-buffer with an adaptive bound and held updates continues bit for bit",
+          "[fedbuff][robust]") {
+  auto r = bound_of(norm_bound_mode::reject, 1.0, 0.5, 0.3);
+  r.rule = robust_rule_kind::trimmed_mean;
+  r.trim = 0.25;
+  auto cfg = make_cfg(4, 2, delta_rule::base).cfg;
+  rng g{7};
+  fedbuff a({0, 0, 0}, cfg, sgd(0.5, 3), {}, 0, r);
+  uint32_t client = 0;
+  auto next = [&](const fedbuff& fb) {
+    auto p = random_params(g, 3);
+    for (size_t i = 0; i < 3; ++i) p[i] += fb.model()[i];
+    return p;
+  };
+  while (a.version() < 3 || a.held() != 2) {
+    const auto p = next(a);
+    a.offer({p.data(), 3, 1 + client % 3, a.version(), 0.5, client % 7});
+    ++client;
+    REQUIRE(client < 1000);
+  }
+  REQUIRE(a.norm_bound() != 1.0);
+  REQUIRE(a.stats().norm_rejected > 0);
+  byte_writer out;
+  a.save(out);
+  const auto bytes = out.take();
+  fedbuff b({9, 9, 9}, cfg, sgd(0.5, 3), {}, 0, r);
+  byte_reader in(bytes.data(), bytes.size(), "buffer");
+  b.load(in);
+  in.finish();
+  CHECK(b.norm_bound() == a.norm_bound());
+  CHECK(b.held() == 2);
+  CHECK(b.stats().norm_rejected == a.stats().norm_rejected);
+  CHECK(b.stats().norm_clipped == a.stats().norm_clipped);
+  for (int i = 0; i < 20; ++i) {
+    const auto p = next(a);
+    const fedbuff_update u{p.data(), 3, 2, a.version(), 0.25, static_cast<uint32_t>(i % 5)};
+    CHECK(a.offer(u) == b.offer(u));
+  }
+  CHECK(a.model() == b.model());
+  CHECK(a.norm_bound() == b.norm_bound());
+  // A buffer without the robust settings does not read their bytes.
+  fedbuff plain({0, 0, 0}, cfg, sgd(0.5, 3));
+  byte_reader in2(bytes.data(), bytes.size(), "buffer");
+  plain.load(in2);
+  CHECK_THROWS(in2.finish());
+  // A fixed bound must be the scenario's.
+  auto fixed = r;
+  fixed.norm_bound.target_quantile = 0;
+  fedbuff c({0, 0, 0}, cfg, sgd(0.5, 3), {}, 0, fixed);
+  byte_reader in3(bytes.data(), bytes.size(), "buffer");
+  CHECK_THROWS_WITH(c.load(in3), Catch::Contains("the fixed bound is 1"));
+}

@@ -160,6 +160,9 @@ std::string trace(const driver& d) {
            std::to_string(s.record.clients) + " t" + std::to_string(bits_of(s.record.sim_time_s)) +
            " h";
     for (auto h : s.record.staleness_histogram) out += std::to_string(h) + ",";
+    if (s.record.norm_bound > 0)
+      out += " b" + std::to_string(bits_of(s.record.norm_bound)) + " c" +
+             std::to_string(s.record.norm_clipped) + " r" + std::to_string(s.record.norm_rejected);
     out += " m";
     for (float x : *s.model) out += std::to_string(bits_of(x)) + ",";
     out += "\n";
@@ -1179,6 +1182,78 @@ TEST_CASE("async_loop stopped mid-buffer leaves a checkpoint that resumes as the
   g.loop->start();
   CHECK(g.loop->stop());
   CHECK_FALSE(g.loop->take_stop_checkpoint());
+}
+
+TEST_CASE(
+    "async_loop with an adaptive norm bound and a robust rule resumes as the uninterrupted run",
+    "[protocol][robust]") {
+  // The adaptive bound (and with a rule, the held updates) travel in the buffer's bytes: a
+  // periodic checkpoint or a stop mid-buffer resumes with the same bounds and models.
+  // Client c's Δ = (c+1)/4 · (1, -1), norms 0.35 to 2.8 from a first bound of 1.
+  auto sc = decayed_simulated(9);
+  sc.robust.norm_bound.bound = 1.0;
+  sc.robust.norm_bound.target_quantile = 0.5;
+  sc.robust.norm_bound.lr = 0.3;
+  const auto first = [](const auto&) { return size_t{0}; };
+  const auto last = [](const auto& p) { return p.size() - 1; };
+  for (auto mode : {norm_bound_mode::clip, norm_bound_mode::reject}) {
+    for (auto rule : {robust_rule_kind::mean, robust_rule_kind::median}) {
+      sc.robust.norm_bound.mode = mode;
+      sc.robust.rule = rule;
+      CAPTURE(to_string(mode), to_string(rule));
+      const auto full = run_checkpointed(sc, last, 2);
+      REQUIRE(full.lines.size() == 9);
+      // The bound moved: the records' bounds are not all the first one.
+      CHECK(full.lines.front().find(" b" + std::to_string(bits_of(1.0)) + " ") !=
+            std::string::npos);
+      CHECK(full.lines.back().find(" b" + std::to_string(bits_of(1.0)) + " ") == std::string::npos);
+      for (size_t c = 1; c + 1 < full.checkpoints.size(); ++c) {
+        const auto& ck = *full.checkpoints[c];
+        CAPTURE(ck.round);
+        const auto resumed = run_checkpointed(sc, first, 2, &ck);
+        const std::vector<std::string> rest(full.lines.begin() + ck.round, full.lines.end());
+        CHECK(resumed.lines == rest);
+      }
+      for (size_t stop_after : {3, 7, 12}) {
+        CAPTURE(stop_after);
+        const auto stopped = run_checkpointed(sc, last, 2, nullptr, stop_after);
+        const auto& ck = *stopped.checkpoints.back();
+        const auto resumed = run_checkpointed(sc, first, 2, &ck);
+        const std::vector<std::string> rest(full.lines.begin() + ck.round, full.lines.end());
+        CHECK(resumed.lines == rest);
+      }
+    }
+  }
+}
+
+TEST_CASE("async_loop refuses an update above the norm bound as invalid_update and counts it",
+          "[protocol][robust]") {
+  // Buffer 2, fixed bound 1 (reject): client answers with Δ (3, 4) are refused, (0.375, 0.5)
+  // fold.
+  auto sc = async_scenario(4, 1, 2, 2, 1);
+  sc.robust.norm_bound.mode = norm_bound_mode::reject;
+  sc.robust.norm_bound.bound = 1.0;
+  async_fixture f(sc, {0, 0}, ten_each());
+  driver d;
+  d.take(f.loop->start());
+  REQUIRE(d.pending.size() == 2);
+  d.take(answer(*f.loop, d.pop(0), {3, 4}, 10));
+  CHECK(f.loop->totals().norm_rejected == 1);
+  CHECK(f.loop->buffer_stats().buffered == 0);
+  for (int i = 0; i < 10 && !d.finished && !d.pending.empty(); ++i)
+    d.take(answer(*f.loop, d.pop(0), {0.375f, 0.5f}, 10));  // norm 0.625
+  REQUIRE(d.finished);
+  REQUIRE(d.steps.size() == 1);
+  const auto& rec = d.steps[0].record;
+  CHECK(rec.norm_bound == 1.0);
+  CHECK(rec.norm_rejected == 1);
+  CHECK(rec.norm_clipped == 0);
+  CHECK(rec.failures_by.of(failure_code::invalid_update) == 1);
+  REQUIRE(rec.failure_reasons.size() == 1);
+  CHECK(rec.failure_reasons[0].find("rejected update: norm above the bound 1") !=
+        std::string::npos);
+  CHECK(*d.steps[0].model == std::vector<float>{0.375f, 0.5f});
+  CHECK(f.loop->totals().norm_rejected == 1);
 }
 
 TEST_CASE(

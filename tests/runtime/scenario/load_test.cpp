@@ -977,13 +977,19 @@ TEST_CASE("scenario robust and attack keys refuse what they do not support in on
   CHECK_FALSE(validate(s));
   s.protocol.mode = protocol_mode::async;
   s.async.concurrency = 100;
+  // FedBuff holds forwarded updates to the bound and the rule at the server.
+  CHECK_FALSE(validate(s));
+  s.async.edge = edge_mode::preaggregate;
   CHECK(validate(s)->message ==
-        "scenario: robust.norm_bound.mode: is not supported with protocol.mode async (the bound "
-        "acts where a sync edge folds its updates); use off");
+        "scenario: robust.norm_bound.mode: is not supported with async.edge_mode preaggregate (a "
+        "group's aggregate hides its members' updates from the bound); use async.edge_mode "
+        "forward");
   s.robust.norm_bound.mode = norm_bound_mode::off;
   CHECK(validate(s)->message ==
-        "scenario: robust.rule: is not supported with protocol.mode async (a rule needs the "
-        "updates of a sync edge round); use mean");
+        "scenario: robust.rule: is not supported with async.edge_mode preaggregate (a group's "
+        "aggregate hides its members' updates from the rule); use async.edge_mode forward");
+  s.robust.rule = robust_rule_kind::mean;
+  CHECK_FALSE(validate(s));
   s = scenario{};
   s.robust.rule = robust_rule_kind::median;
   s.strategy.client = client_algorithm::scaffold;

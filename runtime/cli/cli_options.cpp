@@ -1,5 +1,7 @@
 #include "runtime/cli/cli_options.hpp"
 
+#include <string>
+
 namespace fedactor {
 
 std::optional<int> parse_cli(const std::vector<std::string>& args, const cli_spec& spec,
@@ -19,7 +21,9 @@ std::optional<int> parse_cli(const std::vector<std::string>& args, const cli_spe
     }
     po::notify(vm);
   } catch (const po::unknown_option& e) {
-    err << spec.command << ": unknown option '" << e.get_option_name() << "' (see " << spec.command
+    std::string name = e.get_option_name();  // "--x=1" as given: name the option only
+    name = name.substr(0, name.find('='));
+    err << spec.command << ": unknown option '" << name << "' (see " << spec.command
         << " --help)\n";
     return 2;
   } catch (const po::too_many_positional_options_error&) {

@@ -24,7 +24,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_PACKAGES := cmake make clang-14 libclang-rt-14-dev llvm-14 libcaf-dev libssl-dev \
                  libyaml-cpp-dev zlib1g-dev
 
-.PHONY: all deps test-deps fuzz-deps configure build build-cli demo test fuzz bench format clean
+.PHONY: all deps test-deps fuzz-deps configure build build-cli demo test fuzz bench format docs-keys clean
 
 all: build
 
@@ -81,6 +81,16 @@ fuzz: fuzz-deps
 
 bench: build-cli
 	./$(BUILD_DIR)/fedactor bench
+
+# Regenerates the key reference of docs/scenarios.md (between <!-- keys:begin --> and
+# <!-- keys:end -->) from the key table: `fedactor scenario keys --format markdown`.
+docs-keys: $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target fedactor
+	./$(BUILD_DIR)/fedactor scenario keys --format markdown > $(BUILD_DIR)/scenario_keys.md
+	awk -v gen=$(BUILD_DIR)/scenario_keys.md \
+	  '/<!-- keys:end -->/ { while ((getline l < gen) > 0) print l; skip = 0 } \
+	   !skip { print } /<!-- keys:begin -->/ { skip = 1 }' docs/scenarios.md > docs/scenarios.md.tmp
+	mv docs/scenarios.md.tmp docs/scenarios.md
 
 format:
 	find actors messages runtime examples tests bench fuzz -name '*.[ch]pp' | xargs clang-format -i

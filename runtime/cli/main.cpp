@@ -8,6 +8,7 @@
 #include "runtime/cli/node_command.hpp"
 #include "runtime/cli/report_command.hpp"
 #include "runtime/cli/run_command.hpp"
+#include "runtime/cli/scenario_command.hpp"
 
 namespace {
 
@@ -27,7 +28,11 @@ constexpr const char* usage =
     "      the throughput and scale table of workload W1 (docs/benchmarks.md)\n"
     "  report RUN_DIR... [--out FILE.html]\n"
     "      one self-contained HTML page comparing the runs' curves and summaries\n"
-    "      (default RUN_DIR/report.html; docs/report.md)\n";
+    "      (default RUN_DIR/report.html; docs/report.md)\n"
+    "  scenario check SCENARIO.yaml [--set key=value]...\n"
+    "      load and validate a scenario as run does and print its effective configuration\n"
+    "  scenario keys [--format table|markdown|json]\n"
+    "      every scenario key with its type, allowed values, default and meaning\n";
 
 }  // namespace
 
@@ -42,6 +47,7 @@ int main(int argc, char** argv) {
   if (command == "node") return fedactor::node_command(args);
   if (command == "bench") return fedactor::bench_command(args);
   if (command == "report") return fedactor::report_command(args);
+  if (command == "scenario") return fedactor::scenario_command(args);
   if (command == "-h" || command == "--help" || command == "help") {
     std::cout << usage;
     return 0;

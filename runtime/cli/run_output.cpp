@@ -16,13 +16,20 @@
 
 namespace fedactor {
 
-std::optional<std::string> prepare_new_run(const std::string& file,
-                                           const std::vector<std::string>& overrides,
-                                           bool overwrite, scenario& sc, std::string& out_dir) {
+std::optional<std::string> load_run_scenario(const std::string& file,
+                                             const std::vector<std::string>& overrides,
+                                             scenario& sc) {
   if (auto err = load_scenario_file(file, sc)) return err->message;
   for (const auto& o : overrides)
     if (auto err = apply_override(o, sc)) return err->message;
   if (auto err = validate(sc)) return err->message;
+  return std::nullopt;
+}
+
+std::optional<std::string> prepare_new_run(const std::string& file,
+                                           const std::vector<std::string>& overrides,
+                                           bool overwrite, scenario& sc, std::string& out_dir) {
+  if (auto err = load_run_scenario(file, overrides, sc)) return err;
   if (out_dir.empty()) out_dir = default_out_dir(sc);
   return claim_out_dir(out_dir, overwrite);
 }

@@ -30,8 +30,15 @@ const std::vector<std::string>& run_files();
 // (which continues the run in `dir`) does not call this.
 std::optional<std::string> claim_out_dir(const std::string& dir, bool overwrite);
 
+// A new run's scenario as `fedactor run`, `fedactor node server` and `fedactor scenario check`
+// take it: FILE loaded into `sc`, the --set overrides applied in order, validated. The one-line
+// error otherwise ("<origin>:<line>: <key>: <what>", docs/scenarios.md "Errors").
+std::optional<std::string> load_run_scenario(const std::string& file,
+                                             const std::vector<std::string>& overrides,
+                                             scenario& sc);
+
 // A new run's scenario and output directory, as `fedactor run` and `fedactor node server` take
-// them: FILE loaded, the --set overrides applied, validated; `out_dir` (default_out_dir when
+// them: load_run_scenario(); `out_dir` (default_out_dir when
 // empty) claimed (claim_out_dir). The one-line error otherwise.
 std::optional<std::string> prepare_new_run(const std::string& file,
                                            const std::vector<std::string>& overrides,

@@ -56,6 +56,8 @@ TEST_CASE("fedactor --help prints the usage with every command on stdout and exi
     CHECK(r.out.find("\n  node server|edge|clients") != std::string::npos);
     CHECK(r.out.find("\n  bench [--populations") != std::string::npos);
     CHECK(r.out.find("\n  report RUN_DIR... [--out FILE.html]") != std::string::npos);
+    CHECK(r.out.find("\n  scenario check SCENARIO.yaml") != std::string::npos);
+    CHECK(r.out.find("\n  scenario keys [--format") != std::string::npos);
   }
 }
 

@@ -1,0 +1,47 @@
+#pragma once
+
+// The program_options convention of fedactor's commands: one call parses a command's
+// arguments with Boost.Program_options and handles what every command handles the same way.
+//
+//   - `--key value` and `--key=value`; no abbreviated option names (no prefix guessing);
+//   - `-h` / `--help` (added here): prints the usage line(s) and the option list to `out`,
+//     exit 0;
+//   - an unknown option, a missing or bad value, an option given twice that takes one value,
+//     too many positional arguments: one line "<command>: <what> (see <command> --help)" on
+//     `err`, exit 2.
+//
+// A command adopts it as:
+//
+//   po::options_description opts{"options"};
+//   opts.add_options()("set", po::value<std::vector<std::string>>(), "...");
+//   po::positional_options_description pos;  pos.add("file", 1);
+//   po::variables_map vm;
+//   if (auto code = parse_cli(args, {"fedactor x", usage, opts, hidden, pos}, vm, out, err))
+//     return *code;
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+namespace fedactor {
+
+namespace po = boost::program_options;
+
+struct cli_spec {
+  std::string command;              // "fedactor scenario check", prefixes errors
+  std::string usage;                // printed first by --help ("usage: ...\n...")
+  po::options_description options;  // listed by --help
+  po::options_description hidden;   // parsed, not listed (positional targets)
+  po::positional_options_description positional;
+};
+
+// Parses `args` (the arguments after the command's name) into `vm` (notify() included).
+// nullopt: go on with `vm`; otherwise the command returns the value (0 after --help, 2 after
+// an error line).
+std::optional<int> parse_cli(const std::vector<std::string>& args, const cli_spec& spec,
+                             po::variables_map& vm, std::ostream& out, std::ostream& err);
+
+}  // namespace fedactor

@@ -33,6 +33,20 @@ const char* to_string(answer_refusal r) {
       return "overflow";
     case answer_refusal::failure_codes:
       return "failure_codes";
+    case answer_refusal::unknown_task:
+      return "unknown_task";
+    case answer_refusal::wrong_client:
+      return "wrong_client";
+    case answer_refusal::wrong_kind:
+      return "wrong_kind";
+    case answer_refusal::wrong_samples:
+      return "wrong_samples";
+    case answer_refusal::non_finite:
+      return "non_finite";
+    case answer_refusal::group_mismatch:
+      return "group_mismatch";
+    case answer_refusal::refusal_counts:
+      return "refusal_counts";
   }
   return "unknown";
 }

@@ -324,18 +324,9 @@ async_step async_loop::answered(uint64_t seq, uint32_t attempt, uint32_t client,
   auto* t = current(seq, attempt);
   if (!t) return step;
   t->arrived = true;
-  if (client != t->sent.client) {
-    // Not this task's client: refused, the task counts as failed.
-    const std::string why = "answered for client " + std::to_string(client) + ", the task was " +
-                            std::to_string(t->sent.client) + "'s";
-    if (simulated()) {
-      fail(t->sent.client, failure_code::invalid_update, why);
-      t->cancelled = true;
-      releases_.cancel(seq);
-    } else {
-      fail(t->sent.client, failure_code::invalid_update, why);
-      process(seq, std::nullopt, step);
-    }
+  if (auto why = misfit(*t, client, outcome)) {
+    refuse(*t, why->first, why->second, step);
+    end_without_outcome(*t, step);
     settle(step);
     return step;
   }
@@ -346,6 +337,68 @@ async_step async_loop::answered(uint64_t seq, uint32_t attempt, uint32_t client,
   }
   settle(step);
   return step;
+}
+
+async_step async_loop::refused(uint64_t seq, uint32_t attempt, answer_refusal why,
+                               const std::string& detail) {
+  async_step step;
+  auto* t = current(seq, attempt);
+  if (!t) return step;
+  t->arrived = true;
+  refuse(*t, why, detail, step);
+  end_without_outcome(*t, step);
+  settle(step);
+  return step;
+}
+
+std::optional<std::pair<answer_refusal, std::string>> async_loop::misfit(
+    const task& t, uint32_t client, const task_outcome& outcome) const {
+  using result = std::pair<answer_refusal, std::string>;
+  if (client != t.sent.client)
+    return result{answer_refusal::wrong_client, "answered for client " + std::to_string(client) +
+                                                    ", the task was " +
+                                                    std::to_string(t.sent.client) + "'s"};
+  const bool grouped = t.sent.group != 0;
+  const auto* u = std::get_if<task_update>(&outcome);
+  if (grouped && u)
+    return result{answer_refusal::wrong_kind, "an update for a pre-aggregated task"};
+  if (!grouped && !u)
+    return result{answer_refusal::wrong_kind, std::holds_alternative<task_held>(outcome)
+                                                  ? "held for a forwarded task"
+                                                  : "a group aggregate for a forwarded task"};
+  if (!u) return std::nullopt;  // a group's answers are checked against the group's record
+  const size_t size = u->params ? u->params->size() : 0;
+  if (size != model_->size())
+    return result{
+        answer_refusal::wrong_dimension,
+        "has " + std::to_string(size) + " parameters, expected " + std::to_string(model_->size())};
+  if (!std::isfinite(u->loss) ||
+      !std::all_of(u->params->begin(), u->params->end(), [](float v) { return std::isfinite(v); }))
+    return result{answer_refusal::non_finite, "an update with non-finite values or loss"};
+  if (u->num_samples != t.num_samples)
+    return result{answer_refusal::wrong_samples, "claims " + std::to_string(u->num_samples) +
+                                                     " samples, the registry says " +
+                                                     std::to_string(t.num_samples)};
+  return std::nullopt;
+}
+
+void async_loop::refuse(const task& t, answer_refusal why, const std::string& detail,
+                        async_step& step) {
+  count_answer_refusal(why);
+  fail(t.sent.client, failure_code::invalid_update, detail);
+  step.refused.push_back(refused_answer{
+      t.sent.edge, "edge " + std::to_string(t.sent.edge) + ", task " + std::to_string(t.sent.seq) +
+                       ", client " + std::to_string(t.sent.client) + ": " + detail + " (" +
+                       to_string(why) + ")"});
+}
+
+void async_loop::end_without_outcome(task& t, async_step& step) {
+  if (simulated()) {
+    t.cancelled = true;
+    releases_.cancel(t.sent.seq);
+  } else {
+    process(t.sent.seq, std::nullopt, step);
+  }
 }
 
 async_step async_loop::failed(uint64_t seq, uint32_t attempt, failure_code code,
@@ -412,38 +465,27 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
   const uint32_t client = t.sent.client;
   const uint64_t group = t.sent.group;
   if (auto* u = std::get_if<task_update>(&*outcome)) {
-    if (group != 0) {
-      fail(client, failure_code::invalid_update, "an update for a pre-aggregated task");
-    } else if (u->num_samples != t.num_samples) {
+    // Its kind, size, values and sample count were checked on arrival (misfit). The base
+    // version is the task's own, not the edge's word for it.
+    fedbuff_update fu{u->params->data(),   u->params->size(), t.num_samples,
+                      t.sent.base_version, u->loss,           client};
+    const double bound = buffer_.norm_bound();  // before a step may move it
+    auto r = buffer_.offer(fu);
+    if (r == offer_result::rejected)
+      fail(client, failure_code::invalid_update, "rejected update (non-finite or out of range)");
+    else if (r == offer_result::out_of_bound)
       fail(client, failure_code::invalid_update,
-           "claims " + std::to_string(u->num_samples) + " samples, the registry says " +
-               std::to_string(t.num_samples));
-    } else if (!u->params || u->params->size() != model_->size()) {
-      fail(client, failure_code::invalid_update,
-           "has " + std::to_string(u->params ? u->params->size() : 0) + " parameters, expected " +
-               std::to_string(model_->size()));
-    } else {
-      // The base version is the task's own, not the edge's word for it.
-      fedbuff_update fu{u->params->data(),   u->params->size(), t.num_samples,
-                        t.sent.base_version, u->loss,           client};
-      const double bound = buffer_.norm_bound();  // before a step may move it
-      auto r = buffer_.offer(fu);
-      if (r == offer_result::rejected)
-        fail(client, failure_code::invalid_update, "rejected update (non-finite or out of range)");
-      else if (r == offer_result::out_of_bound)
-        fail(client, failure_code::invalid_update,
-             "rejected update: norm above the bound " + std::to_string(bound));
-      else if (r == offer_result::stale)
-        failures_.add(failure_code::stale);
-    }
+           "rejected update: norm above the bound " + std::to_string(bound));
+    else if (r == offer_result::stale)
+      failures_.add(failure_code::stale);
   } else if (std::holds_alternative<task_held>(*outcome)) {
     auto g = groups_.find(group);
     if (group != 0 && t.incarnation != edges_.incarnation(t.sent.edge)) {
       // Its update travels in its group's aggregate, and that edge is already gone.
       fail(client, failure_code::edge_lost,
            "edge " + std::to_string(t.sent.edge) + " lost before its group's aggregate");
-    } else if (group == 0 || g == groups_.end()) {
-      fail(client, failure_code::invalid_update, "held for no open group");
+    } else if (g == groups_.end()) {
+      refuse(t, answer_refusal::group_mismatch, "held for no open group", step);
     } else {
       g->second.held.push_back(client);
     }
@@ -455,8 +497,8 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
       // its members that had not answered were resent apart.
       fail(client, failure_code::edge_lost,
            "edge " + std::to_string(t.sent.edge) + " lost before its group's aggregate");
-    } else if (group == 0 || g == groups_.end()) {
-      fail(client, failure_code::invalid_update, "an aggregate for no open group");
+    } else if (g == groups_.end()) {
+      refuse(t, answer_refusal::group_mismatch, "an aggregate for no open group", step);
     } else {
       auto rec = std::move(g->second);
       groups_.erase(g);
@@ -479,9 +521,10 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
       const auto count = static_cast<uint32_t>(agg.members.size());
       if (!members_ok || !acc || acc->count() != count ||
           acc->weight() != static_cast<double>(expected_weight)) {
-        fail(client, failure_code::invalid_update,
-             "group aggregate that does not match its members (" + std::to_string(count) +
-                 " named)");
+        refuse(
+            t, answer_refusal::group_mismatch,
+            "group aggregate that does not match its members (" + std::to_string(count) + " named)",
+            step);
         // The members that answered held had their updates in it. (Those still to answer
         // stay in flight: their held answer finds no group and counts the same way.)
         for (uint32_t c : rec.held)

@@ -11,7 +11,10 @@
 // The loop keeps its own record of every task (client, edge, base version, the client's sample
 // count from the registry, the pre-aggregation group) and checks every answer against it:
 // nothing an edge says about a task's base version, client or weight is believed. Answers
-// that do not fit are refused and counted (invalid_update).
+// that do not fit are refused, counted by reason (runtime/protocol/answer_refusals: the task's
+// client counts as invalid_update) and listed in the step (async_step::refused) for the shell
+// to name the peer. An answer carries no base version: the task's own is used. A refused
+// answer changes the model exactly as a failure of that task would.
 //
 // Edges may pre-aggregate (async.edge_mode: preaggregate): the server decides group membership
 // at dispatch (reproducible), an edge answers each member "held" and the last one (in
@@ -51,6 +54,7 @@
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
+#include "runtime/protocol/answer_refusals.hpp"
 #include "runtime/protocol/client_conditions.hpp"
 #include "runtime/protocol/edge_set.hpp"
 #include "runtime/protocol/event_timeline.hpp"
@@ -100,8 +104,15 @@ struct task_group {   // pre-aggregation: the group's aggregate, carried by its 
 };
 using task_outcome = std::variant<task_update, task_held, task_group>;
 
+// An edge's answer the loop refused: which edge sent it, and why (one line, task and reason).
+struct refused_answer {
+  uint32_t edge = 0;
+  std::string what;
+};
+
 struct async_step {
   std::vector<async_task> send;
+  std::vector<refused_answer> refused;
   std::vector<group_to_close> close;
   std::vector<finished_round> steps;  // records of server steps (async = true)
   bool finished = false;
@@ -144,6 +155,10 @@ class async_loop {
   // The answer to task `seq`'s attempt `attempt` from the client `client`. Answers to an
   // earlier attempt, or for a task that is not in flight, change nothing.
   async_step answered(uint64_t seq, uint32_t attempt, uint32_t client, task_outcome outcome);
+  // The answer to task `seq`'s attempt `attempt` was refused by the shell before it could be
+  // read as an outcome (it names another task: unknown_task): counted, and the task fails as
+  // invalid_update. Like answered(), nothing for an answer to a task no longer in flight.
+  async_step refused(uint64_t seq, uint32_t attempt, answer_refusal why, const std::string& detail);
   // Task `seq`'s attempt failed at its edge or timed out.
   async_step failed(uint64_t seq, uint32_t attempt, failure_code code, const std::string& detail);
   // The edge set has marked `e` lost: its tasks are resent to survivors (reroute) or fail.
@@ -210,6 +225,15 @@ class async_loop {
   // The buffer's counts into totals_ (updates folded, stale, rejected, the norm bound's).
   void copy_buffer_totals();
   void fail(uint32_t client, failure_code code, const std::string& detail);
+  // Why an answer to `t` for `client` does not fit the task's record, if it does not (checked
+  // on arrival: client, kind, size, finite values, sample count).
+  std::optional<std::pair<answer_refusal, std::string>> misfit(const task& t, uint32_t client,
+                                                               const task_outcome& outcome) const;
+  // Counts a refused answer to `t`, lists it in `step` and fails its client (invalid_update).
+  void refuse(const task& t, answer_refusal why, const std::string& detail, async_step& step);
+  // The task `t` (arrived) ends without an outcome: cancelled for its release (simulated
+  // clock) or processed now.
+  void end_without_outcome(task& t, async_step& step);
   // The task `seq` if `attempt` is its current attempt and it is still in flight.
   task* current(uint64_t seq, uint32_t attempt);
   // Edge e, already marked lost in the edge set: its tasks are resent or fail.

@@ -13,8 +13,10 @@ using namespace fedactor;
 TEST_CASE("answer_refusals names every reason and counts each apart, from any thread",
           "[protocol]") {
   const std::vector<std::string> names = {
-      "wrong_round", "malformed_aggregate", "wrong_dimension", "wrong_count",  "aux_mismatch",
-      "norm_counts", "not_clipped",         "overflow",        "failure_codes"};
+      "wrong_round",   "malformed_aggregate", "wrong_dimension", "wrong_count",
+      "aux_mismatch",  "norm_counts",         "not_clipped",     "overflow",
+      "failure_codes", "unknown_task",        "wrong_client",    "wrong_kind",
+      "wrong_samples", "non_finite",          "group_mismatch",  "refusal_counts"};
   REQUIRE(names.size() == answer_refusal_count);
   for (size_t i = 0; i < answer_refusal_count; ++i)
     CHECK(to_string(static_cast<answer_refusal>(i)) == names[i]);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -373,40 +374,86 @@ TEST_CASE("async_loop refuses an answer that does not fit its task as invalid_up
   const auto& t = start.send[0];
   const auto& other = start.send[1];
   const auto c = std::to_string(t.client);
+  const auto before = answer_refusal_counts();
   async_step step;
   std::string why;
+  answer_refusal reason{};
+  SECTION("naming another task (refused by the shell)") {
+    step =
+        f.loop->refused(t.seq, t.attempt, answer_refusal::unknown_task, "an answer naming task 77");
+    why = "an answer naming task 77";
+    reason = answer_refusal::unknown_task;
+  }
   SECTION("for another client") {
     step = f.loop->answered(t.seq, t.attempt, other.client, update(t, {1, 1}, 10));
-    why = "client " + c + ": answered for client " + std::to_string(other.client) +
-          ", the task was " + c + "'s";
+    why = "answered for client " + std::to_string(other.client) + ", the task was " + c + "'s";
+    reason = answer_refusal::wrong_client;
   }
   SECTION("with a sample count that is not the registry's") {
     step = answer(*f.loop, t, {1, 1}, 11);
-    why = "client " + c + ": claims 11 samples, the registry says 10";
+    why = "claims 11 samples, the registry says 10";
+    reason = answer_refusal::wrong_samples;
   }
   SECTION("with another shape") {
     step =
         f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({1, 2, 3})});
-    why = "client " + c + ": has 3 parameters, expected 2";
+    why = "has 3 parameters, expected 2";
+    reason = answer_refusal::wrong_dimension;
+  }
+  SECTION("with another shape and another sample count: the shape is named") {
+    step = f.loop->answered(t.seq, t.attempt, t.client, task_update{11, 0, make_snapshot({1})});
+    why = "has 1 parameters, expected 2";
+    reason = answer_refusal::wrong_dimension;
   }
   SECTION("without parameters") {
     step = f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, nullptr});
-    why = "client " + c + ": has 0 parameters, expected 2";
+    why = "has 0 parameters, expected 2";
+    reason = answer_refusal::wrong_dimension;
   }
   SECTION("with a non-finite value") {
     step =
         f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({NAN, 2})});
-    why = "client " + c + ": rejected update (non-finite or out of range)";
+    why = "an update with non-finite values or loss";
+    reason = answer_refusal::non_finite;
+  }
+  SECTION("with an infinite value and another sample count: the value is named") {
+    step = f.loop->answered(t.seq, t.attempt, t.client,
+                            task_update{11, 0, make_snapshot({1, -INFINITY})});
+    why = "an update with non-finite values or loss";
+    reason = answer_refusal::non_finite;
+  }
+  SECTION("with a non-finite loss") {
+    step =
+        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, NAN, make_snapshot({1, 2})});
+    why = "an update with non-finite values or loss";
+    reason = answer_refusal::non_finite;
   }
   SECTION("held, for a task in no group") {
     step = f.loop->answered(t.seq, t.attempt, t.client, task_held{});
-    why = "client " + c + ": held for no open group";
+    why = "held for a forwarded task";
+    reason = answer_refusal::wrong_kind;
   }
   SECTION("a group aggregate, for a task in no group") {
     step = f.loop->answered(t.seq, t.attempt, t.client,
                             task_group{aggregate_of(2, {{{1, 1}, 10, 0}}), {t.seq}});
-    why = "client " + c + ": an aggregate for no open group";
+    why = "a group aggregate for a forwarded task";
+    reason = answer_refusal::wrong_kind;
   }
+  // Counted once, by its reason, and listed for the shell with the edge that sent it.
+  auto after = answer_refusal_counts();
+  CHECK(after[static_cast<size_t>(reason)] == before[static_cast<size_t>(reason)] + 1);
+  after[static_cast<size_t>(reason)] -= 1;
+  CHECK(after == before);
+  REQUIRE(step.refused.size() == 1);
+  CHECK(step.refused[0].edge == t.edge);
+  CHECK(step.refused[0].what == "edge " + std::to_string(t.edge) + ", task " +
+                                    std::to_string(t.seq) + ", client " + c + ": " + why + " (" +
+                                    to_string(reason) + ")");
+  why = "client " + c + ": " + why;
+  // A second answer to the same task changes nothing and is not counted again.
+  CHECK(f.loop->answered(t.seq, t.attempt, t.client, task_held{}).refused.empty());
+  CHECK(answer_refusal_counts()[static_cast<size_t>(reason)] ==
+        before[static_cast<size_t>(reason)] + 1);
   CHECK(step.steps.empty());
   REQUIRE(step.send.size() == 1);  // the refused task's slot is refilled
   CHECK(step.send[0].client == t.client);
@@ -896,11 +943,22 @@ TEST_CASE("async_loop refuses a group aggregate that does not match its dispatch
   auto step = held(*f.loop, a);
   REQUIRE(step.send.size() == 1);
   const auto a2 = step.send[0];
+  const auto before = answer_refusal_counts();
   step = f.loop->answered(b.seq, b.attempt, b.client, task_group{bytes, members});
   CHECK(step.steps.empty());
   CHECK(f.loop->version() == 0);
   REQUIRE(step.send.size() == 1);
   const auto b2 = step.send[0];
+  // Counted as group_mismatch and listed with the edge that sent it.
+  const auto gm = static_cast<size_t>(answer_refusal::group_mismatch);
+  CHECK(answer_refusal_counts()[gm] == before[gm] + 1);
+  CHECK(answer_refusals_total() == std::accumulate(before.begin(), before.end(), uint64_t{0}) + 1);
+  REQUIRE(step.refused.size() == 1);
+  CHECK(step.refused[0].edge == b.edge);
+  CHECK(step.refused[0].what == "edge " + std::to_string(b.edge) + ", task " +
+                                    std::to_string(b.seq) + ", client " + std::to_string(b.client) +
+                                    ": group aggregate that does not match its members (" + named +
+                                    " named) (group_mismatch)");
   // The next group answers correctly: a step that counts the refused group's two members.
   step = answer_group(f, a2, b2);
   REQUIRE(step.steps.size() == 1);

@@ -19,6 +19,7 @@
 #include "runtime/protocol/attack.hpp"
 #include "runtime/protocol/edge_round.hpp"
 #include "runtime/protocol/preaggregation.hpp"
+#include "runtime/protocol/result_refusals.hpp"
 #include "runtime/protocol/task_slots.hpp"
 #include "runtime/protocol/update_check.hpp"
 
@@ -39,6 +40,8 @@ struct edge_state {
   // The sync round in progress.
   std::optional<edge_round> round;
   caf::typed_response_promise<edge_res> round_promise;
+  // Client results of the sync round in progress refused by reason (sent with edge_res).
+  result_refusal_counts round_refused{};
   // Async pre-aggregation: the groups, and the promise of each member waiting for its answer.
   preaggregation groups;
   std::unordered_map<uint64_t, caf::typed_response_promise<async_res>> members;
@@ -79,13 +82,18 @@ void pump(edge_ptr self) {
           if (!attacked_base.empty() && r.params.size() == attacked_base.size())
             r.params = param_blob{attacked_params(self->state.cfg.attack, r.params.data(),
                                                   attacked_base.data(), r.params.size())};
-          auto wrong = check_update(update_claim{r.round, r.client, r.params.data(),
-                                                 r.params.size(), r.num_samples, r.loss},
-                                    want);
+          auto wrong = refuse_update(update_claim{r.round, r.client, r.params.data(),
+                                                  r.params.size(), r.num_samples, r.loss},
+                                     want);
+          if (wrong) {
+            // Counted by reason: in this process, and with the sync round's answer.
+            count_result_refusal(wrong->reason);
+            if (self->state.round) ++self->state.round_refused[static_cast<size_t>(wrong->reason)];
+          }
           if (wrong && !local && self->state.cfg.on_refusal)
-            self->state.cfg.on_refusal(target.address(), id, *wrong);
+            self->state.cfg.on_refusal(target.address(), id, wrong->what);
           if (wrong)
-            done(nullptr, failure_code::invalid_update, "rejected update: " + *wrong);
+            done(nullptr, failure_code::invalid_update, "rejected update: " + wrong->what);
           else
             done(&r, failure_code::client_error, {});
           pump(self);
@@ -120,6 +128,8 @@ void finish_round_if_done(edge_ptr self) {
   res.norm_clipped = out.norm.clipped;
   res.norm_rejected = out.norm.rejected;
   res.unclipped = out.unclipped;
+  res.refused_results = result_refusals_to_wire(st.round_refused);
+  st.round_refused = {};
   st.round.reset();
   st.round_promise.deliver(std::move(res));
 }
@@ -153,6 +163,7 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
   const uint32_t round = ins.round;
   st.round.emplace(round, ins.model.shared(), ins.clients.size(), ins.aux.size(), ins.robust,
                    ins.clip);
+  st.round_refused = {};
   st.round_promise = self->make_response_promise<edge_res>();
   auto rp = st.round_promise;
   for (auto id : ins.clients) {

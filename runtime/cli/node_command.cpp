@@ -21,6 +21,7 @@
 #include "runtime/host/node_edge.hpp"
 #include "runtime/host/node_server.hpp"
 #include "runtime/learning/local_training.hpp"
+#include "runtime/protocol/result_refusals.hpp"
 #include "runtime/scenario/load.hpp"
 
 namespace fedactor {
@@ -386,6 +387,7 @@ int edge_role(const std::vector<std::string>& args) {
   try {
     const int rc = run_edge_node(opts);
     opts.log(wire_rejects_line());
+    opts.log(result_refusals_line(counted_result_refusals()));
     return exit_code(rc, signals);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';

@@ -12,6 +12,7 @@
 #include "runtime/cli/signal_watch.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/protocol/answer_refusals.hpp"
+#include "runtime/protocol/result_refusals.hpp"
 #include "runtime/scenario/load.hpp"
 
 namespace fedactor {
@@ -216,6 +217,10 @@ void run_output::finish(const model_spec& spec, const federation_result& result)
   const auto answers = answer_refusal_counts();
   for (size_t i = 0; i < answer_refusal_count; ++i)
     summary.refused_answers.emplace_back(to_string(static_cast<answer_refusal>(i)), answers[i]);
+  summary.refused_results.clear();
+  const auto results = reported_result_refusals();
+  for (size_t i = 0; i < result_refusal_count; ++i)
+    summary.refused_results.emplace_back(to_string(static_cast<result_refusal>(i)), results[i]);
   writer_.write_summary(summary);
   std::fputs(summary_text(result.summary, writer_.dir()).c_str(), stdout);
   std::fflush(stdout);

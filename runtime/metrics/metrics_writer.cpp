@@ -145,6 +145,7 @@ std::string to_json(const run_summary& s) {
     };
     j["wire_rejects"] = counts(s.wire_rejects);
     j["refused_answers"] = counts(s.refused_answers);
+    j["refused_results"] = counts(s.refused_results);
     if (!s.refused_peers.empty()) j["refused_peers"] = counts(s.refused_peers);
   }
   return j.dump(2);

@@ -130,12 +130,15 @@ struct run_summary {
   // What this process refused from other processes, by reason (docs/security.md); written into
   // summary.json when `refusals` is set (fedactor run, resume and node server set it):
   // undeserializable messages (messages/wire_rejects), edge answers refused by the server
-  // (runtime/protocol/answer_refusals), and with plain TCP on a node server the connections its
-  // BASP guard dropped (runtime/host/basp_guard: malformed_frame, truncated_frame). Every reason
-  // is listed, 0s included; refused_peers is empty when there is no guard.
+  // (runtime/protocol/answer_refusals), client results refused at the edges as the edges'
+  // answers reported them (runtime/protocol/result_refusals), and with plain TCP on a node
+  // server the connections its BASP guard dropped (runtime/host/basp_guard: malformed_frame,
+  // truncated_frame). Every reason is listed, 0s included; refused_peers is empty when there is
+  // no guard.
   bool refusals = false;
   std::vector<std::pair<std::string, uint64_t>> wire_rejects;
   std::vector<std::pair<std::string, uint64_t>> refused_answers;
+  std::vector<std::pair<std::string, uint64_t>> refused_results;
   std::vector<std::pair<std::string, uint64_t>> refused_peers;
 };
 

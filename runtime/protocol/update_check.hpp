@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "runtime/protocol/result_refusals.hpp"
+
 namespace fedactor {
 
 // What the task asked for and what the receiver knows.
@@ -29,8 +31,19 @@ struct update_claim {
   double loss = 0;
 };
 
+// Why an answer is refused: the reason counted and the text logged.
+struct update_refusal {
+  result_refusal reason{};
+  std::string what;
+};
+
+// Empty when the answer is acceptable, else why not: the first check that fails, in the
+// order round, client, shape, samples, loss, values. O(values).
+std::optional<update_refusal> refuse_update(const update_claim& got,
+                                            const update_expectation& want);
+
 // Empty when the answer is acceptable, else the reason (e.g. "has 3 parameters, expected
-// 2762", "non-finite parameter at index 17"). O(values).
+// 2762", "non-finite parameter at index 17"): refuse_update's text. O(values).
 std::optional<std::string> check_update(const update_claim& got, const update_expectation& want);
 
 }  // namespace fedactor

@@ -190,11 +190,13 @@ TEST_CASE("edge, run and async messages cross a real connection unchanged", "[me
   res.live_clients = 3;
   res.peak_live_clients = 4;
   res.evictions = 5;
+  res.refused_results = {0, 2, 0, 0, 1};
   auto b = w.round_trip(res);
   CHECK(b.aggregate == res.aggregate);
   CHECK(b.failures == res.failures);
   CHECK(b.failed_by == res.failed_by);
   CHECK(b.evictions == 5);
+  CHECK(b.refused_results == std::vector<uint32_t>{0, 2, 0, 0, 1});
 
   run_report rep;
   rep.rounds = 10;

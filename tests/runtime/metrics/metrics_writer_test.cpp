@@ -169,11 +169,14 @@ TEST_CASE("the summary carries the refusal counts by reason when they are set", 
   auto j = nlohmann::json::parse(to_json(s));
   CHECK_FALSE(j.contains("wire_rejects"));
   CHECK_FALSE(j.contains("refused_answers"));
+  CHECK_FALSE(j.contains("refused_results"));
   CHECK_FALSE(j.contains("refused_peers"));
   s.refusals = true;
   s.wire_rejects = {{"param_count", 0}, {"outcome_tag", 4}};
   s.refused_answers = {{"wrong_round", 2}, {"overflow", 0}};
+  s.refused_results = {{"wrong_shape", 5}, {"non_finite", 0}};
   j = nlohmann::json::parse(to_json(s));
+  CHECK(j["refused_results"] == nlohmann::json{{"wrong_shape", 5}, {"non_finite", 0}});
   CHECK(j["wire_rejects"] == nlohmann::json{{"param_count", 0}, {"outcome_tag", 4}});
   CHECK(j["refused_answers"] == nlohmann::json{{"wrong_round", 2}, {"overflow", 0}});
   CHECK_FALSE(j.contains("refused_peers"));  // no guard
@@ -347,9 +350,10 @@ TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "
   s.refusals = true;
   s.wire_rejects = {{"param_count", 1}};
   s.refused_answers = {{"wrong_round", 2}};
+  s.refused_results = {{"non_finite", 1}};
   s.refused_peers = {{"truncated_frame", 3}};
   const auto sj = nlohmann::json::parse(to_json(s));
   all_keys_documented(sj);
-  for (const char* part : {"wire_rejects", "refused_answers", "refused_peers"})
+  for (const char* part : {"wire_rejects", "refused_answers", "refused_results", "refused_peers"})
     all_keys_documented(sj[part]);
 }

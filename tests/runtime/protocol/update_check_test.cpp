@@ -74,3 +74,31 @@ TEST_CASE("check_update accepts an empty model when none is expected", "[protoco
   const update_claim got{0, 0, nullptr, 0, 1, 0};
   CHECK_FALSE(check_update(got, want));
 }
+
+TEST_CASE("refuse_update gives each failed check its reason and check_update's text",
+          "[protocol]") {
+  const std::vector<float> nan{NAN, 2};
+  const update_expectation want{2, 7, 2, 50};
+  update_claim c{1, 8, nan.data(), 2, 51, NAN};
+  auto expect = [&](result_refusal reason, const std::string& what) {
+    auto r = refuse_update(c, want);
+    REQUIRE(r);
+    CHECK(r->reason == reason);
+    CHECK(r->what == what);
+  };
+  expect(result_refusal::wrong_task, "answer for round 1");
+  c.round = 2;
+  expect(result_refusal::wrong_client, "answer for client 8");
+  c.client = 7;
+  c.values = 3;
+  expect(result_refusal::wrong_shape, "has 3 parameters, expected 2");
+  c.values = 2;
+  expect(result_refusal::wrong_samples, "claims 51 samples, registry says 50");
+  c.samples = 50;
+  expect(result_refusal::non_finite, "non-finite loss");
+  c.loss = 0;
+  expect(result_refusal::non_finite, "non-finite parameter at index 0");
+  const std::vector<float> ok{1, 2};
+  c.params = ok.data();
+  CHECK_FALSE(refuse_update(c, want));
+}

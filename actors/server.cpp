@@ -16,6 +16,7 @@
 #include "runtime/checkpoint/loop_state.hpp"
 #include "runtime/protocol/async_loop.hpp"
 #include "runtime/protocol/edge_set.hpp"
+#include "runtime/protocol/result_refusals.hpp"
 #include "runtime/protocol/sync_loop.hpp"
 #include "runtime/strategy/client_algorithm.hpp"
 
@@ -58,6 +59,15 @@ bool current_handle(server_ptr self, uint32_t e, const caf::actor_addr& dest) {
 
 void note_event(server_ptr self, const std::string& what) {
   if (self->state.p->cfg.on_event) self->state.p->cfg.on_event(what);
+}
+
+// "peer NODE" or, when its address is known, "peer NODE at IP:port".
+std::string peer_name(server_ptr self, const caf::node_id& node) {
+  std::string out = "peer " + caf::to_string(node);
+  const auto& where = self->state.p->cfg.peer_address;
+  if (where)
+    if (auto addr = where(node); !addr.empty()) out += " at " + addr;
+  return out;
 }
 
 void edge_lost(server_ptr self, uint32_t e, const caf::error& reason);
@@ -149,6 +159,23 @@ void send_batch(server_ptr self, sync_task t) {
                            "failure counts of " + std::to_string(res.failed_by.size()) + " codes"));
           return;
         }
+        // The client results the edge refused: one count per reason, all among the batch's
+        // invalid_update failures.
+        auto refused_results = result_refusals_from_wire(res.refused_results);
+        uint64_t refused_total = 0;
+        if (refused_results)
+          for (auto n : *refused_results) refused_total += n;
+        if (!refused_results || refused_total > failed->of(failure_code::invalid_update)) {
+          const std::string what =
+              refused_results ? std::to_string(refused_total) + " refused client results, " +
+                                    std::to_string(failed->of(failure_code::invalid_update)) +
+                                    " invalid updates"
+                              : "refused result counts of " +
+                                    std::to_string(res.refused_results.size()) + " reasons";
+          apply_answer(self, dest, loop.refused(id, answer_refusal::refusal_counts, what));
+          return;
+        }
+        const bool current = loop.batch(id) != nullptr;
         edge_report rep;
         rep.round = res.round;
         rep.aggregate = std::move(res.aggregate);
@@ -160,7 +187,9 @@ void send_batch(server_ptr self, sync_task t) {
         rep.evictions = res.evictions;
         rep.norm = norm_bound_counts{res.norm_within, res.norm_clipped, res.norm_rejected};
         rep.unclipped = res.unclipped;
-        apply_answer(self, dest, loop.answered(id, std::move(rep)));
+        auto step = loop.answered(id, std::move(rep));
+        if (current && step.refused.empty()) add_reported_result_refusals(*refused_results);
+        apply_answer(self, dest, std::move(step));
       },
       [=](caf::error& err) {
         forget_request_timeout(self, rid);
@@ -203,7 +232,7 @@ void apply(server_ptr self, sync_step step) {
 // After an edge's answer: each refusal is one line naming the peer that sent it.
 void apply_answer(server_ptr self, const caf::actor_addr& from, sync_step step) {
   for (auto& r : step.refused)
-    note_event(self, "refused the answer of peer " + caf::to_string(from.node()) + " (" + r + ")");
+    note_event(self, "refused the answer of " + peer_name(self, from.node()) + " (" + r + ")");
   apply(self, std::move(step));
 }
 
@@ -233,6 +262,12 @@ void send_task(server_ptr self, const async_task& t) {
   request.then(
       [=](async_res& res) {
         forget_request_timeout(self, rid);
+        auto& loop = *self->state.p->async;
+        if (res.seq != seq) {
+          apply(self, loop.refused(seq, attempt, answer_refusal::unknown_task,
+                                   "an answer naming task " + std::to_string(res.seq)));
+          return;
+        }
         task_outcome out;
         if (auto* u = std::get_if<async_update>(&res.outcome))
           out = task_update{u->num_samples, u->loss, u->params.shared()};
@@ -240,7 +275,7 @@ void send_task(server_ptr self, const async_task& t) {
           out = task_group{std::move(g->aggregate), std::move(g->members)};
         else
           out = task_held{};
-        apply(self, self->state.p->async->answered(seq, attempt, res.client, std::move(out)));
+        apply(self, loop.answered(seq, attempt, res.client, std::move(out)));
       },
       [=](caf::error& err) {
         forget_request_timeout(self, rid);
@@ -259,6 +294,10 @@ void send_task(server_ptr self, const async_task& t) {
 
 void apply(server_ptr self, async_step step) {
   auto& edges = self->state.p->cfg.edges;
+  // Each refused answer is one line naming the peer of the edge that sent it.
+  for (auto& r : step.refused)
+    note_event(self, "refused the answer of " + peer_name(self, edges[r.edge].node()) + " (" +
+                         r.what + ")");
   // Closes first: a group closed by this step was sent before the tasks that follow it.
   for (auto& c : step.close) self->send(edges[c.edge], group_close{c.group, c.size});
   take_checkpoint(self, step.checkpoint);

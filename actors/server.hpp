@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/node_id.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "actors/edge.hpp"
@@ -46,6 +47,9 @@ struct server_config {
   std::function<void(const round_record&, const param_blob& model)> on_round;
   // Edge lost / rejoined, one line for a log; called on the server's thread.
   std::function<void(const std::string&)> on_event;
+  // How a refusal line names a peer besides its CAF node id: its address ("IP:port"), or
+  // empty when unknown. Unset: the node id alone. Called on the server's thread.
+  std::function<std::string(const caf::node_id&)> peer_address;
   // Checkpoints (docs/checkpoints.md). When set, the loop's state after every
   // checkpoint.every-th round / server step and after the last one is handed here, on the
   // server's thread, after the records of that step's rounds. Refused (std::invalid_argument

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -36,6 +38,17 @@ struct basp_guard::impl {
 
 namespace {
 
+// Relays open now in this process, by the local port of their connection to the node.
+struct origins {
+  std::mutex mu;
+  std::map<uint16_t, std::string> by_port;
+};
+
+origins& relay_origins() {
+  static origins o;
+  return o;
+}
+
 std::string name_of(const tcp::socket& s) {
   boost::system::error_code ec;
   auto ep = s.remote_endpoint(ec);
@@ -54,6 +67,7 @@ struct relay : std::enable_shared_from_this<relay> {
   std::string who;
   std::array<char, 64 * 1024> up{}, down{};
   bool closed = false;
+  uint16_t relay_port = 0;  // local port of `inner`, listed in relay_origins() while open
 
   relay(basp_guard::impl* g, tcp::socket s)
       : guard(g),
@@ -74,6 +88,7 @@ struct relay : std::enable_shared_from_this<relay> {
                             return;
                           }
                           boost::system::error_code ignored;
+                          self->note_origin();
                           self->peer.set_option(tcp::no_delay{true}, ignored);
                           self->inner.set_option(tcp::no_delay{true}, ignored);
                           self->from_peer();
@@ -141,9 +156,32 @@ struct relay : std::enable_shared_from_this<relay> {
                           });
   }
 
+  // The node sees this peer at inner's local port: remember whose it is.
+  void note_origin() {
+    boost::system::error_code ec;
+    const auto ep = inner.local_endpoint(ec);
+    if (ec) return;
+    relay_port = ep.port();
+    auto& o = relay_origins();
+    std::lock_guard<std::mutex> lock{o.mu};
+    o.by_port[relay_port] = who;
+  }
+
+  void forget_origin() {
+    if (relay_port == 0) return;
+    auto& o = relay_origins();
+    std::lock_guard<std::mutex> lock{o.mu};
+    auto it = o.by_port.find(relay_port);
+    if (it != o.by_port.end() && it->second == who) o.by_port.erase(it);
+    relay_port = 0;
+  }
+
+  ~relay() { forget_origin(); }
+
   void close() {
     if (closed) return;
     closed = true;
+    forget_origin();
     --guard->connections;
     stall.cancel();
     boost::system::error_code ignored;
@@ -215,6 +253,14 @@ uint64_t basp_guard::refused() const {
 
 uint64_t basp_guard::truncated() const {
   return impl_->truncated.load();
+}
+
+std::optional<std::string> guarded_peer_origin(uint16_t relay_port) {
+  auto& o = relay_origins();
+  std::lock_guard<std::mutex> lock{o.mu};
+  auto it = o.by_port.find(relay_port);
+  if (it == o.by_port.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace fedactor

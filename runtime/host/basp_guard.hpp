@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace fedactor {
@@ -52,5 +53,10 @@ class basp_guard {
  private:
   std::shared_ptr<impl> impl_;
 };
+
+// The peer ("IP:port") whose connection a guard of this process relays from 127.0.0.1:port —
+// the address the node's CAF middleman sees for that peer, as the guard's inner connection
+// comes from there. Empty when no relay open now uses that port. Process-wide, thread-safe.
+std::optional<std::string> guarded_peer_origin(uint16_t relay_port);
 
 }  // namespace fedactor

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/node_id.hpp>
 
 #include "actors/edge.hpp"
 #include "actors/evaluator.hpp"
@@ -51,6 +52,8 @@ struct server_graph_config {
   std::function<void(const round_record&)> on_round;
   // Edge lost / rejoined lines, on the server's thread.
   std::function<void(const std::string&)> on_event;
+  // A peer's address for the server's refusal lines (server_config::peer_address).
+  std::function<std::string(const caf::node_id&)> peer_address;
   // Checkpoints (docs/checkpoints.md): when set, the server's checkpoints (every
   // checkpoint.every rounds / steps and at the end) are written to this directory, each once
   // the records before it have been handed to on_round; with client_state, mid-run sync

@@ -9,6 +9,11 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
@@ -146,4 +151,34 @@ TEST_CASE("listen_on without TLS cannot listen on a port in use: an error, nothi
             .find("cannot listen on 127.0.0.1:" + std::to_string(taken.port())) !=
         std::string::npos);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("guarded_peer_origin names the peer a relay's connection to the node stands for",
+          "[host][net][guard]") {
+  namespace asio = boost::asio;
+  using asio::ip::tcp;
+  asio::io_context io;
+  // The node's inner port: a plain listener here, to see the relay's connection arrive.
+  tcp::acceptor inner{io, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}};
+  tcp::socket peer{io};
+  tcp::socket at_node{io};
+  uint16_t relay_port = 0;
+  {
+    basp_guard_config cfg;
+    cfg.inner_port = inner.local_endpoint().port();
+    basp_guard guard{cfg};
+    peer.connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), guard.port()});
+    inner.accept(at_node);  // the guard notes the origin before its connect handler returns
+    relay_port = at_node.remote_endpoint().port();
+    // One byte through, so the relay's connect handler has run by the time it arrives.
+    asio::write(peer, asio::buffer("\0", 1));
+    char got = 1;
+    asio::read(at_node, asio::buffer(&got, 1));
+    CHECK(got == 0);
+    const std::string expected = "127.0.0.1:" + std::to_string(peer.local_endpoint().port());
+    CHECK(guarded_peer_origin(relay_port) == expected);
+    CHECK_FALSE(guarded_peer_origin(peer.local_endpoint().port()));  // not a relay's port
+  }
+  // The guard is gone with its relays: the port stands for nobody now.
+  CHECK_FALSE(guarded_peer_origin(relay_port));
 }

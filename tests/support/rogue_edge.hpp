@@ -3,61 +3,58 @@
 // A rogue edge for the hostile node tests: an actor system in the test process that joins a
 // listening `fedactor node server` over the network as edge `id`, exactly as a real edge node
 // does (node_hello with the protocol version, then edge_join with its actor handles), and
-// answers every edge_ins itself with a well-formed edge_res:
+// answers every task itself:
 //
-//   - fail_all: a valid answer in which every client of the batch failed (client_error) — the
-//     batch adds nothing to the model, as an honest edge whose clients all failed;
-//   - hostile: the n-th answer is refused by the server's record for reason n (below), the
+//   - fail_all: sync, a valid edge_res in which every client of the batch failed
+//     (client_error); async, an error for every task (training_failed) — either adds nothing
+//     to the model, as an honest edge whose clients all failed;
+//   - hostile: a well-formed answer that the server's record refuses, the n-th (from 1) for
+//     reason n (hostile_reasons for sync rounds, async_hostile_reasons for async tasks), the
 //     last reason again after that. A refused answer also adds nothing, so a run against a
 //     hostile rogue must give the model of the same run against a fail_all one.
 //
 // Handles node_shutdown from the server (node_ack), so the server's end of run is clean.
 
-#include <chrono>
+#include <cmath>
 #include <cstdint>
-#include <memory>
-#include <mutex>
+#include <limits>
 #include <string>
 #include <vector>
 
-#include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 
 #include "actors/registrar.hpp"
+#include "messages/async.hpp"
 #include "messages/edge.hpp"
+#include "messages/errors.hpp"
 #include "messages/node.hpp"
-#include "runtime/host/node_net.hpp"
-#include "runtime/host/system_config.hpp"
 #include "runtime/math/accumulator.hpp"
 #include "runtime/protocol/failure.hpp"
+#include "runtime/protocol/result_refusals.hpp"
+#include "tests/support/rogue_peer.hpp"
 
 namespace fedactor::testing {
 
-class rogue_edge {
+class rogue_edge : public rogue_peer {
  public:
   enum class mode { fail_all, hostile };
 
-  // What the hostile answers do wrong, in order (the server's answer_refusal names).
+  // What the hostile answers to edge_ins do wrong, in order (the server's answer_refusal names).
   static std::vector<std::string> hostile_reasons() {
-    return {"wrong_dimension", "wrong_round", "failure_codes", "wrong_count",
-            "malformed_aggregate"};
+    return {"wrong_dimension", "wrong_round",         "failure_codes",
+            "wrong_count",     "malformed_aggregate", "refusal_counts"};
   }
 
-  // One scheduler thread, heartbeats every 100 ms, a 30 s connection timeout (a loaded
-  // machine must not make the rogue's connection time out before the run's end).
-  static node_net_options default_net() {
-    node_net_options n;
-    n.threads = 1;
-    n.heartbeat = std::chrono::milliseconds(100);
-    n.connection_timeout = std::chrono::seconds(30);
-    return n;
+  // What the hostile answers to async_ins do wrong, in order (the server's answer_refusal
+  // names). The last one is a sample count that cannot be the client's: every check before it
+  // passes (the rogue cannot know the registry's count, so it comes last).
+  static std::vector<std::string> async_hostile_reasons() {
+    return {"unknown_task",    "wrong_client", "wrong_kind",
+            "wrong_dimension", "non_finite",   "wrong_samples"};
   }
 
   rogue_edge(mode m, uint32_t id, node_net_options net)
-      : mode_(m), id_(id), net_(std::move(net)), sys_(configured(cfg_, net_)) {}
-
-  rogue_edge(const rogue_edge&) = delete;
-  rogue_edge& operator=(const rogue_edge&) = delete;
+      : rogue_peer(std::move(net)), mode_(m), id_(id) {}
 
   ~rogue_edge() {
     if (edge_) caf::anon_send_exit(edge_, caf::exit_reason::user_shutdown);
@@ -77,7 +74,8 @@ class rogue_edge {
     const auto m = mode_;
     const auto id = id_;
     edge_ = sys_.spawn([st, m, id]() -> caf::behavior {
-      return {[st, m, id](edge_ins& ins) { return answer(*st, m, id, ins); }};
+      return {[st, m, id](edge_ins& ins) { return answer(*st, m, id, ins); },
+              [st, m](async_ins& ins) { return answer_task(*st, m, ins); }, [](group_close&) {}};
     });
     control_ = sys_.spawn([]() -> caf::behavior {
       return {[](node_shutdown&) { return node_ack{true, "rogue edge leaving"}; }};
@@ -89,29 +87,9 @@ class rogue_edge {
     return {};
   }
 
-  // edge_ins answered so far.
-  uint32_t answered() const {
-    std::lock_guard<std::mutex> guard{state_->mu};
-    return state_->answered;
-  }
-
  private:
-  struct shared {
-    mutable std::mutex mu;
-    uint32_t answered = 0;
-  };
-
-  static system_config& configured(system_config& cfg, const node_net_options& net) {
-    configure(cfg, net);
-    return cfg;
-  }
-
   static edge_res answer(shared& st, mode m, uint32_t id, const edge_ins& ins) {
-    uint32_t n = 0;
-    {
-      std::lock_guard<std::mutex> guard{st.mu};
-      n = ++st.answered;
-    }
+    const uint32_t n = next_answer(st);
     const auto clients = static_cast<uint32_t>(ins.clients.size());
     edge_res res;
     res.round = ins.round;
@@ -144,18 +122,52 @@ class rogue_edge {
         res.failed_by = more.to_wire();
         break;
       }
-      default:  // bytes that are no accumulator
+      case 5:  // bytes that are no accumulator
         res.aggregate = std::vector<char>(13, 'z');
+        break;
+      default:  // a refused client result, where no client failed as invalid_update
+        res.refused_results = std::vector<uint32_t>(result_refusal_count, 0);
+        res.refused_results[0] = 1;
     }
+    return res;
+  }
+
+  static caf::result<async_res> answer_task(shared& st, mode m, const async_ins& ins) {
+    const uint32_t n = next_answer(st);
+    if (m == mode::fail_all) return make_error(errc::training_failed, "rogue edge: no training");
+    async_res res;
+    res.seq = ins.seq;
+    res.client = ins.client;
+    std::vector<float> values = ins.model.values();  // "trained": the model it was sent
+    async_update u;
+    u.num_samples = 987654321;  // never the client's: refused for it where nothing comes first
+    u.loss = 0.5;
+    switch (n) {
+      case 1:  // another task's number
+        res.seq = ins.seq + 1000000;
+        break;
+      case 2:  // another client's answer
+        res.client = ins.client + 1;
+        break;
+      case 3:  // "held" for a forwarded task
+        res.outcome = async_held{};
+        return res;
+      case 4:  // 3 values more than the model has
+        values.resize(values.size() + 3, 0.0f);
+        break;
+      case 5:  // a NaN among the values
+        values[values.size() / 2] = std::numeric_limits<float>::quiet_NaN();
+        break;
+      default:  // the sample count alone is wrong
+        break;
+    }
+    u.params = param_blob{std::move(values)};
+    res.outcome = std::move(u);
     return res;
   }
 
   mode mode_;
   uint32_t id_;
-  node_net_options net_;
-  system_config cfg_;
-  caf::actor_system sys_;
-  std::shared_ptr<shared> state_ = std::make_shared<shared>();
   caf::actor edge_;
   caf::actor control_;
 };

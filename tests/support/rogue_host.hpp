@@ -13,26 +13,21 @@
 // Either way the client adds nothing to the model, so a run against a hostile rogue must give
 // the model of the same run against a fail_all one. Handles node_shutdown (node_ack).
 
-#include <chrono>
 #include <cstdint>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 
 #include "actors/edge_node.hpp"
 #include "messages/errors.hpp"
 #include "messages/node.hpp"
 #include "messages/train.hpp"
-#include "runtime/host/node_net.hpp"
-#include "runtime/host/system_config.hpp"
+#include "tests/support/rogue_peer.hpp"
 
 namespace fedactor::testing {
 
-class rogue_host {
+class rogue_host : public rogue_peer {
  public:
   enum class mode { fail_all, hostile };
 
@@ -45,10 +40,7 @@ class rogue_host {
   }
 
   rogue_host(mode m, uint32_t first, uint32_t last, node_net_options net)
-      : mode_(m), first_(first), last_(last), net_(std::move(net)), sys_(configured(cfg_, net_)) {}
-
-  rogue_host(const rogue_host&) = delete;
-  rogue_host& operator=(const rogue_host&) = delete;
+      : rogue_peer(std::move(net)), mode_(m), first_(first), last_(last) {}
 
   ~rogue_host() {
     if (host_) caf::anon_send_exit(host_, caf::exit_reason::user_shutdown);
@@ -78,29 +70,9 @@ class rogue_host {
     return {};
   }
 
-  // train_ins answered so far.
-  uint32_t answered() const {
-    std::lock_guard<std::mutex> guard{state_->mu};
-    return state_->answered;
-  }
-
  private:
-  struct shared {
-    mutable std::mutex mu;
-    uint32_t answered = 0;
-  };
-
-  static system_config& configured(system_config& cfg, const node_net_options& net) {
-    configure(cfg, net);
-    return cfg;
-  }
-
   static caf::result<train_res> answer(shared& st, mode m, const train_ins& ins) {
-    uint32_t n = 0;
-    {
-      std::lock_guard<std::mutex> guard{st.mu};
-      n = st.answered++;
-    }
+    const uint32_t n = next_answer(st) - 1;
     if (m == mode::fail_all) return make_error(errc::training_failed, "rogue host: no training");
     train_res res;
     res.round = ins.round;
@@ -128,10 +100,6 @@ class rogue_host {
   mode mode_;
   uint32_t first_;
   uint32_t last_;
-  node_net_options net_;
-  system_config cfg_;
-  caf::actor_system sys_;
-  std::shared_ptr<shared> state_ = std::make_shared<shared>();
   caf::actor host_;
 };
 

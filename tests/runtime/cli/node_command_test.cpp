@@ -79,9 +79,13 @@ void check_counts(const nlohmann::json& counts, const std::vector<std::string>& 
 
 const std::vector<std::string> wire_reasons = {"param_count", "byte_field_length", "outcome_tag"};
 const std::vector<std::string> answer_reasons = {
-    "wrong_round", "malformed_aggregate", "wrong_dimension", "wrong_count",  "aux_mismatch",
-    "norm_counts", "not_clipped",         "overflow",        "failure_codes"};
+    "wrong_round",   "malformed_aggregate", "wrong_dimension", "wrong_count",
+    "aux_mismatch",  "norm_counts",         "not_clipped",     "overflow",
+    "failure_codes", "unknown_task",        "wrong_client",    "wrong_kind",
+    "wrong_samples", "non_finite",          "group_mismatch",  "refusal_counts"};
 const std::vector<std::string> guard_reasons = {"malformed_frame", "truncated_frame"};
+const std::vector<std::string> result_reasons = {"wrong_task", "wrong_client", "wrong_shape",
+                                                 "wrong_samples", "non_finite"};
 
 std::vector<nlohmann::json> metrics(const fs::path& dir) {
   std::vector<nlohmann::json> out;
@@ -347,7 +351,7 @@ TEST_CASE(
     "[cli][node][hostile]") {
   using fedactor::testing::rogue_edge;
   auto dir = temp_dir("rogue_edge");
-  const std::vector<std::string> sets = {"--set", "topology.edges=2", "--set", "protocol.rounds=5"};
+  const std::vector<std::string> sets = {"--set", "topology.edges=2", "--set", "protocol.rounds=6"};
   cluster c;
   // Two distributed runs: edge 0 a real edge node with its client host, edge 1 a rogue in this
   // process; hostile in one run, failing every client of its batches in the other.
@@ -378,14 +382,14 @@ TEST_CASE(
   REQUIRE(clean_server.wait_exit(120s) == 0);
   INFO(c.dump());
   for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
-  CHECK(hostile.answered() == 5);
-  CHECK(clean.answered() == 5);
+  CHECK(hostile.answered() == 6);
+  CHECK(clean.answered() == 6);
   // A refused answer adds nothing to the model.
   CHECK(digest(dir / "hostile") == digest(dir / "clean"));
   const auto hr = metrics(dir / "hostile");
   const auto cr = metrics(dir / "clean");
-  REQUIRE(hr.size() == 5);
-  REQUIRE(cr.size() == 5);
+  REQUIRE(hr.size() == 6);
+  REQUIRE(cr.size() == 6);
   CHECK(total(hr, "failures") == total(cr, "failures"));
   CHECK(total(hr, "failures") > 0);
   CHECK(total(hr, "clients") == total(cr, "clients"));
@@ -398,16 +402,99 @@ TEST_CASE(
     auto line = hostile_server.wait_for("(" + why + "))", 1s);
     REQUIRE(line);
     CHECK(line->find("[server] refused the answer of peer ") != std::string::npos);
+    // Named by its address too: the peer the guard relays (this process's connection).
+    CHECK(line->find(" at 127.0.0.1:") != std::string::npos);
     CHECK(line->find("(edge 1, round " + std::to_string(round) + ": ") != std::string::npos);
     refused[why] = 1;
   }
   CHECK_FALSE(clean_server.wait_for("refused the answer", 1s));
   const auto hs = summary(dir / "hostile");
   check_counts(hs["refused_answers"], answer_reasons, refused);
+  check_counts(hs["refused_results"], result_reasons, {});  // the refused answer's counts
   check_counts(hs["wire_rejects"], wire_reasons, {});
   check_counts(hs["refused_peers"], guard_reasons, {});
   check_counts(summary(dir / "clean")["refused_answers"], answer_reasons, {});
   CHECK(hs["failures_by"]["invalid_update"].get<uint64_t>() > 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "a rogue async edge's answers that do not fit the server's task records are refused one by "
+    "one, the model is that of a run whose edge failed its tasks",
+    "[cli][node][hostile]") {
+  using fedactor::testing::rogue_edge;
+  auto dir = temp_dir("rogue_async_edge");
+  // Async FedBuff under the simulated clock (the model does not depend on arrival timing):
+  // 3 server steps of 10 updates, 20 tasks in flight.
+  const std::vector<std::string> sets = {
+      "--set", "topology.edges=2",       "--set", "protocol.mode=async",
+      "--set", "clock=simulated",        "--set", "async.concurrency=20",
+      "--set", "async.buffer_size=10",   "--set", "async.aggregations=3",
+      "--set", "async.edge_mode=forward"};
+  cluster c;
+  // Two distributed runs: edge 0 a real edge node with its client host, edge 1 a rogue in this
+  // process; hostile in one run, failing every task in the other.
+  auto server_of = [&](const std::string& name) -> node_process& {
+    return c.start("server " + name, with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                           "--quiet", "--out", (dir / name).string()},
+                                          sets));
+  };
+  auto& hostile_server = server_of("hostile");
+  auto& clean_server = server_of("clean");
+  const uint16_t hp = hostile_server.port(startup);
+  const uint16_t cp = clean_server.port(startup);
+  INFO(c.dump());
+  REQUIRE(hp != 0);
+  REQUIRE(cp != 0);
+  for (auto [name, port] : {std::pair<std::string, uint16_t>{"hostile", hp}, {"clean", cp}}) {
+    auto& e = c.start("edge 0 " + name, {"node", "edge", "--server", addr(port), "--listen",
+                                         "127.0.0.1:0", "--id", "0", "--wait-hosts", "1"});
+    const uint16_t ep = e.port(startup);
+    REQUIRE(ep != 0);
+    c.start("clients " + name, {"node", "clients", "--edge", addr(ep), "--ids", "0-499"});
+  }
+  rogue_edge hostile{rogue_edge::mode::hostile, 1, rogue_edge::default_net()};
+  rogue_edge clean{rogue_edge::mode::fail_all, 1, rogue_edge::default_net()};
+  REQUIRE(hostile.join(hp) == "");
+  REQUIRE(clean.join(cp) == "");
+  REQUIRE(hostile_server.wait_exit(120s) == 0);
+  REQUIRE(clean_server.wait_exit(120s) == 0);
+  INFO(c.dump());
+  for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
+  const auto reasons = rogue_edge::async_hostile_reasons();
+  REQUIRE(hostile.answered() > reasons.size());
+  // A refused answer adds nothing to the model.
+  CHECK(digest(dir / "hostile") == digest(dir / "clean"));
+  const auto hr = metrics(dir / "hostile");
+  const auto cr = metrics(dir / "clean");
+  CHECK(hr.size() == 3);
+  CHECK(cr.size() == 3);
+  // One line per refused answer, naming the peer, the edge, the task and the reason; the
+  // reasons in the rogue's order, the last one for every answer after that.
+  const auto hs = summary(dir / "hostile");
+  INFO(hs.dump());
+  for (const auto& why : reasons) {
+    CAPTURE(why);
+    auto line = hostile_server.wait_for("(" + why + "))", 1s);
+    REQUIRE(line);
+    CHECK(line->find("[server] refused the answer of peer ") != std::string::npos);
+    CHECK(line->find(" at 127.0.0.1:") != std::string::npos);
+    CHECK(line->find("(edge 1, task ") != std::string::npos);
+  }
+  CHECK_FALSE(clean_server.wait_for("refused the answer", 1s));
+  // Answers that came after the run's last step are not read; the first 5 came long before.
+  const auto counted = hs["refused_answers"];
+  std::map<std::string, uint64_t> refused;
+  for (size_t i = 0; i + 1 < reasons.size(); ++i) refused[reasons[i]] = 1;
+  const uint64_t last = counted.value(reasons.back(), uint64_t{0});
+  CHECK(last >= 1);
+  CHECK(last <= hostile.answered() - (reasons.size() - 1));
+  refused[reasons.back()] = last;
+  check_counts(counted, answer_reasons, refused);
+  check_counts(hs["wire_rejects"], wire_reasons, {});
+  check_counts(summary(dir / "clean")["refused_answers"], answer_reasons, {});
+  // Each refused answer's client counts as invalid_update.
+  CHECK(hs["failures_by"]["invalid_update"].get<uint64_t>() == reasons.size() - 1 + last);
   fs::remove_all(dir);
 }
 
@@ -485,6 +572,25 @@ TEST_CASE(
   CHECK_FALSE(edges["clean"]->wait_for("refused the update", 1s));
   // The edge checked them: the server refused no answer of the edge.
   check_counts(hs["refused_answers"], answer_reasons, {});
+  // The edge counted them by reason (the n-th answer, from 0, for reason n % 4), logged the
+  // counts at its end and sent them up with its answers: the server's summary has them.
+  auto of_reason = [&](uint32_t k) -> uint64_t { return tasks > k ? (tasks - k + 3) / 4 : 0; };
+  const std::map<std::string, uint64_t> by_reason = {{"wrong_shape", of_reason(0)},
+                                                     {"wrong_client", of_reason(1)},
+                                                     {"wrong_samples", of_reason(2)},
+                                                     {"wrong_task", of_reason(3)}};
+  check_counts(hs["refused_results"], result_reasons, by_reason);
+  check_counts(summary(dir / "clean")["refused_results"], result_reasons, {});
+  auto counts_line = edges["hostile"]->wait_for("refused client results: ", 1s);
+  REQUIRE(counts_line);
+  CHECK(counts_line->find("[edge 0] refused client results: " + std::to_string(tasks) +
+                          " (wrong_task " + std::to_string(of_reason(3)) + ", wrong_client " +
+                          std::to_string(of_reason(1)) + ", wrong_shape " +
+                          std::to_string(of_reason(0)) + ", wrong_samples " +
+                          std::to_string(of_reason(2)) + ")") != std::string::npos);
+  auto clean_line = edges["clean"]->wait_for("refused client results: ", 1s);
+  REQUIRE(clean_line);
+  CHECK(clean_line->find("[edge 0] refused client results: none") != std::string::npos);
   fs::remove_all(dir);
 }
 

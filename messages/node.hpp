@@ -20,8 +20,9 @@
 
 namespace fedactor {
 
-// The wire protocol version: nodes with another version are refused at hello.
-constexpr uint32_t node_protocol_version = 2;
+// The wire protocol version: nodes with another version are refused at hello. 3: edge_res
+// carries the edge's refused client results (refused_results).
+constexpr uint32_t node_protocol_version = 3;
 
 struct node_hello {
   std::string role;  // "edge" or "clients"

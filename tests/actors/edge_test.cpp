@@ -39,7 +39,7 @@ edge_ins make_ins(const model_spec& spec, std::vector<uint32_t> clients, uint64_
   ins.seed = seed;
   ins.model = param_blob{initial_params(spec, seed)};
   ins.clients = std::move(clients);
-  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}};
+  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
   ins.client_timeout_s = 60;
   return ins;
 }
@@ -212,7 +212,7 @@ TEST_CASE("an edge refuses a round or a task naming a client outside the populat
   task.seq = 1;
   task.client = 4000000000u;
   task.model = param_blob{initial_params(spec, 5)};
-  task.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}};
+  task.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
   task.timeout_s = 60;
   refused.clear();
   self->request(e, std::chrono::seconds(60), task)

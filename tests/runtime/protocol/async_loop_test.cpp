@@ -109,7 +109,7 @@ task_outcome update(const async_task& t, const std::vector<float>& delta, uint32
   std::vector<float> params(*t.model);
   REQUIRE(params.size() == delta.size());
   for (size_t i = 0; i < params.size(); ++i) params[i] += delta[i];
-  return task_update{samples, loss, make_snapshot(std::move(params))};
+  return task_update{samples, loss, make_snapshot(std::move(params)), 0};
 }
 
 async_step answer(async_loop& loop, const async_task& t, const std::vector<float>& delta,
@@ -385,17 +385,17 @@ TEST_CASE("async_loop refuses an answer that does not fit its task as invalid_up
     why = "client " + c + ": claims 11 samples, the registry says 10";
   }
   SECTION("with another shape") {
-    step =
-        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({1, 2, 3})});
+    step = f.loop->answered(t.seq, t.attempt, t.client,
+                            task_update{10, 0, make_snapshot({1, 2, 3}), 0});
     why = "client " + c + ": has 3 parameters, expected 2";
   }
   SECTION("without parameters") {
-    step = f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, nullptr});
+    step = f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, nullptr, 0});
     why = "client " + c + ": has 0 parameters, expected 2";
   }
   SECTION("with a non-finite value") {
-    step =
-        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({NAN, 2})});
+    step = f.loop->answered(t.seq, t.attempt, t.client,
+                            task_update{10, 0, make_snapshot({NAN, 2}), 0});
     why = "client " + c + ": rejected update (non-finite or out of range)";
   }
   SECTION("held, for a task in no group") {
@@ -404,7 +404,7 @@ TEST_CASE("async_loop refuses an answer that does not fit its task as invalid_up
   }
   SECTION("a group aggregate, for a task in no group") {
     step = f.loop->answered(t.seq, t.attempt, t.client,
-                            task_group{aggregate_of(2, {{{1, 1}, 10, 0}}), {t.seq}});
+                            task_group{aggregate_of(2, {{{1, 1}, 10, 0}}), {t.seq}, 0});
     why = "client " + c + ": an aggregate for no open group";
   }
   CHECK(step.steps.empty());
@@ -730,7 +730,7 @@ scenario preaggregating(scenario sc, uint32_t group_size) {
 async_step carry(async_loop& loop, const async_task& t, const std::vector<term>& terms,
                  std::vector<uint64_t> members) {
   return loop.answered(t.seq, t.attempt, t.client,
-                       task_group{aggregate_of(2, terms), std::move(members)});
+                       task_group{aggregate_of(2, terms), std::move(members), 0});
 }
 
 async_step held(async_loop& loop, const async_task& t) {
@@ -896,7 +896,7 @@ TEST_CASE("async_loop refuses a group aggregate that does not match its dispatch
   auto step = held(*f.loop, a);
   REQUIRE(step.send.size() == 1);
   const auto a2 = step.send[0];
-  step = f.loop->answered(b.seq, b.attempt, b.client, task_group{bytes, members});
+  step = f.loop->answered(b.seq, b.attempt, b.client, task_group{bytes, members, 0});
   CHECK(step.steps.empty());
   CHECK(f.loop->version() == 0);
   REQUIRE(step.send.size() == 1);
@@ -1044,7 +1044,7 @@ TEST_CASE("async_loop counts every member of a group aggregate the buffer reject
   const auto a2 = step.send[0];
   step = f.loop->answered(
       b.seq, b.attempt, b.client,
-      task_group{aggregate_of(3, {{{1, 1, 1}, na, 0}, {{1, 1, 1}, nb, 0}}), {a.seq, b.seq}});
+      task_group{aggregate_of(3, {{{1, 1, 1}, na, 0}, {{1, 1, 1}, nb, 0}}), {a.seq, b.seq}, 0});
   CHECK(step.steps.empty());
   REQUIRE(step.send.size() == 1);
   const auto b2 = step.send[0];

@@ -174,6 +174,9 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
                                              std::to_string(st.round->round()));
   for (auto id : ins.clients)
     if (auto refused = outside_population(st.cfg, id)) return *refused;
+  if (auto bad = compression_settings_problem(ins.settings.compression))
+    return make_error(errc::bad_request,
+                      "edge " + std::to_string(st.cfg.id) + ": compression refused: " + *bad);
   if (const char* bad = robust_settings_problem(ins.robust); *bad)
     return make_error(errc::bad_request,
                       "edge " + std::to_string(st.cfg.id) + ": robust settings refused: " + bad);
@@ -250,6 +253,9 @@ void flush_if_complete(edge_ptr self, uint64_t group) {
 caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
   auto& st = self->state;
   if (auto refused = outside_population(st.cfg, ins.client)) return *refused;
+  if (auto bad = compression_settings_problem(ins.settings.compression))
+    return make_error(errc::bad_request,
+                      "edge " + std::to_string(st.cfg.id) + ": compression refused: " + *bad);
   auto rp = self->make_response_promise<async_res>();
   train_ins task;
   task.round = static_cast<uint32_t>(ins.seq);

@@ -15,6 +15,7 @@
 #include "actors/live_clients.hpp"
 #include "actors/request_timeout.hpp"
 #include "messages/errors.hpp"
+#include "runtime/compression/update_compression.hpp"
 #include "runtime/math/rng.hpp"
 #include "runtime/protocol/attack.hpp"
 #include "runtime/protocol/edge_round.hpp"
@@ -27,11 +28,33 @@ namespace fedactor {
 
 namespace {
 
-// One client task waiting for a slot; `done` gets the checked result or the failure.
+// One client task waiting for a slot; `done` gets the checked result or the failure, and the
+// size in bytes of the update the client sent (0 when it sent none).
 struct job {
   train_ins ins;
-  std::function<void(train_res*, failure_code, const std::string& reason)> done;
+  std::function<void(train_res*, failure_code, const std::string& reason, uint64_t bytes)> done;
 };
+
+// The bytes an answer's update took: its encoded payload, or its model as floats.
+uint64_t update_bytes_of(const train_res& r) {
+  return r.update.empty() ? uint64_t{4} * r.params.size() : r.update.size();
+}
+
+// A compressed answer's update decoded against the task's model into r.params (the payload
+// stays in r.update); empty when usable, else why it is refused.
+std::optional<std::string> unpack(train_res& r, const compression_settings& cs,
+                                  const param_blob& base) {
+  if (cs.kind == compression_kind::none) {
+    if (!r.update.empty()) return std::string{"a compressed update in a run without compression"};
+    return std::nullopt;
+  }
+  if (r.update.empty())
+    return "an uncompressed update, expected " + std::string{to_string(cs.kind)};
+  std::vector<float> params;
+  if (auto bad = decompress_update(cs, r.update, base.data(), base.size(), params)) return bad;
+  r.params = param_blob{std::move(params)};
+  return std::nullopt;
+}
 
 struct edge_state {
   edge_config cfg;
@@ -45,6 +68,9 @@ struct edge_state {
   // Async pre-aggregation: the groups, and the promise of each member waiting for its answer.
   preaggregation groups;
   std::unordered_map<uint64_t, caf::typed_response_promise<async_res>> members;
+  // Bytes of the updates folded into each open group (compressed or not), sent with its
+  // aggregate.
+  std::unordered_map<uint64_t, uint64_t> group_bytes;
 
   static inline const char* name = "fedactor.edge";
 };
@@ -72,6 +98,8 @@ void pump(edge_ptr self) {
     // A simulated attacker's answer is altered against the model it was sent.
     param_blob attacked_base;
     if (is_malicious(st.cfg.attack, id)) attacked_base = j->ins.model;
+    const auto compression = j->ins.settings.compression;
+    const param_blob base = j->ins.model;
     auto request = self->request(target, timeout, std::move(j->ins));
     const auto rid = request.id();
     request.then(
@@ -79,12 +107,19 @@ void pump(edge_ptr self) {
           forget_request_timeout(self, rid);
           self->state.slots.done();
           if (local) self->state.live.release(id);
-          if (!attacked_base.empty() && r.params.size() == attacked_base.size())
-            r.params = param_blob{attacked_params(self->state.cfg.attack, r.params.data(),
-                                                  attacked_base.data(), r.params.size())};
-          auto wrong = refuse_update(update_claim{r.round, r.client, r.params.data(),
-                                                  r.params.size(), r.num_samples, r.loss},
-                                     want);
+          const uint64_t bytes = update_bytes_of(r);
+          std::optional<update_refusal> wrong;
+          // A payload that does not decode to the model is refused as a wrong shape.
+          if (auto bad = unpack(r, compression, base))
+            wrong = update_refusal{result_refusal::wrong_shape, *bad};
+          if (!wrong) {
+            if (!attacked_base.empty() && r.params.size() == attacked_base.size())
+              r.params = param_blob{attacked_params(self->state.cfg.attack, r.params.data(),
+                                                    attacked_base.data(), r.params.size())};
+            wrong = refuse_update(update_claim{r.round, r.client, r.params.data(),
+                                               r.params.size(), r.num_samples, r.loss},
+                                  want);
+          }
           if (wrong) {
             // Counted by reason: in this process, and with the sync round's answer.
             count_result_refusal(wrong->reason);
@@ -93,16 +128,16 @@ void pump(edge_ptr self) {
           if (wrong && !local && self->state.cfg.on_refusal)
             self->state.cfg.on_refusal(target.address(), id, wrong->what);
           if (wrong)
-            done(nullptr, failure_code::invalid_update, "rejected update: " + wrong->what);
+            done(nullptr, failure_code::invalid_update, "rejected update: " + wrong->what, bytes);
           else
-            done(&r, failure_code::client_error, {});
+            done(&r, failure_code::client_error, {}, bytes);
           pump(self);
         },
         [=](caf::error& err) {
           forget_request_timeout(self, rid);
           self->state.slots.done();
           if (local) self->state.live.release(id);
-          done(nullptr, failure_code_of(err), describe(err));
+          done(nullptr, failure_code_of(err), describe(err), 0);
           pump(self);
         });
   }
@@ -130,6 +165,8 @@ void finish_round_if_done(edge_ptr self) {
   res.unclipped = out.unclipped;
   res.refused_results = result_refusals_to_wire(st.round_refused);
   st.round_refused = {};
+  res.update_bytes = out.update_bytes;
+  res.updates_received = out.updates_received;
   st.round.reset();
   st.round_promise.deliver(std::move(res));
 }
@@ -150,6 +187,9 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
                                              std::to_string(st.round->round()));
   for (auto id : ins.clients)
     if (auto refused = outside_population(st.cfg, id)) return *refused;
+  if (auto bad = compression_settings_problem(ins.settings.compression))
+    return make_error(errc::bad_request,
+                      "edge " + std::to_string(st.cfg.id) + ": compression refused: " + *bad);
   if (const char* bad = robust_settings_problem(ins.robust); *bad)
     return make_error(errc::bad_request,
                       "edge " + std::to_string(st.cfg.id) + ": robust settings refused: " + bad);
@@ -176,17 +216,18 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
     task.settings = ins.settings;
     task.timeout_s = ins.client_timeout_s;
     task.aux = ins.aux;  // shared buffer, no copy
-    st.slots.push(
-        job{std::move(task), [=](train_res* r, failure_code code, const std::string& reason) {
-              auto& s = self->state;
-              if (!s.round || s.round->round() != round) return;  // a past round
-              if (r)
-                s.round->fold(id, r->params.data(), r->num_samples, r->loss, r->aux.data(),
-                              r->aux.size());
-              else
-                s.round->fail(id, code, reason);
-              finish_round_if_done(self);
-            }});
+    st.slots.push(job{std::move(task), [=](train_res* r, failure_code code,
+                                           const std::string& reason, uint64_t bytes) {
+                        auto& s = self->state;
+                        if (!s.round || s.round->round() != round) return;  // a past round
+                        s.round->count_update(bytes);
+                        if (r)
+                          s.round->fold(id, r->params.data(), r->num_samples, r->loss,
+                                        r->aux.data(), r->aux.size());
+                        else
+                          s.round->fail(id, code, reason);
+                        finish_round_if_done(self);
+                      }});
   }
   pump(self);
   finish_round_if_done(self);
@@ -200,6 +241,11 @@ void flush_if_complete(edge_ptr self, uint64_t group) {
   auto& st = self->state;
   auto g = st.groups.take_if_complete(group);
   if (!g) return;
+  uint64_t bytes = 0;
+  if (auto b = st.group_bytes.find(group); b != st.group_bytes.end()) {
+    bytes = b->second;
+    st.group_bytes.erase(b);
+  }
   std::vector<uint64_t> seqs;
   for (auto& m : g->members) seqs.push_back(m.seq);
   for (size_t i = 0; i < g->members.size(); ++i) {
@@ -210,7 +256,7 @@ void flush_if_complete(edge_ptr self, uint64_t group) {
     res.seq = m.seq;
     res.client = m.client;
     if (i == g->carrier)
-      res.outcome = async_group{std::move(g->aggregate), seqs};
+      res.outcome = async_group{std::move(g->aggregate), seqs, bytes};
     else
       res.outcome = async_held{};
     p->second.deliver(std::move(res));
@@ -221,6 +267,9 @@ void flush_if_complete(edge_ptr self, uint64_t group) {
 caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
   auto& st = self->state;
   if (auto refused = outside_population(st.cfg, ins.client)) return *refused;
+  if (auto bad = compression_settings_problem(ins.settings.compression))
+    return make_error(errc::bad_request,
+                      "edge " + std::to_string(st.cfg.id) + ": compression refused: " + *bad);
   auto rp = self->make_response_promise<async_res>();
   train_ins task;
   task.round = static_cast<uint32_t>(ins.seq);
@@ -235,42 +284,48 @@ caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
   const bool group_params = ins.group_params;
   const double finish = ins.finish;
   auto base_model = ins.model;
-  st.slots.push(job{
-      std::move(task), [=](train_res* r, failure_code code, const std::string& failure) mutable {
-        auto& s = self->state;
-        if (group == 0) {  // forward
-          if (!r) {
-            rp.deliver(make_failure(code, "client " + std::to_string(client) + ": " + failure));
-            return;
-          }
-          async_res res;
-          res.seq = seq;
-          res.client = client;
-          res.outcome = async_update{r->num_samples, r->loss, std::move(r->params)};
-          rp.deliver(std::move(res));
-          return;
-        }
-        std::string reason = failure;
-        failure_code why = code;
-        bool folded = false;
-        if (r) {
-          folded = s.groups.fold(group, group_member{seq, client, finish}, r->params.data(),
-                                 base_model.data(), r->params.size(), r->num_samples, r->loss,
-                                 group_params);
-          if (!folded) {
-            reason = "rejected update: values out of range";
-            why = failure_code::invalid_update;
-          }
-        } else {
-          s.groups.fail(group);
-        }
-        if (folded) {
-          s.members.emplace(seq, rp);
-        } else {
-          rp.deliver(make_failure(why, "client " + std::to_string(client) + ": " + reason));
-        }
-        flush_if_complete(self, group);
-      }});
+  st.slots.push(
+      job{std::move(task),
+          [=](train_res* r, failure_code code, const std::string& failure, uint64_t bytes) mutable {
+            auto& s = self->state;
+            if (group == 0) {  // forward
+              if (!r) {
+                rp.deliver(make_failure(code, "client " + std::to_string(client) + ": " + failure));
+                return;
+              }
+              async_res res;
+              res.seq = seq;
+              res.client = client;
+              // A compressed update goes on as it came (checked here, decoded again by the server).
+              if (r->update.empty())
+                res.outcome = async_update{r->num_samples, r->loss, std::move(r->params), {}};
+              else
+                res.outcome = async_update{r->num_samples, r->loss, {}, std::move(r->update)};
+              rp.deliver(std::move(res));
+              return;
+            }
+            std::string reason = failure;
+            failure_code why = code;
+            bool folded = false;
+            if (r) {
+              folded = s.groups.fold(group, group_member{seq, client, finish}, r->params.data(),
+                                     base_model.data(), r->params.size(), r->num_samples, r->loss,
+                                     group_params);
+              if (folded) s.group_bytes[group] += bytes;
+              if (!folded) {
+                reason = "rejected update: values out of range";
+                why = failure_code::invalid_update;
+              }
+            } else {
+              s.groups.fail(group);
+            }
+            if (folded) {
+              s.members.emplace(seq, rp);
+            } else {
+              rp.deliver(make_failure(why, "client " + std::to_string(client) + ": " + reason));
+            }
+            flush_if_complete(self, group);
+          }});
   pump(self);
   return rp;
 }

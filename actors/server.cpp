@@ -14,6 +14,7 @@
 #include "actors/request_timeout.hpp"
 #include "messages/errors.hpp"
 #include "runtime/checkpoint/loop_state.hpp"
+#include "runtime/compression/update_compression.hpp"
 #include "runtime/protocol/async_loop.hpp"
 #include "runtime/protocol/edge_set.hpp"
 #include "runtime/protocol/result_refusals.hpp"
@@ -145,6 +146,7 @@ void send_batch(server_ptr self, sync_task t) {
   ins.clip = t.clip;
   const auto& handle = self->state.p->cfg.edges[e];
   const auto dest = handle.address();
+  const auto base = t.model;  // decodes a compressed answer
   auto request = self->request(handle, seconds(t.timeout_s), std::move(ins));
   const auto rid = request.id();
   request.then(
@@ -187,6 +189,8 @@ void send_batch(server_ptr self, sync_task t) {
         rep.evictions = res.evictions;
         rep.norm = norm_bound_counts{res.norm_within, res.norm_clipped, res.norm_rejected};
         rep.unclipped = res.unclipped;
+        rep.update_bytes = res.update_bytes;
+        rep.updates_received = res.updates_received;
         auto step = loop.answered(id, std::move(rep));
         if (current && step.refused.empty()) add_reported_result_refusals(*refused_results);
         apply_answer(self, dest, std::move(step));
@@ -257,6 +261,7 @@ void send_task(server_ptr self, const async_task& t) {
   ins.group_params = t.group_params;
   const auto& handle = self->state.p->cfg.edges[edge];
   const auto dest = handle.address();
+  const auto base = t.model;  // decodes a compressed answer
   auto request = self->request(handle, seconds(t.timeout_s), std::move(ins));
   const auto rid = request.id();
   request.then(
@@ -269,11 +274,34 @@ void send_task(server_ptr self, const async_task& t) {
           return;
         }
         task_outcome out;
-        if (auto* u = std::get_if<async_update>(&res.outcome))
-          out = task_update{u->num_samples, u->loss, u->params.shared()};
-        else if (auto* g = std::get_if<async_group>(&res.outcome))
-          out = task_group{std::move(g->aggregate), std::move(g->members)};
-        else
+        if (auto* u = std::get_if<async_update>(&res.outcome)) {
+          const auto& cs = self->state.p->cfg.sc.compression;
+          if (cs.kind != compression_kind::none || !u->update.empty()) {
+            // A compressed update: decoded here, against the base model this task was sent.
+            std::vector<float> params;
+            std::optional<std::string> bad;
+            if (cs.kind == compression_kind::none)
+              bad = "a compressed update in a run without compression";
+            else if (u->update.empty())
+              bad = "an uncompressed update, expected " + std::string{to_string(cs.kind)};
+            else
+              bad = decompress_update(cs, u->update, base->data(), base->size(), params);
+            if (bad) {
+              apply(self, self->state.p->async->failed(seq, attempt, failure_code::invalid_update,
+                                                       "client " + std::to_string(res.client) +
+                                                           ": rejected update: " + *bad));
+              return;
+            }
+            out = task_update{u->num_samples, u->loss,
+                              std::make_shared<const std::vector<float>>(std::move(params)),
+                              u->update.size()};
+          } else {
+            out = task_update{u->num_samples, u->loss, u->params.shared(),
+                              uint64_t{4} * u->params.size()};
+          }
+        } else if (auto* g = std::get_if<async_group>(&res.outcome)) {
+          out = task_group{std::move(g->aggregate), std::move(g->members), g->update_bytes};
+        } else
           out = task_held{};
         apply(self, loop.answered(seq, attempt, res.client, std::move(out)));
       },
@@ -439,7 +467,8 @@ server_actor::behavior_type idle(server_ptr self, std::shared_ptr<server_parts> 
 
 train_settings train_settings_of(const scenario& sc) {
   return train_settings{sc.training.epochs,   sc.training.batch_size, sc.training.lr,
-                        sc.training.momentum, algorithm_name(sc),     algorithm_params(sc)};
+                        sc.training.momentum, algorithm_name(sc),     algorithm_params(sc),
+                        sc.compression};
 }
 
 server_actor spawn_server(caf::actor_system& sys, server_config cfg) {

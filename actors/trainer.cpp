@@ -18,6 +18,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "messages/errors.hpp"
+#include "runtime/compression/update_compression.hpp"
 #include "runtime/learning/batched_training.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/strategy/client_algorithm.hpp"
@@ -74,6 +75,41 @@ train_res result_of(const train_ins& ins, local_train_result&& out, std::vector<
   return res;
 }
 
+// Compression on (the task's settings): the encoded update replaces the client's model, the
+// top-k residual (error feedback) read from and kept in the client state store. Store errors
+// throw (the callers turn them into error values).
+caf::expected<train_res> packed(train_res res, const train_task& task) {
+  const auto& cs = task.ins.settings.compression;
+  if (cs.kind == compression_kind::none) return res;
+  if (auto bad = compression_settings_problem(cs)) return make_error(errc::bad_request, *bad);
+  const size_t n = res.params.size();
+  if (task.ins.model.size() != n)
+    return make_error(errc::training_failed, "trained " + std::to_string(n) +
+                                                 " values from a model of " +
+                                                 std::to_string(task.ins.model.size()));
+  const bool feedback = cs.kind == compression_kind::topk;
+  if (feedback && !task.state)
+    return make_error(errc::bad_request, "topk compression needs the client state store");
+  state_slot slot;
+  std::optional<std::vector<float>> residual;
+  if (feedback) {
+    slot = task.state->declare_slot(topk_residual_slot, static_cast<uint32_t>(n));
+    residual = task.state->get(task.ins.client, slot);
+  }
+  auto p = compress_update(cs, task.ins.model.data(), res.params.data(), n,
+                           residual ? residual->data() : nullptr,
+                           compression_stream(task.ins.task_seed));
+  if (feedback) {
+    if (p.residual.empty())
+      task.state->erase(task.ins.client, slot);
+    else
+      task.state->put(task.ins.client, slot, std::move(p.residual));
+  }
+  res.update = std::move(p.bytes);
+  res.params = param_blob{};
+  return res;
+}
+
 // One task with its client algorithm: the plan (where training starts, what each step adds)
 // and the training config that points into it.
 struct planned {
@@ -114,7 +150,7 @@ caf::result<train_res> train_with_torch(trainer_ptr self, train_task& task) {
     auto out = st.torch->train(*p->start, *task.data, p->cfg);
     auto aux = finish_client_task(p->alg, task.ins.client, p->plan, task.ins.model.values(), out,
                                   p->cfg.lr, st.spec, task.state.get());
-    return result_of(task.ins, std::move(out), std::move(aux));
+    return packed(result_of(task.ins, std::move(out), std::move(aux)), task);
   } catch (const std::exception& e) {
     return make_error(errc::training_failed, e.what());
   } catch (...) {
@@ -179,7 +215,11 @@ void flush(trainer_ptr self) {
       try {
         auto aux = finish_client_task(pl.alg, p.task.ins.client, pl.plan, p.task.ins.model.values(),
                                       out.result, pl.cfg.lr, st.spec, p.task.state.get());
-        p.promise.deliver(result_of(p.task.ins, std::move(out.result), std::move(aux)));
+        auto res = packed(result_of(p.task.ins, std::move(out.result), std::move(aux)), p.task);
+        if (res)
+          p.promise.deliver(std::move(*res));
+        else
+          p.promise.deliver(std::move(res.error()));
       } catch (const std::exception& e) {
         p.promise.deliver(make_error(errc::training_failed, e.what()));
       }

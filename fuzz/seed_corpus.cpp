@@ -144,8 +144,8 @@ int main(int argc, char** argv) {
   message(sys, "train_settings", "fedprox", settings());
   message(sys, "train_ins", "plain", train_ins{3, 17, 2, 99, model, settings(), 60, {}});
   message(sys, "train_ins", "aux", train_ins{3, 17, 2, 99, model, train_settings{}, 60, aux});
-  message(sys, "train_res", "plain", train_res{3, 17, 2, 120, 0.75, model, {}});
-  message(sys, "train_res", "aux", train_res{3, 17, 2, 120, 0.75, model, aux});
+  message(sys, "train_res", "plain", train_res{3, 17, 2, 120, 0.75, model, {}, {}});
+  message(sys, "train_res", "aux", train_res{3, 17, 2, 120, 0.75, model, aux, {}});
   {
     edge_ins e{4, 3, 7, model, {5, 9}, settings(), 30, aux, robust_settings{}, 0};
     message(sys, "edge_ins", "two_clients", e);
@@ -198,10 +198,10 @@ int main(int argc, char** argv) {
   message(sys, "async_ins", "forward",
           async_ins{11, 4, 3, 77, 1.5, model, settings(), 60, 0, false});
   message(sys, "async_ins", "group", async_ins{12, 5, 3, 78, 2.5, model, settings(), 60, 2, true});
-  message(sys, "async_res", "update", async_res{11, 4, async_update{100, 0.5, model}});
+  message(sys, "async_res", "update", async_res{11, 4, async_update{100, 0.5, model, {}}});
   message(sys, "async_res", "held", async_res{12, 5, async_held{}});
   message(sys, "async_res", "group",
-          async_res{13, 6, async_group{accumulator_bytes(4, 3), {11, 12, 13}}});
+          async_res{13, 6, async_group{accumulator_bytes(4, 3), {11, 12, 13}, 0}});
   message(sys, "group_close", "three", group_close{2, 3});
   message(sys, "node_hello", "edge", node_hello{"edge", 1, node_protocol_version});
   message(sys, "node_hello", "clients", node_hello{"clients", 100, node_protocol_version});

@@ -21,9 +21,9 @@ caf::error inspect(caf::serializer& f, async_res& x) {
       [&f](auto& o) -> caf::error {
         using T = std::decay_t<decltype(o)>;
         if constexpr (std::is_same_v<T, async_update>)
-          return f(o.num_samples, exact(o.loss), o.params);
+          return f(o.num_samples, exact(o.loss), o.params, bounded(o.update));
         else if constexpr (std::is_same_v<T, async_group>)
-          return f(bounded(o.aggregate), o.members);
+          return f(bounded(o.aggregate), o.members, o.update_bytes);
         else
           return caf::none;
       },
@@ -36,7 +36,7 @@ caf::error inspect(caf::deserializer& f, async_res& x) {
   switch (tag) {
     case 0: {
       async_update u;
-      if (auto err = f(u.num_samples, exact(u.loss), u.params)) return err;
+      if (auto err = f(u.num_samples, exact(u.loss), u.params, bounded(u.update))) return err;
       x.outcome = std::move(u);
       return caf::none;
     }
@@ -45,7 +45,7 @@ caf::error inspect(caf::deserializer& f, async_res& x) {
       return caf::none;
     case 2: {
       async_group g;
-      if (auto err = f(bounded(g.aggregate), g.members)) return err;
+      if (auto err = f(bounded(g.aggregate), g.members, g.update_bytes)) return err;
       x.outcome = std::move(g);
       return caf::none;
     }

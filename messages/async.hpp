@@ -58,7 +58,10 @@ typename Inspector::result_type inspect(Inspector& f, group_close& x) {
 struct async_update {
   uint32_t num_samples = 0;
   double loss = 0;
-  param_blob params;  // the client's model after training
+  param_blob params;  // the client's model after training (empty when compressed)
+  // Compression on: the client's encoded update, passed on by the edge as it came; the server
+  // decodes it against the task's base model (runtime/compression/update_compression.hpp).
+  std::vector<char> update;
 };
 
 struct async_held {};
@@ -66,6 +69,7 @@ struct async_held {};
 struct async_group {
   std::vector<char> aggregate;    // serialized weighted_accumulator (weights n_i, scalar loss)
   std::vector<uint64_t> members;  // seqs folded into the group, this one included
+  uint64_t update_bytes = 0;      // the members' updates as they reached the edge, in bytes
 };
 
 using async_outcome = std::variant<async_update, async_held, async_group>;

@@ -5,11 +5,14 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 
 #include "messages/exact_double.hpp"
 #include "messages/param_blob.hpp"
+#include "messages/wire_bounds.hpp"
+#include "runtime/compression/update_codec.hpp"
 
 namespace fedactor {
 
@@ -23,12 +26,19 @@ struct train_settings {
   // numbers, e.g. "fedprox" with {"prox_mu": 0.01}; read and checked by the trainer.
   std::string algorithm = "fedavg";
   std::map<std::string, double> params;
+  // How the client sends its update (docs/communication.md); kind none = its model as floats.
+  compression_settings compression;
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, compression_settings& x) {
+  return f(caf::meta::type_name("compression_settings"), x.kind, x.block, exact(x.density));
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, train_settings& x) {
   return f(caf::meta::type_name("train_settings"), x.epochs, x.batch_size, exact(x.lr),
-           exact(x.momentum), x.algorithm, exact(x.params));
+           exact(x.momentum), x.algorithm, exact(x.params), x.compression);
 }
 
 struct train_ins {
@@ -54,14 +64,17 @@ struct train_res {
   uint64_t model_version = 0;  // version the client started from
   uint32_t num_samples = 0;    // examples the client trained on (its weight)
   double loss = 0;             // mean training loss over the client's batches
-  param_blob params;           // the client's model after local training
+  param_blob params;           // the client's model after local training (empty: compressed)
   param_blob aux;              // the algorithm's extra output (SCAFFOLD: Δc_i); may be empty
+  // Compression on (train_settings::compression): the encoded update
+  // (runtime/compression/update_compression.hpp) instead of params; its receiver decodes it.
+  std::vector<char> update;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, train_res& x) {
   return f(caf::meta::type_name("train_res"), x.round, x.client, x.model_version, x.num_samples,
-           exact(x.loss), x.params, x.aux);
+           exact(x.loss), x.params, x.aux, bounded(x.update));
 }
 
 }  // namespace fedactor

@@ -10,7 +10,8 @@ namespace fedactor {
 
 bool needs_client_state(const scenario& sc) {
   return sc.strategy.client == client_algorithm::scaffold ||
-         sc.strategy.normalization == norm_handling::local;
+         sc.strategy.normalization == norm_handling::local ||
+         sc.compression.kind == compression_kind::topk;  // the clients' residuals
 }
 
 std::optional<std::string> check_model_for(const scenario& sc, const model_spec& spec) {

@@ -13,7 +13,8 @@
 
 namespace fedactor {
 
-// True when strategy.client or strategy.normalization keeps per-client state.
+// True when strategy.client, strategy.normalization or compression.kind topk (its residuals)
+// keeps per-client state.
 bool needs_client_state(const scenario& sc);
 
 // A one-line error when the scenario's strategy does not fit the model (normalization local

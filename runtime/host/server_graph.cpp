@@ -38,7 +38,8 @@ void complete_summary(federation_result& result, const scenario& sc,
 std::optional<std::string> server_checkpoint_limit(const scenario& sc, bool client_state_here) {
   if (auto why = mid_run_checkpoint_limit(sc)) return why;
   if (needs_client_state(sc) && !client_state_here)
-    return "runs whose client hosts keep client state (strategy.client scaffold, "
+    return "runs whose client hosts keep client state (strategy.client scaffold, compression.kind "
+           "topk, "
            "strategy.normalization local) are checkpointed at the end only (the state lives "
            "with the hosts)";
   return std::nullopt;
@@ -49,6 +50,7 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
       cfg_(std::move(cfg)),
       round_wall_(std::make_shared<double>(0.0)),
       last_eval_(std::make_shared<round_record>()),
+      update_traffic_(std::make_shared<std::pair<uint64_t, uint64_t>>(0, 0)),
       checkpoint_failure_(std::make_shared<std::string>()) {
   const auto& sc = cfg_.sc;
   const std::string yaml = to_yaml(sc);
@@ -65,9 +67,11 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
   ocfg.every = sc.eval.every;
   ocfg.last_round =
       sc.protocol.mode == protocol_mode::async ? sc.async.aggregations : sc.protocol.rounds;
-  ocfg.on_round = [cb = cfg_.on_round, wall = round_wall_,
-                   last = last_eval_](const round_record& r) {
+  ocfg.on_round = [cb = cfg_.on_round, wall = round_wall_, last = last_eval_,
+                   traffic = update_traffic_](const round_record& r) {
     *wall += r.wall_s;
+    traffic->first += r.update_bytes_up;
+    traffic->second += r.updates_up;
     if (r.evaluated) *last = r;
     if (cb) cb(r);
   };
@@ -169,6 +173,8 @@ federation_result server_graph::run(std::chrono::steady_clock::time_point starte
   if (!checkpoint_failure_->empty()) throw std::runtime_error(*checkpoint_failure_);
   complete_summary(result, sc, started, *round_wall_);
   note_evaluation(result.summary, *last_eval_);
+  result.summary.update_bytes_up = update_traffic_->first;
+  result.summary.updates_up = update_traffic_->second;
   return result;
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -100,6 +101,8 @@ class server_graph {
   evaluator_actor evaluator_;
   std::shared_ptr<double> round_wall_;
   std::shared_ptr<round_record> last_eval_;
+  // Σ update_bytes_up and Σ updates_up over the records (the summary's update traffic).
+  std::shared_ptr<std::pair<uint64_t, uint64_t>> update_traffic_;
   std::shared_ptr<std::string> checkpoint_failure_;  // the first checkpoint write that failed
 };
 

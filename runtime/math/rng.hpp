@@ -34,6 +34,7 @@ constexpr uint64_t model_init = 0x696e6974;   // initial global model
 constexpr uint64_t teacher = 0x74656163;      // teacher network of the synthetic task
 constexpr uint64_t dp_noise = 0x64706e7a;     // DP-FedAvg: noise on a round's update sum
 constexpr uint64_t dp_count = 0x6470636e;     // DP-FedAvg: noise on the unclipped count
+constexpr uint64_t compression = 0x636d7072;  // int8 update codec: stochastic rounding
 }  // namespace rng_tag
 
 // Small fast generator (SplitMix64 stream) with the distributions the runtime needs.

@@ -45,7 +45,8 @@ std::string to_json(const round_record& r) {
                    {"sim_time_s", r.sim_time_s},
                    {"edges_lost", r.edges_lost},
                    {"edges_rejoined", r.edges_rejoined},
-                   {"rerouted", r.rerouted}};
+                   {"rerouted", r.rerouted},
+                   {"update_bytes_up", r.update_bytes_up}};
   if (r.evaluated && r.test_samples > 0) {
     j["test_loss"] = r.test_loss;
     j["test_accuracy"] = r.test_accuracy;
@@ -111,6 +112,9 @@ std::string to_json(const run_summary& s) {
                    {"registered_clients", s.registered_clients},
                    {"interrupted", s.interrupted}};
   if (s.interrupted) j["stopped_by"] = s.stopped_by;
+  j["update_bytes_up"] = s.update_bytes_up;
+  j["mean_update_bytes"] =
+      s.updates_up > 0 ? static_cast<double>(s.update_bytes_up) / s.updates_up : 0.0;
   if (s.evaluated && (s.test_samples > 0 || s.eval_clients > 0))
     j["evaluated_round"] = s.evaluated_round;
   if (s.evaluated && s.test_samples > 0) {

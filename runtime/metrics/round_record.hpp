@@ -82,6 +82,10 @@ struct round_record {
   double dp_next_clip = 0;    // C of the next round (adaptive clipping moves it)
   double epsilon = 0;         // ε spent so far at `delta` (+inf: no noise, no guarantee)
   double delta = 0;
+  // the clients' updates as they reached the edges (async forward: the server), in bytes:
+  // compressed payloads or the models as floats (docs/communication.md)
+  uint64_t update_bytes_up = 0;
+  uint32_t updates_up = 0;  // how many updates those bytes are
 };
 
 struct run_summary {
@@ -127,6 +131,10 @@ struct run_summary {
   double epsilon = 0;
   double delta = 0;
   double final_clip = 0;  // C after the last round
+  // update traffic (round_record::update_bytes_up) summed over the rounds / steps this process
+  // ran (a resumed run: since the resume)
+  uint64_t update_bytes_up = 0;
+  uint64_t updates_up = 0;
   // What this process refused from other processes, by reason (docs/security.md); written into
   // summary.json when `refusals` is set (fedactor run, resume and node server set it):
   // undeserializable messages (messages/wire_rejects), edge answers refused by the server

@@ -465,6 +465,8 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
   const uint32_t client = t.sent.client;
   const uint64_t group = t.sent.group;
   if (auto* u = std::get_if<task_update>(&*outcome)) {
+    update_bytes_ += u->update_bytes;
+    ++updates_up_;
     // Its kind, size, values and sample count were checked on arrival (misfit). The base
     // version is the task's own, not the edge's word for it.
     fedbuff_update fu{u->params->data(),   u->params->size(), t.num_samples,
@@ -530,6 +532,8 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
         for (uint32_t c : rec.held)
           fail(c, failure_code::invalid_update, "held for a refused group aggregate");
       } else {
+        update_bytes_ += agg.update_bytes;
+        updates_up_ += count;
         // Members whose held answer has not come yet are done too (their updates are in the
         // aggregate): free their slots now, and never resend them if the edge is lost. (With
         // the simulated clock they were all released before this, the latest-finishing one.)
@@ -586,6 +590,8 @@ void async_loop::take_steps(async_step& step) {
     rec.edges_lost = edges_lost_;
     rec.edges_rejoined = edges_rejoined_;
     rec.rerouted = rerouted_;
+    rec.update_bytes_up = update_bytes_;
+    rec.updates_up = updates_up_;
     rec.failure_reasons = std::move(details_);
     rec.events = std::move(events_);
     events_.clear();
@@ -607,6 +613,8 @@ void async_loop::take_steps(async_step& step) {
     failures_.clear();
     details_.clear();
     edges_lost_ = edges_rejoined_ = rerouted_ = 0;
+    update_bytes_ = 0;
+    updates_up_ = 0;
     sim_at_last_step_ = sim_now_;
     step_started_ = std::chrono::steady_clock::now();
     close_all_groups(step);

@@ -96,11 +96,13 @@ struct task_update {  // forward mode: the client's model after training
   uint32_t num_samples = 0;
   double loss = 0;
   model_snapshot params;
+  uint64_t update_bytes = 0;  // the update as it reached the edge (compressed or floats)
 };
 struct task_held {};  // pre-aggregation: the update is in its group's aggregate
 struct task_group {   // pre-aggregation: the group's aggregate, carried by its last member
   std::vector<char> aggregate;    // serialized weighted_accumulator
   std::vector<uint64_t> members;  // seqs folded into it, this one included
+  uint64_t update_bytes = 0;      // its members' updates as they reached the edge
 };
 using task_outcome = std::variant<task_update, task_held, task_group>;
 
@@ -275,6 +277,10 @@ class async_loop {
   uint32_t edges_lost_ = 0;
   uint32_t edges_rejoined_ = 0;
   uint32_t rerouted_ = 0;
+  // Update traffic since the last step (not in checkpoints: a resumed step counts from the
+  // resume).
+  uint64_t update_bytes_ = 0;
+  uint32_t updates_up_ = 0;
   std::vector<fired_event> events_;
   run_totals totals_;
   bool checkpoints_ = false;

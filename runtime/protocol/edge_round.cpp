@@ -129,7 +129,9 @@ edge_round_result edge_round::finish() const {
                              failed_,
                              details_,
                              norm_,
-                             unclipped_};
+                             unclipped_,
+                             update_bytes_,
+                             updates_received_};
   // The rule over the held updates, folded once with their total weight, standing for them all.
   const size_t n = model_->size();
   // In client id order: Krum's ties and the loss sum then do not depend on arrival order.
@@ -162,7 +164,8 @@ edge_round_result edge_round::finish() const {
   return edge_round_result{
       acc.serialize(), aux_values_ > 0 ? aux_.serialize() : std::vector<char>{},
       failed,          details,
-      norm_,           unclipped_};
+      norm_,           unclipped_,
+      update_bytes_,   updates_received_};
 }
 
 }  // namespace fedactor

@@ -31,6 +31,8 @@ struct edge_round_result {
   std::vector<std::string> details;  // the first few, "client N: reason"
   norm_bound_counts norm;            // what the norm bound did (all 0 when off)
   uint32_t unclipped = 0;            // clipping: folded updates whose norm was <= the clip
+  uint64_t update_bytes = 0;         // the updates received (count_update), in bytes
+  uint32_t updates_received = 0;
 };
 
 class edge_round {
@@ -55,6 +57,14 @@ class edge_round {
   void fold(uint32_t client, const float* params, uint32_t samples, double loss,
             const float* aux = nullptr, size_t aux_size = 0);
   void fail(uint32_t client, failure_code code, const std::string& reason);
+
+  // An update of `bytes` bytes reached the edge (folded or refused); 0 = none came (an error,
+  // a timeout): not counted.
+  void count_update(uint64_t bytes) {
+    if (bytes == 0) return;
+    update_bytes_ += bytes;
+    ++updates_received_;
+  }
 
   // Every client sent has been folded or has failed.
   bool complete() const { return pending_ == 0; }
@@ -88,6 +98,8 @@ class edge_round {
   std::vector<held_update> held_;
   double clip_;
   uint32_t unclipped_ = 0;
+  uint64_t update_bytes_ = 0;
+  uint32_t updates_received_ = 0;
   std::vector<float> clipped_;  // scratch: the clipped Δ
 };
 

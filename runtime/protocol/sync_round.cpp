@@ -175,6 +175,11 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
     rec_.evictions += rep.evictions;
     norm_.merge(rep.norm);
     unclipped_ += rep.unclipped;
+    // A traffic figure, not a result: counted when it fits the batch, else left out.
+    if (rep.updates_received <= size) {
+      rec_.update_bytes_up += rep.update_bytes;
+      rec_.updates_up += rep.updates_received;
+    }
   }
   return done(id);
 }

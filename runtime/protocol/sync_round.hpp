@@ -43,8 +43,10 @@ struct edge_report {
   uint32_t live_clients = 0;
   uint32_t peak_live_clients = 0;
   uint64_t evictions = 0;
-  norm_bound_counts norm;  // what the round's norm bound did (robust.*)
-  uint32_t unclipped = 0;  // DP-FedAvg: the batch's updates whose norm was <= the clip
+  norm_bound_counts norm;         // what the round's norm bound did (robust.*)
+  uint32_t unclipped = 0;         // DP-FedAvg: the batch's updates whose norm was <= the clip
+  uint64_t update_bytes = 0;      // the clients' updates as they reached the edge, in bytes
+  uint32_t updates_received = 0;  // how many (at most the batch's clients)
 };
 
 class sync_round {

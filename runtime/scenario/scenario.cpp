@@ -359,6 +359,10 @@ bool operator==(const privacy_config& a, const privacy_config& b) {
          a.clip_lr == b.clip_lr && a.quantile_noise == b.quantile_noise && a.delta == b.delta;
 }
 
+bool operator==(const compression_settings& a, const compression_settings& b) {
+  return a.kind == b.kind && a.block == b.block && a.density == b.density;
+}
+
 bool operator==(const client_selector& a, const client_selector& b) {
   return a.fraction == b.fraction && a.from == b.from && a.to == b.to;
 }
@@ -375,7 +379,8 @@ bool operator==(const scenario& a, const scenario& b) {
          a.selection == b.selection && a.pool == b.pool && a.protocol == b.protocol &&
          a.clock == b.clock && a.async == b.async && a.devices == b.devices &&
          a.faults == b.faults && a.strategy == b.strategy && a.checkpoint == b.checkpoint &&
-         a.robust == b.robust && a.attack == b.attack && a.privacy == b.privacy;
+         a.robust == b.robust && a.attack == b.attack && a.privacy == b.privacy &&
+         a.compression == b.compression;
 }
 
 }  // namespace fedactor

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/compression/update_codec.hpp"
 #include "runtime/strategy/robust_rule.hpp"
 #include "runtime/strategy/server_optimizer.hpp"
 
@@ -270,6 +271,7 @@ struct scenario {
   robust_config robust;
   attack_config attack;
   privacy_config privacy;
+  compression_settings compression;    // how clients send their updates (docs/communication.md)
   std::vector<scenario_event> events;  // scripted timeline, in file order
 };
 
@@ -297,6 +299,7 @@ const char* to_string(attack_kind x);
 // Field-wise equality (exact, doubles included): a scenario written by to_yaml and loaded
 // back compares equal to the original.
 bool operator==(const population_config& a, const population_config& b);
+bool operator==(const compression_settings& a, const compression_settings& b);
 bool operator==(const data_config& a, const data_config& b);
 bool operator==(const model_config& a, const model_config& b);
 bool operator==(const eval_config& a, const eval_config& b);

@@ -897,6 +897,20 @@ std::vector<key_entry> make_table() {
                short_number(std::pow(n, -1.1)) + " = population.clients^-1.1), got " +
                short_number(s.privacy.delta);
       }),
+    enum_key("compression.kind", [](auto& s) -> auto& { return s.compression.kind; },
+      std::vector{compression_kind::none, compression_kind::fp16, compression_kind::int8,
+                  compression_kind::topk},
+      "how each client sends its update delta (docs/communication.md): none = its model as "
+      "float32; fp16 = half precision; int8 = one byte per value with a float scale per "
+      "compression.block values, stochastic rounding; topk = the compression.density largest "
+      "values with their indices, the rest kept as the client's residual (error feedback) and "
+      "added to its next update"),
+    unsigned_key("compression.block", [](auto& s) -> auto& { return s.compression.block; },
+      1, u32_max, "int8: values per block (one float scale each)"),
+    number_key("compression.density", [](auto& s) -> auto& { return s.compression.density; },
+      bounds{0, true, 1, false},
+      "topk: fraction of the update's values sent, k = ceil(density x values), at least 1"),
+
     events_key("scripted timeline: each event fires at a simulated time (at), a sync round "
       "(round) or an async server step (step) and takes an edge down or up, a region down or "
       "up, clients out or back, or scales their transfer or compute time (docs/scenarios.md "

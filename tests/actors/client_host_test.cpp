@@ -45,7 +45,7 @@ train_ins task(const model_spec& spec, uint32_t client) {
   ins.client = client;
   ins.task_seed = 7 + client;
   ins.model = param_blob{initial_params(spec, 5)};
-  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}};
+  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
   ins.timeout_s = 60;
   return ins;
 }
@@ -56,7 +56,7 @@ edge_ins round_of(const model_spec& spec, std::vector<uint32_t> clients) {
   ins.seed = 5;
   ins.model = param_blob{initial_params(spec, 5)};
   ins.clients = std::move(clients);
-  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}};
+  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
   ins.client_timeout_s = 60;
   return ins;
 }

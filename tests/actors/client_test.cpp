@@ -58,7 +58,7 @@ train_ins task(const model_spec& spec, uint32_t client, uint32_t round) {
   ins.model_version = 40 + round;
   ins.task_seed = 7 + client;
   ins.model = param_blob{initial_params(spec, 5)};
-  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}};
+  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
   ins.timeout_s = 60;
   return ins;
 }

@@ -15,6 +15,7 @@
 
 #include "actors/trainer.hpp"
 #include "messages/errors.hpp"
+#include "runtime/compression/update_compression.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/learning/synthetic_data.hpp"
@@ -39,7 +40,7 @@ edge_ins make_ins(const model_spec& spec, std::vector<uint32_t> clients, uint64_
   ins.seed = seed;
   ins.model = param_blob{initial_params(spec, seed)};
   ins.clients = std::move(clients);
-  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}};
+  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
   ins.client_timeout_s = 60;
   return ins;
 }
@@ -212,7 +213,7 @@ TEST_CASE("an edge refuses a round or a task naming a client outside the populat
   task.seq = 1;
   task.client = 4000000000u;
   task.model = param_blob{initial_params(spec, 5)};
-  task.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}};
+  task.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
   task.timeout_s = 60;
   refused.clear();
   self->request(e, std::chrono::seconds(60), task)
@@ -291,5 +292,76 @@ TEST_CASE(
     CHECK(refused.find("edge 0: clip bound") != std::string::npos);
   }
   caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+// A stand-in client host: every task is answered with the model + 0.25, compressed with the
+// task's settings, then damaged per client: 1 well formed, 2 one byte short, 3 claiming another
+// int8 block size (its block count does not match the model's), 4 not compressed at all.
+client_actor::behavior_type compressed_sender(client_actor::pointer,
+                                              std::shared_ptr<const data_source> data) {
+  return {[data](train_ins& ins) -> train_res {
+    train_res r;
+    r.round = ins.round;
+    r.client = ins.client;
+    r.model_version = ins.model_version;
+    r.num_samples = data->num_samples(ins.client);
+    r.loss = 0.5;
+    std::vector<float> params(ins.model.values());
+    for (auto& p : params) p += 0.25f;
+    auto packed = compress_update(ins.settings.compression, ins.model.data(), params.data(),
+                                  params.size(), nullptr, compression_stream(ins.task_seed));
+    if (ins.client == 2) packed.bytes.pop_back();
+    if (ins.client == 3) {  // block size 256 (00 01 00 00) becomes 128 (80 00 00 00)
+      packed.bytes[5] = static_cast<char>(0x80);
+      packed.bytes[6] = 0;
+    }
+    if (ins.client == 4) {
+      packed.bytes.clear();
+      r.params = param_blob{params};
+    }
+    r.update = std::move(packed.bytes);
+    return r;
+  }};
+}
+
+}  // namespace
+
+TEST_CASE("an edge decodes compressed updates and refuses malformed ones with a reason",
+          "[actors][compression]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto trainers = spawn_trainer_pool(sys, spec, 1);
+  auto host = sys.spawn(compressed_sender, std::shared_ptr<const data_source>{data});
+  edge_config ec{0, 8, data, trainers};
+  ec.provider = [host](uint32_t) { return host; };
+  auto e = spawn_edge(sys, ec);
+  auto ins = make_ins(spec, {1, 2, 3, 4});
+  ins.settings.compression.kind = compression_kind::int8;
+  ins.settings.compression.block = 256;
+  const size_t n = ins.model.size();
+  const size_t full = encoded_update_bytes(ins.settings.compression, n);
+  auto res = ask(sys, e, ins);
+  CHECK(succeeded(res) == 1);
+  CHECK(failed(res).of(failure_code::invalid_update) == 3);
+  std::string all;
+  for (auto& f : res.failures) all += f + "\n";
+  INFO(all);
+  CHECK(all.find("client 2: rejected update: compressed update of " + std::to_string(full - 1) +
+                 " bytes, expected " + std::to_string(full) + " (int8, " + std::to_string(n) +
+                 " values)") != std::string::npos);
+  CHECK(all.find("client 3: rejected update: int8 blocks of 128 values, expected 256") !=
+        std::string::npos);
+  CHECK(all.find("client 4: rejected update: an uncompressed update, expected int8") !=
+        std::string::npos);
+  // Every update that arrived is counted, refused or not.
+  CHECK(res.updates_received == 4);
+  CHECK(res.update_bytes == 2 * full + (full - 1) + 4 * n);
+  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
 }

@@ -274,7 +274,7 @@ async_res update_for(const async_ins& ins, uint32_t client, uint32_t samples) {
   async_res r;
   r.seq = ins.seq;
   r.client = client;
-  r.outcome = async_update{samples, loss_of(ins.client), param_blob{std::move(params)}};
+  r.outcome = async_update{samples, loss_of(ins.client), param_blob{std::move(params)}, {}};
   return r;
 }
 

@@ -32,7 +32,7 @@ train_task make_task(const param_blob& model, std::shared_ptr<const client_datas
   t.ins.model_version = 2;
   t.ins.task_seed = stream_key(1, rng_tag::shuffle, 3, client);
   t.ins.model = model;
-  t.ins.settings = train_settings{1, 32, 0.01, 0.9, "fedavg", {}};
+  t.ins.settings = train_settings{1, 32, 0.01, 0.9, "fedavg", {}, {}};
   t.data = std::move(data);
   return t;
 }

@@ -23,7 +23,7 @@ TEST_CASE("async_res carries each outcome with its own fields through a serializ
   async_res r;
   r.seq = 1ull << 40;
   r.client = 4000000000u;
-  r.outcome = async_update{17, 0.25, param_blob{std::vector<float>{1.5f, -2.0f}}};
+  r.outcome = async_update{17, 0.25, param_blob{std::vector<float>{1.5f, -2.0f}}, {}};
   auto a = fedactor::test::round_trip(sys, r);
   CHECK(a.seq == r.seq);
   CHECK(a.client == r.client);
@@ -33,7 +33,7 @@ TEST_CASE("async_res carries each outcome with its own fields through a serializ
   CHECK(std::get<async_update>(a.outcome).params.values() == std::vector<float>{1.5f, -2.0f});
   r.outcome = async_held{};
   CHECK(std::holds_alternative<async_held>(fedactor::test::round_trip(sys, r).outcome));
-  r.outcome = async_group{{'x', '\0'}, {3, 9}};
+  r.outcome = async_group{{'x', '\0'}, {3, 9}, 0};
   auto g = fedactor::test::round_trip(sys, r);
   REQUIRE(std::holds_alternative<async_group>(g.outcome));
   CHECK(std::get<async_group>(g.outcome).aggregate == std::vector<char>{'x', '\0'});
@@ -65,7 +65,7 @@ TEST_CASE("a truncated async_res fails to deserialize", "[messages]") {
   async_res r;
   r.seq = 5;
   r.client = 2;
-  r.outcome = async_update{17, 0.25, param_blob{std::vector<float>{1, 2, 3}}};
+  r.outcome = async_update{17, 0.25, param_blob{std::vector<float>{1, 2, 3}}, {}};
   std::vector<char> buf;
   caf::binary_serializer sink{sys, buf};
   REQUIRE_FALSE(inspect(sink, r));

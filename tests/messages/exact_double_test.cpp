@@ -64,7 +64,7 @@ TEST_CASE("infinity and NaN cross the wire unchanged", "[messages]") {
   train_res back;
   REQUIRE_FALSE(load(save(r), back));
   CHECK(back.loss == inf);
-  async_res a{4, 2, async_update{10, nan, param_blob{std::vector<float>{1.f}}}};
+  async_res a{4, 2, async_update{10, nan, param_blob{std::vector<float>{1.f}}, {}}};
   async_res aback;
   REQUIRE_FALSE(load(save(a), aback));
   CHECK(bits(std::get<async_update>(aback.outcome).loss) == bits(nan));

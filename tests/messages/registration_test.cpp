@@ -28,7 +28,7 @@ TEST_CASE("train_ins and train_res round-trip through the registered serializer"
   ins.model_version = 9;
   ins.task_seed = 123456789;
   ins.model = param_blob{std::vector<float>{0.5f, -1.5f}};
-  ins.settings = train_settings{2, 16, 0.05, 0.8, "fedavg", {}};
+  ins.settings = train_settings{2, 16, 0.05, 0.8, "fedavg", {}, {}};
   ins.timeout_s = 4.5;
   auto a = round_trip(sys, ins);
   CHECK(a.round == 3);

@@ -113,7 +113,7 @@ TEST_CASE("edge_res and async_res whose aggregate declares more bytes than sent 
   async_res a;
   a.seq = 1;
   a.client = 2;
-  a.outcome = async_group{{9, 9}, {1}};
+  a.outcome = async_group{{9, 9}, {1}, 0};
   auto abuf = c.save(a);
   // seq (8), client (4), tag (1), then the aggregate's prefix (2).
   REQUIRE(abuf.at(13) == 2);

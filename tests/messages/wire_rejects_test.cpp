@@ -116,7 +116,7 @@ TEST_CASE(
   async_res r;
   r.seq = 2;
   r.client = 5;
-  r.outcome = async_group{std::vector<char>(6, 'x'), {2}};
+  r.outcome = async_group{std::vector<char>(6, 'x'), {2}, 0};
   auto buf = save(r);
   // seq, client, tag 2, then the aggregate's length prefix (6, one byte).
   REQUIRE(buf[12] == 2);
@@ -133,7 +133,7 @@ TEST_CASE("well-formed messages count no refusal", "[messages]") {
   edge_res e;
   e.aggregate.assign(5, 'b');
   async_res a;
-  a.outcome = async_update{10, 0.5, param_blob{std::vector<float>{1.f, 2.f}}};
+  a.outcome = async_update{10, 0.5, param_blob{std::vector<float>{1.f, 2.f}}, {}};
   auto eb = save(e);
   auto ab = save(a);
   delta d;

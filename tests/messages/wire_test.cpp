@@ -116,7 +116,7 @@ TEST_CASE("training messages cross a real connection unchanged, parameters bit f
   CHECK(same_bytes(b, blob(1 << 20, -3.0f)));
   CHECK(w.round_trip(param_blob{}).empty());
 
-  auto s = w.round_trip(train_settings{3, 64, 0.125, 0.5, "fedavg", {}});
+  auto s = w.round_trip(train_settings{3, 64, 0.125, 0.5, "fedavg", {}, {}});
   CHECK(s.epochs == 3);
   CHECK(s.batch_size == 64);
   CHECK(s.lr == 0.125);
@@ -128,7 +128,7 @@ TEST_CASE("training messages cross a real connection unchanged, parameters bit f
   ins.model_version = 99;
   ins.task_seed = 0xdeadbeefcafef00dull;
   ins.model = blob(2762, 1.0f);
-  ins.settings = train_settings{2, 16, 0.05, 0.8, "fedavg", {}};
+  ins.settings = train_settings{2, 16, 0.05, 0.8, "fedavg", {}, {}};
   ins.timeout_s = 4.5;
   auto a = w.round_trip(ins);
   CHECK(a.round == 7);
@@ -172,7 +172,7 @@ TEST_CASE("edge, run and async messages cross a real connection unchanged", "[me
   ins.seed = 42;
   ins.model = blob(100, 0.0f);
   ins.clients = {1, 5, 4000000000u};
-  ins.settings = train_settings{1, 32, 0.01, 0.9, "fedavg", {}};
+  ins.settings = train_settings{1, 32, 0.01, 0.9, "fedavg", {}, {}};
   ins.client_timeout_s = 60;
   auto a = w.round_trip(ins);
   CHECK(a.round == 3);
@@ -238,7 +238,7 @@ TEST_CASE("edge, run and async messages cross a real connection unchanged", "[me
   async_res ar;
   ar.seq = 77;
   ar.client = 9;
-  ar.outcome = async_group{{'a', 'b'}, {70, 77}};
+  ar.outcome = async_group{{'a', 'b'}, {70, 77}, 0};
   auto e = w.round_trip(ar);
   CHECK(e.seq == 77);
   CHECK(e.client == 9);
@@ -246,7 +246,7 @@ TEST_CASE("edge, run and async messages cross a real connection unchanged", "[me
   REQUIRE(eg);
   CHECK(eg->members == std::vector<uint64_t>{70, 77});
   CHECK(eg->aggregate == std::vector<char>{'a', 'b'});
-  ar.outcome = async_update{120, 0.5, blob(30, -1.0f)};
+  ar.outcome = async_update{120, 0.5, blob(30, -1.0f), {}};
   auto eu = w.round_trip(ar);
   auto* u = std::get_if<async_update>(&eu.outcome);
   REQUIRE(u);

@@ -110,7 +110,7 @@ task_outcome update(const async_task& t, const std::vector<float>& delta, uint32
   std::vector<float> params(*t.model);
   REQUIRE(params.size() == delta.size());
   for (size_t i = 0; i < params.size(); ++i) params[i] += delta[i];
-  return task_update{samples, loss, make_snapshot(std::move(params))};
+  return task_update{samples, loss, make_snapshot(std::move(params)), 0};
 }
 
 async_step answer(async_loop& loop, const async_task& t, const std::vector<float>& delta,
@@ -396,35 +396,35 @@ TEST_CASE("async_loop refuses an answer that does not fit its task as invalid_up
   }
   SECTION("with another shape") {
     step =
-        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({1, 2, 3})});
+        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({1, 2, 3}), 0});
     why = "has 3 parameters, expected 2";
     reason = answer_refusal::wrong_dimension;
   }
   SECTION("with another shape and another sample count: the shape is named") {
-    step = f.loop->answered(t.seq, t.attempt, t.client, task_update{11, 0, make_snapshot({1})});
+    step = f.loop->answered(t.seq, t.attempt, t.client, task_update{11, 0, make_snapshot({1}), 0});
     why = "has 1 parameters, expected 2";
     reason = answer_refusal::wrong_dimension;
   }
   SECTION("without parameters") {
-    step = f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, nullptr});
+    step = f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, nullptr, 0});
     why = "has 0 parameters, expected 2";
     reason = answer_refusal::wrong_dimension;
   }
   SECTION("with a non-finite value") {
     step =
-        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({NAN, 2})});
+        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({NAN, 2}), 0});
     why = "an update with non-finite values or loss";
     reason = answer_refusal::non_finite;
   }
   SECTION("with an infinite value and another sample count: the value is named") {
     step = f.loop->answered(t.seq, t.attempt, t.client,
-                            task_update{11, 0, make_snapshot({1, -INFINITY})});
+                            task_update{11, 0, make_snapshot({1, -INFINITY}), 0});
     why = "an update with non-finite values or loss";
     reason = answer_refusal::non_finite;
   }
   SECTION("with a non-finite loss") {
     step =
-        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, NAN, make_snapshot({1, 2})});
+        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, NAN, make_snapshot({1, 2}), 0});
     why = "an update with non-finite values or loss";
     reason = answer_refusal::non_finite;
   }
@@ -435,7 +435,7 @@ TEST_CASE("async_loop refuses an answer that does not fit its task as invalid_up
   }
   SECTION("a group aggregate, for a task in no group") {
     step = f.loop->answered(t.seq, t.attempt, t.client,
-                            task_group{aggregate_of(2, {{{1, 1}, 10, 0}}), {t.seq}});
+                            task_group{aggregate_of(2, {{{1, 1}, 10, 0}}), {t.seq}, 0});
     why = "a group aggregate for a forwarded task";
     reason = answer_refusal::wrong_kind;
   }
@@ -777,7 +777,7 @@ scenario preaggregating(scenario sc, uint32_t group_size) {
 async_step carry(async_loop& loop, const async_task& t, const std::vector<term>& terms,
                  std::vector<uint64_t> members) {
   return loop.answered(t.seq, t.attempt, t.client,
-                       task_group{aggregate_of(2, terms), std::move(members)});
+                       task_group{aggregate_of(2, terms), std::move(members), 0});
 }
 
 async_step held(async_loop& loop, const async_task& t) {
@@ -944,7 +944,7 @@ TEST_CASE("async_loop refuses a group aggregate that does not match its dispatch
   REQUIRE(step.send.size() == 1);
   const auto a2 = step.send[0];
   const auto before = answer_refusal_counts();
-  step = f.loop->answered(b.seq, b.attempt, b.client, task_group{bytes, members});
+  step = f.loop->answered(b.seq, b.attempt, b.client, task_group{bytes, members, 0});
   CHECK(step.steps.empty());
   CHECK(f.loop->version() == 0);
   REQUIRE(step.send.size() == 1);
@@ -1102,7 +1102,7 @@ TEST_CASE("async_loop counts every member of a group aggregate the buffer reject
   const auto a2 = step.send[0];
   step = f.loop->answered(
       b.seq, b.attempt, b.client,
-      task_group{aggregate_of(3, {{{1, 1, 1}, na, 0}, {{1, 1, 1}, nb, 0}}), {a.seq, b.seq}});
+      task_group{aggregate_of(3, {{{1, 1, 1}, na, 0}, {{1, 1, 1}, nb, 0}}), {a.seq, b.seq}, 0});
   CHECK(step.steps.empty());
   REQUIRE(step.send.size() == 1);
   const auto b2 = step.send[0];

@@ -145,6 +145,10 @@ privacy:
   clip_lr: 0.3
   quantile_noise: 2.5
   delta: 1e-7
+compression:
+  kind: topk
+  block: 64
+  density: 0.05
 )";
 
 scenario load_ok(const std::string& yaml) {
@@ -316,6 +320,9 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.privacy.clip_lr == 0.3);
   CHECK(s.privacy.quantile_noise == 2.5);
   CHECK(s.privacy.delta == 1e-7);
+  CHECK(s.compression.kind == compression_kind::topk);
+  CHECK(s.compression.block == 64);
+  CHECK(s.compression.density == 0.05);
   REQUIRE(s.events.size() == 4);
   CHECK(s.events[0].kind == event_kind::edge_down);
   CHECK(s.events[0].trigger == event_trigger::step);
@@ -397,7 +404,7 @@ TEST_CASE("scenario unknown key without a close match lists the section's keys",
   CHECK(load_error("foo: 3\n") ==
         "t.yaml:1: foo: unknown key (known top-level keys: name, seed, population, data, "
         "model, eval, training, topology, selection, pool, protocol, clock, async, devices, "
-        "faults, strategy, checkpoint, robust, attack, privacy, events)");
+        "faults, strategy, checkpoint, robust, attack, privacy, compression, events)");
 }
 
 TEST_CASE("scenario wrong type says what was expected and what was found", "[scenario]") {
@@ -1092,4 +1099,16 @@ TEST_CASE("scenario privacy keys: dp_fedavg refuses what it does not support, on
   // Off, the other keys are free (and the run is the same as without them).
   scenario off = load_ok("privacy:\n  noise_multiplier: 0\n  delta: 0\n");
   CHECK_FALSE(validate(off));
+}
+
+TEST_CASE("scenario compression keys: kind, block and density checked", "[scenario][compression]") {
+  CHECK(load_ok("compression:\n  kind: fp16\n").compression.kind == compression_kind::fp16);
+  CHECK(load_ok("name: x\n").compression.kind == compression_kind::none);
+  CHECK(load_error("compression:\n  kind: int4\n") ==
+        "t.yaml:2: compression.kind: must be one of: none, fp16, int8, topk, got 'int4' (did you "
+        "mean int8?)");
+  CHECK(load_error("compression:\n  density: 0\n") ==
+        "t.yaml:2: compression.density: must be in (0, 1], got 0");
+  CHECK(load_error("compression:\n  block: 0\n") ==
+        "t.yaml:2: compression.block: must be in [1, 4294967295], got 0");
 }

@@ -10,36 +10,13 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-namespace {
+#include "tests/support/fedactor_cli.hpp"
 
-struct cli_result {
-  int code = -1;
-  std::string out;  // stdout only
-  std::string all;  // stdout and stderr
-};
-
-// Runs the fedactor binary with `args` (a shell-quoted string) from the source dir.
-cli_result fedactor_cli(const std::string& args, bool merge_stderr) {
-  std::string cmd = "cd '" FEDACTOR_SOURCE_DIR "' && timeout 300 '" FEDACTOR_BINARY "' " + args +
-                    (merge_stderr ? " 2>&1" : " 2>/dev/null");
-  cli_result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  std::string text;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) text.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  (merge_stderr ? r.all : r.out) = text;
-  return r;
-}
-
-}  // namespace
+using fedactor::testing::fedactor_cli;
 
 TEST_CASE("fedactor bench --json on tiny sizes reports every field for every population", "[cli]") {
   auto r = fedactor_cli(
-      "bench --json --populations 50,2e2 --clients-per-round 20 --rounds 2 --probe-mib 8", false);
+      "bench --json --populations 50,2e2 --clients-per-round 20 --rounds 2 --probe-mib 8");
   INFO(r.out);
   REQUIRE(r.code == 0);
   auto doc = nlohmann::json::parse(r.out);
@@ -102,14 +79,13 @@ TEST_CASE("fedactor bench --json on tiny sizes reports every field for every pop
 }
 
 TEST_CASE("fedactor bench prints a table and progress lines", "[cli]") {
-  auto r =
-      fedactor_cli("bench --populations 30 --clients-per-round 10 --rounds 1 --probe-mib 8", true);
-  INFO(r.all);
+  auto r = fedactor_cli("bench --populations 30 --clients-per-round 10 --rounds 1 --probe-mib 8");
+  INFO(r.all());
   REQUIRE(r.code == 0);
-  CHECK(r.all.find("population") != std::string::npos);
-  CHECK(r.all.find("clients/s") != std::string::npos);
-  CHECK(r.all.find("bench: population 30  round 1/1") != std::string::npos);
-  CHECK(r.all.find("memory read bandwidth") != std::string::npos);
+  CHECK(r.all().find("population") != std::string::npos);
+  CHECK(r.all().find("clients/s") != std::string::npos);
+  CHECK(r.all().find("bench: population 30  round 1/1") != std::string::npos);
+  CHECK(r.all().find("memory read bandwidth") != std::string::npos);
 }
 
 TEST_CASE("fedactor bench --mode async reports a row per population", "[cli]") {
@@ -130,12 +106,12 @@ TEST_CASE("fedactor bench --mode async reports a row per population", "[cli]") {
 }
 
 TEST_CASE("fedactor bench rejects bad arguments with exit code 2", "[cli]") {
-  CHECK(fedactor_cli("bench --populations 1e3,abc", true).code == 2);
-  CHECK(fedactor_cli("bench --populations 0", true).code == 2);
-  CHECK(fedactor_cli("bench --rounds 0", true).code == 2);
-  CHECK(fedactor_cli("bench --mode sometimes", true).code == 2);
-  CHECK(fedactor_cli("bench --frobnicate", true).code == 2);
-  auto bad_set = fedactor_cli("bench --populations 10 --set training.lr=-1", true);
+  CHECK(fedactor_cli("bench --populations 1e3,abc").code == 2);
+  CHECK(fedactor_cli("bench --populations 0").code == 2);
+  CHECK(fedactor_cli("bench --rounds 0").code == 2);
+  CHECK(fedactor_cli("bench --mode sometimes").code == 2);
+  CHECK(fedactor_cli("bench --frobnicate").code == 2);
+  auto bad_set = fedactor_cli("bench --populations 10 --set training.lr=-1");
   CHECK(bad_set.code == 2);
-  CHECK(bad_set.all.find("training.lr") != std::string::npos);
+  CHECK(bad_set.all().find("training.lr") != std::string::npos);
 }

@@ -8,7 +8,8 @@ namespace {
 
 // "--name value" -> "--name=value" for the options of `all` that take a value, so a value
 // that starts with '-' (a negative number) reaches the option instead of being read as an
-// option itself. A word starting with "--" stays an option (the value is then missing).
+// option itself. A word starting with "--" there is an option: the value is missing (thrown
+// as po does).
 std::vector<std::string> join_values(const std::vector<std::string>& args,
                                      const po::options_description& all) {
   std::vector<std::string> out;
@@ -21,11 +22,18 @@ std::vector<std::string> join_values(const std::vector<std::string>& args,
     const auto* opt = a.size() > 2 && a.rfind("--", 0) == 0 && a.find('=') == std::string::npos
                           ? all.find_nothrow(a.substr(2), false)
                           : nullptr;
-    if (opt && opt->semantic()->max_tokens() > 0 && i + 1 < args.size() &&
-        args[i + 1].rfind("--", 0) != 0) {
-      out.push_back(a + "=" + args[i + 1]);
-      ++i;
-      continue;
+    if (opt && opt->semantic()->max_tokens() > 0 && i + 1 < args.size()) {
+      const std::string& next = args[i + 1];
+      // po would take the option as the value.
+      if (next.rfind("--", 0) == 0)
+        throw po::invalid_command_line_syntax(po::invalid_command_line_syntax::missing_parameter,
+                                              a.substr(2), a, po::command_line_style::allow_long);
+      // An empty value stays a word of its own: po takes it as the value ("--x=" it refuses).
+      if (!next.empty()) {
+        out.push_back(a + "=" + next);
+        ++i;
+        continue;
+      }
     }
     out.push_back(a);
   }

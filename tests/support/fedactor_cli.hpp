@@ -1,15 +1,19 @@
 #pragma once
 
-// Test helper: runs the built `fedactor` (FEDACTOR_BINARY) to its end in the source dir and
-// returns its exit code, stdout and stderr. Bounded by `timeout` (coreutils; exit 124 when it
-// fires). For a process to talk to while it runs, see tests/runtime/cli/node_process.hpp.
+// Test helpers for the `fedactor` commands: fedactor_cli runs the built binary
+// (FEDACTOR_BINARY) to its end in the source dir and returns its exit code, stdout and stderr,
+// bounded by `timeout` (coreutils; exit 124 when it fires); in_process calls a command
+// function (int f(args, out, err)) with string streams. For a process to talk to while it
+// runs, see tests/runtime/cli/node_process.hpp.
 
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -42,6 +46,17 @@ inline cli_result fedactor_cli(const std::string& args, int timeout_s = 300) {
     std::fclose(e);
   }
   std::remove(err_file.c_str());
+  return r;
+}
+
+// `command(args, out, err)` in this process (its --help and argument errors are in the result).
+template <class Command>
+cli_result in_process(Command&& command, const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  cli_result r;
+  r.code = command(args, out, err);
+  r.out = out.str();
+  r.err = err.str();
   return r;
 }
 

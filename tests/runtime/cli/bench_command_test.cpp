@@ -2,10 +2,9 @@
 
 #include "runtime/cli/bench_command.hpp"
 
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -105,13 +104,65 @@ TEST_CASE("fedactor bench --mode async reports a row per population", "[cli]") {
   CHECK(row.at("clients_per_s").get<double>() > 0);
 }
 
-TEST_CASE("fedactor bench rejects bad arguments with exit code 2", "[cli]") {
-  CHECK(fedactor_cli("bench --populations 1e3,abc").code == 2);
-  CHECK(fedactor_cli("bench --populations 0").code == 2);
-  CHECK(fedactor_cli("bench --rounds 0").code == 2);
-  CHECK(fedactor_cli("bench --mode sometimes").code == 2);
-  CHECK(fedactor_cli("bench --frobnicate").code == 2);
-  auto bad_set = fedactor_cli("bench --populations 10 --set training.lr=-1");
+namespace {
+
+fedactor::testing::cli_result bench_cmd(const std::vector<std::string>& args) {
+  return fedactor::testing::in_process(
+      [](const auto& a, auto& out, auto& err) { return fedactor::bench_command(a, out, err); },
+      args);
+}
+
+}  // namespace
+
+TEST_CASE("fedactor bench --help prints the usage and every option, exit 0", "[cli]") {
+  auto r = bench_cmd({"--help"});
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.rfind("usage: fedactor bench [--populations LIST]", 0) == 0);
+  for (const char* option :
+       {"--populations LIST", "--clients-per-round N", "--rounds N", "--threads N",
+        "--mode sync|async", "--set KEY=VALUE", "--probe-mib N", "--json", "-h [ --help ]"}) {
+    INFO(option);
+    CHECK(r.out.find(std::string{"\n  "} + option + " ") != std::string::npos);
+  }
+  CHECK(r.out.find("--row") == std::string::npos);  // internal
+}
+
+TEST_CASE("fedactor bench rejects bad arguments in one line naming option and value, exit 2",
+          "[cli]") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"--populations", "1e3,abc"},
+       "fedactor bench: --populations: 'abc' is not a whole number in [1, 4294967295]\n"},
+      {{"--populations", "0"},
+       "fedactor bench: --populations: '0' is not a whole number in [1, 4294967295]\n"},
+      {{"--populations", ""}, "fedactor bench: --populations: empty list\n"},
+      {{"--rounds", "0"},
+       "fedactor bench: --rounds: expected a whole number in [1, 100000], got '0'\n"},
+      {{"--clients-per-round", "-5"},
+       "fedactor bench: --clients-per-round: expected a whole number in [1, 100000000], got "
+       "'-5'\n"},
+      {{"--threads", "x"},
+       "fedactor bench: --threads: expected a whole number in [1, 1024], got 'x'\n"},
+      {{"--probe-mib", "65537"},
+       "fedactor bench: --probe-mib: expected a whole number in [1, 65536], got '65537'\n"},
+      {{"--mode", "sometimes"},
+       "fedactor bench: --mode: expected sync or async, got 'sometimes'\n"},
+      {{"--frobnicate"},
+       "fedactor bench: unknown option '--frobnicate' (see fedactor bench --help)\n"},
+      {{"--json=1"},
+       "fedactor bench: option '--json' does not take any arguments (see fedactor bench --help)\n"},
+      {{"1e3"}, "fedactor bench: too many arguments (see fedactor bench --help)\n"},
+      {{"--row", "10,20"}, "fedactor bench: --row takes one population\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    INFO(args.at(0));
+    auto r = bench_cmd(args);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == message);
+  }
+  auto bad_set = bench_cmd({"--populations", "10", "--set", "training.lr=-1"});
   CHECK(bad_set.code == 2);
-  CHECK(bad_set.all().find("training.lr") != std::string::npos);
+  CHECK(bad_set.err.rfind("error: ", 0) == 0);
+  CHECK(bad_set.err.find("training.lr") != std::string::npos);
 }

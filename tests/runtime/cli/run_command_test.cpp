@@ -426,3 +426,74 @@ TEST_CASE(
   fs::remove_all(dir);
   fs::remove_all(crashed);
 }
+
+// -- the command line ----------------------------------------------------------------------
+
+namespace {
+
+fedactor::testing::cli_result run_cmd(const std::vector<std::string>& args) {
+  return fedactor::testing::in_process(
+      [](const auto& a, auto& out, auto& err) { return fedactor::run_command(a, out, err); }, args);
+}
+
+}  // namespace
+
+TEST_CASE("fedactor run --help prints the usage and every option, exit 0", "[cli]") {
+  auto r = run_cmd({"--help"});
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.rfind("usage: fedactor run SCENARIO.yaml [--set key=value]... [--out DIR]", 0) == 0);
+  for (const char* option :
+       {"--set KEY=VALUE", "--out DIR", "--overwrite", "--threads N", "--quiet", "--resume DIR",
+        "--http [HOST:]PORT", "--http-public", "--http-linger SECONDS", "-h [ --help ]"}) {
+    INFO(option);
+    CHECK(r.out.find(std::string{"\n  "} + option + " ") != std::string::npos);
+  }
+}
+
+TEST_CASE("fedactor run refuses bad arguments in one line naming option and value, exit 2",
+          "[cli]") {
+  const std::string qs = "examples/scenarios/quickstart.yaml";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{qs, "--frob"}, "fedactor run: unknown option '--frob' (see fedactor run --help)\n"},
+      {{qs, "--ou", "x"}, "fedactor run: unknown option '--ou' (see fedactor run --help)\n"},
+      {{qs, "--threads", "abc"},
+       "fedactor run: --threads: expected a whole number in [1, 1024], got 'abc'\n"},
+      {{qs, "--threads", "-3"},
+       "fedactor run: --threads: expected a whole number in [1, 1024], got '-3'\n"},
+      {{qs, "--threads=0"},
+       "fedactor run: --threads: expected a whole number in [1, 1024], got '0'\n"},
+      {{qs, "--http-linger", "soon"},
+       "fedactor run: --http-linger: expected seconds in [0, 86400], got 'soon'\n"},
+      {{qs, "--http-public"}, "fedactor run: --http-public needs --http HOST:PORT\n"},
+      {{qs, "--out"},
+       "fedactor run: the required argument for option '--out' is missing (see fedactor run "
+       "--help)\n"},
+      {{qs, "--out", "--quiet"},
+       "fedactor run: the required argument for option '--out' is missing (see fedactor run "
+       "--help)\n"},
+      {{qs, "--out", "a", "--out=b"},
+       "fedactor run: option '--out' cannot be specified more than once (see fedactor run "
+       "--help)\n"},
+      {{qs, "--quiet=yes"},
+       "fedactor run: option '--quiet' does not take any arguments (see fedactor run --help)\n"},
+      {{qs, "other.yaml"},
+       "fedactor run: more than one scenario file ('" + qs + "', 'other.yaml')\n"},
+      {{}, "fedactor run: no scenario file given (see fedactor run --help)\n"},
+      {{"--quiet"}, "fedactor run: no scenario file given (see fedactor run --help)\n"},
+      {{"--resume", "d", "--http", "8080"},
+       "fedactor run: --http is not available with --resume\n"},
+      {{"--resume", "d", "--set=seed=1"},
+       "fedactor run: --resume continues DIR with DIR/scenario.yaml; it takes no scenario "
+       "file, --set or --out\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    std::string line;
+    for (const auto& a : args) line += a + " ";
+    INFO(line);
+    auto r = run_cmd(args);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == message);
+  }
+}

@@ -95,7 +95,8 @@ TEST_CASE("fedactor run rejects a bad scenario with one line and exit code 2", "
   CHECK(r.code == 2);
   CHECK(r.all().find("bad.yaml:3") != std::string::npos);
   CHECK(r.all().find("selection.strategy") != std::string::npos);
-  CHECK(std::count(r.all().begin(), r.all().end(), '\n') == 1);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.out.empty());
 
   auto missing = fedactor_cli("run " + (dir / "nope.yaml").string());
   CHECK(missing.code == 2);

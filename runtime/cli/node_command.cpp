@@ -330,7 +330,8 @@ int server_role(const std::vector<std::string>& args, std::ostream& out, std::os
     }
     out_dir = p->resume_dir;
   } else {
-    if (p->file.empty()) return bad(err, "server", "no scenario file given");
+    if (p->file.empty())
+      return bad(err, "server", "no scenario file given (see fedactor node server --help)");
     out_dir = p->out_dir;
     if (auto e = prepare_new_run(p->file, p->overrides, p->overwrite, sc, out_dir)) {
       std::cerr << "error: " << *e << '\n';

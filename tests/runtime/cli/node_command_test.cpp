@@ -1081,7 +1081,7 @@ TEST_CASE("fedactor node ROLE refuses bad arguments in one line naming option an
       {with(server, {tutorial, tutorial}), "fedactor node server: more than one scenario file ('" +
                                                tutorial + "', '" + tutorial + "')\n"},
       {{"server", tutorial}, "fedactor node server: --listen HOST:PORT is required\n"},
-      {server, "fedactor node server: no scenario file given\n"},
+      {server, "fedactor node server: no scenario file given (see fedactor node server --help)\n"},
       {with(edge, {"--id", "abc"}),
        "fedactor node edge: --id: expected a whole number in [0, 4294967294], got 'abc'\n"},
       {with(edge, {"--id", "-1"}),

@@ -46,16 +46,8 @@ constexpr const char* usage =
     "usage: fedactor bench [--populations LIST] [--clients-per-round N] [--rounds N]\n"
     "                      [--threads N] [--mode sync|async] [--set key=value]...\n"
     "                      [--probe-mib N] [--json]\n"
-    "  --populations       registered clients per run, comma separated, e.g. 1e3,1e4,1e5\n"
-    "                      (default 1e3,1e4,1e5,1e6,1e7)\n"
-    "  --clients-per-round clients sampled per round (default 1000; capped at the population)\n"
-    "  --rounds            rounds per population (default 5); seconds/round is their median\n"
-    "  --threads           scheduler threads and trainers (default: the runtime's defaults)\n"
-    "  --mode              sync (default) or async (FedBuff: clients-per-round in flight,\n"
-    "                      a server step per clients-per-round updates; a round = a step)\n"
-    "  --set key=value     override a scenario key of the workload (as in fedactor run)\n"
-    "  --probe-mib N       memory of the bandwidth and aggregation probes (default 256)\n"
-    "  --json              one JSON document on stdout instead of the table";
+    "  the throughput and scale table of workload W1 (docs/benchmarks.md): one child process\n"
+    "  per population, the machine's memory bandwidth and aggregation probes beside it\n";
 
 using clock_type = std::chrono::steady_clock;
 
@@ -110,93 +102,75 @@ std::optional<std::vector<uint64_t>> parse_populations(const std::string& text,
   return out;
 }
 
-std::optional<uint32_t> parse_count(const std::string& flag, const std::string& text, uint32_t lo,
-                                    uint32_t hi, std::string& error) {
-  try {
-    size_t used = 0;
-    const long long v = std::stoll(text, &used);
-    if (used == text.size() && v >= lo && v <= hi) return static_cast<uint32_t>(v);
-  } catch (const std::exception&) {
-  }
-  error = flag + ": expected a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-          "], got '" + text + "'";
-  return std::nullopt;
+}  // namespace
+
+cli_spec bench_cli_spec() {
+  cli_spec spec{"fedactor bench", usage, po::options_description{"options"},
+                po::options_description{}, po::positional_options_description{}};
+  spec.options.add_options()("populations", po::value<std::string>()->value_name("LIST"),
+                             "registered clients per run, comma separated, e.g. 1e3,1e4,1e5 "
+                             "(default 1e3,1e4,1e5,1e6,1e7)")(
+      "clients-per-round", po::value<std::string>()->value_name("N"),
+      "clients sampled per round, 1 to 100000000 (default 1000; capped at the population)")(
+      "rounds", po::value<std::string>()->value_name("N"),
+      "rounds per population, 1 to 100000 (default 5); seconds/round is their median")(
+      "threads", po::value<std::string>()->value_name("N"),
+      "scheduler threads and trainers, 1 to 1024 (default: the runtime's defaults)")(
+      "mode", po::value<std::string>()->value_name("sync|async"),
+      "sync (default) or async (FedBuff: clients-per-round in flight, a server step per "
+      "clients-per-round updates; a round = a step)")(
+      "set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+      "override a scenario key of the workload (repeatable, as in fedactor run)")(
+      "probe-mib", po::value<std::string>()->value_name("N"),
+      "memory of the bandwidth and aggregation probes, 1 to 65536 (default 256)")(
+      "json", "one JSON document on stdout instead of the table");
+  // Internal: a child process runs one population and prints its JSON row.
+  spec.hidden.add_options()("row", po::value<std::string>()->value_name("POPULATION"), "");
+  return spec;
 }
 
+namespace {
+
 // Returns 0 when parsed, else the exit code (2 bad arguments, -1 help printed).
-int parse(const std::vector<std::string>& args, bench_options& o) {
+int parse(const std::vector<std::string>& args, bench_options& o, std::ostream& out,
+          std::ostream& err) {
+  po::variables_map vm;
+  if (auto code = parse_cli(args, bench_cli_spec(), vm, out, err)) return *code == 0 ? -1 : *code;
   std::string error;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const auto& a = args[i];
-    auto value = [&]() -> const std::string* {
-      if (i + 1 >= args.size()) {
-        error = a + " needs a value";
-        return nullptr;
-      }
-      return &args[++i];
-    };
-    const std::string* v = nullptr;
-    if (a == "--json") {
-      o.json = true;
-      continue;
-    }
-    if (a == "-h" || a == "--help") {
-      std::cout << usage << '\n';
-      return -1;
-    }
-    if (a.rfind("--set=", 0) == 0) {
-      o.overrides.push_back(a.substr(6));
-      continue;
-    }
-    if (a != "--populations" && a != "--clients-per-round" && a != "--rounds" && a != "--threads" &&
-        a != "--mode" && a != "--set" && a != "--row" && a != "--probe-mib") {
-      error = "unknown argument '" + a + "'";
-      break;
-    }
-    if (!(v = value())) break;
-    if (a == "--populations") {
-      auto p = parse_populations(*v, error);
-      if (!p) break;
-      o.populations = *p;
-    } else if (a == "--clients-per-round") {
-      auto n = parse_count(a, *v, 1, 100000000, error);
-      if (!n) break;
-      o.clients_per_round = *n;
-    } else if (a == "--rounds") {
-      auto n = parse_count(a, *v, 1, 100000, error);
-      if (!n) break;
-      o.rounds = *n;
-    } else if (a == "--probe-mib") {
-      auto n = parse_count(a, *v, 1, 65536, error);
-      if (!n) break;
-      o.probe_mib = *n;
-    } else if (a == "--threads") {
-      auto n = parse_count(a, *v, 1, 1024, error);
-      if (!n) break;
-      o.threads = *n;
-    } else if (a == "--mode") {
-      if (*v == "sync") {
-        o.mode = protocol_mode::sync;
-      } else if (*v == "async") {
-        o.mode = protocol_mode::async;
-      } else {
-        error = "--mode: expected sync or async, got '" + *v + "'";
-        break;
-      }
-    } else if (a == "--set") {
-      o.overrides.push_back(*v);
-    } else if (a == "--row") {
-      auto p = parse_populations(*v, error);
-      if (!p || p->size() != 1) {
-        if (error.empty()) error = "--row takes one population";
-        break;
-      }
-      o.row = p->front();
+  auto fail = [&]() {
+    err << "fedactor bench: " << error << '\n';
+    return 2;
+  };
+  if (vm.count("populations")) {
+    auto p = parse_populations(vm["populations"].as<std::string>(), error);
+    if (!p) return fail();
+    o.populations = *p;
+  }
+  if (!count_option(vm, "clients-per-round", 1, 100000000, o.clients_per_round, error) ||
+      !count_option(vm, "rounds", 1, 100000, o.rounds, error) ||
+      !count_option(vm, "probe-mib", 1, 65536, o.probe_mib, error) ||
+      !count_option(vm, "threads", 1, 1024, o.threads, error))
+    return fail();
+  if (vm.count("mode")) {
+    const auto& v = vm["mode"].as<std::string>();
+    if (v == "sync") {
+      o.mode = protocol_mode::sync;
+    } else if (v == "async") {
+      o.mode = protocol_mode::async;
+    } else {
+      error = "--mode: expected sync or async, got '" + v + "'";
+      return fail();
     }
   }
-  if (!error.empty()) {
-    std::cerr << "fedactor bench: " << error << '\n' << usage << '\n';
-    return 2;
+  o.overrides = list_option(vm, "set");
+  o.json = vm.count("json") > 0;
+  if (vm.count("row")) {
+    auto p = parse_populations(vm["row"].as<std::string>(), error);
+    if (!p || p->size() != 1) {
+      if (error.empty()) error = "--row takes one population";
+      return fail();
+    }
+    o.row = p->front();
   }
   return 0;
 }
@@ -581,14 +555,14 @@ void print_table(const nlohmann::json& doc) {
 
 }  // namespace
 
-int bench_command(const std::vector<std::string>& args) {
+int bench_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   bench_options o;
-  if (int code = parse(args, o); code != 0) return code < 0 ? 0 : code;
+  if (int code = parse(args, o, out, err); code != 0) return code < 0 ? 0 : code;
   // Check the workload before starting anything (the children would fail one by one).
   for (auto pop : o.row ? std::vector<uint64_t>{*o.row} : o.populations) {
     std::string error;
     if (!w1_scenario(o, pop, error)) {
-      std::cerr << "error: " << error << '\n';
+      err << "error: " << error << '\n';
       return 2;
     }
   }
@@ -652,6 +626,10 @@ int bench_command(const std::vector<std::string>& args) {
   else
     print_table(doc);
   return failed ? 1 : 0;
+}
+
+int bench_command(const std::vector<std::string>& args) {
+  return bench_command(args, std::cout, std::cerr);
 }
 
 }  // namespace fedactor

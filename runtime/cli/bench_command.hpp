@@ -16,12 +16,20 @@
 //   fedactor bench [--populations 1e3,1e4,...] [--clients-per-round N] [--rounds N]
 //                  [--threads N] [--mode sync|async] [--set key=value]... [--json]
 
+#include <ostream>
 #include <string>
 #include <vector>
 
+#include "runtime/cli/cli_options.hpp"
+
 namespace fedactor {
 
-// Exit codes: 0 done, 2 bad arguments, 1 a population failed to run.
+// The options of `fedactor bench` (parse_cli; the bash completion reads them too).
+cli_spec bench_cli_spec();
+
+// Exit codes: 0 done, 2 bad arguments, 1 a population failed to run. --help and argument
+// errors go to `out` / `err`; the table, the JSON and the progress to stdout / stderr.
+int bench_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int bench_command(const std::vector<std::string>& args);
 
 }  // namespace fedactor

@@ -3,7 +3,9 @@
 // The program_options convention of fedactor's commands: one call parses a command's
 // arguments with Boost.Program_options and handles what every command handles the same way.
 //
-//   - `--key value` and `--key=value`; no abbreviated option names (no prefix guessing);
+//   - `--key value` and `--key=value`; no abbreviated option names (no prefix guessing); the
+//     word after an option that takes a value is its value unless it starts with "--" (so
+//     `--threads -3` is refused as a bad number, `--out --quiet` as a missing value);
 //   - `-h` / `--help` (added here): prints the usage line(s) and the option list to `out`,
 //     exit 0;
 //   - an unknown option, a missing or bad value, an option given twice that takes one value,
@@ -18,7 +20,14 @@
 //   po::variables_map vm;
 //   if (auto code = parse_cli(args, {"fedactor x", usage, opts, hidden, pos}, vm, out, err))
 //     return *code;
+//
+// The value name of an option (po::value<...>()->value_name(...)) also tells the bash
+// completion (bash_completion.hpp) what the value is: "a|b|c" one of those words, a name
+// ending in DIR a directory, FILE... a file, *.yaml a scenario file; other names (N,
+// HOST:PORT, ...) are not completed. Positional arguments take the value name of their hidden
+// option.
 
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -43,5 +52,17 @@ struct cli_spec {
 // an error line).
 std::optional<int> parse_cli(const std::vector<std::string>& args, const cli_spec& spec,
                              po::variables_map& vm, std::ostream& out, std::ostream& err);
+
+// The whole number of option `name` (given as a string) into `out` when it is in [lo, hi];
+// false with `error` = "--NAME: expected a whole number in [LO, HI], got 'TEXT'" otherwise.
+// True and `out` unchanged when the option is absent.
+bool count_option(const po::variables_map& vm, const std::string& name, uint32_t lo, uint32_t hi,
+                  uint32_t& out, std::string& error);
+
+// The values of a repeatable option in the order given; empty when absent.
+std::vector<std::string> list_option(const po::variables_map& vm, const std::string& name);
+
+// The value of a single string option; empty when absent.
+std::string string_option(const po::variables_map& vm, const std::string& name);
 
 }  // namespace fedactor

@@ -14,6 +14,7 @@
 #include "runtime/checkpoint/checkpoint_error.hpp"
 #include "runtime/checkpoint/run_checkpoint.hpp"
 #include "runtime/cli/live_view.hpp"
+#include "runtime/cli/live_view_cli.hpp"
 #include "runtime/cli/resume_command.hpp"
 #include "runtime/cli/run_output.hpp"
 #include "runtime/cli/signal_watch.hpp"
@@ -39,20 +40,55 @@ constexpr const char* usage =
     "                             [--state-file F]\n"
     "every role: [--tls-cert FILE --tls-key FILE --tls-ca FILE [--tls-accept-roleless]]\n"
     "            [--heartbeat 500ms] [--connection-timeout 5s] [--join-timeout 60s] [--threads N]\n"
-    "(docs/deployment.md)";
+    "(fedactor node ROLE --help: the options of one role; docs/deployment.md)";
 
-int bad(const std::string& role, const std::string& what) {
-  std::cerr << "fedactor node " << role << ": " << what << '\n' << usage << '\n';
-  return 2;
+constexpr const char* server_usage =
+    "usage: fedactor node server --listen HOST:PORT SCENARIO.yaml [--set key=value]... "
+    "[--out DIR] [--overwrite] [--quiet]\n"
+    "                            [--http [HOST:]PORT [--http-public] [--http-linger SECONDS]]\n"
+    "       fedactor node server --listen HOST:PORT --resume DIR [--quiet]\n"
+    "  the server of a distributed run: waits for the scenario's edges, runs it and writes the\n"
+    "  run's outputs as fedactor run does (docs/deployment.md)\n";
+
+constexpr const char* edge_usage =
+    "usage: fedactor node edge --server HOST:PORT --listen HOST:PORT --id N [--region R]\n"
+    "                          [--capacity N] [--trainers N] [--wait-hosts N] [--state-file F]\n"
+    "  an edge of a distributed run: joins the server as edge N and serves its client hosts\n"
+    "  (docs/deployment.md)\n";
+
+constexpr const char* clients_usage =
+    "usage: fedactor node clients --edge HOST:PORT --ids A-B [--max-live N] [--trainers N]\n"
+    "                             [--state-file F]\n"
+    "  a client host of a distributed run: trains clients A to B for its edge\n"
+    "  (docs/deployment.md)\n";
+
+void add_net_options(po::options_description& opts) {
+  opts.add_options()("tls-cert", po::value<std::string>()->value_name("FILE"),
+                     "this node's certificate (PEM; with --tls-key and --tls-ca)")(
+      "tls-key", po::value<std::string>()->value_name("FILE"), "its private key (PEM)")(
+      "tls-ca", po::value<std::string>()->value_name("FILE"),
+      "the CA that certifies every node of the run (PEM)")(
+      "tls-accept-roleless", "accept peer certificates without a fedactor role")(
+      "heartbeat", po::value<std::string>()->value_name("DURATION"),
+      "heartbeat interval, e.g. 500ms (default)")(
+      "connection-timeout", po::value<std::string>()->value_name("DURATION"),
+      "a silent peer is lost after this, e.g. 5s (default)")(
+      "join-timeout", po::value<std::string>()->value_name("DURATION"),
+      "how long to wait for the peers to join, e.g. 60s")(
+      "threads", po::value<std::string>()->value_name("N"), "scheduler threads, 1 to 1024");
 }
 
-bool parse_count(const std::string& text, uint32_t lo, uint32_t hi, uint32_t& out) {
-  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  const auto v = std::stoull(text);
-  if (v < lo || v > hi) return false;
-  out = static_cast<uint32_t>(v);
-  return true;
+// Edge and client-host nodes: they train clients.
+void add_training_options(po::options_description& opts) {
+  opts.add_options()("state-file", po::value<std::string>()->value_name("FILE"),
+                     "the SQLite file of the client state of the clients trained here");
+  opts.add_options()("trainers", po::value<std::string>()->value_name("N"),
+                     "training threads, 1 to 1024");
+}
+
+int bad(std::ostream& err, const std::string& role, const std::string& what) {
+  err << "fedactor node " << role << ": " << what << '\n';
+  return 2;
 }
 
 struct parsed {
@@ -82,150 +118,163 @@ struct parsed {
   uint32_t max_live = 0;
 };
 
-// Parses `args` for `role`; nullopt after printing the problem (exit code in `code`).
-std::optional<parsed> parse(const std::string& role, const std::vector<std::string>& args,
-                            int& code) {
-  parsed p;
-  code = 2;
-  auto allowed = [&](std::initializer_list<const char*> roles) {
-    for (auto r : roles)
-      if (role == r) return true;
-    return false;
+// The values of `vm` for `role` into `p`; false with the one-line `error` naming the option
+// and its value.
+bool read_values(const std::string& role, const po::variables_map& vm, parsed& p,
+                 std::string& error) {
+  auto address = [&](const char* name, std::optional<host_port>& out) {
+    if (!vm.count(name)) return true;
+    std::string why;
+    out = parse_host_port(vm[name].as<std::string>(), why);
+    if (!out) error = std::string{"--"} + name + ": " + why;
+    return out.has_value();
   };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-h" || a == "--help") {
-      std::cout << usage << '\n';
-      code = 0;
-      return std::nullopt;
-    }
-    if (a == "--quiet" && role == "server") {
-      p.quiet = true;
-      continue;
-    }
-    if (a == "--overwrite" && role == "server") {
-      p.overwrite = true;
-      continue;
-    }
-    if (std::string error; role == "server" && take_live_view_option(args, i, p.http, error)) {
-      if (error.empty()) continue;
-      bad(role, error);
-      return std::nullopt;
-    }
-    if (a == "--tls-accept-roleless") {
-      p.net.tls_accept_roleless = true;
-      continue;
-    }
-    if (a.empty() || a[0] != '-') {
-      if (role != "server") {
-        bad(role, "unexpected argument '" + a + "'");
-        return std::nullopt;
-      }
-      if (!p.file.empty()) {
-        bad(role, "more than one scenario file ('" + p.file + "', '" + a + "')");
-        return std::nullopt;
-      }
-      p.file = a;
-      continue;
-    }
-    if (i + 1 >= args.size()) {
-      bad(role, a + " needs a value");
-      return std::nullopt;
-    }
-    const std::string& v = args[++i];
-    std::string err;
-    auto address = [&](std::optional<host_port>& out) {
-      out = parse_host_port(v, err);
-      if (!out) bad(role, a + ": " + err);
-      return out.has_value();
-    };
-    auto count = [&](uint32_t lo, uint32_t hi, uint32_t& out) {
-      if (parse_count(v, lo, hi, out)) return true;
-      bad(role, a + ": expected a whole number in [" + std::to_string(lo) + ", " +
-                    std::to_string(hi) + "], got '" + v + "'");
+  auto duration = [&](const char* name, auto&& set) {
+    if (!vm.count(name)) return true;
+    const auto& v = vm[name].as<std::string>();
+    auto d = parse_duration(v);
+    if (!d) {
+      error = std::string{"--"} + name + ": expected a duration such as 500ms, 5s or 2m, got '" +
+              v + "'";
       return false;
-    };
-    auto duration = [&](caf::timespan& out) {
-      auto d = parse_duration(v);
-      if (!d) {
-        bad(role, a + ": expected a duration such as 500ms, 5s or 2m, got '" + v + "'");
-        return false;
-      }
-      out = *d;
-      return true;
-    };
-    bool ok = true;
-    if (a == "--tls-cert") {
-      p.net.tls_cert = v;
-    } else if (a == "--tls-key") {
-      p.net.tls_key = v;
-    } else if (a == "--tls-ca") {
-      p.net.tls_ca = v;
-    } else if (a == "--heartbeat") {
-      ok = duration(p.net.heartbeat);
-    } else if (a == "--connection-timeout") {
-      ok = duration(p.net.connection_timeout);
-    } else if (a == "--join-timeout") {
-      caf::timespan d{};
-      ok = duration(d);
-      p.join_timeout = d;
-    } else if (a == "--threads") {
-      ok = count(1, 1024, p.net.threads);
-    } else if (a == "--listen" && allowed({"server", "edge"})) {
-      ok = address(p.listen);
-    } else if (a == "--set" && role == "server") {
-      p.overrides.push_back(v);
-    } else if (a == "--out" && role == "server") {
-      p.out_dir = v;
-    } else if (a == "--resume" && role == "server") {
-      if (v.empty()) {
-        bad(role, "--resume: expected a run directory, got ''");
-        return std::nullopt;
-      }
-      p.resume_dir = v;
-    } else if (a == "--server" && role == "edge") {
-      ok = address(p.server);
-    } else if (a == "--id" && role == "edge") {
-      uint32_t n = 0;
-      ok = count(0, 0xfffffffeu, n);
-      p.id = n;
-    } else if (a == "--region" && role == "edge") {
-      p.region = v;
-    } else if (a == "--capacity" && role == "edge") {
-      ok = count(1, 0xffffffffu, p.capacity);
-    } else if (a == "--wait-hosts" && role == "edge") {
-      ok = count(0, 0xffffffffu, p.wait_hosts);
-    } else if (a == "--trainers" && allowed({"edge", "clients"})) {
-      ok = count(1, 1024, p.trainers);
-    } else if (a == "--state-file" && allowed({"edge", "clients"})) {
-      if (v.empty()) {
-        bad(role, "--state-file: expected a file path, got ''");
-        return std::nullopt;
-      }
-      p.state_file = v;
-    } else if (a == "--edge" && role == "clients") {
-      ok = address(p.edge);
-    } else if (a == "--ids" && role == "clients") {
-      uint32_t first = 0, last = 0;
-      if (!parse_id_range(v, first, last)) {
-        bad(role, "--ids: expected A-B with A <= B, got '" + v + "'");
-        return std::nullopt;
-      }
-      p.ids = std::make_pair(first, last);
-    } else if (a == "--max-live" && role == "clients") {
-      ok = count(1, 0xffffffffu, p.max_live);
-    } else {
-      bad(role, "unknown option '" + a + "'");
-      return std::nullopt;
     }
-    if (!ok) return std::nullopt;
+    set(*d);
+    return true;
+  };
+  auto file_path = [&](const char* name, std::string& out, const char* what) {
+    if (!vm.count(name)) return true;
+    out = vm[name].as<std::string>();
+    if (out.empty()) error = std::string{"--"} + name + ": expected " + what + ", got ''";
+    return !out.empty();
+  };
+  p.net.tls_cert = string_option(vm, "tls-cert");
+  p.net.tls_key = string_option(vm, "tls-key");
+  p.net.tls_ca = string_option(vm, "tls-ca");
+  p.net.tls_accept_roleless = vm.count("tls-accept-roleless") > 0;
+  if (!duration("heartbeat", [&](caf::timespan d) { p.net.heartbeat = d; }) ||
+      !duration("connection-timeout", [&](caf::timespan d) { p.net.connection_timeout = d; }) ||
+      !duration("join-timeout", [&](caf::timespan d) { p.join_timeout = d; }) ||
+      !count_option(vm, "threads", 1, 1024, p.net.threads, error) || !address("listen", p.listen))
+    return false;
+  if (role == "server") {
+    const auto files = list_option(vm, "file");
+    if (files.size() > 1) {
+      error = "more than one scenario file ('" + files[0] + "', '" + files[1] + "')";
+      return false;
+    }
+    if (!files.empty()) p.file = files[0];
+    p.overrides = list_option(vm, "set");
+    p.out_dir = string_option(vm, "out");
+    p.quiet = vm.count("quiet") > 0;
+    p.overwrite = vm.count("overwrite") > 0;
+    return file_path("resume", p.resume_dir, "a run directory") &&
+           live_view_options_of(vm, p.http, error);
   }
-  if (auto err = check(p.net, *parse_node_role(role))) {
-    bad(role, *err);
+  if (const auto extra = list_option(vm, "extra"); !extra.empty()) {
+    error = "unexpected argument '" + extra[0] + "'";
+    return false;
+  }
+  if (!count_option(vm, "trainers", 1, 1024, p.trainers, error) ||
+      !file_path("state-file", p.state_file, "a file path"))
+    return false;
+  if (role == "edge") {
+    uint32_t id = 0;
+    if (!address("server", p.server) || !count_option(vm, "id", 0, 0xfffffffeu, id, error) ||
+        !count_option(vm, "capacity", 1, 0xffffffffu, p.capacity, error) ||
+        !count_option(vm, "wait-hosts", 0, 0xffffffffu, p.wait_hosts, error))
+      return false;
+    if (vm.count("id")) p.id = id;
+    p.region = string_option(vm, "region");
+    return true;
+  }
+  if (vm.count("ids")) {
+    const auto& v = vm["ids"].as<std::string>();
+    uint32_t first = 0, last = 0;
+    if (!parse_id_range(v, first, last)) {
+      error = "--ids: expected A-B with A <= B, got '" + v + "'";
+      return false;
+    }
+    p.ids = std::make_pair(first, last);
+  }
+  return address("edge", p.edge) && count_option(vm, "max-live", 1, 0xffffffffu, p.max_live, error);
+}
+
+// Parses `args` for `role`; nullopt after --help or the problem (exit code in `code`).
+std::optional<parsed> parse(const std::string& role, const std::vector<std::string>& args,
+                            std::ostream& out, std::ostream& err, int& code) {
+  const cli_spec spec = node_cli_spec(role);
+  po::variables_map vm;
+  if (auto c = parse_cli(args, spec, vm, out, err)) {
+    code = *c;
+    return std::nullopt;
+  }
+  code = 2;
+  parsed p;
+  std::string error;
+  if (!read_values(role, vm, p, error)) {
+    bad(err, role, error);
+    return std::nullopt;
+  }
+  if (auto e = check(p.net, *parse_node_role(role))) {
+    bad(err, role, *e);
     return std::nullopt;
   }
   return p;
 }
+
+}  // namespace
+
+cli_spec node_cli_spec(const std::string& role) {
+  const char* role_usage = role == "server" ? server_usage
+                           : role == "edge" ? edge_usage
+                                            : clients_usage;
+  cli_spec spec{"fedactor node " + role, role_usage, po::options_description{"options"},
+                po::options_description{}, po::positional_options_description{}};
+  auto& o = spec.options;
+  if (role == "server") {
+    o.add_options()("listen", po::value<std::string>()->value_name("HOST:PORT"),
+                    "where the edges join (required; port 0: any free port)")(
+        "set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+        "override one scenario key (repeatable, applied in order)")(
+        "out", po::value<std::string>()->value_name("DIR"),
+        "the run's output directory (default runs/NAME-TIMESTAMP)")(
+        "overwrite", "replace the run an --out DIR already holds")(
+        "quiet", "no progress line per round")("resume",
+                                               po::value<std::string>()->value_name("DIR"),
+                                               "continue the run in DIR from its last checkpoint");
+    add_live_view_options(o);
+    spec.hidden.add_options()(
+        "file", po::value<std::vector<std::string>>()->value_name("SCENARIO.yaml"), "");
+    spec.positional.add("file", -1);
+  } else if (role == "edge") {
+    o.add_options()("server", po::value<std::string>()->value_name("HOST:PORT"),
+                    "the server to join (required)")(
+        "listen", po::value<std::string>()->value_name("HOST:PORT"),
+        "where the client hosts join (required; port 0: any free port)")(
+        "id", po::value<std::string>()->value_name("N"), "this edge's id (required)")(
+        "region", po::value<std::string>()->value_name("R"), "this edge's region")(
+        "capacity", po::value<std::string>()->value_name("N"),
+        "clients trained at once (default: the scenario's)")(
+        "wait-hosts", po::value<std::string>()->value_name("N"),
+        "client hosts to wait for before the edge joins the server");
+    add_training_options(o);
+  } else {
+    o.add_options()("edge", po::value<std::string>()->value_name("HOST:PORT"),
+                    "the edge to join (required)")(
+        "ids", po::value<std::string>()->value_name("A-B"),
+        "the client ids trained here, A to B (required)")(
+        "max-live", po::value<std::string>()->value_name("N"), "clients kept in memory at once");
+    add_training_options(o);
+  }
+  add_net_options(o);
+  if (role != "server") {
+    spec.hidden.add_options()("extra", po::value<std::vector<std::string>>()->value_name(""), "");
+    spec.positional.add("extra", -1);
+  }
+  return spec;
+}
+
+namespace {
 
 // An edge or client-host node on its first SIGINT / SIGTERM: leaves when it serves (its
 // peer sees it lost at once), else (connecting, registering) exits at once.
@@ -248,21 +297,21 @@ int exit_code(int code, const signal_watch& signals) {
   return code == 0 && signals.first() ? exit_code_for(signals.first()) : code;
 }
 
-int server_role(const std::vector<std::string>& args) {
+int server_role(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   int code = 2;
-  auto p = parse("server", args, code);
+  auto p = parse("server", args, out, err, code);
   if (!p) return code;
-  if (!p->listen) return bad("server", "--listen HOST:PORT is required");
+  if (!p->listen) return bad(err, "server", "--listen HOST:PORT is required");
   const auto live_at = check_live_view(p->http);
-  if (!live_at.error.empty()) return bad("server", live_at.error);
+  if (!live_at.error.empty()) return bad(err, "server", live_at.error);
   if (live_at.endpoint && !p->resume_dir.empty())
-    return bad("server", "--http is not available with --resume");
+    return bad(err, "server", "--http is not available with --resume");
   scenario sc;
   std::string out_dir;
   std::shared_ptr<const run_checkpoint> resume;
   if (!p->resume_dir.empty()) {
     if (!p->file.empty() || !p->overrides.empty() || !p->out_dir.empty() || p->overwrite)
-      return bad("server",
+      return bad(err, "server",
                  "--resume continues DIR with DIR/scenario.yaml; it takes no scenario file, "
                  "--set, --out or --overwrite");
     std::string error;
@@ -282,10 +331,11 @@ int server_role(const std::vector<std::string>& args) {
     }
     out_dir = p->resume_dir;
   } else {
-    if (p->file.empty()) return bad("server", "no scenario file given");
+    if (p->file.empty())
+      return bad(err, "server", "no scenario file given (see fedactor node server --help)");
     out_dir = p->out_dir;
-    if (auto err = prepare_new_run(p->file, p->overrides, p->overwrite, sc, out_dir)) {
-      std::cerr << "error: " << *err << '\n';
+    if (auto e = prepare_new_run(p->file, p->overrides, p->overwrite, sc, out_dir)) {
+      std::cerr << "error: " << *e << '\n';
       return 2;
     }
   }
@@ -357,13 +407,13 @@ int server_role(const std::vector<std::string>& args) {
   }
 }
 
-int edge_role(const std::vector<std::string>& args) {
+int edge_role(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   int code = 2;
-  auto p = parse("edge", args, code);
+  auto p = parse("edge", args, out, err, code);
   if (!p) return code;
-  if (!p->server) return bad("edge", "--server HOST:PORT is required");
-  if (!p->listen) return bad("edge", "--listen HOST:PORT is required");
-  if (!p->id) return bad("edge", "--id N is required");
+  if (!p->server) return bad(err, "edge", "--server HOST:PORT is required");
+  if (!p->listen) return bad(err, "edge", "--listen HOST:PORT is required");
+  if (!p->id) return bad(err, "edge", "--id N is required");
   auto stop = std::make_shared<stop_switch>();
   signal_watch signals{leave_on_signal(stop)};
   limit_math_threads();
@@ -395,12 +445,12 @@ int edge_role(const std::vector<std::string>& args) {
   }
 }
 
-int clients_role(const std::vector<std::string>& args) {
+int clients_role(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   int code = 2;
-  auto p = parse("clients", args, code);
+  auto p = parse("clients", args, out, err, code);
   if (!p) return code;
-  if (!p->edge) return bad("clients", "--edge HOST:PORT is required");
-  if (!p->ids) return bad("clients", "--ids A-B is required");
+  if (!p->edge) return bad(err, "clients", "--edge HOST:PORT is required");
+  if (!p->ids) return bad(err, "clients", "--ids A-B is required");
   auto stop = std::make_shared<stop_switch>();
   signal_watch signals{leave_on_signal(stop)};
   limit_math_threads();
@@ -428,23 +478,27 @@ int clients_role(const std::vector<std::string>& args) {
 
 }  // namespace
 
-int node_command(const std::vector<std::string>& args) {
+int node_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty()) {
-    std::cerr << "fedactor node: no role given (server, edge or clients)\n" << usage << '\n';
+    err << "fedactor node: no role given (server, edge or clients)\n" << usage << '\n';
     return 2;
   }
   const std::string& role = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (role == "server") return server_role(rest);
-  if (role == "edge") return edge_role(rest);
-  if (role == "clients") return clients_role(rest);
+  if (role == "server") return server_role(rest, out, err);
+  if (role == "edge") return edge_role(rest, out, err);
+  if (role == "clients") return clients_role(rest, out, err);
   if (role == "-h" || role == "--help") {
-    std::cout << usage << '\n';
+    out << usage << '\n';
     return 0;
   }
-  std::cerr << "fedactor node: unknown role '" << role << "' (server, edge or clients)\n"
-            << usage << '\n';
+  err << "fedactor node: unknown role '" << role << "' (server, edge or clients)\n"
+      << usage << '\n';
   return 2;
+}
+
+int node_command(const std::vector<std::string>& args) {
+  return node_command(args, std::cout, std::cerr);
 }
 
 }  // namespace fedactor

@@ -63,30 +63,28 @@ std::vector<std::string> run_names(const std::vector<std::string>& dir_names) {
   return names;
 }
 
+cli_spec report_cli_spec() {
+  cli_spec spec{"fedactor report", usage, po::options_description{"options"},
+                po::options_description{}, po::positional_options_description{}};
+  spec.options.add_options()("out", po::value<std::string>()->value_name("FILE.html"),
+                             "where the page goes (needed for runs in different directories)");
+  spec.hidden.add_options()("dirs", po::value<std::vector<std::string>>()->value_name("RUN_DIR"),
+                            "");
+  spec.positional.add("dirs", -1);
+  return spec;
+}
+
 int report_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::vector<std::string> dirs;
-  std::string out_path;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-h" || a == "--help") {
-      out << usage;
-      return 0;
-    }
-    if (a == "--out") {
-      if (i + 1 >= args.size()) {
-        err << "fedactor report: --out needs a file name\n";
-        return 2;
-      }
-      out_path = args[++i];
-    } else if (a.rfind("--", 0) == 0) {
-      err << "fedactor report: unknown option '" << a << "'\n" << usage;
-      return 2;
-    } else {
-      dirs.push_back(a);
-    }
-  }
+  po::variables_map vm;
+  if (auto code = parse_cli(args, report_cli_spec(), vm, out, err)) return *code;
+  const auto dirs = list_option(vm, "dirs");
+  std::string out_path = string_option(vm, "out");
   if (dirs.empty()) {
-    err << "fedactor report: no run directory\n" << usage;
+    err << "fedactor report: no run directory given (see fedactor report --help)\n";
+    return 2;
+  }
+  if (vm.count("out") && out_path.empty()) {
+    err << "fedactor report: --out: expected a file name, got ''\n";
     return 2;
   }
   if (out_path.empty()) out_path = default_report_path(dirs);

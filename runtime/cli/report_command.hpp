@@ -7,7 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cli/cli_options.hpp"
+
 namespace fedactor {
+
+// The options of `fedactor report` (parse_cli; the bash completion reads them too).
+cli_spec report_cli_spec();
 
 // The Chart.js file the page inlines: $FEDACTOR_CHARTJS when set, else the one CMake found at
 // configure time (libjs-chart.js, -DFEDACTOR_CHARTJS=... to choose another).

@@ -10,6 +10,7 @@
 #include <caf/actor_system.hpp>
 
 #include "runtime/cli/live_view.hpp"
+#include "runtime/cli/live_view_cli.hpp"
 #include "runtime/cli/resume_command.hpp"
 #include "runtime/cli/run_output.hpp"
 #include "runtime/cli/signal_watch.hpp"
@@ -28,101 +29,83 @@ constexpr const char* usage =
     "usage: fedactor run SCENARIO.yaml [--set key=value]... [--out DIR] [--overwrite] "
     "[--threads N] [--quiet]\n"
     "       [--http [HOST:]PORT [--http-public] [--http-linger SECONDS]]\n"
-    "       fedactor run --resume DIR [--threads N] [--quiet]";
+    "       fedactor run --resume DIR [--threads N] [--quiet]\n"
+    "  runs the scenario in this process and writes metrics.jsonl, summary.json, model.pt and\n"
+    "  scenario.yaml to DIR (docs/outputs.md); --resume continues the run in DIR from its last\n"
+    "  checkpoint (docs/checkpoints.md); Ctrl-C stops cleanly (exit 130)\n";
 
 }  // namespace
 
-int run_command(const std::vector<std::string>& args) {
-  std::string file;
-  std::string out_dir;
-  std::string resume_dir;
-  std::vector<std::string> overrides;
-  int threads = 0;
-  bool quiet = false;
-  bool overwrite = false;
+cli_spec run_cli_spec() {
+  cli_spec spec{"fedactor run", usage, po::options_description{"options"},
+                po::options_description{}, po::positional_options_description{}};
+  spec.options.add_options()("set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+                             "override one scenario key after the file is loaded (repeatable, "
+                             "applied in order; docs/scenarios.md, \"Overrides\")")(
+      "out", po::value<std::string>()->value_name("DIR"),
+      "the run's output directory (default runs/NAME-TIMESTAMP)")(
+      "overwrite", "replace the run an --out DIR already holds")(
+      "threads", po::value<std::string>()->value_name("N"),
+      "scheduler threads, 1 to 1024 (default: the runtime's default)")(
+      "quiet", "no progress line per round")(
+      "resume", po::value<std::string>()->value_name("DIR"),
+      "continue the run in DIR from its last checkpoint (no SCENARIO.yaml, --set or --out)");
+  add_live_view_options(spec.options);
+  spec.hidden.add_options()("file",
+                            po::value<std::vector<std::string>>()->value_name("SCENARIO.yaml"),
+                            "the scenario file");
+  spec.positional.add("file", -1);
+  return spec;
+}
+
+int run_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const cli_spec spec = run_cli_spec();
+  po::variables_map vm;
+  if (auto code = parse_cli(args, spec, vm, out, err)) return *code;
+  const auto files = list_option(vm, "file");
+  const auto overrides = list_option(vm, "set");
+  std::string out_dir = string_option(vm, "out");
+  const std::string resume_dir = string_option(vm, "resume");
+  const bool quiet = vm.count("quiet") > 0;
+  const bool overwrite = vm.count("overwrite") > 0;
+  std::string error;
+  uint32_t threads = 0;
   live_view_options http;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const auto& a = args[i];
-    if (std::string error; take_live_view_option(args, i, http, error)) {
-      if (error.empty()) continue;
-      std::cerr << "fedactor run: " << error << '\n';
-      return 2;
-    }
-    auto value = [&](const char* flag) -> const std::string* {
-      if (i + 1 >= args.size()) {
-        std::cerr << "fedactor run: " << flag << " needs a value\n" << usage << '\n';
-        return nullptr;
-      }
-      return &args[++i];
-    };
-    if (a == "--set") {
-      auto v = value("--set");
-      if (!v) return 2;
-      overrides.push_back(*v);
-    } else if (a.rfind("--set=", 0) == 0) {
-      overrides.push_back(a.substr(6));
-    } else if (a == "--out") {
-      auto v = value("--out");
-      if (!v) return 2;
-      out_dir = *v;
-    } else if (a == "--threads") {
-      auto v = value("--threads");
-      if (!v) return 2;
-      try {
-        threads = std::stoi(*v);
-      } catch (const std::exception&) {
-        threads = -1;
-      }
-      if (threads < 1 || threads > 1024) {
-        std::cerr << "fedactor run: --threads: expected a number in [1, 1024], got '" << *v
-                  << "'\n";
-        return 2;
-      }
-    } else if (a == "--resume") {
-      auto v = value("--resume");
-      if (!v) return 2;
-      resume_dir = *v;
-    } else if (a == "--quiet") {
-      quiet = true;
-    } else if (a == "--overwrite") {
-      overwrite = true;
-    } else if (a == "-h" || a == "--help") {
-      std::cout << usage << '\n';
-      return 0;
-    } else if (!a.empty() && a[0] == '-') {
-      std::cerr << "fedactor run: unknown option '" << a << "'\n" << usage << '\n';
-      return 2;
-    } else if (file.empty()) {
-      file = a;
-    } else {
-      std::cerr << "fedactor run: more than one scenario file ('" << file << "', '" << a << "')\n";
-      return 2;
-    }
-  }
-  const auto live_at = check_live_view(http);
-  if (!live_at.error.empty()) {
-    std::cerr << "fedactor run: " << live_at.error << '\n';
+  if (!count_option(vm, "threads", 1, 1024, threads, error) ||
+      !live_view_options_of(vm, http, error)) {
+    err << "fedactor run: " << error << '\n';
     return 2;
   }
-  if (!resume_dir.empty()) {
+  if (files.size() > 1) {
+    err << "fedactor run: more than one scenario file ('" << files[0] << "', '" << files[1]
+        << "')\n";
+    return 2;
+  }
+  const std::string file = files.empty() ? std::string{} : files[0];
+  const auto live_at = check_live_view(http);
+  if (!live_at.error.empty()) {
+    err << "fedactor run: " << live_at.error << '\n';
+    return 2;
+  }
+  if (vm.count("resume")) {
     if (live_at.endpoint) {
-      std::cerr << "fedactor run: --http is not available with --resume\n";
+      err << "fedactor run: --http is not available with --resume\n";
       return 2;
     }
-    if (!file.empty() || !overrides.empty() || !out_dir.empty()) {
-      std::cerr << "fedactor run: --resume continues DIR with DIR/scenario.yaml; it takes no "
-                   "scenario file, --set or --out\n";
+    if (!file.empty() || !overrides.empty() || vm.count("out")) {
+      err << "fedactor run: --resume continues DIR with DIR/scenario.yaml; it takes no "
+             "scenario file, --set or --out\n";
       return 2;
     }
-    return resume_run(resume_dir, threads, quiet);
+    return resume_run(resume_dir, static_cast<int>(threads), quiet);
   }
   if (file.empty()) {
-    std::cerr << "fedactor run: no scenario file given\n" << usage << '\n';
+    err << "fedactor run: no scenario file given (see fedactor run --help)\n";
     return 2;
   }
   scenario sc;
-  if (auto err = prepare_new_run(file, overrides, overwrite, sc, out_dir)) {
-    std::cerr << "error: " << *err << '\n';
+  if (auto e = prepare_new_run(file, overrides, overwrite, sc, out_dir)) {
+    err << "error: " << *e << '\n';
     return 2;
   }
   try {
@@ -168,6 +151,10 @@ int run_command(const std::vector<std::string>& args) {
     std::cerr << "error: " << e.what() << '\n';
     return 1;
   }
+}
+
+int run_command(const std::vector<std::string>& args) {
+  return run_command(args, std::cout, std::cerr);
 }
 
 }  // namespace fedactor

@@ -30,13 +30,7 @@ constexpr const char* keys_usage =
     "  every scenario key with its type, allowed values, default and meaning\n";
 
 int check(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  cli_spec spec{"fedactor scenario check", check_usage, po::options_description{"options"},
-                po::options_description{}, po::positional_options_description{}};
-  spec.options.add_options()("set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
-                             "override one key after the file is loaded (repeatable; "
-                             "docs/scenarios.md, \"Overrides\")");
-  spec.hidden.add_options()("file", po::value<std::string>());
-  spec.positional.add("file", 1);
+  const cli_spec spec = scenario_cli_spec("check");
   po::variables_map vm;
   if (auto code = parse_cli(args, spec, vm, out, err)) return *code;
   if (!vm.count("file")) {
@@ -56,11 +50,7 @@ int check(const std::vector<std::string>& args, std::ostream& out, std::ostream&
 }
 
 int keys(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  cli_spec spec{"fedactor scenario keys", keys_usage, po::options_description{"options"},
-                po::options_description{}, po::positional_options_description{}};
-  spec.options.add_options()(
-      "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
-      "table (aligned text), markdown (the table of docs/scenarios.md) or json");
+  const cli_spec spec = scenario_cli_spec("keys");
   po::variables_map vm;
   if (auto code = parse_cli(args, spec, vm, out, err)) return *code;
   const auto format = vm["format"].as<std::string>();
@@ -80,6 +70,26 @@ int keys(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
 }
 
 }  // namespace
+
+cli_spec scenario_cli_spec(const std::string& sub) {
+  cli_spec spec{"fedactor scenario " + sub, sub == "check" ? check_usage : keys_usage,
+                po::options_description{"options"}, po::options_description{},
+                po::positional_options_description{}};
+  if (sub == "check") {
+    spec.options.add_options()(
+        "set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+        "override one key after the file is loaded (repeatable; docs/scenarios.md, "
+        "\"Overrides\")");
+    spec.hidden.add_options()("file", po::value<std::string>()->value_name("SCENARIO.yaml"), "");
+    spec.positional.add("file", 1);
+  } else {
+    spec.options.add_options()(
+        "format",
+        po::value<std::string>()->default_value("table")->value_name("table|markdown|json"),
+        "table (aligned text), markdown (the table of docs/scenarios.md) or json");
+  }
+  return spec;
+}
 
 int scenario_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty()) {

@@ -10,7 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cli/cli_options.hpp"
+
 namespace fedactor {
+
+// The options of `fedactor scenario SUB` for SUB "check" or "keys" (parse_cli; the bash
+// completion reads them too).
+cli_spec scenario_cli_spec(const std::string& sub);
 
 // Exit codes: 0 done (or --help), 2 bad arguments or a bad scenario (one line on `err`).
 int scenario_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -2,44 +2,20 @@
 
 #include "runtime/cli/bench_command.hpp"
 
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-namespace {
+#include "tests/support/fedactor_cli.hpp"
 
-struct cli_result {
-  int code = -1;
-  std::string out;  // stdout only
-  std::string all;  // stdout and stderr
-};
-
-// Runs the fedactor binary with `args` (a shell-quoted string) from the source dir.
-cli_result fedactor_cli(const std::string& args, bool merge_stderr) {
-  std::string cmd = "cd '" FEDACTOR_SOURCE_DIR "' && timeout 300 '" FEDACTOR_BINARY "' " + args +
-                    (merge_stderr ? " 2>&1" : " 2>/dev/null");
-  cli_result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  std::string text;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) text.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  (merge_stderr ? r.all : r.out) = text;
-  return r;
-}
-
-}  // namespace
+using fedactor::testing::fedactor_cli;
 
 TEST_CASE("fedactor bench --json on tiny sizes reports every field for every population", "[cli]") {
   auto r = fedactor_cli(
-      "bench --json --populations 50,2e2 --clients-per-round 20 --rounds 2 --probe-mib 8", false);
+      "bench --json --populations 50,2e2 --clients-per-round 20 --rounds 2 --probe-mib 8");
   INFO(r.out);
   REQUIRE(r.code == 0);
   auto doc = nlohmann::json::parse(r.out);
@@ -102,14 +78,13 @@ TEST_CASE("fedactor bench --json on tiny sizes reports every field for every pop
 }
 
 TEST_CASE("fedactor bench prints a table and progress lines", "[cli]") {
-  auto r =
-      fedactor_cli("bench --populations 30 --clients-per-round 10 --rounds 1 --probe-mib 8", true);
-  INFO(r.all);
+  auto r = fedactor_cli("bench --populations 30 --clients-per-round 10 --rounds 1 --probe-mib 8");
+  INFO(r.all());
   REQUIRE(r.code == 0);
-  CHECK(r.all.find("population") != std::string::npos);
-  CHECK(r.all.find("clients/s") != std::string::npos);
-  CHECK(r.all.find("bench: population 30  round 1/1") != std::string::npos);
-  CHECK(r.all.find("memory read bandwidth") != std::string::npos);
+  CHECK(r.all().find("population") != std::string::npos);
+  CHECK(r.all().find("clients/s") != std::string::npos);
+  CHECK(r.all().find("bench: population 30  round 1/1") != std::string::npos);
+  CHECK(r.all().find("memory read bandwidth") != std::string::npos);
 }
 
 TEST_CASE("fedactor bench --mode async reports a row per population", "[cli]") {
@@ -129,13 +104,65 @@ TEST_CASE("fedactor bench --mode async reports a row per population", "[cli]") {
   CHECK(row.at("clients_per_s").get<double>() > 0);
 }
 
-TEST_CASE("fedactor bench rejects bad arguments with exit code 2", "[cli]") {
-  CHECK(fedactor_cli("bench --populations 1e3,abc", true).code == 2);
-  CHECK(fedactor_cli("bench --populations 0", true).code == 2);
-  CHECK(fedactor_cli("bench --rounds 0", true).code == 2);
-  CHECK(fedactor_cli("bench --mode sometimes", true).code == 2);
-  CHECK(fedactor_cli("bench --frobnicate", true).code == 2);
-  auto bad_set = fedactor_cli("bench --populations 10 --set training.lr=-1", true);
+namespace {
+
+fedactor::testing::cli_result bench_cmd(const std::vector<std::string>& args) {
+  return fedactor::testing::in_process(
+      [](const auto& a, auto& out, auto& err) { return fedactor::bench_command(a, out, err); },
+      args);
+}
+
+}  // namespace
+
+TEST_CASE("fedactor bench --help prints the usage and every option, exit 0", "[cli]") {
+  auto r = bench_cmd({"--help"});
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.rfind("usage: fedactor bench [--populations LIST]", 0) == 0);
+  for (const char* option :
+       {"--populations LIST", "--clients-per-round N", "--rounds N", "--threads N",
+        "--mode sync|async", "--set KEY=VALUE", "--probe-mib N", "--json", "-h [ --help ]"}) {
+    INFO(option);
+    CHECK(r.out.find(std::string{"\n  "} + option + " ") != std::string::npos);
+  }
+  CHECK(r.out.find("--row") == std::string::npos);  // internal
+}
+
+TEST_CASE("fedactor bench rejects bad arguments in one line naming option and value, exit 2",
+          "[cli]") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"--populations", "1e3,abc"},
+       "fedactor bench: --populations: 'abc' is not a whole number in [1, 4294967295]\n"},
+      {{"--populations", "0"},
+       "fedactor bench: --populations: '0' is not a whole number in [1, 4294967295]\n"},
+      {{"--populations", ""}, "fedactor bench: --populations: empty list\n"},
+      {{"--rounds", "0"},
+       "fedactor bench: --rounds: expected a whole number in [1, 100000], got '0'\n"},
+      {{"--clients-per-round", "-5"},
+       "fedactor bench: --clients-per-round: expected a whole number in [1, 100000000], got "
+       "'-5'\n"},
+      {{"--threads", "x"},
+       "fedactor bench: --threads: expected a whole number in [1, 1024], got 'x'\n"},
+      {{"--probe-mib", "65537"},
+       "fedactor bench: --probe-mib: expected a whole number in [1, 65536], got '65537'\n"},
+      {{"--mode", "sometimes"},
+       "fedactor bench: --mode: expected sync or async, got 'sometimes'\n"},
+      {{"--frobnicate"},
+       "fedactor bench: unknown option '--frobnicate' (see fedactor bench --help)\n"},
+      {{"--json=1"},
+       "fedactor bench: option '--json' does not take any arguments (see fedactor bench --help)\n"},
+      {{"1e3"}, "fedactor bench: too many arguments (see fedactor bench --help)\n"},
+      {{"--row", "10,20"}, "fedactor bench: --row takes one population\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    INFO(args.at(0));
+    auto r = bench_cmd(args);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == message);
+  }
+  auto bad_set = bench_cmd({"--populations", "10", "--set", "training.lr=-1"});
   CHECK(bad_set.code == 2);
-  CHECK(bad_set.all.find("training.lr") != std::string::npos);
+  CHECK(bad_set.err.rfind("error: ", 0) == 0);
+  CHECK(bad_set.err.find("training.lr") != std::string::npos);
 }

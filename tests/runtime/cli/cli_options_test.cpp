@@ -94,3 +94,63 @@ TEST_CASE("parse_cli refuses unknown, abbreviated, valueless and repeated option
     CHECK(p.err == message);
   }
 }
+
+TEST_CASE("parse_cli takes the word after an option as its value unless it starts with --",
+          "[cli][options]") {
+  auto negative = parse({"--level", "-3", "f.yaml"});
+  REQUIRE_FALSE(negative.code);
+  CHECK(negative.vm["level"].as<int>() == -3);
+  CHECK(negative.vm["file"].as<std::string>() == "f.yaml");
+  auto empty = parse({"--set", "", "f.yaml"});
+  REQUIRE_FALSE(empty.code);
+  CHECK(empty.vm["set"].as<std::vector<std::string>>() == std::vector<std::string>{""});
+  auto missing = parse({"--set", "--level", "2"});
+  CHECK(missing.code == 2);
+  CHECK(missing.err ==
+        "fedactor demo: the required argument for option '--set' is missing (see fedactor demo "
+        "--help)\n");
+  auto rest = parse({"--", "--level"});  // after "--" every word is positional
+  REQUIRE_FALSE(rest.code);
+  CHECK(rest.vm["file"].as<std::string>() == "--level");
+  CHECK(rest.vm["level"].as<int>() == 1);
+}
+
+TEST_CASE("count_option takes a whole number in range and names option and value otherwise",
+          "[cli][options]") {
+  po::options_description o;
+  o.add_options()("n", po::value<std::string>());
+  auto vm_of = [&](const std::vector<std::string>& args) {
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(o).run(), vm);
+    return vm;
+  };
+  uint32_t n = 77;
+  std::string error;
+  CHECK(count_option(vm_of({}), "n", 1, 10, n, error));
+  CHECK(n == 77);  // absent: unchanged
+  CHECK(count_option(vm_of({"--n=10"}), "n", 1, 10, n, error));
+  CHECK(n == 10);
+  CHECK(count_option(vm_of({"--n=1"}), "n", 1, 10, n, error));
+  CHECK(n == 1);
+  CHECK(error.empty());
+  error.clear();
+  CHECK_FALSE(count_option(vm_of({"--n", ""}), "n", 1, 10, n, error));
+  CHECK(error == "--n: expected a whole number in [1, 10], got ''");
+  for (const char* bad : {"0", "11", "-1", "+5", "abc", "3.0", " 4", "99999999999"}) {
+    INFO(bad);
+    error.clear();
+    CHECK_FALSE(count_option(vm_of({std::string{"--n="} + bad}), "n", 1, 10, n, error));
+    CHECK(error == std::string{"--n: expected a whole number in [1, 10], got '"} + bad + "'");
+    CHECK(n == 1);
+  }
+}
+
+TEST_CASE("list_option keeps the order given, string_option is empty when absent",
+          "[cli][options]") {
+  auto p = parse({"--set=b=2", "--set", "a=1", "--set", "b=3"});
+  REQUIRE_FALSE(p.code);
+  CHECK(list_option(p.vm, "set") == std::vector<std::string>{"b=2", "a=1", "b=3"});
+  CHECK(string_option(p.vm, "file").empty());
+  CHECK(list_option(parse({}).vm, "set").empty());
+  CHECK(string_option(parse({"x.yaml"}).vm, "file") == "x.yaml");
+}

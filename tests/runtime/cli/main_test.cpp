@@ -1,45 +1,18 @@
-// The fedactor executable's dispatch (runtime/cli/main.cpp), through the built binary.
+// The fedactor executable (runtime/cli/main.cpp), through the built binary: main() hands
+// argv to fedactor_main (commands_test.cpp tests the dispatch in-process) with stdout and
+// stderr.
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <string>
 
 #include <catch2/catch.hpp>
 
-namespace {
+#include "runtime/cli/version.hpp"
+#include "tests/support/fedactor_cli.hpp"
 
-struct cli_result {
-  int code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-// Runs the binary with `args` (shell-quoted), stdout and stderr apart.
-cli_result fedactor_cli(const std::string& args) {
-  const std::string err_file = "/tmp/fedactor_main_test_" + std::to_string(::getpid()) + ".err";
-  const std::string cmd = "timeout 60 '" FEDACTOR_BINARY "' " + args + " 2>'" + err_file + "'";
-  cli_result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (FILE* e = std::fopen(err_file.c_str(), "r")) {
-    while ((n = fread(buf, 1, sizeof(buf), e)) > 0) r.err.append(buf, n);
-    std::fclose(e);
-  }
-  std::remove(err_file.c_str());
-  return r;
-}
-
-}  // namespace
+using fedactor::testing::fedactor_cli;
 
 TEST_CASE("fedactor without a command prints the usage on stderr and exits 2", "[cli]") {
-  auto r = fedactor_cli("");
+  auto r = fedactor_cli("", 60);
   CHECK(r.code == 2);
   CHECK(r.out.empty());
   CHECK(r.err.rfind("usage: fedactor COMMAND ...\n", 0) == 0);
@@ -47,7 +20,7 @@ TEST_CASE("fedactor without a command prints the usage on stderr and exits 2", "
 
 TEST_CASE("fedactor --help prints the usage with every command on stdout and exits 0", "[cli]") {
   for (const char* flag : {"--help", "-h", "help"}) {
-    auto r = fedactor_cli(flag);
+    auto r = fedactor_cli(flag, 60);
     INFO(flag);
     CHECK(r.code == 0);
     CHECK(r.err.empty());
@@ -58,12 +31,36 @@ TEST_CASE("fedactor --help prints the usage with every command on stdout and exi
     CHECK(r.out.find("\n  report RUN_DIR... [--out FILE.html]") != std::string::npos);
     CHECK(r.out.find("\n  scenario check SCENARIO.yaml") != std::string::npos);
     CHECK(r.out.find("\n  scenario keys [--format") != std::string::npos);
+    CHECK(r.out.find("\n  completion bash\n") != std::string::npos);
+    CHECK(r.out.find("\n  version, --version\n") != std::string::npos);
   }
 }
 
 TEST_CASE("fedactor names an unknown command in one line, then the usage, and exits 2", "[cli]") {
-  auto r = fedactor_cli("trian examples/scenarios/quickstart.yaml");
+  auto r = fedactor_cli("trian examples/scenarios/quickstart.yaml", 60);
   CHECK(r.code == 2);
   CHECK(r.out.empty());
   CHECK(r.err.rfind("fedactor: unknown command 'trian'\nusage: fedactor COMMAND ...\n", 0) == 0);
+}
+
+TEST_CASE("fedactor --version and fedactor version print the version on stdout", "[cli]") {
+  for (const char* form : {"--version", "version"}) {
+    INFO(form);
+    auto r = fedactor_cli(form, 60);
+    CHECK(r.code == 0);
+    CHECK(r.err.empty());
+    CHECK(r.out == std::string{"fedactor "} + fedactor::fedactor_version() + "\n");
+  }
+}
+
+TEST_CASE("a subcommand's --help and argument errors reach stdout and stderr of the binary",
+          "[cli]") {
+  auto help = fedactor_cli("node edge --help", 60);
+  CHECK(help.code == 0);
+  CHECK(help.err.empty());
+  CHECK(help.out.rfind("usage: fedactor node edge ", 0) == 0);
+  auto bad = fedactor_cli("run examples/scenarios/quickstart.yaml --threads abc", 60);
+  CHECK(bad.code == 2);
+  CHECK(bad.out.empty());
+  CHECK(bad.err == "fedactor run: --threads: expected a whole number in [1, 1024], got 'abc'\n");
 }

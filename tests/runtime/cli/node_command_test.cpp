@@ -4,6 +4,8 @@
 // heartbeats, and TLS refusing a peer certified by another CA. Ports are OS-assigned and
 // read back from the "listening on" lines; every process is killed when its test ends.
 
+#include "runtime/cli/node_command.hpp"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@
 #include "runtime/checkpoint/run_checkpoint.hpp"
 #include "tests/runtime/cli/node_process.hpp"
 #include "tests/runtime/http/http_client.hpp"
+#include "tests/support/fedactor_cli.hpp"
 #include "tests/support/raw_peer.hpp"
 #include "tests/support/rogue_edge.hpp"
 #include "tests/support/rogue_host.hpp"
@@ -1116,4 +1119,112 @@ TEST_CASE("fedactor node server --http serves /health and /metrics of the distri
   for (auto* p : fleet.edges) CHECK(p->wait_exit(20s) == 0);
   for (auto* p : fleet.hosts) CHECK(p->wait_exit(20s) == 0);
   fs::remove_all(dir);
+}
+
+// -- the command line of each role (in-process: nothing starts) -----------------------------
+
+namespace {
+
+fedactor::testing::cli_result node_cmd(const std::vector<std::string>& args) {
+  return fedactor::testing::in_process(
+      [](const auto& a, auto& out, auto& err) { return fedactor::node_command(a, out, err); },
+      args);
+}
+
+}  // namespace
+
+TEST_CASE("fedactor node ROLE --help prints the role's usage and every option, exit 0",
+          "[cli][node]") {
+  const std::vector<std::string> every_role{
+      "--tls-cert FILE",         "--tls-key FILE",       "--tls-ca FILE",
+      "--tls-accept-roleless",   "--heartbeat DURATION", "--connection-timeout DURATION",
+      "--join-timeout DURATION", "--threads N",          "-h [ --help ]"};
+  const std::vector<std::pair<std::string, std::vector<std::string>>> roles{
+      {"server",
+       {"--listen HOST:PORT", "--set KEY=VALUE", "--out DIR", "--overwrite", "--quiet",
+        "--resume DIR", "--http [HOST:]PORT", "--http-public", "--http-linger SECONDS"}},
+      {"edge",
+       {"--server HOST:PORT", "--listen HOST:PORT", "--id N", "--region R", "--capacity N",
+        "--wait-hosts N", "--trainers N", "--state-file FILE"}},
+      {"clients",
+       {"--edge HOST:PORT", "--ids A-B", "--max-live N", "--trainers N", "--state-file FILE"}},
+  };
+  for (const auto& [role, options] : roles) {
+    INFO(role);
+    auto r = node_cmd({role, "--help"});
+    CHECK(r.code == 0);
+    CHECK(r.err.empty());
+    CHECK(r.out.rfind("usage: fedactor node " + role + " --", 0) == 0);
+    for (const auto& o : with(options, every_role)) {
+      INFO(o);
+      CHECK(r.out.find("\n  " + o + " ") != std::string::npos);
+    }
+  }
+  // Options of another role are unknown here.
+  CHECK(node_cmd({"edge", "--ids", "0-9"}).err ==
+        "fedactor node edge: unknown option '--ids' (see fedactor node edge --help)\n");
+  CHECK(node_cmd({"clients", "--out", "x"}).err ==
+        "fedactor node clients: unknown option '--out' (see fedactor node clients --help)\n");
+  CHECK(node_cmd({"server", "--id", "1"}).err ==
+        "fedactor node server: unknown option '--id' (see fedactor node server --help)\n");
+}
+
+TEST_CASE("fedactor node ROLE refuses bad arguments in one line naming option and value, exit 2",
+          "[cli][node]") {
+  const std::vector<std::string> edge{"edge", "--server", "127.0.0.1:1", "--listen", "127.0.0.1:0"};
+  const std::vector<std::string> host{"clients", "--edge", "127.0.0.1:1"};
+  const std::vector<std::string> server{"server", "--listen", "127.0.0.1:0"};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"server", "--listen", "nohost", tutorial},
+       "fedactor node server: --listen: expected HOST:PORT with a port in [0, 65535], got "
+       "'nohost'\n"},
+      {with(server, {"--threads", "0"}),
+       "fedactor node server: --threads: expected a whole number in [1, 1024], got '0'\n"},
+      {with(server, {"--resume", ""}),
+       "fedactor node server: --resume: expected a run directory, got ''\n"},
+      {with(server, {"--http-linger=-1"}),
+       "fedactor node server: --http-linger: expected seconds in [0, 86400], got '-1'\n"},
+      {with(server, {tutorial, tutorial}), "fedactor node server: more than one scenario file ('" +
+                                               tutorial + "', '" + tutorial + "')\n"},
+      {{"server", tutorial}, "fedactor node server: --listen HOST:PORT is required\n"},
+      {server, "fedactor node server: no scenario file given (see fedactor node server --help)\n"},
+      {with(edge, {"--id", "abc"}),
+       "fedactor node edge: --id: expected a whole number in [0, 4294967294], got 'abc'\n"},
+      {with(edge, {"--id", "-1"}),
+       "fedactor node edge: --id: expected a whole number in [0, 4294967294], got '-1'\n"},
+      {with(edge, {"--id", "0", "--capacity", "0"}),
+       "fedactor node edge: --capacity: expected a whole number in [1, 4294967295], got '0'\n"},
+      {with(edge, {"--id=0", "--heartbeat", "5x"}),
+       "fedactor node edge: --heartbeat: expected a duration such as 500ms, 5s or 2m, got "
+       "'5x'\n"},
+      {with(edge, {"--id=0", "--state-file", ""}),
+       "fedactor node edge: --state-file: expected a file path, got ''\n"},
+      {with(edge, {"--id=0", "stray"}), "fedactor node edge: unexpected argument 'stray'\n"},
+      {edge, "fedactor node edge: --id N is required\n"},
+      {{"edge", "--server", "127.0.0.1:1", "--id", "0"},
+       "fedactor node edge: --listen HOST:PORT is required\n"},
+      {with(host, {"--ids", "9-0"}),
+       "fedactor node clients: --ids: expected A-B with A <= B, got "
+       "'9-0'\n"},
+      {with(host, {"--ids", "0-9", "--max-live", "-1"}),
+       "fedactor node clients: --max-live: expected a whole number in [1, 4294967295], got "
+       "'-1'\n"},
+      {with(host, {"--ids", "0-9", "--trainers", "2000"}),
+       "fedactor node clients: --trainers: expected a whole number in [1, 1024], got '2000'\n"},
+      {with(host, {"--ids", "0-9", "--join-timeout"}),
+       "fedactor node clients: the required argument for option '--join-timeout' is missing "
+       "(see fedactor node clients --help)\n"},
+      {with(host, {"--ids", "0-9", "--tls-cert", "c.pem"}),
+       "fedactor node clients: TLS needs all of --tls-cert, --tls-key and --tls-ca\n"},
+      {host, "fedactor node clients: --ids A-B is required\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    std::string line;
+    for (const auto& a : args) line += a + " ";
+    INFO(line);
+    auto r = node_cmd(args);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == message);
+  }
 }

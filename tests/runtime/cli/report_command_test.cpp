@@ -1,7 +1,5 @@
 #include "runtime/cli/report_command.hpp"
 
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +14,7 @@
 #include "runtime/report/chart_spec.hpp"
 #include "runtime/report/run_data.hpp"
 #include "tests/runtime/cli/chromium_page.hpp"
+#include "tests/support/fedactor_cli.hpp"
 
 namespace fs = std::filesystem;
 using namespace fedactor;
@@ -60,29 +59,10 @@ const char* const one_round =
     R"({"round":1,"clients":2,"failures":0,"failures_by":{"timeout":0},"mean_loss":2.5,"sim_time_s":1.0,"clients_per_s":4.0,"live_clients":2})"
     "\n";
 
-// A shell command's exit status and its stdout + stderr.
-struct shell_result {
-  int code = -1;
-  std::string output;
-};
-
-shell_result shell(const std::string& cmd) {
-  shell_result r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 // Runs a small scenario with the fedactor binary into `out` (seconds).
 void run_scenario(const std::string& args, const fs::path& out) {
-  auto r = shell("cd '" FEDACTOR_SOURCE_DIR "' && timeout 60 '" FEDACTOR_BINARY "' run " + args +
-                 " --quiet --out '" + out.string() + "'");
-  INFO(r.output);
+  auto r = testing::fedactor_cli("run " + args + " --quiet --out '" + out.string() + "'", 60);
+  INFO(r.all());
   REQUIRE(r.code == 0);
 }
 
@@ -107,11 +87,11 @@ std::set<std::string> report_in_browser(const std::vector<fs::path>& runs, const
   std::string args;
   for (const auto& r : runs) args += " '" + r.string() + "'";
   const fs::path page = work / "report.html";
-  auto r =
-      shell("timeout 30 '" FEDACTOR_BINARY "' report" + args + " --out '" + page.string() + "'");
-  INFO(r.output);
+  auto r = testing::fedactor_cli("report" + args + " --out '" + page.string() + "'", 30);
+  INFO(r.all());
   REQUIRE(r.code == 0);
-  CHECK(r.output.rfind("report: " + page.string() + " (", 0) == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.rfind("report: " + page.string() + " (", 0) == 0);
   return check_in_browser(page, runs, work);
 }
 
@@ -122,8 +102,7 @@ TEST_CASE("fedactor report refuses bad input with one line and exit 2", "[cli][r
   SECTION("no run directory") {
     auto r = report({});
     CHECK(r.code == 2);
-    CHECK(r.err.rfind("fedactor report: no run directory\nusage: fedactor report RUN_DIR...", 0) ==
-          0);
+    CHECK(r.err == "fedactor report: no run directory given (see fedactor report --help)\n");
   }
   SECTION("an unknown directory") {
     auto r = report({(dir / "nope").string()});
@@ -149,12 +128,22 @@ TEST_CASE("fedactor report refuses bad input with one line and exit 2", "[cli][r
   SECTION("an unknown option") {
     auto r = report({dir.string(), "--html"});
     CHECK(r.code == 2);
-    CHECK(r.err.rfind("fedactor report: unknown option '--html'\n", 0) == 0);
+    CHECK(r.err == "fedactor report: unknown option '--html' (see fedactor report --help)\n");
   }
   SECTION("--out without a file") {
     auto r = report({dir.string(), "--out"});
     CHECK(r.code == 2);
-    CHECK(r.err == "fedactor report: --out needs a file name\n");
+    CHECK(r.err ==
+          "fedactor report: the required argument for option '--out' is missing (see fedactor "
+          "report --help)\n");
+    auto empty = report({dir.string(), "--out", ""});
+    CHECK(empty.code == 2);
+    CHECK(empty.err == "fedactor report: --out: expected a file name, got ''\n");
+    auto twice = report({dir.string(), "--out", "a.html", "--out=b.html"});
+    CHECK(twice.code == 2);
+    CHECK(twice.err ==
+          "fedactor report: option '--out' cannot be specified more than once (see fedactor "
+          "report --help)\n");
   }
   SECTION("runs in different directories without --out") {
     fs::create_directories(dir / "a" / "x");
@@ -165,6 +154,15 @@ TEST_CASE("fedactor report refuses bad input with one line and exit 2", "[cli][r
           "fedactor report: the runs are in different directories: give the page's path "
           "with --out FILE.html\n");
   }
+}
+
+TEST_CASE("fedactor report --help prints the usage and its option, exit 0", "[cli][report]") {
+  auto r = report({"--help"});
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.rfind("usage: fedactor report RUN_DIR... [--out FILE.html]\n", 0) == 0);
+  CHECK(r.out.find("\n  --out FILE.html ") != std::string::npos);
+  CHECK(r.out.find("\n  -h [ --help ] ") != std::string::npos);
 }
 
 TEST_CASE("fedactor report fails with one line when Chart.js is missing", "[cli][report]") {

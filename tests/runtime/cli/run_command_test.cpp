@@ -17,32 +17,14 @@
 #include "runtime/learning/local_training.hpp"
 #include "runtime/math/model_digest.hpp"
 #include "tests/runtime/cli/node_process.hpp"
+#include "tests/support/fedactor_cli.hpp"
 
 namespace fs = std::filesystem;
+using fedactor::testing::fedactor_cli;
 using fedactor::testing::node_process;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct cli_result {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs the fedactor binary with `args` (a shell-quoted string), from the source dir.
-cli_result fedactor_cli(const std::string& args) {
-  std::string cmd =
-      "cd '" FEDACTOR_SOURCE_DIR "' && timeout 300 '" FEDACTOR_BINARY "' " + args + " 2>&1";
-  cli_result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 fs::path temp_dir(const std::string& name) {
   auto dir = fs::temp_directory_path() / ("fedactor_cli_" + name);
@@ -66,9 +48,9 @@ TEST_CASE("fedactor run writes metrics, summary, model and effective scenario", 
       "run examples/scenarios/quickstart.yaml --set protocol.rounds=3 --set population.clients=200"
       " --set selection.clients_per_round=20 --out " +
       dir.string());
-  INFO(r.output);
+  INFO(r.all());
   REQUIRE(r.code == 0);
-  CHECK(r.output.find("round 3/3") != std::string::npos);
+  CHECK(r.all().find("round 3/3") != std::string::npos);
   // metrics.jsonl: one object per round.
   std::ifstream jsonl(dir / "metrics.jsonl");
   std::string line;
@@ -111,18 +93,19 @@ TEST_CASE("fedactor run rejects a bad scenario with one line and exit code 2", "
   std::ofstream(dir / "bad.yaml") << "name: x\nselection:\n  strategy: fastest\n";
   auto r = fedactor_cli("run " + (dir / "bad.yaml").string());
   CHECK(r.code == 2);
-  CHECK(r.output.find("bad.yaml:3") != std::string::npos);
-  CHECK(r.output.find("selection.strategy") != std::string::npos);
-  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  CHECK(r.all().find("bad.yaml:3") != std::string::npos);
+  CHECK(r.all().find("selection.strategy") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.out.empty());
 
   auto missing = fedactor_cli("run " + (dir / "nope.yaml").string());
   CHECK(missing.code == 2);
-  CHECK(missing.output.find("nope.yaml") != std::string::npos);
+  CHECK(missing.all().find("nope.yaml") != std::string::npos);
 
   auto bad_set = fedactor_cli("run examples/scenarios/quickstart.yaml --set training.lr=-1");
   CHECK(bad_set.code == 2);
-  CHECK(bad_set.output.find("training.lr") != std::string::npos);
-  CHECK(bad_set.output.find("--set") != std::string::npos);
+  CHECK(bad_set.all().find("training.lr") != std::string::npos);
+  CHECK(bad_set.all().find("--set") != std::string::npos);
 
   auto no_file = fedactor_cli("run");
   CHECK(no_file.code == 2);
@@ -141,24 +124,24 @@ TEST_CASE("fedactor run refuses an --out directory that holds a run unless --ove
       " --out " +
       dir.string();
   auto first = fedactor_cli(args);
-  INFO(first.output);
+  INFO(first.all());
   REQUIRE(first.code == 0);
   const auto digest = nlohmann::json::parse(read(dir / "summary.json"))["model_sha256"];
   std::ofstream(dir / "notes.txt") << "mine\n";
 
   auto refused = fedactor_cli(args + " --set seed=7");
-  INFO(refused.output);
+  INFO(refused.all());
   CHECK(refused.code == 2);
-  CHECK(refused.output == "error: --out " + dir.string() +
-                              " already holds a run (scenario.yaml, metrics.jsonl, summary.json, "
-                              "model.pt, checkpoint); pass --overwrite to replace it, or choose "
-                              "another directory\n");
+  CHECK(refused.all() == "error: --out " + dir.string() +
+                             " already holds a run (scenario.yaml, metrics.jsonl, summary.json, "
+                             "model.pt, checkpoint); pass --overwrite to replace it, or choose "
+                             "another directory\n");
   // The first run's files are untouched.
   CHECK(nlohmann::json::parse(read(dir / "summary.json"))["model_sha256"] == digest);
   CHECK(read(dir / "scenario.yaml").find("seed: 42") != std::string::npos);
 
   auto replaced = fedactor_cli(args + " --set seed=7 --overwrite");
-  INFO(replaced.output);
+  INFO(replaced.all());
   REQUIRE(replaced.code == 0);
   CHECK(nlohmann::json::parse(read(dir / "summary.json"))["model_sha256"] != digest);
   CHECK(read(dir / "scenario.yaml").find("seed: 7") != std::string::npos);
@@ -316,7 +299,7 @@ TEST_CASE("example chaos.yaml runs to the end with its events' effects in metric
           "[cli][events]") {
   auto dir = temp_dir("chaos");
   auto r = fedactor_cli("run examples/scenarios/chaos.yaml --out " + dir.string());
-  INFO(r.output);
+  INFO(r.all());
   REQUIRE(r.code == 0);
   std::ifstream jsonl(dir / "metrics.jsonl");
   std::vector<nlohmann::json> rounds;
@@ -389,7 +372,7 @@ TEST_CASE("example chaos.yaml runs to the end with its events' effects in metric
       "{at: 30, kind: bandwidth, fraction: 1, factor: 20}]";
   auto r3 = fedactor_cli("run examples/scenarios/chaos.yaml --set '" + events + "' --out " +
                          dir3.string());
-  INFO(r3.output);
+  INFO(r3.all());
   REQUIRE(r3.code == 0);
   auto summary3 = nlohmann::json::parse(read(dir3 / "summary.json"));
   CHECK(summary3["model_sha256"] == summary["model_sha256"]);
@@ -408,9 +391,9 @@ TEST_CASE(
       " --set privacy.clipping=adaptive --set privacy.delta=1e-3 --set checkpoint.every=1";
   auto dir = temp_dir("private");
   auto r = fedactor_cli(base + " --out " + dir.string());
-  INFO(r.output);
+  INFO(r.all());
   REQUIRE(r.code == 0);
-  CHECK(r.output.find("differential privacy: (epsilon ") != std::string::npos);
+  CHECK(r.all().find("differential privacy: (epsilon ") != std::string::npos);
   std::ifstream jsonl(dir / "metrics.jsonl");
   std::vector<nlohmann::json> rounds;
   for (std::string line; std::getline(jsonl, line);) rounds.push_back(nlohmann::json::parse(line));
@@ -435,7 +418,7 @@ TEST_CASE(
   auto crashed = temp_dir("private_crash");
   auto c = fedactor_cli(base + " --set 'events=[{round: 3, kind: server_crash}]' --out " +
                         crashed.string());
-  INFO(c.output);
+  INFO(c.all());
   REQUIRE(c.code == 0);
   auto summary2 = nlohmann::json::parse(read(crashed / "summary.json"));
   CHECK(summary2["model_sha256"] == summary["model_sha256"]);
@@ -443,4 +426,75 @@ TEST_CASE(
   CHECK(summary2["dp_final_clip"] == summary["dp_final_clip"]);
   fs::remove_all(dir);
   fs::remove_all(crashed);
+}
+
+// -- the command line ----------------------------------------------------------------------
+
+namespace {
+
+fedactor::testing::cli_result run_cmd(const std::vector<std::string>& args) {
+  return fedactor::testing::in_process(
+      [](const auto& a, auto& out, auto& err) { return fedactor::run_command(a, out, err); }, args);
+}
+
+}  // namespace
+
+TEST_CASE("fedactor run --help prints the usage and every option, exit 0", "[cli]") {
+  auto r = run_cmd({"--help"});
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.rfind("usage: fedactor run SCENARIO.yaml [--set key=value]... [--out DIR]", 0) == 0);
+  for (const char* option :
+       {"--set KEY=VALUE", "--out DIR", "--overwrite", "--threads N", "--quiet", "--resume DIR",
+        "--http [HOST:]PORT", "--http-public", "--http-linger SECONDS", "-h [ --help ]"}) {
+    INFO(option);
+    CHECK(r.out.find(std::string{"\n  "} + option + " ") != std::string::npos);
+  }
+}
+
+TEST_CASE("fedactor run refuses bad arguments in one line naming option and value, exit 2",
+          "[cli]") {
+  const std::string qs = "examples/scenarios/quickstart.yaml";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{qs, "--frob"}, "fedactor run: unknown option '--frob' (see fedactor run --help)\n"},
+      {{qs, "--ou", "x"}, "fedactor run: unknown option '--ou' (see fedactor run --help)\n"},
+      {{qs, "--threads", "abc"},
+       "fedactor run: --threads: expected a whole number in [1, 1024], got 'abc'\n"},
+      {{qs, "--threads", "-3"},
+       "fedactor run: --threads: expected a whole number in [1, 1024], got '-3'\n"},
+      {{qs, "--threads=0"},
+       "fedactor run: --threads: expected a whole number in [1, 1024], got '0'\n"},
+      {{qs, "--http-linger", "soon"},
+       "fedactor run: --http-linger: expected seconds in [0, 86400], got 'soon'\n"},
+      {{qs, "--http-public"}, "fedactor run: --http-public needs --http HOST:PORT\n"},
+      {{qs, "--out"},
+       "fedactor run: the required argument for option '--out' is missing (see fedactor run "
+       "--help)\n"},
+      {{qs, "--out", "--quiet"},
+       "fedactor run: the required argument for option '--out' is missing (see fedactor run "
+       "--help)\n"},
+      {{qs, "--out", "a", "--out=b"},
+       "fedactor run: option '--out' cannot be specified more than once (see fedactor run "
+       "--help)\n"},
+      {{qs, "--quiet=yes"},
+       "fedactor run: option '--quiet' does not take any arguments (see fedactor run --help)\n"},
+      {{qs, "other.yaml"},
+       "fedactor run: more than one scenario file ('" + qs + "', 'other.yaml')\n"},
+      {{}, "fedactor run: no scenario file given (see fedactor run --help)\n"},
+      {{"--quiet"}, "fedactor run: no scenario file given (see fedactor run --help)\n"},
+      {{"--resume", "d", "--http", "8080"},
+       "fedactor run: --http is not available with --resume\n"},
+      {{"--resume", "d", "--set=seed=1"},
+       "fedactor run: --resume continues DIR with DIR/scenario.yaml; it takes no scenario "
+       "file, --set or --out\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    std::string line;
+    for (const auto& a : args) line += a + " ";
+    INFO(line);
+    auto r = run_cmd(args);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == message);
+  }
 }

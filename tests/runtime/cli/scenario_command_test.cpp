@@ -1,6 +1,5 @@
 #include "runtime/cli/scenario_command.hpp"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +14,7 @@
 
 #include "runtime/scenario/key_reference.hpp"
 #include "runtime/scenario/load.hpp"
+#include "tests/support/fedactor_cli.hpp"
 
 namespace fs = std::filesystem;
 using namespace fedactor;
@@ -39,23 +39,8 @@ result scenario_cmd(const std::vector<std::string>& args) {
 }
 
 // The built binary with `args` (shell-quoted), stdout and stderr apart.
-result binary(const std::string& args) {
-  const std::string err_file = "/tmp/fedactor_scenario_test_" + std::to_string(::getpid()) + ".err";
-  const std::string cmd = "timeout 60 '" FEDACTOR_BINARY "' " + args + " 2>'" + err_file + "'";
-  result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (FILE* e = std::fopen(err_file.c_str(), "r")) {
-    while ((n = fread(buf, 1, sizeof(buf), e)) > 0) r.err.append(buf, n);
-    std::fclose(e);
-  }
-  std::remove(err_file.c_str());
-  return r;
+fedactor::testing::cli_result binary(const std::string& args) {
+  return fedactor::testing::fedactor_cli(args, 60);
 }
 
 // A scenario file in the temp dir (named after the process: parallel runs stay apart).
@@ -218,7 +203,7 @@ TEST_CASE("scenario --help texts name the subcommands and their options", "[cli]
     auto keys = scenario_cmd({"keys", flag});
     CHECK(keys.code == 0);
     CHECK(keys.out.rfind("usage: fedactor scenario keys [--format table|markdown|json]\n", 0) == 0);
-    CHECK(keys.out.find("\n  --format FORMAT (=table) ") != std::string::npos);
+    CHECK(keys.out.find("\n  --format table|markdown|json (=table) ") != std::string::npos);
   }
   auto bin = binary("--help");
   CHECK(bin.out.find("\n  scenario check SCENARIO.yaml [--set key=value]...\n") !=

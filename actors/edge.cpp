@@ -120,6 +120,7 @@ void finish_round_if_done(edge_ptr self) {
   res.norm_clipped = out.norm.clipped;
   res.norm_rejected = out.norm.rejected;
   res.unclipped = out.unclipped;
+  res.reports = std::move(out.reports);
   st.round.reset();
   st.round_promise.deliver(std::move(res));
 }

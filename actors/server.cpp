@@ -160,6 +160,7 @@ void send_batch(server_ptr self, sync_task t) {
         rep.evictions = res.evictions;
         rep.norm = norm_bound_counts{res.norm_within, res.norm_clipped, res.norm_rejected};
         rep.unclipped = res.unclipped;
+        rep.reports = std::move(res.reports);
         apply_answer(self, dest, loop.answered(id, std::move(rep)));
       },
       [=](caf::error& err) {

@@ -56,13 +56,15 @@ struct edge_res {
   uint32_t norm_clipped = 0;          // updates clipped to it
   uint32_t norm_rejected = 0;         // updates rejected by it (also in failed_by)
   uint32_t unclipped = 0;             // DP-FedAvg: updates whose norm was <= edge_ins::clip
+  std::vector<char> reports;          // per-client reports (runtime/protocol/client_report.hpp)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_res& x) {
   return f(caf::meta::type_name("edge_res"), x.round, x.edge, bounded(x.aggregate),
            bounded(x.aux_aggregate), x.failed_by, x.failures, x.live_clients, x.peak_live_clients,
-           x.evictions, x.norm_within, x.norm_clipped, x.norm_rejected, x.unclipped);
+           x.evictions, x.norm_within, x.norm_clipped, x.norm_rejected, x.unclipped,
+           bounded(x.reports));
 }
 
 }  // namespace fedactor

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "runtime/math/accumulator.hpp"
+#include "runtime/protocol/client_report.hpp"
 #include "runtime/protocol/failure.hpp"
 #include "runtime/protocol/model_snapshot.hpp"
 #include "runtime/strategy/robust_rule.hpp"
@@ -31,6 +32,7 @@ struct edge_round_result {
   std::vector<std::string> details;  // the first few, "client N: reason"
   norm_bound_counts norm;            // what the norm bound did (all 0 when off)
   uint32_t unclipped = 0;            // clipping: folded updates whose norm was <= the clip
+  std::vector<char> reports;         // encoded client_reports, ascending ids (none when clipping)
 };
 
 class edge_round {
@@ -89,6 +91,7 @@ class edge_round {
   double clip_;
   uint32_t unclipped_ = 0;
   std::vector<float> clipped_;  // scratch: the clipped Δ
+  std::vector<client_report> reports_;
 };
 
 }  // namespace fedactor

@@ -67,6 +67,23 @@ selection:
   strategy: least_recent
   clients_per_round: 1000
   over_select: 0.3
+  oort:
+    exploration: 0.8
+    exploration_decay: 0.95
+    exploration_min: 0.2
+    penalty: 1.5
+    round_threshold: 40
+    pacer_step: 10
+    pacer_delta: 10
+    cut_off: 0.1
+    clip_bound: 0.95
+  adaptive_size:
+    enabled: false
+    min: 500
+    max: 2000
+    target_rel_var: 0.2
+    grow: 2
+    shrink: 0.5
 pool:
   max_live_clients: 500
   trainers: 2
@@ -261,6 +278,21 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.pool.trainers == 2);
   CHECK(s.pool.client_state_mb == 64);
   CHECK(s.selection.over_select == 0.3);
+  CHECK(s.selection.oort.exploration == 0.8);
+  CHECK(s.selection.oort.exploration_decay == 0.95);
+  CHECK(s.selection.oort.exploration_min == 0.2);
+  CHECK(s.selection.oort.penalty == 1.5);
+  CHECK(s.selection.oort.round_threshold == 40.0);
+  CHECK(s.selection.oort.pacer_step == 10);
+  CHECK(s.selection.oort.pacer_delta == 10.0);
+  CHECK(s.selection.oort.cut_off == 0.1);
+  CHECK(s.selection.oort.clip_bound == 0.95);
+  CHECK_FALSE(s.selection.adaptive_size.enabled);
+  CHECK(s.selection.adaptive_size.min == 500);
+  CHECK(s.selection.adaptive_size.max == 2000);
+  CHECK(s.selection.adaptive_size.target_rel_var == 0.2);
+  CHECK(s.selection.adaptive_size.grow == 2.0);
+  CHECK(s.selection.adaptive_size.shrink == 0.5);
   CHECK(s.protocol.mode == protocol_mode::async);
   CHECK(s.protocol.rounds == 50);
   CHECK(s.protocol.round_deadline == 30.0);
@@ -472,7 +504,7 @@ TEST_CASE("scenario bad enum value lists the allowed values", "[scenario]") {
   CHECK(load_error("topology:\n  routing: hsh\n") ==
         "t.yaml:2: topology.routing: must be one of: range, hash, got 'hsh' (did you mean hash?)");
   CHECK(load_error("selection:\n  strategy: greedy\n") ==
-        "t.yaml:2: selection.strategy: must be one of: random, weighted, least_recent, got "
+        "t.yaml:2: selection.strategy: must be one of: random, weighted, least_recent, oort, got "
         "'greedy'");
   CHECK(load_error("protocol:\n  mode: pipelined\n") ==
         "t.yaml:2: protocol.mode: must be one of: sync, async, got 'pipelined'");

@@ -1125,3 +1125,36 @@ TEST_CASE("scenario privacy keys: dp_fedavg refuses what it does not support, on
   scenario off = load_ok("privacy:\n  noise_multiplier: 0\n  delta: 0\n");
   CHECK_FALSE(validate(off));
 }
+
+TEST_CASE("scenario oort and adaptive size keys load and their rules are checked", "[scenario]") {
+  scenario s = load_ok(
+      "selection:\n  strategy: oort\n  clients_per_round: 20\n  oort:\n    pacer_step: 5\n"
+      "  adaptive_size:\n    enabled: true\n    min: 10\n    max: 40\n");
+  CHECK(s.selection.strategy == sampling_kind::oort);
+  CHECK(s.selection.oort.pacer_step == 5);
+  CHECK(s.selection.oort.exploration == 0.9);
+  CHECK(s.selection.adaptive_size.enabled);
+  CHECK_FALSE(validate(s));
+  CHECK(load_error("selection:\n  adaptive_size:\n    enabled: yes please\n") ==
+        "t.yaml:3: selection.adaptive_size.enabled: expected true or false, got 'yes please'");
+  s.selection.adaptive_size.min = 30;
+  CHECK(validate(s)->message ==
+        "scenario: selection.adaptive_size.enabled: min (30) must be <= max (40)");
+  s.selection.adaptive_size.min = 25;
+  CHECK(validate(s)->message ==
+        "scenario: selection.adaptive_size.enabled: selection.clients_per_round (20) must be "
+        "within [min, max] = [25, 40]");
+  s.selection.adaptive_size.min = 10;
+  s.selection.adaptive_size.max = 1001;
+  CHECK(validate(s)->message ==
+        "scenario: selection.adaptive_size.enabled: max must be <= population.clients (1000), "
+        "got 1001");
+  s.selection.adaptive_size.max = 40;
+  s.protocol.mode = protocol_mode::async;
+  CHECK(validate(s)->message ==
+        "scenario: selection.adaptive_size.enabled: needs protocol.mode sync (adaptive async "
+        "concurrency is not implemented)");
+  s.protocol.mode = protocol_mode::sync;
+  s.robust.rule = robust_rule_kind::median;
+  CHECK(validate(s)->message.find("needs robust.rule mean") != std::string::npos);
+}

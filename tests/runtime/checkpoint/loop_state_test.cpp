@@ -73,6 +73,9 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
 
   auto cut = bytes;
   cut.pop_back();
+  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"),
+                    "ck: truncated (no room for adaptive sample size)");
+  cut.resize(cut.size() - 4);  // into the privacy bytes before it
   CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), "ck: truncated (no room for privacy state)");
   auto negative = s;
   negative.clip_bound = -1;
@@ -218,6 +221,6 @@ TEST_CASE("loop_state keeps a sync run's privacy state (layout 4)", "[checkpoint
   CHECK(d.privacy == s.privacy);
   CHECK(d.model == s.model);
   auto cut = encode(s);
-  cut.resize(cut.size() - 1);
+  cut.resize(cut.size() - 5);  // the sample size (u32) and the privacy bytes' last one
   CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), Catch::Contains("privacy state"));
 }

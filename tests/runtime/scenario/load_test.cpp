@@ -353,9 +353,9 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.events[0].trigger == event_trigger::step);
   CHECK(s.events[0].count == 3);
   CHECK(s.events[0].edge == 19);
-  CHECK(s.events[0].where == "t.yaml:85");
+  CHECK(s.events[0].where == "t.yaml:102");
   CHECK(s.events[1].kind == event_kind::edge_up);
-  CHECK(s.events[1].where == "t.yaml:86");
+  CHECK(s.events[1].where == "t.yaml:103");
   CHECK(s.events[2].region == 3);
   CHECK(s.events[3].clients.from == 0);
   CHECK(s.events[3].clients.to == 1000);
@@ -753,7 +753,8 @@ TEST_CASE("scenario --set rejects unknown path and bad value with origin --set",
   CHECK(set_error("model.hidden=[1,0]") ==
         "--set: model.hidden[1]: must be in [1, 4294967295], got 0");
   CHECK(set_error("selection.strategy=best") ==
-        "--set: selection.strategy: must be one of: random, weighted, least_recent, got 'best'");
+        "--set: selection.strategy: must be one of: random, weighted, least_recent, oort, got "
+        "'best'");
   CHECK(set_error("seed=") == "--set: seed: expected an unsigned integer, got no value");
 }
 
@@ -1137,9 +1138,9 @@ TEST_CASE("scenario oort and adaptive size keys load and their rules are checked
   CHECK_FALSE(validate(s));
   CHECK(load_error("selection:\n  adaptive_size:\n    enabled: yes please\n") ==
         "t.yaml:3: selection.adaptive_size.enabled: expected true or false, got 'yes please'");
-  s.selection.adaptive_size.min = 30;
+  s.selection.adaptive_size.min = 50;
   CHECK(validate(s)->message ==
-        "scenario: selection.adaptive_size.enabled: min (30) must be <= max (40)");
+        "scenario: selection.adaptive_size.enabled: min (50) must be <= max (40)");
   s.selection.adaptive_size.min = 25;
   CHECK(validate(s)->message ==
         "scenario: selection.adaptive_size.enabled: selection.clients_per_round (20) must be "

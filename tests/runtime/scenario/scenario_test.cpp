@@ -276,7 +276,7 @@ TEST_CASE("scenario enum values outside the enum are named ?", "[scenario]") {
   CHECK(string(to_string(static_cast<partition_kind>(4))) == "?");
   CHECK(string(to_string(static_cast<model_kind>(3))) == "?");
   CHECK(string(to_string(static_cast<routing_kind>(2))) == "?");
-  CHECK(string(to_string(static_cast<sampling_kind>(3))) == "?");
+  CHECK(string(to_string(static_cast<sampling_kind>(4))) == "?");
   CHECK(string(to_string(static_cast<protocol_mode>(2))) == "?");
   CHECK(string(to_string(static_cast<clock_kind>(2))) == "?");
   CHECK(string(to_string(static_cast<decay_kind>(4))) == "?");

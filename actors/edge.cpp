@@ -167,6 +167,7 @@ void finish_round_if_done(edge_ptr self) {
   st.round_refused = {};
   res.update_bytes = out.update_bytes;
   res.updates_received = out.updates_received;
+  res.reports = std::move(out.reports);
   st.round.reset();
   st.round_promise.deliver(std::move(res));
 }

@@ -191,6 +191,7 @@ void send_batch(server_ptr self, sync_task t) {
         rep.unclipped = res.unclipped;
         rep.update_bytes = res.update_bytes;
         rep.updates_received = res.updates_received;
+        rep.reports = std::move(res.reports);
         auto step = loop.answered(id, std::move(rep));
         if (current && step.refused.empty()) add_reported_result_refusals(*refused_results);
         apply_answer(self, dest, std::move(step));

@@ -14,7 +14,7 @@ constexpr uint32_t async_tag = 0x4e595341;  // "ASYN"
 // stop; 4 the adaptive norm bound, the norm bound's totals and the privacy state (DP-FedAvg)
 // at the end of the sync layout. 1 to 3 are still read (no events fired, no round in progress,
 // no norm bound or privacy state).
-constexpr uint32_t layout_version = 4;
+constexpr uint32_t layout_version = 5;
 
 void put_failures(byte_writer& w, const failure_counts& f) {
   w.put_u32s(f.to_wire());
@@ -81,6 +81,7 @@ std::vector<char> encode(const sync_loop_state& s) {
   w.put_u64(s.totals.norm_clipped);
   w.put_u64(s.totals.norm_rejected);
   w.put_bytes(s.privacy);
+  w.put_u32(s.sample_size);
   return w.take();
 }
 
@@ -111,6 +112,7 @@ sync_loop_state decode_sync_state(const std::vector<char>& bytes, const std::str
     s.totals.norm_rejected = r.get_u64("updates rejected by the norm bound");
     s.privacy = r.get_bytes("privacy state");
   }
+  if (layout >= 5) s.sample_size = r.get_u32("adaptive sample size");
   r.finish();
   return s;
 }

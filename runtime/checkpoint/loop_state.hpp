@@ -3,13 +3,14 @@
 // The byte form of a protocol loop's checkpoint state (runtime/protocol/loop_checkpoint.hpp),
 // and which runs can be checkpointed mid-run.
 //
-//   u32 "SYNC" or "ASYN" tag, u32 layout version (4), then the struct's fields in order
+//   u32 "SYNC" or "ASYN" tag, u32 layout version (5), then the struct's fields in order
 //   (runtime/checkpoint/byte_codec.hpp: little-endian fixed-size values, u64-counted vectors).
 //   Older layouts are still read: 1 (before scripted events were checkpointed) ends before
 //   `fired_events` (no events fired), 2 before a sync run's `pending` (no round in progress),
-//   3 before a sync run's `clip_bound`, norm totals and `privacy` (none of them).
+//   3 before a sync run's `clip_bound`, norm totals and `privacy` (none of them), 4 before a
+//   sync run's `sample_size` (fixed size).
 //   An async run with robust settings keeps its norm bound, norm totals and held updates in
-//   its `buffer` bytes (fedbuff::save), so the layout stays 4.
+//   its `buffer` bytes (fedbuff::save); layout 5 adds nothing to an async run's state.
 //
 // Decoding checks every length against the bytes and throws checkpoint_error naming the field
 // that does not fit, another loop's state, or trailing bytes.

@@ -98,9 +98,9 @@ int run_edge_node(const edge_node_options& opts) {
     ncfg.directory = directory;
     ncfg.log = opts.log;
     node = sys.spawn(edge_node, std::move(ncfg));
-    auto listening =
-        listen_on(sys, edge_node_actor{*node}, opts.listen, opts.net,
-                  max_frame_bytes(parts.spec.num_params(), sc.selection.clients_per_round), log);
+    auto listening = listen_on(
+        sys, edge_node_actor{*node}, opts.listen, opts.net,
+        max_frame_bytes(parts.spec.num_params(), most_clients_per_round(sc.selection)), log);
     if (!listening) {
       log("error: cannot listen on " + to_string(opts.listen) + ": " +
           describe_net_error(sys, listening.error()));

@@ -116,7 +116,7 @@ const char* bind_address(const host_port& listen, const node_net_options& opts) 
 }
 
 uint64_t max_frame_bytes(size_t num_params, uint64_t clients_per_round) {
-  return 2 * 16 * static_cast<uint64_t>(num_params) + 16 * clients_per_round + (16u << 20);
+  return 2 * 16 * static_cast<uint64_t>(num_params) + 48 * clients_per_round + (16u << 20);
 }
 
 void wait_before_retry(std::chrono::milliseconds d) {

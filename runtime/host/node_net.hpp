@@ -84,7 +84,9 @@ caf::expected<uint16_t> publish_on(caf::actor_system& sys, const Handle& handle,
 
 // The largest BASP frame a node takes from a peer (basp_guard): the biggest fedactor message
 // carries a model-sized aggregate and its auxiliary aggregate (exact sums, 16 bytes a value
-// each) or a model and a control variate, and a round's client ids; 16 MiB covers the rest.
+// each) or a model and a control variate, and a round's client ids and per-client reports (4 +
+// 24 bytes a client: runtime/protocol/client_report.hpp); 16 MiB covers the rest. Pass the
+// most clients a round may have (selection.adaptive_size.max when it is on).
 uint64_t max_frame_bytes(size_t num_params, uint64_t clients_per_round);
 
 // Where a node listens for its peers: `port` is the one they connect to. With TLS the actor is

@@ -53,7 +53,7 @@ server_node_result run_server_node(const server_node_options& opts) {
   auto reg = sys.spawn(registrar, registrar_config{to_yaml(sc), edges, opts.log});
   auto listening =
       listen_on(sys, registrar_actor{reg}, opts.listen, opts.net,
-                max_frame_bytes(out.spec.num_params(), sc.selection.clients_per_round), log);
+                max_frame_bytes(out.spec.num_params(), most_clients_per_round(sc.selection)), log);
   if (!listening) {
     caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
     throw std::runtime_error("cannot listen on " + to_string(opts.listen) + ": " +

@@ -65,6 +65,11 @@ std::string to_json(const round_record& r) {
   } else {
     j["dropped"] = r.dropped;
   }
+  if (r.sample_size > 0) {
+    j["sample_size"] = r.sample_size;
+    j["rel_var"] = finite_or_null(r.rel_var);
+    j["next_sample_size"] = r.next_sample_size;
+  }
   if (r.norm_bound > 0) {
     j["norm_bound"] = r.norm_bound;
     j["norm_clipped"] = r.norm_clipped;

@@ -50,6 +50,10 @@ struct round_record {
   double sim_round_s = 0;          // simulated duration of this round / since the last step
   double sim_time_s = 0;           // simulated time at its end
   uint32_t dropped = 0;            // sync: selected but past the deadline or over-selected
+  // selection.adaptive_size (sync; docs/selection.md); sample_size 0 = off, nothing written
+  uint32_t sample_size = 0;       // clients_per_round this round asked for
+  double rel_var = 0;             // relative variance of its aggregate (+inf: zero mean update)
+  uint32_t next_sample_size = 0;  // what the rule chose for the next round
   // distributed runs (docs/deployment.md)
   uint32_t edges_lost = 0;      // edges lost in this round / since the last step (died, hung)
   uint32_t edges_rejoined = 0;  // lost edges that came back (a restarted process)

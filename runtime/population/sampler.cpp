@@ -8,6 +8,7 @@
 
 #include "runtime/checkpoint/byte_codec.hpp"
 #include "runtime/math/rng.hpp"
+#include "runtime/population/oort_sampler.hpp"
 
 namespace fedactor {
 
@@ -279,6 +280,8 @@ class least_recent_sampler final : public sampler {
 
 }  // namespace
 
+void sampler::observe(client_id, const client_outcome&) {}
+
 std::vector<char> sampler::save_state() const {
   throw std::logic_error("this sampler cannot be checkpointed (it does not override save_state)");
 }
@@ -287,7 +290,8 @@ void sampler::load_state(const char*, size_t) {
   throw std::logic_error("this sampler cannot be checkpointed (it does not override load_state)");
 }
 
-std::unique_ptr<sampler> make_sampler(sampling_kind kind, client_registry& reg, uint64_t seed) {
+std::unique_ptr<sampler> make_sampler(sampling_kind kind, client_registry& reg, uint64_t seed,
+                                      const oort_config& oort) {
   switch (kind) {
     case sampling_kind::random:
       return std::make_unique<random_sampler>(reg, seed);
@@ -295,6 +299,8 @@ std::unique_ptr<sampler> make_sampler(sampling_kind kind, client_registry& reg, 
       return std::make_unique<weighted_sampler>(reg, seed);
     case sampling_kind::least_recent:
       return std::make_unique<least_recent_sampler>(reg);
+    case sampling_kind::oort:
+      return std::make_unique<oort_sampler>(reg, seed, oort);
   }
   throw std::invalid_argument("unknown sampling strategy");
 }

@@ -18,6 +18,13 @@
 
 namespace fedactor {
 
+// What one client's task produced, as the protocol loops report it to the sampler.
+struct client_outcome {
+  double loss = 0;       // the client's mean training loss
+  uint32_t samples = 0;  // samples it trained on
+  double duration = 0;   // simulated task duration, seconds (0 under the real clock)
+};
+
 class sampler {
  public:
   using exclude_fn = std::function<bool(client_id)>;
@@ -31,6 +38,11 @@ class sampler {
   // and registry unchanged, when fewer than k clients are eligible.
   virtual std::vector<client_id> sample(uint32_t k, int32_t round,
                                         const exclude_fn& excluded = {}) = 0;
+
+  // Client `id` (picked by this sampler) reported `outcome`. The loops call it for every
+  // update they accept, in a deterministic order (sync: ascending id after each round; async:
+  // in processing order). Default: ignored.
+  virtual void observe(client_id id, const client_outcome& outcome);
 
   // Per-population heap bytes this strategy holds (capacity based); the per-call O(k)
   // scratch space is not counted.
@@ -56,6 +68,8 @@ class sampler {
 //                 never picked.
 //   least_recent: never-picked clients first in id order, then by oldest pick; clients
 //                 picked in the same call are ordered by id. Excluded clients keep their place.
-std::unique_ptr<sampler> make_sampler(sampling_kind kind, client_registry& reg, uint64_t seed);
+//   oort:         utility-guided selection (runtime/population/oort_sampler.hpp) with `oort`.
+std::unique_ptr<sampler> make_sampler(sampling_kind kind, client_registry& reg, uint64_t seed,
+                                      const oort_config& oort = {});
 
 }  // namespace fedactor

@@ -267,6 +267,15 @@ void async_loop::fill(async_step& step) {
   }
 }
 
+double async_loop::duration_of(uint32_t id) const {
+  if (!simulated()) return 0;
+  auto profile = make_device_profile(sc_.devices, sc_.seed, id);
+  const double transfer = conditions_ ? conditions_->transfer_factor(id) : 1.0;
+  const double compute = conditions_ ? conditions_->compute_factor(id) : 1.0;
+  return task_duration(sc_.devices, profile, parts_.registry->num_samples(id), sc_.training.epochs,
+                       model_->size() * sizeof(float), transfer, compute);
+}
+
 void async_loop::dispatch(uint32_t id, async_step& step) {
   const auto target = edges_.edge_for(id);
   if (!target) return;  // fill's sampler skips unreachable clients
@@ -480,6 +489,8 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
            "rejected update: norm above the bound " + std::to_string(bound));
     else if (r == offer_result::stale)
       failures_.add(failure_code::stale);
+    else
+      parts_.pick->observe(client, client_outcome{u->loss, t.num_samples, duration_of(client)});
   } else if (std::holds_alternative<task_held>(*outcome)) {
     auto g = groups_.find(group);
     if (group != 0 && t.incarnation != edges_.incarnation(t.sent.edge)) {

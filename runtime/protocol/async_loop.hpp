@@ -8,6 +8,10 @@
 // order (runtime/timing/release_queue.hpp), so staleness does not depend on real timing and
 // the same seed gives the same model bytes.
 //
+// Every update the buffer accepts is reported to the sampler (sampler::observe: the client's
+// loss, samples and its task's simulated duration), in processing order; pre-aggregated
+// groups report nothing per client.
+//
 // The loop keeps its own record of every task (client, edge, base version, the client's sample
 // count from the registry, the pre-aggregation group) and checks every answer against it:
 // nothing an edge says about a task's base version, client or weight is believed. Answers
@@ -215,6 +219,9 @@ class async_loop {
   bool simulated() const { return sc_.clock == clock_kind::simulated; }
   void fill(async_step& step);
   void dispatch(uint32_t client, async_step& step);
+  // The simulated duration of a task of `client` under the conditions now (0: real clock),
+  // for the sampler's observe() when its update is accepted.
+  double duration_of(uint32_t client) const;
   void close_group(uint32_t edge, async_step& step);
   void close_all_groups(async_step& step);
   void close_stalled_group(async_step& step);

@@ -90,8 +90,18 @@ void edge_round::fold(uint32_t client, const float* params, uint32_t samples, do
       return;
     }
   }
+  // The client's report: ||Δ||² of the update as the edge received it.
+  double sq_norm = 0;
+  if (clip_ <= 0) {
+    const float* base = model_->data();
+    for (size_t i = 0, n = model_->size(); i < n; ++i) {
+      const double d = static_cast<double>(params[i]) - static_cast<double>(base[i]);
+      sq_norm += d * d;
+    }
+  }
   if (robust_.active()) {
     if (!fold_robust(client, params, samples, loss)) return;
+    reports_.push_back(client_report{client, samples, loss, sq_norm});
     if (aux_size > 0) aux_.add(aux, 1.0);  // cannot fail: checked above
     --pending_;
     return;
@@ -110,6 +120,7 @@ void edge_round::fold(uint32_t client, const float* params, uint32_t samples, do
     fail(client, failure_code::invalid_update, "rejected update: values out of range");
     return;
   }
+  if (clip_ <= 0) reports_.push_back(client_report{client, samples, loss, sq_norm});
   if (aux_size > 0) aux_.add(aux, 1.0);  // cannot fail: checked above
   --pending_;
 }
@@ -123,6 +134,9 @@ void edge_round::fail(uint32_t client, failure_code code, const std::string& rea
 }
 
 edge_round_result edge_round::finish() const {
+  auto reports = reports_;
+  std::sort(reports.begin(), reports.end(),
+            [](const client_report& a, const client_report& b) { return a.client < b.client; });
   if (held_.empty())
     return edge_round_result{acc_.serialize(),
                              aux_values_ > 0 ? aux_.serialize() : std::vector<char>{},
@@ -131,7 +145,8 @@ edge_round_result edge_round::finish() const {
                              norm_,
                              unclipped_,
                              update_bytes_,
-                             updates_received_};
+                             updates_received_,
+                             encode_client_reports(reports)};
   // The rule over the held updates, folded once with their total weight, standing for them all.
   const size_t n = model_->size();
   // In client id order: Krum's ties and the loss sum then do not depend on arrival order.
@@ -161,11 +176,16 @@ edge_round_result edge_round::finish() const {
       details.push_back("edge: robust rule result out of range, " + std::to_string(held_.size()) +
                         " updates dropped");
   }
-  return edge_round_result{
-      acc.serialize(), aux_values_ > 0 ? aux_.serialize() : std::vector<char>{},
-      failed,          details,
-      norm_,           unclipped_,
-      update_bytes_,   updates_received_};
+  if (acc.empty()) reports.clear();  // the held updates were dropped
+  return edge_round_result{acc.serialize(),
+                           aux_values_ > 0 ? aux_.serialize() : std::vector<char>{},
+                           failed,
+                           details,
+                           norm_,
+                           unclipped_,
+                           update_bytes_,
+                           updates_received_,
+                           encode_client_reports(reports)};
 }
 
 }  // namespace fedactor

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "runtime/math/accumulator.hpp"
+#include "runtime/protocol/client_report.hpp"
 #include "runtime/protocol/failure.hpp"
 #include "runtime/protocol/model_snapshot.hpp"
 #include "runtime/strategy/robust_rule.hpp"
@@ -33,6 +34,7 @@ struct edge_round_result {
   uint32_t unclipped = 0;            // clipping: folded updates whose norm was <= the clip
   uint64_t update_bytes = 0;         // the updates received (count_update), in bytes
   uint32_t updates_received = 0;
+  std::vector<char> reports;         // encoded client_reports, ascending ids (none when clipping)
 };
 
 class edge_round {
@@ -101,6 +103,7 @@ class edge_round {
   uint64_t update_bytes_ = 0;
   uint32_t updates_received_ = 0;
   std::vector<float> clipped_;  // scratch: the clipped Δ
+  std::vector<client_report> reports_;
 };
 
 }  // namespace fedactor

@@ -41,6 +41,8 @@ struct sync_loop_state {
   // privacy.mode dp_fedavg: dp_fedavg::save_state (the clip bound, the accountant's totals);
   // empty otherwise.
   std::vector<char> privacy;
+  // selection.adaptive_size: the next round's clients_per_round (0: fixed size).
+  uint32_t sample_size = 0;
 };
 
 // A task in flight at an async checkpoint: redispatched on resume with the same numbers (its

@@ -6,6 +6,8 @@
 
 #include "runtime/checkpoint/byte_codec.hpp"
 #include "runtime/checkpoint/loop_state.hpp"
+#include "runtime/math/update_spread.hpp"
+#include "runtime/population/sample_size.hpp"
 #include "runtime/strategy/scaffold.hpp"
 #include "runtime/timing/device_profile.hpp"
 
@@ -25,7 +27,8 @@ sync_loop::sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> i
       parts_(std::move(p)),
       edges_(edges),
       edge_capacity_(std::max(1u, edge_capacity)),
-      timeline_(sc_.events) {
+      timeline_(sc_.events),
+      sample_size_(sc_.selection.clients_per_round) {
   if (!parts_.registry || !parts_.pick || !parts_.optimizer)
     throw std::invalid_argument("sync_loop needs a registry, a sampler and a server optimizer");
   if (initial_model.empty()) throw std::invalid_argument("sync_loop needs a model");
@@ -108,6 +111,12 @@ std::vector<uint32_t> sync_loop::keep_in_time(std::vector<uint32_t> ids, uint32_
     kept.push_back(id);
     longest = d;
   }
+  durations_.clear();
+  for (auto& [d, id] : by_finish) {
+    if (durations_.size() >= kept.size()) break;
+    durations_.emplace_back(id, d);
+  }
+  std::sort(durations_.begin(), durations_.end());
   rec.dropped = static_cast<uint32_t>(ids.size() - kept.size());
   rec.sim_round_s = cut_by_deadline ? deadline : longest;
   std::sort(kept.begin(), kept.end());
@@ -124,7 +133,7 @@ void sync_loop::next_round(sync_step& step) {
     round_sim_start_ = sim_now_;
     round_fired_ = timeline_.fired_ids().size();
     fire_events(number, rec);
-    const uint32_t k = sc_.selection.clients_per_round;
+    const uint32_t k = sample_size_;
     // Without events every client is available (and the sampler is called as before).
     const auto population = conditions_ ? conditions_->available_count() : parts_.registry->size();
     // k + ceil(k·o), with the same guard against float noise as validate() (100 × 0.07 = 7).
@@ -147,6 +156,7 @@ void sync_loop::next_round(sync_step& step) {
     }
     rec.selected = static_cast<uint32_t>(ids.size());
     if (checkpoints_ && checkpoint_every_ > 0) round_picks_ = ids;
+    durations_.clear();
     if (sc_.clock == clock_kind::simulated) ids = keep_in_time(std::move(ids), k, rec);
     // Grouped by edge: O(k + edges). Ids are ascending, so each batch stays ascending.
     auto send = round_->assign(ids);
@@ -207,6 +217,10 @@ void sync_loop::finish_round(sync_step& step) {
       adaptive_->update(norm.within,
                         static_cast<uint64_t>(norm.within) + norm.clipped + norm.rejected);
   }
+  if (sc_.selection.adaptive_size.enabled) {
+    rec.sample_size = sample_size_;
+    rec.next_sample_size = sample_size_;
+  }
   if (!acc.empty() || dp_) {
     const size_t dim = model_->size();
     std::vector<float> mean(dim);
@@ -222,6 +236,7 @@ void sync_loop::finish_round(sync_step& step) {
       rec.delta = d.delta;
     } else {
       acc.mean_into(mean.data());
+      learn_from_reports(mean, rec);
     }
     next_.resize(dim);
     parts_.optimizer->step(model_->data(), mean.data(), next_.data(), parts_.trainable);
@@ -273,6 +288,29 @@ void sync_loop::finish_round(sync_step& step) {
   }
 }
 
+void sync_loop::learn_from_reports(const std::vector<float>& mean, round_record& rec) {
+  auto reports = round_->reports();
+  std::sort(reports.begin(), reports.end(),
+            [](const client_report& a, const client_report& b) { return a.client < b.client; });
+  update_spread spread;
+  for (const auto& r : reports) {
+    double duration = 0;
+    auto it =
+        std::lower_bound(durations_.begin(), durations_.end(), std::make_pair(r.client, -1.0));
+    if (it != durations_.end() && it->first == r.client) duration = it->second;
+    parts_.pick->observe(r.client, client_outcome{r.loss, r.samples, duration});
+    spread.add(static_cast<double>(r.samples), r.sq_norm);
+  }
+  const auto& cfg = sc_.selection.adaptive_size;
+  // Every folded update must be reported for the spread to describe the aggregate.
+  if (!cfg.enabled || reports.empty() || reports.size() != round_->aggregate().count()) return;
+  double mean_sq = 0;
+  for (float v : mean) mean_sq += static_cast<double>(v) * static_cast<double>(v);
+  rec.rel_var = spread.relative_variance(mean_sq);
+  sample_size_ = next_sample_size(sample_size_, rec.rel_var, cfg);
+  rec.next_sample_size = sample_size_;
+}
+
 void sync_loop::checkpoint_every(uint32_t every) {
   checkpoints_ = true;
   checkpoint_every_ = every;
@@ -295,6 +333,7 @@ sync_loop_state sync_loop::save_state() const {
   s.fired_events = timeline_.fired_ids();
   if (adaptive_) s.clip_bound = adaptive_->bound();
   if (dp_) s.privacy = dp_->save_state();
+  if (sc_.selection.adaptive_size.enabled) s.sample_size = sample_size_;
   return s;
 }
 
@@ -323,13 +362,23 @@ void sync_loop::load_state(const sync_loop_state& s) {
     throw checkpoint_error(what + (dp_ ? ": no privacy state, this run has privacy.mode dp_fedavg"
                                        : ": a privacy state, this run has privacy.mode off"));
   if (dp_) dp_->load_state(s.privacy, what);
+  const auto& size_cfg = sc_.selection.adaptive_size;
+  if (size_cfg.enabled ? (s.sample_size < size_cfg.min || s.sample_size > size_cfg.max)
+                       : s.sample_size != 0)
+    throw checkpoint_error(
+        what + (size_cfg.enabled
+                    ? ": sample size " + std::to_string(s.sample_size) +
+                          " outside this run's "
+                          "selection.adaptive_size [" +
+                          std::to_string(size_cfg.min) + ", " + std::to_string(size_cfg.max) + "]"
+                    : std::string(": an adaptive sample size, this run's size is fixed")));
   if (!timeline_.restore(s.fired_events))
     throw checkpoint_error(what + ": its fired events do not fit this scenario's timeline");
   if (s.pending) {
     if (s.finished || s.rounds_done >= sc_.protocol.rounds)
       throw checkpoint_error(what + ": a round in progress after the last round");
     const uint64_t n = parts_.registry->size();
-    const uint32_t k = sc_.selection.clients_per_round;
+    const uint32_t k = size_cfg.enabled ? s.sample_size : sc_.selection.clients_per_round;
     const double most = k + std::ceil(k * sc_.selection.over_select);
     if (static_cast<double>(s.pending_ids.size()) > most)
       throw checkpoint_error(what + ": " + std::to_string(s.pending_ids.size()) +
@@ -355,6 +404,7 @@ void sync_loop::load_state(const sync_loop_state& s) {
   model_ = make_snapshot(s.model);
   if (control_) control_ = make_snapshot(s.control);
   if (adaptive_) adaptive_->set_bound(s.clip_bound);
+  if (size_cfg.enabled) sample_size_ = s.sample_size;
 }
 
 sync_step sync_loop::answered(uint64_t batch, edge_report rep) {

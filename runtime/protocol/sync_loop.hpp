@@ -20,6 +20,11 @@
 // sampled; bandwidth and compute events scale the durations of the tasks that follow. When
 // the events leave no client available, the simulated clock jumps to the next `at` event. Each
 // fired event is listed in the round's record.
+//
+// After each round the sampler observes every client whose update was folded (its loss and
+// samples from the edge's client reports, its simulated duration), in ascending id order.
+// With selection.adaptive_size the round's size then follows the relative variance of the
+// aggregate (runtime/population/sample_size.hpp, docs/selection.md).
 
 #include <chrono>
 #include <cstdint>
@@ -195,6 +200,13 @@ class sync_loop {
   std::shared_ptr<loop_checkpoint> stop_checkpoint_;
   robust_settings robust_;                 // robust.* as the edges get it (bound: the fixed one)
   std::optional<adaptive_clip> adaptive_;  // robust.norm_bound.target_quantile > 0
+  // The round's kept clients and their simulated durations, ascending ids (for the sampler's
+  // observe()); the clients per round (selection.adaptive_size moves it).
+  std::vector<std::pair<uint32_t, double>> durations_;
+  uint32_t sample_size_ = 0;
+  // Feeds the round's client reports to the sampler and, with selection.adaptive_size, sets
+  // the next round's size from the aggregate's spread (`mean`: the round's mean update).
+  void learn_from_reports(const std::vector<float>& mean, round_record& rec);
 };
 
 }  // namespace fedactor

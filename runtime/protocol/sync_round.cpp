@@ -12,6 +12,20 @@ namespace {
 
 // Why an edge's aggregate is not `count` updates clipped to `clip`, weight 1 each; "" if it
 // may be.
+// `reports` are `count` reports for distinct clients of `batch` (both ascending).
+bool reports_fit(const std::vector<client_report>& reports, const std::vector<uint32_t>& batch,
+                 uint64_t count) {
+  if (reports.size() != count) return false;
+  size_t j = 0;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    if (i > 0 && reports[i].client <= reports[i - 1].client) return false;
+    while (j < batch.size() && batch[j] < reports[i].client) ++j;
+    if (j == batch.size() || batch[j] != reports[i].client) return false;
+    if (!(reports[i].sq_norm >= 0) || !std::isfinite(reports[i].sq_norm)) return false;
+  }
+  return true;
+}
+
 std::string not_clipped(const weighted_accumulator& agg, uint32_t unclipped, double clip) {
   const auto n = agg.count();
   if (unclipped > n)
@@ -150,6 +164,16 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
            "norm bound counts that do not fit its updates and failures");
   else if (clip_ > 0)
     refuse(answer_refusal::not_clipped, not_clipped(*agg, rep.unclipped, clip_));
+  // Client reports, when sent, must be one per update, for distinct clients of the batch
+  // (ascending). None sent: the sampler learns nothing from this batch.
+  std::optional<std::vector<client_report>> reports;
+  if (wrong.empty() && clip_ <= 0 && !rep.reports.empty()) {
+    reports = decode_client_reports(rep.reports.data(), rep.reports.size());
+    if (!reports || !reports_fit(*reports, b.clients, agg->count()))
+      refuse(answer_refusal::wrong_count, "client reports that do not match its " +
+                                              std::to_string(agg->count()) +
+                                              " updates of the batch's clients");
+  }
   // An edge's sums may be anything: merges that would overflow refuse the answer whole (the
   // aux sums are merged into a copy first, so that a refusal leaves both untouched).
   std::optional<weighted_accumulator> aux_after;
@@ -180,6 +204,7 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
       rec_.update_bytes_up += rep.update_bytes;
       rec_.updates_up += rep.updates_received;
     }
+    if (reports) reports_.insert(reports_.end(), reports->begin(), reports->end());
   }
   return done(id);
 }

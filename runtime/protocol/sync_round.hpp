@@ -20,6 +20,7 @@
 #include "runtime/math/accumulator.hpp"
 #include "runtime/metrics/round_record.hpp"
 #include "runtime/protocol/answer_refusals.hpp"
+#include "runtime/protocol/client_report.hpp"
 #include "runtime/protocol/edge_set.hpp"
 #include "runtime/protocol/failure.hpp"
 #include "runtime/strategy/robust_rule.hpp"
@@ -47,6 +48,10 @@ struct edge_report {
   uint32_t unclipped = 0;         // DP-FedAvg: the batch's updates whose norm was <= the clip
   uint64_t update_bytes = 0;      // the clients' updates as they reached the edge, in bytes
   uint32_t updates_received = 0;  // how many (at most the batch's clients)
+  // Encoded client_reports (runtime/protocol/client_report.hpp), one per update, ascending
+  // ids of the batch; empty when the edge sends none (DP-FedAvg); else they must fit the
+  // aggregate (refused whole as wrong_count otherwise).
+  std::vector<char> reports;
 };
 
 class sync_round {
@@ -90,6 +95,9 @@ class sync_round {
   // 1. An answer must then fit that: weight = count, ‖Σ Δ‖ <= count × clip (the triangle
   // inequality, with slack for rounding) and unclipped <= count; else it is refused whole.
   void expect_clipped(double clip) { clip_ = clip; }
+  // The merged answers' client reports, in merge order (not sorted).
+  const std::vector<client_report>& reports() const { return reports_; }
+
   // Σ unclipped over the merged answers.
   uint64_t unclipped() const { return unclipped_; }
 
@@ -126,6 +134,7 @@ class sync_round {
   double clip_ = 0;
   uint64_t unclipped_ = 0;
   std::vector<std::string> refusals_;  // since take_refusals
+  std::vector<client_report> reports_;
 };
 
 }  // namespace fedactor

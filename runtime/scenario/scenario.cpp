@@ -1,5 +1,6 @@
 #include "runtime/scenario/scenario.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace fedactor {
@@ -62,6 +63,8 @@ const char* to_string(sampling_kind x) {
       return "weighted";
     case sampling_kind::least_recent:
       return "least_recent";
+    case sampling_kind::oort:
+      return "oort";
   }
   return "?";
 }
@@ -295,9 +298,26 @@ bool operator==(const topology_config& a, const topology_config& b) {
   return a.edges == b.edges && a.routing == b.routing;
 }
 
+uint32_t most_clients_per_round(const selection_config& s) {
+  return s.adaptive_size.enabled ? std::max(s.clients_per_round, s.adaptive_size.max)
+                                 : s.clients_per_round;
+}
+
+bool operator==(const oort_config& a, const oort_config& b) {
+  return a.exploration == b.exploration && a.exploration_decay == b.exploration_decay &&
+         a.exploration_min == b.exploration_min && a.penalty == b.penalty &&
+         a.round_threshold == b.round_threshold && a.pacer_step == b.pacer_step &&
+         a.pacer_delta == b.pacer_delta && a.cut_off == b.cut_off && a.clip_bound == b.clip_bound;
+}
+
+bool operator==(const adaptive_size_config& a, const adaptive_size_config& b) {
+  return a.enabled == b.enabled && a.min == b.min && a.max == b.max &&
+         a.target_rel_var == b.target_rel_var && a.grow == b.grow && a.shrink == b.shrink;
+}
+
 bool operator==(const selection_config& a, const selection_config& b) {
   return a.strategy == b.strategy && a.clients_per_round == b.clients_per_round &&
-         a.over_select == b.over_select;
+         a.over_select == b.over_select && a.oort == b.oort && a.adaptive_size == b.adaptive_size;
 }
 
 bool operator==(const pool_config& a, const pool_config& b) {

@@ -20,7 +20,7 @@ enum class data_kind { tutorial_random, teacher, fashion_mnist, leaf_synthetic }
 enum class partition_kind { iid, dirichlet, labels_per_client, quantity_skew };
 enum class model_kind { mlp, cnn, torchscript };
 enum class routing_kind { range, hash };
-enum class sampling_kind { random, weighted, least_recent };
+enum class sampling_kind { random, weighted, least_recent, oort };
 enum class protocol_mode { sync, async };
 enum class clock_kind { simulated, real };
 enum class decay_kind { exponential, polynomial, hinge, constant };
@@ -91,10 +91,37 @@ struct topology_config {
   routing_kind routing = routing_kind::range;
 };
 
+// Oort (Lai et al., OSDI 2021), defaults as FedScale's (docs/selection.md).
+struct oort_config {
+  double exploration = 0.9;         // initial share of each round given to never-seen clients
+  double exploration_decay = 0.98;  // multiplies it every round
+  double exploration_min = 0.3;     // its floor
+  double penalty = 2.0;             // alpha: slow clients' utility x (T / t_i)^alpha
+  double round_threshold = 30.0;    // T: this percentile (%) of the reported durations
+  uint32_t pacer_step = 20;         // rounds per pacer window
+  double pacer_delta = 5.0;         // the pacer raises round_threshold by this (percentage points)
+  double cut_off = 0.05;            // pool: utility >= (1 - cut_off) x the k-th utility
+  double clip_bound = 0.9;          // utilities are clipped at this quantile before normalising
+};
+
+// Adaptive sample size (docs/selection.md): after each round (async: server step) the size
+// grows by `grow` when the relative variance of the aggregate exceeds target_rel_var, shrinks
+// by `shrink` when below target_rel_var / 4, within [min, max].
+struct adaptive_size_config {
+  bool enabled = false;
+  uint32_t min = 1;
+  uint32_t max = 1000;
+  double target_rel_var = 0.1;
+  double grow = 1.5;
+  double shrink = 0.8;
+};
+
 struct selection_config {
   sampling_kind strategy = sampling_kind::random;
   uint32_t clients_per_round = 100;
   double over_select = 0.0;  // sync: sample ceil(k * (1 + over_select)), keep the first k to finish
+  oort_config oort;
+  adaptive_size_config adaptive_size;
 };
 
 struct pool_config {
@@ -305,6 +332,11 @@ bool operator==(const model_config& a, const model_config& b);
 bool operator==(const eval_config& a, const eval_config& b);
 bool operator==(const training_config& a, const training_config& b);
 bool operator==(const topology_config& a, const topology_config& b);
+// The most clients a sync round may ask for: clients_per_round, or adaptive_size.max.
+uint32_t most_clients_per_round(const selection_config& s);
+
+bool operator==(const oort_config& a, const oort_config& b);
+bool operator==(const adaptive_size_config& a, const adaptive_size_config& b);
 bool operator==(const selection_config& a, const selection_config& b);
 bool operator==(const pool_config& a, const pool_config& b);
 bool operator==(const protocol_config& a, const protocol_config& b);

@@ -201,6 +201,23 @@ key_entry number_key(std::string path, Get get, bounds b, std::string doc) {
   return e;
 }
 
+template <class Get>
+key_entry bool_key(std::string path, Get get, std::string doc) {
+  static_assert(std::is_same_v<field_t<Get>, bool>, "bool_key needs a bool field");
+  key_entry e;
+  e.info = {std::move(path), "boolean", "true, false", "", std::move(doc)};
+  e.read = [get](const YAML::Node& n, scenario& s) -> std::optional<read_error> {
+    if (n.IsScalar() && (n.Scalar() == "true" || n.Scalar() == "false")) {
+      get(s) = n.Scalar() == "true";
+      return std::nullopt;
+    }
+    return read_error{"expected true or false, got " + describe(n)};
+  };
+  e.check = [](const scenario&) -> std::optional<std::string> { return std::nullopt; };
+  e.emit = [get](const scenario& s) -> std::string { return get(s) ? "true" : "false"; };
+  return e;
+}
+
 template <class Get, class E = field_t<Get>>
 key_entry enum_key(std::string path, Get get, std::vector<E> values, std::string doc) {
   static_assert(std::is_enum_v<E>, "enum_key needs an enum field");
@@ -620,9 +637,11 @@ std::vector<key_entry> make_table() {
       "which edge serves a client: range = contiguous id blocks, hash = hashed id"),
 
     enum_key("selection.strategy", [](auto& s) -> auto& { return s.selection.strategy; },
-      std::vector{sampling_kind::random, sampling_kind::weighted, sampling_kind::least_recent},
-      "how each round's clients are drawn: uniformly, weighted by sample count, or the "
-      "longest idle first"),
+      std::vector{sampling_kind::random, sampling_kind::weighted, sampling_kind::least_recent,
+                  sampling_kind::oort},
+      "how each round's clients are drawn: uniformly, weighted by sample count, the "
+      "longest idle first, or oort = by statistical utility and speed (Lai et al. 2021, "
+      "selection.oort.*, docs/selection.md)"),
     unsigned_key("selection.clients_per_round",
       [](auto& s) -> auto& { return s.selection.clients_per_round; },
       1, u32_max, "clients trained per round; at most population.clients"),
@@ -630,6 +649,82 @@ std::vector<key_entry> make_table() {
       bounds{0, false, inf, false},
       "sync: sample ceil(clients_per_round x (1 + over_select)) clients and keep the first "
       "clients_per_round to finish; 0 = no over-selection"),
+    number_key("selection.oort.exploration",
+      [](auto& s) -> auto& { return s.selection.oort.exploration; }, bounds{0, false, 1, false},
+      "oort: initial exploration factor epsilon, the share of a round given to clients that "
+      "never reported"),
+    number_key("selection.oort.exploration_decay",
+      [](auto& s) -> auto& { return s.selection.oort.exploration_decay; },
+      bounds{0, false, 1, false}, "oort: epsilon <- max(epsilon x decay, exploration_min) at "
+      "every round"),
+    number_key("selection.oort.exploration_min",
+      [](auto& s) -> auto& { return s.selection.oort.exploration_min; },
+      bounds{0, false, 1, false}, "oort: the floor of epsilon"),
+    number_key("selection.oort.penalty", [](auto& s) -> auto& { return s.selection.oort.penalty; },
+      bounds{0, false, 100, false}, "oort: alpha, a client slower than the preferred duration T "
+      "has its utility multiplied by (T / t_i)^alpha"),
+    number_key("selection.oort.round_threshold",
+      [](auto& s) -> auto& { return s.selection.oort.round_threshold; },
+      bounds{0, false, 100, false}, "oort: T is this percentile of the reported clients' last "
+      "durations (100 = no preference); the pacer raises it"),
+    unsigned_key("selection.oort.pacer_step",
+      [](auto& s) -> auto& { return s.selection.oort.pacer_step; }, 1, u32_max,
+      "oort: rounds per pacer window; when the exploited utility of the last window is within "
+      "10 % of the one before, round_threshold rises by pacer_delta"),
+    number_key("selection.oort.pacer_delta",
+      [](auto& s) -> auto& { return s.selection.oort.pacer_delta; },
+      bounds{0, false, 100, false}, "oort: percentage points the pacer moves round_threshold by"),
+    number_key("selection.oort.cut_off",
+      [](auto& s) -> auto& { return s.selection.oort.cut_off; }, bounds{0, false, 1, true},
+      "oort: exploited clients are drawn by utility from those within (1 - cut_off) of the "
+      "k-th best"),
+    number_key("selection.oort.clip_bound",
+      [](auto& s) -> auto& { return s.selection.oort.clip_bound; }, bounds{0, false, 1, false},
+      "oort: utilities are clipped at this quantile before they are normalised"),
+    with_check(bool_key("selection.adaptive_size.enabled",
+      [](auto& s) -> auto& { return s.selection.adaptive_size.enabled; },
+      "sync: adapt clients_per_round after every round from the relative variance of the "
+      "aggregate (docs/selection.md); it starts at clients_per_round"),
+      [](const scenario& s) -> std::optional<std::string> {
+        const auto& a = s.selection.adaptive_size;
+        if (!a.enabled) return std::nullopt;
+        if (s.protocol.mode != protocol_mode::sync)
+          return "needs protocol.mode sync (adaptive async concurrency is not implemented)";
+        if (s.privacy.mode != privacy_mode::off)
+          return "does not combine with privacy.mode dp_fedavg (the sample size would depend "
+                 "on the clients' data)";
+        if (s.robust.rule != robust_rule_kind::mean ||
+            s.robust.norm_bound.mode != norm_bound_mode::off)
+          return "needs robust.rule mean and robust.norm_bound.mode off (the spread is of the "
+                 "updates as sent, around their plain weighted mean)";
+        if (a.min > a.max)
+          return "min (" + std::to_string(a.min) + ") must be <= max (" + std::to_string(a.max) +
+                 ")";
+        if (a.max > s.population.clients)
+          return "max must be <= population.clients (" + std::to_string(s.population.clients) +
+                 "), got " + std::to_string(a.max);
+        if (s.selection.clients_per_round < a.min || s.selection.clients_per_round > a.max)
+          return "selection.clients_per_round (" + std::to_string(s.selection.clients_per_round) +
+                 ") must be within [min, max] = [" + std::to_string(a.min) + ", " +
+                 std::to_string(a.max) + "]";
+        return std::nullopt;
+      }),
+    unsigned_key("selection.adaptive_size.min",
+      [](auto& s) -> auto& { return s.selection.adaptive_size.min; }, 1, u32_max,
+      "adaptive size: the fewest clients per round"),
+    unsigned_key("selection.adaptive_size.max",
+      [](auto& s) -> auto& { return s.selection.adaptive_size.max; }, 1, u32_max,
+      "adaptive size: the most clients per round; at most population.clients"),
+    number_key("selection.adaptive_size.target_rel_var",
+      [](auto& s) -> auto& { return s.selection.adaptive_size.target_rel_var; },
+      bounds{0, true, inf, false}, "adaptive size: target of var / (k ||mean||^2); above it the "
+      "size grows, below a quarter of it the size shrinks"),
+    number_key("selection.adaptive_size.grow",
+      [](auto& s) -> auto& { return s.selection.adaptive_size.grow; },
+      bounds{1, true, 100, false}, "adaptive size: k <- ceil(k x grow) when above the target"),
+    number_key("selection.adaptive_size.shrink",
+      [](auto& s) -> auto& { return s.selection.adaptive_size.shrink; },
+      bounds{0, true, 1, true}, "adaptive size: k <- floor(k x shrink) when below target / 4"),
 
     unsigned_key("pool.max_live_clients",
       [](auto& s) -> auto& { return s.pool.max_live_clients; },

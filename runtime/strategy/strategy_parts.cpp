@@ -25,7 +25,7 @@ std::unique_ptr<sampler> build_sampler(const strategy_parts& given, const scenar
     if (!s) throw std::invalid_argument("the sampler factory returned nothing");
     return s;
   }
-  return make_sampler(sc.selection.strategy, reg, sc.seed);
+  return make_sampler(sc.selection.strategy, reg, sc.seed, sc.selection.oort);
 }
 
 staleness_weight build_weight(const strategy_parts& given, const scenario& sc) {

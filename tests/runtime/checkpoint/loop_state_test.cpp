@@ -73,6 +73,9 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
 
   auto cut = bytes;
   cut.pop_back();
+  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"),
+                    "ck: truncated (no room for adaptive sample size)");
+  cut.resize(cut.size() - 4);  // into the privacy bytes before it
   CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), "ck: truncated (no room for privacy state)");
   auto negative = s;
   negative.clip_bound = -1;
@@ -162,18 +165,28 @@ TEST_CASE("loop_state: async runs that pre-aggregate or keep client state checkp
 }
 
 TEST_CASE(
-    "loop_state reads layouts 1 to 3 (before events, stops, the norm bound and privacy were saved)",
+    "loop_state reads layouts 1 to 4 (before events, stops, the norm bound, privacy and the "
+    "adaptive sample size were saved)",
     "[checkpoint]") {
   sync_loop_state s;
   s.rounds_done = 2;
   s.model = {1.0f};
   s.fired_events = {1};
-  // Layout 4 ends with the clip bound (f64), the norm bound's two totals (u64 each) and empty
-  // privacy bytes (their u64 count); layout 3 with the fired events (u64 count, u32 each), the
-  // pending flag (u8) and an empty list of pending clients (its u64 count).
+  s.sample_size = 7;
+  // Layout 5 ends with the sample size (u32); layout 4 with the clip bound (f64), the norm
+  // bound's two totals (u64 each) and empty privacy bytes (their u64 count); layout 3 with the
+  // fired events (u64 count, u32 each), the pending flag (u8) and an empty list of pending
+  // clients (its u64 count).
   auto bytes = encode(s);
   REQUIRE(bytes.size() > 64);
-  auto three = bytes;
+  CHECK(decode_sync_state(bytes, "ck").sample_size == 7);
+  auto four = bytes;
+  four.resize(four.size() - 4);
+  four[4] = 4;
+  const auto d4 = decode_sync_state(four, "ck");
+  CHECK(d4.rounds_done == 2);
+  CHECK(d4.sample_size == 0);
+  auto three = four;
   three.resize(three.size() - 32);
   three[4] = 3;
   const auto d3 = decode_sync_state(three, "ck");
@@ -195,8 +208,8 @@ TEST_CASE(
   CHECK(d1.rounds_done == 2);
   CHECK(d1.model == s.model);
   CHECK(d1.fired_events.empty());
-  bytes[4] = 5;
-  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 5");
+  bytes[4] = 6;
+  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 6");
 }
 
 TEST_CASE("loop_state keeps a sync run's privacy state (layout 4)", "[checkpoint]") {
@@ -208,6 +221,6 @@ TEST_CASE("loop_state keeps a sync run's privacy state (layout 4)", "[checkpoint
   CHECK(d.privacy == s.privacy);
   CHECK(d.model == s.model);
   auto cut = encode(s);
-  cut.resize(cut.size() - 1);
+  cut.resize(cut.size() - 5);  // the sample size (u32) and the privacy bytes' last one
   CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), Catch::Contains("privacy state"));
 }

@@ -213,3 +213,36 @@ TEST_CASE(
   CHECK(out.unclipped == 1);
   CHECK(out.failed.of(failure_code::invalid_update) == 1);
 }
+
+TEST_CASE("edge_round reports each folded client's samples, loss and squared delta norm by id",
+          "[protocol][client_report]") {
+  edge_round r(3, make_snapshot({1, 2}), 4);
+  const std::vector<float> p7{4, 4};  // Δ (3, 2): ||Δ||² = 13
+  const std::vector<float> p2{2, 0};  // Δ (1, -2): ||Δ||² = 5
+  const std::vector<float> bad{NAN, 0};
+  r.fold(7, p7.data(), 30, 1.5);
+  r.fold(2, p2.data(), 10, 0.5);
+  r.fold(4, bad.data(), 10, 0.5);  // rejected: no report
+  r.fail(5, failure_code::timeout, "late");
+  const auto out = r.finish();
+  const auto reports = decode_client_reports(out.reports.data(), out.reports.size());
+  REQUIRE(reports);
+  REQUIRE(reports->size() == 2);
+  CHECK((*reports)[0].client == 2);
+  CHECK((*reports)[0].samples == 10);
+  CHECK((*reports)[0].loss == 0.5);
+  CHECK((*reports)[0].sq_norm == 5.0);
+  CHECK((*reports)[1].client == 7);
+  CHECK((*reports)[1].sq_norm == 13.0);
+}
+
+TEST_CASE("edge_round sends no client reports when it clips for DP-FedAvg",
+          "[protocol][client_report]") {
+  edge_round r(1, make_snapshot({0, 0}), 1, 0, robust_settings{}, 1.0);
+  const std::vector<float> p{3, 4};
+  r.fold(0, p.data(), 10, 1.0);
+  const auto out = r.finish();
+  const auto reports = decode_client_reports(out.reports.data(), out.reports.size());
+  REQUIRE(reports);
+  CHECK(reports->empty());
+}

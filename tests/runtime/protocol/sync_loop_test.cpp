@@ -1241,3 +1241,139 @@ TEST_CASE("sync_loop resumes with its adaptive norm bound and refuses one it doe
   CHECK_THROWS_WITH(h.loop->load_state(saved),
                     "checkpoint: an adaptive clip bound, this run has none");
 }
+
+namespace {
+
+// A random sampler that records what the loop reports to it.
+struct observed {
+  client_id id;
+  client_outcome outcome;
+};
+class recording_sampler final : public sampler {
+ public:
+  recording_sampler(client_registry& reg, std::vector<observed>& log)
+      : inner_(make_sampler(sampling_kind::random, reg, 7)), log_(log) {}
+  std::vector<client_id> sample(uint32_t k, int32_t round, const exclude_fn& ex) override {
+    return inner_->sample(k, round, ex);
+  }
+  void observe(client_id id, const client_outcome& o) override { log_.push_back({id, o}); }
+  size_t bytes() const override { return 0; }
+
+ private:
+  std::unique_ptr<sampler> inner_;
+  std::vector<observed>& log_;
+};
+
+// `terms` of the batch's clients in order, with their client reports (||Δ||² each).
+edge_report report_with_clients(const sync_task& t, const std::vector<term>& terms) {
+  edge_report r = report(t, terms);
+  std::vector<client_report> reports;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    double sq = 0;
+    for (float v : terms[i].x) sq += static_cast<double>(v) * v;
+    reports.push_back(
+        {t.batch.clients[i], static_cast<uint32_t>(terms[i].weight), terms[i].loss, sq});
+  }
+  r.reports = encode_client_reports(reports);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("sync_loop reports each client's loss, samples and duration to the sampler by id",
+          "[protocol][oort]") {
+  auto sc = four_over_two();
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  auto registry = testing::make_registry(sc, [](client_id id) { return 10u + id; });
+  auto edges = testing::make_edge_set(sc);
+  std::vector<observed> log;
+  sync_loop::parts p{registry, std::make_unique<recording_sampler>(*registry, log),
+                     testing::fresh_optimizer("sgd", 2)};
+  sync_loop loop(sc, std::move(p), *edges, {0, 0}, 1);
+  auto st = loop.start();
+  REQUIRE(st.send.size() == 2);
+  // Edge 1 answers first; the sampler still hears the clients in id order. Client 3 failed.
+  auto& t0 = task_on(st.send, 0);
+  auto& t1 = task_on(st.send, 1);
+  auto r1 = report_with_clients(t1, {{{2.5, 1}, 12, 1.0}});
+  r1.failed = one(failure_code::client_error);
+  loop.answered(t1.batch.id, std::move(r1));
+  auto done =
+      loop.answered(t0.batch.id, report_with_clients(t0, {{{1, -2}, 10, 0.5}, {{3, 2}, 11, 1.5}}));
+  REQUIRE(done.rounds.size() == 1);
+  REQUIRE(log.size() == 3);
+  CHECK(log[0].id == 0);
+  CHECK(log[0].outcome.loss == 0.5);
+  CHECK(log[0].outcome.samples == 10);
+  CHECK(log[0].outcome.duration == Approx(10.0).epsilon(1e-3));  // 10 samples x 1 s
+  CHECK(log[1].id == 1);
+  CHECK(log[1].outcome.loss == 1.5);
+  CHECK(log[1].outcome.duration == Approx(11.0).epsilon(1e-3));
+  CHECK(log[2].id == 2);
+  CHECK(log[2].outcome.samples == 12);
+  CHECK(log[2].outcome.duration == Approx(12.0).epsilon(1e-3));
+  // Not adaptive: no size in the record.
+  CHECK(done.rounds[0].record.sample_size == 0);
+}
+
+TEST_CASE("sync_loop adapts the round size from the aggregate's relative variance",
+          "[protocol][adaptive_size]") {
+  auto sc = four_over_two(3);
+  auto& a = sc.selection.adaptive_size;
+  a.enabled = true;
+  a.min = 2;
+  a.max = 4;
+  a.target_rel_var = 0.4;
+  a.grow = 1.5;
+  a.shrink = 0.8;
+  sync_fixture f(sc, {0, 0});
+  auto st = f.loop->start();
+  // Round b: Δ (1, 0.5) n 10 twice, (0, 1) n 5, (2, 0) n 5; mean (1, 0.5), ||mean||² = 1.25;
+  // S / W = (10 x 1.25 x 2 + 5 x 1 + 5 x 4) / 30 = 50 / 30; var = 50 / 30 - 1.25 = 5 / 12;
+  // relative variance 5 / 12 / (4 x 1.25) = 1 / 12 < 0.4 / 4: k = floor(4 x 0.8) = 3.
+  auto& t0 = task_on(st.send, 0);
+  auto& t1 = task_on(st.send, 1);
+  f.loop->answered(t0.batch.id, report_with_clients(t0, {{{1, 0.5}, 10, 2}, {{1, 0.5}, 10, 2}}));
+  auto done =
+      f.loop->answered(t1.batch.id, report_with_clients(t1, {{{0, 1}, 5, 2}, {{2, 0}, 5, 2}}));
+  REQUIRE(done.rounds.size() == 1);
+  const auto& rec = done.rounds[0].record;
+  CHECK(rec.sample_size == 4);
+  CHECK(rec.rel_var == Approx(1.0 / 12.0));
+  CHECK(rec.next_sample_size == 3);
+  size_t sent = 0;
+  for (const auto& t : done.send) sent += t.batch.clients.size();
+  CHECK(sent == 3);
+  // The checkpoint keeps the size; a run with a fixed size refuses it.
+  const auto state = f.loop->save_state();
+  CHECK(state.sample_size == 3);
+  auto fixed = four_over_two(3);
+  sync_fixture g(fixed, {0, 0});
+  CHECK_THROWS_WITH(g.loop->load_state(state), Catch::Contains("an adaptive sample size"));
+  // Every client answers the same Δ: no spread, so the size shrinks to the floor 2.
+  std::vector<term> same;
+  sync_step last;
+  for (const auto& t : done.send) {
+    std::vector<term> terms(t.batch.clients.size(), term{{1, 1}, 10, 1});
+    last = f.loop->answered(t.batch.id, report_with_clients(t, terms));
+  }
+  REQUIRE(last.rounds.size() == 1);
+  CHECK(last.rounds[0].record.sample_size == 3);
+  CHECK(last.rounds[0].record.rel_var == 0.0);
+  CHECK(last.rounds[0].record.next_sample_size == 2);
+}
+
+TEST_CASE("sync_loop with a fixed size ignores the reports' spread", "[protocol][adaptive_size]") {
+  sync_fixture f(four_over_two(2), {0, 0});
+  auto st = f.loop->start();
+  auto& t0 = task_on(st.send, 0);
+  auto& t1 = task_on(st.send, 1);
+  f.loop->answered(t0.batch.id, report_with_clients(t0, {{{1, 0.5}, 10, 2}, {{1, 0.5}, 10, 2}}));
+  auto done =
+      f.loop->answered(t1.batch.id, report_with_clients(t1, {{{0, 1}, 5, 2}, {{2, 0}, 5, 2}}));
+  size_t sent = 0;
+  for (const auto& t : done.send) sent += t.batch.clients.size();
+  CHECK(sent == 4);
+  CHECK(done.rounds[0].record.sample_size == 0);
+}

@@ -471,3 +471,55 @@ TEST_CASE("sync_round with clipping expected refuses answers that cannot be clip
   CHECK(why[1] == "edge 1: an aggregate of norm 5 above 1 updates clipped to 2.5");
   CHECK(why[2] == "edge 2: 2 unclipped updates of 1");
 }
+
+TEST_CASE(
+    "sync_round keeps the client reports that fit and refuses an answer whose reports "
+    "do not",
+    "[protocol][client_report]") {
+  auto edges = twelve_over_three();
+  sync_round r(1, 2, edges);
+  auto send = r.assign({0, 1, 5, 6, 9});
+  REQUIRE(send.size() == 3);
+  // Edge 0: reports for both its updates.
+  auto a = report(1, {{{1, 0}, 10, 0.5}, {{0, 2}, 30, 1.5}});
+  a.reports = encode_client_reports({{0, 10, 0.5, 1.0}, {1, 30, 1.5, 4.0}});
+  r.answered(send[0].id, a);
+  // Edge 1: a report for client 7, not in its batch {5, 6}: refused whole.
+  auto b = report(1, {{{1, 1}, 5, 1.0}, {{1, 1}, 5, 1.0}});
+  b.reports = encode_client_reports({{5, 5, 1.0, 2.0}, {7, 5, 1.0, 2.0}});
+  r.answered(send[1].id, b);
+  // Edge 2: no reports at all: merged, nothing to report.
+  r.answered(send[2].id, report(1, {{{2, 2}, 10, 1.0}}));
+  CHECK(r.complete());
+  CHECK(r.aggregate().count() == 3);
+  CHECK(r.record().failures_by.of(failure_code::invalid_update) == 2);
+  REQUIRE(r.reports().size() == 2);
+  CHECK(r.reports()[0].client == 0);
+  CHECK(r.reports()[1].client == 1);
+  CHECK(r.reports()[1].sq_norm == 4.0);
+  const auto refusals = r.take_refusals();
+  REQUIRE(refusals.size() == 1);
+  CHECK(refusals[0] ==
+        "edge 1, round 1: client reports that do not match its 2 updates of the batch's clients "
+        "(wrong_count)");
+}
+
+TEST_CASE("sync_round refuses duplicate, missing or malformed client reports",
+          "[protocol][client_report]") {
+  auto edges = twelve_over_three();
+  sync_round r(1, 2, edges);
+  auto send = r.assign({0, 1, 5, 6, 9});
+  auto dup = report(1, {{{1, 0}, 10, 0.5}, {{0, 2}, 30, 1.5}});
+  dup.reports = encode_client_reports({{0, 10, 0.5, 1.0}, {0, 30, 1.5, 4.0}});
+  r.answered(send[0].id, dup);
+  auto missing = report(1, {{{1, 1}, 5, 1.0}, {{1, 1}, 5, 1.0}});
+  missing.reports = encode_client_reports({{5, 5, 1.0, 2.0}});
+  r.answered(send[1].id, missing);
+  auto garbage = report(1, {{{2, 2}, 10, 1.0}});
+  garbage.reports = {'x', 'y'};
+  r.answered(send[2].id, garbage);
+  CHECK(r.complete());
+  CHECK(r.aggregate().count() == 0);
+  CHECK(r.reports().empty());
+  CHECK(r.take_refusals().size() == 3);
+}

@@ -67,6 +67,23 @@ selection:
   strategy: least_recent
   clients_per_round: 1000
   over_select: 0.3
+  oort:
+    exploration: 0.8
+    exploration_decay: 0.95
+    exploration_min: 0.2
+    penalty: 1.5
+    round_threshold: 40
+    pacer_step: 10
+    pacer_delta: 10
+    cut_off: 0.1
+    clip_bound: 0.95
+  adaptive_size:
+    enabled: false
+    min: 500
+    max: 2000
+    target_rel_var: 0.2
+    grow: 2
+    shrink: 0.5
 pool:
   max_live_clients: 500
   trainers: 2
@@ -265,6 +282,21 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.pool.trainers == 2);
   CHECK(s.pool.client_state_mb == 64);
   CHECK(s.selection.over_select == 0.3);
+  CHECK(s.selection.oort.exploration == 0.8);
+  CHECK(s.selection.oort.exploration_decay == 0.95);
+  CHECK(s.selection.oort.exploration_min == 0.2);
+  CHECK(s.selection.oort.penalty == 1.5);
+  CHECK(s.selection.oort.round_threshold == 40.0);
+  CHECK(s.selection.oort.pacer_step == 10);
+  CHECK(s.selection.oort.pacer_delta == 10.0);
+  CHECK(s.selection.oort.cut_off == 0.1);
+  CHECK(s.selection.oort.clip_bound == 0.95);
+  CHECK_FALSE(s.selection.adaptive_size.enabled);
+  CHECK(s.selection.adaptive_size.min == 500);
+  CHECK(s.selection.adaptive_size.max == 2000);
+  CHECK(s.selection.adaptive_size.target_rel_var == 0.2);
+  CHECK(s.selection.adaptive_size.grow == 2.0);
+  CHECK(s.selection.adaptive_size.shrink == 0.5);
   CHECK(s.protocol.mode == protocol_mode::async);
   CHECK(s.protocol.rounds == 50);
   CHECK(s.protocol.round_deadline == 30.0);
@@ -328,9 +360,9 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.events[0].trigger == event_trigger::step);
   CHECK(s.events[0].count == 3);
   CHECK(s.events[0].edge == 19);
-  CHECK(s.events[0].where == "t.yaml:85");
+  CHECK(s.events[0].where == "t.yaml:102");
   CHECK(s.events[1].kind == event_kind::edge_up);
-  CHECK(s.events[1].where == "t.yaml:86");
+  CHECK(s.events[1].where == "t.yaml:103");
   CHECK(s.events[2].region == 3);
   CHECK(s.events[3].clients.from == 0);
   CHECK(s.events[3].clients.to == 1000);
@@ -479,7 +511,7 @@ TEST_CASE("scenario bad enum value lists the allowed values", "[scenario]") {
   CHECK(load_error("topology:\n  routing: hsh\n") ==
         "t.yaml:2: topology.routing: must be one of: range, hash, got 'hsh' (did you mean hash?)");
   CHECK(load_error("selection:\n  strategy: greedy\n") ==
-        "t.yaml:2: selection.strategy: must be one of: random, weighted, least_recent, got "
+        "t.yaml:2: selection.strategy: must be one of: random, weighted, least_recent, oort, got "
         "'greedy'");
   CHECK(load_error("protocol:\n  mode: pipelined\n") ==
         "t.yaml:2: protocol.mode: must be one of: sync, async, got 'pipelined'");
@@ -728,7 +760,8 @@ TEST_CASE("scenario --set rejects unknown path and bad value with origin --set",
   CHECK(set_error("model.hidden=[1,0]") ==
         "--set: model.hidden[1]: must be in [1, 4294967295], got 0");
   CHECK(set_error("selection.strategy=best") ==
-        "--set: selection.strategy: must be one of: random, weighted, least_recent, got 'best'");
+        "--set: selection.strategy: must be one of: random, weighted, least_recent, oort, got "
+        "'best'");
   CHECK(set_error("seed=") == "--set: seed: expected an unsigned integer, got no value");
 }
 
@@ -1111,4 +1144,37 @@ TEST_CASE("scenario compression keys: kind, block and density checked", "[scenar
         "t.yaml:2: compression.density: must be in (0, 1], got 0");
   CHECK(load_error("compression:\n  block: 0\n") ==
         "t.yaml:2: compression.block: must be in [1, 4294967295], got 0");
+}
+
+TEST_CASE("scenario oort and adaptive size keys load and their rules are checked", "[scenario]") {
+  scenario s = load_ok(
+      "selection:\n  strategy: oort\n  clients_per_round: 20\n  oort:\n    pacer_step: 5\n"
+      "  adaptive_size:\n    enabled: true\n    min: 10\n    max: 40\n");
+  CHECK(s.selection.strategy == sampling_kind::oort);
+  CHECK(s.selection.oort.pacer_step == 5);
+  CHECK(s.selection.oort.exploration == 0.9);
+  CHECK(s.selection.adaptive_size.enabled);
+  CHECK_FALSE(validate(s));
+  CHECK(load_error("selection:\n  adaptive_size:\n    enabled: yes please\n") ==
+        "t.yaml:3: selection.adaptive_size.enabled: expected true or false, got 'yes please'");
+  s.selection.adaptive_size.min = 50;
+  CHECK(validate(s)->message ==
+        "scenario: selection.adaptive_size.enabled: min (50) must be <= max (40)");
+  s.selection.adaptive_size.min = 25;
+  CHECK(validate(s)->message ==
+        "scenario: selection.adaptive_size.enabled: selection.clients_per_round (20) must be "
+        "within [min, max] = [25, 40]");
+  s.selection.adaptive_size.min = 10;
+  s.selection.adaptive_size.max = 1001;
+  CHECK(validate(s)->message ==
+        "scenario: selection.adaptive_size.enabled: max must be <= population.clients (1000), "
+        "got 1001");
+  s.selection.adaptive_size.max = 40;
+  s.protocol.mode = protocol_mode::async;
+  CHECK(validate(s)->message ==
+        "scenario: selection.adaptive_size.enabled: needs protocol.mode sync (adaptive async "
+        "concurrency is not implemented)");
+  s.protocol.mode = protocol_mode::sync;
+  s.robust.rule = robust_rule_kind::median;
+  CHECK(validate(s)->message.find("needs robust.rule mean") != std::string::npos);
 }

@@ -52,6 +52,21 @@ scenario every_field_changed() {
   s.selection.strategy = sampling_kind::least_recent;
   s.selection.clients_per_round = 1000;
   s.selection.over_select = 0.3;
+  s.selection.oort.exploration = 0.8;
+  s.selection.oort.exploration_decay = 0.95;
+  s.selection.oort.exploration_min = 0.2;
+  s.selection.oort.penalty = 1.5;
+  s.selection.oort.round_threshold = 40;
+  s.selection.oort.pacer_step = 10;
+  s.selection.oort.pacer_delta = 10;
+  s.selection.oort.cut_off = 0.1;
+  s.selection.oort.clip_bound = 0.95;
+  s.selection.adaptive_size.enabled = true;
+  s.selection.adaptive_size.min = 500;
+  s.selection.adaptive_size.max = 2000;
+  s.selection.adaptive_size.target_rel_var = 0.2;
+  s.selection.adaptive_size.grow = 2;
+  s.selection.adaptive_size.shrink = 0.5;
   s.pool.max_live_clients = 500;
   s.pool.trainers = 2;
   s.pool.client_state_mb = 64;
@@ -167,6 +182,8 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.training == b.training, "training");
   note(a.topology == b.topology, "topology");
   note(a.selection == b.selection, "selection");
+  note(a.selection.oort == b.selection.oort, "selection.oort");
+  note(a.selection.adaptive_size == b.selection.adaptive_size, "selection.adaptive_size");
   note(a.pool == b.pool, "pool");
   note(a.protocol == b.protocol, "protocol");
   note(a.clock == b.clock, "clock");
@@ -259,7 +276,7 @@ TEST_CASE("scenario enum values outside the enum are named ?", "[scenario]") {
   CHECK(string(to_string(static_cast<partition_kind>(4))) == "?");
   CHECK(string(to_string(static_cast<model_kind>(3))) == "?");
   CHECK(string(to_string(static_cast<routing_kind>(2))) == "?");
-  CHECK(string(to_string(static_cast<sampling_kind>(3))) == "?");
+  CHECK(string(to_string(static_cast<sampling_kind>(4))) == "?");
   CHECK(string(to_string(static_cast<protocol_mode>(2))) == "?");
   CHECK(string(to_string(static_cast<clock_kind>(2))) == "?");
   CHECK(string(to_string(static_cast<decay_kind>(4))) == "?");
@@ -331,7 +348,8 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
   CHECK(differing_parts(defaults, changed) ==
         std::vector<std::string>{"name",      "seed",        "population", "data",
                                  "model",     "eval",        "training",   "topology",
-                                 "selection", "pool",        "protocol",   "clock",
+                                 "selection", "selection.oort", "selection.adaptive_size",
+                                 "pool",      "protocol",   "clock",
                                  "async",     "async.decay", "devices",    "devices.compute_power",
                                  "faults",    "strategy",    "checkpoint", "robust",
                                  "robust.norm_bound",        "attack",     "privacy",

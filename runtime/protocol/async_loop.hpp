@@ -209,7 +209,10 @@ class async_loop {
   void take_steps(async_step& step);
   // The buffer's counts into totals_ (updates folded, stale, rejected, the norm bound's).
   void copy_buffer_totals();
-  void fail(uint32_t client, failure_code code, const std::string& detail);
+  // A task of `edge` for `client` failed: counted by code and in the edge's load.
+  void fail(uint32_t edge, uint32_t client, failure_code code, const std::string& detail);
+  // Task `t` goes out to its edge: counted in the edge's load (tasks, busy_s).
+  void count_dispatch(const async_task& t);
   // The task `seq` if `attempt` is its current attempt and it is still in flight.
   task* current(uint64_t seq, uint32_t attempt);
   // Edge e, already marked lost in the edge set: its tasks are resent or fail.
@@ -260,6 +263,10 @@ class async_loop {
   std::shared_ptr<loop_checkpoint> stop_checkpoint_;
   event_timeline timeline_;
   std::unique_ptr<client_conditions> conditions_;  // null without events
+  // Per-edge load since the last step (in_flight apart), and the tasks in flight per edge
+  // (tasks_ by sent.edge): each step's record gets both (round_record::edge_load).
+  std::vector<edge_load_counts> load_;
+  std::vector<uint32_t> in_flight_by_edge_;
 };
 
 }  // namespace fedactor

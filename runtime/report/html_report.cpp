@@ -239,7 +239,7 @@ const char* const live_script = R"(
     }
     if (d.finished) {
       say('The run ended (' + records + ' records); reload the page for its summary.');
-      log('finished');
+      log('finished errors ' + window.reportErrors.length);
       return;
     }
     say('Live: ' + records + ' records, last checked ' + new Date().toLocaleTimeString() + '.');
@@ -248,7 +248,7 @@ const char* const live_script = R"(
   function disconnected() {
     say('Disconnected: the run\'s server is gone (the run ended or was stopped); showing ' +
         records + ' records.');
-    log('disconnected');
+    log('disconnected errors ' + window.reportErrors.length);
   }
   function poll() {
     fetch(live.data_url + '?since=' + records, {cache: 'no-store'})

@@ -45,7 +45,8 @@ struct live_page_options {
 // that the run ended, or that the server is gone (a failed request: "disconnected", no error
 // logged); polling stops then. <pre id="live-status"> gets one line per update,
 // "update K records N points P" (P: points placed at finite coordinates over all charts),
-// then "finished" or "disconnected", and "error MESSAGE" for a script error while updating.
+// then "finished errors K" or "disconnected errors K" (K: script errors and console.error calls
+// the page saw), and "error MESSAGE" for a script error while updating.
 // Without `live` the page is static and self-contained (the offline report).
 std::string report_html(const std::vector<run_data>& runs, const std::vector<std::string>& names,
                         const std::vector<chart_spec>& charts, const std::string& chartjs,

@@ -19,7 +19,8 @@ std::string html_escape(const std::string& text);
 // `j` as JSON text that can stand inside a <script> element ("</" written "<\/").
 std::string script_json(const nlohmann::json& j);
 
-// The charts as the page's script takes them: [{id, section, title, note, points, config}].
+// The charts as the live page's script takes them from /data.json, in page order:
+// [{id, section, title, note, points, config}].
 nlohmann::json chart_specs_json(const std::vector<chart_spec>& charts);
 
 // A page of a run still going (the live view, runtime/http/live_routes.hpp): its script polls

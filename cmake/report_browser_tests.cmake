@@ -12,3 +12,7 @@ set_tests_properties(
 set_tests_properties(
   "fedactor run --http page of a lingering run draws every chart in headless chromium"
   PROPERTIES TIMEOUT 240)
+# The live page updating in place (tests/runtime/http/live_routes_test.cpp): Chromium 60 s.
+set_tests_properties(
+  "the live page updates its charts in place as records arrive, in headless chromium"
+  PROPERTIES TIMEOUT 240)

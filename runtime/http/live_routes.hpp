@@ -1,9 +1,11 @@
 #pragma once
 
 // What the live view of a run answers (docs/observability.md): GET / the report page of the
-// records so far (runtime/report; reloading itself every 2 s while the run is going),
-// GET /metrics the Prometheus text, GET /health the state in one JSON object; any other path
-// 404, any other method 405. Read-only: it only reads the snapshot.
+// records so far (runtime/report; while the run is going it polls /data.json every 2 s and
+// updates its charts in place), GET /data.json?since=N the run's state and, when its record
+// count is not N, the charts of its records (report_html's live page), GET /metrics the
+// Prometheus text, GET /health the state in one JSON object; any other path 404, any other
+// method 405. Read-only: it only reads the snapshot.
 
 #include <string>
 
@@ -17,7 +19,7 @@ struct http_reply {
   std::string body;
 };
 
-// Seconds between reloads of the live page while the run is going.
+// Seconds between the live page's polls of /data.json while the run is going.
 constexpr int live_page_refresh_s = 2;
 
 // The reply to `method` `target` (path and optional ?query). `chartjs` is the Chart.js source

@@ -30,6 +30,7 @@ void live_snapshot::on_record(const round_record& r) {
   ++state_.records;
   state_.latest = r;
   if (r.evaluated && r.test_samples > 0) state_.evaluated = r;
+  add_edge_load(state_.edge_totals, r.edge_load);
   lines_.push_back(std::move(line));
 }
 

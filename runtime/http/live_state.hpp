@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/metrics/round_record.hpp"
 
@@ -19,8 +20,10 @@ struct live_state {
   uint32_t records = 0;                   // records so far (this process)
   std::optional<round_record> latest;     // the last record, nullopt before the first one
   std::optional<round_record> evaluated;  // the last record evaluated on a test split
-  uint64_t rss_bytes = 0;                 // resident set size when the state was taken
-  uint64_t peak_rss_bytes = 0;            // VmHWM when the state was taken
+  // Per-edge sums of the records' edge_load so far (this process; in_flight apart)
+  std::vector<edge_load_counts> edge_totals;
+  uint64_t rss_bytes = 0;       // resident set size when the state was taken
+  uint64_t peak_rss_bytes = 0;  // VmHWM when the state was taken
 };
 
 }  // namespace fedactor

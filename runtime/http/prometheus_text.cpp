@@ -130,6 +130,31 @@ std::string prometheus_text(const live_state& s) {
           static_cast<uint64_t>(r.edges_rejoined));
   e.gauge("round_rerouted", "Client tasks sent through another edge in the latest round / step.",
           static_cast<uint64_t>(r.rerouted));
+  if (!r.edge_load.empty()) {
+    e.gauge("edges_alive", "Edges registered and not lost after the latest round / step.",
+            static_cast<uint64_t>(r.edges_alive));
+    // One series per edge, its number in the `edge` label.
+    auto per_edge = [&](const char* name, const char* type, const char* help, auto value) {
+      e.header(name, type, help);
+      for (size_t i = 0; i < s.edge_totals.size(); ++i)
+        e.sample(name, label("edge", std::to_string(i)), value(s.edge_totals[i], i));
+    };
+    per_edge("edge_tasks_total", "counter", "Client tasks dispatched to the edge so far.",
+             [](const edge_load_counts& t, size_t) { return std::to_string(t.tasks); });
+    per_edge("edge_updates_total", "counter", "Updates the edge returned so far (async: folded).",
+             [](const edge_load_counts& t, size_t) { return std::to_string(t.updates); });
+    per_edge("edge_failed_total", "counter",
+             "Tasks of the edge that ended without an update from it so far.",
+             [](const edge_load_counts& t, size_t) { return std::to_string(t.failed); });
+    per_edge("edge_busy_seconds_total", "counter",
+             "Simulated seconds of client work dispatched to the edge so far.",
+             [](const edge_load_counts& t, size_t) { return prometheus_value(t.busy_s); });
+    if (r.async)
+      per_edge("edge_in_flight", "gauge", "Tasks of the edge in flight after the latest step.",
+               [&r](const edge_load_counts&, size_t i) {
+                 return std::to_string(i < r.edge_load.size() ? r.edge_load[i].in_flight : 0);
+               });
+  }
   if (r.async) {
     e.counter("stale_discarded_total", "Updates discarded as too stale so far (async).",
               r.stale_discarded);

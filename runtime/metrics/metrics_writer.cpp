@@ -26,7 +26,34 @@ nlohmann::json finite_or_null(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
+// [{"edge": 0, "tasks": 5, "updates": 4, "failed": 1, "busy_s": 12.5}, ...] (+ "in_flight")
+nlohmann::json edge_load_json(const std::vector<edge_load_counts>& load, bool in_flight) {
+  nlohmann::json a = nlohmann::json::array();
+  for (size_t e = 0; e < load.size(); ++e) {
+    const auto& l = load[e];
+    nlohmann::json x{{"edge", e},
+                     {"tasks", l.tasks},
+                     {"updates", l.updates},
+                     {"failed", l.failed},
+                     {"busy_s", l.busy_s}};
+    if (in_flight) x["in_flight"] = l.in_flight;
+    a.push_back(std::move(x));
+  }
+  return a;
+}
+
 }  // namespace
+
+void add_edge_load(std::vector<edge_load_counts>& totals,
+                   const std::vector<edge_load_counts>& load) {
+  if (totals.size() < load.size()) totals.resize(load.size());
+  for (size_t e = 0; e < load.size(); ++e) {
+    totals[e].tasks += load[e].tasks;
+    totals[e].updates += load[e].updates;
+    totals[e].failed += load[e].failed;
+    totals[e].busy_s += load[e].busy_s;
+  }
+}
 
 std::string to_json(const round_record& r) {
   nlohmann::json j{{r.async ? "aggregation" : "round", r.round},
@@ -47,6 +74,10 @@ std::string to_json(const round_record& r) {
                    {"edges_rejoined", r.edges_rejoined},
                    {"rerouted", r.rerouted},
                    {"update_bytes_up", r.update_bytes_up}};
+  if (!r.edge_load.empty()) {
+    j["edges_alive"] = r.edges_alive;
+    j["edge_load"] = edge_load_json(r.edge_load, r.async);
+  }
   if (r.evaluated && r.test_samples > 0) {
     j["test_loss"] = r.test_loss;
     j["test_accuracy"] = r.test_accuracy;
@@ -146,6 +177,7 @@ std::string to_json(const run_summary& s) {
     j["norm_clipped"] = s.norm_clipped;
     j["norm_rejected"] = s.norm_rejected;
   }
+  if (!s.edge_totals.empty()) j["edge_totals"] = edge_load_json(s.edge_totals, false);
   if (s.refusals) {
     auto counts = [](const std::vector<std::pair<std::string, uint64_t>>& by_reason) {
       nlohmann::json o = nlohmann::json::object();
@@ -179,6 +211,7 @@ metrics_writer::metrics_writer(const std::string& dir, uint32_t keep_records) : 
     if (in.eof()) break;  // a last line without its newline is torn
     offset += line.size() + 1;
     ++lines;
+    add_kept_edge_load(line);
   }
   in.close();
   if (lines < keep_records)
@@ -192,14 +225,41 @@ metrics_writer::metrics_writer(const std::string& dir, uint32_t keep_records) : 
   if (!jsonl_) throw std::runtime_error("cannot write " + path);
 }
 
+void metrics_writer::add_kept_edge_load(const std::string& line) {
+  const auto j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_object() || !j.contains("edge_load") || !j["edge_load"].is_array()) return;
+  // Our own earlier lines; one that does not read as edge loads adds nothing.
+  std::vector<edge_load_counts> load;
+  try {
+    for (const auto& x : j["edge_load"]) {
+      edge_load_counts l;
+      l.tasks = x.at("tasks").get<uint32_t>();
+      l.updates = x.at("updates").get<uint32_t>();
+      l.failed = x.at("failed").get<uint32_t>();
+      l.busy_s = x.at("busy_s").get<double>();
+      load.push_back(l);
+    }
+  } catch (const nlohmann::json::exception&) {
+    return;
+  }
+  add_edge_load(edge_totals_, load);
+}
+
 void metrics_writer::write(const round_record& r) {
+  add_edge_load(edge_totals_, r.edge_load);
   jsonl_ << to_json(r) << '\n';
   jsonl_.flush();
   if (!jsonl_) throw std::runtime_error("cannot write " + dir_ + "/metrics.jsonl");
 }
 
 void metrics_writer::write_summary(const run_summary& s) {
-  write_text("summary.json", to_json(s) + "\n");
+  if (edge_totals_.empty() || !s.edge_totals.empty()) {
+    write_text("summary.json", to_json(s) + "\n");
+    return;
+  }
+  auto with_totals = s;
+  with_totals.edge_totals = edge_totals_;
+  write_text("summary.json", to_json(with_totals) + "\n");
 }
 
 void metrics_writer::write_text(const std::string& file_name, const std::string& content) {

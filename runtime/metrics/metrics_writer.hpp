@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "runtime/metrics/round_record.hpp"
 
@@ -13,6 +14,11 @@ namespace fedactor {
 
 std::string to_json(const round_record& r);
 std::string to_json(const run_summary& s);
+
+// totals[e] += load[e] for every edge (tasks, updates, failed, busy_s; in_flight is a gauge and
+// not summed); totals grows to load's size.
+void add_edge_load(std::vector<edge_load_counts>& totals,
+                   const std::vector<edge_load_counts>& load);
 
 class metrics_writer {
  public:
@@ -26,14 +32,22 @@ class metrics_writer {
   // complete lines; std::runtime_error when it cannot be written.
   metrics_writer(const std::string& dir, uint32_t keep_records);
 
+  // Also adds the record's per-edge load to the run's per-edge totals.
   void write(const round_record& r);
+  // summary.json; without edge_totals of its own the summary gets the per-edge totals of every
+  // record of metrics.jsonl (a resumed run's kept records included).
   void write_summary(const run_summary& s);
+  const std::vector<edge_load_counts>& edge_totals() const { return edge_totals_; }
   void write_text(const std::string& file_name, const std::string& content);
   const std::string& dir() const { return dir_; }
 
  private:
+  // Adds the edge_load of a kept metrics.jsonl line (a resumed run) to edge_totals_.
+  void add_kept_edge_load(const std::string& line);
+
   std::string dir_;
   std::ofstream jsonl_;
+  std::vector<edge_load_counts> edge_totals_;
 };
 
 // Peak resident set size of this process in bytes (VmHWM), 0 when unavailable.

@@ -33,6 +33,18 @@ struct async_gauges {
   uint32_t busy_clients = 0;    // clients with a task in flight
 };
 
+// One edge's load in a sync round, or since the last async step (docs/outputs.md "Per-edge
+// load"). Counted by the loops as tasks go out and come back: O(edges) per record.
+struct edge_load_counts {
+  uint32_t tasks = 0;    // client tasks dispatched to the edge (a resend after a loss: again)
+  uint32_t updates = 0;  // sync: updates in its accepted answers; async: its updates folded
+  uint32_t failed = 0;   // its tasks that ended without an update from it (any failure code)
+  // Simulated seconds of work dispatched to it: the sum of its tasks' durations (model down,
+  // training, update up: task_duration with the events' factors); 0 under clock: real.
+  double busy_s = 0;
+  uint32_t in_flight = 0;  // async: its tasks outstanding at the end of the step
+};
+
 struct round_record {
   bool async = false;              // an async aggregation (server step), not a sync round
   uint32_t round = 0;              // 1-based: sync round, or async aggregation number
@@ -58,6 +70,9 @@ struct round_record {
   uint32_t edges_lost = 0;      // edges lost in this round / since the last step (died, hung)
   uint32_t edges_rejoined = 0;  // lost edges that came back (a restarted process)
   uint32_t rerouted = 0;        // client tasks sent through another edge because theirs was lost
+  // Per-edge load (the loops fill it; empty: not recorded, nothing written)
+  uint32_t edges_alive = 0;                 // edges registered and not lost at the end
+  std::vector<edge_load_counts> edge_load;  // [e], every edge of the federation
   // robust.norm_bound on (docs/robustness.md); norm_bound 0 = off, nothing written
   double norm_bound = 0;       // the L2 bound the edges (async: the buffer) applied this round
                                // (async: since the last server step; adaptive: moves)
@@ -152,6 +167,9 @@ struct run_summary {
   std::vector<std::pair<std::string, uint64_t>> refused_answers;
   std::vector<std::pair<std::string, uint64_t>> refused_results;
   std::vector<std::pair<std::string, uint64_t>> refused_peers;
+  // Per-edge totals: the sums of metrics.jsonl's edge_load entries over the run (in_flight
+  // apart), filled by metrics_writer::write_summary; empty: no record had them.
+  std::vector<edge_load_counts> edge_totals;
 };
 
 // Takes the evaluation of `r` (if it was evaluated) as the run's last one.

@@ -38,13 +38,17 @@ async_loop::async_loop(scenario sc, parts p, edge_set& edges, std::vector<float>
       buffer_(make_buffer(std::move(initial_model), sc_, parts_)),
       model_(make_snapshot(buffer_.model())),
       open_groups_(edges.size()),
-      timeline_(sc_.events) {
+      timeline_(sc_.events),
+      load_(edges.size()),
+      in_flight_by_edge_(edges.size(), 0) {
   step_started_ = std::chrono::steady_clock::now();
   if (!sc_.events.empty()) conditions_ = std::make_unique<client_conditions>(*parts_.registry, sc_);
 }
 
-void async_loop::fail(uint32_t client, failure_code code, const std::string& detail) {
+void async_loop::fail(uint32_t edge, uint32_t client, failure_code code,
+                      const std::string& detail) {
   failures_.add(code);
+  if (edge < load_.size()) ++load_[edge].failed;
   if (details_.size() < max_details)
     details_.push_back("client " + std::to_string(client) + ": " + detail);
 }
@@ -68,7 +72,9 @@ async_step async_loop::start() {
   const bool resumed = !resend_.empty();
   for (uint64_t seq : std::exchange(resend_, {})) {
     auto it = tasks_.find(seq);
-    if (it != tasks_.end()) step.send.push_back(it->second.sent);
+    if (it == tasks_.end()) continue;
+    count_dispatch(it->second.sent);
+    step.send.push_back(it->second.sent);
   }
   if (!timeline_.empty()) {
     // Resumed under the simulated clock: the checkpoint was taken inside a release, which
@@ -207,9 +213,10 @@ void async_loop::load_state(const async_loop_state& s) {
     if (!ts.cancelled && !target) {
       // Its edge is gone: counted as at a loss without a survivor to take it.
       stored.arrived = stored.cancelled = true;
-      fail(ts.client, failure_code::edge_lost, "edge " + std::to_string(t.edge) + " lost");
+      fail(t.edge, ts.client, failure_code::edge_lost, "edge " + std::to_string(t.edge) + " lost");
     }
     if (stored.cancelled && simulated()) releases_.cancel(ts.seq);
+    ++in_flight_by_edge_[t.edge];
     const bool resend = !stored.cancelled;
     tasks_.emplace(ts.seq, std::move(stored));
     if (resend) resend_.push_back(ts.seq);
@@ -321,6 +328,8 @@ void async_loop::dispatch(uint32_t id, async_step& step) {
       tasks_.emplace(seq, task{t, samples, false, edges_.incarnation(edge)}).first->second;
   busy_clients_.insert(id);
   if (simulated()) releases_.dispatch(seq, finish);
+  ++in_flight_by_edge_[edge];
+  count_dispatch(stored.sent);
   step.send.push_back(stored.sent);
   if (group != 0 && open_groups_[edge].size >= sc_.async.preaggregate) close_group(edge, step);
 }
@@ -394,7 +403,7 @@ std::optional<std::pair<answer_refusal, std::string>> async_loop::misfit(
 void async_loop::refuse(const task& t, answer_refusal why, const std::string& detail,
                         async_step& step) {
   count_answer_refusal(why);
-  fail(t.sent.client, failure_code::invalid_update, detail);
+  fail(t.sent.edge, t.sent.client, failure_code::invalid_update, detail);
   step.refused.push_back(refused_answer{
       t.sent.edge, "edge " + std::to_string(t.sent.edge) + ", task " + std::to_string(t.sent.seq) +
                        ", client " + std::to_string(t.sent.client) + ": " + detail + " (" +
@@ -416,7 +425,7 @@ async_step async_loop::failed(uint64_t seq, uint32_t attempt, failure_code code,
   auto* t = current(seq, attempt);
   if (!t) return step;
   t->arrived = true;
-  fail(t->sent.client, code, "edge " + std::to_string(t->sent.edge) + ": " + detail);
+  fail(t->sent.edge, t->sent.client, code, "edge " + std::to_string(t->sent.edge) + ": " + detail);
   t->cancelled = true;
   if (simulated())
     releases_.cancel(seq);
@@ -469,6 +478,7 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
   if (it == tasks_.end()) return;
   const task t = std::move(it->second);
   busy_clients_.erase(t.sent.client);
+  --in_flight_by_edge_[t.sent.edge];
   tasks_.erase(it);
   if (finished_ || !outcome) return;  // a failure was counted when it arrived
   const uint32_t client = t.sent.client;
@@ -482,10 +492,11 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
                       t.sent.base_version, u->loss,           client};
     const double bound = buffer_.norm_bound();  // before a step may move it
     auto r = buffer_.offer(fu);
+    if (r == offer_result::folded || r == offer_result::aggregated) ++load_[t.sent.edge].updates;
     if (r == offer_result::rejected)
-      fail(client, failure_code::invalid_update, "rejected update (non-finite or out of range)");
+      fail(t.sent.edge, client, failure_code::invalid_update, "rejected update (non-finite or out of range)");
     else if (r == offer_result::out_of_bound)
-      fail(client, failure_code::invalid_update,
+      fail(t.sent.edge, client, failure_code::invalid_update,
            "rejected update: norm above the bound " + std::to_string(bound));
     else if (r == offer_result::stale)
       failures_.add(failure_code::stale);
@@ -495,7 +506,7 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
     auto g = groups_.find(group);
     if (group != 0 && t.incarnation != edges_.incarnation(t.sent.edge)) {
       // Its update travels in its group's aggregate, and that edge is already gone.
-      fail(client, failure_code::edge_lost,
+      fail(t.sent.edge, client, failure_code::edge_lost,
            "edge " + std::to_string(t.sent.edge) + " lost before its group's aggregate");
     } else if (g == groups_.end()) {
       refuse(t, answer_refusal::group_mismatch, "held for no open group", step);
@@ -508,7 +519,7 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
     if (group != 0 && t.incarnation != edges_.incarnation(t.sent.edge)) {
       // Held back (simulated clock) while its edge was lost: the group went with the edge, and
       // its members that had not answered were resent apart.
-      fail(client, failure_code::edge_lost,
+      fail(t.sent.edge, client, failure_code::edge_lost,
            "edge " + std::to_string(t.sent.edge) + " lost before its group's aggregate");
     } else if (g == groups_.end()) {
       refuse(t, answer_refusal::group_mismatch, "an aggregate for no open group", step);
@@ -541,7 +552,7 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
         // The members that answered held had their updates in it. (Those still to answer
         // stay in flight: their held answer finds no group and counts the same way.)
         for (uint32_t c : rec.held)
-          fail(c, failure_code::invalid_update, "held for a refused group aggregate");
+          fail(rec.edge, c, failure_code::invalid_update, "held for a refused group aggregate");
       } else {
         update_bytes_ += agg.update_bytes;
         updates_up_ += count;
@@ -553,21 +564,32 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
             auto mt = tasks_.find(m);
             if (m != seq && mt != tasks_.end() && mt->second.sent.group == group) {
               busy_clients_.erase(mt->second.sent.client);
+              --in_flight_by_edge_[mt->second.sent.edge];
               tasks_.erase(mt);
             }
           }
         }
         auto r = buffer_.offer_group(*acc, rec.base, count);
+        if (r == offer_result::folded || r == offer_result::aggregated)
+          load_[rec.edge].updates += count;
         if (r == offer_result::rejected) {
           // Every member's update is lost with it, as the buffer counts them (rejected_updates).
-          fail(client, failure_code::invalid_update, "rejected group aggregate");
+          fail(t.sent.edge, client, failure_code::invalid_update, "rejected group aggregate");
           failures_.add(failure_code::invalid_update, count - 1);
+          load_[rec.edge].failed += count - 1;
         } else if (r == offer_result::stale)
           failures_.add(failure_code::stale, count);
       }
     }
   }
   take_steps(step);
+}
+
+void async_loop::count_dispatch(const async_task& t) {
+  auto& load = load_[t.edge];
+  ++load.tasks;
+  // Its simulated time from now to its finish (a resent task keeps its finish time).
+  if (simulated()) load.busy_s += std::max(0.0, t.finish - sim_now_);
 }
 
 async_gauges async_loop::gauges() const {
@@ -603,6 +625,10 @@ void async_loop::take_steps(async_step& step) {
     rec.rerouted = rerouted_;
     rec.update_bytes_up = update_bytes_;
     rec.updates_up = updates_up_;
+    rec.edges_alive = static_cast<uint32_t>(edges_.alive_edges().size());
+    rec.edge_load = std::exchange(load_, std::vector<edge_load_counts>(edges_.size()));
+    for (size_t e = 0; e < rec.edge_load.size(); ++e)
+      rec.edge_load[e].in_flight = in_flight_by_edge_[e];
     rec.failure_reasons = std::move(details_);
     rec.events = std::move(events_);
     events_.clear();
@@ -685,7 +711,7 @@ void async_loop::lose_edge(uint32_t e, async_step& step) {
       continue;
     }
     for (uint32_t c : it->second.held)
-      fail(c, failure_code::edge_lost,
+      fail(e, c, failure_code::edge_lost,
            "edge " + std::to_string(e) + " lost before its group's aggregate");
     it = groups_.erase(it);
   }
@@ -698,16 +724,20 @@ void async_loop::lose_edge(uint32_t e, async_step& step) {
     ++t.sent.attempt;
     if (auto target = edges_.edge_for(t.sent.client)) {
       // Resent as a forwarded update: the group it belonged to is gone with the edge.
+      --in_flight_by_edge_[t.sent.edge];
+      ++in_flight_by_edge_[*target];
       t.sent.edge = *target;
       t.incarnation = edges_.incarnation(*target);
       t.sent.group = 0;
       ++rerouted_;
+      ++load_[e].failed;  // resent: it ends there without an update from e
+      count_dispatch(t.sent);
       step.send.push_back(t.sent);
       continue;
     }
     t.arrived = true;
     t.cancelled = true;
-    fail(t.sent.client, failure_code::edge_lost, "edge " + std::to_string(e) + " lost");
+    fail(e, t.sent.client, failure_code::edge_lost, "edge " + std::to_string(e) + " lost");
     if (simulated())
       releases_.cancel(seq);
     else
@@ -789,10 +819,11 @@ void async_loop::withdraw_unavailable(const scenario_event& e) {
   std::sort(gone.begin(), gone.end());
   for (uint64_t seq : gone) {
     auto it = tasks_.find(seq);
-    fail(it->second.sent.client, failure_code::unavailable, why);
+    fail(it->second.sent.edge, it->second.sent.client, failure_code::unavailable, why);
     // Its release (a result already held, or the cancelled slot) finds no task and is skipped.
     if (simulated()) releases_.cancel(seq);
     busy_clients_.erase(it->second.sent.client);
+    --in_flight_by_edge_[it->second.sent.edge];
     tasks_.erase(it);
   }
 }

@@ -233,7 +233,10 @@ class async_loop {
   void take_steps(async_step& step);
   // The buffer's counts into totals_ (updates folded, stale, rejected, the norm bound's).
   void copy_buffer_totals();
-  void fail(uint32_t client, failure_code code, const std::string& detail);
+  // A task of `edge` for `client` failed: counted by code and in the edge's load.
+  void fail(uint32_t edge, uint32_t client, failure_code code, const std::string& detail);
+  // Task `t` goes out to its edge: counted in the edge's load (tasks, busy_s).
+  void count_dispatch(const async_task& t);
   // Why an answer to `t` for `client` does not fit the task's record, if it does not (checked
   // on arrival: client, kind, size, finite values, sample count).
   std::optional<std::pair<answer_refusal, std::string>> misfit(const task& t, uint32_t client,
@@ -297,6 +300,10 @@ class async_loop {
   std::shared_ptr<loop_checkpoint> stop_checkpoint_;
   event_timeline timeline_;
   std::unique_ptr<client_conditions> conditions_;  // null without events
+  // Per-edge load since the last step (in_flight apart), and the tasks in flight per edge
+  // (tasks_ by sent.edge): each step's record gets both (round_record::edge_load).
+  std::vector<edge_load_counts> load_;
+  std::vector<uint32_t> in_flight_by_edge_;
 };
 
 }  // namespace fedactor

@@ -84,20 +84,31 @@ sync_task sync_loop::task_of(edge_batch b) const {
   return t;
 }
 
+double sync_loop::task_seconds(uint32_t id, size_t model_bytes) const {
+  auto profile = make_device_profile(sc_.devices, sc_.seed, id);
+  const double transfer = conditions_ ? conditions_->transfer_factor(id) : 1.0;
+  const double compute = conditions_ ? conditions_->compute_factor(id) : 1.0;
+  return task_duration(sc_.devices, profile, parts_.registry->num_samples(id), sc_.training.epochs,
+                       model_bytes, transfer, compute);
+}
+
+void sync_loop::dispatch(edge_batch b, sync_step& step) {
+  auto& load = round_->record().edge_load[b.edge];
+  load.tasks += static_cast<uint32_t>(b.clients.size());
+  if (sc_.clock == clock_kind::simulated) {
+    const size_t model_bytes = model_->size() * sizeof(float);
+    for (auto id : b.clients) load.busy_s += task_seconds(id, model_bytes);
+  }
+  step.send.push_back(task_of(std::move(b)));
+}
+
 std::vector<uint32_t> sync_loop::keep_in_time(std::vector<uint32_t> ids, uint32_t k,
                                               round_record& rec) {
   const double deadline = sc_.protocol.round_deadline;
   const size_t model_bytes = model_->size() * sizeof(float);
   std::vector<std::pair<double, uint32_t>> by_finish;
   by_finish.reserve(ids.size());
-  for (auto id : ids) {
-    auto profile = make_device_profile(sc_.devices, sc_.seed, id);
-    const double transfer = conditions_ ? conditions_->transfer_factor(id) : 1.0;
-    const double compute = conditions_ ? conditions_->compute_factor(id) : 1.0;
-    by_finish.emplace_back(task_duration(sc_.devices, profile, parts_.registry->num_samples(id),
-                                         sc_.training.epochs, model_bytes, transfer, compute),
-                           id);
-  }
+  for (auto id : ids) by_finish.emplace_back(task_seconds(id, model_bytes), id);
   std::sort(by_finish.begin(), by_finish.end());
   std::vector<uint32_t> kept;
   bool cut_by_deadline = false;
@@ -160,7 +171,7 @@ void sync_loop::next_round(sync_step& step) {
     if (sc_.clock == clock_kind::simulated) ids = keep_in_time(std::move(ids), k, rec);
     // Grouped by edge: O(k + edges). Ids are ascending, so each batch stays ascending.
     auto send = round_->assign(ids);
-    for (auto& b : send) step.send.push_back(task_of(std::move(b)));
+    for (auto& b : send) dispatch(std::move(b), step);
     if (!round_->complete()) return;
     // Nothing went out (every client unreachable): the round ends at once.
     finish_round(step);
@@ -196,7 +207,7 @@ void sync_loop::fire_events(uint32_t number, round_record& rec) {
 }
 
 void sync_loop::settle(sync_step& step, std::vector<edge_batch> send) {
-  for (auto& b : send) step.send.push_back(task_of(std::move(b)));
+  for (auto& b : send) dispatch(std::move(b), step);
   if (!round_ || !round_->complete()) return;
   finish_round(step);
   next_round(step);
@@ -263,6 +274,7 @@ void sync_loop::finish_round(sync_step& step) {
   rec.wall_s = elapsed_since(started_);
   rec.clients_per_s = rec.wall_s > 0 ? rec.clients / rec.wall_s : 0.0;
   rec.sim_time_s = sim_now_;
+  rec.edges_alive = static_cast<uint32_t>(edges_.alive_edges().size());
   totals_.clients_trained += rec.clients;
   totals_.failures.merge(rec.failures_by);
   if (!acc.empty()) totals_.final_loss = rec.mean_loss;

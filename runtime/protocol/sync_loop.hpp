@@ -163,6 +163,10 @@ class sync_loop {
   void finish_round(sync_step& step);
   std::vector<uint32_t> keep_in_time(std::vector<uint32_t> ids, uint32_t k, round_record& rec);
   sync_task task_of(edge_batch b) const;
+  // Sends batch `b` in `step`, counting it in its edge's load (tasks, busy_s) of the round.
+  void dispatch(edge_batch b, sync_step& step);
+  // Simulated seconds of `id`'s task (device profile, the events' factors).
+  double task_seconds(uint32_t id, size_t model_bytes) const;
   // Fires the events due at the start of round `number` into its record.
   void fire_events(uint32_t number, round_record& rec);
 

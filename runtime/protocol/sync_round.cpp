@@ -60,6 +60,7 @@ sync_round::sync_round(uint32_t round, size_t dim, edge_set& edges, size_t aux_d
       backlog_(edges.size()),
       next_id_((static_cast<uint64_t>(round) << 32) + 1) {
   rec_.round = round;
+  rec_.edge_load.resize(edges.size());
 }
 
 const edge_batch* sync_round::batch(uint64_t id) const {
@@ -186,12 +187,15 @@ std::vector<edge_batch> sync_round::answered(uint64_t id, edge_report rep) {
     refuse(answer_refusal::overflow, "aggregate whose sums overflow the round's");
   if (!wrong.empty()) {
     rec_.failures_by.add(failure_code::invalid_update, static_cast<uint32_t>(size));
+    rec_.edge_load[b.edge].failed += static_cast<uint32_t>(size);
     note("edge " + std::to_string(b.edge) + ": " + wrong);
     count_answer_refusal(why);
     refusals_.push_back("edge " + std::to_string(b.edge) + ", round " + std::to_string(round_) +
                         ": " + wrong + " (" + to_string(why) + ")");
   } else {
     if (aux_after) aux_ = std::move(*aux_after);
+    rec_.edge_load[b.edge].updates += static_cast<uint32_t>(agg->count());
+    rec_.edge_load[b.edge].failed += static_cast<uint32_t>(size - agg->count());
     rec_.failures_by.merge(rep.failed);
     for (auto& d : rep.details) note(d);
     rec_.live_clients += rep.live_clients;
@@ -228,12 +232,17 @@ std::vector<edge_batch> sync_round::failed(uint64_t id, failure_code code,
   auto it = batches_.find(id);
   if (it == batches_.end() || in_flight_[it->second.edge] != id) return {};
   rec_.failures_by.add(code, static_cast<uint32_t>(it->second.clients.size()));
+  rec_.edge_load[it->second.edge].failed += static_cast<uint32_t>(it->second.clients.size());
   note("edge " + std::to_string(it->second.edge) + ": " + detail);
   return done(id);
 }
 
 std::vector<edge_batch> sync_round::edge_lost(uint32_t e) {
   ++rec_.edges_lost;
+  // The batch it was training fails there (its clients go elsewhere); the ones queued behind
+  // it had not been dispatched.
+  if (e < in_flight_.size() && in_flight_[e] != 0)
+    rec_.edge_load[e].failed += static_cast<uint32_t>(batches_.at(in_flight_[e]).clients.size());
   std::vector<uint32_t> orphaned;
   for (auto it = batches_.begin(); it != batches_.end();) {
     if (it->second.edge != e) {

@@ -45,7 +45,8 @@ json axis(const std::string& title, const std::string& type = "linear") {
 // Charts of counts and rates: read against zero (an all-zero series shows 0 to 1, not -1 to 1).
 const std::set<std::string> counted{"clients-per-s",    "failures-by-cause", "failures-round",
                                     "live-clients",     "staleness",         "stale-discarded",
-                                    "updates-per-step", "steps-time",        "rerouted"};
+                                    "updates-per-step", "steps-time",        "rerouted",
+                                    "edge-load",        "edges-alive"};
 
 json dataset(const std::string& label, size_t run, json data) {
   return json{{"label", label},
@@ -308,7 +309,7 @@ std::vector<chart_spec> report_charts(const std::vector<run_data>& runs,
                  [](const run_point& p) { return p.mean_decay; }, true));
   }
 
-  // Edges: losses, returns, rerouted tasks (metrics.jsonl records no per-edge load).
+  // Edges: losses, returns, rerouted tasks.
   {
     bool any = false;
     for (const auto& r : runs)
@@ -327,6 +328,48 @@ std::vector<chart_spec> report_charts(const std::vector<run_data>& runs,
                           }));
     }
   }
+  // Edges: per-edge load and edges alive, from records that have them (edge_load).
+  {
+    auto c = spec("edge-load", "Edges", "Per-edge load",
+                  "Client tasks dispatched to each edge in each round / since the last step "
+                  "(edge_load tasks; a task resent after a loss counts at both edges).");
+    c.note += left_out(
+        runs, names,
+        [](const run_data& r) {
+          return std::any_of(r.points.begin(), r.points.end(),
+                             [](const run_point& p) { return !p.edge_load.empty(); });
+        },
+        "no edge_load in its records");
+    json datasets = json::array();
+    for (size_t i = 0; i < runs.size(); ++i) {
+      size_t edges = 0;
+      for (const auto& p : runs[i].points) edges = std::max(edges, p.edge_load.size());
+      for (size_t e = 0; e < edges; ++e) {
+        json data = json::array();
+        for (const auto& p : runs[i].points)
+          if (e < p.edge_load.size()) data.push_back({{"x", p.step}, {"y", p.edge_load[e].tasks}});
+        c.points += data.size();
+        // Coloured by edge; the runs told apart by their name and dash pattern.
+        json d = dataset((runs.size() > 1 ? names[i] + " " : "") + "edge " + std::to_string(e), e,
+                         std::move(data));
+        if (i % 2 == 1) d["borderDash"] = {6, 3};
+        datasets.push_back(std::move(d));
+      }
+    }
+    if (c.points > 0) {
+      c.config = json{{"type", "line"},
+                      {"data", {{"datasets", std::move(datasets)}}},
+                      {"options", options(axis(step_title), axis("tasks dispatched"))}};
+      out.push_back(std::move(c));
+    }
+  }
+  add(out, line_chart(runs, names,
+                      spec("edges-alive", "Edges", "Edges alive",
+                           "Edges registered and not lost at the end of each round / step "
+                           "(edges_alive)."),
+                      step_title, by_step, "edges alive", [](const run_point& p) {
+                        return p.edges_alive ? std::optional<double>(*p.edges_alive) : std::nullopt;
+                      }));
   for (auto& c : out)
     if (counted.count(c.id)) c.config["options"]["scales"]["y"]["beginAtZero"] = true;
   return out;

@@ -112,7 +112,7 @@ figure { margin: 0; background: #fff; border: 1px solid var(--line); border-radi
 figure p { color: var(--muted); margin: 2px 0 8px; font-size: 12.5px; }
 .plot { position: relative; height: 290px; }
 code { font-size: 12px; }
-#render-status { display: none; }
+#render-status, #live-status { display: none; }
 )";
 
 // Collects script errors and console.error calls before any other script runs.
@@ -128,8 +128,24 @@ window.addEventListener('error', function (e) { window.reportErrors.push(String(
 })();
 )";
 
-// Draws every chart, then writes the render status (see html_report.hpp).
+// Draws every chart, then writes the render status (see html_report.hpp). reportDraw(spec)
+// draws one chart into its canvas and keeps it in reportCharts (the live script updates it).
 const char* const render = R"(
+window.reportCharts = {};
+window.reportDraw = function (spec) {
+  var chart = new Chart(document.getElementById(spec.id), spec.config);
+  window.reportCharts[spec.id] = chart;
+  return chart;
+};
+window.reportDrawn = function (chart) {
+  var drawn = 0;
+  for (var i = 0; i < chart.data.datasets.length; ++i) {
+    chart.getDatasetMeta(i).data.forEach(function (el) {
+      if (isFinite(el.x) && isFinite(el.y)) ++drawn;
+    });
+  }
+  return drawn;
+};
 (function () {
   var lines = [];
   try {
@@ -137,14 +153,9 @@ const char* const render = R"(
     Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
     var specs = JSON.parse(document.getElementById('chart-data').textContent);
     specs.forEach(function (spec) {
-      var chart = new Chart(document.getElementById(spec.id), spec.config);
-      var drawn = 0;
-      for (var i = 0; i < chart.data.datasets.length; ++i) {
-        chart.getDatasetMeta(i).data.forEach(function (el) {
-          if (isFinite(el.x) && isFinite(el.y)) ++drawn;
-        });
-      }
-      lines.push('chart ' + spec.id + ' drawn ' + drawn + ' expected ' + spec.points);
+      var chart = window.reportDraw(spec);
+      lines.push('chart ' + spec.id + ' drawn ' + window.reportDrawn(chart) + ' expected ' +
+                 spec.points);
     });
   } catch (e) {
     window.reportErrors.push(String(e && e.stack || e));
@@ -152,6 +163,110 @@ const char* const render = R"(
   lines.push('errors ' + window.reportErrors.length);
   window.reportErrors.forEach(function (m) { lines.push('error ' + m.replace(/\n/g, ' ')); });
   document.getElementById('render-status').textContent = lines.join('\n');
+})();
+)";
+
+// The live page's polling (see html_report.hpp): the charts updated in place.
+const char* const live_script = R"(
+(function () {
+  var live = JSON.parse(document.getElementById('live-data').textContent);
+  var note = document.getElementById('live-note');
+  var status = document.getElementById('live-status');
+  var records = live.records;
+  var updates = 0;
+  function log(line) { status.textContent += line + '\n'; }
+  function say(text) { note.textContent = text; }
+  function points() {
+    var n = 0;
+    Object.keys(window.reportCharts).forEach(function (id) {
+      n += window.reportDrawn(window.reportCharts[id]);
+    });
+    return n;
+  }
+  // A chart that was not on the page: a figure in its section (added when it has none yet).
+  function addFigure(spec) {
+    var grid = document.querySelector('div.grid[data-section="' + spec.section + '"]');
+    if (!grid) {
+      var more = document.getElementById('live-more');
+      var h = document.createElement('h2');
+      h.textContent = spec.section;
+      grid = document.createElement('div');
+      grid.className = 'grid';
+      grid.setAttribute('data-section', spec.section);
+      more.appendChild(h);
+      more.appendChild(grid);
+    }
+    var fig = document.createElement('figure');
+    var title = document.createElement('h3');
+    title.textContent = spec.title;
+    var p = document.createElement('p');
+    p.textContent = spec.note;
+    var plot = document.createElement('div');
+    plot.className = 'plot';
+    var canvas = document.createElement('canvas');
+    canvas.id = spec.id;
+    plot.appendChild(canvas);
+    fig.appendChild(title);
+    fig.appendChild(p);
+    fig.appendChild(plot);
+    grid.appendChild(fig);
+    window.reportDraw(spec);
+  }
+  function update(spec) {
+    var chart = window.reportCharts[spec.id];
+    if (!chart) return addFigure(spec);
+    var next = spec.config.data;
+    if (next.labels) chart.data.labels = next.labels;
+    next.datasets.forEach(function (d, i) {
+      if (i < chart.data.datasets.length) {
+        chart.data.datasets[i].data = d.data;
+        chart.data.datasets[i].label = d.label;
+      } else {
+        chart.data.datasets.push(d);
+      }
+    });
+    chart.data.datasets.length = next.datasets.length;
+    chart.update();
+    var p = chart.canvas.parentNode.parentNode.querySelector('p');
+    if (p) p.textContent = spec.note;
+  }
+  function apply(d) {
+    if (d.records !== records && d.charts) {
+      d.charts.forEach(update);
+      records = d.records;
+      ++updates;
+      log('update ' + updates + ' records ' + records + ' points ' + points());
+    }
+    if (d.finished) {
+      say('The run ended (' + records + ' records); reload the page for its summary.');
+      log('finished errors ' + window.reportErrors.length);
+      return;
+    }
+    say('Live: ' + records + ' records, last checked ' + new Date().toLocaleTimeString() + '.');
+    setTimeout(poll, live.poll_ms);
+  }
+  function disconnected() {
+    say('Disconnected: the run\'s server is gone (the run ended or was stopped); showing ' +
+        records + ' records.');
+    log('disconnected errors ' + window.reportErrors.length);
+  }
+  function poll() {
+    fetch(live.data_url + '?since=' + records, {cache: 'no-store'})
+      .then(function (r) {
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.json();
+      })
+      .then(function (d) {
+        try {
+          apply(d);
+        } catch (e) {
+          window.reportErrors.push(String(e && e.stack || e));
+          log('error ' + String(e).replace(/\n/g, ' '));
+        }
+      }, disconnected);
+  }
+  say('Live: ' + records + ' records.');
+  setTimeout(poll, live.poll_ms);
 })();
 )";
 
@@ -208,9 +323,24 @@ std::string script_json(const json& j) {
   return out;
 }
 
+json chart_specs_json(const std::vector<chart_spec>& charts) {
+  json specs = json::array();
+  for (const auto& section : report_sections())
+    for (const auto& c : charts) {
+      if (c.section != section) continue;
+      specs.push_back({{"id", c.id},
+                       {"section", c.section},
+                       {"title", c.title},
+                       {"note", c.note},
+                       {"points", c.points},
+                       {"config", c.config}});
+    }
+  return specs;
+}
+
 std::string report_html(const std::vector<run_data>& runs, const std::vector<std::string>& names,
                         const std::vector<chart_spec>& charts, const std::string& chartjs,
-                        const std::string& head) {
+                        const std::string& head, const std::optional<live_page_options>& live) {
   std::string title = "fedactor report: ";
   for (size_t i = 0; i < names.size(); ++i) title += (i ? ", " : "") + names[i];
 
@@ -224,6 +354,7 @@ std::string report_html(const std::vector<run_data>& runs, const std::vector<std
        (runs.size() == 1 ? " run" : " runs") +
        ". Every chart overlays the runs; hover a point for its value, click a legend entry to "
        "hide a run.</p>\n";
+  if (live) h += "<p class=\"sub\" id=\"live-note\">Live.</p>\n";
 
   // The runs side by side: where they are, how many records, their summary.json rows.
   h += "<h2>Runs</h2>\n<div class=\"wrap\"><table class=\"runs\">\n<tr><th></th>";
@@ -263,7 +394,9 @@ std::string report_html(const std::vector<run_data>& runs, const std::vector<std
       for (const auto& r : runs) events_here = events_here || !r.events.empty();
     if (figures.empty() && !events_here) continue;
     h += "<h2>" + html_escape(section) + "</h2>\n";
-    if (!figures.empty()) h += "<div class=\"grid\">\n" + figures + "</div>\n";
+    if (!figures.empty())
+      h += "<div class=\"grid\" data-section=\"" + html_escape(section) + "\">\n" + figures +
+           "</div>\n";
     if (events_here) {
       h += "<h3 style=\"margin-top:14px\">Events</h3>\n<div class=\"wrap\"><table>\n"
            "<tr><th>run</th><th>round / step</th><th>simulated time (s)</th><th>kind</th>"
@@ -281,10 +414,18 @@ std::string report_html(const std::vector<run_data>& runs, const std::vector<std
     }
   }
 
+  if (live) h += "<div id=\"live-more\"></div>\n<pre id=\"live-status\"></pre>\n";
   h += "<pre id=\"render-status\">not rendered</pre>\n</main>\n";
   h += "<script>\n" + script_text(chartjs) + "\n</script>\n";
   h += "<script type=\"application/json\" id=\"chart-data\">" + script_json(specs) + "</script>\n";
-  h += "<script>" + std::string(render) + "</script>\n</body>\n</html>\n";
+  h += "<script>" + std::string(render) + "</script>\n";
+  if (live) {
+    const json options{
+        {"data_url", live->data_url}, {"records", live->records}, {"poll_ms", live->poll_ms}};
+    h += "<script type=\"application/json\" id=\"live-data\">" + script_json(options) +
+         "</script>\n<script>" + std::string(live_script) + "</script>\n";
+  }
+  h += "</body>\n</html>\n";
   return h;
 }
 

@@ -61,6 +61,24 @@ run_point parse_record(const nlohmann::json& j, bool& async, std::vector<run_eve
   p.edges_lost = number<uint32_t>(j, "edges_lost", 0);
   p.edges_rejoined = number<uint32_t>(j, "edges_rejoined", 0);
   p.rerouted = number<uint32_t>(j, "rerouted", 0);
+  if (j.contains("edges_alive")) p.edges_alive = number<uint32_t>(j, "edges_alive", 0);
+  if (auto it = j.find("edge_load"); it != j.end()) {
+    if (!it->is_array()) throw std::invalid_argument("\"edge_load\" is not an array");
+    for (const auto& e : *it) {
+      if (!e.is_object()) throw std::invalid_argument("an \"edge_load\" entry is not an object");
+      const auto edge = required_number<uint32_t>(e, "edge");
+      if (edge != p.edge_load.size())
+        throw std::invalid_argument("\"edge_load\" entry " + std::to_string(p.edge_load.size()) +
+                                    " is for edge " + std::to_string(edge));
+      run_edge_load l;
+      l.tasks = number<uint32_t>(e, "tasks", 0);
+      l.updates = number<uint32_t>(e, "updates", 0);
+      l.failed = number<uint32_t>(e, "failed", 0);
+      l.busy_s = number<double>(e, "busy_s", 0);
+      l.in_flight = number<uint32_t>(e, "in_flight", 0);
+      p.edge_load.push_back(l);
+    }
+  }
   p.stale_discarded = number<uint64_t>(j, "stale_discarded", 0);
   p.mean_decay = number<double>(j, "mean_decay", 0);
   if (auto it = j.find("staleness_histogram"); it != j.end()) {

@@ -24,6 +24,15 @@ struct run_event {
   int64_t changed = -1;  // -1: not written (bandwidth, compute)
 };
 
+// One edge's entry of a record's `edge_load` (docs/outputs.md "Per-edge load").
+struct run_edge_load {
+  uint32_t tasks = 0;
+  uint32_t updates = 0;
+  uint32_t failed = 0;
+  double busy_s = 0;
+  uint32_t in_flight = 0;  // async steps
+};
+
 // One metrics.jsonl record: what the report draws of it.
 struct run_point {
   uint32_t step = 0;  // `round` (sync) or `aggregation` (async)
@@ -40,6 +49,9 @@ struct run_point {
   uint32_t edges_lost = 0;
   uint32_t edges_rejoined = 0;
   uint32_t rerouted = 0;
+  // per-edge load, when the record has it (`edges_alive`, `edge_load`; [e] = edge e)
+  std::optional<uint32_t> edges_alive;
+  std::vector<run_edge_load> edge_load;
   // async steps
   uint64_t stale_discarded = 0;               // cumulative
   std::vector<uint64_t> staleness_histogram;  // [s] = folded updates of staleness s

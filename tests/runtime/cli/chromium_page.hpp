@@ -20,8 +20,9 @@
 namespace fedactor::testing {
 
 struct chromium_page {
-  std::string status;  // the text of <pre id="render-status">
-  std::string log;     // Chromium's stderr (console messages appear as ":CONSOLE")
+  std::string status;       // the text of <pre id="render-status">
+  std::string live_status;  // the text of <pre id="live-status"> (a live page), else empty
+  std::string log;          // Chromium's stderr (console messages appear as ":CONSOLE")
 };
 
 inline std::string read_text(const std::filesystem::path& p) {
@@ -32,8 +33,10 @@ inline std::string read_text(const std::filesystem::path& p) {
 }
 
 // Loads `url` in headless Chromium (REQUIREs it; TEST_PACKAGES: make test-deps), its profile
-// and output files in `work`.
-inline chromium_page load_in_chromium(const std::string& url, const std::filesystem::path& work) {
+// and output files in `work`; the DOM is read when `virtual_time_ms` of virtual time passed
+// (it stands still while a request is pending: a live page's polls each take their interval).
+inline chromium_page load_in_chromium(const std::string& url, const std::filesystem::path& work,
+                                      int virtual_time_ms = 5000) {
   REQUIRE(std::system("command -v chromium >/dev/null 2>&1") == 0);
   const auto dom = work / "dom.html";
   const auto log = work / "chromium.log";
@@ -42,8 +45,8 @@ inline chromium_page load_in_chromium(const std::string& url, const std::filesys
   const std::string cmd =
       "timeout 60 chromium --headless --disable-gpu --no-sandbox "
       "--no-first-run --user-data-dir='" +
-      (work / "profile").string() +
-      "' --virtual-time-budget=5000 --enable-logging=stderr --v=0 "
+      (work / "profile").string() + "' --virtual-time-budget=" + std::to_string(virtual_time_ms) +
+      " --enable-logging=stderr --v=0 "
       "--dump-dom '" +
       url + "' >'" + dom.string() + "' 2>'" + log.string() + "'";
   REQUIRE(std::system(cmd.c_str()) == 0);
@@ -57,6 +60,10 @@ inline chromium_page load_in_chromium(const std::string& url, const std::filesys
   const auto to = text.find("</pre>", from);
   REQUIRE(to != std::string::npos);
   page.status = text.substr(from + open.size(), to - from - open.size());
+  const std::string live_open = "<pre id=\"live-status\">";
+  if (const auto at = text.find(live_open); at != std::string::npos)
+    page.live_status =
+        text.substr(at + live_open.size(), text.find("</pre>", at) - at - live_open.size());
   return page;
 }
 

@@ -196,6 +196,28 @@ void check_against_records(const exposition& e, const std::vector<nlohmann::json
   CHECK(e.samples.at("fedactor_sim_round_seconds") == j.at("sim_round_s").get<double>());
   CHECK(e.samples.at("fedactor_round_edges_lost") == j.at("edges_lost").get<double>());
   CHECK(e.samples.at("fedactor_round_rerouted") == j.at("rerouted").get<double>());
+  // Per-edge load: edges alive of this round, the counters summed over the records up to it
+  // (in record order, as the server sums them).
+  CHECK(e.samples.at("fedactor_edges_alive") == j.at("edges_alive").get<double>());
+  const auto edges = j.at("edge_load").size();
+  REQUIRE(edges > 0);
+  for (size_t edge = 0; edge < edges; ++edge) {
+    double tasks = 0, updates = 0, failed = 0, busy = 0;
+    for (uint32_t k = 0; k < round; ++k) {
+      const auto& l = records[k].at("edge_load").at(edge);
+      REQUIRE(l.at("edge") == edge);
+      tasks += l.at("tasks").get<double>();
+      updates += l.at("updates").get<double>();
+      failed += l.at("failed").get<double>();
+      busy += l.at("busy_s").get<double>();
+    }
+    const std::string label = "{edge=\"" + std::to_string(edge) + "\"}";
+    CHECK(e.samples.at("fedactor_edge_tasks_total" + label) == tasks);
+    CHECK(e.samples.at("fedactor_edge_updates_total" + label) == updates);
+    CHECK(e.samples.at("fedactor_edge_failed_total" + label) == failed);
+    CHECK(e.samples.at("fedactor_edge_busy_seconds_total" + label) == busy);
+  }
+  CHECK(e.samples.count("fedactor_edge_tasks_total{edge=\"" + std::to_string(edges) + "\"}") == 0);
   const nlohmann::json* evaluated = nullptr;
   for (uint32_t k = 0; k < round; ++k)
     if (records[k].contains("test_accuracy")) evaluated = &records[k];
@@ -353,7 +375,15 @@ TEST_CASE("fedactor run --http serves /metrics and /health mid-run, equal to met
   auto page = http_request(port, "/");
   CHECK(page.status == 200);
   CHECK(page.content_type == "text/html; charset=utf-8");
-  CHECK(page.body.find("<meta http-equiv=\"refresh\" content=\"2\">") != std::string::npos);
+  // Updated in place: no reload, a poll of /data.json.
+  CHECK(page.body.find("http-equiv=\"refresh\"") == std::string::npos);
+  CHECK(page.body.find("<script type=\"application/json\" id=\"live-data\">") != std::string::npos);
+  auto data = http_request(port, "/data.json?since=0");
+  REQUIRE(data.status == 200);
+  CHECK(data.content_type == "application/json");
+  const auto dj = nlohmann::json::parse(data.body);
+  CHECK(dj.at("records").get<uint32_t>() >= round);
+  CHECK(dj.at("charts").size() > 0);
   CHECK(page.body.find("<canvas id=\"loss-round\">") != std::string::npos);
 
   CHECK(http_request(port, "/nothing").status == 404);
@@ -390,6 +420,7 @@ TEST_CASE("fedactor run --http-linger serves the final page, /metrics of the las
   auto page = http_request(port, "/");
   CHECK(page.status == 200);
   CHECK(page.body.find("http-equiv=\"refresh\"") == std::string::npos);
+  CHECK(page.body.find("id=\"live-data\"") == std::string::npos);  // ended: a static page
   CHECK(page.body.find("no summary.json") == std::string::npos);
 
   // Ctrl-C ends the linger: the run itself completed, so exit 0.

@@ -195,6 +195,23 @@ TEST_CASE("a server, two edges and two client hosts give the model of fedactor r
   CHECK(total(records, "clients") == 500);
   CHECK(total(records, "failures") == 0);
   CHECK(total(records, "edges_lost") == 0);
+  // The server records each edge's load as the one-process run does.
+  const auto ref_records = metrics(dir / "ref");
+  REQUIRE(ref_records.size() == records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    CAPTURE(i);
+    CHECK(records[i].at("edges_alive") == 2);
+    REQUIRE(records[i].at("edge_load").size() == 2);
+    CHECK(records[i].at("edge_load") == ref_records[i].at("edge_load"));
+    uint64_t updates = 0;
+    for (const auto& l : records[i].at("edge_load")) updates += l.at("updates").get<uint64_t>();
+    CHECK(updates == records[i].at("clients").get<uint64_t>());
+  }
+  auto summary_of = [](const fs::path& run) {
+    std::ifstream in(run / "summary.json");
+    return nlohmann::json::parse(in);
+  };
+  CHECK(summary_of(dir / "dist").at("edge_totals") == summary_of(dir / "ref").at("edge_totals"));
   for (auto* p : edges) CHECK(p->wait_exit(20s) == 0);
   for (auto* p : hosts) {
     CHECK(p->wait_exit(20s) == 0);
@@ -1114,6 +1131,14 @@ TEST_CASE("fedactor node server --http serves /health and /metrics of the distri
         std::string::npos);
   CHECK(m.body.find("\nfedactor_round_clients " + records[2].at("clients").dump() + "\n") !=
         std::string::npos);
+  CHECK(m.body.find("\nfedactor_edges_alive " + records[2].at("edges_alive").dump() + "\n") !=
+        std::string::npos);
+  for (size_t e = 0; e < 2; ++e) {
+    uint64_t tasks = 0;
+    for (const auto& r : records) tasks += r.at("edge_load").at(e).at("tasks").get<uint64_t>();
+    CHECK(m.body.find("\nfedactor_edge_tasks_total{edge=\"" + std::to_string(e) + "\"} " +
+                      std::to_string(tasks) + "\n") != std::string::npos);
+  }
   server.signal(SIGINT);  // ends the linger; the run completed
   CHECK(server.wait_exit(60s) == 0);
   for (auto* p : fleet.edges) CHECK(p->wait_exit(20s) == 0);

@@ -6,6 +6,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "runtime/http/live_snapshot.hpp"
+
+using fedactor::edge_load_counts;
+using fedactor::live_snapshot;
 using fedactor::live_state;
 using fedactor::prometheus_label_value;
 using fedactor::prometheus_text;
@@ -272,4 +276,62 @@ TEST_CASE("prometheus_text of an async step: stale discarded, decay and the loop
   REQUIRE(text.size() > async_part.size());
   CHECK(text.substr(text.size() - async_part.size()) == async_part);
   CHECK(text.find("fedactor_round_selected") == std::string::npos);
+}
+
+TEST_CASE("prometheus_text has edges alive and per-edge series summed over the records so far",
+          "[http]") {
+  live_snapshot snap{"run-1", "chaos"};
+  round_record r;
+  r.async = true;
+  r.round = 1;
+  r.edges_alive = 2;
+  r.edge_load = {edge_load_counts{5, 4, 1, 12.5, 2}, edge_load_counts{3, 3, 0, 2.25, 0}};
+  snap.on_record(r);
+  std::string text = prometheus_text(snap.state());
+  CHECK(text.find("fedactor_edges_alive 2\n") != std::string::npos);
+  r.round = 2;
+  r.edges_alive = 1;
+  r.edge_load = {edge_load_counts{2, 1, 1, 0.5, 1}, edge_load_counts{0, 0, 2, 0.0, 0}};
+  snap.on_record(r);
+  text = prometheus_text(snap.state());
+  const std::string expected =
+      "# HELP fedactor_edges_alive Edges registered and not lost after the latest round / step.\n"
+      "# TYPE fedactor_edges_alive gauge\n"
+      "fedactor_edges_alive 1\n"
+      "# HELP fedactor_edge_tasks_total Client tasks dispatched to the edge so far.\n"
+      "# TYPE fedactor_edge_tasks_total counter\n"
+      "fedactor_edge_tasks_total{edge=\"0\"} 7\n"
+      "fedactor_edge_tasks_total{edge=\"1\"} 3\n"
+      "# HELP fedactor_edge_updates_total Updates the edge returned so far (async: folded).\n"
+      "# TYPE fedactor_edge_updates_total counter\n"
+      "fedactor_edge_updates_total{edge=\"0\"} 5\n"
+      "fedactor_edge_updates_total{edge=\"1\"} 3\n"
+      "# HELP fedactor_edge_failed_total Tasks of the edge that ended without an update from it "
+      "so far.\n"
+      "# TYPE fedactor_edge_failed_total counter\n"
+      "fedactor_edge_failed_total{edge=\"0\"} 2\n"
+      "fedactor_edge_failed_total{edge=\"1\"} 2\n"
+      "# HELP fedactor_edge_busy_seconds_total Simulated seconds of client work dispatched to the "
+      "edge so far.\n"
+      "# TYPE fedactor_edge_busy_seconds_total counter\n"
+      "fedactor_edge_busy_seconds_total{edge=\"0\"} 13.0\n"
+      "fedactor_edge_busy_seconds_total{edge=\"1\"} 2.25\n"
+      "# HELP fedactor_edge_in_flight Tasks of the edge in flight after the latest step.\n"
+      "# TYPE fedactor_edge_in_flight gauge\n"
+      "fedactor_edge_in_flight{edge=\"0\"} 1\n"
+      "fedactor_edge_in_flight{edge=\"1\"} 0\n";
+  INFO(text);
+  CHECK(text.find(expected) != std::string::npos);
+  // A sync round has no tasks in flight, and a record without edge_load no per-edge series.
+  r.async = false;
+  live_snapshot sync_snap{"run-2", "quickstart"};
+  sync_snap.on_record(r);
+  text = prometheus_text(sync_snap.state());
+  CHECK(text.find("fedactor_edge_tasks_total{edge=\"0\"} 2\n") != std::string::npos);
+  CHECK(text.find("fedactor_edge_in_flight") == std::string::npos);
+  live_snapshot plain{"run-3", "quickstart"};
+  plain.on_record(round_record{});
+  text = prometheus_text(plain.state());
+  CHECK(text.find("fedactor_edges_alive") == std::string::npos);
+  CHECK(text.find("fedactor_edge_") == std::string::npos);
 }

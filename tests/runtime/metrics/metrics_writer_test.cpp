@@ -332,8 +332,10 @@ TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "
     r.failure_reasons = {"client 1: x"};
     r.events = {fired_event{"edge_down", "edge 1", "round 4", 3.5, 1}};
     r.private_round = true;
+    r.edge_load.resize(1);
     const auto j = nlohmann::json::parse(to_json(r));
     all_keys_documented(j);
+    all_keys_documented(j["edge_load"][0]);
     for (auto& [key, value] : j["events"][0].items()) {
       INFO(key);
       CHECK(doc.find("`" + key + "`") != std::string::npos);
@@ -352,8 +354,76 @@ TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "
   s.refused_answers = {{"wrong_round", 2}};
   s.refused_results = {{"non_finite", 1}};
   s.refused_peers = {{"truncated_frame", 3}};
+  s.edge_totals.resize(1);
   const auto sj = nlohmann::json::parse(to_json(s));
+  all_keys_documented(sj["edge_totals"][0]);
   all_keys_documented(sj);
   for (const char* part : {"wire_rejects", "refused_answers", "refused_results", "refused_peers"})
     all_keys_documented(sj[part]);
+}
+
+TEST_CASE("a record with per-edge load writes edges_alive and one edge_load entry per edge",
+          "[metrics]") {
+  auto r = sync_round();
+  auto j = nlohmann::json::parse(to_json(r));
+  CHECK_FALSE(j.contains("edges_alive"));  // not recorded: nothing written
+  CHECK_FALSE(j.contains("edge_load"));
+  r.edges_alive = 1;
+  r.edge_load = {edge_load_counts{5, 4, 1, 12.5, 0}, edge_load_counts{0, 0, 0, 0, 0}};
+  j = nlohmann::json::parse(to_json(r));
+  CHECK(j["edges_alive"] == 1);
+  CHECK(j["edge_load"] ==
+        nlohmann::json::parse(
+            R"([{"edge": 0, "tasks": 5, "updates": 4, "failed": 1, "busy_s": 12.5},
+                                  {"edge": 1, "tasks": 0, "updates": 0, "failed": 0, "busy_s": 0.0}])"));
+  // Async steps add the tasks in flight.
+  r.async = true;
+  r.edge_load[1].in_flight = 3;
+  j = nlohmann::json::parse(to_json(r));
+  CHECK(j["edge_load"][0]["in_flight"] == 0);
+  CHECK(j["edge_load"][1]["in_flight"] == 3);
+}
+
+TEST_CASE("the summary gets per-edge totals of every record, a resumed run's kept ones included",
+          "[metrics]") {
+  auto dir = fresh_dir("edge_totals");
+  auto r = sync_round();
+  r.edges_alive = 2;
+  r.edge_load = {edge_load_counts{5, 4, 1, 12.5, 0}, edge_load_counts{3, 3, 0, 2.25, 0}};
+  {
+    metrics_writer w{dir.string()};
+    w.write(r);
+    r.round = 5;
+    r.edge_load = {edge_load_counts{2, 1, 1, 0.5, 0}, edge_load_counts{4, 4, 0, 1.0, 0}};
+    w.write(r);
+    w.write(sync_round());  // a record without edge_load adds nothing
+    w.write_summary(run_summary{});
+  }
+  const auto totals = R"([{"edge": 0, "tasks": 7, "updates": 5, "failed": 2, "busy_s": 13.0},
+                          {"edge": 1, "tasks": 7, "updates": 7, "failed": 0, "busy_s": 3.25}])";
+  CHECK(nlohmann::json::parse(read(dir / "summary.json"))["edge_totals"] ==
+        nlohmann::json::parse(totals));
+  {
+    // Resumed after the first two records: they count, the third line is cut off.
+    metrics_writer w{dir.string(), 2};
+    CHECK(w.edge_totals().size() == 2);
+    r.round = 6;
+    r.edge_load = {edge_load_counts{1, 1, 0, 1.0, 0}, edge_load_counts{0, 0, 0, 0.0, 0}};
+    w.write(r);
+    w.write_summary(run_summary{});
+  }
+  CHECK(nlohmann::json::parse(read(dir / "summary.json"))["edge_totals"] ==
+        nlohmann::json::parse(
+            R"([{"edge": 0, "tasks": 8, "updates": 6, "failed": 2, "busy_s": 14.0},
+                {"edge": 1, "tasks": 7, "updates": 7, "failed": 0, "busy_s": 3.25}])"));
+  // A run without per-edge load has no edge_totals.
+  auto plain = fresh_dir("no_edge_totals");
+  {
+    metrics_writer w{plain.string()};
+    w.write(sync_round());
+    w.write_summary(run_summary{});
+  }
+  CHECK_FALSE(nlohmann::json::parse(read(plain / "summary.json")).contains("edge_totals"));
+  fs::remove_all(dir);
+  fs::remove_all(plain);
 }

@@ -1624,3 +1624,64 @@ TEST_CASE("async_loop ends the run when no client can train and no event is left
   CHECK(f.loop->finished());
   CHECK(f.loop->steps_done() == 1);
 }
+
+TEST_CASE("async_loop records each edge's tasks, updates, failures and tasks in flight per step",
+          "[protocol]") {
+  // 4 clients over 2 edges: 0, 1 at edge 0; 2, 3 at edge 1. All 4 in flight, buffer 4.
+  async_fixture f(async_scenario(4, 2, 4, 4), {1, 2}, ten_each());
+  auto start = f.loop->start();
+  REQUIRE(f.edges->lose(1));
+  auto lost = f.loop->edge_lost(1);  // clients 2, 3 resent to edge 0: failed at edge 1
+  REQUIRE(lost.send.size() == 2);
+  REQUIRE(f.edges->rejoin(1));
+  f.loop->edge_rejoined(1);
+  answer(*f.loop, of_client(start.send, 0), {1, 1}, 10);  // client 0 again, at edge 0
+  answer(*f.loop, of_client(start.send, 1), {1, 1}, 10);  // client 1 again, at edge 0
+  answer(*f.loop, of_client(lost.send, 2), {1, 1}, 10);   // client 2 again, home: edge 1
+  auto step = answer(*f.loop, of_client(lost.send, 3), {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  const auto& rec = step.steps[0].record;
+  CHECK(rec.edges_alive == 2);
+  REQUIRE(rec.edge_load.size() == 2);
+  const auto& e0 = rec.edge_load[0];
+  const auto& e1 = rec.edge_load[1];
+  CHECK(e0.tasks == 6);  // clients 0, 1; 2, 3 resent; 0, 1 refilled
+  CHECK(e0.updates == 4);
+  CHECK(e0.failed == 0);
+  CHECK(e1.tasks == 3);  // clients 2, 3; 2 refilled
+  CHECK(e1.updates == 0);
+  CHECK(e1.failed == 2);
+  // In flight after the step (before client 3's slot is refilled): 0, 1 at edge 0, 2 at edge 1.
+  CHECK(e0.in_flight == 2);
+  CHECK(e1.in_flight == 1);
+  CHECK(rec.gauges.in_flight == 3);
+  CHECK(e0.busy_s == 0.0);  // real clock
+  CHECK(e1.busy_s == 0.0);
+}
+
+TEST_CASE("async_loop under the simulated clock records the simulated work sent to each edge",
+          "[protocol]") {
+  auto sc = async_scenario(3, 1, 3, 1);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  // Client c's task takes its sample count in simulated seconds: 10, 15, 40.
+  async_fixture f(sc, {1, 2}, samples_of({10, 15, 40}));
+  auto start = f.loop->start();
+  answer(*f.loop, of_client(start.send, 2), {1, 1}, 40);
+  answer(*f.loop, of_client(start.send, 1), {2, 0}, 15);
+  auto step = answer(*f.loop, of_client(start.send, 0), {0, 2}, 10);
+  REQUIRE(step.steps.size() == 2);
+  // Step 1 (t 10): the three first tasks, 10 + 15 + 40 s; client 0 released, 1 and 2 in flight.
+  const auto& s1 = step.steps[0].record.edge_load.at(0);
+  CHECK(s1.tasks == 3);
+  CHECK(s1.busy_s == 65.0);
+  CHECK(s1.updates == 1);
+  CHECK(s1.in_flight == 2);
+  // Step 2 (t 15): client 0 went out again at t 10 (10 s); client 1 released.
+  const auto& s2 = step.steps[1].record.edge_load.at(0);
+  CHECK(s2.tasks == 1);
+  CHECK(s2.busy_s == 10.0);
+  CHECK(s2.updates == 1);
+  CHECK(s2.in_flight == 2);
+  CHECK(step.steps[1].record.gauges.in_flight == 2);
+}

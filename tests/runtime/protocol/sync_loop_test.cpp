@@ -1377,3 +1377,60 @@ TEST_CASE("sync_loop with a fixed size ignores the reports' spread", "[protocol]
   CHECK(sent == 4);
   CHECK(done.rounds[0].record.sample_size == 0);
 }
+
+TEST_CASE("sync_loop records each edge's tasks, updates, failures and simulated busy time",
+          "[protocol]") {
+  auto sc = four_over_two();
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  // Client c has 10·(c + 1) samples: it takes 10, 20, 30, 40 simulated seconds.
+  sync_fixture f(sc, {1, 2}, "sgd", [](client_id id) { return 10 * (id + 1); });
+  auto start = f.loop->start();
+  auto& t0 = task_on(start.send, 0);  // clients 0, 1
+  REQUIRE(f.edges->lose(1));          // with clients 2, 3 in flight
+  auto step = f.loop->edge_lost(1);
+  CHECK(step.send.empty());  // rerouted to edge 0, queued behind its batch
+  step = f.loop->answered(t0.batch.id, report(t0, {{{1, 1}, 10, 0}, {{1, 1}, 20, 0}}));
+  REQUIRE(step.send.size() == 1);
+  const auto moved = step.send[0];
+  step = f.loop->answered(moved.batch.id,
+                          report(moved, {{{1, 1}, 30, 0}}, one(failure_code::client_error)));
+  REQUIRE(step.rounds.size() == 1);
+  const auto& rec = step.rounds[0].record;
+  CHECK(rec.edges_alive == 1);
+  REQUIRE(rec.edge_load.size() == 2);
+  // Edge 0: its own two clients (10 + 20 s), then the rerouted two (30 + 40 s).
+  CHECK(rec.edge_load[0].tasks == 4);
+  CHECK(rec.edge_load[0].updates == 3);
+  CHECK(rec.edge_load[0].failed == 1);
+  CHECK(rec.edge_load[0].busy_s == 100.0);
+  // Edge 1: sent clients 2, 3 (30 + 40 s), lost with them.
+  CHECK(rec.edge_load[1].tasks == 2);
+  CHECK(rec.edge_load[1].updates == 0);
+  CHECK(rec.edge_load[1].failed == 2);
+  CHECK(rec.edge_load[1].busy_s == 70.0);
+  CHECK(rec.edge_load[0].in_flight == 0);  // async only
+}
+
+TEST_CASE("sync_loop edge_load under the real clock has no busy time, and restarts each round",
+          "[protocol]") {
+  sync_fixture f(four_over_two(2), {1, 2});
+  auto step = f.loop->start();
+  for (int round = 1; round <= 2; ++round) {
+    REQUIRE(step.send.size() == 2);
+    const auto a = step.send[0];
+    const auto b = step.send[1];
+    f.loop->answered(a.batch.id, report(a, {{{1, 1}, 10, 0}, {{1, 1}, 10, 0}}));
+    step = f.loop->answered(b.batch.id, report(b, {{{1, 1}, 10, 0}, {{1, 1}, 10, 0}}));
+    REQUIRE(step.rounds.size() == 1);
+    const auto& rec = step.rounds[0].record;
+    CHECK(rec.edges_alive == 2);
+    REQUIRE(rec.edge_load.size() == 2);
+    for (const auto& l : rec.edge_load) {
+      CHECK(l.tasks == 2);
+      CHECK(l.updates == 2);
+      CHECK(l.failed == 0);
+      CHECK(l.busy_s == 0.0);
+    }
+  }
+}

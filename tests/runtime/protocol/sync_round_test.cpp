@@ -523,3 +523,63 @@ TEST_CASE("sync_round refuses duplicate, missing or malformed client reports",
   CHECK(r.reports().empty());
   CHECK(r.take_refusals().size() == 3);
 }
+
+TEST_CASE("sync_round counts each edge's updates and failed tasks in the record's edge_load",
+          "[protocol]") {
+  auto edges = twelve_over_three();
+  sync_round r(1, 2, edges);
+  REQUIRE(r.record().edge_load.size() == 3);
+  auto send = r.assign({0, 1, 2, 4, 5, 9});
+  REQUIRE(send.size() == 3);  // edge 0 {0, 1, 2}, edge 1 {4, 5}, edge 2 {9}
+  // Edge 0: two updates, one client failed at the edge.
+  CHECK(r.answered(send[0].id,
+                   report(1, {{{1, 1}, 1, 0}, {{1, 1}, 1, 0}}, one(failure_code::client_error)))
+            .empty());
+  // Edge 2 answers for the wrong round: refused whole, its one client failed.
+  CHECK(r.answered(send[2].id, report(2, {{{1, 1}, 1, 0}})).empty());
+  // Edge 1 is lost with its batch in flight: both clients fail there and go to edge 0 / 2
+  // (survivors {0, 2}: 4 -> [0] = edge 0, 5 -> [1] = edge 2), where they answer.
+  REQUIRE(edges.lose(1));
+  auto moved = r.edge_lost(1);
+  REQUIRE(moved.size() == 2);
+  for (const auto& b : moved) CHECK(r.answered(b.id, report(1, {{{1, 1}, 1, 0}})).empty());
+  CHECK(r.complete());
+  const auto& load = r.record().edge_load;
+  CHECK(load[0].updates == 3);  // 2 + client 4
+  CHECK(load[0].failed == 1);
+  CHECK(load[1].updates == 0);
+  CHECK(load[1].failed == 2);
+  CHECK(load[2].updates == 1);  // client 5
+  CHECK(load[2].failed == 1);   // the refused answer
+  // Tasks and busy time are the loop's to count (sync_loop: as the batches go out).
+  for (const auto& l : load) {
+    CHECK(l.tasks == 0);
+    CHECK(l.busy_s == 0);
+  }
+}
+
+TEST_CASE("sync_round counts a batch that failed whole, and not a queued one lost with its edge",
+          "[protocol]") {
+  auto edges = twelve_over_three();
+  sync_round r(1, 2, edges);
+  auto send = r.assign({0});
+  REQUIRE(send.size() == 1);  // edge 0 {0}, in flight
+  REQUIRE(edges.lose(1));
+  CHECK(r.edge_lost(1).empty());  // nothing of edge 1 in the round: nothing counted
+  // Client 4's home edge 1 is lost: survivors {0, 2}, 4 % 2 -> edge 0, queued behind {0}.
+  CHECK(r.assign({4}).empty());
+  REQUIRE(edges.lose(0));
+  // Edge 0's batch in flight fails there; the queued one was never sent to it. Both clients
+  // go to the last survivor, edge 2, in one batch that then times out whole.
+  auto moved = r.edge_lost(0);
+  REQUIRE(moved.size() == 1);
+  CHECK(moved[0].edge == 2);
+  CHECK(moved[0].clients == std::vector<uint32_t>{0, 4});
+  CHECK(r.failed(moved[0].id, failure_code::timeout, "no answer").empty());
+  CHECK(r.complete());
+  const auto& load = r.record().edge_load;
+  CHECK(load[0].failed == 1);
+  CHECK(load[1].failed == 0);
+  CHECK(load[2].failed == 2);
+  for (const auto& l : load) CHECK(l.updates == 0);
+}

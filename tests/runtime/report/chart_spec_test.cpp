@@ -125,3 +125,39 @@ TEST_CASE("report_charts adds failures, events, async and edge charts when a run
   CHECK_FALSE(find(charts, "loss-round").config["options"]["scales"]["y"].contains("beginAtZero"));
   CHECK(find(charts, "loss-time").config["options"]["scales"]["x"]["beginAtZero"] == true);
 }
+
+TEST_CASE("report_charts draws per-edge load, one dataset per edge, and edges alive", "[report]") {
+  run_data with;
+  with.points = {point(1, 2.0, 1.0), point(2, 1.8, 2.0), point(3, 1.7, 3.0)};
+  for (auto& p : with.points) {
+    p.edges_alive = p.step == 2 ? 1 : 2;
+    p.edge_load = {run_edge_load{p.step + 1, p.step, 1, 0.5, 0}, run_edge_load{2, 2, 0, 1.0, 0}};
+  }
+  run_data without;  // written before per-edge load was recorded
+  without.points = {point(1, 2.1, 1.0)};
+  auto charts = report_charts({with, without}, {"new", "old"});
+  const auto& load = find(charts, "edge-load");
+  CHECK(load.section == "Edges");
+  CHECK(load.note.find("Not drawn: old (no edge_load in its records).") != std::string::npos);
+  const auto& sets = load.config["data"]["datasets"];
+  REQUIRE(sets.size() == 2);
+  CHECK(sets[0]["label"] == "new edge 0");
+  CHECK(sets[1]["label"] == "new edge 1");
+  CHECK(sets[0]["borderColor"] == run_color(0));  // coloured by edge
+  CHECK(sets[1]["borderColor"] == run_color(1));
+  CHECK(sets[0]["data"] == nlohmann::json::parse(R"([{"x":1,"y":2},{"x":2,"y":3},{"x":3,"y":4}])"));
+  CHECK(sets[1]["data"] == nlohmann::json::parse(R"([{"x":1,"y":2},{"x":2,"y":2},{"x":3,"y":2}])"));
+  CHECK(load.points == 6);
+  CHECK(load.config["options"]["scales"]["y"]["beginAtZero"] == true);
+  const auto& alive = find(charts, "edges-alive");
+  REQUIRE(alive.config["data"]["datasets"].size() == 1);
+  CHECK(alive.config["data"]["datasets"][0]["data"] ==
+        nlohmann::json::parse(R"([{"x":1,"y":2.0},{"x":2,"y":1.0},{"x":3,"y":2.0}])"));
+  CHECK(alive.points == 3);
+  // A lone run's datasets are named by the edge alone; no run with the fields: no charts.
+  auto one = report_charts({with}, {"new"});
+  CHECK(find(one, "edge-load").config["data"]["datasets"][1]["label"] == "edge 1");
+  auto none = ids(report_charts({without}, {"old"}));
+  CHECK(std::count(none.begin(), none.end(), "edge-load") == 0);
+  CHECK(std::count(none.begin(), none.end(), "edges-alive") == 0);
+}

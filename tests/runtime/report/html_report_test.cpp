@@ -79,6 +79,43 @@ TEST_CASE("report_html inlines the library and the data and loads nothing from t
   CHECK(page.find("<td>edge &lt;2&gt;</td>") != std::string::npos);
   CHECK(page.find("<title>fedactor report: tiny-1</title>") != std::string::npos);
   CHECK(page.find("<pre id=\"render-status\">not rendered</pre>") != std::string::npos);
+  // Offline: no live polling.
+  CHECK(page.find("fetch(") == std::string::npos);
+  CHECK(page.find("live-data") == std::string::npos);
+}
+
+TEST_CASE("report_html with live options polls its data URL and has the live status lines",
+          "[report]") {
+  auto runs = std::vector<run_data>{tiny_run()};
+  std::vector<std::string> names{"tiny-1"};
+  const std::string page = report_html(runs, names, report_charts(runs, names), "", {},
+                                       live_page_options{"/data.json", 1, 2000});
+  CHECK(count(page,
+              "<script type=\"application/json\" id=\"live-data\">"
+              "{\"data_url\":\"/data.json\",\"poll_ms\":2000,\"records\":1}</script>") == 1);
+  CHECK(count(page, "<p class=\"sub\" id=\"live-note\">Live.</p>") == 1);
+  CHECK(count(page, "<pre id=\"live-status\"></pre>") == 1);
+  CHECK(count(page, "<div id=\"live-more\"></div>") == 1);
+  CHECK(count(page, "fetch(live.data_url + '?since=' + records") == 1);
+  CHECK(page.find("<div class=\"grid\" data-section=\"Training\">") != std::string::npos);
+  // Nothing but its own server's path.
+  CHECK(page.find("http://") == std::string::npos);
+}
+
+TEST_CASE("chart_specs_json lists every chart with its section, title, note and points",
+          "[report]") {
+  auto runs = std::vector<run_data>{tiny_run()};
+  const auto charts = report_charts(runs, {"tiny-1"});
+  const auto j = chart_specs_json(charts);
+  REQUIRE(j.size() == charts.size());
+  for (size_t i = 0; i < charts.size(); ++i) {
+    CHECK(j[i] == nlohmann::json{{"id", charts[i].id},
+                                 {"section", charts[i].section},
+                                 {"title", charts[i].title},
+                                 {"note", charts[i].note},
+                                 {"points", charts[i].points},
+                                 {"config", charts[i].config}});
+  }
 }
 
 TEST_CASE("report_html inlines the configured Chart.js file", "[report]") {

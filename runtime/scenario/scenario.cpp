@@ -50,6 +50,8 @@ const char* to_string(routing_kind x) {
       return "range";
     case routing_kind::hash:
       return "hash";
+    case routing_kind::region:
+      return "region";
   }
   return "?";
 }

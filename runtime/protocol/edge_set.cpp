@@ -14,17 +14,18 @@ edge_set::edge_set(std::unique_ptr<router> route, edge_loss_policy policy)
 }
 
 void edge_set::route_by_region(std::unique_ptr<region_router> regions,
-                               const client_registry* reg) {
+                               const client_registry* reg, bool decide) {
   if (!regions || !reg) throw std::invalid_argument("region routing needs a router and a registry");
   if (regions->edges() != size())
     throw std::invalid_argument("region routing over " + std::to_string(regions->edges()) +
                                 " edges, the topology has " + std::to_string(size()));
   regions_ = std::move(regions);
   reg_ = reg;
+  region_decides_ = decide;
 }
 
 std::optional<uint32_t> edge_set::edge_for(uint32_t id) {
-  if (regions_)
+  if (region_decides_)
     return regions_->route(reg_->region(id), alive_, policy_ != edge_loss_policy::reroute);
   const uint32_t home = route_->edge_of(id);
   if (alive_[home]) return home;
@@ -33,7 +34,7 @@ std::optional<uint32_t> edge_set::edge_for(uint32_t id) {
 }
 
 bool edge_set::reachable(uint32_t id) const {
-  if (regions_)
+  if (region_decides_)
     return regions_->peek(reg_->region(id), alive_, policy_ != edge_loss_policy::reroute)
         .has_value();
   if (alive_[route_->edge_of(id)]) return true;
@@ -41,7 +42,7 @@ bool edge_set::reachable(uint32_t id) const {
 }
 
 bool edge_set::rerouted(uint32_t id, uint32_t e) const {
-  if (regions_) return regions_->region_of_edge(e) != reg_->region(id) % regions_->regions();
+  if (region_decides_) return regions_->region_of_edge(e) != reg_->region(id) % regions_->regions();
   return e != route_->edge_of(id);
 }
 

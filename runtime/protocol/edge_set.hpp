@@ -16,7 +16,8 @@
 // least-loaded live edge of the client's region, spilling to the nearest region) and counts
 // the task there; the loops call release() when a task ends. Under the drop policy a client
 // whose region has no live edge cannot be reached; under reroute it goes to the nearest
-// region. extra_latency_s() is the inter-region latency a task pays (0 without region routing).
+// region. extra_latency_s() is the inter-region latency a task pays (0 when edges have no
+// region).
 
 #include <cstdint>
 #include <memory>
@@ -56,9 +57,15 @@ class edge_set {
   bool rerouted(uint32_t id, uint32_t e) const;
 
   // Region routing from now on: `reg` (which must outlive this) gives each client's region.
+  // With `decide` false the edges only get regions (for extra_latency_s: topology.edge_regions
+  // under range or hash routing) and the router keeps choosing.
   // Throws std::invalid_argument for a null router or one over another number of edges.
-  void route_by_region(std::unique_ptr<region_router> regions, const client_registry* reg);
-  const region_router* regions() const { return regions_.get(); }
+  void route_by_region(std::unique_ptr<region_router> regions, const client_registry* reg,
+                       bool decide = true);
+  // Whether edges have regions (extra_latency_s may be > 0).
+  bool has_regions() const { return regions_ != nullptr; }
+  // The region router when it decides (routing region), else null.
+  const region_router* regions() const { return region_decides_ ? regions_.get() : nullptr; }
   // A task routed by edge_for to `e` ended (no-op without region routing).
   void release(uint32_t e) {
     if (regions_) regions_->release(e);
@@ -68,7 +75,7 @@ class edge_set {
     if (regions_) regions_->clear_all();
   }
   // One-way inter-region seconds between `id`'s region and edge `e`'s, times 2 (model down,
-  // update up); 0 without region routing.
+  // update up); 0 when edges have no region.
   double extra_latency_s(uint32_t id, uint32_t e) const;
 
   // Edge `e` is gone. False (nothing changes) when it was already lost or e is out of range.
@@ -85,6 +92,7 @@ class edge_set {
 
   std::unique_ptr<router> route_;
   std::unique_ptr<region_router> regions_;
+  bool region_decides_ = false;
   const client_registry* reg_ = nullptr;
   edge_loss_policy policy_;
   std::vector<bool> alive_;

@@ -104,7 +104,7 @@ std::vector<uint32_t> sync_loop::keep_in_time(std::vector<uint32_t> ids, uint32_
                              sc_.training.epochs, model_bytes, transfer, compute);
     std::optional<uint32_t> edge;
     if (routed) {
-      // Region routing: the edge is chosen now, so the task pays its inter-region latency.
+      // Edges with regions: the edge is chosen now, so the task pays its inter-region latency.
       edge = edges_.edge_for(id);
       if (edge) d += edges_.extra_latency_s(id, *edge);
     }
@@ -173,7 +173,7 @@ void sync_loop::next_round(sync_step& step) {
     // Region routing counts the tasks each edge holds; a sync round's tasks all end with it.
     edges_.release_all();
     std::vector<std::optional<uint32_t>> routed;
-    const bool by_region = edges_.regions() != nullptr;
+    const bool by_region = edges_.has_regions();
     if (sc_.clock == clock_kind::simulated)
       ids = keep_in_time(std::move(ids), k, rec, by_region ? &routed : nullptr);
     // Grouped by edge: O(k + edges). Ids are ascending, so each batch stays ascending.

@@ -294,7 +294,8 @@ bool operator==(const training_config& a, const training_config& b) {
 }
 
 bool operator==(const topology_config& a, const topology_config& b) {
-  return a.edges == b.edges && a.routing == b.routing;
+  return a.edges == b.edges && a.routing == b.routing && a.edge_regions == b.edge_regions &&
+         a.edge_capacity == b.edge_capacity && a.region_latency_s == b.region_latency_s;
 }
 
 bool operator==(const selection_config& a, const selection_config& b) {

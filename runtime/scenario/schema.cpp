@@ -659,8 +659,9 @@ std::vector<key_entry> make_table() {
       "the least-loaded edge of the client's region, spilling to the nearest region when full"),
     with_check(unsigned_list_key("topology.edge_regions",
       [](auto& s) -> auto& { return s.topology.edge_regions; }, 0, 65535,
-      "routing region: the region of each edge (topology.edges entries); [] = spread, edge e "
-      "in region floor(e x population.regions / topology.edges)"),
+      "the region of each edge (topology.edges entries), for routing region and, under any "
+      "routing, the inter-region latency; [] = no region under range and hash, spread under "
+      "region (edge e in region floor(e x population.regions / topology.edges))"),
       [](const scenario& s) -> std::optional<std::string> {
         const auto& r = s.topology.edge_regions;
         if (r.empty()) return std::nullopt;
@@ -679,7 +680,7 @@ std::vector<key_entry> make_table() {
       "nearest region; 0 = no cap"),
     with_check(number_list_key("topology.region_latency_s",
       [](auto& s) -> auto& { return s.topology.region_latency_s; }, bounds{0, false, inf, false},
-      "routing region: one-way seconds between a client's region (row) and its edge's region "
+      "edges with regions: one-way seconds between a client's region (row) and its edge's region "
       "(column), population.regions squared entries row by row, added twice to each task's "
       "simulated time; [] = 0.01 within a region, 0.1 x |a - b| between regions a and b"),
       [](const scenario& s) -> std::optional<std::string> {

@@ -329,9 +329,9 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.events[0].trigger == event_trigger::step);
   CHECK(s.events[0].count == 3);
   CHECK(s.events[0].edge == 19);
-  CHECK(s.events[0].where == "t.yaml:85");
+  CHECK(s.events[0].where == "t.yaml:88");
   CHECK(s.events[1].kind == event_kind::edge_up);
-  CHECK(s.events[1].where == "t.yaml:86");
+  CHECK(s.events[1].where == "t.yaml:89");
   CHECK(s.events[2].region == 3);
   CHECK(s.events[3].clients.from == 0);
   CHECK(s.events[3].clients.to == 1000);
@@ -674,7 +674,7 @@ TEST_CASE("scenario validate applies the per-key checks to structs built in C++"
   s = scenario{};
   s.topology.routing = static_cast<routing_kind>(7);
   CHECK(validate(s)->message ==
-        "scenario: topology.routing: must be one of: range, hash, got value 7");
+        "scenario: topology.routing: must be one of: range, hash, region, got value 7");
   s = scenario{};
   s.population.clients = 5000000000ull;
   CHECK(validate(s)->message ==
@@ -1113,13 +1113,19 @@ TEST_CASE("scenario region routing keys are checked against the topology and the
   CHECK(s.topology.edge_regions == std::vector<uint32_t>{1, 0, 1});
   CHECK(s.topology.edge_capacity == 4);
   CHECK(s.topology.region_latency_s == std::vector<double>{0, 0.5, 0.25, 0});
-  CHECK(load_error("population:\n  regions: 2\ntopology:\n  edges: 3\n  edge_regions: [0, 1]\n") ==
-        "t.yaml:5: topology.edge_regions: needs one region per edge (topology.edges = 3), got 2");
-  CHECK(load_error("population:\n  regions: 2\ntopology:\n  edges: 2\n  edge_regions: [0, 2]\n") ==
-        "t.yaml:5: topology.edge_regions: element [1] must be < population.regions (2), got 2");
-  CHECK(load_error("population:\n  regions: 2\ntopology:\n  region_latency_s: [0.1, 0.2]\n") ==
-        "t.yaml:4: topology.region_latency_s: needs population.regions squared entries (4), "
-        "got 2");
+  auto invalid = [](const std::string& yaml) {
+    const scenario bad = load_ok(yaml);
+    auto err = validate(bad);
+    REQUIRE(err);
+    return err->message;
+  };
+  CHECK(invalid("population:\n  regions: 2\ntopology:\n  edges: 3\n  edge_regions: [0, 1]\n") ==
+        "scenario: topology.edge_regions: needs one region per edge (topology.edges = 3), got 2");
+  CHECK(invalid("population:\n  regions: 2\ntopology:\n  edges: 2\n  edge_regions: [0, 2]\n") ==
+        "scenario: topology.edge_regions: element [1] must be < population.regions (2), got 2");
+  CHECK(invalid("population:\n  regions: 2\ntopology:\n  region_latency_s: [0.1, 0.2]\n") ==
+        "scenario: topology.region_latency_s: needs population.regions squared entries (4), got "
+        "2");
   CHECK(load_error("topology:\n  region_latency_s: [-1]\n") ==
         "t.yaml:2: topology.region_latency_s[0]: must be >= 0, got -1");
 }

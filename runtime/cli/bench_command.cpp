@@ -578,9 +578,10 @@ void print_table(const nlohmann::json& doc) {
       m["fedbuff_grouped_ingest_updates_per_s"].get<double>(),
       m["fedbuff_grouped_edge_threads"].get<unsigned>());
   if (m.contains("region_routing_per_s"))
-    std::printf("region routing: %.0f clients/s routed (10^6 clients, 3 regions, 12 edges, "
-                "capacity 64)\n\n",
-                m["region_routing_per_s"].get<double>());
+    std::printf(
+        "region routing: %.0f clients/s routed (10^6 clients, 3 regions, 12 edges, "
+        "capacity 64)\n\n",
+        m["region_routing_per_s"].get<double>());
   if (doc["workload"]["mode"] == "async")
     std::printf(
         "async: a round is one server step of clients/round updates (FedBuff, "

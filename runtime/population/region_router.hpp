@@ -31,8 +31,8 @@ class region_router {
  public:
   // Throws std::invalid_argument for no edge, regions == 0, an edge region >= regions or a
   // latency matrix that is not regions x regions.
-  region_router(std::vector<uint32_t> edge_regions, uint32_t regions,
-                std::vector<double> latency_s, uint32_t capacity);
+  region_router(std::vector<uint32_t> edge_regions, uint32_t regions, std::vector<double> latency_s,
+                uint32_t capacity);
 
   uint32_t edges() const { return static_cast<uint32_t>(edge_region_.size()); }
   uint32_t regions() const { return static_cast<uint32_t>(by_region_.size()); }

@@ -279,8 +279,9 @@ void async_loop::dispatch(uint32_t id, async_step& step) {
     auto profile = make_device_profile(sc_.devices, sc_.seed, id);
     const double transfer = conditions_ ? conditions_->transfer_factor(id) : 1.0;
     const double compute = conditions_ ? conditions_->compute_factor(id) : 1.0;
-    finish = sim_now_ + task_duration(sc_.devices, profile, samples, sc_.training.epochs,
-                                      model_->size() * sizeof(float), transfer, compute) +
+    finish = sim_now_ +
+             task_duration(sc_.devices, profile, samples, sc_.training.epochs,
+                           model_->size() * sizeof(float), transfer, compute) +
              edges_.extra_latency_s(id, edge);
   }
   uint64_t group = 0;

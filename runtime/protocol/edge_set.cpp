@@ -13,8 +13,8 @@ edge_set::edge_set(std::unique_ptr<router> route, edge_loss_policy policy)
   update_alive_list();
 }
 
-void edge_set::route_by_region(std::unique_ptr<region_router> regions,
-                               const client_registry* reg, bool decide) {
+void edge_set::route_by_region(std::unique_ptr<region_router> regions, const client_registry* reg,
+                               bool decide) {
   if (!regions || !reg) throw std::invalid_argument("region routing needs a router and a registry");
   if (regions->edges() != size())
     throw std::invalid_argument("region routing over " + std::to_string(regions->edges()) +

@@ -89,9 +89,9 @@ struct topology_config {
   uint32_t edges = 10;
   routing_kind routing = routing_kind::range;
   // routing region (runtime/population/region_router.hpp):
-  std::vector<uint32_t> edge_regions;     // region of each edge; [] = spread (edge e: e*R/E)
-  uint32_t edge_capacity = 0;             // tasks in flight per edge before spilling; 0 = no cap
-  std::vector<double> region_latency_s;   // R x R one-way seconds, row-major; [] = default
+  std::vector<uint32_t> edge_regions;    // region of each edge; [] = spread (edge e: e*R/E)
+  uint32_t edge_capacity = 0;            // tasks in flight per edge before spilling; 0 = no cap
+  std::vector<double> region_latency_s;  // R x R one-way seconds, row-major; [] = default
 };
 
 struct selection_config {

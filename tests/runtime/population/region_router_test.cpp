@@ -25,7 +25,8 @@ region_router four_edges(uint32_t capacity) {
 
 }  // namespace
 
-TEST_CASE("region_latency_matrix default is cheap within a region and dear across", "[population]") {
+TEST_CASE("region_latency_matrix default is cheap within a region and dear across",
+          "[population]") {
   CHECK(region_latency_matrix({}, 3) ==
         std::vector<double>{0.01, 0.1, 0.2, 0.1, 0.01, 0.1, 0.2, 0.1, 0.01});
   CHECK(region_latency_matrix({}, 1) == std::vector<double>{0.01});
@@ -50,7 +51,8 @@ TEST_CASE("region_router orders regions by latency from each region", "[populati
   CHECK(custom.latency_s(0, 2) == 0.2);
 }
 
-TEST_CASE("region_router sends a client to the least-loaded edge of its own region", "[population]") {
+TEST_CASE("region_router sends a client to the least-loaded edge of its own region",
+          "[population]") {
   auto r = four_edges(0);
   CHECK(r.route(0, all4) == 0u);  // tie: the lower edge
   CHECK(r.route(0, all4) == 1u);
@@ -145,7 +147,6 @@ TEST_CASE("region_router decisions depend only on the sequence of calls", "[popu
 TEST_CASE("region_router refuses inconsistent layouts", "[population]") {
   CHECK_THROWS_AS(region_router({}, 1, {0.01}, 0), std::invalid_argument);
   CHECK_THROWS_AS(region_router({0}, 0, {}, 0), std::invalid_argument);
-  CHECK_THROWS_AS(region_router({0, 2}, 2, region_latency_matrix({}, 2), 0),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(region_router({0, 2}, 2, region_latency_matrix({}, 2), 0), std::invalid_argument);
   CHECK_THROWS_AS(region_router({0, 1}, 2, {0.01, 0.1, 0.1}, 0), std::invalid_argument);
 }

@@ -116,23 +116,24 @@ namespace {
 // 9 clients, client i in region i % 3; edges 0, 1 in region 0, edge 2 in region 1, edge 3 in
 // region 2; the default latencies (0.01 s within a region, 0.1 s per region apart).
 client_registry nine_in_three_regions() {
-  return client_registry(9, 0, 3, [](client_id) { return 10u; },
-                         [](client_id id) { return client_meta{1.0f, uint16_t(id % 3)}; });
+  return client_registry(
+      9, 0, 3, [](client_id) { return 10u; },
+      [](client_id id) {
+        return client_meta{1.0f, uint16_t(id % 3)};
+      });
 }
 
 edge_set by_region(const client_registry& reg, edge_loss_policy policy, uint32_t capacity) {
   edge_set edges(std::make_unique<router>(routing_kind::region, 9, 4, 0), policy);
-  edges.route_by_region(
-      std::make_unique<region_router>(std::vector<uint32_t>{0, 0, 1, 2}, 3,
-                                      region_latency_matrix({}, 3), capacity),
-      &reg);
+  edges.route_by_region(std::make_unique<region_router>(std::vector<uint32_t>{0, 0, 1, 2}, 3,
+                                                        region_latency_matrix({}, 3), capacity),
+                        &reg);
   return edges;
 }
 
 }  // namespace
 
-TEST_CASE("edge_set with region routing counts tasks and balances a region's edges",
-          "[protocol]") {
+TEST_CASE("edge_set with region routing counts tasks and balances a region's edges", "[protocol]") {
   auto reg = nine_in_three_regions();
   auto edges = by_region(reg, edge_loss_policy::reroute, 1);
   CHECK(edges.edge_for(0) == 0u);  // region 0: edge 0, then edge 1
@@ -173,11 +174,11 @@ TEST_CASE("edge_set region routing needs a matching router and a registry", "[pr
   edge_set edges(std::make_unique<router>(routing_kind::region, 9, 4, 0),
                  edge_loss_policy::reroute);
   CHECK_THROWS_AS(edges.route_by_region(nullptr, &reg), std::invalid_argument);
-  CHECK_THROWS_AS(edges.route_by_region(std::make_unique<region_router>(
-                                            std::vector<uint32_t>{0, 1}, 3,
-                                            region_latency_matrix({}, 3), 0),
-                                        &reg),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(
+      edges.route_by_region(std::make_unique<region_router>(std::vector<uint32_t>{0, 1}, 3,
+                                                            region_latency_matrix({}, 3), 0),
+                            &reg),
+      std::invalid_argument);
   CHECK(edges.regions() == nullptr);
   CHECK(edges.extra_latency_s(0, 0) == 0);
 }

@@ -561,7 +561,8 @@ TEST_CASE("scenario file errors carry the file name and line", "[scenario]") {
   scenario s;
   auto err = load_scenario_file(path, s);
   REQUIRE(err);
-  CHECK(err->message == path + ":4: topology.routing: must be one of: range, hash, region, got "
+  CHECK(err->message == path +
+                            ":4: topology.routing: must be one of: range, hash, region, got "
                             "'ring'");
   CHECK(s == scenario{});
   {

@@ -483,6 +483,18 @@ server_actor spawn_server(caf::actor_system& sys, server_config cfg) {
       std::make_unique<router>(c.sc.topology.routing, c.registry->size(),
                                static_cast<uint32_t>(c.edges.size()), c.sc.seed),
       c.sc.faults.on_edge_loss);
+  // Edges get regions under region routing, or for the latency alone when the scenario gives
+  // topology.edge_regions under range or hash routing.
+  if (c.sc.topology.routing == routing_kind::region || !c.sc.topology.edge_regions.empty()) {
+    const auto edges = static_cast<uint32_t>(c.edges.size());
+    const uint32_t regions = c.sc.population.regions;
+    p->edges->route_by_region(
+        std::make_unique<region_router>(
+            edge_region_list(c.sc.topology.edge_regions, edges, regions), regions,
+            region_latency_matrix(c.sc.topology.region_latency_s, regions),
+            c.sc.topology.edge_capacity),
+        c.registry.get(), c.sc.topology.routing == routing_kind::region);
+  }
   if (c.sc.protocol.mode == protocol_mode::sync) {
     sync_loop::parts parts{c.registry, build_sampler(c.parts, c.sc, *c.registry),
                            build_optimizer(c.parts, c.sc, dim), dim};

@@ -263,7 +263,7 @@ void async_loop::fill(async_step& step) {
     std::vector<client_id> picked;
     try {
       picked = parts_.pick->sample(1, static_cast<int32_t>(buffer_.version()), [&](client_id id) {
-        return busy_clients_.count(id) > 0 || !edges_.edge_for(id) ||
+        return busy_clients_.count(id) > 0 || !edges_.reachable(id) ||
                (conditions_ && !conditions_->available(id));
       });
     } catch (const std::invalid_argument&) {
@@ -287,7 +287,7 @@ void async_loop::dispatch(uint32_t id, async_step& step) {
   const auto target = edges_.edge_for(id);
   if (!target) return;  // fill's sampler skips unreachable clients
   const uint32_t edge = *target;
-  if (edge != edges_.home_of(id)) ++rerouted_;
+  if (edges_.rerouted(id, edge)) ++rerouted_;
   const uint64_t seq = next_seq_++;
   const uint32_t samples = parts_.registry->num_samples(id);
   double finish = 0;
@@ -295,8 +295,10 @@ void async_loop::dispatch(uint32_t id, async_step& step) {
     auto profile = make_device_profile(sc_.devices, sc_.seed, id);
     const double transfer = conditions_ ? conditions_->transfer_factor(id) : 1.0;
     const double compute = conditions_ ? conditions_->compute_factor(id) : 1.0;
-    finish = sim_now_ + task_duration(sc_.devices, profile, samples, sc_.training.epochs,
-                                      model_->size() * sizeof(float), transfer, compute);
+    finish = sim_now_ +
+             task_duration(sc_.devices, profile, samples, sc_.training.epochs,
+                           model_->size() * sizeof(float), transfer, compute) +
+             edges_.extra_latency_s(id, edge);
   }
   uint64_t group = 0;
   if (sc_.async.edge == edge_mode::preaggregate) {
@@ -473,10 +475,16 @@ void async_loop::drain(async_step& step) {
   close_stalled_group(step);
 }
 
+void async_loop::release_edge(const task& t) {
+  // A lost edge's count was cleared with it: only a task of its current incarnation counts.
+  if (t.incarnation == edges_.incarnation(t.sent.edge)) edges_.release(t.sent.edge);
+}
+
 void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, async_step& step) {
   auto it = tasks_.find(seq);
   if (it == tasks_.end()) return;
   const task t = std::move(it->second);
+  release_edge(t);
   busy_clients_.erase(t.sent.client);
   --in_flight_by_edge_[t.sent.edge];
   tasks_.erase(it);
@@ -563,6 +571,7 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
           for (uint64_t m : agg.members) {
             auto mt = tasks_.find(m);
             if (m != seq && mt != tasks_.end() && mt->second.sent.group == group) {
+              release_edge(mt->second);
               busy_clients_.erase(mt->second.sent.client);
               --in_flight_by_edge_[mt->second.sent.edge];
               tasks_.erase(mt);
@@ -822,6 +831,7 @@ void async_loop::withdraw_unavailable(const scenario_event& e) {
     fail(it->second.sent.edge, it->second.sent.client, failure_code::unavailable, why);
     // Its release (a result already held, or the cancelled slot) finds no task and is skipped.
     if (simulated()) releases_.cancel(seq);
+    release_edge(it->second);
     busy_clients_.erase(it->second.sent.client);
     --in_flight_by_edge_[it->second.sent.edge];
     tasks_.erase(it);

@@ -257,6 +257,8 @@ class async_loop {
   // Fails the tasks in flight whose client is no longer available and frees their slots (a
   // late answer, or a result held for release, is then ignored).
   void withdraw_unavailable(const scenario_event& e);
+  // The task no longer loads its edge (region routing's counts, edge_set::release).
+  void release_edge(const task& t);
   // Nothing in flight, nothing to dispatch and no `at` event left (and no lost edge that could
   // bring available clients back): ends the run.
   void end_if_stuck(async_step& step);

@@ -97,41 +97,68 @@ void sync_loop::dispatch(edge_batch b, sync_step& step) {
   load.tasks += static_cast<uint32_t>(b.clients.size());
   if (sc_.clock == clock_kind::simulated) {
     const size_t model_bytes = model_->size() * sizeof(float);
-    for (auto id : b.clients) load.busy_s += task_seconds(id, model_bytes);
+    for (auto id : b.clients)
+      load.busy_s += task_seconds(id, model_bytes) + edges_.extra_latency_s(id, b.edge);
   }
   step.send.push_back(task_of(std::move(b)));
 }
 
 std::vector<uint32_t> sync_loop::keep_in_time(std::vector<uint32_t> ids, uint32_t k,
-                                              round_record& rec) {
+                                              round_record& rec,
+                                              std::vector<std::optional<uint32_t>>* routed) {
   const double deadline = sc_.protocol.round_deadline;
   const size_t model_bytes = model_->size() * sizeof(float);
-  std::vector<std::pair<double, uint32_t>> by_finish;
+  struct candidate {
+    double duration;
+    uint32_t id;
+    std::optional<uint32_t> edge;
+    bool operator<(const candidate& o) const {
+      return duration < o.duration || (duration == o.duration && id < o.id);
+    }
+  };
+  std::vector<candidate> by_finish;
   by_finish.reserve(ids.size());
-  for (auto id : ids) by_finish.emplace_back(task_seconds(id, model_bytes), id);
+  for (auto id : ids) {
+    double d = task_seconds(id, model_bytes);
+    std::optional<uint32_t> edge;
+    if (routed) {
+      // Edges with regions: the edge is chosen now, so the task pays its inter-region latency.
+      edge = edges_.edge_for(id);
+      if (edge) d += edges_.extra_latency_s(id, *edge);
+    }
+    by_finish.push_back(candidate{d, id, edge});
+  }
   std::sort(by_finish.begin(), by_finish.end());
-  std::vector<uint32_t> kept;
+  std::vector<candidate> kept;
   bool cut_by_deadline = false;
   double longest = 0;
-  for (auto& [d, id] : by_finish) {
-    if (kept.size() >= k) break;
-    if (deadline > 0 && d > deadline) {
-      cut_by_deadline = true;
-      break;
+  for (auto& c : by_finish) {
+    if (kept.size() >= k || (deadline > 0 && c.duration > deadline)) {
+      cut_by_deadline = cut_by_deadline || (kept.size() < k && deadline > 0);
+      if (c.edge) edges_.release(*c.edge);  // not sent: its edge does not hold it
+      continue;
     }
-    kept.push_back(id);
-    longest = d;
+    kept.push_back(c);
+    longest = c.duration;
   }
   durations_.clear();
-  for (auto& [d, id] : by_finish) {
+  for (const auto& c : by_finish) {
     if (durations_.size() >= kept.size()) break;
-    durations_.emplace_back(id, d);
+    durations_.emplace_back(c.id, c.duration);
   }
   std::sort(durations_.begin(), durations_.end());
   rec.dropped = static_cast<uint32_t>(ids.size() - kept.size());
   rec.sim_round_s = cut_by_deadline ? deadline : longest;
-  std::sort(kept.begin(), kept.end());
-  return kept;
+  std::sort(kept.begin(), kept.end(),
+            [](const candidate& a, const candidate& b) { return a.id < b.id; });
+  std::vector<uint32_t> out;
+  out.reserve(kept.size());
+  if (routed) routed->clear();
+  for (auto& c : kept) {
+    out.push_back(c.id);
+    if (routed) routed->push_back(c.edge);
+  }
+  return out;
 }
 
 void sync_loop::next_round(sync_step& step) {
@@ -168,9 +195,15 @@ void sync_loop::next_round(sync_step& step) {
     rec.selected = static_cast<uint32_t>(ids.size());
     if (checkpoints_ && checkpoint_every_ > 0) round_picks_ = ids;
     durations_.clear();
-    if (sc_.clock == clock_kind::simulated) ids = keep_in_time(std::move(ids), k, rec);
+    // Region routing counts the tasks each edge holds; a sync round's tasks all end with it.
+    edges_.release_all();
+    std::vector<std::optional<uint32_t>> routed;
+    const bool by_region = edges_.has_regions();
+    if (sc_.clock == clock_kind::simulated)
+      ids = keep_in_time(std::move(ids), k, rec, by_region ? &routed : nullptr);
     // Grouped by edge: O(k + edges). Ids are ascending, so each batch stays ascending.
-    auto send = round_->assign(ids);
+    auto send = by_region && sc_.clock == clock_kind::simulated ? round_->assign(ids, routed)
+                                                                : round_->assign(ids);
     for (auto& b : send) dispatch(std::move(b), step);
     if (!round_->complete()) return;
     // Nothing went out (every client unreachable): the round ends at once.

@@ -161,7 +161,10 @@ class sync_loop {
   void settle(sync_step& step, std::vector<edge_batch> send);
   // Server step, record, totals; marks the run finished after the last round.
   void finish_round(sync_step& step);
-  std::vector<uint32_t> keep_in_time(std::vector<uint32_t> ids, uint32_t k, round_record& rec);
+  // `routed` (region routing): each kept client's edge, chosen here so that its simulated
+  // time includes the inter-region latency; the dropped clients' edges are released.
+  std::vector<uint32_t> keep_in_time(std::vector<uint32_t> ids, uint32_t k, round_record& rec,
+                                     std::vector<std::optional<uint32_t>>* routed = nullptr);
   sync_task task_of(edge_batch b) const;
   // Sends batch `b` in `step`, counting it in its edge's load (tasks, busy_s) of the round.
   void dispatch(edge_batch b, sync_step& step);

@@ -89,15 +89,24 @@ std::vector<edge_batch> sync_round::add_batch(uint32_t e, std::vector<uint32_t> 
 }
 
 std::vector<edge_batch> sync_round::assign(const std::vector<uint32_t>& ids) {
+  std::vector<std::optional<uint32_t>> routed;
+  routed.reserve(ids.size());
+  for (auto id : ids) routed.push_back(edges_.edge_for(id));
+  return assign(ids, routed);
+}
+
+std::vector<edge_batch> sync_round::assign(const std::vector<uint32_t>& ids,
+                                           const std::vector<std::optional<uint32_t>>& routed) {
   std::vector<std::vector<uint32_t>> groups(edges_.size());
-  for (auto id : ids) {
-    auto e = edges_.edge_for(id);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const uint32_t id = ids[i];
+    const auto& e = routed.at(i);
     if (!e) {
       fail_client(id, failure_code::edge_lost,
                   "edge " + std::to_string(edges_.home_of(id)) + " lost");
       continue;
     }
-    if (*e != edges_.home_of(id)) ++rec_.rerouted;
+    if (edges_.rerouted(id, *e)) ++rec_.rerouted;
     groups[*e].push_back(id);
   }
   std::vector<edge_batch> send;

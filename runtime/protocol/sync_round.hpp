@@ -68,6 +68,10 @@ class sync_round {
   // (edge_lost). Returns the batches to send now (the others wait behind their edge's batch
   // in flight).
   std::vector<edge_batch> assign(const std::vector<uint32_t>& ids);
+  // The same with each client's edge already chosen (routed[i] for ids[i], from
+  // edge_set::edge_for; nullopt = unreachable). routed.size() must equal ids.size().
+  std::vector<edge_batch> assign(const std::vector<uint32_t>& ids,
+                                 const std::vector<std::optional<uint32_t>>& routed);
 
   // The edge answered batch `id`: checked, merged. Returns the batches to send now (the
   // edge's next one). An answer for a batch that is not outstanding (abandoned with its

@@ -51,6 +51,8 @@ const char* to_string(routing_kind x) {
       return "range";
     case routing_kind::hash:
       return "hash";
+    case routing_kind::region:
+      return "region";
   }
   return "?";
 }
@@ -295,7 +297,8 @@ bool operator==(const training_config& a, const training_config& b) {
 }
 
 bool operator==(const topology_config& a, const topology_config& b) {
-  return a.edges == b.edges && a.routing == b.routing;
+  return a.edges == b.edges && a.routing == b.routing && a.edge_regions == b.edge_regions &&
+         a.edge_capacity == b.edge_capacity && a.region_latency_s == b.region_latency_s;
 }
 
 uint32_t most_clients_per_round(const selection_config& s) {

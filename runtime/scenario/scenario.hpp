@@ -19,7 +19,7 @@ namespace fedactor {
 enum class data_kind { tutorial_random, teacher, fashion_mnist, leaf_synthetic };
 enum class partition_kind { iid, dirichlet, labels_per_client, quantity_skew };
 enum class model_kind { mlp, cnn, torchscript };
-enum class routing_kind { range, hash };
+enum class routing_kind { range, hash, region };
 enum class sampling_kind { random, weighted, least_recent, oort };
 enum class protocol_mode { sync, async };
 enum class clock_kind { simulated, real };
@@ -89,6 +89,10 @@ struct training_config {
 struct topology_config {
   uint32_t edges = 10;
   routing_kind routing = routing_kind::range;
+  // routing region (runtime/population/region_router.hpp):
+  std::vector<uint32_t> edge_regions;    // region of each edge; [] = spread (edge e: e*R/E)
+  uint32_t edge_capacity = 0;            // tasks in flight per edge before spilling; 0 = no cap
+  std::vector<double> region_latency_s;  // R x R one-way seconds, row-major; [] = default
 };
 
 // Oort (Lai et al., OSDI 2021), defaults as FedScale's (docs/selection.md).

@@ -297,6 +297,44 @@ key_entry unsigned_list_key(std::string path, Get get, uint64_t lo, uint64_t hi,
 }
 
 template <class Get>
+key_entry number_list_key(std::string path, Get get, bounds b, std::string doc) {
+  static_assert(std::is_same_v<field_t<Get>, std::vector<double>>,
+                "number_list_key needs a vector of double");
+  key_entry e;
+  e.info = {std::move(path), "list of numbers", "each " + b.text() + ", may be []", "",
+            std::move(doc)};
+  e.read = [get, b](const YAML::Node& n, scenario& s) -> std::optional<read_error> {
+    if (!n.IsSequence())
+      return read_error{"expected a list of numbers such as [0.01, 0.1], got " + describe(n)};
+    std::vector<double> list;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      double v = 0;
+      if (auto err = read_number(n[i], b, v)) {
+        err->suffix = "[" + std::to_string(i) + "]";
+        if (!n[i].Mark().is_null()) err->line = n[i].Mark().line;
+        return err;
+      }
+      list.push_back(v);
+    }
+    get(s) = std::move(list);
+    return std::nullopt;
+  };
+  e.check = [get, b](const scenario& s) -> std::optional<std::string> {
+    const auto& list = get(s);
+    for (std::size_t i = 0; i < list.size(); ++i)
+      if (!b.contains(list[i]))
+        return "element [" + std::to_string(i) + "] " + b.violation(format_number(list[i]));
+    return std::nullopt;
+  };
+  e.emit = [get](const scenario& s) {
+    std::string out = "[";
+    for (double v : get(s)) out += (out.size() > 1 ? ", " : "") + format_number(v);
+    return out + "]";
+  };
+  return e;
+}
+
+template <class Get>
 key_entry string_key(std::string path, Get get, std::string doc) {
   static_assert(std::is_same_v<field_t<Get>, std::string>, "string_key needs a string field");
   key_entry e;
@@ -633,8 +671,43 @@ std::vector<key_entry> make_table() {
     unsigned_key("topology.edges", [](auto& s) -> auto& { return s.topology.edges; },
       1, u32_max, "edge aggregators between the server and the clients"),
     enum_key("topology.routing", [](auto& s) -> auto& { return s.topology.routing; },
-      std::vector{routing_kind::range, routing_kind::hash},
-      "which edge serves a client: range = contiguous id blocks, hash = hashed id"),
+      std::vector{routing_kind::range, routing_kind::hash, routing_kind::region},
+      "which edge serves a client: range = contiguous id blocks, hash = hashed id, region = "
+      "the least-loaded edge of the client's region, spilling to the nearest region when full"),
+    with_check(unsigned_list_key("topology.edge_regions",
+      [](auto& s) -> auto& { return s.topology.edge_regions; }, 0, 65535,
+      "the region of each edge (topology.edges entries), for routing region and, under any "
+      "routing, the inter-region latency; [] = no region under range and hash, spread under "
+      "region (edge e in region floor(e x population.regions / topology.edges))"),
+      [](const scenario& s) -> std::optional<std::string> {
+        const auto& r = s.topology.edge_regions;
+        if (r.empty()) return std::nullopt;
+        if (r.size() != s.topology.edges)
+          return "needs one region per edge (topology.edges = " +
+                 std::to_string(s.topology.edges) + "), got " + std::to_string(r.size());
+        for (std::size_t i = 0; i < r.size(); ++i)
+          if (r[i] >= s.population.regions)
+            return "element [" + std::to_string(i) + "] must be < population.regions (" +
+                   std::to_string(s.population.regions) + "), got " + std::to_string(r[i]);
+        return std::nullopt;
+      }),
+    unsigned_key("topology.edge_capacity",
+      [](auto& s) -> auto& { return s.topology.edge_capacity; }, 0, u32_max,
+      "routing region: tasks in flight an edge takes before its region's clients spill to the "
+      "nearest region; 0 = no cap"),
+    with_check(number_list_key("topology.region_latency_s",
+      [](auto& s) -> auto& { return s.topology.region_latency_s; }, bounds{0, false, inf, false},
+      "edges with regions: one-way seconds between a client's region (row) and its edge's region "
+      "(column), population.regions squared entries row by row, added twice to each task's "
+      "simulated time; [] = 0.01 within a region, 0.1 x |a - b| between regions a and b"),
+      [](const scenario& s) -> std::optional<std::string> {
+        const auto n = s.topology.region_latency_s.size();
+        const uint64_t r = s.population.regions;
+        if (n != 0 && n != r * r)
+          return "needs population.regions squared entries (" + std::to_string(r * r) +
+                 "), got " + std::to_string(n);
+        return std::nullopt;
+      }),
 
     enum_key("selection.strategy", [](auto& s) -> auto& { return s.selection.strategy; },
       std::vector{sampling_kind::random, sampling_kind::weighted, sampling_kind::least_recent,

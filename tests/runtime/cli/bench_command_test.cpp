@@ -24,8 +24,9 @@ TEST_CASE("fedactor bench --json on tiny sizes reports every field for every pop
   for (const char* key : {"cpu", "hardware_threads", "kernel_isa", "probe_threads", "probe_mib",
                           "memory_bandwidth_gbps", "fold_gbps", "fold_fraction_of_bandwidth",
                           "fedbuff_ingest_updates_per_s", "fedbuff_grouped_ingest_updates_per_s",
-                          "fedbuff_grouped_edge_threads"})
+                          "fedbuff_grouped_edge_threads", "region_routing_per_s"})
     CHECK(m.contains(key));
+  CHECK(m.at("region_routing_per_s").get<double>() > 0);
   CHECK(m.at("memory_bandwidth_gbps").get<double>() > 0);
   CHECK(m.at("fold_gbps").get<double>() > 0);
   CHECK(m.at("fedbuff_ingest_updates_per_s").get<double>() > 0);

@@ -1685,3 +1685,31 @@ TEST_CASE("async_loop under the simulated clock records the simulated work sent 
   CHECK(s2.in_flight == 2);
   CHECK(step.steps[1].record.gauges.in_flight == 2);
 }
+
+TEST_CASE("async_loop region routing counts tasks per edge and frees a slot at the answer",
+          "[protocol]") {
+  // 3 clients, all in region 0; edge 0 in region 0, edge 1 in region 1; capacity 1; 3 in
+  // flight, buffer 2.
+  auto sc = async_scenario(3, 2, 3, 2);
+  sc.topology.routing = routing_kind::region;
+  sc.population.regions = 2;
+  async_fixture f(sc, {1, 2}, ten_each());
+  f.edges->route_by_region(std::make_unique<region_router>(std::vector<uint32_t>{0, 1}, 2,
+                                                           region_latency_matrix({}, 2), 1),
+                           f.registry.get());
+  auto start = f.loop->start();
+  REQUIRE(start.send.size() == 3);
+  // Dispatch order: edge 0 (own region), edge 1 (edge 0 full: spill), edge 0 (all full: queued
+  // on the own region's least-loaded edge).
+  CHECK(start.send[0].edge == 0);
+  CHECK(start.send[1].edge == 1);
+  CHECK(start.send[2].edge == 0);
+  CHECK(f.edges->regions()->load(0) == 2);
+  CHECK(f.edges->regions()->load(1) == 1);
+  // The task on edge 1 answers: its count goes, and the refill takes the free slot there.
+  auto step = answer(*f.loop, start.send[1], {1, 1}, 10, 0.5);
+  REQUIRE(step.send.size() == 1);
+  CHECK(step.send[0].edge == 1);
+  CHECK(f.edges->regions()->load(0) == 2);
+  CHECK(f.edges->regions()->load(1) == 1);
+}

@@ -1434,3 +1434,42 @@ TEST_CASE("sync_loop edge_load under the real clock has no busy time, and restar
     }
   }
 }
+
+TEST_CASE("sync_loop region routing spills past capacity and pays the inter-region latency",
+          "[protocol]") {
+  auto sc = four_over_two();
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  sc.topology.routing = routing_kind::region;
+  sc.population.regions = 2;
+  // Clients 0, 1, 2 in region 0, client 3 in region 1; edge 0 in region 0, edge 1 in region 1.
+  auto registry = std::make_shared<client_registry>(
+      4, sc.seed, 2, [](client_id id) { return 10 * (id + 1); },
+      [](client_id id) {
+        return client_meta{1.0f, uint16_t(id == 3 ? 1 : 0)};
+      });
+  auto edges = testing::make_edge_set(sc);
+  edges->route_by_region(std::make_unique<region_router>(std::vector<uint32_t>{0, 1}, 2,
+                                                         region_latency_matrix({}, 2), 2),
+                         registry.get());
+  sync_loop::parts p{registry, make_sampler(sc.selection.strategy, *registry, sc.seed),
+                     testing::fresh_optimizer("sgd", 2)};
+  sync_loop loop(sc, std::move(p), *edges, {1, 2}, 1);
+  auto step = loop.start();
+  // In id order: 0 and 1 fill edge 0 (capacity 2), 2 spills to region 1's edge 1, 3 is home.
+  REQUIRE(step.send.size() == 2);
+  CHECK(task_on(step.send, 0).batch.clients == std::vector<uint32_t>{0, 1});
+  CHECK(task_on(step.send, 1).batch.clients == std::vector<uint32_t>{2, 3});
+  CHECK(edges->regions()->load(0) == 2);
+  CHECK(edges->regions()->load(1) == 2);
+  const auto sent = step.send;
+  step = loop.answered(task_on(sent, 0).batch.id,
+                       report(task_on(sent, 0), {{{1, 1}, 10, 0}, {{1, 1}, 20, 0}}));
+  step = loop.answered(task_on(sent, 1).batch.id,
+                       report(task_on(sent, 1), {{{1, 1}, 30, 0}, {{1, 1}, 40, 0}}));
+  REQUIRE(step.rounds.size() == 1);
+  const auto& rec = step.rounds[0].record;
+  CHECK(rec.rerouted == 1);
+  // Client 3 (40 s) on its own region's edge pays 2 x 0.01 s; client 2 (30 s) pays 2 x 0.1 s.
+  CHECK(rec.sim_round_s == 40.0 + 2 * 0.01);
+}

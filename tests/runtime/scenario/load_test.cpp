@@ -63,6 +63,9 @@ training:
 topology:
   edges: 20
   routing: hash
+  edge_regions: [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3]
+  edge_capacity: 50
+  region_latency_s: [0.01, 0.1, 0.2, 0.3, 0.1, 0.01, 0.1, 0.2, 0.2, 0.1, 0.01, 0.1, 0.3, 0.2, 0.1, 0.01]
 selection:
   strategy: least_recent
   clients_per_round: 1000
@@ -276,6 +279,11 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.training.timeout_s == 30.0);
   CHECK(s.topology.edges == 20);
   CHECK(s.topology.routing == routing_kind::hash);
+  CHECK(s.topology.edge_regions ==
+        std::vector<uint32_t>{0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3});
+  CHECK(s.topology.edge_capacity == 50);
+  CHECK(s.topology.region_latency_s.size() == 16);
+  CHECK(s.topology.region_latency_s[3] == 0.3);
   CHECK(s.selection.strategy == sampling_kind::least_recent);
   CHECK(s.selection.clients_per_round == 1000);
   CHECK(s.pool.max_live_clients == 500);
@@ -509,7 +517,8 @@ TEST_CASE("scenario out-of-range values give the allowed range", "[scenario]") {
 
 TEST_CASE("scenario bad enum value lists the allowed values", "[scenario]") {
   CHECK(load_error("topology:\n  routing: hsh\n") ==
-        "t.yaml:2: topology.routing: must be one of: range, hash, got 'hsh' (did you mean hash?)");
+        "t.yaml:2: topology.routing: must be one of: range, hash, region, got 'hsh' (did you mean "
+        "hash?)");
   CHECK(load_error("selection:\n  strategy: greedy\n") ==
         "t.yaml:2: selection.strategy: must be one of: random, weighted, least_recent, oort, got "
         "'greedy'");
@@ -591,7 +600,9 @@ TEST_CASE("scenario file errors carry the file name and line", "[scenario]") {
   scenario s;
   auto err = load_scenario_file(path, s);
   REQUIRE(err);
-  CHECK(err->message == path + ":4: topology.routing: must be one of: range, hash, got 'ring'");
+  CHECK(err->message == path +
+                            ":4: topology.routing: must be one of: range, hash, region, got "
+                            "'ring'");
   CHECK(s == scenario{});
   {
     std::ofstream out(path);
@@ -703,7 +714,7 @@ TEST_CASE("scenario validate applies the per-key checks to structs built in C++"
   s = scenario{};
   s.topology.routing = static_cast<routing_kind>(7);
   CHECK(validate(s)->message ==
-        "scenario: topology.routing: must be one of: range, hash, got value 7");
+        "scenario: topology.routing: must be one of: range, hash, region, got value 7");
   s = scenario{};
   s.population.clients = 5000000000ull;
   CHECK(validate(s)->message ==
@@ -1177,4 +1188,30 @@ TEST_CASE("scenario oort and adaptive size keys load and their rules are checked
   s.protocol.mode = protocol_mode::sync;
   s.robust.rule = robust_rule_kind::median;
   CHECK(validate(s)->message.find("needs robust.rule mean") != std::string::npos);
+}
+
+TEST_CASE("scenario region routing keys are checked against the topology and the regions",
+          "[scenario]") {
+  const scenario s = load_ok(
+      "population:\n  regions: 2\ntopology:\n  edges: 3\n  routing: region\n"
+      "  edge_regions: [1, 0, 1]\n  edge_capacity: 4\n  region_latency_s: [0, 0.5, 0.25, 0]\n");
+  CHECK(s.topology.routing == routing_kind::region);
+  CHECK(s.topology.edge_regions == std::vector<uint32_t>{1, 0, 1});
+  CHECK(s.topology.edge_capacity == 4);
+  CHECK(s.topology.region_latency_s == std::vector<double>{0, 0.5, 0.25, 0});
+  auto invalid = [](const std::string& yaml) {
+    const scenario bad = load_ok(yaml);
+    auto err = validate(bad);
+    REQUIRE(err);
+    return err->message;
+  };
+  CHECK(invalid("population:\n  regions: 2\ntopology:\n  edges: 3\n  edge_regions: [0, 1]\n") ==
+        "scenario: topology.edge_regions: needs one region per edge (topology.edges = 3), got 2");
+  CHECK(invalid("population:\n  regions: 2\ntopology:\n  edges: 2\n  edge_regions: [0, 2]\n") ==
+        "scenario: topology.edge_regions: element [1] must be < population.regions (2), got 2");
+  CHECK(invalid("population:\n  regions: 2\ntopology:\n  region_latency_s: [0.1, 0.2]\n") ==
+        "scenario: topology.region_latency_s: needs population.regions squared entries (4), got "
+        "2");
+  CHECK(load_error("topology:\n  region_latency_s: [-1]\n") ==
+        "t.yaml:2: topology.region_latency_s[0]: must be >= 0, got -1");
 }

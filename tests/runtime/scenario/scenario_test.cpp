@@ -49,6 +49,9 @@ scenario every_field_changed() {
   s.training.timeout_s = 30;
   s.topology.edges = 20;
   s.topology.routing = routing_kind::hash;
+  s.topology.edge_regions = {0, 1};
+  s.topology.edge_capacity = 8;
+  s.topology.region_latency_s = {0.5};
   s.selection.strategy = sampling_kind::least_recent;
   s.selection.clients_per_round = 1000;
   s.selection.over_select = 0.3;
@@ -243,6 +246,7 @@ TEST_CASE("scenario enum values have their YAML names", "[scenario]") {
   CHECK(string(to_string(model_kind::torchscript)) == "torchscript");
   CHECK(string(to_string(routing_kind::range)) == "range");
   CHECK(string(to_string(routing_kind::hash)) == "hash");
+  CHECK(string(to_string(routing_kind::region)) == "region");
   CHECK(string(to_string(sampling_kind::random)) == "random");
   CHECK(string(to_string(sampling_kind::weighted)) == "weighted");
   CHECK(string(to_string(sampling_kind::least_recent)) == "least_recent");
@@ -275,7 +279,7 @@ TEST_CASE("scenario enum values outside the enum are named ?", "[scenario]") {
   CHECK(string(to_string(static_cast<data_kind>(4))) == "?");
   CHECK(string(to_string(static_cast<partition_kind>(4))) == "?");
   CHECK(string(to_string(static_cast<model_kind>(3))) == "?");
-  CHECK(string(to_string(static_cast<routing_kind>(2))) == "?");
+  CHECK(string(to_string(static_cast<routing_kind>(3))) == "?");
   CHECK(string(to_string(static_cast<sampling_kind>(4))) == "?");
   CHECK(string(to_string(static_cast<protocol_mode>(2))) == "?");
   CHECK(string(to_string(static_cast<clock_kind>(2))) == "?");
@@ -301,7 +305,8 @@ TEST_CASE("scenario enum names are the values the loader reads", "[scenario]") {
                    [](const scenario& s) { return s.data.partition; });
   check_names_load("model.kind", {model_kind::mlp, model_kind::cnn, model_kind::torchscript},
                    [](const scenario& s) { return s.model.kind; });
-  check_names_load("topology.routing", {routing_kind::range, routing_kind::hash},
+  check_names_load("topology.routing",
+                   {routing_kind::range, routing_kind::hash, routing_kind::region},
                    [](const scenario& s) { return s.topology.routing; });
   check_names_load("selection.strategy",
                    {sampling_kind::random, sampling_kind::weighted, sampling_kind::least_recent},

@@ -368,9 +368,9 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.events[0].trigger == event_trigger::step);
   CHECK(s.events[0].count == 3);
   CHECK(s.events[0].edge == 19);
-  CHECK(s.events[0].where == "t.yaml:102");
+  CHECK(s.events[0].where == "t.yaml:105");
   CHECK(s.events[1].kind == event_kind::edge_up);
-  CHECK(s.events[1].where == "t.yaml:103");
+  CHECK(s.events[1].where == "t.yaml:106");
   CHECK(s.events[2].region == 3);
   CHECK(s.events[3].clients.from == 0);
   CHECK(s.events[3].clients.to == 1000);

@@ -128,6 +128,9 @@ scenario every_field_changed() {
   s.privacy.clip_lr = 0.3;
   s.privacy.quantile_noise = 2.5;
   s.privacy.delta = 1e-7;
+  s.compression.kind = compression_kind::topk;
+  s.compression.block = 64;
+  s.compression.density = 0.05;
   // One event of every kind and trigger, each field off its default.
   auto event = [](event_kind kind, event_trigger trigger) {
     scenario_event e;
@@ -201,6 +204,7 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.robust.norm_bound == b.robust.norm_bound, "robust.norm_bound");
   note(a.attack == b.attack, "attack");
   note(a.privacy == b.privacy, "privacy");
+  note(a.compression == b.compression, "compression");
   note(a.events == b.events, "events");
   return out;
 }
@@ -309,7 +313,8 @@ TEST_CASE("scenario enum names are the values the loader reads", "[scenario]") {
                    {routing_kind::range, routing_kind::hash, routing_kind::region},
                    [](const scenario& s) { return s.topology.routing; });
   check_names_load("selection.strategy",
-                   {sampling_kind::random, sampling_kind::weighted, sampling_kind::least_recent},
+                   {sampling_kind::random, sampling_kind::weighted, sampling_kind::least_recent,
+                    sampling_kind::oort},
                    [](const scenario& s) { return s.selection.strategy; });
   check_names_load("protocol.mode", {protocol_mode::sync, protocol_mode::async},
                    [](const scenario& s) { return s.protocol.mode; });
@@ -358,7 +363,7 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
                                  "async",     "async.decay", "devices",    "devices.compute_power",
                                  "faults",    "strategy",    "checkpoint", "robust",
                                  "robust.norm_bound",        "attack",     "privacy",
-                                 "events"});
+                                 "compression", "events"});
   // clang-format on
 }
 

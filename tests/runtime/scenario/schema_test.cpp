@@ -72,7 +72,7 @@ TEST_CASE("scenario key types and allowed values read as documented", "[scenario
   CHECK(info("training.momentum").allowed == "[0, 1)");
   CHECK(info("data.label_noise").allowed == "[0, 1]");
   CHECK(info("topology.routing").type == "enum");
-  CHECK(info("topology.routing").allowed == "range, hash");
+  CHECK(info("topology.routing").allowed == "range, hash, region");
   CHECK(info("selection.strategy").allowed == "random, weighted, least_recent, oort");
   CHECK(info("model.hidden").type == "list of unsigned integers");
   CHECK(info("name").type == "string");

@@ -116,8 +116,8 @@ void pump(edge_ptr self) {
             if (!attacked_base.empty() && r.params.size() == attacked_base.size())
               r.params = param_blob{attacked_params(self->state.cfg.attack, r.params.data(),
                                                     attacked_base.data(), r.params.size())};
-            wrong = refuse_update(update_claim{r.round, r.client, r.params.data(),
-                                               r.params.size(), r.num_samples, r.loss},
+            wrong = refuse_update(update_claim{r.round, r.client, r.params.data(), r.params.size(),
+                                               r.num_samples, r.loss},
                                   want);
           }
           if (wrong) {

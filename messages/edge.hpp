@@ -60,18 +60,17 @@ struct edge_res {
   // empty when none, else one count per reason; the server checks that they are among the
   // batch's invalid_update failures.
   std::vector<uint32_t> refused_results;
-  uint64_t update_bytes = 0;          // the clients' updates as they reached the edge, in bytes
-  uint32_t updates_received = 0;      // how many updates those bytes are
-  std::vector<char> reports;          // per-client reports (runtime/protocol/client_report.hpp)
+  uint64_t update_bytes = 0;      // the clients' updates as they reached the edge, in bytes
+  uint32_t updates_received = 0;  // how many updates those bytes are
+  std::vector<char> reports;      // per-client reports (runtime/protocol/client_report.hpp)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_res& x) {
   return f(caf::meta::type_name("edge_res"), x.round, x.edge, bounded(x.aggregate),
            bounded(x.aux_aggregate), x.failed_by, x.failures, x.live_clients, x.peak_live_clients,
-           x.evictions, x.norm_within, x.norm_clipped, x.norm_rejected, x.unclipped, x.refused_results,
-           x.update_bytes, x.updates_received,
-           bounded(x.reports));
+           x.evictions, x.norm_within, x.norm_clipped, x.norm_rejected, x.unclipped,
+           x.refused_results, x.update_bytes, x.updates_received, bounded(x.reports));
 }
 
 }  // namespace fedactor

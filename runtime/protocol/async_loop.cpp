@@ -502,7 +502,8 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
     auto r = buffer_.offer(fu);
     if (r == offer_result::folded || r == offer_result::aggregated) ++load_[t.sent.edge].updates;
     if (r == offer_result::rejected)
-      fail(t.sent.edge, client, failure_code::invalid_update, "rejected update (non-finite or out of range)");
+      fail(t.sent.edge, client, failure_code::invalid_update,
+           "rejected update (non-finite or out of range)");
     else if (r == offer_result::out_of_bound)
       fail(t.sent.edge, client, failure_code::invalid_update,
            "rejected update: norm above the bound " + std::to_string(bound));

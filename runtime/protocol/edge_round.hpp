@@ -34,7 +34,7 @@ struct edge_round_result {
   uint32_t unclipped = 0;            // clipping: folded updates whose norm was <= the clip
   uint64_t update_bytes = 0;         // the updates received (count_update), in bytes
   uint32_t updates_received = 0;
-  std::vector<char> reports;         // encoded client_reports, ascending ids (none when clipping)
+  std::vector<char> reports;  // encoded client_reports, ascending ids (none when clipping)
 };
 
 class edge_round {

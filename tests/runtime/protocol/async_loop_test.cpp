@@ -395,8 +395,8 @@ TEST_CASE("async_loop refuses an answer that does not fit its task as invalid_up
     reason = answer_refusal::wrong_samples;
   }
   SECTION("with another shape") {
-    step =
-        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({1, 2, 3}), 0});
+    step = f.loop->answered(t.seq, t.attempt, t.client,
+                            task_update{10, 0, make_snapshot({1, 2, 3}), 0});
     why = "has 3 parameters, expected 2";
     reason = answer_refusal::wrong_dimension;
   }
@@ -411,8 +411,8 @@ TEST_CASE("async_loop refuses an answer that does not fit its task as invalid_up
     reason = answer_refusal::wrong_dimension;
   }
   SECTION("with a non-finite value") {
-    step =
-        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, 0, make_snapshot({NAN, 2}), 0});
+    step = f.loop->answered(t.seq, t.attempt, t.client,
+                            task_update{10, 0, make_snapshot({NAN, 2}), 0});
     why = "an update with non-finite values or loss";
     reason = answer_refusal::non_finite;
   }
@@ -423,8 +423,8 @@ TEST_CASE("async_loop refuses an answer that does not fit its task as invalid_up
     reason = answer_refusal::non_finite;
   }
   SECTION("with a non-finite loss") {
-    step =
-        f.loop->answered(t.seq, t.attempt, t.client, task_update{10, NAN, make_snapshot({1, 2}), 0});
+    step = f.loop->answered(t.seq, t.attempt, t.client,
+                            task_update{10, NAN, make_snapshot({1, 2}), 0});
     why = "an update with non-finite values or loss";
     reason = answer_refusal::non_finite;
   }

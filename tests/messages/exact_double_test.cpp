@@ -93,8 +93,10 @@ TEST_CASE("a double map is written as CAF writes a map of string to double", "[m
 // (an edge forwards its settings to the client hosts) never returned. Read exactly, it is the
 // NaN those bits are.
 TEST_CASE("train_settings with a momentum CAF read as infinity is written again", "[messages]") {
-  const std::vector<char> input{-1, -1, -1, -1, -1, -1, -1, -1, -1, 0x02, 0x01, 0,    0, 0, 0,
-                                -1, -1, -1, -1, -1, -1, -1, -1, 0,  0,    0,    0x3f, 0, 0, 0};
+  const std::vector<char> input{-1, -1, -1, -1, -1, -1, -1, -1, -1, 0x02, 0x01, 0, 0, 0, 0, -1, -1,
+                                -1, -1, -1, -1, -1, -1, 0, 0, 0, 0x3f, 0, 0, 0,
+                                // compression: kind none, block 0, density 0
+                                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   train_settings s;
   REQUIRE_FALSE(load(input, s));
   CHECK(s.epochs == 0xffffffffu);

@@ -16,18 +16,21 @@ TEST_CASE("a server checkpoints mid-run unless the client state lives in other p
   CHECK_FALSE(server_checkpoint_limit(sc, true));
   // SCAFFOLD and FedBN keep state per client: in one process the server snapshots the store
   // with each checkpoint; with client hosts elsewhere it cannot.
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < 3; ++i) {
     scenario s;
     if (i == 0)
       s.strategy.client = client_algorithm::scaffold;
-    else
+    else if (i == 1)
       s.strategy.normalization = norm_handling::local;
+    else
+      s.compression.kind = compression_kind::topk;  // its error feedback residuals
     CHECK_FALSE(server_checkpoint_limit(s, true));
     auto why = server_checkpoint_limit(s, false);
     REQUIRE(why);
     CHECK(*why ==
           "runs whose client hosts keep client state (strategy.client scaffold, "
-          "strategy.normalization local) are checkpointed at the end only (the state lives "
+          "compression.kind topk, strategy.normalization local) are checkpointed at the end only "
+          "(the state lives "
           "with the hosts)");
   }
   // The protocol's own limits hold wherever the clients are.

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -530,6 +531,11 @@ void limit_math_threads() {
   static std::once_flag once;
   std::call_once(once, [] {
     torch::set_num_threads(1);
+    // Strict reproducibility (docs/reproducibility.md): oneDNN picks its kernels by CPU ISA;
+    // without it convolutions go through im2col and OpenBLAS's pinned sgemm.
+    if (const char* mode = std::getenv("FEDACTOR_REPRODUCIBILITY");
+        mode && std::strcmp(mode, "strict") == 0)
+      at::globalContext().setUserEnabledMkldnn(false);
     using set_threads_fn = void (*)(int);
     if (auto f = reinterpret_cast<set_threads_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
       f(1);

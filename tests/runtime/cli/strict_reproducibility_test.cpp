@@ -115,10 +115,11 @@ TEST_CASE(
   fedactor::test::temp_dir dir("strict_cnn");
   fedactor::test::write_fmnist_dir(dir, 600, 10);
   // 60 clients of 10 fixture images, 4 a round, 2 rounds of the CNN: a few seconds.
-  const std::string sets = " --set data.path='" + dir.path.string() +
-                           "' --set population.clients=60 --set selection.clients_per_round=4"
-                           " --set pool.max_live_clients=8 --set protocol.rounds=2"
-                           " --set training.epochs=1 --set eval.every=0 --set topology.edges=2 --set data.partition=iid";
+  const std::string sets =
+      " --set data.path='" + dir.path.string() +
+      "' --set population.clients=60 --set selection.clients_per_round=4"
+      " --set pool.max_live_clients=8 --set protocol.rounds=2"
+      " --set training.epochs=1 --set eval.every=0 --set topology.edges=2 --set data.partition=iid";
   auto run = [&](const char* capability, const char* core) {
     env_guard env{{"ATEN_CPU_CAPABILITY", capability}, {"OPENBLAS_CORETYPE", core}};
     const auto out = dir.path / (std::string("run_") + capability + "_" + core);

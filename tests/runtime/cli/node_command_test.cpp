@@ -1253,3 +1253,51 @@ TEST_CASE("fedactor node ROLE refuses bad arguments in one line naming option an
     CHECK(r.err == message);
   }
 }
+
+TEST_CASE("compressed updates over server, edges and client hosts give the model of fedactor run",
+          "[cli][node]") {
+  // The compression settings reach the client hosts in the task settings: int8 (stochastic
+  // rounding from the seeded streams) and topk (error feedback: each client's residual kept in
+  // its state between rounds) must encode exactly as in one process.
+  const std::string kind = GENERATE(as<std::string>{}, "int8", "topk");
+  CAPTURE(kind);
+  auto dir = temp_dir("compressed_" + kind);
+  const std::vector<std::string> sets = {"--set", "topology.edges=2",
+                                         "--set", "protocol.rounds=3",
+                                         "--set", "compression.kind=" + kind};
+  cluster c;
+  auto [ref_run, server_run] = c.reference_and_server(dir, sets);
+  auto& ref = *ref_run;
+  auto& server = *server_run;
+  const uint16_t sp = server.port(startup);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, startup);
+  REQUIRE(server.wait_exit(60s) == 0);
+  REQUIRE(ref.wait_exit(60s) == 0);
+  INFO(c.dump());
+  CHECK(digest(dir / "dist") == digest(dir / "ref"));
+  const auto records = metrics(dir / "dist");
+  const auto ref_records = metrics(dir / "ref");
+  REQUIRE(records.size() == 3);
+  REQUIRE(ref_records.size() == 3);
+  CHECK(total(records, "clients") == 300);
+  CHECK(total(records, "failures") == 0);
+  // The hosts sent compressed payloads: the same bytes as in one process, and fewer than the
+  // 4 bytes per model value of an uncompressed update.
+  const auto values = summary(dir / "ref").at("num_params").get<uint64_t>();
+  for (size_t i = 0; i < records.size(); ++i) {
+    CAPTURE(i);
+    CHECK(records[i].at("update_bytes_up") == ref_records[i].at("update_bytes_up"));
+    CHECK(records[i].at("update_bytes_up").get<uint64_t>() <
+          records[i].at("clients").get<uint64_t>() * values * 4);
+  }
+  for (auto* p : edges) CHECK(p->wait_exit(20s) == 0);
+  for (auto* p : hosts) {
+    CHECK(p->wait_exit(20s) == 0);
+    auto line = p->wait_for("shutdown: run complete (", 1s);
+    REQUIRE(line);
+    CHECK(line->find("(0 tasks") == std::string::npos);
+  }
+  fs::remove_all(dir);
+}

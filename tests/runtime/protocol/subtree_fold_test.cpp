@@ -38,7 +38,7 @@ const std::vector<uint32_t> none_refused(result_refusal_count, 0);
 TEST_CASE("a subtree's fold of its own part and a child's answer equals one edge's aggregate",
           "[protocol]") {
   const std::vector<float> model = {1.0f, 2.0f};
-  const float p0[] = {1.5f, 2.25f}, p1[] = {0.5f, 3.0f}, p2[] = {2.0f, 1.0f};
+  const float p0[] = {1.5f, 2.25f}, p1[] = {0.5f, 3.0f};
   // One edge trains clients 0, 1 and 2 (client 2 fails).
   edge_round all(4, make_snapshot(model), 3);
   all.count_update(8);

@@ -135,8 +135,8 @@ int run_edge_node(const edge_node_options& opts) {
         ", capacity " + std::to_string(capacity));
     if (opts.on_listening) opts.on_listening(port);
     if (opts.wait_hosts > 0) {
-      log("waiting for " + std::to_string(opts.wait_hosts) + " client host" +
-          (opts.wait_hosts == 1 ? "" : "s") + " or child edges");
+      log("waiting for " + std::to_string(opts.wait_hosts) +
+          (opts.wait_hosts == 1 ? " client host or child edge" : " client hosts or child edges"));
       caf::error failure;
       self->request(*node, caf::infinite, hosts_atom::value, opts.wait_hosts)
           .receive([](uint32_t) {}, [&](caf::error& err) { failure = err; });

@@ -12,6 +12,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/edge_children.hpp"
 #include "actors/live_clients.hpp"
 #include "actors/request_timeout.hpp"
 #include "messages/errors.hpp"
@@ -21,6 +22,7 @@
 #include "runtime/protocol/edge_round.hpp"
 #include "runtime/protocol/preaggregation.hpp"
 #include "runtime/protocol/result_refusals.hpp"
+#include "runtime/protocol/subtree_fold.hpp"
 #include "runtime/protocol/task_slots.hpp"
 #include "runtime/protocol/update_check.hpp"
 
@@ -65,6 +67,17 @@ struct edge_state {
   caf::typed_response_promise<edge_res> round_promise;
   // Client results of the sync round in progress refused by reason (sent with edge_res).
   result_refusal_counts round_refused{};
+  // Aggregation trees: the round's task (its clients aside), the batches sent to child edges
+  // and not answered yet, and the fold of their answers (set while the round has children).
+  struct child_part {
+    uint32_t child;
+    caf::actor_addr edge;
+    std::vector<uint32_t> clients;
+  };
+  std::optional<edge_ins> round_ins;
+  std::vector<child_part> parts;
+  std::optional<subtree_fold> tree;
+  std::vector<caf::actor_addr> watched;  // child edges monitored
   // Async pre-aggregation: the groups, and the promise of each member waiting for its answer.
   preaggregation groups;
   std::unordered_map<uint64_t, caf::typed_response_promise<async_res>> members;
@@ -147,8 +160,51 @@ void pump(edge_ptr self) {
 
 void finish_round_if_done(edge_ptr self) {
   auto& st = self->state;
-  if (!st.round || !st.round->complete()) return;
+  if (!st.round || !st.round->complete() || !st.parts.empty()) return;
   auto out = st.round->finish();
+  if (st.tree) {
+    // This edge's own part folded with its children's answers (already checked and folded).
+    edge_report own;
+    own.round = st.round->round();
+    own.aggregate = std::move(out.aggregate);
+    own.aux_aggregate = std::move(out.aux_aggregate);
+    own.failed = out.failed;
+    own.details = std::move(out.details);
+    own.live_clients = static_cast<uint32_t>(st.live.size());
+    own.peak_live_clients = static_cast<uint32_t>(st.live.peak());
+    own.evictions = st.live.evictions();
+    own.norm = out.norm;
+    own.unclipped = out.unclipped;
+    own.update_bytes = out.update_bytes;
+    own.updates_received = out.updates_received;
+    own.reports = std::move(out.reports);
+    st.tree->fold_own(own, st.round_refused);
+    auto all = st.tree->total();
+    edge_res res;
+    res.round = all.round;
+    res.edge = st.cfg.id;
+    res.aggregate = std::move(all.aggregate);
+    res.aux_aggregate = std::move(all.aux_aggregate);
+    res.failed_by = all.failed.to_wire();
+    res.failures = std::move(all.details);
+    res.live_clients = all.live_clients;
+    res.peak_live_clients = all.peak_live_clients;
+    res.evictions = all.evictions;
+    res.norm_within = all.norm.within;
+    res.norm_clipped = all.norm.clipped;
+    res.norm_rejected = all.norm.rejected;
+    res.unclipped = all.unclipped;
+    res.refused_results = result_refusals_to_wire(st.tree->refused());
+    res.update_bytes = all.update_bytes;
+    res.updates_received = all.updates_received;
+    res.reports = std::move(all.reports);
+    st.round_refused = {};
+    st.tree.reset();
+    st.round_ins.reset();
+    st.round.reset();
+    st.round_promise.deliver(std::move(res));
+    return;
+  }
   edge_res res;
   res.round = st.round->round();
   res.edge = st.cfg.id;
@@ -165,6 +221,7 @@ void finish_round_if_done(edge_ptr self) {
   res.unclipped = out.unclipped;
   res.refused_results = result_refusals_to_wire(st.round_refused);
   st.round_refused = {};
+  st.round_ins.reset();
   res.update_bytes = out.update_bytes;
   res.updates_received = out.updates_received;
   res.reports = std::move(out.reports);
@@ -179,6 +236,9 @@ std::optional<caf::error> outside_population(const edge_config& cfg, uint64_t id
                                            std::to_string(id) + " outside the population 0-" +
                                            std::to_string(cfg.population - 1));
 }
+
+void push_round_client(edge_ptr self, uint32_t id);
+void send_part(edge_ptr self, const edge_children::route& child, std::vector<uint32_t> ids);
 
 caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
   auto& st = self->state;
@@ -201,13 +261,48 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
   if (ins.clip > 0 && ins.robust.active())
     return make_error(errc::bad_request, "edge " + std::to_string(st.cfg.id) +
                                              ": a clip bound with robust settings refused");
-  const uint32_t round = ins.round;
-  st.round.emplace(round, ins.model.shared(), ins.clients.size(), ins.aux.size(), ins.robust,
-                   ins.clip);
+  // Aggregation trees: clients no client host of this edge serves and a child's subtree hosts
+  // go to that child, one batch per child; the others train here.
+  std::vector<uint32_t> own;
+  std::vector<std::pair<edge_children::route, std::vector<uint32_t>>> to_children;
+  for (auto id : ins.clients) {
+    std::optional<edge_children::route> child;
+    if (st.cfg.children && !(st.cfg.provider && st.cfg.provider(id)))
+      child = st.cfg.children->find(id);
+    if (!child) {
+      own.push_back(id);
+      continue;
+    }
+    auto it = std::find_if(to_children.begin(), to_children.end(),
+                           [&](const auto& p) { return p.first.id == child->id; });
+    if (it == to_children.end())
+      to_children.emplace_back(*child, std::vector<uint32_t>{id});
+    else
+      it->second.push_back(id);
+  }
+  st.round.emplace(ins.round, ins.model.shared(), own.size(), ins.aux.size(), ins.robust, ins.clip);
   st.round_refused = {};
   st.round_promise = self->make_response_promise<edge_res>();
   auto rp = st.round_promise;
-  for (auto id : ins.clients) {
+  st.parts.clear();
+  st.tree.reset();
+  if (!to_children.empty())
+    st.tree.emplace(ins.round, ins.model.size(), ins.aux.size(), ins.clip > 0);
+  ins.clients.clear();
+  st.round_ins = std::move(ins);
+  for (auto& [child, ids] : to_children) send_part(self, child, std::move(ids));
+  for (auto id : own) push_round_client(self, id);
+  pump(self);
+  finish_round_if_done(self);
+  return rp;
+}
+
+// Queues client `id` of the round in progress for training here (or on a client host).
+void push_round_client(edge_ptr self, uint32_t id) {
+  auto& st = self->state;
+  const auto& ins = *st.round_ins;
+  const uint32_t round = ins.round;
+  {
     train_ins task;
     task.round = round;
     task.client = id;
@@ -230,9 +325,75 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
                         finish_round_if_done(self);
                       }});
   }
+}
+
+// A child's batch is over without a usable answer (the child was lost, timed out or failed):
+// its clients train here instead, in the same round.
+void part_lost(edge_ptr self, uint32_t round, const caf::actor_addr& child) {
+  auto& st = self->state;
+  if (!st.round || st.round->round() != round) return;
+  auto it = std::find_if(st.parts.begin(), st.parts.end(),
+                         [&](const auto& p) { return p.edge == child; });
+  if (it == st.parts.end()) return;
+  auto ids = std::move(it->clients);
+  st.parts.erase(it);
+  st.round->expect_more(ids.size());
+  for (auto id : ids) push_round_client(self, id);
   pump(self);
   finish_round_if_done(self);
-  return rp;
+}
+
+void send_part(edge_ptr self, const edge_children::route& child, std::vector<uint32_t> ids) {
+  auto& st = self->state;
+  edge_ins sub = *st.round_ins;
+  sub.clients = ids;
+  const uint32_t round = sub.round, child_id = child.id;
+  const auto dest = child.edge.address();
+  // At worst the child trains one client at a time, each within the task timeout.
+  const auto timeout = seconds(sub.client_timeout_s * static_cast<double>(ids.size()) + 30);
+  st.parts.push_back(edge_state::child_part{child_id, dest, std::move(ids)});
+  if (std::find(st.watched.begin(), st.watched.end(), dest) == st.watched.end()) {
+    st.watched.push_back(dest);
+    self->monitor(child.edge);
+  }
+  self->request(child.edge, timeout, std::move(sub))
+      .then(
+          [=](edge_res& res) {
+            auto& s = self->state;
+            if (!s.round || s.round->round() != round || !s.tree) return;
+            auto it = std::find_if(s.parts.begin(), s.parts.end(),
+                                   [&](const auto& p) { return p.edge == dest; });
+            if (it == s.parts.end()) return;
+            const std::string who = "child edge " + std::to_string(child_id);
+            auto failed = failure_counts::from_wire(res.failed_by);
+            std::optional<std::string> wrong;
+            if (res.edge != child_id) {
+              wrong = who + " answered as edge " + std::to_string(res.edge);
+            } else if (!failed) {
+              wrong =
+                  who + ": failure counts of " + std::to_string(res.failed_by.size()) + " codes";
+            } else {
+              edge_report rep;
+              rep.round = res.round;
+              rep.aggregate = std::move(res.aggregate);
+              rep.aux_aggregate = std::move(res.aux_aggregate);
+              rep.failed = *failed;
+              rep.details = std::move(res.failures);
+              rep.live_clients = res.live_clients;
+              rep.peak_live_clients = res.peak_live_clients;
+              rep.evictions = res.evictions;
+              rep.norm = norm_bound_counts{res.norm_within, res.norm_clipped, res.norm_rejected};
+              rep.unclipped = res.unclipped;
+              rep.update_bytes = res.update_bytes;
+              rep.updates_received = res.updates_received;
+              rep.reports = std::move(res.reports);
+              s.tree->fold_child(who, it->clients, rep, res.refused_results);
+            }
+            if (wrong) s.tree->refuse(*wrong, it->clients.size());
+            s.parts.erase(it);
+            finish_round_if_done(self);
+          },
+          [=](caf::error&) { part_lost(self, round, dest); });
 }
 
 // -- async tasks ---------------------------------------------------------------------------
@@ -340,6 +501,12 @@ edge_actor::behavior_type edge(edge_ptr self, edge_config cfg) {
   // the edge lives on. An exit from anyone else (the host shutting down) ends the edge.
   self->set_exit_handler([=](caf::exit_msg& msg) {
     if (!self->state.live.forget(msg.source)) self->quit(msg.reason);
+  });
+  // A child edge lost (aggregation trees): its batch of the round in progress trains here.
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& w = self->state.watched;
+    w.erase(std::remove(w.begin(), w.end(), msg.source), w.end());
+    if (self->state.round) part_lost(self, self->state.round->round(), msg.source);
   });
   return {
       [=](edge_ins& ins) -> caf::result<edge_res> { return start_round(self, ins); },

@@ -25,6 +25,8 @@
 
 namespace fedactor {
 
+class edge_children;
+
 using edge_actor =
     caf::typed_actor<caf::replies_to<edge_ins>::with<edge_res>,
                      caf::replies_to<async_ins>::with<async_res>, caf::reacts_to<group_close>>;
@@ -53,6 +55,12 @@ struct edge_config {
   // failure is counted either way).
   std::function<void(const caf::actor_addr& from, uint32_t client, const std::string& why)>
       on_refusal = {};
+  // A middle edge of an aggregation tree (actors/edge_children.hpp, docs/deployment.md): each
+  // client of a sync round that a child's subtree hosts goes to that child in one edge_ins
+  // per child; the children's checked aggregates are folded with this edge's own part
+  // (runtime/protocol/subtree_fold). A child lost mid-round: its clients train here. Null or
+  // empty: no children.
+  std::shared_ptr<edge_children> children = {};
 };
 
 // Edge state machine (sync):

@@ -39,6 +39,16 @@ client_actor client_directory::find(uint32_t id) const {
   return {};
 }
 
+std::vector<uint32_t> client_directory::ranges() const {
+  std::lock_guard<std::mutex> guard{mu_};
+  std::vector<uint32_t> out;
+  for (auto& e : entries_) {
+    out.push_back(e.first);
+    out.push_back(e.last);
+  }
+  return out;
+}
+
 size_t client_directory::size() const {
   std::lock_guard<std::mutex> guard{mu_};
   return entries_.size();
@@ -124,6 +134,26 @@ std::string range_text(const host_join& j) {
   return std::to_string(j.first) + "-" + std::to_string(j.last);
 }
 
+// What this node's subtree covers: its client hosts' ranges, then its children's.
+std::vector<uint32_t> subtree_covers(node_ptr self) {
+  auto& cfg = self->state.cfg;
+  auto out = cfg.directory->ranges();
+  if (cfg.children) {
+    auto more = cfg.children->covers();
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  if (out.size() / 2 > max_cover_ranges) out.resize(2 * max_cover_ranges);
+  return out;
+}
+
+// A child edge tells its parent what its subtree covers now (after a join or a loss below).
+void tell_parent(node_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.below_parent || !st.server) return;
+  self->send(caf::actor_cast<edge_node_actor>(st.server),
+             edge_cover{st.cfg.id, subtree_covers(self)});
+}
+
 void wake_host_waiters(node_ptr self) {
   auto& w = self->state.host_waiters;
   for (auto it = w.begin(); it != w.end();) {
@@ -144,7 +174,9 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
     auto& st = self->state;
     if (st.server && msg.source == st.server.address()) {
       st.server = nullptr;
-      finish(self, "lost: the server (" + describe(msg.reason) + ")");
+      finish(self,
+             std::string{st.cfg.below_parent ? "lost: the parent edge (" : "lost: the server ("} +
+                 describe(msg.reason) + ")");
       return;
     }
     for (auto it = st.hosts.begin(); it != st.hosts.end(); ++it) {
@@ -154,8 +186,15 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
                      "): its tasks in flight fail; its ids train here "
                      "until it rejoins");
       st.hosts.erase(it);
+      tell_parent(self);
       return;
     }
+    if (st.cfg.children)
+      if (auto id = st.cfg.children->remove(msg.source)) {
+        note(self, "child edge " + std::to_string(*id) + " lost (" + describe(msg.reason) +
+                       "): its batch in flight and its clients train here until it rejoins");
+        tell_parent(self);
+      }
   });
   return {
       [=](node_hello& h) -> caf::result<node_welcome> {
@@ -163,9 +202,11 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
           return make_error(errc::bad_request, "protocol version " + std::to_string(h.protocol) +
                                                    ", this edge speaks " +
                                                    std::to_string(node_protocol_version));
+        if (h.role == "child-edge" && self->state.cfg.children) return self->state.cfg.welcome;
         if (h.role != "clients")
-          return make_error(errc::bad_request, "an edge takes client hosts; a '" + h.role +
-                                                   "' node connects to the server");
+          return make_error(errc::bad_request,
+                            "an edge takes client hosts and child edges (--parent); a '" + h.role +
+                                "' node connects to the server");
         return self->state.cfg.welcome;
       },
       [=](host_join& j) -> node_ack {
@@ -189,14 +230,53 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
         self->monitor(j.host);
         st.hosts.push_back(edge_node_state::host{j, link});
         ++st.joins;
+        tell_parent(self);
         note(self, "client host " + j.name + " joined: clients " + range_text(j));
         wake_host_waiters(self);
         return node_ack{true, "welcome"};
       },
+      [=](child_join& j) -> node_ack {
+        auto& st = self->state;
+        if (!st.cfg.children) return node_ack{false, "this edge takes no child edges"};
+        if (!j.edge || !j.control) return node_ack{false, "registration without actor handles"};
+        if (auto bad = cover_problem(j.covers, st.cfg.clients); !bad.empty())
+          return node_ack{false, "child edge " + std::to_string(j.id) + ": " + bad};
+        st.cfg.children->add(j.id, caf::actor_cast<edge_actor>(j.edge), j.control, j.covers,
+                             j.name);
+        self->monitor(j.control);
+        ++st.joins;
+        note(self, "child edge " + std::to_string(j.id) + " (" + j.name +
+                       ") joined: " + std::to_string(j.covers.size() / 2) + " client range" +
+                       (j.covers.size() == 2 ? "" : "s"));
+        tell_parent(self);
+        wake_host_waiters(self);
+        return node_ack{true, "welcome"};
+      },
+      [=](edge_cover& c) {
+        auto& st = self->state;
+        if (!st.cfg.children) return;
+        // Only the child itself may say what it covers, and only within the population.
+        if (auto bad = cover_problem(c.covers, st.cfg.clients); !bad.empty()) {
+          note(self, "refused what child edge " + std::to_string(c.id) + " covers: " + bad);
+          return;
+        }
+        auto sender = self->current_sender();
+        if (!st.cfg.children->set_cover(c.id, sender ? sender->address() : caf::actor_addr{},
+                                        std::move(c.covers))) {
+          note(self, "refused a cover update for child edge " + std::to_string(c.id) +
+                         " from a node that is not that child");
+          return;
+        }
+        tell_parent(self);
+      },
       [=](node_shutdown& msg) -> caf::result<node_ack> {
         auto& st = self->state;
         auto rp = self->make_response_promise<node_ack>();
-        auto pending = std::make_shared<size_t>(st.hosts.size());
+        std::vector<caf::actor> below;
+        for (auto& h : st.hosts) below.push_back(h.join.host);
+        if (st.cfg.children)
+          for (auto& c : st.cfg.children->controls()) below.push_back(c);
+        auto pending = std::make_shared<size_t>(below.size());
         const std::string reason = msg.reason;
         auto done = [=]() mutable {
           rp.deliver(node_ack{true, "bye"});
@@ -206,8 +286,8 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
           done();
           return rp;
         }
-        for (auto& h : st.hosts)
-          self->request(caf::actor_cast<client_host_actor>(h.join.host), shutdown_timeout,
+        for (auto& b : below)
+          self->request(caf::actor_cast<edge_node_actor>(b), shutdown_timeout,
                         node_shutdown{reason})
               .then(
                   [=](node_ack&) mutable {
@@ -221,6 +301,7 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
       [=](watch_atom, caf::actor server) {
         self->state.server = server;
         self->monitor(server);
+        tell_parent(self);
       },
       [=](stop_atom, std::string& reason) { finish(self, "stopped: " + reason); },
       [=](hosts_atom, uint32_t n) -> caf::result<uint32_t> {

@@ -12,7 +12,9 @@
 //   the directory.
 // - edge_node: the actor client hosts talk to (node_hello -> scenario, host_join ->
 //   node_ack), and the one the server's registrar tells that the run is over; it passes
-//   node_shutdown on to its client hosts.
+//   node_shutdown on to its client hosts. In an aggregation tree (messages/tree.hpp) it also
+//   takes child edges (node_hello "child-edge", child_join, edge_cover: actors/edge_children)
+//   and, when it is itself a child, tells its parent what its subtree covers.
 
 #include <cstdint>
 #include <functional>
@@ -31,8 +33,10 @@
 
 #include "actors/client.hpp"
 #include "actors/client_host.hpp"
+#include "actors/edge_children.hpp"
 #include "messages/atoms.hpp"
 #include "messages/node.hpp"
+#include "messages/tree.hpp"
 
 namespace fedactor {
 
@@ -49,6 +53,8 @@ class client_directory {
   // gone.
   std::string peer_of(const caf::actor_addr& link) const;
   size_t size() const;
+  // The ranges of the registered hosts, pairs first, last (registration order).
+  std::vector<uint32_t> ranges() const;
 
  private:
   struct entry {
@@ -74,9 +80,11 @@ client_actor::behavior_type host_link(client_actor::stateful_pointer<host_link_s
                                       client_host_actor remote, uint32_t first, uint32_t last,
                                       std::shared_ptr<client_directory> directory);
 
-using edge_node_actor = caf::typed_actor<caf::replies_to<node_hello>::with<node_welcome>,
-                                         caf::replies_to<host_join>::with<node_ack>,
-                                         caf::replies_to<node_shutdown>::with<node_ack>>;
+using edge_node_actor =
+    caf::typed_actor<caf::replies_to<node_hello>::with<node_welcome>,
+                     caf::replies_to<host_join>::with<node_ack>,
+                     caf::replies_to<node_shutdown>::with<node_ack>,
+                     caf::replies_to<child_join>::with<node_ack>, caf::reacts_to<edge_cover>>;
 
 using hosts_atom = caf::atom_constant<caf::atom("hosts")>;
 
@@ -84,7 +92,7 @@ using edge_node_control_actor = edge_node_actor::extend<
     // Monitor the server (its registrar): its loss answers one await_end with "lost: ..."
     // (then the node may reconnect and watch a server again).
     caf::reacts_to<watch_atom, caf::actor>,
-    // Answered once N client hosts have joined (counting all joins so far).
+    // Answered once N client hosts or child edges have joined (counting all joins so far).
     caf::replies_to<hosts_atom, uint32_t>::with<uint32_t>,
     // The node leaves on purpose (a signal): await_end answers "stopped: REASON".
     caf::reacts_to<stop_atom, std::string>,
@@ -96,6 +104,11 @@ struct edge_node_config {
   node_welcome welcome;  // handed on to client hosts
   uint64_t clients = 0;  // population: valid client ids are 0..clients-1
   std::shared_ptr<client_directory> directory;
+  // Child edges (aggregation trees); null: none taken (a child edge's hello is refused).
+  std::shared_ptr<edge_children> children;
+  // This node is itself a child edge: the actor it watches is its parent's edge node, told
+  // with edge_cover whenever what its subtree covers changes.
+  bool below_parent = false;
   std::function<void(const std::string&)> log;
 };
 

@@ -27,6 +27,7 @@
 #include "messages/param_blob.hpp"
 #include "messages/run.hpp"
 #include "messages/train.hpp"
+#include "messages/tree.hpp"
 #include "runtime/math/accumulator.hpp"
 
 using namespace fedactor;
@@ -213,6 +214,8 @@ int main(int argc, char** argv) {
   message(sys, "node_ack", "refused", node_ack{false, "protocol 1, expected 2"});
   message(sys, "node_shutdown", "done", node_shutdown{"run complete"});
   message(sys, "edge_rejoin", "no_actor", edge_rejoin{1, {}});
+  message(sys, "child_join", "no_actors", child_join{10, "site a", {0, 249}, {}, {}});
+  message(sys, "edge_cover", "two_ranges", edge_cover{10, {0, 249, 500, 501}});
 
   // accumulator: one, and two back to back (the first as long as its dim says).
   write("accumulator", "dim4", accumulator_bytes(4, 2));

@@ -21,11 +21,12 @@
 namespace fedactor {
 
 // The wire protocol version: nodes with another version are refused at hello. 3: edge_res
-// carries the edge's refused client results (refused_results).
-constexpr uint32_t node_protocol_version = 3;
+// carries the edge's refused client results (refused_results). 4: edges take child edges
+// (messages/tree.hpp: node_hello role "child-edge", child_join, edge_cover).
+constexpr uint32_t node_protocol_version = 4;
 
 struct node_hello {
-  std::string role;  // "edge" or "clients"
+  std::string role;  // "edge", "clients" or "child-edge" (an edge below an edge)
   uint32_t id = 0;   // edge id; first client id for a client host
   uint32_t protocol = node_protocol_version;
 };

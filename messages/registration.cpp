@@ -10,6 +10,7 @@
 #include "messages/param_blob.hpp"
 #include "messages/run.hpp"
 #include "messages/train.hpp"
+#include "messages/tree.hpp"
 
 namespace fedactor {
 
@@ -33,6 +34,8 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_ack>("fedactor::node_ack");
   cfg.add_message_type<node_shutdown>("fedactor::node_shutdown");
   cfg.add_message_type<edge_rejoin>("fedactor::edge_rejoin");
+  cfg.add_message_type<child_join>("fedactor::child_join");
+  cfg.add_message_type<edge_cover>("fedactor::edge_cover");
   cfg.add_message_type<std::vector<uint64_t>>("std::vector<uint64_t>");
   cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
   cfg.add_error_category(errc_atom::value,

@@ -34,8 +34,9 @@ constexpr const char* usage =
     "[--out DIR] [--overwrite] [--quiet]\n"
     "                             [--http [HOST:]PORT [--http-public] [--http-linger SECONDS]]\n"
     "       fedactor node server  --listen HOST:PORT --resume DIR [--quiet]\n"
-    "       fedactor node edge    --server HOST:PORT --listen HOST:PORT --id N [--region R]\n"
-    "                             [--capacity N] [--trainers N] [--wait-hosts N] [--state-file F]\n"
+    "       fedactor node edge    --server HOST:PORT|--parent HOST:PORT --listen HOST:PORT --id N\n"
+    "                             [--region R] [--capacity N] [--trainers N] [--wait-hosts N]\n"
+    "                             [--state-file F]\n"
     "       fedactor node clients --edge HOST:PORT --ids A-B [--max-live N] [--trainers N]\n"
     "                             [--state-file F]\n"
     "every role: [--tls-cert FILE --tls-key FILE --tls-ca FILE [--tls-accept-roleless]]\n"
@@ -51,10 +52,11 @@ constexpr const char* server_usage =
     "  run's outputs as fedactor run does (docs/deployment.md)\n";
 
 constexpr const char* edge_usage =
-    "usage: fedactor node edge --server HOST:PORT --listen HOST:PORT --id N [--region R]\n"
-    "                          [--capacity N] [--trainers N] [--wait-hosts N] [--state-file F]\n"
-    "  an edge of a distributed run: joins the server as edge N and serves its client hosts\n"
-    "  (docs/deployment.md)\n";
+    "usage: fedactor node edge --server HOST:PORT|--parent HOST:PORT --listen HOST:PORT --id N\n"
+    "                          [--region R] [--capacity N] [--trainers N] [--wait-hosts N]\n"
+    "                          [--state-file F]\n"
+    "  an edge of a distributed run: joins the server as edge N (or, with --parent, a parent\n"
+    "  edge as its child N) and serves its client hosts and child edges (docs/deployment.md)\n";
 
 constexpr const char* clients_usage =
     "usage: fedactor node clients --edge HOST:PORT --ids A-B [--max-live N] [--trainers N]\n"
@@ -106,6 +108,7 @@ struct parsed {
   live_view_options http;  // --http, --http-public, --http-linger
   // edge
   std::optional<host_port> server;
+  std::optional<host_port> parent;
   std::optional<uint32_t> id;
   std::string region;
   uint32_t capacity = 0;
@@ -179,7 +182,8 @@ bool read_values(const std::string& role, const po::variables_map& vm, parsed& p
     return false;
   if (role == "edge") {
     uint32_t id = 0;
-    if (!address("server", p.server) || !count_option(vm, "id", 0, 0xfffffffeu, id, error) ||
+    if (!address("server", p.server) || !address("parent", p.parent) ||
+        !count_option(vm, "id", 0, 0xfffffffeu, id, error) ||
         !count_option(vm, "capacity", 1, 0xffffffffu, p.capacity, error) ||
         !count_option(vm, "wait-hosts", 0, 0xffffffffu, p.wait_hosts, error))
       return false;
@@ -248,7 +252,9 @@ cli_spec node_cli_spec(const std::string& role) {
     spec.positional.add("file", -1);
   } else if (role == "edge") {
     o.add_options()("server", po::value<std::string>()->value_name("HOST:PORT"),
-                    "the server to join (required)")(
+                    "the server to join (this or --parent)")(
+        "parent", po::value<std::string>()->value_name("HOST:PORT"),
+        "the parent edge to join instead, as its child (an aggregation tree)")(
         "listen", po::value<std::string>()->value_name("HOST:PORT"),
         "where the client hosts join (required; port 0: any free port)")(
         "id", po::value<std::string>()->value_name("N"), "this edge's id (required)")(
@@ -256,7 +262,8 @@ cli_spec node_cli_spec(const std::string& role) {
         "capacity", po::value<std::string>()->value_name("N"),
         "clients trained at once (default: the scenario's)")(
         "wait-hosts", po::value<std::string>()->value_name("N"),
-        "client hosts to wait for before the edge joins the server");
+        "client hosts and child edges to wait for before the edge joins the server or its "
+        "parent");
     add_training_options(o);
   } else {
     o.add_options()("edge", po::value<std::string>()->value_name("HOST:PORT"),
@@ -411,7 +418,10 @@ int edge_role(const std::vector<std::string>& args, std::ostream& out, std::ostr
   int code = 2;
   auto p = parse("edge", args, out, err, code);
   if (!p) return code;
-  if (!p->server) return bad(err, "edge", "--server HOST:PORT is required");
+  if (p->server && p->parent)
+    return bad(err, "edge", "--server and --parent exclude each other: an edge joins one");
+  if (!p->server && !p->parent)
+    return bad(err, "edge", "--server HOST:PORT (or --parent HOST:PORT) is required");
   if (!p->listen) return bad(err, "edge", "--listen HOST:PORT is required");
   if (!p->id) return bad(err, "edge", "--id N is required");
   auto stop = std::make_shared<stop_switch>();
@@ -419,7 +429,8 @@ int edge_role(const std::vector<std::string>& args, std::ostream& out, std::ostr
   limit_math_threads();
   edge_node_options opts;
   opts.stop = stop;
-  opts.server = *p->server;
+  opts.server = p->server ? *p->server : *p->parent;
+  opts.below_parent = p->parent.has_value();
   opts.listen = *p->listen;
   opts.id = *p->id;
   opts.region = p->region;

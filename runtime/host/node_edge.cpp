@@ -11,6 +11,7 @@
 #include <caf/send.hpp>
 
 #include "actors/edge.hpp"
+#include "actors/edge_children.hpp"
 #include "actors/edge_node.hpp"
 #include "actors/registrar.hpp"
 #include "messages/errors.hpp"
@@ -50,8 +51,14 @@ int run_edge_node(const edge_node_options& opts) {
   edge_actor e;
   caf::actor trainers;
   std::optional<edge_node_control_actor> node;
-  std::string address;                // where client hosts connect
-  std::shared_ptr<basp_guard> guard;  // in front of the edge's port (plain TCP)
+  std::string address;                            // where client hosts connect
+  std::shared_ptr<basp_guard> guard;              // in front of the edge's port (plain TCP)
+  std::shared_ptr<edge_children> children;        // child edges (aggregation trees)
+  std::function<std::vector<uint32_t>()> covers;  // what this node's subtree covers now
+  // The peer this node joins: the server, or its parent edge (--parent).
+  const std::string peer_name =
+      std::string{opts.below_parent ? "the parent edge at " : "the server at "} +
+      to_string(opts.server);
   auto shutdown_all = [&] {
     if (node) self->send_exit(*node, caf::exit_reason::user_shutdown);
     if (e) self->send_exit(e, caf::exit_reason::user_shutdown);
@@ -65,7 +72,7 @@ int run_edge_node(const edge_node_options& opts) {
       log("error: " + err->message);
       return 2;
     }
-    if (opts.id >= sc.topology.edges) {
+    if (!opts.below_parent && opts.id >= sc.topology.edges) {
       log("error: --id " + std::to_string(opts.id) + " out of range: the scenario has " +
           std::to_string(sc.topology.edges) + " edges (ids 0.." +
           std::to_string(sc.topology.edges - 1) + ")");
@@ -78,11 +85,13 @@ int run_edge_node(const edge_node_options& opts) {
     state = parts.state;
     const auto data = parts.data;
     auto directory = std::make_shared<client_directory>();
+    children = std::make_shared<edge_children>();
     const uint32_t capacity =
         opts.capacity ? opts.capacity : std::max(1u, sc.pool.max_live_clients / sc.topology.edges);
     ecfg.emplace(edge_config{opts.id, capacity, data, trainers});
     ecfg->provider = [directory](uint32_t id) { return directory->find(id); };
     ecfg->state = state;
+    ecfg->children = children;
     ecfg->population = sc.population.clients;
     ecfg->attack = sc.attack;
     ecfg->on_refusal = [directory, log = opts.log](const caf::actor_addr& from, uint32_t client,
@@ -96,6 +105,15 @@ int run_edge_node(const edge_node_options& opts) {
     ncfg.welcome = welcome;
     ncfg.clients = sc.population.clients;
     ncfg.directory = directory;
+    ncfg.children = children;
+    ncfg.below_parent = opts.below_parent;
+    covers = [directory, children] {
+      auto out = directory->ranges();
+      auto more = children->covers();
+      out.insert(out.end(), more.begin(), more.end());
+      if (out.size() / 2 > max_cover_ranges) out.resize(2 * max_cover_ranges);
+      return out;
+    };
     ncfg.log = opts.log;
     node = sys.spawn(edge_node, std::move(ncfg));
     auto listening = listen_on(
@@ -109,13 +127,16 @@ int run_edge_node(const edge_node_options& opts) {
     guard = listening->guard;
     const uint16_t port = listening->port;
     address = to_string(host_port{opts.listen.host, port});
-    log("listening on " + address + (opts.net.tls() ? " (TLS)" : "") + " for client hosts; edge " +
-        std::to_string(opts.id) + " of " + std::to_string(sc.topology.edges) + ", capacity " +
-        std::to_string(capacity));
+    log("listening on " + address + (opts.net.tls() ? " (TLS)" : "") +
+        " for client hosts and child edges; " +
+        (opts.below_parent
+             ? "child edge " + std::to_string(opts.id)
+             : "edge " + std::to_string(opts.id) + " of " + std::to_string(sc.topology.edges)) +
+        ", capacity " + std::to_string(capacity));
     if (opts.on_listening) opts.on_listening(port);
     if (opts.wait_hosts > 0) {
-      log("waiting for " + std::to_string(opts.wait_hosts) + " client host" +
-          (opts.wait_hosts == 1 ? "" : "s"));
+      log("waiting for " + std::to_string(opts.wait_hosts) +
+          (opts.wait_hosts == 1 ? " client host or child edge" : " client hosts or child edges"));
       caf::error failure;
       self->request(*node, caf::infinite, hosts_atom::value, opts.wait_hosts)
           .receive([](uint32_t) {}, [&](caf::error& err) { failure = err; });
@@ -127,16 +148,38 @@ int run_edge_node(const edge_node_options& opts) {
     return std::nullopt;
   };
 
-  log("connecting to the server at " + to_string(opts.server) + (opts.net.tls() ? " (TLS)" : ""));
+  log("connecting to " + peer_name + (opts.net.tls() ? " (TLS)" : ""));
   bool edge_used = false;        // the edge actor served a server (replace it for the next)
   bool registered_once = false;  // for the log
   // Connecting (and reconnecting after the server's loss) may take until this deadline.
   join_deadline deadline{opts.join_timeout, handshake_attempt_timeout};
   for (;;) {
-    auto server = connect_with_retry<registrar_actor>(sys, opts.server, opts.net, deadline.left());
-    if (!server) {
-      log("error: cannot reach the server at " + to_string(opts.server) + ": " +
-          describe_net_error(sys, server.error()));
+    // A parent is an edge node: a peer with another interface (the server, say) is refused
+    // by the connection itself (CAF checks the published actor's interface).
+    caf::actor peer;
+    caf::error conn_err;
+    if (opts.below_parent) {
+      auto p = connect_with_retry<edge_node_actor>(sys, opts.server, opts.net, deadline.left());
+      if (p)
+        peer = caf::actor_cast<caf::actor>(*p);
+      else
+        conn_err = p.error();
+    } else {
+      auto r = connect_with_retry<registrar_actor>(sys, opts.server, opts.net, deadline.left());
+      if (r)
+        peer = caf::actor_cast<caf::actor>(*r);
+      else
+        conn_err = r.error();
+    }
+    const caf::actor* server = &peer;
+    if (!peer) {
+      if (opts.below_parent && conn_err == caf::sec::unexpected_actor_messaging_interface) {
+        log("error: --parent " + to_string(opts.server) +
+            " is not an edge (its node has another interface: a server or another program)");
+        shutdown_all();
+        return 2;
+      }
+      log("error: cannot reach " + peer_name + ": " + describe_net_error(sys, conn_err));
       shutdown_all();
       return 1;
     }
@@ -144,19 +187,19 @@ int run_edge_node(const edge_node_options& opts) {
     // server that is gone or late is tried again; only a refusal ends the node (exit 2).
     auto retry = [&](const caf::error& err) {
       if (deadline.retry()) return true;
-      log("error: cannot reach the server at " + to_string(opts.server) + ": it did not answer (" +
-          describe(err) + ")");
+      log("error: cannot reach " + peer_name + ": it did not answer (" + describe(err) + ")");
       return false;
     };
-    auto welcome = ask_watching<node_welcome>(sys, *server, deadline.attempt(),
-                                              node_hello{"edge", opts.id, node_protocol_version});
+    auto welcome = ask_watching<node_welcome>(
+        sys, *server, deadline.attempt(),
+        node_hello{opts.below_parent ? "child-edge" : "edge", opts.id, node_protocol_version});
     if (!welcome) {
       if (join_deadline::unanswered(welcome.error())) {
         if (retry(welcome.error())) continue;
         shutdown_all();
         return 1;
       }
-      log("error: the server refused the hello: " + describe(welcome.error()));
+      log("error: " + peer_name + " refused the hello: " + describe(welcome.error()));
       shutdown_all();
       return 2;
     }
@@ -167,8 +210,9 @@ int run_edge_node(const edge_node_options& opts) {
         return *code;
       }
     } else if (welcome->scenario_yaml != scenario_yaml) {
-      log("error: the server at " + to_string(opts.server) +
-          " came back with another scenario; this edge serves the run it joined");
+      log("error: " + peer_name +
+          " came back with another scenario; this edge serves the run it "
+          "joined");
       shutdown_all();
       return 2;
     }
@@ -181,23 +225,29 @@ int run_edge_node(const edge_node_options& opts) {
       e = spawn_edge(sys, *ecfg);
       edge_used = false;
     }
-    auto ack = ask_watching<node_ack>(
-        sys, *server, deadline.attempt(),
-        edge_join{opts.id, opts.region, ecfg->capacity, address, caf::actor_cast<caf::actor>(e),
-                  caf::actor_cast<caf::actor>(*node)});
+    auto ack =
+        opts.below_parent
+            ? ask_watching<node_ack>(
+                  sys, *server, deadline.attempt(),
+                  child_join{opts.id, opts.region.empty() ? address : opts.region, covers(),
+                             caf::actor_cast<caf::actor>(e), caf::actor_cast<caf::actor>(*node)})
+            : ask_watching<node_ack>(
+                  sys, *server, deadline.attempt(),
+                  edge_join{opts.id, opts.region, ecfg->capacity, address,
+                            caf::actor_cast<caf::actor>(e), caf::actor_cast<caf::actor>(*node)});
     if (!ack && join_deadline::unanswered(ack.error())) {
       if (retry(ack.error())) continue;
       shutdown_all();
       return 1;
     }
     if (!ack || !ack->accepted) {
-      log("error: the server refused edge " + std::to_string(opts.id) + ": " +
+      log("error: " + peer_name + " refused edge " + std::to_string(opts.id) + ": " +
           (!ack ? describe(ack.error()) : ack->message));
       shutdown_all();
       return 2;
     }
-    log(std::string{registered_once ? "registered again" : "registered"} + " with the server at " +
-        to_string(opts.server) + " as edge " + std::to_string(opts.id));
+    log(std::string{registered_once ? "registered again" : "registered"} + " with " + peer_name +
+        " as " + (opts.below_parent ? "child edge " : "edge ") + std::to_string(opts.id));
     edge_used = registered_once = true;
     self->send(*node, watch_atom::value, caf::actor_cast<caf::actor>(*server));
 
@@ -211,7 +261,8 @@ int run_edge_node(const edge_node_options& opts) {
                  [&](caf::error& err) { end = "lost: " + describe(err); });
     armed.release();
     if (end.rfind("stopped", 0) == 0) {
-      log(end + ": leaving; the server sees edge " + std::to_string(opts.id) + " lost");
+      log(end + ": leaving; " + (opts.below_parent ? "the parent" : "the server") + " sees edge " +
+          std::to_string(opts.id) + " lost");
       shutdown_all();
       return 0;
     }

@@ -7,7 +7,9 @@
 // partition, gets the edge registered again with a fresh edge actor while its client hosts
 // stay) or it is told to leave (opts.stop: the server sees the edge lost and applies
 // faults.on_edge_loss). Client ids that no registered client host covers train in this process
-// (docs/deployment.md).
+// (docs/deployment.md). With below_parent the node joins a parent edge (its `server` address)
+// as child `id` instead of the server, in an aggregation tree (messages/tree.hpp); every edge
+// node takes child edges.
 
 #include <cstdint>
 #include <filesystem>
@@ -21,8 +23,9 @@
 namespace fedactor {
 
 struct edge_node_options {
-  host_port server;
-  host_port listen;  // for client hosts
+  host_port server;           // the server, or the parent edge with below_parent
+  bool below_parent = false;  // --parent: join `server` as a child edge
+  host_port listen;           // for client hosts
   uint32_t id = 0;
   std::string region;
   uint32_t capacity = 0;    // client tasks at once; 0 = pool.max_live_clients / edges

@@ -68,6 +68,10 @@ class edge_round {
     ++updates_received_;
   }
 
+  // `n` more clients to fold or fail this round (a middle edge of an aggregation tree trains
+  // here the clients of a child edge it lost: docs/deployment.md).
+  void expect_more(size_t n) { pending_ += n; }
+
   // Every client sent has been folded or has failed.
   bool complete() const { return pending_ == 0; }
   size_t pending() const { return pending_; }

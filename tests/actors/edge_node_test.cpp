@@ -190,7 +190,8 @@ TEST_CASE(
         "bad_request: protocol version " + std::to_string(node_protocol_version + 1) +
             ", this edge speaks " + std::to_string(node_protocol_version));
   CHECK(refused_hello(self, node, node_hello{"edge", 3, node_protocol_version}) ==
-        "bad_request: an edge takes client hosts; a 'edge' node connects to the server");
+        "bad_request: an edge takes client hosts and child edges (--parent); a 'edge' node "
+        "connects to the server");
 }
 
 TEST_CASE(

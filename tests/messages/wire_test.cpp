@@ -22,6 +22,7 @@
 #include "messages/node.hpp"
 #include "messages/run.hpp"
 #include "messages/train.hpp"
+#include "messages/tree.hpp"
 #include "runtime/host/system_config.hpp"
 
 using namespace fedactor;
@@ -96,6 +97,7 @@ const std::set<std::string> covered = {
     "fedactor::node_hello",  "fedactor::node_welcome",   "fedactor::edge_join",
     "fedactor::host_join",   "fedactor::node_ack",       "fedactor::node_shutdown",
     "fedactor::edge_rejoin", "std::vector<uint64_t>",    "std::vector<uint32_t>",
+    "fedactor::child_join",  "fedactor::edge_cover",
 };
 
 }  // namespace
@@ -286,6 +288,17 @@ TEST_CASE("node registration messages cross a real connection, actor handles inc
   CHECK(j2.address == "10.0.0.2:4300");
   CHECK(j2.edge == local);
   CHECK(j2.control == local);
+
+  auto cj = w.round_trip(child_join{11, "site b", {0, 249, 400, 401}, local, local});
+  CHECK(cj.id == 11);
+  CHECK(cj.name == "site b");
+  CHECK(cj.covers == std::vector<uint32_t>{0, 249, 400, 401});
+  CHECK(cj.edge == local);
+  CHECK(cj.control == local);
+
+  auto cover = w.round_trip(edge_cover{11, {7, 9}});
+  CHECK(cover.id == 11);
+  CHECK(cover.covers == std::vector<uint32_t>{7, 9});
 
   auto hj = w.round_trip(host_join{100, 199, "100-199", local});
   CHECK(hj.first == 100);

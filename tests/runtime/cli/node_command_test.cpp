@@ -1228,6 +1228,13 @@ TEST_CASE("fedactor node ROLE refuses bad arguments in one line naming option an
       {edge, "fedactor node edge: --id N is required\n"},
       {{"edge", "--server", "127.0.0.1:1", "--id", "0"},
        "fedactor node edge: --listen HOST:PORT is required\n"},
+      {{"edge", "--listen", "127.0.0.1:0", "--id", "0"},
+       "fedactor node edge: --server HOST:PORT (or --parent HOST:PORT) is required\n"},
+      {with(edge, {"--id", "0", "--parent", "127.0.0.1:2"}),
+       "fedactor node edge: --server and --parent exclude each other: an edge joins one\n"},
+      {with(edge, {"--id", "0", "--parent", "nohost"}),
+       "fedactor node edge: --parent: expected HOST:PORT with a port in [0, 65535], got "
+       "'nohost'\n"},
       {with(host, {"--ids", "9-0"}),
        "fedactor node clients: --ids: expected A-B with A <= B, got "
        "'9-0'\n"},

@@ -56,6 +56,10 @@ struct fake_edge {
           [](node_shutdown&) -> node_ack {
             return node_ack{true, "bye"};
           },
+          [](child_join&) -> node_ack {
+            return node_ack{false, "this fake edge takes no child edges"};
+          },
+          [](edge_cover&) {},
       };
     });
     auto p = sys->middleman().publish(actor, at_port, "127.0.0.1", true);

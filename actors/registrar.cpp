@@ -55,6 +55,17 @@ node_ack on_join(registrar_ptr self, edge_join& j) {
                    (st.slots.empty() ? std::string{}
                                      : " (ids 0.." + std::to_string(st.slots.size() - 1) + ")")};
   if (!j.edge || !j.control) return node_ack{false, "registration without actor handles"};
+  if (j.id < st.cfg.edge_regions.size()) {
+    // Our record of the edge's region, not its word: another one is refused, none takes ours.
+    const std::string expected = std::to_string(st.cfg.edge_regions[j.id]);
+    if (j.region.empty()) {
+      j.region = expected;
+    } else if (j.region != expected) {
+      return node_ack{false, "edge " + std::to_string(j.id) + " names region '" + j.region +
+                                 "', the scenario puts it in region '" + expected +
+                                 "' (topology.edge_regions)"};
+    }
+  }
   auto& slot = st.slots[j.id];
   // The same registration again (its first answer was lost or late): the same answer.
   if (slot.alive && slot.join.edge == j.edge && slot.join.control == j.control)

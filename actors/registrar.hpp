@@ -4,7 +4,8 @@
 // node the scenario (node_hello -> node_welcome), collects one registration per edge id
 // (edge_join -> node_ack), tells the host when every edge is in, forwards a lost edge's
 // return to the running server (edge_rejoin), and at the end tells every edge node that
-// the run is over (node_shutdown).
+// the run is over (node_shutdown). When the scenario puts edges in regions, a registration
+// must name its edge's region or none (then the scenario's is used).
 //
 // Published: registrar_actor (the two requests above). The host holds the full
 // registrar_control_actor, whose extra messages are local.
@@ -47,6 +48,10 @@ struct registrar_config {
   std::string scenario_yaml;  // the effective scenario every node runs
   uint32_t edges = 0;         // topology.edges: ids 0..edges-1
   std::function<void(const std::string&)> log;
+  // The scenario's region of each edge id (routing region or topology.edge_regions given;
+  // runtime/population/region_router.hpp edge_region_list), empty when edges have none. An
+  // edge_join naming another region is refused; one naming none takes the scenario's.
+  std::vector<uint32_t> edge_regions{};
 };
 
 struct registrar_state {

@@ -13,8 +13,9 @@ constexpr uint32_t async_tag = 0x4e595341;  // "ASYN"
 // 2 added the fired events at the end of both layouts; 3 a sync run's round in progress at a
 // stop; 4 the adaptive norm bound, the norm bound's totals and the privacy state (DP-FedAvg)
 // at the end of the sync layout. 1 to 3 are still read (no events fired, no round in progress,
-// no norm bound or privacy state).
-constexpr uint32_t layout_version = 5;
+// no norm bound or privacy state). 6 added an async run's adaptive concurrency at the end of
+// the async layout (older ones: fixed concurrency).
+constexpr uint32_t layout_version = 6;
 
 void put_failures(byte_writer& w, const failure_counts& f) {
   w.put_u32s(f.to_wire());
@@ -154,6 +155,7 @@ std::vector<char> encode(const async_loop_state& s) {
   w.put_bytes(s.sampler);
   w.put_bytes(s.registry);
   w.put_u32s(s.fired_events);
+  w.put_u32(s.concurrency);
   return w.take();
 }
 
@@ -200,6 +202,7 @@ async_loop_state decode_async_state(const std::vector<char>& bytes, const std::s
   s.sampler = r.get_bytes("sampler state");
   s.registry = r.get_bytes("registry state");
   if (layout >= 2) s.fired_events = r.get_u32s("fired events");
+  if (layout >= 6) s.concurrency = r.get_u32("adaptive concurrency");
   r.finish();
   return s;
 }

@@ -3,7 +3,7 @@
 // The byte form of a protocol loop's checkpoint state (runtime/protocol/loop_checkpoint.hpp),
 // and which runs can be checkpointed mid-run.
 //
-//   u32 "SYNC" or "ASYN" tag, u32 layout version (5), then the struct's fields in order
+//   u32 "SYNC" or "ASYN" tag, u32 layout version (6), then the struct's fields in order
 //   (runtime/checkpoint/byte_codec.hpp: little-endian fixed-size values, u64-counted vectors).
 //   Older layouts are still read: 1 (before scripted events were checkpointed) ends before
 //   `fired_events` (no events fired), 2 before a sync run's `pending` (no round in progress),
@@ -11,6 +11,9 @@
 //   sync run's `sample_size` (fixed size).
 //   An async run with robust settings keeps its norm bound, norm totals and held updates in
 //   its `buffer` bytes (fedbuff::save); layout 5 adds nothing to an async run's state.
+//   Layout 6 adds an async run's `concurrency` (selection.adaptive_size; 0 = fixed) at the
+//   end, and such a run's buffer bytes end with its spread sums; 5 and older: fixed
+//   concurrency. A sync run's layout 6 is its layout 5.
 //
 // Decoding checks every length against the bytes and throws checkpoint_error naming the field
 // that does not fit, another loop's state, or trailing bytes.

@@ -258,9 +258,10 @@ cli_spec node_cli_spec(const std::string& role) {
         "listen", po::value<std::string>()->value_name("HOST:PORT"),
         "where the client hosts join (required; port 0: any free port)")(
         "id", po::value<std::string>()->value_name("N"), "this edge's id (required)")(
-        "region", po::value<std::string>()->value_name("R"), "this edge's region")(
-        "capacity", po::value<std::string>()->value_name("N"),
-        "clients trained at once (default: the scenario's)")(
+        "region", po::value<std::string>()->value_name("R"),
+        "this edge's region, checked by the server against the scenario's (default: the "
+        "scenario's)")("capacity", po::value<std::string>()->value_name("N"),
+                       "clients trained at once (default: the scenario's)")(
         "wait-hosts", po::value<std::string>()->value_name("N"),
         "client hosts and child edges to wait for before the edge joins the server or its "
         "parent");

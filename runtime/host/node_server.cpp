@@ -20,6 +20,7 @@
 #include "runtime/host/server_graph.hpp"
 #include "runtime/host/tls_log.hpp"
 #include "runtime/learning/data_source.hpp"
+#include "runtime/population/region_router.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/scenario/load.hpp"
 #include "runtime/timing/device_profile.hpp"
@@ -50,7 +51,10 @@ server_node_result run_server_node(const server_node_options& opts) {
       device_meta_fn(sc.devices, sc.seed, sc.population.regions));
 
   const uint32_t edges = sc.topology.edges;
-  auto reg = sys.spawn(registrar, registrar_config{to_yaml(sc), edges, opts.log});
+  registrar_config rcfg{to_yaml(sc), edges, opts.log, {}};
+  if (sc.topology.routing == routing_kind::region || !sc.topology.edge_regions.empty())
+    rcfg.edge_regions = edge_region_list(sc.topology.edge_regions, edges, sc.population.regions);
+  auto reg = sys.spawn(registrar, std::move(rcfg));
   auto listening =
       listen_on(sys, registrar_actor{reg}, opts.listen, opts.net,
                 max_frame_bytes(out.spec.num_params(), most_clients_per_round(sc.selection)), log);

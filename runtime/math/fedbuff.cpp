@@ -172,6 +172,16 @@ offer_result fedbuff::fold(const float* x, const float* base, double samples, ui
     stats_.rejected_updates += count;
     return offer_result::rejected;
   }
+  if (measure_spread_ && count == 1) {
+    // ‖Δ‖² with Δ in float, as folded (finite: the accumulator took it, or w is 0).
+    const size_t dim = model().size();
+    double sq = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      const double d = base ? static_cast<double>(x[i] - base[i]) : static_cast<double>(x[i]);
+      sq += d * d;
+    }
+    spread_.add(w, sq);
+  }
   return note_buffered(s, count, decay, loss_fixed, loss_samples);
 }
 
@@ -297,6 +307,12 @@ void fedbuff::step() {
   r.mean_loss = loss_samples_ == 0
                     ? 0.0
                     : static_cast<double>(loss_sum_) / (static_cast<double>(loss_samples_) * scale);
+  if (measure_spread_) {
+    double mean_sq = 0;
+    for (float v : delta_) mean_sq += static_cast<double>(v) * static_cast<double>(v);
+    r.rel_var = spread_.relative_variance(mean_sq);
+    r.spread_updates = static_cast<uint32_t>(spread_.count());
+  }
   if (robust_.norm_mode != norm_bound_mode::off) {
     r.norm_bound = norm_bound();
     r.norm_clipped = norm_.clipped;
@@ -323,6 +339,7 @@ void fedbuff::clear_buffer() {
   stats_.buffered = 0;
   norm_ = norm_bound_counts{};
   held_.clear();
+  spread_ = update_spread{};
 }
 
 std::vector<aggregation_record> fedbuff::take_records() {
@@ -344,7 +361,15 @@ void fedbuff::save(byte_writer& out) const {
   out.put_u64(stats_.rejected_updates);
   out.put_u64(stats_.aggregations);
   out.put_bytes(optimizer_->save_state());
-  if (!robust_.active()) return;
+  if (robust_.active()) save_robust(out);
+  if (measure_spread_) {
+    out.put_f64(spread_.weight());
+    out.put_f64(spread_.weighted_sq());
+    out.put_u64(spread_.count());
+  }
+}
+
+void fedbuff::save_robust(byte_writer& out) const {
   out.put_f64(norm_bound());
   out.put_u32(norm_.within);
   out.put_u32(norm_.clipped);
@@ -427,6 +452,16 @@ void fedbuff::load(byte_reader& in) {
       held.push_back(std::move(h));
     }
   }
+  update_spread spread;
+  if (measure_spread_) {
+    const double weight = in.get_f64("spread weight");
+    const double weighted_sq = in.get_f64("spread sum of squares");
+    const uint64_t count = in.get_u64("spread updates");
+    if (!(weight >= 0 && std::isfinite(weight)) ||
+        !(weighted_sq >= 0 && std::isfinite(weighted_sq)) || count > buffered)
+      in.fail("spread sums that do not fit the " + std::to_string(buffered) + " buffered updates");
+    spread = update_spread::from_sums(weight, weighted_sq, count);
+  }
   try {
     optimizer_->load_state(opt.data(), opt.size());
   } catch (const std::invalid_argument& e) {
@@ -445,6 +480,7 @@ void fedbuff::load(byte_reader& in) {
   if (adaptive_) adaptive_->set_bound(bound);
   norm_ = norm;
   held_ = std::move(held);
+  spread_ = spread;
 }
 
 }  // namespace fedactor

@@ -36,6 +36,7 @@
 
 #include "runtime/math/accumulator.hpp"
 #include "runtime/math/adaptive_clip.hpp"
+#include "runtime/math/update_spread.hpp"
 #include "runtime/scenario/scenario.hpp"
 #include "runtime/strategy/server_optimizer.hpp"
 #include "runtime/strategy/staleness_weight.hpp"
@@ -69,6 +70,11 @@ struct aggregation_record {
   double norm_bound = 0;
   uint32_t norm_clipped = 0;
   uint32_t norm_rejected = 0;
+  // measure_spread() on: the relative variance of the folded updates around the step's mean
+  // (runtime/math/update_spread.hpp, weights nᵢ·decay), and how many of them it describes (a
+  // group's members are not measured: spread_updates < updates then).
+  double rel_var = 0;
+  uint32_t spread_updates = 0;
 };
 
 // Running totals (the tutorial's get_stats() and more). Group members count one each.
@@ -130,6 +136,12 @@ class fedbuff {
   // members) when s > threshold.
   offer_result offer_group(const weighted_accumulator& sums, uint64_t base_version, uint32_t count);
 
+  // From now on every single update folded (offer) also adds its weight nᵢ·decay and ‖Δᵢ‖²
+  // to the buffer's spread (one more pass over Δ, nothing kept), and each step's record
+  // carries rel_var (selection.adaptive_size in async mode, docs/selection.md). Its sums are
+  // then part of save()/load(). Call before the first offer or load.
+  void measure_spread() { measure_spread_ = true; }
+
   uint64_t version() const { return version_; }
   const std::vector<float>& model() const { return history_.back(); }
 
@@ -156,7 +168,8 @@ class fedbuff {
   // checkpoint_error naming what does not fit (leaving the buffer unchanged, except the
   // optimizer when its own state is what failed). With robust settings on, the bytes end with
   // the current norm bound, the buffer's norm counts, the run's norm totals and the held Δs
-  // (client ids and values); without, they are as before robust settings existed.
+  // (client ids and values); without, they are as before robust settings existed. With
+  // measure_spread() on, they end with the buffer's spread sums (W, S, n).
   void save(byte_writer& out) const;
   void load(byte_reader& in);
 
@@ -172,6 +185,7 @@ class fedbuff {
                              uint64_t loss_samples);
   void step();
   void clear_buffer();
+  void save_robust(byte_writer& out) const;
 
   async_config cfg_;
   std::unique_ptr<server_optimizer> optimizer_;
@@ -197,6 +211,8 @@ class fedbuff {
     std::vector<float> delta;
   };
   std::vector<held_update> held_;  // rule other than mean: the buffer's Δs, in arrival order
+  bool measure_spread_ = false;
+  update_spread spread_;  // the buffer's single updates (measure_spread())
 };
 
 }  // namespace fedactor

@@ -32,7 +32,16 @@ class update_spread {
   }
 
   double weight() const { return weight_; }
+  double weighted_sq() const { return weighted_sq_; }  // S
   uint64_t count() const { return count_; }
+  // Sums saved before (checkpoints): weight W, S and the count n.
+  static update_spread from_sums(double weight, double weighted_sq, uint64_t count) {
+    update_spread s;
+    s.weight_ = weight;
+    s.weighted_sq_ = weighted_sq;
+    s.count_ = count;
+    return s;
+  }
 
   // var = S / W - ||mu||^2, at least 0 (0 without updates). mean_sq_norm = ||mu||^2.
   double variance(double mean_sq_norm) const;

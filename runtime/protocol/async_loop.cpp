@@ -8,6 +8,7 @@
 #include "runtime/checkpoint/byte_codec.hpp"
 #include "runtime/checkpoint/loop_state.hpp"
 #include "runtime/math/rng.hpp"
+#include "runtime/population/sample_size.hpp"
 #include "runtime/timing/device_profile.hpp"
 
 namespace fedactor {
@@ -23,8 +24,9 @@ double elapsed_since(std::chrono::steady_clock::time_point t) {
 fedbuff make_buffer(std::vector<float> model, const scenario& sc, async_loop::parts& p) {
   if (!p.registry || !p.pick || !p.optimizer)
     throw std::invalid_argument("async_loop needs a registry, a sampler and a server optimizer");
-  return fedbuff(std::move(model), sc.async, std::move(p.optimizer), p.weight, p.trainable,
-                 sc.robust);
+  fedbuff b(std::move(model), sc.async, std::move(p.optimizer), p.weight, p.trainable, sc.robust);
+  if (sc.selection.adaptive_size.enabled) b.measure_spread();
+  return b;
 }
 
 }  // namespace
@@ -41,6 +43,10 @@ async_loop::async_loop(scenario sc, parts p, edge_set& edges, std::vector<float>
       timeline_(sc_.events),
       load_(edges.size()),
       in_flight_by_edge_(edges.size(), 0) {
+  concurrency_ = sc_.async.concurrency;
+  peak_concurrency_ = sc_.selection.adaptive_size.enabled
+                          ? std::max(concurrency_, sc_.selection.adaptive_size.max)
+                          : concurrency_;
   step_started_ = std::chrono::steady_clock::now();
   if (!sc_.events.empty()) conditions_ = std::make_unique<client_conditions>(*parts_.registry, sc_);
 }
@@ -133,6 +139,7 @@ async_loop_state async_loop::save_state() const {
   parts_.registry->save_picks(reg);
   s.registry = reg.take();
   s.fired_events = timeline_.fired_ids();
+  if (sc_.selection.adaptive_size.enabled) s.concurrency = concurrency_;
   return s;
 }
 
@@ -151,6 +158,12 @@ void async_loop::load_state(const async_loop_state& s) {
     if (m.size() != dim)
       throw checkpoint_error(what + ": a task model of " + std::to_string(m.size()) +
                              " values, this run's has " + std::to_string(dim));
+  const auto& adapt = sc_.selection.adaptive_size;
+  if (adapt.enabled ? s.concurrency < adapt.min || s.concurrency > adapt.max : s.concurrency != 0)
+    throw checkpoint_error(what + ": an adaptive concurrency of " + std::to_string(s.concurrency) +
+                           (adapt.enabled ? ", outside [" + std::to_string(adapt.min) + ", " +
+                                                std::to_string(adapt.max) + "]"
+                                          : " (0: fixed), selection.adaptive_size is off"));
   if (!timeline_.restore(s.fired_events))
     throw checkpoint_error(what + ": its fired events do not fit this scenario's timeline");
   // A checkpoint of the start resumes as a fresh start (a stop's before the first step has
@@ -167,6 +180,7 @@ void async_loop::load_state(const async_loop_state& s) {
   parts_.registry->load_picks(reg);
   reg.finish();
   steps_done_ = s.steps_done;
+  if (adapt.enabled) concurrency_ = s.concurrency;
   finished_ = s.finished || steps_done_ >= sc_.async.aggregations;
   sim_now_ = s.sim_now;
   sim_at_last_step_ = s.sim_at_last_step;
@@ -185,7 +199,7 @@ void async_loop::load_state(const async_loop_state& s) {
   std::vector<std::pair<uint64_t, model_snapshot>> models;
   for (const auto& [v, m] : s.models) models.emplace_back(v, make_snapshot(m));
   const double waves =
-      std::ceil(static_cast<double>(sc_.async.concurrency) / static_cast<double>(edge_capacity_));
+      std::ceil(static_cast<double>(peak_concurrency_) / static_cast<double>(edge_capacity_));
   // At the end nothing is resent: the tasks still in flight then are abandoned.
   for (const auto& ts : finished_ ? std::vector<async_task_state>{} : s.tasks) {
     if (ts.client >= parts_.registry->size() || ts.seq >= next_seq_ || tasks_.count(ts.seq))
@@ -258,7 +272,7 @@ void async_loop::close_stalled_group(async_step& step) {
 // -- dispatch ------------------------------------------------------------------------------
 
 void async_loop::fill(async_step& step) {
-  const uint32_t slots = sc_.async.concurrency;
+  const uint32_t slots = concurrency_;
   while (!finished_ && tasks_.size() < slots) {
     std::vector<client_id> picked;
     try {
@@ -324,7 +338,7 @@ void async_loop::dispatch(uint32_t id, async_step& step) {
   t.group_params = sc_.async.delta == delta_rule::current;
   // Tasks queue at the edge behind at most `concurrency` others.
   const double waves =
-      std::ceil(static_cast<double>(sc_.async.concurrency) / static_cast<double>(edge_capacity_));
+      std::ceil(static_cast<double>(peak_concurrency_) / static_cast<double>(edge_capacity_));
   t.timeout_s = sc_.training.timeout_s * std::max(1.0, waves) + 30.0;
   auto& stored =
       tasks_.emplace(seq, task{t, samples, false, edges_.incarnation(edge)}).first->second;
@@ -653,6 +667,16 @@ void async_loop::take_steps(async_step& step) {
     rec.norm_bound = s.norm_bound;
     rec.norm_clipped = s.norm_clipped;
     rec.norm_rejected = s.norm_rejected;
+    if (sc_.selection.adaptive_size.enabled) {
+      // The concurrency this step ran with, and the next one: moved only when the spread
+      // describes every update the step applied (a group's members are not measured).
+      rec.sample_size = concurrency_;
+      if (s.updates > 0 && s.spread_updates == s.updates) {
+        rec.rel_var = s.rel_var;
+        concurrency_ = next_sample_size(concurrency_, s.rel_var, sc_.selection.adaptive_size);
+      }
+      rec.next_sample_size = concurrency_;
+    }
     rec.gauges = gauges();
     totals_.clients_trained += s.updates;
     totals_.failures.merge(failures_);

@@ -30,6 +30,10 @@
 // updates for the rule (runtime/math/fedbuff.hpp); a rejected one counts as invalid_update,
 // and each step's record carries the bound and its counts.
 //
+// With selection.adaptive_size (forward mode) the concurrency adapts after every server step
+// from the relative variance of the updates that step applied, by the sync rule
+// (runtime/population/sample_size.hpp, docs/selection.md); each step's record carries it.
+//
 // Driven by events (answered, failed, edge lost / back); each returns what the shell must do:
 // tasks to send, groups to close, records of server steps, whether the run is over.
 //
@@ -278,6 +282,10 @@ class async_loop {
   uint64_t next_group_ = 1;
   uint32_t steps_done_ = 0;
   bool finished_ = false;
+  // Tasks kept in flight: async.concurrency, moved by selection.adaptive_size; and the most it
+  // can be (sizes the edges' queues in the timeouts).
+  uint32_t concurrency_ = 0;
+  uint32_t peak_concurrency_ = 0;
   bool stopped_ = false;
   bool halted_ = false;
   double sim_now_ = 0;

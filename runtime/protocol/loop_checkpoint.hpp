@@ -78,6 +78,8 @@ struct async_loop_state {
   std::vector<char> sampler;
   std::vector<char> registry;
   std::vector<uint32_t> fired_events;  // as in sync_loop_state
+  // selection.adaptive_size: the concurrency after steps_done (0: fixed async.concurrency).
+  uint32_t concurrency = 0;
 };
 
 // What a loop hands the shell when a checkpoint is due: after round / step `round`, the loop

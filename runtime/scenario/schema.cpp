@@ -756,13 +756,16 @@ std::vector<key_entry> make_table() {
       "oort: utilities are clipped at this quantile before they are normalised"),
     with_check(bool_key("selection.adaptive_size.enabled",
       [](auto& s) -> auto& { return s.selection.adaptive_size.enabled; },
-      "sync: adapt clients_per_round after every round from the relative variance of the "
-      "aggregate (docs/selection.md); it starts at clients_per_round"),
+      "adapt the clients per round (sync: from clients_per_round) or the async concurrency "
+      "(from async.concurrency, after every server step) from the relative variance of the "
+      "aggregate (docs/selection.md)"),
       [](const scenario& s) -> std::optional<std::string> {
         const auto& a = s.selection.adaptive_size;
         if (!a.enabled) return std::nullopt;
-        if (s.protocol.mode != protocol_mode::sync)
-          return "needs protocol.mode sync (adaptive async concurrency is not implemented)";
+        const bool async = s.protocol.mode == protocol_mode::async;
+        if (async && s.async.edge != edge_mode::forward)
+          return "needs async.edge_mode forward in async mode (a pre-aggregated group hides its "
+                 "members' spread)";
         if (s.privacy.mode != privacy_mode::off)
           return "does not combine with privacy.mode dp_fedavg (the sample size would depend "
                  "on the clients' data)";
@@ -776,18 +779,20 @@ std::vector<key_entry> make_table() {
         if (a.max > s.population.clients)
           return "max must be <= population.clients (" + std::to_string(s.population.clients) +
                  "), got " + std::to_string(a.max);
-        if (s.selection.clients_per_round < a.min || s.selection.clients_per_round > a.max)
-          return "selection.clients_per_round (" + std::to_string(s.selection.clients_per_round) +
-                 ") must be within [min, max] = [" + std::to_string(a.min) + ", " +
-                 std::to_string(a.max) + "]";
+        const uint32_t start = async ? s.async.concurrency : s.selection.clients_per_round;
+        if (start < a.min || start > a.max)
+          return std::string(async ? "async.concurrency" : "selection.clients_per_round") + " (" +
+                 std::to_string(start) + ") must be within [min, max] = [" +
+                 std::to_string(a.min) + ", " + std::to_string(a.max) + "]";
         return std::nullopt;
       }),
     unsigned_key("selection.adaptive_size.min",
       [](auto& s) -> auto& { return s.selection.adaptive_size.min; }, 1, u32_max,
-      "adaptive size: the fewest clients per round"),
+      "adaptive size: the fewest clients per round (async: the lowest concurrency)"),
     unsigned_key("selection.adaptive_size.max",
       [](auto& s) -> auto& { return s.selection.adaptive_size.max; }, 1, u32_max,
-      "adaptive size: the most clients per round; at most population.clients"),
+      "adaptive size: the most clients per round (async: the highest concurrency); at most "
+      "population.clients"),
     number_key("selection.adaptive_size.target_rel_var",
       [](auto& s) -> auto& { return s.selection.adaptive_size.target_rel_var; },
       bounds{0, true, inf, false}, "adaptive size: target of var / (k ||mean||^2); above it the "

@@ -349,3 +349,35 @@ TEST_CASE("a stopped registrar fails the roster it was waiting to hand out, and 
       .receive([&](uint32_t n) { acked = n; }, [](caf::error& err) { FAIL(describe(err)); });
   CHECK(acked == 1);
 }
+
+TEST_CASE("the registrar checks an edge's region against the scenario's and fills in a missing one",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto rc = logged_config(self, 2);
+  rc.edge_regions = {1, 0};
+  auto reg = keep(sys.spawn(registrar, rc));
+  auto edge0 = keep(stand_in(sys)), edge1 = keep(stand_in(sys));
+  auto ack = join(self, reg, edge_join{0, "0", 4, "a:7000", edge0, edge0});
+  CHECK_FALSE(ack.accepted);
+  CHECK(ack.message ==
+        "edge 0 names region '0', the scenario puts it in region '1' (topology.edge_regions)");
+  ack = join(self, reg, edge_join{1, "eu", 4, "b:7000", edge1, edge1});
+  CHECK_FALSE(ack.accepted);
+  CHECK(ack.message ==
+        "edge 1 names region 'eu', the scenario puts it in region '0' (topology.edge_regions)");
+  // The right region, or none: the scenario's.
+  CHECK(join(self, reg, edge_join{0, "1", 4, "a:7000", edge0, edge0}).accepted);
+  CHECK(next_log(self) == "edge 0 joined (clients at a:7000, region '1', capacity 4)");
+  CHECK(join(self, reg, edge_join{1, "", 4, "b:7000", edge1, edge1}).accepted);
+  CHECK(next_log(self) == "edge 1 joined (clients at b:7000, region '0', capacity 4)");
+  self->send(reg, roster_atom::value);
+  std::vector<edge_join> roster;
+  self->receive([&](std::vector<edge_join>& r) { roster = std::move(r); },
+                caf::after(wait) >> [] { FAIL("no roster"); });
+  REQUIRE(roster.size() == 2);
+  CHECK(roster[0].region == "1");
+  CHECK(roster[1].region == "0");
+}

@@ -110,8 +110,17 @@ TEST_CASE("loop_state round-trips an async loop's state with its tasks in flight
   s.sampler = {'s'};
   s.registry = {'r'};
   s.fired_events = {1, 4};
+  s.concurrency = 9;
   const auto bytes = encode(s);
   const auto d = decode_async_state(bytes, "ck");
+  CHECK(d.concurrency == 9);
+  // Layout 5 ended before the adaptive concurrency (u32): a fixed one.
+  auto five = bytes;
+  five.resize(five.size() - 4);
+  five[4] = 5;
+  const auto d5 = decode_async_state(five, "ck");
+  CHECK(d5.concurrency == 0);
+  CHECK(d5.fired_events == s.fired_events);
   CHECK(d.steps_done == 4);
   CHECK_FALSE(d.finished);
   CHECK(d.sim_now == 10.25);
@@ -208,8 +217,8 @@ TEST_CASE(
   CHECK(d1.rounds_done == 2);
   CHECK(d1.model == s.model);
   CHECK(d1.fired_events.empty());
-  bytes[4] = 6;
-  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 6");
+  bytes[4] = 7;
+  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 7");
 }
 
 TEST_CASE("loop_state keeps a sync run's privacy state (layout 4)", "[checkpoint]") {

@@ -1306,5 +1306,115 @@ TEST_CASE("compressed updates over server, edges and client hosts give the model
     REQUIRE(line);
     CHECK(line->find("(0 tasks") == std::string::npos);
   }
+
+namespace {
+
+// Region routing over 3 edges in 2 regions of unequal size (edges 0 and 1 in region 0, edge 2
+// alone in region 1), with an edge capacity small enough to spill, and region 1's only edge
+// down for rounds 2 and 3 (its clients go to region 0).
+const char* region_scenario = R"(name: node_regions
+seed: 4
+clock: simulated
+population:
+  clients: 300
+  regions: 2
+data:
+  kind: teacher
+model:
+  hidden: [16]
+training:
+  lr: 0.05
+topology:
+  edges: 3
+  routing: region
+  edge_regions: [0, 0, 1]
+  edge_capacity: 6
+selection:
+  clients_per_round: 24
+pool:
+  max_live_clients: 60
+protocol:
+  mode: sync
+  rounds: 5
+events:
+  - {round: 2, kind: edge_down, edge: 2}
+  - {round: 4, kind: edge_up, edge: 2}
+)";
+
+}  // namespace
+
+TEST_CASE("region routing over edge nodes gives the model of fedactor run, spill and region loss",
+          "[cli][node]") {
+  auto dir = temp_dir("regions");
+  const std::string file = (dir / "regions.yaml").string();
+  std::ofstream(file) << region_scenario;
+  cluster c;
+  auto& ref = c.start("run", {"run", file, "--quiet", "--out", (dir / "ref").string()});
+  auto& server = c.start("server", {"node", "server", "--listen", "127.0.0.1:0", file, "--quiet",
+                                    "--out", (dir / "dist").string()});
+  const uint16_t sp = server.port(startup);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  // Edge 0 names its region, edge 1 names none (the scenario's is used), edge 2 names region
+  // 1; client hosts on edges 0 and 2, edge 1 trains what it is sent itself.
+  auto& e0 = c.start("edge 0", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                                "--id", "0", "--region", "0", "--wait-hosts", "1"});
+  auto& e1 = c.start(
+      "edge 1", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0", "--id", "1"});
+  auto& e2 = c.start("edge 2", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                                "--id", "2", "--region", "1", "--wait-hosts", "1"});
+  const uint16_t p0 = e0.port(startup), p2 = e2.port(startup);
+  REQUIRE(p0 != 0);
+  REQUIRE(p2 != 0);
+  auto& h0 = c.start("clients 0", {"node", "clients", "--edge", addr(p0), "--ids", "0-149"});
+  auto& h2 = c.start("clients 2", {"node", "clients", "--edge", addr(p2), "--ids", "150-299"});
+  REQUIRE(server.wait_exit(120s) == 0);
+  REQUIRE(ref.wait_exit(60s) == 0);
+  INFO(c.dump());
+  CHECK(server.wait_for("edge 1 joined (clients at", 1s).value_or("").find("region '0'") !=
+        std::string::npos);
+  CHECK(server.wait_for("edge 2 joined (clients at", 1s).value_or("").find("region '1'") !=
+        std::string::npos);
+  CHECK(digest(dir / "dist") == digest(dir / "ref"));
+  const auto records = metrics(dir / "dist"), ref_records = metrics(dir / "ref");
+  REQUIRE(records.size() == 5);
+  REQUIRE(ref_records.size() == 5);
+  for (size_t i = 0; i < records.size(); ++i) {
+    CAPTURE(i);
+    CHECK(records[i].at("edge_load") == ref_records[i].at("edge_load"));
+    CHECK(records[i].at("rerouted") == ref_records[i].at("rerouted"));
+    CHECK(records[i].at("edges_alive") == ref_records[i].at("edges_alive"));
+  }
+  // Region 1 lost for rounds 2 and 3: its clients went to region 0, and edge 2 took none.
+  CHECK(records[1].at("edges_alive") == 2);
+  CHECK(records[1].at("edge_load")[2].at("tasks") == 0);
+  CHECK(total(records, "rerouted") > 0);
+  CHECK(total(records, "failures") == 0);
+  for (auto* p : {&e0, &e1, &e2, &h0, &h2}) CHECK(p->wait_exit(20s) == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("an edge node naming another region than the scenario's is refused in one line, exit 2",
+          "[cli][node]") {
+  auto dir = temp_dir("wrong_region");
+  const std::string file = (dir / "regions.yaml").string();
+  std::ofstream(file) << region_scenario;
+  cluster c;
+  auto& server = c.start("server", {"node", "server", "--listen", "127.0.0.1:0", file, "--quiet",
+                                    "--out", (dir / "dist").string()});
+  const uint16_t sp = server.port(startup);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  auto& edge = c.start("edge 2", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                                  "--id", "2", "--region", "0"});
+  REQUIRE(edge.wait_exit(startup) == 2);
+  INFO(c.dump());
+  CHECK(
+      edge.wait_for("error: the server refused edge 2: edge 2 names region '0', the scenario "
+                    "puts it in region '1' (topology.edge_regions)",
+                    1s));
+  // The server still waits for its edges (nothing registered).
+  CHECK_FALSE(server.wait_exit(0s));
+  CHECK_FALSE(server.wait_for("edge 2 joined", 0s));
   fs::remove_all(dir);
 }

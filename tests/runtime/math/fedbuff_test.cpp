@@ -754,3 +754,88 @@ TEST_CASE("fedbuff saved mid-buffer with an adaptive bound and held updates cont
   byte_reader in3(bytes.data(), bytes.size(), "buffer");
   CHECK_THROWS_WITH(c.load(in3), Catch::Contains("the fixed bound is 1"));
 }
+
+TEST_CASE("fedbuff measures the spread of each step's updates around their mean, by hand",
+          "[fedbuff][adaptive]") {
+  // buffer 2, threshold 1, decay 0.5^s, server lr 0.5.
+  auto fb = make_buffer({0, 0}, make_cfg(2, 1, delta_rule::base));
+  fb.measure_spread();
+  // Step 1: Δ (1, 0) weight 1 and Δ (3, 0) weight 3. μ = (2.5, 0), ||μ||² = 6.25,
+  // S/W = (1 + 27) / 4 = 7, var = 0.75, v = 0.75 / (2 × 6.25) = 0.06.
+  offer(fb, {1, 0}, 1, 0);
+  REQUIRE(offer(fb, {3, 0}, 3, 0) == offer_result::aggregated);
+  REQUIRE(fb.model() == std::vector<float>{1.25f, 0});
+  // Step 2: fresh Δ (2.25, 1) − (1.25, 0) = (1, 1) weight 2; stale (s = 1) Δ (1, 2) − (0, 0)
+  // weight 4 × 0.5 = 2. μ = (1, 1.5), ||μ||² = 3.25, S/W = (2 × 2 + 2 × 5) / 4 = 3.5,
+  // var = 0.25, v = 0.25 / (2 × 3.25) = 1/26.
+  offer(fb, {2.25f, 1}, 2, 1);
+  REQUIRE(offer(fb, {1, 2}, 4, 0) == offer_result::aggregated);
+  const auto recs = fb.take_records();
+  REQUIRE(recs.size() == 2);
+  CHECK(recs[0].spread_updates == 2);
+  CHECK(recs[0].rel_var == Approx(0.06).epsilon(1e-12));
+  CHECK(recs[1].spread_updates == 2);
+  CHECK(recs[1].rel_var == Approx(1.0 / 26.0).epsilon(1e-12));
+}
+
+TEST_CASE("fedbuff spread is zero for equal updates and off unless asked for",
+          "[fedbuff][adaptive]") {
+  auto on = make_buffer({0, 0}, make_cfg(3, 0, delta_rule::current));
+  on.measure_spread();
+  auto off = make_buffer({0, 0}, make_cfg(3, 0, delta_rule::current));
+  for (int i = 0; i < 3; ++i) {
+    offer(on, {2, 4}, static_cast<uint32_t>(i + 1), 0);
+    offer(off, {2, 4}, static_cast<uint32_t>(i + 1), 0);
+  }
+  CHECK(on.model() == off.model());
+  const auto a = on.take_records(), b = off.take_records();
+  REQUIRE(a.size() == 1);
+  REQUIRE(b.size() == 1);
+  CHECK(a[0].spread_updates == 3);
+  CHECK(a[0].rel_var == 0.0);
+  CHECK(b[0].spread_updates == 0);
+}
+
+TEST_CASE("fedbuff does not measure a pre-aggregated group's members", "[fedbuff][adaptive]") {
+  auto fb = make_buffer({0, 0}, make_cfg(3, 0, delta_rule::base));
+  fb.measure_spread();
+  offer(fb, {1, 1}, 1, 0);
+  weighted_accumulator sums(2);
+  const std::vector<float> d{2, 2};
+  sums.add(d.data(), 1, 0.0);
+  sums.add(d.data(), 1, 0.0);
+  REQUIRE(fb.offer_group(sums, 0, 2) == offer_result::aggregated);
+  const auto recs = fb.take_records();
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].updates == 3);
+  CHECK(recs[0].spread_updates == 1);
+}
+
+TEST_CASE("fedbuff saved mid-buffer keeps its spread sums and continues with the same record",
+          "[fedbuff][adaptive]") {
+  const auto b = make_cfg(2, 1, delta_rule::base);
+  auto a = make_buffer({0, 0}, b);
+  a.measure_spread();
+  offer(a, {1, 0}, 1, 0);
+  byte_writer out;
+  a.save(out);
+  const auto bytes = out.take();
+  auto c = make_buffer({0, 0}, b);
+  c.measure_spread();
+  byte_reader in(bytes.data(), bytes.size(), "buffer");
+  c.load(in);
+  in.finish();
+  offer(a, {3, 0}, 3, 0);
+  offer(c, {3, 0}, 3, 0);
+  const auto ra = a.take_records(), rc = c.take_records();
+  REQUIRE(ra.size() == 1);
+  REQUIRE(rc.size() == 1);
+  CHECK(rc[0].spread_updates == 2);
+  CHECK(rc[0].rel_var == ra[0].rel_var);
+  CHECK(rc[0].rel_var == Approx(0.06).epsilon(1e-12));
+  // A buffer that does not measure cannot read them (trailing bytes).
+  auto d = make_buffer({0, 0}, b);
+  byte_reader in2(bytes.data(), bytes.size(), "buffer");
+  d.load(in2);
+  CHECK_THROWS_AS(in2.finish(), checkpoint_error);
+}

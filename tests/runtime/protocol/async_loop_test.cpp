@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <numeric>
+#include <set>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -21,6 +22,7 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/checkpoint/loop_state.hpp"
+#include "runtime/population/sample_size.hpp"
 #include "tests/support/protocol_helpers.hpp"
 
 using namespace fedactor;
@@ -164,6 +166,10 @@ std::string trace(const driver& d) {
     if (s.record.norm_bound > 0)
       out += " b" + std::to_string(bits_of(s.record.norm_bound)) + " c" +
              std::to_string(s.record.norm_clipped) + " r" + std::to_string(s.record.norm_rejected);
+    if (s.record.sample_size > 0)
+      out += " k" + std::to_string(s.record.sample_size) + " v" +
+             std::to_string(bits_of(s.record.rel_var)) + " k'" +
+             std::to_string(s.record.next_sample_size);
     out += " m";
     for (float x : *s.model) out += std::to_string(bits_of(x)) + ",";
     out += "\n";
@@ -1712,4 +1718,140 @@ TEST_CASE("async_loop region routing counts tasks per edge and frees a slot at t
   CHECK(step.send[0].edge == 1);
   CHECK(f.edges->regions()->load(0) == 2);
   CHECK(f.edges->regions()->load(1) == 1);
+}
+
+namespace {
+
+// decayed_simulated(steps) over 12 clients with selection.adaptive_size from concurrency 4
+// within [2, 6] and the given target.
+scenario adaptive_simulated(uint32_t steps, double target) {
+  auto sc = decayed_simulated(steps);
+  sc.population.clients = 12;
+  sc.selection.adaptive_size.enabled = true;
+  sc.selection.adaptive_size.min = 2;
+  sc.selection.adaptive_size.max = 6;
+  sc.selection.adaptive_size.target_rel_var = target;
+  return sc;
+}
+
+// Runs `sc` answering the oldest task first (client c moves its model by (c+1)/4 · (1, -1));
+// after every event the tasks in flight are checked against the concurrency of the last step.
+std::vector<round_record> adaptive_run(const scenario& sc) {
+  async_fixture f(sc, {0.5f, -0.25f}, [](client_id id) { return 20 + 7 * (id % 5); });
+  driver d;
+  d.take(f.loop->start());
+  CHECK(f.loop->in_flight() == sc.async.concurrency);
+  size_t answers = 0;
+  while (!d.finished && !d.pending.empty() && answers < 10000) {
+    auto t = d.pop(0);
+    const float s = static_cast<float>(t.client + 1) / 4;
+    const size_t before = d.steps.size();
+    d.take(answer(*f.loop, t, {s, -s}, f.registry->num_samples(t.client), t.client / 8.0));
+    ++answers;
+    if (!d.finished && d.steps.size() > before) {
+      // Filled up to the new concurrency (12 clients, never more than 6 busy); a shrink lets
+      // the tasks already running finish, none is added.
+      const uint32_t k = d.steps.back().record.next_sample_size;
+      CHECK(f.loop->in_flight() >= k);
+      CHECK(f.loop->in_flight() <= sc.selection.adaptive_size.max);
+    }
+  }
+  REQUIRE(d.finished);
+  std::vector<round_record> out;
+  for (const auto& st : d.steps) out.push_back(st.record);
+  return out;
+}
+
+void check_rule_followed(const std::vector<round_record>& recs, const scenario& sc) {
+  const auto& cfg = sc.selection.adaptive_size;
+  uint32_t k = sc.async.concurrency;
+  for (const auto& r : recs) {
+    CAPTURE(r.round);
+    CHECK(r.sample_size == k);
+    CHECK(r.next_sample_size == next_sample_size(k, r.rel_var, cfg));
+    CHECK(r.next_sample_size >= cfg.min);
+    CHECK(r.next_sample_size <= cfg.max);
+    k = r.next_sample_size;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("async_loop adaptive concurrency grows to max when the spread is above the target",
+          "[protocol][adaptive]") {
+  // Target 1e-9: every step whose two updates differ grows k: 4 -> 6 (ceil 6) -> 6 (max).
+  const auto sc = adaptive_simulated(8, 1e-9);
+  const auto recs = adaptive_run(sc);
+  REQUIRE(recs.size() == 8);
+  check_rule_followed(recs, sc);
+  CHECK(recs[0].sample_size == 4);
+  CHECK(recs[0].rel_var > 1e-9);
+  CHECK(recs[0].next_sample_size == 6);
+  CHECK(recs.back().next_sample_size == 6);
+}
+
+TEST_CASE("async_loop adaptive concurrency shrinks to min when the spread is far below the target",
+          "[protocol][adaptive]") {
+  // Target 1e9: k <- floor(k × 0.8): 4 -> 3 -> 2 (floor 2.4) -> 2 (min).
+  const auto sc = adaptive_simulated(8, 1e9);
+  const auto recs = adaptive_run(sc);
+  REQUIRE(recs.size() == 8);
+  check_rule_followed(recs, sc);
+  CHECK(recs[0].next_sample_size == 3);
+  CHECK(recs[1].next_sample_size == 2);
+  CHECK(recs.back().next_sample_size == 2);
+}
+
+TEST_CASE("async_loop adaptive concurrency is the same run for any answer order",
+          "[protocol][adaptive]") {
+  const auto sc = adaptive_simulated(8, 0.05);
+  const auto first_sent = run_with(sc, "sgd", [](const auto&) { return size_t{0}; });
+  const auto last_sent = run_with(sc, "sgd", [](const auto& p) { return p.size() - 1; });
+  CHECK(first_sent == last_sent);
+  CHECK(first_sent.find(" k4 ") != std::string::npos);  // the trace carries the sizes
+  // Without the feature the run is the fixed-concurrency one, and its trace carries none.
+  auto fixed = sc;
+  fixed.selection.adaptive_size.enabled = false;
+  CHECK(run_with(fixed, "sgd", [](const auto&) { return size_t{0}; }).find(" k") ==
+        std::string::npos);
+}
+
+TEST_CASE("async_loop adaptive concurrency resumed from a checkpoint continues exactly",
+          "[protocol][adaptive]") {
+  const auto sc = adaptive_simulated(9, 0.05);
+  const auto first = [](const auto&) { return size_t{0}; };
+  const auto last = [](const auto& p) { return p.size() - 1; };
+  const auto full = run_checkpointed(sc, last, 2);
+  REQUIRE(full.lines.size() == 9);
+  REQUIRE(full.checkpoints.size() >= 4);
+  std::set<uint32_t> sizes;
+  for (size_t c = 0; c + 1 < full.checkpoints.size(); ++c) {
+    const auto& ck = *full.checkpoints[c];
+    CAPTURE(ck.round);
+    const auto state = decode_async_state(ck.state, "ck");
+    CHECK(state.concurrency >= 2);
+    CHECK(state.concurrency <= 6);
+    sizes.insert(state.concurrency);
+    const auto resumed = run_checkpointed(sc, first, 2, &ck);
+    const std::vector<std::string> rest(full.lines.begin() + ck.round, full.lines.end());
+    CHECK(resumed.lines == rest);
+  }
+  CHECK(sizes.size() >= 2);  // the concurrency moved between checkpoints
+  // Stopped mid-buffer: the buffer's spread sums travel with it.
+  for (size_t stop_after : {3, 7, 12}) {
+    CAPTURE(stop_after);
+    const auto stopped = run_checkpointed(sc, last, 2, nullptr, stop_after);
+    const auto& ck = *stopped.checkpoints.back();
+    const auto resumed = run_checkpointed(sc, first, 2, &ck);
+    const std::vector<std::string> rest(full.lines.begin() + ck.round, full.lines.end());
+    CHECK(resumed.lines == rest);
+  }
+  // A checkpoint's concurrency must fit the scenario.
+  auto fixed = sc;
+  fixed.selection.adaptive_size.enabled = false;
+  async_fixture g(fixed, {0.5f, -0.25f}, ten_each(), "fedadam");
+  const auto state = decode_async_state(full.checkpoints[1]->state, "ck");
+  CHECK_THROWS_WITH(g.loop->load_state(state), "checkpoint: an adaptive concurrency of " +
+                                                   std::to_string(state.concurrency) +
+                                                   " (0: fixed), selection.adaptive_size is off");
 }

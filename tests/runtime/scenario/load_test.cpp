@@ -1182,9 +1182,18 @@ TEST_CASE("scenario oort and adaptive size keys load and their rules are checked
         "got 1001");
   s.selection.adaptive_size.max = 40;
   s.protocol.mode = protocol_mode::async;
+  s.async.buffer_size = 10;
+  s.async.concurrency = 100;  // async starts at async.concurrency, not clients_per_round
   CHECK(validate(s)->message ==
-        "scenario: selection.adaptive_size.enabled: needs protocol.mode sync (adaptive async "
-        "concurrency is not implemented)");
+        "scenario: selection.adaptive_size.enabled: async.concurrency (100) must be within "
+        "[min, max] = [10, 40]");
+  s.async.concurrency = 30;
+  CHECK_FALSE(validate(s));
+  s.async.edge = edge_mode::preaggregate;
+  CHECK(validate(s)->message ==
+        "scenario: selection.adaptive_size.enabled: needs async.edge_mode forward in async mode "
+        "(a pre-aggregated group hides its members' spread)");
+  s.async.edge = edge_mode::forward;
   s.protocol.mode = protocol_mode::sync;
   s.robust.rule = robust_rule_kind::median;
   CHECK(validate(s)->message.find("needs robust.rule mean") != std::string::npos);

@@ -6,6 +6,7 @@
 #include "messages/edge.hpp"
 #include "messages/errors.hpp"
 #include "messages/eval.hpp"
+#include "messages/host_task.hpp"
 #include "messages/node.hpp"
 #include "messages/param_blob.hpp"
 #include "messages/run.hpp"
@@ -33,6 +34,7 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_ack>("fedactor::node_ack");
   cfg.add_message_type<node_shutdown>("fedactor::node_shutdown");
   cfg.add_message_type<edge_rejoin>("fedactor::edge_rejoin");
+  cfg.add_message_type<host_task>("fedactor::host_task");
   cfg.add_message_type<std::vector<uint64_t>>("std::vector<uint64_t>");
   cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
   cfg.add_error_category(errc_atom::value,

@@ -23,6 +23,7 @@
 #include "messages/async.hpp"
 #include "messages/edge.hpp"
 #include "messages/eval.hpp"
+#include "messages/host_task.hpp"
 #include "messages/node.hpp"
 #include "messages/param_blob.hpp"
 #include "messages/run.hpp"
@@ -213,6 +214,11 @@ int main(int argc, char** argv) {
   message(sys, "node_ack", "refused", node_ack{false, "protocol 1, expected 2"});
   message(sys, "node_shutdown", "done", node_shutdown{"run complete"});
   message(sys, "edge_rejoin", "no_actor", edge_rejoin{1, {}});
+  message(
+      sys, "host_task", "full",
+      host_task{train_ins{3, 17, 2, 99, model, settings(), 60, {}}, std::string(64, 'a'), false});
+  message(sys, "host_task", "reference",
+          host_task{train_ins{3, 17, 2, 99, {}, settings(), 60, {}}, std::string(64, 'a'), true});
 
   // accumulator: one, and two back to back (the first as long as its dim says).
   write("accumulator", "dim4", accumulator_bytes(4, 2));

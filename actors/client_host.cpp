@@ -25,11 +25,68 @@ void finish(host_ptr self, std::string reason) {
   }
 }
 
+// Trains `ins` in the client actor of its id (created if needed) within the task's timeout.
+caf::result<train_res> train(host_ptr self, train_ins ins) {
+  auto& st = self->state;
+  const uint32_t id = ins.client;
+  if (id < st.cfg.first || id > st.cfg.last) {
+    ++st.failures;
+    return make_error(errc::bad_request, "client " + std::to_string(id) + " is not hosted here (" +
+                                             std::to_string(st.cfg.first) + "-" +
+                                             std::to_string(st.cfg.last) + ")");
+  }
+  auto rp = self->make_response_promise<train_res>();
+  auto timeout =
+      std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(ins.timeout_s));
+  self->request(acquire_client(self, st.live, id, st.cfg.data, st.cfg.trainers, st.cfg.state),
+                timeout, std::move(ins))
+      .then(
+          [=](train_res& res) mutable {
+            self->state.live.release(id);
+            ++self->state.tasks;
+            rp.deliver(std::move(res));
+          },
+          [=](caf::error& err) mutable {
+            self->state.live.release(id);
+            ++self->state.failures;
+            rp.deliver(std::move(err));
+          });
+  return rp;
+}
+
+// The task's model: the full model it carries (checked against its digest, then cached) or
+// the cached model its reference names; an error when neither holds.
+caf::error resolve_model(host_ptr self, host_task& t) {
+  auto& st = self->state;
+  const uint64_t version = t.ins.model_version;
+  if (!t.model_by_reference) {
+    const auto digest = model_digest(t.ins.model);
+    if (digest != t.model_digest)
+      return make_error(errc::bad_request, "client " + std::to_string(t.ins.client) +
+                                               ": model version " + std::to_string(version) +
+                                               " does not match its digest " + t.model_digest);
+    st.models.put(version, t.ins.model, digest);
+    return caf::none;
+  }
+  if (!t.ins.model.empty())
+    return make_error(errc::bad_request, "client " + std::to_string(t.ins.client) +
+                                             ": a task that both refers to and carries a model");
+  auto held = st.models.find(version, t.model_digest);
+  if (!held)
+    return make_error(errc::model_missing,
+                      "client host " + std::to_string(st.cfg.first) + "-" +
+                          std::to_string(st.cfg.last) + " holds no model version " +
+                          std::to_string(version) + " with digest " + t.model_digest);
+  t.ins.model = std::move(*held);
+  return caf::none;
+}
+
 }  // namespace
 
 client_host_control_actor::behavior_type client_host(host_ptr self, client_host_config cfg) {
   if (cfg.max_live == 0) cfg.max_live = 1;
   self->state.live.set_capacity(cfg.max_live);
+  self->state.models = model_cache{cfg.model_window};
   self->state.cfg = std::move(cfg);
   // A client that dies fails its task (its pending request errors out) and is forgotten.
   self->set_exit_handler([=](caf::exit_msg& msg) {
@@ -41,33 +98,10 @@ client_host_control_actor::behavior_type client_host(host_ptr self, client_host_
     finish(self, "lost: " + describe(msg.reason));
   });
   return {
-      [=](train_ins& ins) -> caf::result<train_res> {
-        auto& st = self->state;
-        const uint32_t id = ins.client;
-        if (id < st.cfg.first || id > st.cfg.last) {
-          ++st.failures;
-          return make_error(errc::bad_request, "client " + std::to_string(id) +
-                                                   " is not hosted here (" +
-                                                   std::to_string(st.cfg.first) + "-" +
-                                                   std::to_string(st.cfg.last) + ")");
-        }
-        auto rp = self->make_response_promise<train_res>();
-        auto timeout =
-            std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(ins.timeout_s));
-        self->request(acquire_client(self, st.live, id, st.cfg.data, st.cfg.trainers, st.cfg.state),
-                      timeout, std::move(ins))
-            .then(
-                [=](train_res& res) mutable {
-                  self->state.live.release(id);
-                  ++self->state.tasks;
-                  rp.deliver(std::move(res));
-                },
-                [=](caf::error& err) mutable {
-                  self->state.live.release(id);
-                  ++self->state.failures;
-                  rp.deliver(std::move(err));
-                });
-        return rp;
+      [=](train_ins& ins) -> caf::result<train_res> { return train(self, std::move(ins)); },
+      [=](host_task& t) -> caf::result<train_res> {
+        if (auto err = resolve_model(self, t)) return err;
+        return train(self, std::move(t.ins));
       },
       [=](node_shutdown& msg) -> node_ack {
         finish(self, "shutdown: " + msg.reason);

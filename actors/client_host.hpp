@@ -5,7 +5,10 @@
 // train_ins for those ids exactly as it would send them to a client; the host creates the
 // client actor on first use (its data built from the scenario, as in one process), keeps at
 // most `max_live` of them (the least recently used idle one is evicted) and answers with
-// the client's train_res.
+// the client's train_res. Across processes the edge's link sends host_task instead: the
+// model once per version, then a reference the host resolves from its model cache
+// (runtime/host/model_cache.hpp) after checking the digest; a reference it cannot match is
+// answered with errc::model_missing (the link then sends the full model).
 //
 // Published to the edge: client_host_actor. The host node's main thread holds the full
 // client_host_control_actor to learn when to leave (shutdown) or reconnect (edge lost).
@@ -27,13 +30,16 @@
 #include "actors/client.hpp"
 #include "actors/live_clients.hpp"
 #include "messages/atoms.hpp"
+#include "messages/host_task.hpp"
 #include "messages/node.hpp"
 #include "messages/train.hpp"
+#include "runtime/host/model_cache.hpp"
 #include "runtime/learning/data_source.hpp"
 
 namespace fedactor {
 
 using client_host_actor = caf::typed_actor<caf::replies_to<train_ins>::with<train_res>,
+                                           caf::replies_to<host_task>::with<train_res>,
                                            caf::replies_to<node_shutdown>::with<node_ack>>;
 
 using watch_atom = caf::atom_constant<caf::atom("watch")>;         // monitor this peer
@@ -56,6 +62,9 @@ struct client_host_config {
   caf::actor trainers;
   std::shared_ptr<client_state_store> state;  // the hosted clients' algorithm state, or null
   std::function<void(const std::string&)> log;
+  // Model versions kept below the newest one received (model_cache's window): 0 in sync runs
+  // (the latest only), the staleness threshold in async runs.
+  uint64_t model_window = 0;
 };
 
 struct client_host_state {
@@ -63,6 +72,7 @@ struct client_host_state {
   live_clients live;      // the hosted client actors alive now
   uint64_t tasks = 0;     // train_ins answered with a result
   uint64_t failures = 0;  // train_ins answered with an error
+  model_cache models;     // the models received by version (host_task)
   caf::actor edge;        // watched edge node
   caf::typed_response_promise<std::string> end;
   bool end_pending = false;

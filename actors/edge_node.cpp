@@ -8,6 +8,7 @@
 #include <caf/node_id.hpp>
 
 #include "messages/errors.hpp"
+#include "runtime/host/model_cache.hpp"
 
 namespace fedactor {
 
@@ -56,9 +57,71 @@ size_t client_directory::size() const {
 
 // -- host_link -----------------------------------------------------------------------------
 
-client_actor::behavior_type host_link(client_actor::stateful_pointer<host_link_state> self,
-                                      client_host_actor remote, uint32_t first, uint32_t last,
-                                      std::shared_ptr<client_directory> directory) {
+namespace {
+
+using link_ptr = client_actor::stateful_pointer<host_link_state>;
+
+// The digest of `model`, computed once per buffer.
+std::string digest_of(link_ptr self, const param_blob& model) {
+  auto& s = self->state;
+  if (model.shared() && s.digested.lock() == model.shared()) return s.digest;
+  s.digest = model_digest(model);
+  s.digested = model.shared();
+  return s.digest;
+}
+
+bool model_missing(const caf::error& err) {
+  return err.category() == errc_atom::value &&
+         err.code() == static_cast<uint8_t>(errc::model_missing);
+}
+
+// Sends `t` (its full model in t.ins) for the pending task `token`, by reference when the host
+// was sent this version and digest before; a reference the host cannot match is sent again in
+// full. Both attempts end at `deadline`.
+void send_task(link_ptr self, uint64_t token, std::shared_ptr<const host_task> t,
+               std::chrono::steady_clock::time_point deadline) {
+  auto& s = self->state;
+  const uint64_t version = t->ins.model_version;
+  auto known = s.sent.find(version);
+  const bool by_reference =
+      !t->ins.model.empty() && known != s.sent.end() && known->second == t->model_digest;
+  host_task out = *t;  // shares the model's buffer
+  if (by_reference) {
+    out.ins.model = param_blob{};
+    out.model_by_reference = true;
+  } else if (!t->ins.model.empty()) {
+    s.sent[version] = t->model_digest;
+    while (s.sent.size() > host_link_state::max_sent_versions) s.sent.erase(s.sent.begin());
+  }
+  const auto left = std::max(deadline - std::chrono::steady_clock::now(),
+                             std::chrono::steady_clock::duration::zero());
+  self->request(s.remote, std::chrono::duration_cast<caf::timespan>(left), std::move(out))
+      .then(
+          [=](train_res& res) {
+            auto it = self->state.pending.find(token);
+            if (it == self->state.pending.end()) return;
+            it->second.deliver(std::move(res));
+            self->state.pending.erase(it);
+          },
+          [=](caf::error& err) {
+            auto it = self->state.pending.find(token);
+            if (it == self->state.pending.end()) return;
+            if (by_reference && model_missing(err)) {
+              auto held = self->state.sent.find(version);
+              if (held != self->state.sent.end() && held->second == t->model_digest)
+                self->state.sent.erase(held);
+              send_task(self, token, t, deadline);
+              return;
+            }
+            it->second.deliver(std::move(err));
+            self->state.pending.erase(it);
+          });
+}
+
+}  // namespace
+
+client_actor::behavior_type host_link(link_ptr self, client_host_actor remote, uint32_t first,
+                                      uint32_t last, std::shared_ptr<client_directory> directory) {
   auto& st = self->state;
   st.remote = remote;
   st.first = first;
@@ -81,22 +144,12 @@ client_actor::behavior_type host_link(client_actor::stateful_pointer<host_link_s
         const uint64_t token = s.next_token++;
         auto rp = self->make_response_promise<train_res>();
         s.pending.emplace(token, rp);
-        auto timeout =
-            std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(ins.timeout_s));
-        self->request(s.remote, timeout, std::move(ins))
-            .then(
-                [=](train_res& res) {
-                  auto it = self->state.pending.find(token);
-                  if (it == self->state.pending.end()) return;
-                  it->second.deliver(std::move(res));
-                  self->state.pending.erase(it);
-                },
-                [=](caf::error& err) {
-                  auto it = self->state.pending.find(token);
-                  if (it == self->state.pending.end()) return;
-                  it->second.deliver(std::move(err));
-                  self->state.pending.erase(it);
-                });
+        const auto deadline = std::chrono::steady_clock::now() +
+                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  std::chrono::duration<double>(ins.timeout_s));
+        auto digest = digest_of(self, ins.model);
+        send_task(self, token, std::make_shared<const host_task>(host_task{std::move(ins), digest}),
+                  deadline);
         return rp;
       },
   };

@@ -6,7 +6,10 @@
 //   it for every task (edge_config::provider); ids no live host covers are trained by the
 //   edge itself, in client actors it spawns (the in-process behaviour).
 // - host_link: a local stand-in for one remote client host, with the client interface. It
-//   forwards train_ins (each request with the task's timeout) and monitors the host: when
+//   forwards train_ins as host_task (each request with the task's timeout), the model in full
+//   the first time it sends a version and as a reference (version + digest) after that; a
+//   host that answers model_missing (it restarted, or evicted the version) gets the same task
+//   again with the full model, within the task's original deadline. It monitors the host: when
 //   the host's process dies or its connection times out, every task it still owes fails
 //   at once ("client host lost") instead of waiting for its timeout, and the link leaves
 //   the directory.
@@ -18,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -68,11 +72,19 @@ class client_directory {
 };
 
 struct host_link_state {
+  // Model versions sent in full remembered at most (the newest; older ones are sent again).
+  static constexpr size_t max_sent_versions = 64;
   client_host_actor remote;
   uint32_t first = 0;
   uint32_t last = 0;
   uint64_t next_token = 0;
   std::unordered_map<uint64_t, caf::typed_response_promise<train_res>> pending;
+  // The versions this link sent the host in full, with their digests: a task of such a
+  // version and digest goes by reference.
+  std::map<uint64_t, std::string> sent;
+  // The last model buffer digested and its digest (a sync round's tasks share one buffer).
+  std::weak_ptr<const std::vector<float>> digested;
+  std::string digest;
   static inline const char* name = "fedactor.host_link";
 };
 

@@ -23,6 +23,7 @@
 #include "messages/async.hpp"
 #include "messages/edge.hpp"
 #include "messages/eval.hpp"
+#include "messages/host_task.hpp"
 #include "messages/node.hpp"
 #include "messages/param_blob.hpp"
 #include "messages/run.hpp"
@@ -216,6 +217,11 @@ int main(int argc, char** argv) {
   message(sys, "edge_rejoin", "no_actor", edge_rejoin{1, {}});
   message(sys, "child_join", "no_actors", child_join{10, "site a", {0, 249}, {}, {}});
   message(sys, "edge_cover", "two_ranges", edge_cover{10, {0, 249, 500, 501}});
+  message(
+      sys, "host_task", "full",
+      host_task{train_ins{3, 17, 2, 99, model, settings(), 60, {}}, std::string(64, 'a'), false});
+  message(sys, "host_task", "reference",
+          host_task{train_ins{3, 17, 2, 99, {}, settings(), 60, {}}, std::string(64, 'a'), true});
 
   // accumulator: one, and two back to back (the first as long as its dim says).
   write("accumulator", "dim4", accumulator_bytes(4, 2));

@@ -20,6 +20,8 @@ const char* to_string(errc x) {
       return "host_lost";
     case errc::client_timeout:
       return "client_timeout";
+    case errc::model_missing:
+      return "model_missing";
   }
   return "unknown";
 }

@@ -19,6 +19,7 @@ enum class errc : uint8_t {
   bad_request,      // a request that does not fit the receiver's state
   host_lost,        // the client host holding the task is gone (its process died or hung)
   client_timeout,   // the client did not answer before its task's deadline
+  model_missing,    // a client host holds no model matching a task's reference (version, digest)
 };
 
 const char* to_string(errc x);

@@ -127,6 +127,9 @@ int run_clients_node(const clients_node_options& opts) {
       hcfg.trainers = trainers;
       hcfg.state = state;
       hcfg.log = opts.log;
+      // Async tasks may start from any version the server still accepts an update for.
+      hcfg.model_window =
+          sc.protocol.mode == protocol_mode::async ? sc.async.staleness_threshold : 0;
       host = sys.spawn(client_host, std::move(hcfg));
     }
     // The edge takes a repeated join of the same host as the same registration, so a join

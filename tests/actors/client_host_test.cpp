@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -251,4 +252,87 @@ TEST_CASE("a client host that dies fails its tasks at once and the edge's round 
   INFO(res.failures[0]);
   CHECK(res.failures[0].find("client host 0-99 lost") != std::string::npos);
   CHECK(directory->size() == 0);  // the link left the directory: the ids train at the edge
+}
+
+TEST_CASE(
+    "a client host trains a task by reference on the model it holds and refuses a reference it "
+    "cannot match",
+    "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto trainers = keep(spawn_trainer_pool(sys, spec, 1));
+  client_host_config hc;
+  hc.first = 10;
+  hc.last = 19;
+  hc.data = data;
+  hc.trainers = trainers;
+  hc.model_window = 0;  // sync: the latest version only
+  auto host = keep(sys.spawn(client_host, hc));
+  auto fresh = keep(sys.spawn(client_host, hc));
+  caf::scoped_actor self{sys};
+  auto send = [&](const auto& to, host_task t) {
+    std::pair<train_res, std::string> out;
+    self->request(to, wait, std::move(t))
+        .receive([&](train_res& r) { out.first = std::move(r); },
+                 [&](caf::error& err) { out.second = describe(err); });
+    return out;
+  };
+  auto with_version = [&](uint32_t client, uint64_t version) {
+    auto ins = task(spec, client);
+    ins.model_version = version;
+    return ins;
+  };
+  const auto model = task(spec, 10).model;
+  const auto digest = model_digest(model);
+  auto by_reference = [&](uint32_t client, uint64_t version, std::string d) {
+    auto ins = with_version(client, version);
+    ins.model = param_blob{};
+    return host_task{ins, std::move(d), true};
+  };
+  // Nothing held yet: the reference is refused, naming the version and digest.
+  auto a = send(host, by_reference(10, 1, digest));
+  CHECK(a.second ==
+        "model_missing: client host 10-19 holds no model version 1 with digest " + digest);
+  // The full model, then a reference to it: client 11 trains on the held model, exactly as
+  // on the model sent in full (to another host).
+  a = send(host, host_task{with_version(10, 1), digest, false});
+  REQUIRE(a.second.empty());
+  CHECK(a.first.client == 10);
+  a = send(host, by_reference(11, 1, digest));
+  REQUIRE(a.second.empty());
+  auto b = send(fresh, host_task{with_version(11, 1), digest, false});
+  REQUIRE(b.second.empty());
+  CHECK(a.first.client == 11);
+  CHECK(a.first.num_samples == data->num_samples(11));
+  REQUIRE(a.first.params.size() == spec.num_params());
+  CHECK(a.first.params.values() == b.first.params.values());
+  // A reference whose digest is not the held model's bytes never trains.
+  std::vector<float> other = model.values();
+  other[0] += 1.0f;
+  const auto other_digest = model_digest(param_blob{other});
+  a = send(host, by_reference(12, 1, other_digest));
+  CHECK(a.second ==
+        "model_missing: client host 10-19 holds no model version 1 with digest " + other_digest);
+  // A full model that does not match the digest it comes with is refused.
+  auto wrong = with_version(12, 2);
+  wrong.model = param_blob{other};
+  a = send(host, host_task{wrong, digest, false});
+  CHECK(a.second == "bad_request: client 12: model version 2 does not match its digest " + digest);
+  // A task both carrying and naming a model is refused.
+  a = send(host, host_task{with_version(12, 1), digest, true});
+  CHECK(a.second == "bad_request: client 12: a task that both refers to and carries a model");
+  // Version 2 arrives: with window 0 version 1 is gone, version 2 goes by reference.
+  auto v2 = with_version(12, 2);
+  v2.model = param_blob{other};
+  a = send(host, host_task{v2, other_digest, false});
+  REQUIRE(a.second.empty());
+  a = send(host, by_reference(13, 1, digest));
+  CHECK(a.second ==
+        "model_missing: client host 10-19 holds no model version 1 with digest " + digest);
+  a = send(host, by_reference(13, 2, other_digest));
+  CHECK(a.second.empty());
+  CHECK(a.first.client == 13);
 }

@@ -17,6 +17,8 @@
 #include <catch2/catch.hpp>
 
 #include "messages/errors.hpp"
+#include "messages/host_task.hpp"
+#include "runtime/host/model_cache.hpp"
 #include "runtime/host/system_config.hpp"
 #include "tests/support/actor_helpers.hpp"
 #include "tests/support/node_actor_helpers.hpp"
@@ -41,14 +43,15 @@ struct host_behaviour {
   bool refuse_shutdown = false;  // answer node_shutdown with an error
 };
 
-// A stand-in client host. Tasks: answered with the client's id, the round and
+// A stand-in client host. Tasks (host_task): answered with the client's id, the round and
 // 10 × client samples, except client 13 (refused); with `hold`, never answered. Shutdown:
 // tells `notify` (told, name, reason), then acknowledges or refuses.
 caf::actor stand_in_host(caf::actor_system& sys, std::string name, caf::actor notify,
                          host_behaviour b = {}) {
   return sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
     return {
-        [=](train_ins& ins) -> caf::result<train_res> {
+        [=](host_task& t) -> caf::result<train_res> {
+          const auto& ins = t.ins;
           if (b.hold) {
             caf::anon_send(notify, held_atom::value, ins.client);
             return self->make_response_promise<train_res>();
@@ -170,6 +173,112 @@ TEST_CASE("a host link forwards tasks and errors and fails a task past its timeo
       keep(sys.spawn(host_link, caf::actor_cast<client_host_actor>(silent), 0u, 49u, dir));
   a = ask(self, slow_link, task(7, 0.05));
   CHECK(a.error == "request_timeout");
+}
+
+namespace {
+
+using seen_atom = caf::atom_constant<caf::atom("seen")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
+
+// A stand-in client host that keeps models by version (model_cache, window 8) as a real host
+// does: it tells `notify` (seen, client, by reference, floats carried) for every task, answers
+// a reference it cannot match with model_missing and any other task with the model it would
+// train on as params. (forget) empties its cache, as a restart would.
+caf::actor caching_host(caf::actor_system& sys, caf::actor notify) {
+  return sys.spawn([=](caf::event_based_actor*) -> caf::behavior {
+    auto cache = std::make_shared<model_cache>(8);
+    return {
+        [=](host_task& t) -> caf::result<train_res> {
+          caf::anon_send(notify, seen_atom::value, t.ins.client, t.model_by_reference,
+                         static_cast<uint64_t>(t.ins.model.size()));
+          param_blob model = t.ins.model;
+          if (t.model_by_reference) {
+            auto held = cache->find(t.ins.model_version, t.model_digest);
+            if (!held) return make_error(errc::model_missing, "not held");
+            model = *held;
+          } else {
+            cache->put(t.ins.model_version, model, model_digest(model));
+          }
+          train_res res;
+          res.client = t.ins.client;
+          res.params = model;
+          return res;
+        },
+        [=](forget_atom) { *cache = model_cache{8}; },
+    };
+  });
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a host link sends a model once per version, then references, and the full model again to "
+    "a host that lacks it",
+    "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  caf::scoped_actor self{sys};
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto host = keep(caching_host(sys, me));
+  auto link = keep(sys.spawn(host_link, caf::actor_cast<client_host_actor>(host), 0u, 49u,
+                             std::make_shared<client_directory>()));
+  struct seen {
+    uint32_t client;
+    bool by_reference;
+    uint64_t floats;
+    bool operator==(const seen& o) const {
+      return client == o.client && by_reference == o.by_reference && floats == o.floats;
+    }
+  };
+  auto seen_next = [&] {
+    seen out{0, false, 0};
+    self->receive(
+        [&](seen_atom, uint32_t c, bool r, uint64_t n) {
+          out = seen{c, r, n};
+        },
+        caf::after(std::chrono::seconds(20)) >> [] { FAIL("the host saw no task"); });
+    return out;
+  };
+  auto with_model = [](uint32_t client, uint64_t version, param_blob model) {
+    auto ins = task(client);
+    ins.model_version = version;
+    ins.model = std::move(model);
+    return ins;
+  };
+  const param_blob a{std::vector<float>{1, 2, 3}};
+  const param_blob a_copy{std::vector<float>{1, 2, 3}};  // same bytes, another buffer
+  const param_blob b{std::vector<float>{4, 5, 6}};       // version 1 again, other bytes
+  const param_blob c{std::vector<float>{7, 8, 9}};
+  auto trained_on = [&](const train_ins& ins) {
+    auto r = ask(self, link, ins);
+    REQUIRE(r.error.empty());
+    CHECK(r.res.client == ins.client);
+    return r.res.params.values();
+  };
+  // First task of version 1: the model; the next ones (any buffer with its bytes): references.
+  CHECK(trained_on(with_model(1, 1, a)) == a.values());
+  CHECK(seen_next() == seen{1, false, 3});
+  CHECK(trained_on(with_model(2, 1, a)) == a.values());
+  CHECK(seen_next() == seen{2, true, 0});
+  CHECK(trained_on(with_model(3, 1, a_copy)) == a.values());
+  CHECK(seen_next() == seen{3, true, 0});
+  // Version 1 with other bytes (a restored server): sent in full, trained on those bytes.
+  CHECK(trained_on(with_model(4, 1, b)) == b.values());
+  CHECK(seen_next() == seen{4, false, 3});
+  // The host lost its cache: the reference is answered model_missing and the task is sent
+  // again with the model.
+  caf::anon_send(host, forget_atom::value);
+  CHECK(trained_on(with_model(5, 1, b)) == b.values());
+  CHECK(seen_next() == seen{5, true, 0});
+  CHECK(seen_next() == seen{5, false, 3});
+  CHECK(trained_on(with_model(6, 1, b)) == b.values());
+  CHECK(seen_next() == seen{6, true, 0});
+  // A new version goes in full once.
+  CHECK(trained_on(with_model(7, 2, c)) == c.values());
+  CHECK(seen_next() == seen{7, false, 3});
+  CHECK(trained_on(with_model(8, 2, c)) == c.values());
+  CHECK(seen_next() == seen{8, true, 0});
 }
 
 TEST_CASE(

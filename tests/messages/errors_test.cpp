@@ -28,7 +28,8 @@ TEST_CASE("every fedactor error code has its name", "[messages]") {
   CHECK(std::string(to_string(errc::bad_request)) == "bad_request");
   CHECK(std::string(to_string(errc::host_lost)) == "host_lost");
   CHECK(std::string(to_string(errc::client_timeout)) == "client_timeout");
-  CHECK(std::string(to_string(static_cast<errc>(6))) == "unknown");
+  CHECK(std::string(to_string(errc::model_missing)) == "model_missing");
+  CHECK(std::string(to_string(static_cast<errc>(7))) == "unknown");
   CHECK(std::string(to_string(static_cast<errc>(255))) == "unknown");
 }
 
@@ -56,7 +57,7 @@ TEST_CASE("make_error gives the code in the fedactor category, with the context 
 TEST_CASE("describe names every fedactor error, with a string context after a colon",
           "[messages]") {
   for (auto x : {errc::training_failed, errc::invalid_update, errc::bad_request, errc::host_lost,
-                 errc::client_timeout}) {
+                 errc::client_timeout, errc::model_missing}) {
     INFO(to_string(x));
     CHECK(describe(make_error(x)) == to_string(x));
     CHECK(describe(make_error(x, "edge 2")) == std::string(to_string(x)) + ": edge 2");

@@ -19,6 +19,7 @@
 #include "messages/edge.hpp"
 #include "messages/errors.hpp"
 #include "messages/eval.hpp"
+#include "messages/host_task.hpp"
 #include "messages/node.hpp"
 #include "messages/run.hpp"
 #include "messages/train.hpp"
@@ -98,6 +99,7 @@ const std::set<std::string> covered = {
     "fedactor::host_join",   "fedactor::node_ack",       "fedactor::node_shutdown",
     "fedactor::edge_rejoin", "std::vector<uint64_t>",    "std::vector<uint32_t>",
     "fedactor::child_join",  "fedactor::edge_cover",
+    "fedactor::host_task",
 };
 
 }  // namespace
@@ -152,6 +154,24 @@ TEST_CASE("training messages cross a real connection unchanged, parameters bit f
   CHECK(r.num_samples == 150);
   CHECK(r.loss == 2.25);
   CHECK(same_bytes(r.params, res.params));
+
+  // A task by reference: no model, the version and digest it names.
+  host_task ref;
+  ref.ins = ins;
+  ref.ins.model = param_blob{};
+  ref.model_digest = std::string(64, 'a');
+  ref.model_by_reference = true;
+  auto h = w.round_trip(ref);
+  CHECK(h.ins.client == 123456);
+  CHECK(h.ins.model_version == 99);
+  CHECK(h.ins.model.empty());
+  CHECK(h.model_digest == std::string(64, 'a'));
+  CHECK(h.model_by_reference);
+  host_task full{ins, "d", false};
+  auto hf = w.round_trip(full);
+  CHECK(same_bytes(hf.ins.model, ins.model));
+  CHECK(hf.model_digest == "d");
+  CHECK_FALSE(hf.model_by_reference);
 
   eval_ins ei{12, blob(10, 0.5f)};
   auto e1 = w.round_trip(ei);

@@ -3,7 +3,8 @@
 // A rogue client host for the hostile node tests: an actor system in the test process that
 // joins a listening `fedactor node edge` over the network for client ids first..last, exactly
 // as `fedactor node clients` does (node_hello with the protocol version, then host_join with
-// its actor handle), and answers every train_ins itself:
+// its actor handle), and answers every task (host_task) itself, keeping no models (a task by
+// reference is answered model_missing, so the edge sends it again with the model):
 //
 //   - fail_all: training failed (an error, as an honest host whose training threw);
 //   - hostile: a well-formed train_res that the edge's checks refuse, the n-th answer (from 0)
@@ -21,6 +22,7 @@
 
 #include "actors/edge_node.hpp"
 #include "messages/errors.hpp"
+#include "messages/host_task.hpp"
 #include "messages/node.hpp"
 #include "messages/train.hpp"
 #include "tests/support/rogue_peer.hpp"
@@ -58,7 +60,11 @@ class rogue_host : public rogue_peer {
     auto st = state_;
     const auto m = mode_;
     host_ = sys_.spawn([st, m]() -> caf::behavior {
-      return {[st, m](train_ins& ins) -> caf::result<train_res> { return answer(*st, m, ins); },
+      return {[st, m](host_task& t) -> caf::result<train_res> {
+                if (t.model_by_reference)
+                  return make_error(errc::model_missing, "rogue host keeps no models");
+                return answer(*st, m, t.ins);
+              },
               [](node_shutdown&) {
                 return node_ack{true, "rogue host leaving"};
               }};

@@ -217,6 +217,7 @@ int run_edge_node(const edge_node_options& opts) {
     }
     if (end.rfind("shutdown", 0) == 0) {
       log(end);
+      if (guard) log("bytes " + describe(guard->bytes(), "client hosts"));
       shutdown_all();
       return 0;
     }

@@ -71,22 +71,4 @@ std::string describe(const byte_totals& t, const std::string& peers) {
          (t.connections == 1 ? "" : "s");
 }
 
-std::string prometheus_lines(const byte_totals& t, const std::string& peers) {
-  std::string out;
-  auto line = [&](const char* direction, const char* kind, uint64_t v) {
-    out += "fedactor_node_bytes_total{direction=\"";
-    out += direction;
-    out += "\",peers=\"" + peers + "\",kind=\"";
-    out += kind;
-    out += "\"} " + std::to_string(v) + "\n";
-  };
-  line("from_peers", "all", t.from_peers);
-  for (size_t k = 0; k < basp_kind_count; ++k)
-    line("from_peers", name_of(static_cast<basp_kind>(k)), t.from_peers_by_kind[k]);
-  line("to_peers", "all", t.to_peers);
-  for (size_t k = 0; k < basp_kind_count; ++k)
-    line("to_peers", name_of(static_cast<basp_kind>(k)), t.to_peers_by_kind[k]);
-  return out;
-}
-
 }  // namespace fedactor

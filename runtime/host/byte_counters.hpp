@@ -61,9 +61,4 @@ class byte_counters {
 // monitor 0, heartbeat 152), 5678 received (...), 2 connections".
 std::string describe(const byte_totals& t, const std::string& peers);
 
-// Prometheus text lines for `t` (docs/observability.md): fedactor_node_bytes_total with labels
-// direction="from_peers"|"to_peers", peers=`peers` ("edges", "client_hosts") and
-// kind="all"|"handshake"|"message"|"monitor"|"heartbeat".
-std::string prometheus_lines(const byte_totals& t, const std::string& peers);
-
 }  // namespace fedactor

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -59,10 +60,24 @@ bool eventually(const std::function<bool()>& done) {
   return true;
 }
 
-tcp_info info_of(tcp::socket& s) {
-  tcp_info ti{};
+// The kernel's struct tcp_info goes on where glibc's (netinet/tcp.h, which Asio includes)
+// stops: pacing rates, then RFC 4898's tcpEStatsAppHCThruOctetsAcked and ...Received
+// (linux/tcp.h: tcpi_bytes_acked, tcpi_bytes_received; Linux >= 4.1 and 4.2).
+struct tcp_info_bytes {
+  tcp_info base;
+  uint64_t pacing_rate;
+  uint64_t max_pacing_rate;
+  uint64_t bytes_acked;     // payload bytes sent and acknowledged by the other side
+  uint64_t bytes_received;  // payload bytes received
+};
+static_assert(sizeof(tcp_info) == 104 && offsetof(tcp_info_bytes, bytes_acked) == 120,
+              "struct tcp_info layout");
+
+tcp_info_bytes info_of(tcp::socket& s) {
+  tcp_info_bytes ti{};
   socklen_t len = sizeof ti;
-  ::getsockopt(s.native_handle(), IPPROTO_TCP, TCP_INFO, &ti, &len);
+  REQUIRE(::getsockopt(s.native_handle(), IPPROTO_TCP, TCP_INFO, &ti, &len) == 0);
+  REQUIRE(len >= offsetof(tcp_info_bytes, bytes_received) + sizeof(uint64_t));
   return ti;
 }
 
@@ -133,15 +148,15 @@ TEST_CASE("basp_guard counts what the kernel carries on a loopback connection, b
 
   // The kernel's counts of the peer's socket: payload bytes it sent and the other side acked,
   // and payload bytes it received.
-  REQUIRE(eventually([&] { return info_of(peer).tcpi_bytes_acked >= sent.size(); }));
-  const tcp_info ti = info_of(peer);
+  REQUIRE(eventually([&] { return info_of(peer).bytes_acked >= sent.size(); }));
+  const tcp_info_bytes ti = info_of(peer);
   REQUIRE(eventually([&] {
     const auto t = guard.bytes();
     return t.from_peers >= sent.size() && t.to_peers >= from_node.size();
   }));
   const auto t = guard.bytes();
-  CHECK(t.from_peers == ti.tcpi_bytes_acked);
-  CHECK(t.to_peers == ti.tcpi_bytes_received);
+  CHECK(t.from_peers == ti.bytes_acked);
+  CHECK(t.to_peers == ti.bytes_received);
   CHECK(t.from_peers == 200260);
   CHECK(t.to_peers == 146);
   CHECK(t.from_peers_by_kind == std::array<uint64_t, 4>{132, 200032, 0, 96});

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -140,15 +141,19 @@ int run_node_bench(const node_bench_options& o, std::ostream& out, std::ostream&
 
     const auto ref = read_run(tmp / "ref");
     const auto dist = read_run(tmp / "dist");
-    uint64_t bytes = 0;
-    uint32_t links_logged = 0;
+    // Each node's last byte line (an edge logs one whenever its server link ends).
+    std::map<std::string, uint64_t> by_node;
     std::ifstream log{log_file};
     std::string line;
-    while (std::getline(log, line))
-      if (auto b = logged_link_bytes(line); b > 0) {
-        bytes += b;
-        ++links_logged;
-      }
+    while (std::getline(log, line)) {
+      const auto b = logged_link_bytes(line);
+      const auto open = line.find('['), close = line.find(']');
+      if (b > 0 && open != std::string::npos && close != std::string::npos && open < close)
+        by_node[line.substr(open + 1, close - open - 1)] = b;
+    }
+    uint64_t bytes = 0;
+    const auto links_logged = static_cast<uint32_t>(by_node.size());
+    for (const auto& [node, b] : by_node) bytes += b;
     const double one = ref.summary.at("mean_clients_per_s").get<double>();
     const double many = dist.summary.at("mean_clients_per_s").get<double>();
     const auto trained = dist.summary.at("clients_trained").get<uint64_t>();

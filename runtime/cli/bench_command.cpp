@@ -27,6 +27,7 @@
 #include <caf/actor_system.hpp>
 #include <nlohmann/json.hpp>
 
+#include "runtime/cli/bench_nodes.hpp"
 #include "runtime/host/federation.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/batched_training.hpp"
@@ -47,8 +48,14 @@ constexpr const char* usage =
     "usage: fedactor bench [--populations LIST] [--clients-per-round N] [--rounds N]\n"
     "                      [--threads N] [--mode sync|async] [--set key=value]...\n"
     "                      [--probe-mib N] [--json]\n"
+    "       fedactor bench --nodes E [--hosts-per-edge K] [--node-threads N] [--populations N]\n"
+    "                      [--clients-per-round N] [--rounds N] [--mode sync|async] [--set "
+    "k=v]...\n"
+    "                      [--json]\n"
     "  the throughput and scale table of workload W1 (docs/benchmarks.md): one child process\n"
-    "  per population, the machine's memory bandwidth and aggregation probes beside it\n";
+    "  per population, the machine's memory bandwidth and aggregation probes beside it;\n"
+    "  with --nodes: W1 across a node server, E edge nodes and K client hosts per edge on\n"
+    "  127.0.0.1 beside the same run in one process (population default 1000)\n";
 
 using clock_type = std::chrono::steady_clock;
 
@@ -74,6 +81,10 @@ struct bench_options {
   uint32_t probe_mib = 256;
   bool json = false;
   std::optional<uint64_t> row;  // internal: run one population, print its JSON row
+  uint32_t nodes = 0;           // --nodes: edge nodes of the cross-process mode; 0 = off
+  uint32_t hosts_per_edge = 0;
+  uint32_t node_threads = 0;  // --threads of every node; 0 = the nodes' default
+  bool populations_given = false;
 };
 
 // "1e3,10000,2.5e4" -> populations; nullopt (with a message) on a bad entry.
@@ -124,7 +135,13 @@ cli_spec bench_cli_spec() {
       "override a scenario key of the workload (repeatable, as in fedactor run)")(
       "probe-mib", po::value<std::string>()->value_name("N"),
       "memory of the bandwidth and aggregation probes, 1 to 65536 (default 256)")(
-      "json", "one JSON document on stdout instead of the table");
+      "json", "one JSON document on stdout instead of the table")(
+      "nodes", po::value<std::string>()->value_name("E"),
+      "cross-process mode: E edge nodes (1 to 64) with a node server on 127.0.0.1")(
+      "hosts-per-edge", po::value<std::string>()->value_name("K"),
+      "with --nodes: client-host nodes per edge, 0 to 64 (default 0: the edges train)")(
+      "node-threads", po::value<std::string>()->value_name("N"),
+      "with --nodes: --threads of every node, 1 to 1024 (default: the nodes' default)");
   // Internal: a child process runs one population and prints its JSON row.
   spec.hidden.add_options()("row", po::value<std::string>()->value_name("POPULATION"), "");
   return spec;
@@ -146,12 +163,28 @@ int parse(const std::vector<std::string>& args, bench_options& o, std::ostream& 
     auto p = parse_populations(vm["populations"].as<std::string>(), error);
     if (!p) return fail();
     o.populations = *p;
+    o.populations_given = true;
   }
   if (!count_option(vm, "clients-per-round", 1, 100000000, o.clients_per_round, error) ||
       !count_option(vm, "rounds", 1, 100000, o.rounds, error) ||
       !count_option(vm, "probe-mib", 1, 65536, o.probe_mib, error) ||
-      !count_option(vm, "threads", 1, 1024, o.threads, error))
+      !count_option(vm, "threads", 1, 1024, o.threads, error) ||
+      !count_option(vm, "nodes", 1, 64, o.nodes, error) ||
+      !count_option(vm, "hosts-per-edge", 0, 64, o.hosts_per_edge, error) ||
+      !count_option(vm, "node-threads", 1, 1024, o.node_threads, error))
     return fail();
+  if (o.nodes == 0 && (vm.count("hosts-per-edge") || vm.count("node-threads"))) {
+    error = vm.count("hosts-per-edge") ? "--hosts-per-edge needs --nodes"
+                                       : "--node-threads needs --nodes";
+    return fail();
+  }
+  if (o.nodes > 0) {
+    if (o.populations_given && o.populations.size() != 1) {
+      error = "--nodes takes one population";
+      return fail();
+    }
+    if (!o.populations_given) o.populations = {1000};
+  }
   if (vm.count("mode")) {
     const auto& v = vm["mode"].as<std::string>();
     if (v == "sync") {
@@ -594,6 +627,21 @@ int bench_command(const std::vector<std::string>& args, std::ostream& out, std::
     }
   }
   if (o.row) return run_row(o, *o.row);
+  if (o.nodes > 0) {
+    std::string error;
+    node_bench_options nb;
+    nb.sc = *w1_scenario(o, o.populations.front(), error);
+    nb.sc.topology.edges = o.nodes;
+    if (auto bad = validate(nb.sc)) {
+      err << "error: " << bad->message << '\n';
+      return 2;
+    }
+    nb.hosts_per_edge = o.hosts_per_edge;
+    nb.binary = self_path();
+    if (o.node_threads > 0) nb.node_threads = o.node_threads;
+    nb.json = o.json;
+    return run_node_bench(nb, out, err);
+  }
 
   const uint32_t threads = probe_threads(o);
   const size_t dim = model_spec{}.num_params();

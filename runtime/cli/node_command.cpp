@@ -159,6 +159,7 @@ bool read_values(const std::string& role, const po::variables_map& vm, parsed& p
       !duration("join-timeout", [&](caf::timespan d) { p.join_timeout = d; }) ||
       !count_option(vm, "threads", 1, 1024, p.net.threads, error) || !address("listen", p.listen))
     return false;
+  if (p.net.threads == 0) p.net.threads = default_node_threads;
   if (role == "server") {
     const auto files = list_option(vm, "file");
     if (files.size() > 1) {
@@ -389,6 +390,7 @@ int server_role(const std::vector<std::string>& args, std::ostream& out, std::os
     opts.log = node_logger{"server"}.fn();
     auto res = run_server_node(opts);
     opts.log(wire_rejects_line());
+    if (res.guarded) opts.log("bytes " + describe(res.bytes, "edges"));
     if (res.guarded)
       res.result.summary.refused_peers = {{"malformed_frame", res.frames_refused},
                                           {"truncated_frame", res.frames_truncated}};

@@ -28,6 +28,7 @@ std::optional<std::string> basp_frame_check::feed(const char* data, size_t n) {
     if (payload_left_ > 0) {
       const size_t take = static_cast<size_t>(std::min<uint64_t>(payload_left_, n));
       payload_left_ -= take;
+      bytes_by_op_[op_] += take;
       data += take;
       n -= take;
       continue;
@@ -84,6 +85,7 @@ std::optional<std::string> basp_frame_check::check_header() {
   payload_left_ = payload;
   payload_len_ = payload;
   op_ = op;
+  bytes_by_op_[op] += header_size;
   return std::nullopt;
 }
 

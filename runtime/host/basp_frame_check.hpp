@@ -35,6 +35,11 @@ class basp_frame_check {
 
   uint64_t frames() const { return frames_; }  // headers accepted so far
 
+  // Bytes of well-formed frames so far by BASP operation (0 server handshake .. 6 heartbeat):
+  // a frame's 32 header bytes once its header is accepted, its payload bytes as they pass.
+  // Bytes of a refused header are in none (runtime/host/byte_counters.hpp).
+  const std::array<uint64_t, 7>& bytes_by_op() const { return bytes_by_op_; }
+
   // When the stream so far ends inside a frame (a header cut short, or a payload with bytes
   // still to come): what is missing, e.g. "frame 2: a direct message cut short after 10 of
   // 100 payload bytes"; nullopt at a frame boundary or after a refusal. A peer that closes or
@@ -51,6 +56,7 @@ class basp_frame_check {
   uint64_t payload_len_ = 0;   // the payload length of the frame being passed through
   unsigned op_ = 0;            // and its operation
   uint64_t frames_ = 0;
+  std::array<uint64_t, 7> bytes_by_op_{};
   std::optional<std::string> wrong_;
 };
 

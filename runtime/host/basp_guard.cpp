@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -27,6 +28,7 @@ struct basp_guard::impl {
   tcp::acceptor acceptor{io};
   std::atomic<uint64_t> refused{0};
   std::atomic<uint64_t> truncated{0};
+  byte_counters bytes;
   uint32_t connections = 0;  // on the guard's thread only
   std::thread thread;
 
@@ -64,6 +66,8 @@ struct relay : std::enable_shared_from_this<relay> {
   asio::steady_timer stall;  // runs while the peer's stream ends inside a frame
   uint64_t reads = 0;        // reads from the peer completed (the stall timer's generation)
   basp_frame_check check;
+  basp_frame_check check_down;  // the node's stream, parsed only to count its frames
+  std::array<uint64_t, 7> counted_up{}, counted_down{};  // of the checks' tallies
   std::string who;
   std::array<char, 64 * 1024> up{}, down{};
   bool closed = false;
@@ -75,6 +79,7 @@ struct relay : std::enable_shared_from_this<relay> {
         inner(g->io),
         stall(g->io),
         check(g->cfg.max_payload),
+        check_down(UINT64_MAX),
         who(name_of(peer)) {}
 
   void start() {
@@ -110,7 +115,11 @@ struct relay : std::enable_shared_from_this<relay> {
         }
         return self->close();
       }
-      if (auto why = self->check.feed(self->up.data(), n)) {
+      auto& bytes = self->guard->bytes;
+      bytes.add_from_peer(n);
+      const auto why = self->check.feed(self->up.data(), n);
+      bytes.add_from_peer_frames(self->check.bytes_by_op(), self->counted_up);
+      if (why) {
         ++self->guard->refused;
         self->guard->log("refused peer " + self->who + ": " + *why + "; connection closed");
         return self->close();
@@ -145,15 +154,20 @@ struct relay : std::enable_shared_from_this<relay> {
 
   void from_node() {
     auto self = shared_from_this();
-    inner.async_read_some(asio::buffer(down),
-                          [self](const boost::system::error_code& ec, size_t n) {
-                            if (ec) return self->close();
-                            asio::async_write(self->peer, asio::buffer(self->down.data(), n),
-                                              [self](const boost::system::error_code& wec, size_t) {
-                                                if (wec) return self->close();
-                                                self->from_node();
-                                              });
-                          });
+    inner.async_read_some(
+        asio::buffer(down), [self](const boost::system::error_code& ec, size_t n) {
+          if (ec) return self->close();
+          self->check_down.feed(self->down.data(), n);
+          asio::async_write(self->peer, asio::buffer(self->down.data(), n),
+                            [self](const boost::system::error_code& wec, size_t w) {
+                              auto& bytes = self->guard->bytes;
+                              bytes.add_to_peer(w);
+                              if (wec) return self->close();
+                              bytes.add_to_peer_frames(self->check_down.bytes_by_op(),
+                                                       self->counted_down);
+                              self->from_node();
+                            });
+        });
   }
 
   // The node sees this peer at inner's local port: remember whose it is.
@@ -206,6 +220,7 @@ void basp_guard::impl::accept() {
         s.close(ignored);
       } else {
         ++connections;
+        bytes.add_connection();
         std::make_shared<relay>(this, std::move(s))->start();
       }
     }
@@ -253,6 +268,10 @@ uint64_t basp_guard::refused() const {
 
 uint64_t basp_guard::truncated() const {
   return impl_->truncated.load();
+}
+
+byte_totals basp_guard::bytes() const {
+  return impl_->bytes.totals();
 }
 
 std::optional<std::string> guarded_peer_origin(uint16_t relay_port) {

@@ -20,6 +20,8 @@
 #include <optional>
 #include <string>
 
+#include "runtime/host/byte_counters.hpp"
+
 namespace fedactor {
 
 struct basp_guard_config {
@@ -47,6 +49,8 @@ class basp_guard {
   uint16_t port() const;
   uint64_t refused() const;    // connections closed for malformed framing so far
   uint64_t truncated() const;  // connections closed or dropped inside a frame so far
+  // The bytes relayed so far, both ways, by BASP frame kind (runtime/host/byte_counters.hpp).
+  byte_totals bytes() const;
 
   struct impl;  // the relay machinery (basp_guard.cpp)
 

@@ -260,6 +260,8 @@ int run_edge_node(const edge_node_options& opts) {
         .receive([&](std::string& r) { end = std::move(r); },
                  [&](caf::error& err) { end = "lost: " + describe(err); });
     armed.release();
+    // So far, on every end of a watch (a lost server too): the last such line counts.
+    if (guard) log("bytes " + describe(guard->bytes(), "client hosts"));
     if (end.rfind("stopped", 0) == 0) {
       log(end + ": leaving; " + (opts.below_parent ? "the parent" : "the server") + " sees edge " +
           std::to_string(opts.id) + " lost");

@@ -51,10 +51,17 @@ struct node_net_options {
   std::string tls_ca;
   // Take peers whose certificate carries no role in any role (runtime/host/tls_role.hpp).
   bool tls_accept_roleless = false;
-  uint32_t threads = 0;  // scheduler threads; 0 = CAF's default
+  uint32_t threads = 0;  // scheduler threads; 0 = CAF's default (`fedactor node`: 1, below)
 
   bool tls() const { return !tls_cert.empty(); }
 };
+
+// The scheduler threads of a `fedactor node` process without --threads. A node's work runs in
+// a few actors (server, edge, client host) and in trainer threads, which are detached when the
+// scheduler has fewer than two workers per trainer (actors/trainer.cpp); CAF's own default,
+// max(cores, 4) workers that poll while idle, made W1 across 21 processes on 2 cores 4x slower
+// (docs/benchmarks.md, "W1 across processes").
+constexpr uint32_t default_node_threads = 1;
 
 // Checks the options (TLS files readable, all three or none, heartbeat < timeout).
 std::optional<std::string> check(const node_net_options& opts);

@@ -119,6 +119,25 @@ server_node_result run_server_node(const server_node_options& opts) {
     }
     gcfg.edge_capacity = capacity;
     gcfg.on_round = opts.on_round;
+    // Bytes to and from the edges' nodes per round / step, from the guard's counters: the
+    // registrations before the first round are not counted.
+    auto net_seen = std::make_shared<byte_totals>();
+    auto net_run = std::make_shared<byte_totals>();
+    if (listening->guard) {
+      *net_seen = listening->guard->bytes();
+      *net_run = *net_seen;
+      if (opts.on_round)
+        gcfg.on_round = [on = opts.on_round, guard = listening->guard,
+                         net_seen](const round_record& r) {
+          const auto now = guard->bytes();
+          round_record counted = r;
+          counted.net_bytes_counted = true;
+          counted.net_bytes_down = now.to_peers - net_seen->to_peers;
+          counted.net_bytes_up = now.from_peers - net_seen->from_peers;
+          *net_seen = now;
+          on(counted);
+        };
+    }
     gcfg.on_event = opts.log;
     // Where each edge's node connects from, for the server's refusal lines: the middleman's
     // connection to it, or (plain TCP) the peer the guard relays that connection for.
@@ -156,6 +175,13 @@ server_node_result run_server_node(const server_node_options& opts) {
       failed = e.what();
     }
     armed.release();
+    if (listening->guard) {
+      const auto now = listening->guard->bytes();
+      out.result.summary.net_bytes_counted = true;
+      out.result.summary.net_bytes_down = now.to_peers - net_run->to_peers;
+      out.result.summary.net_bytes_up = now.from_peers - net_run->from_peers;
+      out.bytes = now;
+    }
   }
   if (out.result.summary.interrupted)
     outcome = "run stopped (" + out.result.summary.stopped_by + ")";

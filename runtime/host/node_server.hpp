@@ -55,6 +55,8 @@ struct server_node_result {
   bool guarded = false;
   uint64_t frames_refused = 0;
   uint64_t frames_truncated = 0;
+  // Everything the guard relayed (registrations included), by frame kind; plain TCP only.
+  byte_totals bytes;
 };
 
 // Runs the server node to the end (or to a stop). Throws std::runtime_error (one line) when it

@@ -31,6 +31,11 @@ void live_snapshot::on_record(const round_record& r) {
   state_.latest = r;
   if (r.evaluated && r.test_samples > 0) state_.evaluated = r;
   add_edge_load(state_.edge_totals, r.edge_load);
+  if (r.net_bytes_counted) {
+    state_.net_bytes_counted = true;
+    state_.net_bytes_down += r.net_bytes_down;
+    state_.net_bytes_up += r.net_bytes_up;
+  }
   lines_.push_back(std::move(line));
 }
 

@@ -174,6 +174,16 @@ std::string prometheus_text(const live_state& s) {
     e.gauge("round_dropped", "Selected clients past the deadline or over-selected (sync).",
             static_cast<uint64_t>(r.dropped));
   }
+  if (s.net_bytes_counted) {
+    e.counter("net_bytes_down_total",
+              "Bytes the node server sent to the edges' nodes since the first round (plain TCP, "
+              "framing included).",
+              s.net_bytes_down);
+    e.counter("net_bytes_up_total",
+              "Bytes the node server received from the edges' nodes since the first round "
+              "(plain TCP, framing included).",
+              s.net_bytes_up);
+  }
   if (r.norm_bound > 0) {
     e.gauge("norm_bound", "L2 bound the edges applied to updates in the latest round.",
             r.norm_bound);

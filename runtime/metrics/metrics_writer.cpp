@@ -74,6 +74,10 @@ std::string to_json(const round_record& r) {
                    {"edges_rejoined", r.edges_rejoined},
                    {"rerouted", r.rerouted},
                    {"update_bytes_up", r.update_bytes_up}};
+  if (r.net_bytes_counted) {
+    j["net_bytes_down"] = r.net_bytes_down;
+    j["net_bytes_up"] = r.net_bytes_up;
+  }
   if (!r.edge_load.empty()) {
     j["edges_alive"] = r.edges_alive;
     j["edge_load"] = edge_load_json(r.edge_load, r.async);
@@ -151,6 +155,10 @@ std::string to_json(const run_summary& s) {
   j["update_bytes_up"] = s.update_bytes_up;
   j["mean_update_bytes"] =
       s.updates_up > 0 ? static_cast<double>(s.update_bytes_up) / s.updates_up : 0.0;
+  if (s.net_bytes_counted) {
+    j["net_bytes_down"] = s.net_bytes_down;
+    j["net_bytes_up"] = s.net_bytes_up;
+  }
   if (s.evaluated && (s.test_samples > 0 || s.eval_clients > 0))
     j["evaluated_round"] = s.evaluated_round;
   if (s.evaluated && s.test_samples > 0) {

@@ -105,6 +105,12 @@ struct round_record {
   // compressed payloads or the models as floats (docs/communication.md)
   uint64_t update_bytes_up = 0;
   uint32_t updates_up = 0;  // how many updates those bytes are
+  // `fedactor node server` in plain TCP: the bytes its BASP guard relayed between it and the
+  // edges' nodes in this round / since the last step, framing included, as the kernel carries
+  // them (runtime/host/byte_counters.hpp); net_bytes_counted false: not written
+  bool net_bytes_counted = false;
+  uint64_t net_bytes_down = 0;  // server -> edges
+  uint64_t net_bytes_up = 0;    // edges -> server
 };
 
 struct run_summary {
@@ -154,6 +160,10 @@ struct run_summary {
   // ran (a resumed run: since the resume)
   uint64_t update_bytes_up = 0;
   uint64_t updates_up = 0;
+  // round_record::net_bytes_* summed over the run's rounds / steps (node server, plain TCP)
+  bool net_bytes_counted = false;
+  uint64_t net_bytes_down = 0;
+  uint64_t net_bytes_up = 0;
   // What this process refused from other processes, by reason (docs/security.md); written into
   // summary.json when `refusals` is set (fedactor run, resume and node server set it):
   // undeserializable messages (messages/wire_rejects), edge answers refused by the server

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "runtime/cli/bench_nodes.hpp"
 #include "tests/support/fedactor_cli.hpp"
 
 using fedactor::testing::fedactor_cli;
@@ -154,6 +155,11 @@ TEST_CASE("fedactor bench rejects bad arguments in one line naming option and va
        "fedactor bench: option '--json' does not take any arguments (see fedactor bench --help)\n"},
       {{"1e3"}, "fedactor bench: too many arguments (see fedactor bench --help)\n"},
       {{"--row", "10,20"}, "fedactor bench: --row takes one population\n"},
+      {{"--nodes", "0"}, "fedactor bench: --nodes: expected a whole number in [1, 64], got '0'\n"},
+      {{"--hosts-per-edge", "1"}, "fedactor bench: --hosts-per-edge needs --nodes\n"},
+      {{"--node-threads", "1"}, "fedactor bench: --node-threads needs --nodes\n"},
+      {{"--nodes", "2", "--populations", "1e3,1e4"},
+       "fedactor bench: --nodes takes one population\n"},
   };
   for (const auto& [args, message] : cases) {
     INFO(args.at(0));
@@ -166,4 +172,40 @@ TEST_CASE("fedactor bench rejects bad arguments in one line naming option and va
   CHECK(bad_set.code == 2);
   CHECK(bad_set.err.rfind("error: ", 0) == 0);
   CHECK(bad_set.err.find("training.lr") != std::string::npos);
+}
+
+TEST_CASE("logged_link_bytes reads the bytes of a node's closing byte line", "[cli][bytes]") {
+  CHECK(fedactor::logged_link_bytes(
+            "12:00:00.000 [edge 1] bytes with the client hosts: 4612233 bytes sent (handshake 228, "
+            "message 4611909, monitor 0, heartbeat 96), 1200 received (handshake 200, message "
+            "1000, monitor 0, heartbeat 0), 1 connection") == 4613433);
+  CHECK(fedactor::logged_link_bytes("bytes with the edges: 0 bytes sent (handshake 0, message 0, "
+                                    "monitor 0, heartbeat 0), 0 received (handshake 0, message "
+                                    "0, monitor 0, heartbeat 0), 0 connections") == 0);
+  CHECK(fedactor::logged_link_bytes("[server] run complete") == 0);
+}
+
+TEST_CASE("fedactor bench --nodes runs W1 across a server, 2 edges and 2 client hosts on loopback",
+          "[cli][bytes][nodes]") {
+  auto r = fedactor_cli(
+      "bench --nodes 2 --hosts-per-edge 1 --populations 40 --clients-per-round 10 --rounds 2 "
+      "--json");
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  const auto doc = nlohmann::json::parse(r.out);
+  CHECK(doc["edges"] == 2);
+  CHECK(doc["hosts_per_edge"] == 1);
+  CHECK(doc["processes"] == 5);
+  CHECK(doc["rounds"] == 2);
+  CHECK(doc["same_model"] == true);
+  CHECK(doc["one_process_model_sha256"] == doc["nodes_model_sha256"]);
+  CHECK(doc["one_process_model_sha256"].get<std::string>().size() == 64);
+  // The server's link to the edges and each edge's link to its host.
+  CHECK(doc["links_counted"] == 3);
+  // 20 updates; each crossed an edge-host link as a model down and an update up (2 x 4 bytes
+  // per parameter of the 2,762-parameter MLP at least).
+  CHECK(doc["bytes_per_update"].get<double>() > 2 * 4 * 2762);
+  CHECK(doc["nodes_updates_per_s"].get<double>() > 0);
+  CHECK(doc["ratio"].get<double>() > 0);
+  CHECK(doc["nodes_round_s"].size() == 2);
 }

@@ -335,3 +335,32 @@ TEST_CASE("prometheus_text has edges alive and per-edge series summed over the r
   CHECK(text.find("fedactor_edges_alive") == std::string::npos);
   CHECK(text.find("fedactor_edge_") == std::string::npos);
 }
+
+TEST_CASE("prometheus_text has the node server's bytes to and from the edges summed over rounds",
+          "[http][bytes]") {
+  live_snapshot snap{"run-3", "tutorial_sync"};
+  round_record r;
+  r.round = 1;
+  snap.on_record(r);  // fedactor run: no bytes counted, no series
+  CHECK(prometheus_text(snap.state()).find("net_bytes") == std::string::npos);
+  r.net_bytes_counted = true;
+  r.net_bytes_down = 1000;
+  r.net_bytes_up = 4000;
+  snap.on_record(r);
+  r.round = 2;
+  r.net_bytes_down = 250;
+  r.net_bytes_up = 30;
+  snap.on_record(r);
+  const std::string text = prometheus_text(snap.state());
+  const std::string expected =
+      "# HELP fedactor_net_bytes_down_total Bytes the node server sent to the edges' nodes since "
+      "the first round (plain TCP, framing included).\n"
+      "# TYPE fedactor_net_bytes_down_total counter\n"
+      "fedactor_net_bytes_down_total 1250\n"
+      "# HELP fedactor_net_bytes_up_total Bytes the node server received from the edges' nodes "
+      "since the first round (plain TCP, framing included).\n"
+      "# TYPE fedactor_net_bytes_up_total counter\n"
+      "fedactor_net_bytes_up_total 4030\n";
+  INFO(text);
+  CHECK(text.find(expected) != std::string::npos);
+}

@@ -1,0 +1,64 @@
+#pragma once
+
+// The bytes a listening node exchanges with its peers over plain TCP, as its basp_guard relays
+// them (runtime/host/basp_guard.hpp): every byte read from a peer's socket and written to it,
+// framing included — exactly what the kernel carries as TCP payload on those connections
+// (tests/runtime/host/byte_counters_test.cpp compares them with TCP_INFO), split by BASP frame
+// kind: handshakes, actor messages (direct and routed: tasks, results, models, aggregates,
+// registrations — fedactor's own messages), monitor/down messages, heartbeats. Each link is
+// counted at its listening end: the server counts its edges' links, an edge its client hosts'.
+// With TLS there is no guard and nothing is counted here (the bytes are encrypted inside
+// CAF's TLS layer).
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace fedactor {
+
+enum class basp_kind : size_t { handshake = 0, message = 1, monitor = 2, heartbeat = 3 };
+constexpr size_t basp_kind_count = 4;
+
+// "handshake", "message", "monitor", "heartbeat".
+const char* name_of(basp_kind k);
+// The kind of a BASP operation: 0, 1 handshake; 2, 3 message; 4, 5 monitor; 6 heartbeat.
+basp_kind kind_of_basp_op(unsigned op);
+
+struct byte_totals {
+  uint64_t from_peers = 0;                                     // every byte read from peers
+  uint64_t to_peers = 0;                                       // every byte written to peers
+  std::array<uint64_t, basp_kind_count> from_peers_by_kind{};  // of well-formed frames
+  std::array<uint64_t, basp_kind_count> to_peers_by_kind{};
+  uint64_t connections = 0;  // peer connections relayed so far
+};
+
+// Thread-safe; shared by a guard's relays.
+class byte_counters {
+ public:
+  void add_from_peer(uint64_t n) { from_peers_.fetch_add(n, std::memory_order_relaxed); }
+  void add_to_peer(uint64_t n) { to_peers_.fetch_add(n, std::memory_order_relaxed); }
+  // Adds the growth of a frame check's per-operation tally since `seen` (which it updates).
+  void add_from_peer_frames(const std::array<uint64_t, 7>& by_op, std::array<uint64_t, 7>& seen);
+  void add_to_peer_frames(const std::array<uint64_t, 7>& by_op, std::array<uint64_t, 7>& seen);
+  void add_connection() { connections_.fetch_add(1, std::memory_order_relaxed); }
+
+  byte_totals totals() const;
+
+ private:
+  static void add_frames(std::array<std::atomic<uint64_t>, basp_kind_count>& into,
+                         const std::array<uint64_t, 7>& by_op, std::array<uint64_t, 7>& seen);
+
+  std::atomic<uint64_t> from_peers_{0};
+  std::atomic<uint64_t> to_peers_{0};
+  std::array<std::atomic<uint64_t>, basp_kind_count> from_by_kind_{};
+  std::array<std::atomic<uint64_t>, basp_kind_count> to_by_kind_{};
+  std::atomic<uint64_t> connections_{0};
+};
+
+// One line for a node's log: "with the edges: 1234 bytes sent (handshake 82, message 1000,
+// monitor 0, heartbeat 152), 5678 received (...), 2 connections".
+std::string describe(const byte_totals& t, const std::string& peers);
+
+}  // namespace fedactor

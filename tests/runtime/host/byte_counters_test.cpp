@@ -1,0 +1,182 @@
+// Tests of runtime/host/byte_counters.* and of the counting in basp_guard: the guard's totals
+// equal the kernel's TCP payload counts of the peer's socket (TCP_INFO tcpi_bytes_acked and
+// tcpi_bytes_received on a loopback connection), and the split by BASP frame kind is exact
+// for a hand-built stream.
+
+#include "runtime/host/byte_counters.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstring>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "runtime/host/basp_guard.hpp"
+#include "tests/support/raw_peer.hpp"
+
+using namespace fedactor;
+using namespace fedactor::testing;
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+// A BASP frame of operation `op` with `payload` payload bytes whose header fields satisfy the
+// frame check: handshakes carry operation data, messages a destination actor.
+std::vector<char> frame(uint8_t op, uint32_t payload) {
+  auto out = basp_header(op, payload);
+  if (op == 0) out[15] = 1;  // server handshake: operation data != 0
+  if (op == 2) out[31] = 7;  // direct message: destination actor != 0
+  out.insert(out.end(), payload, 'x');
+  return out;
+}
+
+std::vector<char> concat(const std::vector<std::vector<char>>& parts) {
+  std::vector<char> out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+// Polls `done` every millisecond for at most 10 s.
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// The kernel's struct tcp_info goes on where glibc's (netinet/tcp.h, which Asio includes)
+// stops: pacing rates, then RFC 4898's tcpEStatsAppHCThruOctetsAcked and ...Received
+// (linux/tcp.h: tcpi_bytes_acked, tcpi_bytes_received; Linux >= 4.1 and 4.2).
+struct tcp_info_bytes {
+  tcp_info base;
+  uint64_t pacing_rate;
+  uint64_t max_pacing_rate;
+  uint64_t bytes_acked;     // payload bytes sent and acknowledged by the other side
+  uint64_t bytes_received;  // payload bytes received
+};
+static_assert(sizeof(tcp_info) == 104 && offsetof(tcp_info_bytes, bytes_acked) == 120,
+              "struct tcp_info layout");
+
+tcp_info_bytes info_of(tcp::socket& s) {
+  tcp_info_bytes ti{};
+  socklen_t len = sizeof ti;
+  REQUIRE(::getsockopt(s.native_handle(), IPPROTO_TCP, TCP_INFO, &ti, &len) == 0);
+  REQUIRE(len >= offsetof(tcp_info_bytes, bytes_received) + sizeof(uint64_t));
+  return ti;
+}
+
+}  // namespace
+
+TEST_CASE("BASP operations fold into four frame kinds", "[host][bytes]") {
+  CHECK(kind_of_basp_op(0) == basp_kind::handshake);
+  CHECK(kind_of_basp_op(1) == basp_kind::handshake);
+  CHECK(kind_of_basp_op(2) == basp_kind::message);
+  CHECK(kind_of_basp_op(3) == basp_kind::message);
+  CHECK(kind_of_basp_op(4) == basp_kind::monitor);
+  CHECK(kind_of_basp_op(5) == basp_kind::monitor);
+  CHECK(kind_of_basp_op(6) == basp_kind::heartbeat);
+  CHECK(std::string{name_of(basp_kind::message)} == "message");
+}
+
+TEST_CASE("byte_counters adds the growth of a frame tally once", "[host][bytes]") {
+  byte_counters c;
+  std::array<uint64_t, 7> seen{};
+  c.add_from_peer_frames({132, 0, 1032, 0, 0, 0, 32}, seen);
+  c.add_from_peer_frames({132, 0, 1032, 0, 0, 0, 64}, seen);  // one more heartbeat
+  std::array<uint64_t, 7> seen_down{};
+  c.add_to_peer_frames({0, 82, 0, 0, 40, 0, 0}, seen_down);
+  c.add_from_peer(1260);
+  c.add_to_peer(122);
+  const auto t = c.totals();
+  CHECK(t.from_peers == 1260);
+  CHECK(t.to_peers == 122);
+  CHECK(t.from_peers_by_kind == std::array<uint64_t, 4>{132, 1032, 0, 64});
+  CHECK(t.to_peers_by_kind == std::array<uint64_t, 4>{82, 0, 40, 0});
+}
+
+TEST_CASE("basp_guard counts what the kernel carries on a loopback connection, by frame kind",
+          "[host][bytes][guard]") {
+  // The node behind the guard: sends a server handshake (50 payload bytes) and two
+  // heartbeats, then reads all the peer sends.
+  asio::io_context node_io;
+  tcp::acceptor node{node_io, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}};
+  const auto from_node = concat({frame(0, 50), frame(6, 0), frame(6, 0)});  // 82 + 64 = 146
+  // The peer sends a client handshake of 100 payload bytes, three heartbeats and a direct
+  // message of 200,000 payload bytes (several reads of the relay's 64 KiB buffer).
+  const auto sent =
+      concat({frame(1, 100), frame(6, 0), frame(6, 0), frame(6, 0), frame(2, 200000)});
+  REQUIRE(sent.size() == 132 + 96 + 200032);
+  std::vector<char> node_got(sent.size());
+  std::thread node_thread{[&] {
+    tcp::socket s{node_io};
+    node.accept(s);
+    asio::write(s, asio::buffer(from_node));
+    asio::read(s, asio::buffer(node_got));
+    // Wait for the peer to close.
+    char c;
+    boost::system::error_code ec;
+    s.read_some(asio::buffer(&c, 1), ec);
+  }};
+
+  basp_guard_config cfg;
+  cfg.inner_port = node.local_endpoint().port();
+  basp_guard guard{cfg};
+
+  asio::io_context peer_io;
+  tcp::socket peer{peer_io};
+  peer.connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), guard.port()});
+  asio::write(peer, asio::buffer(sent));
+  std::vector<char> peer_got(from_node.size());
+  asio::read(peer, asio::buffer(peer_got));
+  CHECK(peer_got == from_node);
+
+  // The kernel's counts of the peer's socket: payload bytes it sent and the other side acked,
+  // and payload bytes it received.
+  REQUIRE(eventually([&] { return info_of(peer).bytes_acked >= sent.size() + 1; }));
+  const tcp_info_bytes ti = info_of(peer);
+  REQUIRE(eventually([&] {
+    const auto t = guard.bytes();
+    return t.from_peers >= sent.size() && t.to_peers >= from_node.size();
+  }));
+  const auto t = guard.bytes();
+  // tcpi_bytes_acked of the connecting side also counts the SYN's sequence number (one).
+  CHECK(t.from_peers + 1 == ti.bytes_acked);
+  CHECK(t.to_peers == ti.bytes_received);
+  CHECK(t.from_peers == 200260);
+  CHECK(t.to_peers == 146);
+  CHECK(t.from_peers_by_kind == std::array<uint64_t, 4>{132, 200032, 0, 96});
+  CHECK(t.to_peers_by_kind == std::array<uint64_t, 4>{82, 0, 0, 64});
+  CHECK(t.connections == 1);
+
+  peer.close();
+  node_thread.join();
+  CHECK(node_got == sent);
+}
+
+TEST_CASE("describe names every frame kind of both directions", "[host][bytes]") {
+  byte_totals t;
+  t.to_peers = 146;
+  t.to_peers_by_kind = {82, 0, 0, 64};
+  t.from_peers = 1260;
+  t.from_peers_by_kind = {132, 1032, 0, 96};
+  t.connections = 1;
+  CHECK(describe(t, "edges") ==
+        "with the edges: 146 bytes sent (handshake 82, message 0, monitor 0, heartbeat 64), 1260 "
+        "received (handshake 132, message 1032, monitor 0, heartbeat 96), 1 connection");
+}

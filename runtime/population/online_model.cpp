@@ -196,6 +196,15 @@ std::optional<double> online_model::offline_at(client_id id, double t0, double t
   return std::nullopt;
 }
 
+std::optional<double> online_model::next_change(double t) const {
+  if (kind_ == availability_model::diurnal) return (std::floor(t / cfg_.slot_s) + 1) * cfg_.slot_s;
+  if (kind_ == availability_model::trace) {
+    const auto it = std::upper_bound(starts_.begin(), starts_.end(), t);
+    if (it != starts_.end()) return *it;
+  }
+  return std::nullopt;
+}
+
 double online_model::online_fraction(double t) const {
   const double n = static_cast<double>(reg_.size());
   switch (kind_) {

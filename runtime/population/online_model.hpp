@@ -65,6 +65,10 @@ class online_model {
   // (O(regions)); trace: exact (O(log intervals)); always: 1.
   double online_fraction(double t) const;
 
+  // The next time after t at which a client may come online: diurnal, the next slot's start;
+  // trace, the first interval start after t (nothing when none is left); always: nothing.
+  std::optional<double> next_change(double t) const;
+
   // Diurnal: p_r(t) as defined above.
   double probability(uint32_t region, double t) const;
 

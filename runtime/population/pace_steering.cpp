@@ -19,9 +19,9 @@ uint32_t pace_steering::wanted(uint32_t k) const {
   return static_cast<uint32_t>(std::min<double>(w, 4294967295.0));
 }
 
-void pace_steering::observe(uint32_t selected, uint32_t failed) {
-  if (selected == 0) return;
-  const double f = static_cast<double>(std::min(failed, selected)) / selected;
+void pace_steering::observe(uint32_t attempted, uint32_t failed) {
+  if (attempted == 0) return;
+  const double f = static_cast<double>(std::min(failed, attempted)) / attempted;
   rate_ = (1.0 - ewma_) * rate_ + ewma_ * f;
 }
 

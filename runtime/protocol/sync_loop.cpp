@@ -123,12 +123,14 @@ std::vector<uint32_t> sync_loop::keep_in_time(std::vector<uint32_t> ids, uint32_
   };
   std::vector<candidate> by_finish;
   by_finish.reserve(ids.size());
+  double last_offline = 0;
   for (auto id : ids) {
     double d = task_seconds(id, model_bytes);
-    if (online_ && online_->offline_at(id, sim_now_, sim_now_ + d)) {
-      // Goes offline before it finishes: a counted failure, never sent.
+    if (auto off = online_ ? online_->offline_at(id, sim_now_, sim_now_ + d) : std::nullopt) {
+      // Goes offline before it finishes: a counted failure (at its offline time), never sent.
       rec.failures_by.add(failure_code::unavailable);
       ++rec.went_offline;
+      last_offline = std::max(last_offline, *off - sim_now_);
       continue;
     }
     std::optional<uint32_t> edge;
@@ -160,6 +162,15 @@ std::vector<uint32_t> sync_loop::keep_in_time(std::vector<uint32_t> ids, uint32_
   std::sort(durations_.begin(), durations_.end());
   rec.dropped = static_cast<uint32_t>(by_finish.size() - kept.size());
   rec.sim_round_s = cut_by_deadline ? deadline : longest;
+  if (online_ && kept.empty()) {
+    // Nothing to wait for: the round lasts until its last client went offline, or, when nobody
+    // was online, until the next time someone may come online (so the clock moves on).
+    if (rec.went_offline > 0) {
+      rec.sim_round_s = last_offline;
+    } else if (ids.empty()) {
+      if (auto next = online_->next_change(sim_now_)) rec.sim_round_s = *next - sim_now_;
+    }
+  }
   std::sort(kept.begin(), kept.end(),
             [](const candidate& a, const candidate& b) { return a.id < b.id; });
   std::vector<uint32_t> out;
@@ -346,7 +357,8 @@ void sync_loop::finish_round(sync_step& step) {
   rec.model_version = version_;
   rec.clients = static_cast<uint32_t>(acc.count());
   rec.failures = rec.failures_by.total();
-  if (pace_) pace_->observe(rec.selected, rec.failures);
+  // The clients that took a task (the over-selected and deadline-cut ones did not).
+  if (pace_) pace_->observe(rec.selected - std::min(rec.selected, rec.dropped), rec.failures);
   rec.mean_loss = acc.empty() ? 0.0 : acc.scalar_mean();
   rec.wall_s = elapsed_since(started_);
   rec.clients_per_s = rec.wall_s > 0 ? rec.clients / rec.wall_s : 0.0;

@@ -22,6 +22,13 @@ constexpr double two_pi = 6.283185307179586;
 }
 
 // The next whitespace-separated field of `line` from `pos`, or "" at the end.
+// A number of seconds as written in a message (5, 0.25, 1e+06).
+std::string seconds_text(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
 std::string next_field(const std::string& line, size_t& pos) {
   while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t' || line[pos] == ',')) ++pos;
   const size_t from = pos;
@@ -75,8 +82,8 @@ online_trace parse_online_trace(const std::string& text, const std::string& file
               "expected 3 fields (client_id start_s end_s), got more: '" + extra + "'");
     if (!(start < stop))
       fail_at(file, number,
-              "start_s must be < end_s, got start_s " + std::to_string(start) + " and end_s " +
-                  std::to_string(stop));
+              "start_s must be < end_s, got start_s " + seconds_text(start) + " and end_s " +
+                  seconds_text(stop));
     const auto cid = static_cast<int64_t>(id);
     if (cid < last_client)
       fail_at(file, number,
@@ -84,9 +91,9 @@ online_trace parse_online_trace(const std::string& text, const std::string& file
                   ": lines must be sorted by client_id");
     if (cid == last_client && start < last_end)
       fail_at(file, number,
-              "interval starts at " + std::to_string(start) +
+              "interval starts at " + seconds_text(start) +
                   " before the previous interval of client " + id_field + " ends (" +
-                  std::to_string(last_end) +
+                  seconds_text(last_end) +
                   "): a client's intervals must be ascending and disjoint");
     if (t.intervals.size() >= std::numeric_limits<uint32_t>::max())
       fail_at(file, number, "too many intervals (at most 2^32 - 1)");

@@ -879,7 +879,7 @@ std::vector<key_entry> make_table() {
     number_key("selection.pace.ewma",
       [](auto& s) -> auto& { return s.selection.pace.ewma; }, bounds{0, true, 1, false},
       "pace steering: weight of the last round in the failure-rate EWMA, "
-      "f <- (1 - ewma) x f + ewma x failed / selected"),
+      "f <- (1 - ewma) x f + ewma x failed / attempted"),
     number_key("selection.pace.max_factor",
       [](auto& s) -> auto& { return s.selection.pace.max_factor; }, bounds{1, false, 100, false},
       "pace steering: the largest over-selection factor (wanted / clients_per_round)"),

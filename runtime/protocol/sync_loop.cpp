@@ -215,13 +215,17 @@ void sync_loop::next_round(sync_step& step) {
       ids = std::move(*resume_picks_);
       resume_picks_.reset();
     } else if (online_) {
-      ids = sample_available(wanted, number, rec);
+      ids = sample_available(wanted, number);
     } else if (conditions_ && !conditions_->everyone_available()) {
       const client_conditions& c = *conditions_;
       ids = parts_.pick->sample(wanted, static_cast<int32_t>(number),
                                 [&c](client_id id) { return !c.available(id); });
     } else {
       ids = parts_.pick->sample(wanted, static_cast<int32_t>(number));
+    }
+    if (online_) {
+      rec.online_fraction = online_->online_fraction(sim_now_);
+      rec.wanted = wanted;
     }
     rec.selected = static_cast<uint32_t>(ids.size());
     if (checkpoints_ && checkpoint_every_ > 0) round_picks_ = ids;
@@ -242,25 +246,26 @@ void sync_loop::next_round(sync_step& step) {
   }
 }
 
-std::vector<uint32_t> sync_loop::sample_available(uint32_t wanted, uint32_t number,
-                                                  round_record& rec) {
+std::vector<uint32_t> sync_loop::sample_available(uint32_t wanted, uint32_t number) {
   const online_model& on = *online_;
   const client_conditions* c = conditions_.get();
   const double t = sim_now_;
   const auto excluded = [&on, c, t](client_id id) {
     return !on.online(id, t) || (c && !c->available(id));
   };
-  rec.online_fraction = on.online_fraction(t);
-  rec.wanted = wanted;
   // Expected O(wanted / online fraction) draws; when fewer than `wanted` clients are online
   // the sampler refuses (unchanged), and one pass counts them: the round takes them all.
   try {
     return parts_.pick->sample(wanted, static_cast<int32_t>(number), excluded);
   } catch (const std::invalid_argument&) {
   }
+  // weighted never picks a client without samples: those are not counted.
+  const bool weighted = sc_.selection.strategy == sampling_kind::weighted;
   uint32_t online = 0;
-  for (uint64_t i = 0; i < parts_.registry->size(); ++i)
-    if (!excluded(static_cast<client_id>(i))) ++online;
+  for (uint64_t i = 0; i < parts_.registry->size(); ++i) {
+    const auto id = static_cast<client_id>(i);
+    if (!excluded(id) && !(weighted && parts_.registry->num_samples(id) == 0)) ++online;
+  }
   if (online == 0) return {};
   return parts_.pick->sample(online, static_cast<int32_t>(number), excluded);
 }

@@ -222,8 +222,8 @@ class sync_loop {
   std::unique_ptr<online_model> online_;
   std::optional<pace_steering> pace_;  // selection.pace
   // Samples `wanted` clients for round `number` among the available ones (events and the
-  // online model at the round's start); fewer, recorded, when fewer are available.
-  std::vector<uint32_t> sample_available(uint32_t wanted, uint32_t number, round_record& rec);
+  // online model at the round's start); all of them when fewer are available.
+  std::vector<uint32_t> sample_available(uint32_t wanted, uint32_t number);
   // Feeds the round's client reports to the sampler and, with selection.adaptive_size, sets
   // the next round's size from the aggregate's spread (`mean`: the round's mean update).
   void learn_from_reports(const std::vector<float>& mean, round_record& rec);

@@ -107,6 +107,7 @@ online_trace parse_online_trace(const std::string& text, const std::string& file
     last_end = stop;
   }
   for (uint64_t i = 0; i < clients; ++i) t.offsets[i + 1] += t.offsets[i];
+  t.intervals.shrink_to_fit();  // push_back's spare capacity would stay for the whole run
   return t;
 }
 

@@ -73,6 +73,8 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
 
   auto cut = bytes;
   cut.pop_back();
+  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), "ck: truncated (no room for pace failure rate)");
+  cut.resize(cut.size() - 8);  // the rest of the rate and one byte of the sample size
   CHECK_THROWS_WITH(decode_sync_state(cut, "ck"),
                     "ck: truncated (no room for adaptive sample size)");
   cut.resize(cut.size() - 4);  // into the privacy bytes before it

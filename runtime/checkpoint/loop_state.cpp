@@ -13,8 +13,9 @@ constexpr uint32_t async_tag = 0x4e595341;  // "ASYN"
 // 2 added the fired events at the end of both layouts; 3 a sync run's round in progress at a
 // stop; 4 the adaptive norm bound, the norm bound's totals and the privacy state (DP-FedAvg)
 // at the end of the sync layout. 1 to 3 are still read (no events fired, no round in progress,
-// no norm bound or privacy state). 6 added an async run's adaptive concurrency at the end of
-// the async layout (older ones: fixed concurrency).
+// no norm bound or privacy state); 5 the adaptive sample size; 6 the pace steering failure
+// rate at the end of the sync layout and an async run's adaptive concurrency at the end of the
+// async layout (older async layouts: fixed concurrency).
 constexpr uint32_t layout_version = 6;
 
 void put_failures(byte_writer& w, const failure_counts& f) {
@@ -83,6 +84,7 @@ std::vector<char> encode(const sync_loop_state& s) {
   w.put_u64(s.totals.norm_rejected);
   w.put_bytes(s.privacy);
   w.put_u32(s.sample_size);
+  w.put_f64(s.pace_failure_rate);
   return w.take();
 }
 
@@ -114,6 +116,11 @@ sync_loop_state decode_sync_state(const std::vector<char>& bytes, const std::str
     s.privacy = r.get_bytes("privacy state");
   }
   if (layout >= 5) s.sample_size = r.get_u32("adaptive sample size");
+  if (layout >= 6) {
+    s.pace_failure_rate = r.get_f64("pace failure rate");
+    if (!(s.pace_failure_rate == -1 || (s.pace_failure_rate >= 0 && s.pace_failure_rate <= 1)))
+      r.fail("a pace failure rate outside [0, 1]");
+  }
   r.finish();
   return s;
 }

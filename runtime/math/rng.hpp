@@ -35,6 +35,7 @@ constexpr uint64_t teacher = 0x74656163;      // teacher network of the syntheti
 constexpr uint64_t dp_noise = 0x64706e7a;     // DP-FedAvg: noise on a round's update sum
 constexpr uint64_t dp_count = 0x6470636e;     // DP-FedAvg: noise on the unclipped count
 constexpr uint64_t compression = 0x636d7072;  // int8 update codec: stochastic rounding
+constexpr uint64_t availability = 0x6f6e6c6e;  // diurnal availability: online per time slot
 }  // namespace rng_tag
 
 // Small fast generator (SplitMix64 stream) with the distributions the runtime needs.

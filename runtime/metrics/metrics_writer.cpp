@@ -100,6 +100,12 @@ std::string to_json(const round_record& r) {
   } else {
     j["dropped"] = r.dropped;
   }
+  if (r.online_fraction >= 0) {
+    j["online_fraction"] = r.online_fraction;
+    j["wanted"] = r.wanted;
+    j["went_offline"] = r.went_offline;
+    j["over_select_factor"] = r.over_select_factor;
+  }
   if (r.sample_size > 0) {
     j["sample_size"] = r.sample_size;
     j["rel_var"] = finite_or_null(r.rel_var);

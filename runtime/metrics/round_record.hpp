@@ -111,6 +111,12 @@ struct round_record {
   bool net_bytes_counted = false;
   uint64_t net_bytes_down = 0;  // server -> edges
   uint64_t net_bytes_up = 0;    // edges -> server
+  // population.availability not always (docs/selection.md "Availability"); online_fraction
+  // < 0 = off, nothing written
+  double online_fraction = -1;    // share of the population online at the round's start
+  uint32_t wanted = 0;            // clients the round asked the sampler for (selected: got)
+  uint32_t went_offline = 0;      // kept clients whose online time ended before they finished
+  double over_select_factor = 1;  // selection.pace: wanted / clients_per_round this round
 };
 
 struct run_summary {

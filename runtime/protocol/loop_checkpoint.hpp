@@ -43,6 +43,8 @@ struct sync_loop_state {
   std::vector<char> privacy;
   // selection.adaptive_size: the next round's clients_per_round (0: fixed size).
   uint32_t sample_size = 0;
+  // selection.pace: the failure-rate EWMA after rounds_done, in [0, 1] (-1: no pace steering).
+  double pace_failure_rate = -1;
 };
 
 // A task in flight at an async checkpoint: redispatched on resume with the same numbers (its

@@ -42,6 +42,11 @@ sync_loop::sync_loop(scenario sc, parts p, edge_set& edges, std::vector<float> i
   if (sc_.strategy.client == client_algorithm::scaffold)
     control_ = make_snapshot(std::vector<float>(parts_.trainable, 0.0f));
   if (!sc_.events.empty()) conditions_ = std::make_unique<client_conditions>(*parts_.registry, sc_);
+  if (sc_.population.availability.model != availability_model::always)
+    online_ =
+        std::make_unique<online_model>(sc_.population.availability, *parts_.registry, sc_.seed);
+  if (sc_.selection.pace.enabled)
+    pace_.emplace(sc_.selection.pace.ewma, sc_.selection.pace.max_factor);
   const auto& r = sc_.robust;
   robust_.norm_mode = r.norm_bound.mode;
   robust_.norm_bound = r.norm_bound.mode == norm_bound_mode::off ? 0.0 : r.norm_bound.bound;
@@ -118,8 +123,16 @@ std::vector<uint32_t> sync_loop::keep_in_time(std::vector<uint32_t> ids, uint32_
   };
   std::vector<candidate> by_finish;
   by_finish.reserve(ids.size());
+  double last_offline = 0;
   for (auto id : ids) {
     double d = task_seconds(id, model_bytes);
+    if (auto off = online_ ? online_->offline_at(id, sim_now_, sim_now_ + d) : std::nullopt) {
+      // Goes offline before it finishes: a counted failure (at its offline time), never sent.
+      rec.failures_by.add(failure_code::unavailable);
+      ++rec.went_offline;
+      last_offline = std::max(last_offline, *off - sim_now_);
+      continue;
+    }
     std::optional<uint32_t> edge;
     if (routed) {
       // Edges with regions: the edge is chosen now, so the task pays its inter-region latency.
@@ -147,8 +160,17 @@ std::vector<uint32_t> sync_loop::keep_in_time(std::vector<uint32_t> ids, uint32_
     durations_.emplace_back(c.id, c.duration);
   }
   std::sort(durations_.begin(), durations_.end());
-  rec.dropped = static_cast<uint32_t>(ids.size() - kept.size());
+  rec.dropped = static_cast<uint32_t>(by_finish.size() - kept.size());
   rec.sim_round_s = cut_by_deadline ? deadline : longest;
+  if (online_ && kept.empty()) {
+    // Nothing to wait for: the round lasts until its last client went offline, or, when nobody
+    // was online, until the next time someone may come online (so the clock moves on).
+    if (rec.went_offline > 0) {
+      rec.sim_round_s = last_offline;
+    } else if (ids.empty()) {
+      if (auto next = online_->next_change(sim_now_)) rec.sim_round_s = *next - sim_now_;
+    }
+  }
   std::sort(kept.begin(), kept.end(),
             [](const candidate& a, const candidate& b) { return a.id < b.id; });
   std::vector<uint32_t> out;
@@ -176,8 +198,15 @@ void sync_loop::next_round(sync_step& step) {
     const auto population = conditions_ ? conditions_->available_count() : parts_.registry->size();
     // k + ceil(k·o), with the same guard against float noise as validate() (100 × 0.07 = 7).
     const double extra = std::ceil(k * sc_.selection.over_select * (1.0 - 1e-12));
+    const double asked = pace_ ? static_cast<double>(pace_->wanted(k)) : k + extra;
     const auto wanted =
-        static_cast<uint32_t>(std::min<double>(static_cast<double>(population), k + extra));
+        static_cast<uint32_t>(std::min<double>(static_cast<double>(population), asked));
+    if (pace_) {
+      rec.over_select_factor = pace_->factor();
+      rec.wanted = wanted;
+      rec.online_fraction =
+          static_cast<double>(population) / static_cast<double>(parts_.registry->size());
+    }
     // Each available client is in the round's sample with probability wanted / population.
     round_q_ = population > 0 ? static_cast<double>(wanted) / static_cast<double>(population) : 0;
     std::vector<uint32_t> ids;
@@ -185,12 +214,18 @@ void sync_loop::next_round(sync_step& step) {
       // The round a stop interrupted: its clients were picked before the checkpoint.
       ids = std::move(*resume_picks_);
       resume_picks_.reset();
+    } else if (online_) {
+      ids = sample_available(wanted, number);
     } else if (conditions_ && !conditions_->everyone_available()) {
       const client_conditions& c = *conditions_;
       ids = parts_.pick->sample(wanted, static_cast<int32_t>(number),
                                 [&c](client_id id) { return !c.available(id); });
     } else {
       ids = parts_.pick->sample(wanted, static_cast<int32_t>(number));
+    }
+    if (online_) {
+      rec.online_fraction = online_->online_fraction(sim_now_);
+      rec.wanted = wanted;
     }
     rec.selected = static_cast<uint32_t>(ids.size());
     if (checkpoints_ && checkpoint_every_ > 0) round_picks_ = ids;
@@ -209,6 +244,30 @@ void sync_loop::next_round(sync_step& step) {
     // Nothing went out (every client unreachable): the round ends at once.
     finish_round(step);
   }
+}
+
+std::vector<uint32_t> sync_loop::sample_available(uint32_t wanted, uint32_t number) {
+  const online_model& on = *online_;
+  const client_conditions* c = conditions_.get();
+  const double t = sim_now_;
+  const auto excluded = [&on, c, t](client_id id) {
+    return !on.online(id, t) || (c && !c->available(id));
+  };
+  // Expected O(wanted / online fraction) draws; when fewer than `wanted` clients are online
+  // the sampler refuses (unchanged), and one pass counts them: the round takes them all.
+  try {
+    return parts_.pick->sample(wanted, static_cast<int32_t>(number), excluded);
+  } catch (const std::invalid_argument&) {
+  }
+  // weighted never picks a client without samples: those are not counted.
+  const bool weighted = sc_.selection.strategy == sampling_kind::weighted;
+  uint32_t online = 0;
+  for (uint64_t i = 0; i < parts_.registry->size(); ++i) {
+    const auto id = static_cast<client_id>(i);
+    if (!excluded(id) && !(weighted && parts_.registry->num_samples(id) == 0)) ++online;
+  }
+  if (online == 0) return {};
+  return parts_.pick->sample(online, static_cast<int32_t>(number), excluded);
 }
 
 void sync_loop::fire_events(uint32_t number, round_record& rec) {
@@ -303,6 +362,8 @@ void sync_loop::finish_round(sync_step& step) {
   rec.model_version = version_;
   rec.clients = static_cast<uint32_t>(acc.count());
   rec.failures = rec.failures_by.total();
+  // The clients that took a task (the over-selected and deadline-cut ones did not).
+  if (pace_) pace_->observe(rec.selected - std::min(rec.selected, rec.dropped), rec.failures);
   rec.mean_loss = acc.empty() ? 0.0 : acc.scalar_mean();
   rec.wall_s = elapsed_since(started_);
   rec.clients_per_s = rec.wall_s > 0 ? rec.clients / rec.wall_s : 0.0;
@@ -379,6 +440,7 @@ sync_loop_state sync_loop::save_state() const {
   if (adaptive_) s.clip_bound = adaptive_->bound();
   if (dp_) s.privacy = dp_->save_state();
   if (sc_.selection.adaptive_size.enabled) s.sample_size = sample_size_;
+  if (pace_) s.pace_failure_rate = pace_->failure_rate();
   return s;
 }
 
@@ -407,6 +469,10 @@ void sync_loop::load_state(const sync_loop_state& s) {
     throw checkpoint_error(what + (dp_ ? ": no privacy state, this run has privacy.mode dp_fedavg"
                                        : ": a privacy state, this run has privacy.mode off"));
   if (dp_) dp_->load_state(s.privacy, what);
+  if (pace_ ? s.pace_failure_rate < 0 : s.pace_failure_rate >= 0)
+    throw checkpoint_error(what + (pace_ ? ": no pace steering state, this run has selection.pace"
+                                         : ": a pace steering state, this run has no "
+                                           "selection.pace"));
   const auto& size_cfg = sc_.selection.adaptive_size;
   if (size_cfg.enabled ? (s.sample_size < size_cfg.min || s.sample_size > size_cfg.max)
                        : s.sample_size != 0)
@@ -450,6 +516,7 @@ void sync_loop::load_state(const sync_loop_state& s) {
   if (control_) control_ = make_snapshot(s.control);
   if (adaptive_) adaptive_->set_bound(s.clip_bound);
   if (size_cfg.enabled) sample_size_ = s.sample_size;
+  if (pace_) pace_->set_failure_rate(s.pace_failure_rate);
 }
 
 sync_step sync_loop::answered(uint64_t batch, edge_report rep) {

@@ -21,6 +21,11 @@
 // the events leave no client available, the simulated clock jumps to the next `at` event. Each
 // fired event is listed in the round's record.
 //
+// With population.availability (not always) the sampler picks only clients online at the
+// round's start time, and a kept client whose online time ends before its simulated finish
+// fails (failure_code::unavailable, counted in the round's failures); the record carries the
+// online fraction and how many clients were wanted (docs/selection.md "Availability").
+//
 // After each round the sampler observes every client whose update was folded (its loss and
 // samples from the edge's client reports, its simulated duration), in ascending id order.
 // With selection.adaptive_size the round's size then follows the relative variance of the
@@ -35,6 +40,8 @@
 
 #include "runtime/math/adaptive_clip.hpp"
 #include "runtime/metrics/round_record.hpp"
+#include "runtime/population/online_model.hpp"
+#include "runtime/population/pace_steering.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
 #include "runtime/privacy/dp_fedavg.hpp"
@@ -211,6 +218,12 @@ class sync_loop {
   // observe()); the clients per round (selection.adaptive_size moves it).
   std::vector<std::pair<uint32_t, double>> durations_;
   uint32_t sample_size_ = 0;
+  // population.availability (docs/selection.md "Availability"); null for always.
+  std::unique_ptr<online_model> online_;
+  std::optional<pace_steering> pace_;  // selection.pace
+  // Samples `wanted` clients for round `number` among the available ones (events and the
+  // online model at the round's start); all of them when fewer are available.
+  std::vector<uint32_t> sample_available(uint32_t wanted, uint32_t number);
   // Feeds the round's client reports to the sampler and, with selection.adaptive_size, sets
   // the next round's size from the aggregate's spread (`mean`: the round's mean update).
   void learn_from_reports(const std::vector<float>& mean, round_record& rec);

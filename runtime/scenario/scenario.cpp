@@ -57,6 +57,18 @@ const char* to_string(routing_kind x) {
   return "?";
 }
 
+const char* to_string(availability_model x) {
+  switch (x) {
+    case availability_model::always:
+      return "always";
+    case availability_model::diurnal:
+      return "diurnal";
+    case availability_model::trace:
+      return "trace";
+  }
+  return "?";
+}
+
 const char* to_string(sampling_kind x) {
   switch (x) {
     case sampling_kind::random:
@@ -272,7 +284,11 @@ bool operator==(const strategy_config& a, const strategy_config& b) {
 }
 
 bool operator==(const population_config& a, const population_config& b) {
-  return a.clients == b.clients && a.regions == b.regions;
+  const auto& x = a.availability;
+  const auto& y = b.availability;
+  return a.clients == b.clients && a.regions == b.regions && x.model == y.model &&
+         x.base == y.base && x.amplitude == y.amplitude && x.period_s == y.period_s &&
+         x.slot_s == y.slot_s && x.peak_s == y.peak_s && x.trace == y.trace;
 }
 
 bool operator==(const data_config& a, const data_config& b) {
@@ -320,7 +336,9 @@ bool operator==(const adaptive_size_config& a, const adaptive_size_config& b) {
 
 bool operator==(const selection_config& a, const selection_config& b) {
   return a.strategy == b.strategy && a.clients_per_round == b.clients_per_round &&
-         a.over_select == b.over_select && a.oort == b.oort && a.adaptive_size == b.adaptive_size;
+         a.over_select == b.over_select && a.oort == b.oort && a.adaptive_size == b.adaptive_size &&
+         a.pace.enabled == b.pace.enabled && a.pace.ewma == b.pace.ewma &&
+         a.pace.max_factor == b.pace.max_factor;
 }
 
 bool operator==(const pool_config& a, const pool_config& b) {

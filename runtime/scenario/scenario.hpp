@@ -45,10 +45,23 @@ enum class event_kind {
 };
 enum class event_trigger { at, round, step };
 enum class attack_kind { none, scale, sign_flip, label_flip, nan, backdoor };
+enum class availability_model { always, diurnal, trace };
+
+// When clients are online (runtime/population/online_model.hpp, docs/selection.md).
+struct availability_config {
+  availability_model model = availability_model::always;
+  double base = 0.5;            // diurnal: mean online probability
+  double amplitude = 0.3;       // diurnal: swing around it over the period
+  double period_s = 86400;      // diurnal: length of the cycle, simulated seconds
+  double slot_s = 3600;         // diurnal: a client's online state is drawn once per slot
+  std::vector<double> peak_s;   // diurnal: per region, time of the peak; [] = 0 for all
+  std::string trace;            // trace: the online-interval file
+};
 
 struct population_config {
   uint64_t clients = 1000;  // registered clients, ids 0..clients-1
   uint32_t regions = 1;     // regions clients are spread over (registry metadata)
+  availability_config availability;
 };
 
 struct data_config {
@@ -120,12 +133,21 @@ struct adaptive_size_config {
   double shrink = 0.8;
 };
 
+// Pace steering (sync; runtime/population/pace_steering.hpp, docs/selection.md): over-select
+// by min(max_factor, 1 / (1 - f)), f an EWMA (weight ewma) of the rounds' failure rates.
+struct pace_config {
+  bool enabled = false;
+  double ewma = 0.3;
+  double max_factor = 2.0;
+};
+
 struct selection_config {
   sampling_kind strategy = sampling_kind::random;
   uint32_t clients_per_round = 100;
   double over_select = 0.0;  // sync: sample ceil(k * (1 + over_select)), keep the first k to finish
   oort_config oort;
   adaptive_size_config adaptive_size;
+  pace_config pace;
 };
 
 struct pool_config {
@@ -326,6 +348,7 @@ const char* to_string(clipping_kind x);
 const char* to_string(event_kind x);
 const char* to_string(event_trigger x);
 const char* to_string(attack_kind x);
+const char* to_string(availability_model x);
 
 // Field-wise equality (exact, doubles included): a scenario written by to_yaml and loaded
 // back compares equal to the original.

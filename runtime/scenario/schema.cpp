@@ -556,6 +556,65 @@ std::vector<key_entry> make_table() {
       }),
     unsigned_key("population.regions", [](auto& s) -> auto& { return s.population.regions; },
       1, 65535, "regions the clients are spread over (registry metadata)"),
+    with_check(enum_key("population.availability.model",
+      [](auto& s) -> auto& { return s.population.availability.model; },
+      std::vector{availability_model::always, availability_model::diurnal,
+                  availability_model::trace},
+      "when clients are online: always, diurnal = per region an online probability over the "
+      "simulated day, trace = online intervals from population.availability.trace "
+      "(docs/selection.md); samplers pick online clients only, a client going offline "
+      "mid-task fails it"),
+      [](const scenario& s) -> std::optional<std::string> {
+        const auto m = s.population.availability.model;
+        if (m == availability_model::always) return std::nullopt;
+        if (s.clock != clock_kind::simulated)
+          return std::string("needs clock simulated (online times are simulated times), got ") +
+                 to_string(s.clock);
+        if (s.protocol.mode != protocol_mode::sync)
+          return "needs protocol.mode sync (async availability is not implemented)";
+        return std::nullopt;
+      }),
+    number_key("population.availability.base",
+      [](auto& s) -> auto& { return s.population.availability.base; },
+      bounds{0, false, 1, false},
+      "diurnal: mean online probability; p_r(t) = clamp(base + amplitude x cos(2 pi (t - "
+      "peak_s[r]) / period_s), 0, 1)"),
+    number_key("population.availability.amplitude",
+      [](auto& s) -> auto& { return s.population.availability.amplitude; },
+      bounds{0, false, 1, false}, "diurnal: swing of the online probability around base"),
+    number_key("population.availability.period_s",
+      [](auto& s) -> auto& { return s.population.availability.period_s; }, positive,
+      "diurnal: length of the cycle in simulated seconds (86400 = a day)"),
+    number_key("population.availability.slot_s",
+      [](auto& s) -> auto& { return s.population.availability.slot_s; }, positive,
+      "diurnal: a client's online state is drawn once per slot of this many simulated seconds, "
+      "at p_r(slot start)"),
+    with_check(number_list_key("population.availability.peak_s",
+      [](auto& s) -> auto& { return s.population.availability.peak_s; },
+      bounds{0, false, inf, false},
+      "diurnal: per region, the simulated time of its peak (time zones); [] = 0 for every "
+      "region"),
+      [](const scenario& s) -> std::optional<std::string> {
+        const auto n = s.population.availability.peak_s.size();
+        if (n != 0 && n != s.population.regions)
+          return "needs one entry per region (population.regions = " +
+                 std::to_string(s.population.regions) + "), got " + std::to_string(n);
+        return std::nullopt;
+      }),
+    with_check(optional_string_key("population.availability.trace",
+      [](auto& s) -> auto& { return s.population.availability.trace; },
+      "trace: the online-interval file, lines `client_id start_s end_s` (docs/selection.md)"),
+      [](const scenario& s) -> std::optional<std::string> {
+        const auto& a = s.population.availability;
+        if (a.model != availability_model::trace) {
+          if (!a.trace.empty()) return "only read by population.availability.model trace";
+          return std::nullopt;
+        }
+        if (a.trace.empty()) return "required for population.availability.model trace";
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(a.trace, ec)) return "no such file: " + a.trace;
+        return std::nullopt;
+      }),
 
     enum_key("data.kind", [](auto& s) -> auto& { return s.data.kind; },
       std::vector{data_kind::tutorial_random, data_kind::teacher, data_kind::fashion_mnist,
@@ -803,6 +862,32 @@ std::vector<key_entry> make_table() {
     number_key("selection.adaptive_size.shrink",
       [](auto& s) -> auto& { return s.selection.adaptive_size.shrink; },
       bounds{0, true, 1, true}, "adaptive size: k <- floor(k x shrink) when below target / 4"),
+    with_check(bool_key("selection.pace.enabled",
+      [](auto& s) -> auto& { return s.selection.pace.enabled; },
+      "sync: pace steering, ask for ceil(k x min(max_factor, 1 / (1 - f))) clients, f the "
+      "EWMA of the rounds' failure rates, and aggregate the first k to finish "
+      "(docs/selection.md)"),
+      [](const scenario& s) -> std::optional<std::string> {
+        if (!s.selection.pace.enabled) return std::nullopt;
+        if (s.protocol.mode != protocol_mode::sync)
+          return "needs protocol.mode sync (async pace steering is not implemented)";
+        if (s.clock != clock_kind::simulated)
+          return "needs clock simulated (the first k to finish are kept in simulated time)";
+        if (s.selection.over_select > 0)
+          return "does not combine with selection.over_select (pace steering sizes the "
+                 "over-selection), got " + format_number(s.selection.over_select);
+        if (s.privacy.mode != privacy_mode::off)
+          return "does not combine with privacy.mode dp_fedavg (keeping the fastest clients "
+                 "makes sampling non-uniform)";
+        return std::nullopt;
+      }),
+    number_key("selection.pace.ewma",
+      [](auto& s) -> auto& { return s.selection.pace.ewma; }, bounds{0, true, 1, false},
+      "pace steering: weight of the last round in the failure-rate EWMA, "
+      "f <- (1 - ewma) x f + ewma x failed / attempted"),
+    number_key("selection.pace.max_factor",
+      [](auto& s) -> auto& { return s.selection.pace.max_factor; }, bounds{1, false, 100, false},
+      "pace steering: the largest over-selection factor (wanted / clients_per_round)"),
 
     unsigned_key("pool.max_live_clients",
       [](auto& s) -> auto& { return s.pool.max_live_clients; },

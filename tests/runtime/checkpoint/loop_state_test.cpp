@@ -73,6 +73,8 @@ TEST_CASE("loop_state round-trips a sync loop's state", "[checkpoint]") {
 
   auto cut = bytes;
   cut.pop_back();
+  CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), "ck: truncated (no room for pace failure rate)");
+  cut.resize(cut.size() - 8);  // the rest of the rate and one byte of the sample size
   CHECK_THROWS_WITH(decode_sync_state(cut, "ck"),
                     "ck: truncated (no room for adaptive sample size)");
   cut.resize(cut.size() - 4);  // into the privacy bytes before it
@@ -174,22 +176,31 @@ TEST_CASE("loop_state: async runs that pre-aggregate or keep client state checkp
 }
 
 TEST_CASE(
-    "loop_state reads layouts 1 to 4 (before events, stops, the norm bound, privacy and the "
-    "adaptive sample size were saved)",
+    "loop_state reads layouts 1 to 5 (before events, stops, the norm bound, privacy, the "
+    "adaptive sample size and the pace failure rate were saved)",
     "[checkpoint]") {
   sync_loop_state s;
   s.rounds_done = 2;
   s.model = {1.0f};
   s.fired_events = {1};
   s.sample_size = 7;
-  // Layout 5 ends with the sample size (u32); layout 4 with the clip bound (f64), the norm
+  s.pace_failure_rate = 0.25;
+  // Layout 6 ends with the pace failure rate (f64); layout 5 with the sample size (u32);
+  // layout 4 with the clip bound (f64), the norm
   // bound's two totals (u64 each) and empty privacy bytes (their u64 count); layout 3 with the
   // fired events (u64 count, u32 each), the pending flag (u8) and an empty list of pending
   // clients (its u64 count).
   auto bytes = encode(s);
   REQUIRE(bytes.size() > 64);
   CHECK(decode_sync_state(bytes, "ck").sample_size == 7);
-  auto four = bytes;
+  CHECK(decode_sync_state(bytes, "ck").pace_failure_rate == 0.25);
+  auto five = bytes;
+  five.resize(five.size() - 8);
+  five[4] = 5;
+  const auto d5 = decode_sync_state(five, "ck");
+  CHECK(d5.sample_size == 7);
+  CHECK(d5.pace_failure_rate == -1);
+  auto four = five;
   four.resize(four.size() - 4);
   four[4] = 4;
   const auto d4 = decode_sync_state(four, "ck");
@@ -221,6 +232,17 @@ TEST_CASE(
   CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 7");
 }
 
+TEST_CASE("loop_state keeps the pace failure rate and refuses one outside 0 to 1", "[checkpoint]") {
+  sync_loop_state s;
+  s.model = {1.0f};
+  CHECK(decode_sync_state(encode(s), "ck").pace_failure_rate == -1);  // no pace steering
+  s.pace_failure_rate = 0.45;
+  CHECK(decode_sync_state(encode(s), "ck").pace_failure_rate == 0.45);
+  s.pace_failure_rate = 1.5;
+  CHECK_THROWS_WITH(decode_sync_state(encode(s), "ck"),
+                    Catch::Contains("a pace failure rate outside [0, 1]"));
+}
+
 TEST_CASE("loop_state keeps a sync run's privacy state (layout 4)", "[checkpoint]") {
   sync_loop_state s;
   s.rounds_done = 3;
@@ -230,6 +252,6 @@ TEST_CASE("loop_state keeps a sync run's privacy state (layout 4)", "[checkpoint
   CHECK(d.privacy == s.privacy);
   CHECK(d.model == s.model);
   auto cut = encode(s);
-  cut.resize(cut.size() - 5);  // the sample size (u32) and the privacy bytes' last one
+  cut.resize(cut.size() - 13);  // the pace rate (f64), the sample size (u32) and a privacy byte
   CHECK_THROWS_WITH(decode_sync_state(cut, "ck"), Catch::Contains("privacy state"));
 }

@@ -1473,3 +1473,200 @@ TEST_CASE("sync_loop region routing spills past capacity and pays the inter-regi
   // Client 3 (40 s) on its own region's edge pays 2 x 0.01 s; client 2 (30 s) pays 2 x 0.1 s.
   CHECK(rec.sim_round_s == 40.0 + 2 * 0.01);
 }
+
+namespace {
+
+// population.availability diurnal over 2-slot periods (docs/selection.md): base 0.5 and
+// amplitude 1 give p = 1 in the peak slot and p = 0 in the other (0.5 ± 1, clamped).
+availability_config on_off(double slot_s, std::vector<double> peaks) {
+  availability_config a;
+  a.model = availability_model::diurnal;
+  a.base = 0.5;
+  a.amplitude = 1.0;
+  a.period_s = 2 * slot_s;
+  a.slot_s = slot_s;
+  a.peak_s = std::move(peaks);
+  return a;
+}
+
+// A sync loop whose registry puts client c in region c % regions with `samples(c)` samples.
+struct regional_fixture {
+  scenario sc;
+  std::shared_ptr<client_registry> registry;
+  std::unique_ptr<edge_set> edges;
+  std::unique_ptr<sync_loop> loop;
+
+  regional_fixture(scenario s, uint32_t regions, std::function<uint32_t(client_id)> samples)
+      : sc(std::move(s)) {
+    registry = std::make_shared<client_registry>(
+        sc.population.clients, sc.seed, regions, samples, [regions](client_id id) {
+          return client_meta{1.0f, static_cast<uint16_t>(id % regions)};
+        });
+    edges = testing::make_edge_set(sc);
+    sync_loop::parts p{registry, make_sampler(sc.selection.strategy, *registry, sc.seed),
+                       testing::fresh_optimizer("sgd", 2)};
+    loop = std::make_unique<sync_loop>(sc, std::move(p), *edges, std::vector<float>{0, 0}, 1);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("sync_loop with availability samples online clients only and fails those going offline",
+          "[protocol][availability]") {
+  // Clients 0..3 take 10, 20, 30, 40 s; region 0 (clients 0, 2) is online in [0, 15) and
+  // region 1 (clients 1, 3) in [15, 30).
+  auto sc = four_over_two(2);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  sc.population.availability = on_off(15, {0, 15});
+  regional_fixture f(sc, 2, [](client_id id) { return 10 * (id + 1); });
+  auto step = f.loop->start();
+  // Round 1 at t = 0: only 0 and 2 are online (4 wanted, 2 taken); 2 would finish at 30,
+  // after going offline at 15: failed, never sent.
+  REQUIRE(step.send.size() == 1);
+  CHECK(step.send[0].batch.clients == std::vector<uint32_t>{0});
+  step = f.loop->answered(step.send[0].batch.id, report(step.send[0], {{{1, 1}, 10, 0}}));
+  // Round 2 at t = 10: 0 and 2 are online but neither finishes before 15: nothing is sent and
+  // the round (the last) ends when they go offline.
+  REQUIRE(step.rounds.size() == 2);
+  CHECK(step.finished);
+  CHECK(step.send.empty());
+  const auto& r1 = step.rounds[0].record;
+  CHECK(r1.online_fraction == 0.5);  // (2 · 1 + 2 · 0) / 4
+  CHECK(r1.wanted == 4);
+  CHECK(r1.selected == 2);
+  CHECK(r1.went_offline == 1);
+  CHECK(r1.failures == 1);
+  CHECK(r1.failures_by.of(failure_code::unavailable) == 1);
+  CHECK(r1.dropped == 0);
+  CHECK(r1.clients == 1);
+  CHECK(r1.sim_round_s == 10.0);
+  const auto& r2 = step.rounds[1].record;
+  CHECK(r2.selected == 2);
+  CHECK(r2.went_offline == 2);
+  CHECK(r2.failures_by.of(failure_code::unavailable) == 2);
+  CHECK(r2.clients == 0);
+  CHECK(r2.sim_round_s == 5.0);  // nothing reported: the round lasts until the last went offline
+  CHECK(f.loop->totals().failures.of(failure_code::unavailable) == 3);
+}
+
+TEST_CASE("sync_loop never sends a client that is offline at dispatch or during its task",
+          "[protocol][availability]") {
+  // 200 clients in 3 regions, 20 per round, 10 s tasks, 7 s slots: rounds cross slots. Every
+  // client sent must be online for its whole task by an independent online_model; the rest of
+  // each round's pick went offline (no deadline, no over-selection). Same seed, same rounds.
+  auto sc = testing::loop_scenario(200, 4);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  sc.selection.clients_per_round = 20;
+  sc.protocol.rounds = 30;
+  sc.population.availability.model = availability_model::diurnal;
+  sc.population.availability.base = 0.5;
+  sc.population.availability.amplitude = 0.4;
+  sc.population.availability.period_s = 70;
+  sc.population.availability.slot_s = 7;
+  sc.population.availability.peak_s = {0, 20, 45};
+  const auto ten = [](client_id) { return 10u; };
+  regional_fixture a(sc, 3, ten);
+  regional_fixture b(sc, 3, ten);
+  online_model check(sc.population.availability, *a.registry, sc.seed);
+  auto sa = a.loop->start();
+  auto sb = b.loop->start();
+  uint32_t rounds = 0, sent_total = 0, offline_total = 0;
+  while (true) {
+    const double t = a.loop->sim_time();
+    const auto sent = clients_sent(sa.send);
+    CHECK(sent == clients_sent(sb.send));
+    for (auto id : sent) {
+      CHECK(check.online(id, t));
+      CHECK_FALSE(check.offline_at(id, t, t + 10));
+    }
+    sent_total += static_cast<uint32_t>(sent.size());
+    sa = answer_each(*a.loop, sa.send);
+    sb = answer_each(*b.loop, sb.send);
+    for (auto& r : sa.rounds) {
+      ++rounds;
+      CHECK(r.record.selected == r.record.clients + r.record.went_offline);
+      CHECK(r.record.failures_by.of(failure_code::unavailable) == r.record.went_offline);
+      CHECK(r.record.wanted == 20);
+      offline_total += r.record.went_offline;
+    }
+    if (sa.finished) break;
+    REQUIRE_FALSE(sa.send.empty());
+  }
+  CHECK(sb.finished);
+  CHECK(rounds == 30);
+  CHECK(sent_total > 0);
+  CHECK(offline_total > 0);  // 10 s tasks in 7 s slots: some go offline
+  CHECK(*a.loop->model() == *b.loop->model());
+}
+
+TEST_CASE("sync_loop pace steering over-selects from the failure rate and resumes it exactly",
+          "[protocol][availability]") {
+  // 20 clients of 10 s each, 5 per round, ewma 0.5, max factor 2.
+  auto sc = testing::loop_scenario(20, 2);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  sc.selection.clients_per_round = 5;
+  sc.selection.pace.enabled = true;
+  sc.selection.pace.ewma = 0.5;
+  sc.selection.pace.max_factor = 2.0;
+  sc.protocol.rounds = 3;
+  sync_fixture a(sc, {0, 0});
+  a.loop->checkpoint_every(1);
+  auto s = a.loop->start();
+  CHECK(clients_sent(s.send).size() == 5);  // factor 1
+  // Round 1: all 5 fail: f = 0.5 · 1 = 0.5: factor 2, 10 picked, the first 5 kept.
+  s = fail_all(*a.loop, s.send);
+  REQUIRE(s.rounds.size() == 1);
+  CHECK(s.rounds[0].record.over_select_factor == 1.0);
+  CHECK(s.rounds[0].record.wanted == 5);
+  REQUIRE(s.checkpoint);
+  const auto state = decode_sync_state(s.checkpoint->state, "ck");
+  CHECK(state.pace_failure_rate == 0.5);
+  CHECK(clients_sent(s.send).size() == 5);
+  const auto round2 = clients_sent(s.send);
+  // Round 2: 2 of the 5 that took a task fail (the 5 over-selected ones did not take one):
+  // f = 0.25 + 0.5 · 0.4 = 0.45: factor 1 / 0.55 = 1.818: ceil(9.09) = 10 wanted.
+  sync_step r2;
+  for (const auto& t : s.send) {
+    std::vector<term> terms;
+    uint32_t failed = 0;
+    for (auto c : t.batch.clients) {
+      if (c == round2[0] || c == round2[1])
+        ++failed;
+      else
+        terms.push_back({{1, 1}, 10, 1.0});
+    }
+    edge_report rep;
+    rep.round = t.round;
+    rep.aggregate = aggregate_of(2, terms);
+    rep.failed = one(failure_code::client_error, failed);
+    r2 = a.loop->answered(t.batch.id, std::move(rep));
+  }
+  REQUIRE(r2.rounds.size() == 1);
+  const auto& rec2 = r2.rounds[0].record;
+  CHECK(rec2.over_select_factor == 2.0);
+  CHECK(rec2.wanted == 10);
+  CHECK(rec2.selected == 10);
+  CHECK(rec2.dropped == 5);
+  CHECK(rec2.failures == 2);
+  REQUIRE(r2.checkpoint);
+  CHECK(decode_sync_state(r2.checkpoint->state, "ck").pace_failure_rate == Approx(0.45));
+
+  // Resumed after round 1: the same round 2 (10 picked, the same 5 sent).
+  sync_fixture b(sc, {0, 0});
+  b.loop->load_state(decode_sync_state(encode(state), "ck"));
+  CHECK(clients_sent(b.loop->start().send) == round2);
+  // A run without pace steering refuses the state, and the other way round.
+  auto plain = sc;
+  plain.selection.pace.enabled = false;
+  sync_fixture c(plain, {0, 0});
+  CHECK_THROWS_WITH(c.loop->load_state(state),
+                    "checkpoint: a pace steering state, this run has no selection.pace");
+  sync_fixture d(sc, {0, 0});
+  auto no_pace = state;
+  no_pace.pace_failure_rate = -1;
+  CHECK_THROWS_WITH(d.loop->load_state(no_pace),
+                    "checkpoint: no pace steering state, this run has selection.pace");
+}

@@ -949,6 +949,9 @@ TEST_CASE("every example scenario loads and validates", "[scenario]") {
     REQUIRE_FALSE(err);
     if (!s.model.path.empty() && std::filesystem::path(s.model.path).is_relative())
       s.model.path = (std::filesystem::path(FEDACTOR_SOURCE_DIR) / s.model.path).string();
+    auto& trace = s.population.availability.trace;
+    if (!trace.empty() && std::filesystem::path(trace).is_relative())
+      trace = (std::filesystem::path(FEDACTOR_SOURCE_DIR) / trace).string();
     auto bad = validate(s);
     INFO((bad ? bad->message : std::string()));
     CHECK_FALSE(bad);

@@ -25,6 +25,13 @@ scenario every_field_changed() {
   s.seed = 42;
   s.population.clients = 123456;
   s.population.regions = 4;
+  s.population.availability.model = availability_model::diurnal;
+  s.population.availability.base = 0.25;
+  s.population.availability.amplitude = 0.125;
+  s.population.availability.period_s = 3600;
+  s.population.availability.slot_s = 60;
+  s.population.availability.peak_s = {0, 900, 1800, 2700};
+  s.population.availability.trace = "/data/trace.txt";
   s.data.kind = data_kind::leaf_synthetic;
   s.data.features = 16;
   s.data.classes = 5;
@@ -70,6 +77,9 @@ scenario every_field_changed() {
   s.selection.adaptive_size.target_rel_var = 0.2;
   s.selection.adaptive_size.grow = 2;
   s.selection.adaptive_size.shrink = 0.5;
+  s.selection.pace.enabled = true;
+  s.selection.pace.ewma = 0.5;
+  s.selection.pace.max_factor = 1.3;
   s.pool.max_live_clients = 500;
   s.pool.trainers = 2;
   s.pool.client_state_mb = 64;
@@ -276,6 +286,9 @@ TEST_CASE("scenario enum values have their YAML names", "[scenario]") {
   CHECK(string(to_string(client_algorithm::scaffold)) == "scaffold");
   CHECK(string(to_string(norm_handling::federated)) == "federated");
   CHECK(string(to_string(norm_handling::local)) == "local");
+  CHECK(string(to_string(availability_model::always)) == "always");
+  CHECK(string(to_string(availability_model::diurnal)) == "diurnal");
+  CHECK(string(to_string(availability_model::trace)) == "trace");
 }
 
 TEST_CASE("scenario enum values outside the enum are named ?", "[scenario]") {
@@ -296,6 +309,7 @@ TEST_CASE("scenario enum values outside the enum are named ?", "[scenario]") {
   CHECK(string(to_string(static_cast<norm_handling>(2))) == "?");
   CHECK(string(to_string(static_cast<privacy_mode>(2))) == "?");
   CHECK(string(to_string(static_cast<clipping_kind>(2))) == "?");
+  CHECK(string(to_string(static_cast<availability_model>(3))) == "?");
 }
 
 TEST_CASE("scenario enum names are the values the loader reads", "[scenario]") {
@@ -343,6 +357,10 @@ TEST_CASE("scenario enum names are the values the loader reads", "[scenario]") {
                    [](const scenario& s) { return s.privacy.mode; });
   check_names_load("privacy.clipping", {clipping_kind::fixed, clipping_kind::adaptive},
                    [](const scenario& s) { return s.privacy.clipping; });
+  check_names_load(
+      "population.availability.model",
+      {availability_model::always, availability_model::diurnal, availability_model::trace},
+      [](const scenario& s) { return s.population.availability.model; });
 }
 
 TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {

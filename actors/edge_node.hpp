@@ -97,6 +97,10 @@ struct edge_node_config {
   uint64_t clients = 0;  // population: valid client ids are 0..clients-1
   std::shared_ptr<client_directory> directory;
   std::function<void(const std::string&)> log;
+  // Where a client host's node connects from ("IP:port"; empty: unknown), for the refusal
+  // lines that name the host (runtime/host/peer_address); asked once per join. Empty function:
+  // hosts are named by node id alone.
+  std::function<std::string(const caf::node_id&)> peer_address;
 };
 
 struct edge_node_state {

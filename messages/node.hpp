@@ -21,8 +21,9 @@
 namespace fedactor {
 
 // The wire protocol version: nodes with another version are refused at hello. 3: edge_res
-// carries the edge's refused client results (refused_results).
-constexpr uint32_t node_protocol_version = 3;
+// carries the edge's refused client results (refused_results). 4: async_res has the outcome
+// async_refused (tag 3), a client result the edge refused, with its reason.
+constexpr uint32_t node_protocol_version = 4;
 
 struct node_hello {
   std::string role;  // "edge" or "clients"

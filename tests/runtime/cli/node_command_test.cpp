@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -588,6 +589,9 @@ TEST_CASE(
     auto line = edges["hostile"]->wait_for(why, 1s);
     REQUIRE(line);
     CHECK(line->find("[edge 0] refused the update of peer client host rogue") != std::string::npos);
+    // The host named by where it connects from too (the peer the edge's guard relays).
+    CHECK(std::regex_search(
+        *line, std::regex{R"(, node [0-9A-F]+#[0-9]+ at 127\.0\.0\.1:[0-9]+\) for client )"}));
   }
   CHECK_FALSE(edges["clean"]->wait_for("refused the update", 1s));
   // The edge checked them: the server refused no answer of the edge.

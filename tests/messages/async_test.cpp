@@ -55,9 +55,10 @@ TEST_CASE("a refused async_res is seq, client, tag 3, the reason byte and the te
   std::vector<char> buf;
   caf::binary_serializer sink{sys, buf};
   REQUIRE_FALSE(inspect(sink, r));
-  // CAF's binary format: integers little-endian, a string as its length (varint) and bytes.
-  const std::vector<char> want = {8,    7,    6,    5, 4, 3, 2,   1,  0x0d,
-                                  0x0c, 0x0b, 0x0a, 3, 2, 2, 'a', 'b'};
+  // CAF 0.17's binary format: integers in network byte order, a string as its length (one
+  // varbyte here) and its bytes.
+  const std::vector<char> want = {1,    2,    3,    4, 5, 6, 7,   8,  0x0a,
+                                  0x0b, 0x0c, 0x0d, 3, 2, 2, 'a', 'b'};
   CHECK(buf == want);
 }
 

@@ -15,11 +15,18 @@ run() {  # name fraction seed --set...
   name=$1 fraction=$2 seed=$3
   shift 3
   dir="$out/${name}_${fraction}_${seed}"
-  nice -n 10 "$bin" run "$scenario" --set protocol.mode=async --set clock=simulated \
-    --set async.concurrency=20 --set async.buffer_size=20 --set async.aggregations=20 \
-    --set async.edge_mode=forward \
+  # A run whose model broke can stop stepping: once every update is refused (out of range)
+  # the buffer never fills (docs/robustness.md). It is cut off after `limit` seconds and
+  # reported with the last step it reached.
+  if ! timeout "${limit:-600}" nice -n 10 "$bin" run "$scenario" --set protocol.mode=async \
+    --set clock=simulated --set async.concurrency=20 --set async.buffer_size=20 \
+    --set async.aggregations=20 --set async.edge_mode=forward \
     --set attack.fraction="$fraction" --set attack.seed="$seed" "$@" \
-    --out "$dir" --overwrite --quiet >/dev/null
+    --out "$dir" --overwrite --quiet >/dev/null; then
+    steps=$(wc -l <"$dir/metrics.jsonl")
+    echo "$name $fraction $seed stuck-after-step-$steps"
+    return
+  fi
   acc=$(sed -n 's/.*"test_accuracy": \([0-9.]*\).*/\1/p' "$dir/summary.json")
   echo "$name $fraction $seed $acc"
 }

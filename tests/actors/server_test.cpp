@@ -941,18 +941,20 @@ TEST_CASE_METHOD(shell_fixture,
   CHECK(reported_result_refusals() == result_refusal_counts{0, 0, 1, 0, 0});
   CHECK(answer_refusal_counts()[static_cast<size_t>(answer_refusal::refusal_counts)] == 1);
   CHECK(answers_refused_with("reason code 5"));
-  // Both clients are asked again; the second round of answers: edge 0 refused its result as
+  // Both clients are asked again. Edge 1's client now trains; edge 0 refused its result as
   // non-finite, but names client 1 for client 0's task.
   REQUIRE(edge(0).async.size() == 2);
   REQUIRE(edge(1).async.size() == 2);
+  answer_with(1, 1, update_for(edge(1).async[1]));
   const auto a2 = edge(0).async[1];
   answer_with(0, 1, async_res{a2.seq, 1, async_refused{4, "client 1: NaN"}});
   CHECK(reported_result_refusals() == result_refusal_counts{0, 0, 1, 0, 0});
   CHECK(answer_refusal_counts()[static_cast<size_t>(answer_refusal::wrong_client)] == 1);
   CHECK(answers_refused_with("for client 1, the task's is 0"));
-  REQUIRE(edge(0).async.size() == 3);
-  answer_with(0, 2, update_for(edge(0).async[2]));
-  answer_with(1, 1, update_for(edge(1).async[1]));
+  // Both slots are refilled (the sampler picks the clients): one more update steps the run.
+  REQUIRE(edge(0).async.size() + edge(1).async.size() == 6);
+  const uint32_t e = edge(0).async.size() > 2 ? 0 : 1;
+  answer_with(e, 2, update_for(edge(e).async[2]));
   REQUIRE(records.size() == 1);
   CHECK(records[0].failures_by == only(failure_code::invalid_update, 3));
   REQUIRE(run->report);

@@ -951,10 +951,11 @@ TEST_CASE_METHOD(shell_fixture,
   CHECK(reported_result_refusals() == result_refusal_counts{0, 0, 1, 0, 0});
   CHECK(answer_refusal_counts()[static_cast<size_t>(answer_refusal::wrong_client)] == 1);
   CHECK(answers_refused_with("for client 1, the task's is 0"));
-  // Both slots are refilled (the sampler picks the clients): one more update steps the run.
+  // Both slots are refilled (the sampler picks the clients); their updates step the run.
   REQUIRE(edge(0).async.size() + edge(1).async.size() == 6);
-  const uint32_t e = edge(0).async.size() > 2 ? 0 : 1;
-  answer_with(e, 2, update_for(edge(e).async[2]));
+  for (uint32_t e : {0u, 1u})
+    for (size_t i = 2; i < edge(e).async.size(); ++i)
+      answer_with(e, i, update_for(edge(e).async[i]));
   REQUIRE(records.size() == 1);
   CHECK(records[0].failures_by == only(failure_code::invalid_update, 3));
   REQUIRE(run->report);

@@ -30,11 +30,14 @@ namespace fedactor {
 
 namespace {
 
-// One client task waiting for a slot; `done` gets the checked result or the failure, and the
-// size in bytes of the update the client sent (0 when it sent none).
+// One client task waiting for a slot; `done` gets the checked result or the failure, the
+// size in bytes of the update the client sent (0 when it sent none) and, when the edge refused
+// the client's result, the refusal's reason.
 struct job {
   train_ins ins;
-  std::function<void(train_res*, failure_code, const std::string& reason, uint64_t bytes)> done;
+  std::function<void(train_res*, failure_code, const std::string& reason, uint64_t bytes,
+                     std::optional<result_refusal> refused)>
+      done;
 };
 
 // The bytes an answer's update took: its encoded payload, or its model as floats.
@@ -141,16 +144,17 @@ void pump(edge_ptr self) {
           if (wrong && !local && self->state.cfg.on_refusal)
             self->state.cfg.on_refusal(target.address(), id, wrong->what);
           if (wrong)
-            done(nullptr, failure_code::invalid_update, "rejected update: " + wrong->what, bytes);
+            done(nullptr, failure_code::invalid_update, "rejected update: " + wrong->what, bytes,
+                 wrong->reason);
           else
-            done(&r, failure_code::client_error, {}, bytes);
+            done(&r, failure_code::client_error, {}, bytes, std::nullopt);
           pump(self);
         },
         [=](caf::error& err) {
           forget_request_timeout(self, rid);
           self->state.slots.done();
           if (local) self->state.live.release(id);
-          done(nullptr, failure_code_of(err), describe(err), 0);
+          done(nullptr, failure_code_of(err), describe(err), 0, std::nullopt);
           pump(self);
         });
   }
@@ -312,18 +316,19 @@ void push_round_client(edge_ptr self, uint32_t id) {
     task.settings = ins.settings;
     task.timeout_s = ins.client_timeout_s;
     task.aux = ins.aux;  // shared buffer, no copy
-    st.slots.push(job{std::move(task), [=](train_res* r, failure_code code,
-                                           const std::string& reason, uint64_t bytes) {
-                        auto& s = self->state;
-                        if (!s.round || s.round->round() != round) return;  // a past round
-                        s.round->count_update(bytes);
-                        if (r)
-                          s.round->fold(id, r->params.data(), r->num_samples, r->loss,
-                                        r->aux.data(), r->aux.size());
-                        else
-                          s.round->fail(id, code, reason);
-                        finish_round_if_done(self);
-                      }});
+    st.slots.push(
+        job{std::move(task), [=](train_res* r, failure_code code, const std::string& reason,
+                                 uint64_t bytes, std::optional<result_refusal>) {
+              auto& s = self->state;
+              if (!s.round || s.round->round() != round) return;  // a past round
+              s.round->count_update(bytes);
+              if (r)
+                s.round->fold(id, r->params.data(), r->num_samples, r->loss, r->aux.data(),
+                              r->aux.size());
+              else
+                s.round->fail(id, code, reason);
+              finish_round_if_done(self);
+            }});
   }
 }
 
@@ -447,10 +452,23 @@ caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
   const double finish = ins.finish;
   auto base_model = ins.model;
   st.slots.push(
-      job{std::move(task),
-          [=](train_res* r, failure_code code, const std::string& failure, uint64_t bytes) mutable {
+      job{std::move(task), [=](train_res* r, failure_code code, const std::string& failure,
+                               uint64_t bytes, std::optional<result_refusal> refused) mutable {
             auto& s = self->state;
+            // A result this edge refused is answered with its reason, for the server to count.
+            auto answer_refused = [&] {
+              async_res res;
+              res.seq = seq;
+              res.client = client;
+              res.outcome = async_refused{static_cast<uint8_t>(*refused),
+                                          "client " + std::to_string(client) + ": " + failure};
+              rp.deliver(std::move(res));
+            };
             if (group == 0) {  // forward
+              if (!r && refused) {
+                answer_refused();
+                return;
+              }
               if (!r) {
                 rp.deliver(make_failure(code, "client " + std::to_string(client) + ": " + failure));
                 return;
@@ -483,6 +501,8 @@ caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
             }
             if (folded) {
               s.members.emplace(seq, rp);
+            } else if (!r && refused) {
+              answer_refused();
             } else {
               rp.deliver(make_failure(why, "client " + std::to_string(client) + ": " + reason));
             }

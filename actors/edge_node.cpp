@@ -277,9 +277,12 @@ edge_node_control_actor::behavior_type edge_node(node_ptr self, edge_node_config
             return node_ack{true, "welcome"};
         auto remote = caf::actor_cast<client_host_actor>(j.host);
         auto link = self->spawn(host_link, remote, j.first, j.last, st.cfg.directory);
+        std::string where;
+        if (st.cfg.peer_address) where = st.cfg.peer_address(j.host.node());
         st.cfg.directory->add(j.first, j.last, link,
                               "client host " + j.name + " (clients " + range_text(j) + ", node " +
-                                  caf::to_string(j.host.node()) + ")");
+                                  caf::to_string(j.host.node()) +
+                                  (where.empty() ? std::string{} : " at " + where) + ")");
         self->monitor(j.host);
         st.hosts.push_back(edge_node_state::host{j, link});
         ++st.joins;

@@ -122,6 +122,10 @@ struct edge_node_config {
   // with edge_cover whenever what its subtree covers changes.
   bool below_parent = false;
   std::function<void(const std::string&)> log;
+  // Where a client host's node connects from ("IP:port"; empty: unknown), for the refusal
+  // lines that name the host (runtime/host/peer_address); asked once per join. Empty function:
+  // hosts are named by node id alone.
+  std::function<std::string(const caf::node_id&)> peer_address;
 };
 
 struct edge_node_state {

@@ -248,7 +248,7 @@ void apply(server_ptr self, async_step step);
 void send_task(server_ptr self, const async_task& t) {
   const auto& sc = self->state.p->cfg.sc;
   const uint64_t seq = t.seq;
-  const uint32_t attempt = t.attempt, edge = t.edge;
+  const uint32_t attempt = t.attempt, edge = t.edge, client = t.client;
   async_ins ins;
   ins.seq = t.seq;
   ins.client = t.client;
@@ -272,6 +272,32 @@ void send_task(server_ptr self, const async_task& t) {
         if (res.seq != seq) {
           apply(self, loop.refused(seq, attempt, answer_refusal::unknown_task,
                                    "an answer naming task " + std::to_string(res.seq)));
+          return;
+        }
+        if (auto* r = std::get_if<async_refused>(&res.outcome)) {
+          // A client result the edge refused: a reason we know, for the task's own client,
+          // counted once, and only while the task is in flight.
+          if (r->reason >= result_refusal_count) {
+            apply(self, loop.refused(seq, attempt, answer_refusal::refusal_counts,
+                                     "a refused client result with reason code " +
+                                         std::to_string(r->reason)));
+            return;
+          }
+          if (res.client != client) {
+            apply(self,
+                  loop.refused(seq, attempt, answer_refusal::wrong_client,
+                               "a refused client result for client " + std::to_string(res.client) +
+                                   ", the task's is " + std::to_string(client)));
+            return;
+          }
+          const bool counted = loop.awaiting(seq, attempt);
+          auto step = loop.failed(seq, attempt, failure_code::invalid_update, r->what);
+          if (counted) {
+            result_refusal_counts one{};
+            one[r->reason] = 1;
+            add_reported_result_refusals(one);
+          }
+          apply(self, std::move(step));
           return;
         }
         task_outcome out;

@@ -204,6 +204,9 @@ int main(int argc, char** argv) {
   message(sys, "async_res", "held", async_res{12, 5, async_held{}});
   message(sys, "async_res", "group",
           async_res{13, 6, async_group{accumulator_bytes(4, 3), {11, 12, 13}, 0}});
+  message(sys, "async_res", "refused",
+          async_res{14, 7,
+                    async_refused{2, "client 7: rejected update: has 7 parameters, expected 4"}});
   message(sys, "group_close", "three", group_close{2, 3});
   message(sys, "node_hello", "edge", node_hello{"edge", 1, node_protocol_version});
   message(sys, "node_hello", "clients", node_hello{"clients", 100, node_protocol_version});

@@ -24,6 +24,8 @@ caf::error inspect(caf::serializer& f, async_res& x) {
           return f(o.num_samples, exact(o.loss), o.params, bounded(o.update));
         else if constexpr (std::is_same_v<T, async_group>)
           return f(bounded(o.aggregate), o.members, o.update_bytes);
+        else if constexpr (std::is_same_v<T, async_refused>)
+          return f(o.reason, o.what);
         else
           return caf::none;
       },
@@ -49,10 +51,16 @@ caf::error inspect(caf::deserializer& f, async_res& x) {
       x.outcome = std::move(g);
       return caf::none;
     }
+    case 3: {
+      async_refused r;
+      if (auto err = f(r.reason, r.what)) return err;
+      x.outcome = std::move(r);
+      return caf::none;
+    }
     default:
       break;
   }
-  static_assert(outcome_count == 3, "a new async outcome needs its wire tag here");
+  static_assert(outcome_count == 4, "a new async outcome needs its wire tag here");
   count_wire_reject(wire_reject::outcome_tag);
   return caf::make_error(caf::sec::invalid_argument,
                          "async_res: unknown outcome tag " + std::to_string(tag));

@@ -72,7 +72,16 @@ struct async_group {
   uint64_t update_bytes = 0;      // the members' updates as they reached the edge, in bytes
 };
 
-using async_outcome = std::variant<async_update, async_held, async_group>;
+// The edge refused the client's result (runtime/protocol/update_check): the reason's code
+// (runtime/protocol/result_refusals: wrong_task 0 .. non_finite 4; the server refuses the
+// answer for any other) and the edge's one-line text. The task fails as invalid_update at the
+// server, which counts the reason in summary.json's refused_results.
+struct async_refused {
+  uint8_t reason = 0;
+  std::string what;
+};
+
+using async_outcome = std::variant<async_update, async_held, async_group, async_refused>;
 
 struct async_res {
   uint64_t seq = 0;
@@ -80,8 +89,9 @@ struct async_res {
   async_outcome outcome;
 };
 
-// On the wire: seq, client, a one-byte tag (0 update, 1 held, 2 group) and that outcome's
-// fields. An unknown tag fails the deserialization (the message is dropped, never handled).
+// On the wire: seq, client, a one-byte tag (0 update, 1 held, 2 group, 3 refused) and that
+// outcome's fields. An unknown tag fails the deserialization (the message is dropped, never
+// handled).
 caf::error inspect(caf::serializer& f, async_res& x);
 caf::error inspect(caf::deserializer& f, async_res& x);
 

@@ -22,9 +22,10 @@ namespace fedactor {
 
 // The wire protocol version: nodes with another version are refused at hello. 3: edge_res
 // carries the edge's refused client results (refused_results). 4: edges take child edges
-// (messages/tree.hpp: node_hello role "child-edge", child_join, edge_cover), and an edge sends
-// its client hosts host_task (messages/host_task.hpp: the model once per version, then a
-// reference).
+// (messages/tree.hpp: node_hello role "child-edge", child_join, edge_cover), an edge sends its
+// client hosts host_task (messages/host_task.hpp: the model once per version, then a
+// reference), and async_res has the outcome async_refused (tag 3), a client result the edge
+// refused, with its reason.
 constexpr uint32_t node_protocol_version = 4;
 
 struct node_hello {

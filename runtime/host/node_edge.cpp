@@ -3,6 +3,7 @@
 #include "runtime/host/node_edge.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -16,6 +17,7 @@
 #include "actors/registrar.hpp"
 #include "messages/errors.hpp"
 #include "runtime/host/node_training.hpp"
+#include "runtime/host/peer_address.hpp"
 #include "runtime/host/tls_log.hpp"
 #include "runtime/scenario/load.hpp"
 
@@ -115,6 +117,12 @@ int run_edge_node(const edge_node_options& opts) {
       return out;
     };
     ncfg.log = opts.log;
+    // Client hosts join after the edge listens: by then `guarded` says whether a BASP guard
+    // relays their connections (plain TCP).
+    auto guarded = std::make_shared<std::atomic<bool>>(false);
+    ncfg.peer_address = [guarded, sys = &sys](const caf::node_id& n) {
+      return peer_address(*sys, n, guarded->load());
+    };
     node = sys.spawn(edge_node, std::move(ncfg));
     auto listening = listen_on(
         sys, edge_node_actor{*node}, opts.listen, opts.net,
@@ -125,6 +133,7 @@ int run_edge_node(const edge_node_options& opts) {
       return 1;
     }
     guard = listening->guard;
+    guarded->store(static_cast<bool>(guard));
     const uint16_t port = listening->port;
     address = to_string(host_port{opts.listen.host, port});
     log("listening on " + address + (opts.net.tls() ? " (TLS)" : "") +

@@ -6,10 +6,10 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 
-#include <caf/io/basp_broker.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -17,6 +17,7 @@
 #include "actors/registrar.hpp"
 #include "messages/errors.hpp"
 #include "runtime/host/basp_guard.hpp"
+#include "runtime/host/peer_address.hpp"
 #include "runtime/host/server_graph.hpp"
 #include "runtime/host/tls_log.hpp"
 #include "runtime/learning/data_source.hpp"
@@ -140,25 +141,27 @@ server_node_result run_server_node(const server_node_options& opts) {
     }
     gcfg.on_event = opts.log;
     // Where each edge's node connects from, for the server's refusal lines: the middleman's
-    // connection to it, or (plain TCP) the peer the guard relays that connection for.
-    auto addresses = std::make_shared<std::map<caf::node_id, std::string>>();
-    auto basp = sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
+    // connection to it, or (plain TCP) the peer the guard relays that connection for. An edge
+    // that joins later (a restarted edge process: a new node id) is looked up the first time
+    // a line names it.
+    struct address_book {
+      std::mutex mu;
+      std::map<caf::node_id, std::string> known;
+    };
+    auto addresses = std::make_shared<address_book>();
+    const bool guarded = static_cast<bool>(listening->guard);
     for (auto& j : roster) {
       const auto node = j.edge.node();
-      self->request(basp, std::chrono::seconds(5), caf::get_atom::value, node)
-          .receive(
-              [&](const caf::node_id&, std::string& addr, uint16_t port) {
-                if (addr.empty()) return;
-                std::string where = addr + ":" + std::to_string(port);
-                if (listening->guard)
-                  if (auto origin = guarded_peer_origin(port)) where = *origin;
-                (*addresses)[node] = where;
-              },
-              [&](caf::error&) {});
+      if (auto where = peer_address(sys, node, guarded, std::chrono::seconds(5)); !where.empty())
+        addresses->known[node] = where;
     }
-    gcfg.peer_address = [addresses](const caf::node_id& n) {
-      auto it = addresses->find(n);
-      return it == addresses->end() ? std::string{} : it->second;
+    gcfg.peer_address = [addresses, guarded, sys = &sys](const caf::node_id& n) {
+      std::lock_guard<std::mutex> lock{addresses->mu};
+      auto it = addresses->known.find(n);
+      if (it != addresses->known.end()) return it->second;
+      auto where = peer_address(*sys, n, guarded);
+      if (!where.empty()) addresses->known[n] = where;
+      return where;
     };
     gcfg.checkpoint_dir = opts.checkpoint_dir;
     gcfg.resume = opts.resume;

@@ -67,6 +67,12 @@ async_loop::task* async_loop::current(uint64_t seq, uint32_t attempt) {
   return &it->second;
 }
 
+bool async_loop::awaiting(uint64_t seq, uint32_t attempt) const {
+  if (finished_) return false;
+  auto it = tasks_.find(seq);
+  return it != tasks_.end() && it->second.sent.attempt == attempt && !it->second.arrived;
+}
+
 async_step async_loop::start() {
   async_step step;
   step_started_ = std::chrono::steady_clock::now();

@@ -169,6 +169,9 @@ class async_loop {
   // read as an outcome (it names another task: unknown_task): counted, and the task fails as
   // invalid_update. Like answered(), nothing for an answer to a task no longer in flight.
   async_step refused(uint64_t seq, uint32_t attempt, answer_refusal why, const std::string& detail);
+  // Task `seq`'s attempt is in flight and waits for its answer (answered, refused and failed
+  // act on it).
+  bool awaiting(uint64_t seq, uint32_t attempt) const;
   // Task `seq`'s attempt failed at its edge or timed out.
   async_step failed(uint64_t seq, uint32_t attempt, failure_code code, const std::string& detail);
   // The edge set has marked `e` lost: its tasks are resent to survivors (reroute) or fail.

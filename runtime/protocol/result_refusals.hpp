@@ -6,12 +6,14 @@
 // runtime/protocol/answer_refusals:
 //
 //   - counted: what the edges of this process refused (an edge node logs it at its end);
-//   - reported: what edges reported to this process's server with their answers (edge_res,
-//     checked against the answer's failure counts), which the server writes into summary.json
+//   - reported: what edges reported to this process's server with their answers (sync:
+//     edge_res, checked against the answer's failure counts; async: an async_refused answer to
+//     a task in flight, one count), which the server writes into summary.json
 //     (`refused_results`, docs/outputs.md).
 //
 // In `fedactor run` the edges and the server share the process: both tallies hold the same
-// sync refusals, and summary.json reads only the reported one.
+// refusals (async: but those answered after the run's end), and summary.json reads only the
+// reported one.
 
 #include <array>
 #include <cstdint>

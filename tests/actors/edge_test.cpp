@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -20,6 +22,7 @@
 #include "runtime/learning/local_training.hpp"
 #include "runtime/learning/synthetic_data.hpp"
 #include "runtime/math/rng.hpp"
+#include "runtime/protocol/result_refusals.hpp"
 #include "tests/support/edge_res_counts.hpp"
 
 using namespace fedactor;
@@ -163,6 +166,51 @@ TEST_CASE("an edge counts a throwing client and a rejected update as failures an
         std::string::npos);
   CHECK(all.find("client 4: rejected update: claims 10 samples, registry says 100") !=
         std::string::npos);
+  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("an async edge answers a client result it refused with the refusal's reason code",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto data = std::make_shared<faulty_source>();
+  model_spec spec;
+  auto trainers = spawn_trainer_pool(sys, spec, 1);
+  auto e = spawn_edge(sys, edge_config{0, 8, data, trainers});
+  caf::scoped_actor self{sys};
+  // Client 4 claims 10 samples where the edge's records say 100; client 1 trains as it should;
+  // client 2 throws (a failure, not a refused result).
+  for (uint32_t client : {4u, 1u, 2u}) {
+    async_ins task;
+    task.seq = 10 + client;
+    task.client = client;
+    task.model = param_blob{initial_params(spec, 5)};
+    task.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
+    task.timeout_s = 60;
+    std::optional<async_res> got;
+    std::string failure;
+    self->request(e, std::chrono::seconds(60), task)
+        .receive([&](async_res& r) { got = std::move(r); },
+                 [&](caf::error& err) { failure = describe(err); });
+    INFO(client);
+    if (client == 2) {
+      CHECK_FALSE(got);
+      CHECK(failure.find("client 2: ") != std::string::npos);
+      continue;
+    }
+    REQUIRE(got);
+    CHECK(got->seq == 10 + client);
+    CHECK(got->client == client);
+    if (client == 1) {
+      CHECK(std::holds_alternative<async_update>(got->outcome));
+      continue;
+    }
+    REQUIRE(std::holds_alternative<async_refused>(got->outcome));
+    const auto& r = std::get<async_refused>(got->outcome);
+    CHECK(r.reason == static_cast<uint8_t>(result_refusal::wrong_samples));
+    CHECK(r.what == "client 4: rejected update: claims 10 samples, registry says 100");
+  }
   caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
 }

@@ -24,7 +24,9 @@
 #include "runtime/host/system_config.hpp"
 #include "runtime/math/accumulator.hpp"
 #include "runtime/population/registry.hpp"
+#include "runtime/protocol/answer_refusals.hpp"
 #include "runtime/protocol/failure.hpp"
+#include "runtime/protocol/result_refusals.hpp"
 #include "runtime/timing/device_profile.hpp"
 #include "tests/support/federation_run.hpp"
 
@@ -449,6 +451,14 @@ struct shell_fixture : test_coordinator_fixture<shell_config> {
   }
 
   stand_in_log& edge(uint32_t e) { return *logs.at(e); }
+
+  // An event line refusing an edge's answer names `what`.
+  bool answers_refused_with(const std::string& what) const {
+    for (auto& e : events)
+      if (e.rfind("refused the answer of", 0) == 0 && e.find(what) != std::string::npos)
+        return true;
+    return false;
+  }
 
   // Edge e answers its i-th edge_ins: every client trained.
   void answer(uint32_t e, uint64_t i) { answer_with(e, i, trained(edge(e).sync.at(i), e)); }
@@ -908,6 +918,51 @@ TEST_CASE_METHOD(shell_fixture,
   CHECK(run->report->failures == 2);
   CHECK(counts(run->report->failures_by) == only(failure_code::invalid_update, 2));
   CHECK(run->report->clients_trained == 2);
+}
+
+TEST_CASE_METHOD(shell_fixture,
+                 "async shell: a client result an edge refused counts by reason, a reason "
+                 "code or client it cannot have is refused",
+                 "[actors][shell]") {
+  reset_result_refusals();
+  reset_answer_refusals();
+  auto s = shell_async();
+  s.async.aggregations = 1;
+  start(s);
+  auto run = ask_run();
+  const auto a = edge(0).async.at(0);
+  const auto b = edge(1).async.at(0);
+  // Edge 0 refused its client's result as the wrong shape; edge 1 names reason code 5, one
+  // past non_finite.
+  answer_with(
+      0, 0,
+      async_res{a.seq, a.client, async_refused{2, "client 0: rejected update: has 3 parameters"}});
+  answer_with(1, 0, async_res{b.seq, b.client, async_refused{5, "client 1: made up"}});
+  CHECK(reported_result_refusals() == result_refusal_counts{0, 0, 1, 0, 0});
+  CHECK(answer_refusal_counts()[static_cast<size_t>(answer_refusal::refusal_counts)] == 1);
+  CHECK(answers_refused_with("reason code 5"));
+  // Both clients are asked again. Edge 1's client now trains; edge 0 refused its result as
+  // non-finite, but names client 1 for client 0's task.
+  REQUIRE(edge(0).async.size() == 2);
+  REQUIRE(edge(1).async.size() == 2);
+  answer_with(1, 1, update_for(edge(1).async[1]));
+  const auto a2 = edge(0).async[1];
+  answer_with(0, 1, async_res{a2.seq, 1, async_refused{4, "client 1: NaN"}});
+  CHECK(reported_result_refusals() == result_refusal_counts{0, 0, 1, 0, 0});
+  CHECK(answer_refusal_counts()[static_cast<size_t>(answer_refusal::wrong_client)] == 1);
+  CHECK(answers_refused_with("for client 1, the task's is 0"));
+  // Both slots are refilled (the sampler picks the clients); their updates step the run.
+  REQUIRE(edge(0).async.size() + edge(1).async.size() == 6);
+  for (uint32_t e : {0u, 1u})
+    for (size_t i = 2; i < edge(e).async.size(); ++i)
+      answer_with(e, i, update_for(edge(e).async[i]));
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].failures_by == only(failure_code::invalid_update, 3));
+  REQUIRE(run->report);
+  CHECK(counts(run->report->failures_by) == only(failure_code::invalid_update, 3));
+  CHECK(reported_result_refusals() == result_refusal_counts{0, 0, 1, 0, 0});
+  reset_result_refusals();
+  reset_answer_refusals();
 }
 
 TEST_CASE_METHOD(shell_fixture,

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -588,6 +589,9 @@ TEST_CASE(
     auto line = edges["hostile"]->wait_for(why, 1s);
     REQUIRE(line);
     CHECK(line->find("[edge 0] refused the update of peer client host rogue") != std::string::npos);
+    // The host named by where it connects from too (the peer the edge's guard relays).
+    CHECK(std::regex_search(
+        *line, std::regex{R"(, node [0-9A-F]+#[0-9]+ at 127\.0\.0\.1:[0-9]+\) for client )"}));
   }
   CHECK_FALSE(edges["clean"]->wait_for("refused the update", 1s));
   // The edge checked them: the server refused no answer of the edge.
@@ -611,6 +615,94 @@ TEST_CASE(
   auto clean_line = edges["clean"]->wait_for("refused client results: ", 1s);
   REQUIRE(clean_line);
   CHECK(clean_line->find("[edge 0] refused client results: none") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "a rogue client host's async updates refused at the edge reach the server's summary by "
+    "reason, the model is that of a run whose host failed them",
+    "[cli][node][hostile]") {
+  using fedactor::testing::rogue_edge;
+  using fedactor::testing::rogue_host;
+  auto dir = temp_dir("rogue_async_host");
+  // Async FedBuff under the simulated clock, one forwarding edge: 3 server steps of 10
+  // updates, 20 tasks in flight.
+  const std::vector<std::string> sets = {
+      "--set", "topology.edges=1",       "--set", "protocol.mode=async",
+      "--set", "clock=simulated",        "--set", "async.concurrency=20",
+      "--set", "async.buffer_size=10",   "--set", "async.aggregations=3",
+      "--set", "async.edge_mode=forward"};
+  cluster c;
+  std::map<std::string, node_process*> servers, edges;
+  for (const std::string name : {"hostile", "clean"})
+    servers[name] =
+        &c.start("server " + name, with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                         "--quiet", "--out", (dir / name).string()},
+                                        sets));
+  std::map<std::string, uint16_t> edge_ports;
+  for (const std::string name : {"hostile", "clean"}) {
+    const uint16_t sp = servers[name]->port(startup);
+    INFO(c.dump());
+    REQUIRE(sp != 0);
+    edges[name] = &c.start("edge " + name, {"node", "edge", "--server", addr(sp), "--listen",
+                                            "127.0.0.1:0", "--id", "0", "--wait-hosts", "2"});
+  }
+  for (const std::string name : {"hostile", "clean"}) {
+    edge_ports[name] = edges[name]->port(startup);
+    INFO(c.dump());
+    REQUIRE(edge_ports[name] != 0);
+    c.start("clients " + name,
+            {"node", "clients", "--edge", addr(edge_ports[name]), "--ids", "0-499"});
+  }
+  rogue_host hostile{rogue_host::mode::hostile, 500, 999, rogue_edge::default_net()};
+  rogue_host clean{rogue_host::mode::fail_all, 500, 999, rogue_edge::default_net()};
+  REQUIRE(hostile.join(edge_ports["hostile"]) == "");
+  REQUIRE(clean.join(edge_ports["clean"]) == "");
+  REQUIRE(servers["hostile"]->wait_exit(120s) == 0);
+  REQUIRE(servers["clean"]->wait_exit(120s) == 0);
+  INFO(c.dump());
+  for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
+  const uint32_t tasks = hostile.answered();
+  REQUIRE(tasks >= 4);
+  // A refused update adds nothing to the model.
+  CHECK(digest(dir / "hostile") == digest(dir / "clean"));
+  const auto hs = summary(dir / "hostile");
+  INFO(hs.dump());
+  // The edge answered each refused result with its reason; the server counted those of tasks
+  // in flight (answers after the last step are not read): each is an invalid_update failure,
+  // and no reason has more than the rogue sent (the n-th answer, from 0, for reason n % 4).
+  check_counts(hs["refused_answers"], answer_reasons, {});
+  auto of_reason = [&](uint32_t k) -> uint64_t { return tasks > k ? (tasks - k + 3) / 4 : 0; };
+  const std::map<std::string, uint64_t> most = {{"wrong_shape", of_reason(0)},
+                                                {"wrong_client", of_reason(1)},
+                                                {"wrong_samples", of_reason(2)},
+                                                {"wrong_task", of_reason(3)}};
+  const auto refused = hs["refused_results"];
+  uint64_t total_refused = 0;
+  for (const auto& reason : result_reasons) {
+    CAPTURE(reason);
+    REQUIRE(refused.contains(reason));
+    const auto n = refused[reason].get<uint64_t>();
+    total_refused += n;
+    auto it = most.find(reason);
+    CHECK(n <= (it == most.end() ? 0 : it->second));
+  }
+  // The first 4 tasks the rogue answered came long before the run's end: one of each reason.
+  for (const auto& [reason, n] : most) {
+    CAPTURE(reason);
+    CHECK(refused[reason].get<uint64_t>() >= 1);
+  }
+  CHECK(total_refused <= tasks);
+  CHECK(hs["failures_by"]["invalid_update"].get<uint64_t>() == total_refused);
+  check_counts(summary(dir / "clean")["refused_results"], result_reasons, {});
+  CHECK(summary(dir / "clean")["failures_by"]["invalid_update"].get<uint64_t>() == 0);
+  // The edge's own counts line has every refusal it made, read by the server or not.
+  auto counts_line = edges["hostile"]->wait_for("[edge 0] refused client results: ", 1s);
+  REQUIRE(counts_line);
+  const auto at = counts_line->find("refused client results: ") + 24;
+  const uint64_t at_edge = std::stoull(counts_line->substr(at));
+  CHECK(at_edge >= total_refused);
+  CHECK(at_edge <= tasks);
   fs::remove_all(dir);
 }
 

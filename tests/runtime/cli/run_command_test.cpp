@@ -88,6 +88,30 @@ TEST_CASE("fedactor run writes metrics, summary, model and effective scenario", 
   fs::remove_all(again_dir);
 }
 
+TEST_CASE("an async fedactor run counts the results its edges refused in refused_results by reason",
+          "[cli]") {
+  // NaN attackers: each of their results is refused at its edge as non_finite, answered to
+  // the server with that reason and counted once, as its invalid_update failure is.
+  auto dir = temp_dir("run_async_refused");
+  auto r = fedactor_cli(
+      "run examples/scenarios/quickstart.yaml --set protocol.mode=async --set clock=simulated"
+      " --set population.clients=200 --set async.concurrency=10 --set async.buffer_size=10"
+      " --set async.aggregations=3 --set training.epochs=1 --set attack.kind=nan"
+      " --set attack.fraction=0.3 --set attack.seed=3 --quiet --out " +
+      dir.string());
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  auto summary = nlohmann::json::parse(read(dir / "summary.json"));
+  INFO(summary.dump());
+  const auto invalid = summary["failures_by"]["invalid_update"].get<uint64_t>();
+  CHECK(invalid > 0);
+  const auto refused = summary["refused_results"];
+  CHECK(refused["non_finite"].get<uint64_t>() == invalid);
+  for (const char* other : {"wrong_task", "wrong_client", "wrong_shape", "wrong_samples"})
+    CHECK(refused[other].get<uint64_t>() == 0);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("fedactor run rejects a bad scenario with one line and exit code 2", "[cli]") {
   auto dir = temp_dir("bad");
   std::ofstream(dir / "bad.yaml") << "name: x\nselection:\n  strategy: fastest\n";

@@ -1398,6 +1398,8 @@ TEST_CASE("compressed updates over server, edges and client hosts give the model
     REQUIRE(line);
     CHECK(line->find("(0 tasks") == std::string::npos);
   }
+  fs::remove_all(dir);
+}
 
 namespace {
 

@@ -283,12 +283,14 @@ bool operator==(const strategy_config& a, const strategy_config& b) {
   return effective_optimizer(a) == effective_optimizer(b);
 }
 
+bool operator==(const availability_config& a, const availability_config& b) {
+  return a.model == b.model && a.base == b.base && a.amplitude == b.amplitude &&
+         a.period_s == b.period_s && a.slot_s == b.slot_s && a.peak_s == b.peak_s &&
+         a.trace == b.trace;
+}
+
 bool operator==(const population_config& a, const population_config& b) {
-  const auto& x = a.availability;
-  const auto& y = b.availability;
-  return a.clients == b.clients && a.regions == b.regions && x.model == y.model &&
-         x.base == y.base && x.amplitude == y.amplitude && x.period_s == y.period_s &&
-         x.slot_s == y.slot_s && x.peak_s == y.peak_s && x.trace == y.trace;
+  return a.clients == b.clients && a.regions == b.regions && a.availability == b.availability;
 }
 
 bool operator==(const data_config& a, const data_config& b) {
@@ -334,11 +336,14 @@ bool operator==(const adaptive_size_config& a, const adaptive_size_config& b) {
          a.target_rel_var == b.target_rel_var && a.grow == b.grow && a.shrink == b.shrink;
 }
 
+bool operator==(const pace_config& a, const pace_config& b) {
+  return a.enabled == b.enabled && a.ewma == b.ewma && a.max_factor == b.max_factor;
+}
+
 bool operator==(const selection_config& a, const selection_config& b) {
   return a.strategy == b.strategy && a.clients_per_round == b.clients_per_round &&
          a.over_select == b.over_select && a.oort == b.oort && a.adaptive_size == b.adaptive_size &&
-         a.pace.enabled == b.pace.enabled && a.pace.ewma == b.pace.ewma &&
-         a.pace.max_factor == b.pace.max_factor;
+         a.pace == b.pace;
 }
 
 bool operator==(const pool_config& a, const pool_config& b) {

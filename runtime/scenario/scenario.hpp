@@ -50,12 +50,12 @@ enum class availability_model { always, diurnal, trace };
 // When clients are online (runtime/population/online_model.hpp, docs/selection.md).
 struct availability_config {
   availability_model model = availability_model::always;
-  double base = 0.5;            // diurnal: mean online probability
-  double amplitude = 0.3;       // diurnal: swing around it over the period
-  double period_s = 86400;      // diurnal: length of the cycle, simulated seconds
-  double slot_s = 3600;         // diurnal: a client's online state is drawn once per slot
-  std::vector<double> peak_s;   // diurnal: per region, time of the peak; [] = 0 for all
-  std::string trace;            // trace: the online-interval file
+  double base = 0.5;           // diurnal: mean online probability
+  double amplitude = 0.3;      // diurnal: swing around it over the period
+  double period_s = 86400;     // diurnal: length of the cycle, simulated seconds
+  double slot_s = 3600;        // diurnal: a client's online state is drawn once per slot
+  std::vector<double> peak_s;  // diurnal: per region, time of the peak; [] = 0 for all
+  std::string trace;           // trace: the online-interval file
 };
 
 struct population_config {
@@ -352,6 +352,7 @@ const char* to_string(availability_model x);
 
 // Field-wise equality (exact, doubles included): a scenario written by to_yaml and loaded
 // back compares equal to the original.
+bool operator==(const availability_config& a, const availability_config& b);
 bool operator==(const population_config& a, const population_config& b);
 bool operator==(const compression_settings& a, const compression_settings& b);
 bool operator==(const data_config& a, const data_config& b);
@@ -364,6 +365,7 @@ uint32_t most_clients_per_round(const selection_config& s);
 
 bool operator==(const oort_config& a, const oort_config& b);
 bool operator==(const adaptive_size_config& a, const adaptive_size_config& b);
+bool operator==(const pace_config& a, const pace_config& b);
 bool operator==(const selection_config& a, const selection_config& b);
 bool operator==(const pool_config& a, const pool_config& b);
 bool operator==(const protocol_config& a, const protocol_config& b);

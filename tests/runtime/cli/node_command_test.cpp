@@ -1503,10 +1503,10 @@ TEST_CASE("an edge node naming another region than the scenario's is refused in 
                                   "--id", "2", "--region", "0"});
   REQUIRE(edge.wait_exit(startup) == 2);
   INFO(c.dump());
-  CHECK(
-      edge.wait_for("error: the server refused edge 2: edge 2 names region '0', the scenario "
-                    "puts it in region '1' (topology.edge_regions)",
-                    1s));
+  CHECK(edge.wait_for("error: the server at " + addr(sp) +
+                          " refused edge 2: edge 2 names region '0', the scenario puts it in "
+                          "region '1' (topology.edge_regions)",
+                      1s));
   // The server still waits for its edges (nothing registered).
   CHECK_FALSE(server.wait_exit(0s));
   CHECK_FALSE(server.wait_for("edge 2 joined", 0s));

@@ -142,9 +142,8 @@ TEST_CASE("an edge whose hello is refused exits 2 naming the reason", "[host]") 
   auto log = std::make_shared<line_log>();
   CHECK(run_bounded(options(server.port, 0, log)) == 2);
   INFO(log->dump());
-  CHECK(
-      log->find("error: the server refused the hello: bad_request: protocol version 1, this server "
-                "speaks 9"));
+  CHECK(log->find("error: the server at 127.0.0.1:" + std::to_string(server.port) +
+                  " refused the hello: bad_request: protocol version 1, this server speaks 9"));
 }
 
 TEST_CASE("an edge given a bad scenario by its server exits 2", "[host]") {
@@ -200,15 +199,17 @@ TEST_CASE("an edge registers, a second edge with its id is refused, the end of t
   const std::string address = "127.0.0.1:" + std::to_string(*port);
   const std::string server_address = "127.0.0.1:" + std::to_string(server.port);
   REQUIRE(log->wait_for("registered with the server", 30s));
-  CHECK(log->find("listening on " + address + " for client hosts; edge 0 of 1, capacity 7"));
+  CHECK(log->find("listening on " + address +
+                  " for client hosts and child edges; edge 0 of 1, capacity 7"));
   CHECK(log->find("registered with the server at " + server_address + " as edge 0"));
   CHECK(server.log->find("edge 0 joined (clients at " + address + ", region 'eu', capacity 7)"));
 
   auto second_log = std::make_shared<line_log>();
   CHECK(run_bounded(options(server.port, 0, second_log)) == 2);
   INFO(second_log->dump());
-  CHECK(second_log->find("error: the server refused edge 0: edge id 0 is already registered (" +
-                         address + ") and alive"));
+  CHECK(second_log->find("error: the server at " + server_address +
+                         " refused edge 0: edge id 0 is already registered (" + address +
+                         ") and alive"));
 
   CHECK(server.close("run complete") == 1);
   REQUIRE(edge.finished(30s));

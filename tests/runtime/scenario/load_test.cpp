@@ -34,6 +34,14 @@ seed: 42
 population:
   clients: 1e6
   regions: 4
+  availability:  # model and trace at their defaults: other models need a sync simulated run
+    model: always
+    base: 0.6
+    amplitude: 0.2
+    period_s: 43200
+    slot_s: 600
+    peak_s: [0, 21600, 43200, 64800]
+    trace: ""
 data:
   kind: teacher
   features: 16
@@ -87,6 +95,10 @@ selection:
     target_rel_var: 0.2
     grow: 2
     shrink: 0.5
+  pace:  # enabled stays false: pace steering needs a sync simulated run
+    enabled: false
+    ewma: 0.5
+    max_factor: 1.5
 pool:
   max_live_clients: 500
   trainers: 2
@@ -255,6 +267,13 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.seed == 42);
   CHECK(s.population.clients == 1000000);
   CHECK(s.population.regions == 4);
+  CHECK(s.population.availability.model == availability_model::always);
+  CHECK(s.population.availability.base == 0.6);
+  CHECK(s.population.availability.amplitude == 0.2);
+  CHECK(s.population.availability.period_s == 43200);
+  CHECK(s.population.availability.slot_s == 600);
+  CHECK(s.population.availability.peak_s == std::vector<double>{0, 21600, 43200, 64800});
+  CHECK(s.population.availability.trace.empty());
   CHECK(s.data.kind == data_kind::teacher);
   CHECK(s.data.features == 16);
   CHECK(s.data.classes == 5);
@@ -305,6 +324,9 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.selection.adaptive_size.target_rel_var == 0.2);
   CHECK(s.selection.adaptive_size.grow == 2.0);
   CHECK(s.selection.adaptive_size.shrink == 0.5);
+  CHECK_FALSE(s.selection.pace.enabled);
+  CHECK(s.selection.pace.ewma == 0.5);
+  CHECK(s.selection.pace.max_factor == 1.5);
   CHECK(s.protocol.mode == protocol_mode::async);
   CHECK(s.protocol.rounds == 50);
   CHECK(s.protocol.round_deadline == 30.0);
@@ -368,9 +390,9 @@ TEST_CASE("scenario full file parses into every field", "[scenario]") {
   CHECK(s.events[0].trigger == event_trigger::step);
   CHECK(s.events[0].count == 3);
   CHECK(s.events[0].edge == 19);
-  CHECK(s.events[0].where == "t.yaml:105");
+  CHECK(s.events[0].where == "t.yaml:117");
   CHECK(s.events[1].kind == event_kind::edge_up);
-  CHECK(s.events[1].where == "t.yaml:106");
+  CHECK(s.events[1].where == "t.yaml:118");
   CHECK(s.events[2].region == 3);
   CHECK(s.events[3].clients.from == 0);
   CHECK(s.events[3].clients.to == 1000);

@@ -192,6 +192,7 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.name == b.name, "name");
   note(a.seed == b.seed, "seed");
   note(a.population == b.population, "population");
+  note(a.population.availability == b.population.availability, "population.availability");
   note(a.data == b.data, "data");
   note(a.model == b.model, "model");
   note(a.eval == b.eval, "eval");
@@ -200,6 +201,7 @@ std::vector<std::string> differing_parts(const scenario& a, const scenario& b) {
   note(a.selection == b.selection, "selection");
   note(a.selection.oort == b.selection.oort, "selection.oort");
   note(a.selection.adaptive_size == b.selection.adaptive_size, "selection.adaptive_size");
+  note(a.selection.pace == b.selection.pace, "selection.pace");
   note(a.pool == b.pool, "pool");
   note(a.protocol == b.protocol, "protocol");
   note(a.clock == b.clock, "clock");
@@ -374,9 +376,11 @@ TEST_CASE("scenario copies compare equal, part by part", "[scenario]") {
   CHECK(changed != defaults);
   // clang-format off
   CHECK(differing_parts(defaults, changed) ==
-        std::vector<std::string>{"name",      "seed",        "population", "data",
+        std::vector<std::string>{"name",      "seed",        "population",
+                                 "population.availability",  "data",
                                  "model",     "eval",        "training",   "topology",
                                  "selection", "selection.oort", "selection.adaptive_size",
+                                 "selection.pace",
                                  "pool",      "protocol",   "clock",
                                  "async",     "async.decay", "devices",    "devices.compute_power",
                                  "faults",    "strategy",    "checkpoint", "robust",

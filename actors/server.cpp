@@ -115,9 +115,12 @@ void finish(server_ptr self) {
   rep.norm_clipped = totals->norm_clipped;
   rep.norm_rejected = totals->norm_rejected;
   const bool halted = p.sync ? p.sync->halted() : p.async->halted();
-  rep.interrupted = halted || (p.sync ? p.sync->stopped() : p.async->stopped());
+  const bool stalled = !p.sync && p.async->stalled();
+  rep.interrupted = halted || stalled || (p.sync ? p.sync->stopped() : p.async->stopped());
   if (halted)
     rep.stopped_by = server_crash_reason;
+  else if (stalled)
+    rep.stopped_by = p.async->stall_reason();
   else if (rep.interrupted)
     rep.stopped_by = st.stop_reason;
   st.promise.deliver(std::move(rep));

@@ -15,9 +15,9 @@ run() {  # name fraction seed --set...
   name=$1 fraction=$2 seed=$3
   shift 3
   dir="$out/${name}_${fraction}_${seed}"
-  # A run whose model broke can stop stepping: once every update is refused (out of range)
-  # the buffer never fills (docs/robustness.md). It is cut off after `limit` seconds and
-  # reported with the last step it reached.
+  # A run whose model broke stops stepping: once every update is refused (out of range) the
+  # buffer never fills, and the run ends as stalled with exit 1 (docs/async.md). Such a run,
+  # or one cut off after `limit` seconds, is reported with the last step it reached.
   if ! timeout "${limit:-600}" nice -n 10 "$bin" run "$scenario" --set protocol.mode=async \
     --set clock=simulated --set async.concurrency=20 --set async.buffer_size=20 \
     --set async.aggregations=20 --set async.edge_mode=forward \

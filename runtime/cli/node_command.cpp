@@ -407,6 +407,7 @@ int server_role(const std::vector<std::string>& args, std::ostream& out, std::os
       auto lingering = stop->arm([&live](const std::string&) { live->end_linger(); });
       live->finish(res.result.summary);
     }
+    if (ended_stalled(res.result.summary)) return 1;
     return res.result.summary.interrupted && signals.first() ? exit_code_for(signals.first()) : 0;
   } catch (const checkpoint_error& e) {
     std::cerr << "error: " << e.what() << '\n';

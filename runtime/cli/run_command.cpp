@@ -146,6 +146,7 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
       auto lingering = stop.arm([&live](const std::string&) { live->end_linger(); });
       live->finish(result.summary);
     }
+    if (ended_stalled(result.summary)) return 1;
     return result.summary.interrupted && signals.first() ? exit_code_for(signals.first()) : 0;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';

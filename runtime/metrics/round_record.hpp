@@ -188,6 +188,12 @@ struct run_summary {
   std::vector<edge_load_counts> edge_totals;
 };
 
+// An async run that ended because no update was accepted for too long (async_loop::stalled):
+// stopped_by starts with "stalled:". The CLI exits 1 then (docs/async.md).
+inline bool ended_stalled(const run_summary& s) {
+  return s.interrupted && s.stopped_by.rfind("stalled:", 0) == 0;
+}
+
 // Takes the evaluation of `r` (if it was evaluated) as the run's last one.
 inline void note_evaluation(run_summary& s, const round_record& r) {
   if (!r.evaluated) return;

@@ -54,6 +54,8 @@ async_loop::async_loop(scenario sc, parts p, edge_set& edges, std::vector<float>
 void async_loop::fail(uint32_t edge, uint32_t client, failure_code code,
                       const std::string& detail) {
   failures_.add(code);
+  ++unaccepted_;
+  unaccepted_by_.add(code);
   if (edge < load_.size()) ++load_[edge].failed;
   if (details_.size() < max_details)
     details_.push_back("client " + std::to_string(client) + ": " + detail);
@@ -277,7 +279,25 @@ void async_loop::close_stalled_group(async_step& step) {
 
 // -- dispatch ------------------------------------------------------------------------------
 
+uint64_t async_loop::stall_limit() const {
+  return std::max<uint64_t>(100, 10ull * std::max(peak_concurrency_, sc_.async.buffer_size));
+}
+
 void async_loop::fill(async_step& step) {
+  if (!finished_ && unaccepted_ >= stall_limit()) {
+    std::string causes;
+    for (size_t i = 0; i < failure_code_count; ++i) {
+      const auto n = unaccepted_by_.by_code[i];
+      if (n == 0) continue;
+      if (!causes.empty()) causes += ", ";
+      causes += std::to_string(n) + " " + to_string(static_cast<failure_code>(i));
+    }
+    stall_reason_ = "stalled: no update accepted in the last " + std::to_string(unaccepted_) +
+                    " task outcomes (" + causes + ")";
+    finished_ = stalled_ = true;
+    step.finished = true;
+    return;
+  }
   const uint32_t slots = concurrency_;
   while (!finished_ && tasks_.size() < slots) {
     std::vector<client_id> picked;
@@ -520,16 +540,22 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
                       t.sent.base_version, u->loss,           client};
     const double bound = buffer_.norm_bound();  // before a step may move it
     auto r = buffer_.offer(fu);
-    if (r == offer_result::folded || r == offer_result::aggregated) ++load_[t.sent.edge].updates;
+    if (r == offer_result::folded || r == offer_result::aggregated) {
+      ++load_[t.sent.edge].updates;
+      unaccepted_ = 0;
+      unaccepted_by_.clear();
+    }
     if (r == offer_result::rejected)
       fail(t.sent.edge, client, failure_code::invalid_update,
            "rejected update (non-finite or out of range)");
     else if (r == offer_result::out_of_bound)
       fail(t.sent.edge, client, failure_code::invalid_update,
            "rejected update: norm above the bound " + std::to_string(bound));
-    else if (r == offer_result::stale)
+    else if (r == offer_result::stale) {
       failures_.add(failure_code::stale);
-    else
+      ++unaccepted_;
+      unaccepted_by_.add(failure_code::stale);
+    } else
       parts_.pick->observe(client, client_outcome{u->loss, t.num_samples, duration_of(client)});
   } else if (std::holds_alternative<task_held>(*outcome)) {
     auto g = groups_.find(group);
@@ -600,15 +626,23 @@ void async_loop::process(uint64_t seq, std::optional<task_outcome> outcome, asyn
           }
         }
         auto r = buffer_.offer_group(*acc, rec.base, count);
-        if (r == offer_result::folded || r == offer_result::aggregated)
+        if (r == offer_result::folded || r == offer_result::aggregated) {
           load_[rec.edge].updates += count;
+          unaccepted_ = 0;
+          unaccepted_by_.clear();
+        }
         if (r == offer_result::rejected) {
           // Every member's update is lost with it, as the buffer counts them (rejected_updates).
           fail(t.sent.edge, client, failure_code::invalid_update, "rejected group aggregate");
           failures_.add(failure_code::invalid_update, count - 1);
+          unaccepted_ += count - 1;
+          unaccepted_by_.add(failure_code::invalid_update, count - 1);
           load_[rec.edge].failed += count - 1;
-        } else if (r == offer_result::stale)
+        } else if (r == offer_result::stale) {
           failures_.add(failure_code::stale, count);
+          unaccepted_ += count;
+          unaccepted_by_.add(failure_code::stale, count);
+        }
       }
     }
   }

@@ -190,6 +190,15 @@ class async_loop {
 
   bool finished() const { return finished_; }
   bool stopped() const { return stopped_; }
+  // The run ended because it could not progress: stall_limit() task outcomes in a row (failures,
+  // refused, rejected or stale updates) without one update accepted into the buffer — e.g. a
+  // model broken by an attack whose every update is refused, or clients that all time out.
+  // Without this bound an async run would dispatch for ever (a sync run ends after its rounds).
+  // stall_reason() says what happened; the run ends like a stop (interrupted, stopped_by).
+  bool stalled() const { return stalled_; }
+  const std::string& stall_reason() const { return stall_reason_; }
+  // 10 × max(peak concurrency, buffer size), at least 100.
+  uint64_t stall_limit() const;
   // A scripted server_crash ended the run after steps_done() (with a checkpoint of that
   // point): the host resumes a new server from it (docs/fault-tolerance.md).
   bool halted() const { return halted_; }
@@ -291,6 +300,12 @@ class async_loop {
   uint32_t peak_concurrency_ = 0;
   bool stopped_ = false;
   bool halted_ = false;
+  bool stalled_ = false;
+  std::string stall_reason_;
+  // Task outcomes since the last update the buffer accepted (not checkpointed: a resumed run
+  // counts from the resume).
+  uint64_t unaccepted_ = 0;
+  failure_counts unaccepted_by_;
   double sim_now_ = 0;
   double sim_at_last_step_ = 0;
   std::chrono::steady_clock::time_point step_started_;

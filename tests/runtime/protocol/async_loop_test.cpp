@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <set>
@@ -1854,4 +1855,61 @@ TEST_CASE("async_loop adaptive concurrency resumed from a checkpoint continues e
   CHECK_THROWS_WITH(g.loop->load_state(state), "checkpoint: an adaptive concurrency of " +
                                                    std::to_string(state.concurrency) +
                                                    " (0: fixed), selection.adaptive_size is off");
+}
+
+TEST_CASE("async_loop ends a run that accepts no update in stall_limit task outcomes in a row",
+          "[protocol]") {
+  // Concurrency 2, buffer 4: the limit is max(100, 10 x 4) = 100 outcomes in a row.
+  async_fixture f(async_scenario(8, 1, 2, 4), {1, 2}, ten_each());
+  CHECK(f.loop->stall_limit() == 100);
+  driver d;
+  d.take(f.loop->start());
+  // Fails the oldest pending task, timeout on even counts and client_error on odd ones.
+  auto fail_next = [&](uint32_t i) {
+    auto t = d.pop(0);
+    d.take(f.loop->failed(t.seq, t.attempt,
+                          i % 2 ? failure_code::client_error : failure_code::timeout, "no"));
+  };
+  for (uint32_t i = 0; i < 99; ++i) fail_next(i);
+  CHECK_FALSE(d.finished);
+  // One accepted update starts the count again.
+  auto t = d.pop(0);
+  d.take(answer(*f.loop, t, {0.5f, 0.5f}, 10));
+  for (uint32_t i = 0; i < 99; ++i) fail_next(i);
+  CHECK_FALSE(d.finished);
+  CHECK_FALSE(f.loop->stalled());
+  // The 100th outcome in a row without an accepted update ends the run: nothing more is sent.
+  t = d.pop(0);
+  auto last = f.loop->failed(t.seq, t.attempt, failure_code::timeout, "no");
+  CHECK(last.finished);
+  CHECK(last.send.empty());
+  CHECK(f.loop->finished());
+  CHECK(f.loop->stalled());
+  CHECK_FALSE(f.loop->stopped());
+  CHECK(f.loop->stall_reason() ==
+        "stalled: no update accepted in the last 100 task outcomes (51 timeout, 49 client_error)");
+  CHECK(f.loop->steps_done() == 0);  // the one accepted update never filled the buffer
+  // Answers to the tasks still in flight change nothing.
+  t = d.pop(0);
+  auto after = answer(*f.loop, t, {1, 1}, 10);
+  CHECK(after.send.empty());
+  CHECK(after.steps.empty());
+}
+
+TEST_CASE("async_loop refused updates count toward the stall limit like failures", "[protocol]") {
+  // Every answer has a non-finite value: refused on arrival, the run stalls after 100.
+  async_fixture f(async_scenario(8, 1, 2, 4), {1, 2}, ten_each());
+  driver d;
+  d.take(f.loop->start());
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  uint32_t answers = 0;
+  while (!d.finished && !d.pending.empty() && answers < 1000) {
+    auto t = d.pop(0);
+    d.take(answer(*f.loop, t, {nan, 0}, 10));
+    ++answers;
+  }
+  CHECK(answers == 100);
+  CHECK(f.loop->stalled());
+  CHECK(f.loop->stall_reason() ==
+        "stalled: no update accepted in the last 100 task outcomes (100 invalid_update)");
 }

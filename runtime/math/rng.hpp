@@ -25,16 +25,16 @@ constexpr uint64_t stream_key(uint64_t seed, uint64_t tag, uint64_t a = 0, uint6
 
 // Domain tags, so that streams for different purposes never coincide.
 namespace rng_tag {
-constexpr uint64_t client_size = 0x73697a65;  // per-client dataset size
-constexpr uint64_t client_data = 0x64617461;  // per-client features / labels
-constexpr uint64_t client_meta = 0x6d657461;  // compute power, region
-constexpr uint64_t sampling = 0x73616d70;     // per-round client sampling
-constexpr uint64_t shuffle = 0x73687566;      // local-training batch order
-constexpr uint64_t model_init = 0x696e6974;   // initial global model
-constexpr uint64_t teacher = 0x74656163;      // teacher network of the synthetic task
-constexpr uint64_t dp_noise = 0x64706e7a;     // DP-FedAvg: noise on a round's update sum
-constexpr uint64_t dp_count = 0x6470636e;     // DP-FedAvg: noise on the unclipped count
-constexpr uint64_t compression = 0x636d7072;  // int8 update codec: stochastic rounding
+constexpr uint64_t client_size = 0x73697a65;   // per-client dataset size
+constexpr uint64_t client_data = 0x64617461;   // per-client features / labels
+constexpr uint64_t client_meta = 0x6d657461;   // compute power, region
+constexpr uint64_t sampling = 0x73616d70;      // per-round client sampling
+constexpr uint64_t shuffle = 0x73687566;       // local-training batch order
+constexpr uint64_t model_init = 0x696e6974;    // initial global model
+constexpr uint64_t teacher = 0x74656163;       // teacher network of the synthetic task
+constexpr uint64_t dp_noise = 0x64706e7a;      // DP-FedAvg: noise on a round's update sum
+constexpr uint64_t dp_count = 0x6470636e;      // DP-FedAvg: noise on the unclipped count
+constexpr uint64_t compression = 0x636d7072;   // int8 update codec: stochastic rounding
 constexpr uint64_t availability = 0x6f6e6c6e;  // diurnal availability: online per time slot
 }  // namespace rng_tag
 

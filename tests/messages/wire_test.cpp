@@ -98,8 +98,7 @@ const std::set<std::string> covered = {
     "fedactor::node_hello",  "fedactor::node_welcome",   "fedactor::edge_join",
     "fedactor::host_join",   "fedactor::node_ack",       "fedactor::node_shutdown",
     "fedactor::edge_rejoin", "std::vector<uint64_t>",    "std::vector<uint32_t>",
-    "fedactor::child_join",  "fedactor::edge_cover",
-    "fedactor::host_task",
+    "fedactor::child_join",  "fedactor::edge_cover",     "fedactor::host_task",
 };
 
 }  // namespace

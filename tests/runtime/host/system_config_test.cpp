@@ -36,8 +36,7 @@ const std::vector<std::string> wire_names = {
     "fedactor::node_hello",  "fedactor::node_welcome",   "fedactor::edge_join",
     "fedactor::host_join",   "fedactor::node_ack",       "fedactor::node_shutdown",
     "fedactor::edge_rejoin", "std::vector<uint64_t>",    "std::vector<uint32_t>",
-    "fedactor::child_join",  "fedactor::edge_cover",
-    "fedactor::host_task",
+    "fedactor::child_join",  "fedactor::edge_cover",     "fedactor::host_task",
 };
 
 }  // namespace

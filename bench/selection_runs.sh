@@ -10,7 +10,7 @@ for seed in "$@"; do
   for mode in sync async; do
     for s in random weighted least_recent oort adaptive; do
       if [ $s = adaptive ]; then
-        [ $mode = async ] && continue   # selection.adaptive_size is sync only
+        # sync: the round size adapts; async: the concurrency (starting at async.concurrency)
         set -- --set selection.strategy=random --set selection.adaptive_size.enabled=true
       else
         set -- --set selection.strategy=$s

@@ -85,7 +85,10 @@ int run_clients_node(const clients_node_options& opts) {
     }
     // The hello and the join are attempts (join_deadline): an edge that is gone (or dies
     // while it answers) or late is tried again; only a refusal ends the host (exit 2).
-    auto retry_or_give_up = [&](const caf::error& err) {
+    auto retry_or_give_up = [&](const caf::error& err, const char* what) {
+      if (err == caf::sec::request_receiver_down)
+        log("lost: the edge at " + to_string(opts.edge) + " before it answered the " + what +
+            "; trying again for up to " + deadline.left_text());
       if (deadline.retry()) return true;
       log("error: cannot reach the edge at " + to_string(opts.edge) + ": it did not answer (" +
           describe(err) + ")");
@@ -95,7 +98,7 @@ int run_clients_node(const clients_node_options& opts) {
         sys, *edge, deadline.attempt(), node_hello{"clients", opts.first, node_protocol_version});
     if (!welcome) {
       if (join_deadline::unanswered(welcome.error())) {
-        if (retry_or_give_up(welcome.error())) continue;
+        if (retry_or_give_up(welcome.error(), "hello")) continue;
         shutdown_all();
         return 1;
       }
@@ -138,7 +141,7 @@ int run_clients_node(const clients_node_options& opts) {
         sys, *edge, deadline.attempt(),
         host_join{opts.first, opts.last, name, caf::actor_cast<caf::actor>(*host)});
     if (!ack && join_deadline::unanswered(ack.error())) {
-      if (retry_or_give_up(ack.error())) continue;
+      if (retry_or_give_up(ack.error(), "join")) continue;
       shutdown_all();
       return 1;
     }

@@ -194,7 +194,13 @@ int run_edge_node(const edge_node_options& opts) {
     }
     // The hello and the join are attempts (join_deadline), as a client host's to its edge: a
     // server that is gone or late is tried again; only a refusal ends the node (exit 2).
-    auto retry = [&](const caf::error& err) {
+    // A peer lost while it held our hello or join (killed between taking the join and
+    // answering it, say) is logged as lost: the join is tried again until the deadline, and the
+    // log says why this node is not registered yet.
+    auto retry = [&](const caf::error& err, const char* what) {
+      if (err == caf::sec::request_receiver_down)
+        log("lost: " + peer_name + " before it answered the " + what + "; trying again for up to " +
+            deadline.left_text());
       if (deadline.retry()) return true;
       log("error: cannot reach " + peer_name + ": it did not answer (" + describe(err) + ")");
       return false;
@@ -204,7 +210,7 @@ int run_edge_node(const edge_node_options& opts) {
         node_hello{opts.below_parent ? "child-edge" : "edge", opts.id, node_protocol_version});
     if (!welcome) {
       if (join_deadline::unanswered(welcome.error())) {
-        if (retry(welcome.error())) continue;
+        if (retry(welcome.error(), "hello")) continue;
         shutdown_all();
         return 1;
       }
@@ -245,7 +251,7 @@ int run_edge_node(const edge_node_options& opts) {
                   edge_join{opts.id, opts.region, ecfg->capacity, address,
                             caf::actor_cast<caf::actor>(e), caf::actor_cast<caf::actor>(*node)});
     if (!ack && join_deadline::unanswered(ack.error())) {
-      if (retry(ack.error())) continue;
+      if (retry(ack.error(), "join")) continue;
       shutdown_all();
       return 1;
     }

@@ -136,6 +136,13 @@ caf::timespan join_deadline::attempt() const {
   return std::clamp(left(), floor, std::max(floor, attempt_cap_));
 }
 
+std::string join_deadline::left_text() const {
+  const auto l = left();
+  if (l >= std::chrono::seconds(1))
+    return format_duration(std::chrono::duration_cast<std::chrono::seconds>(l));
+  return format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(l));
+}
+
 bool join_deadline::unanswered(const caf::error& err) {
   return err == caf::sec::request_receiver_down || err == caf::sec::request_timeout;
 }

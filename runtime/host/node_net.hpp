@@ -162,6 +162,8 @@ class join_deadline {
   join_deadline(caf::timespan timeout, caf::timespan attempt_cap);
   // The time left (0 once passed): the patience of connect_with_retry.
   caf::timespan left() const;
+  // The time left for a log line: whole seconds from 1 s on ("59s"), else milliseconds.
+  std::string left_text() const;
   // The time an attempt may wait: the time left, at least 100 ms, at most attempt_cap.
   caf::timespan attempt() const;
   // True when `err` (of ask_watching) means the parent did not answer, false for a refusal.

@@ -194,6 +194,12 @@ TEST_CASE(
   REQUIRE(sp != 0);
   auto t = three_levels(c, sp);
   REQUIRE(server.wait_for("edges joined; running", 60s));
+  // Edge 0 counts a child as joined when it takes the child's join, before the answer reaches
+  // the child: kill it only once both children hold their answers (a parent killed in between
+  // is a lost join, tried again: the "an edge whose server is lost while it holds the join"
+  // test of node_edge_test.cpp).
+  REQUIRE(t.site10->wait_for("registered with the parent edge", 30s));
+  REQUIRE(t.site11->wait_for("registered with the parent edge", 30s));
   const size_t site_before = t.site10->output_size();
   t.edge0->signal(SIGKILL);
   REQUIRE(server.wait_for("edge 0 lost", 10s));

@@ -61,24 +61,31 @@ struct test_server {
   }
 };
 
-// A registrar stand-in whose hello answer is `hello`.
+// A registrar stand-in whose hello answer is `hello`; its join is refused, or with
+// `dies_on_join` it exits without answering (a server killed while it holds the join).
 struct fake_server {
   system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   registrar_actor actor;
   uint16_t port = 0;
 
-  explicit fake_server(std::function<caf::result<node_welcome>(const node_hello&)> hello) {
+  explicit fake_server(std::function<caf::result<node_welcome>(const node_hello&)> hello,
+                       bool dies_on_join = false) {
     configure(cfg, test_net());
     sys = std::make_unique<caf::actor_system>(cfg);
-    actor = sys->spawn([hello](registrar_actor::pointer) -> registrar_actor::behavior_type {
-      return {
-          [hello](node_hello& h) -> caf::result<node_welcome> { return hello(h); },
-          [](edge_join&) -> node_ack {
-            return node_ack{false, "not here"};
-          },
-      };
-    });
+    actor = sys->spawn(
+        [hello, dies_on_join](registrar_actor::pointer self) -> registrar_actor::behavior_type {
+          return {
+              [hello](node_hello& h) -> caf::result<node_welcome> { return hello(h); },
+              [self, dies_on_join](edge_join&) -> caf::result<node_ack> {
+                if (dies_on_join) {
+                  self->quit();
+                  return caf::delegated<node_ack>{};
+                }
+                return node_ack{false, "not here"};
+              },
+          };
+        });
     auto p = sys->middleman().publish(actor, 0, "127.0.0.1");
     if (p) port = *p;
   }
@@ -144,6 +151,29 @@ TEST_CASE("an edge whose hello is refused exits 2 naming the reason", "[host]") 
   INFO(log->dump());
   CHECK(log->find("error: the server at 127.0.0.1:" + std::to_string(server.port) +
                   " refused the hello: bad_request: protocol version 1, this server speaks 9"));
+}
+
+TEST_CASE("an edge whose server is lost while it holds the join says so and tries again",
+          "[host]") {
+  const std::string yaml = to_yaml(small_scenario());
+  fake_server server{[yaml](const node_hello&) -> caf::result<node_welcome> {
+                       return node_welcome{yaml, 1};
+                     },
+                     true};
+  REQUIRE(server.port != 0);
+  auto log = std::make_shared<line_log>();
+  auto o = options(server.port, 0, log);
+  o.join_timeout = 2s;
+  CHECK(run_bounded(o) == 1);
+  INFO(log->dump());
+  const std::string address = "127.0.0.1:" + std::to_string(server.port);
+  auto lost = log->find("lost: the server at " + address +
+                        " before it answered the join; "
+                        "trying again for up to ");
+  REQUIRE(lost);
+  CHECK_FALSE(log->find("registered with the server"));
+  // Its published actor is gone: the next attempts cannot reach it, and the edge gives up.
+  CHECK(log->find("error: cannot reach the server at " + address));
 }
 
 TEST_CASE("an edge given a bad scenario by its server exits 2", "[host]") {

@@ -349,3 +349,17 @@ TEST_CASE("join_deadline: attempts bounded by the time left and the cap, retries
   CHECK(join_deadline::unanswered(caf::sec::request_receiver_down));
   CHECK_FALSE(join_deadline::unanswered(caf::make_error(caf::sec::unexpected_message)));
 }
+
+TEST_CASE("join_deadline: the time left for a log line, whole seconds from 1 s, else ms",
+          "[host][net]") {
+  using std::chrono::seconds;
+  CHECK(join_deadline{caf::timespan{0}, seconds(5)}.left_text() == "0ms");
+  const auto hour = join_deadline{seconds(3600), seconds(5)}.left_text();  // rounded down
+  CHECK((hour == "3599s" || hour == "3600s"));
+  const auto sub = join_deadline{std::chrono::milliseconds(900), seconds(5)}.left_text();
+  INFO(sub);
+  REQUIRE(sub.size() > 2);
+  CHECK(sub.substr(sub.size() - 2) == "ms");
+  CHECK(std::stoi(sub) <= 900);
+  CHECK(std::stoi(sub) > 0);
+}

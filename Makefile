@@ -7,6 +7,9 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 SCENARIO ?= examples/scenarios/quickstart.yaml
+# ccache hashes paths under the checkout relative to the build directory, so a clone anywhere
+# reuses the objects of another (no compile command names the checkout: test_paths.hpp).
+export CCACHE_BASEDIR ?= $(CURDIR)
 
 # Every Debian package the build, the tests and the demo need.
 PACKAGES := cmake make g++ ccache pkg-config libcaf-dev libtorch-dev libopenblas0-pthread \

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include "tests/support/test_paths.hpp"
 
 namespace fedactor::testing {
 
@@ -31,8 +32,9 @@ inline cli_result fedactor_cli(const std::string& args, int timeout_s = 300) {
   static std::atomic<int> calls{0};
   const std::string err_file = "/tmp/fedactor_cli_test_" + std::to_string(::getpid()) + "_" +
                                std::to_string(calls++) + ".err";
-  const std::string cmd = "cd '" FEDACTOR_SOURCE_DIR "' && timeout " + std::to_string(timeout_s) +
-                          " '" FEDACTOR_BINARY "' " + args + " 2>'" + err_file + "'";
+  const std::string cmd = "cd '" + FEDACTOR_SOURCE_DIR + "' && timeout " +
+                          std::to_string(timeout_s) + " '" + FEDACTOR_BINARY + "' " + args +
+                          " 2>'" + err_file + "'";
   cli_result r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);

@@ -19,6 +19,7 @@
 #include "tests/runtime/cli/chromium_page.hpp"
 #include "tests/runtime/cli/node_process.hpp"
 #include "tests/runtime/http/http_client.hpp"
+#include "tests/support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 using namespace fedactor;
@@ -35,7 +36,7 @@ fs::path temp_dir(const std::string& name) {
   return dir;
 }
 
-const std::string quickstart = FEDACTOR_SOURCE_DIR "/examples/scenarios/quickstart.yaml";
+const std::string quickstart = FEDACTOR_SOURCE_DIR + "/examples/scenarios/quickstart.yaml";
 
 // `fedactor run` of a small quickstart (`rounds` rounds of 20 clients) into `out`, plus `extra`.
 std::vector<std::string> run_args(const fs::path& out, int rounds,

@@ -32,6 +32,7 @@
 #include "tests/support/raw_peer.hpp"
 #include "tests/support/rogue_edge.hpp"
 #include "tests/support/rogue_host.hpp"
+#include "tests/support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 using fedactor::testing::node_process;
@@ -39,7 +40,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string tutorial = FEDACTOR_SOURCE_DIR "/examples/scenarios/tutorial_sync.yaml";
+const std::string tutorial = FEDACTOR_SOURCE_DIR + "/examples/scenarios/tutorial_sync.yaml";
 
 // A node's start (LibTorch loaded, scenario fetched, data built) takes a second or two on an
 // idle machine and over 20 s on two cores under heavy load: the bound for "listening on".

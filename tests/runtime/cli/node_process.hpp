@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "tests/support/test_paths.hpp"
 
 namespace fedactor::testing {
 

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/runtime/cli/node_process.hpp"
+#include "tests/support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 using fedactor::testing::node_process;
@@ -28,7 +29,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string tutorial = FEDACTOR_SOURCE_DIR "/examples/scenarios/tutorial_sync.yaml";
+const std::string tutorial = FEDACTOR_SOURCE_DIR + "/examples/scenarios/tutorial_sync.yaml";
 
 // A node's start takes a second or two on an idle machine and over 20 s on two loaded cores.
 constexpr auto startup = std::chrono::seconds(60);

@@ -18,6 +18,7 @@
 #include "runtime/math/model_digest.hpp"
 #include "tests/runtime/cli/node_process.hpp"
 #include "tests/support/fedactor_cli.hpp"
+#include "tests/support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 using fedactor::testing::fedactor_cli;
@@ -195,11 +196,12 @@ namespace {
 // A sync run far too long to end by itself within the test (a round takes well under a
 // second), so a signal always catches it mid-run.
 std::vector<std::string> long_run(const fs::path& dir, const std::string& mode = "sync") {
-  std::vector<std::string> a = {"run",   FEDACTOR_SOURCE_DIR "/examples/scenarios/quickstart.yaml",
-                                "--set", "protocol.rounds=100000",
-                                "--set", "population.clients=200",
-                                "--set", "selection.clients_per_round=20",
-                                "--out", dir.string()};
+  std::vector<std::string> a = {
+      "run",   FEDACTOR_SOURCE_DIR + "/examples/scenarios/quickstart.yaml",
+      "--set", "protocol.rounds=100000",
+      "--set", "population.clients=200",
+      "--set", "selection.clients_per_round=20",
+      "--out", dir.string()};
   if (mode == "async")
     for (const char* s : {"protocol.mode=async", "async.concurrency=20", "async.buffer_size=10",
                           "async.aggregations=100000"}) {

@@ -15,13 +15,14 @@
 #include "runtime/scenario/key_reference.hpp"
 #include "runtime/scenario/load.hpp"
 #include "tests/support/fedactor_cli.hpp"
+#include "tests/support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 using namespace fedactor;
 
 namespace {
 
-const std::string quickstart = FEDACTOR_SOURCE_DIR "/examples/scenarios/quickstart.yaml";
+const std::string quickstart = FEDACTOR_SOURCE_DIR + "/examples/scenarios/quickstart.yaml";
 
 struct result {
   int code = -1;

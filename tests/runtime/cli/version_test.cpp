@@ -8,9 +8,10 @@
 #include <string>
 
 #include <catch2/catch.hpp>
+#include "tests/support/test_paths.hpp"
 
 TEST_CASE("fedactor_version is the version of project() in CMakeLists.txt", "[cli]") {
-  std::ifstream in(FEDACTOR_SOURCE_DIR "/CMakeLists.txt");
+  std::ifstream in(FEDACTOR_SOURCE_DIR + "/CMakeLists.txt");
   std::stringstream text;
   text << in.rdbuf();
   const std::string cmake = text.str();

@@ -16,6 +16,7 @@
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
 #include "tests/support/idx_files.hpp"
+#include "tests/support/test_paths.hpp"
 
 using namespace fedactor;
 

@@ -15,10 +15,7 @@
 #include "runtime/learning/local_training.hpp"
 #include "runtime/learning/synthetic_data.hpp"
 #include "tests/support/idx_files.hpp"
-
-#ifndef FEDACTOR_SOURCE_DIR
-#define FEDACTOR_SOURCE_DIR "."
-#endif
+#include "tests/support/test_paths.hpp"
 
 using namespace fedactor;
 using fedactor::test::temp_dir;

@@ -18,6 +18,7 @@
 #include "runtime/math/accumulator.hpp"
 #include "runtime/math/model_digest.hpp"
 #include "runtime/math/rng.hpp"
+#include "tests/support/test_paths.hpp"
 
 using namespace fedactor;
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/checkpoint/checkpoint_error.hpp"
+#include "tests/support/test_paths.hpp"
 
 using namespace fedactor;
 namespace fs = std::filesystem;
@@ -310,7 +311,7 @@ TEST_CASE("a record lists the scripted events that fired in it, and only then",
 }
 
 TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "[metrics]") {
-  std::ifstream in(FEDACTOR_SOURCE_DIR "/docs/outputs.md");
+  std::ifstream in(FEDACTOR_SOURCE_DIR + "/docs/outputs.md");
   REQUIRE(in);
   std::stringstream ss;
   ss << in.rdbuf();

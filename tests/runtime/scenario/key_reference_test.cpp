@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include "tests/support/test_paths.hpp"
 
 using namespace fedactor;
 
@@ -102,7 +103,8 @@ TEST_CASE("docs/scenarios.md key reference equals fedactor scenario keys --forma
   const std::string in_docs = docs.substr(from + begin.size(), to - from - begin.size());
   // The binary's output, not this process's scenario_keys(): the test binary registers a
   // server optimizer kind of its own, which strategy.server_optimizer's allowed values list.
-  FILE* p = popen("timeout 60 '" FEDACTOR_BINARY "' scenario keys --format markdown", "r");
+  FILE* p =
+      popen(("timeout 60 '" + FEDACTOR_BINARY + "' scenario keys --format markdown").c_str(), "r");
   REQUIRE(p != nullptr);
   std::string generated;
   char buf[4096];

@@ -12,10 +12,7 @@
 
 #include <yaml-cpp/yaml.h>
 #include <catch2/catch.hpp>
-
-#ifndef FEDACTOR_SOURCE_DIR
-#define FEDACTOR_SOURCE_DIR "."
-#endif
+#include "tests/support/test_paths.hpp"
 
 using namespace fedactor;
 
@@ -605,9 +602,9 @@ TEST_CASE("scenario missing file is reported with its name", "[scenario]") {
   auto err = load_scenario_file("/nonexistent/dir/run.yaml", s);
   REQUIRE(err);
   CHECK(err->message == "/nonexistent/dir/run.yaml: cannot open: No such file or directory");
-  err = load_scenario_file(FEDACTOR_SOURCE_DIR "/docs", s);
+  err = load_scenario_file(FEDACTOR_SOURCE_DIR + "/docs", s);
   REQUIRE(err);
-  CHECK(err->message == FEDACTOR_SOURCE_DIR "/docs: cannot read: is a directory");
+  CHECK(err->message == FEDACTOR_SOURCE_DIR + "/docs: cannot read: is a directory");
 }
 
 TEST_CASE("scenario file errors carry the file name and line", "[scenario]") {
@@ -925,7 +922,8 @@ TEST_CASE("scenario torchscript model needs an existing model.path", "[scenario]
   CHECK(validate(s)->message == "scenario: model.path: required for model.kind torchscript");
   REQUIRE_FALSE(apply_override("model.path=/nonexistent/net.pt", s));
   CHECK(validate(s)->message == "scenario: model.path: no such file: /nonexistent/net.pt");
-  REQUIRE_FALSE(apply_override("model.path=" FEDACTOR_SOURCE_DIR "/tests/fixtures/tiny_mlp.pt", s));
+  REQUIRE_FALSE(
+      apply_override("model.path=" + FEDACTOR_SOURCE_DIR + "/tests/fixtures/tiny_mlp.pt", s));
   CHECK_FALSE(validate(s));
 }
 

@@ -14,10 +14,7 @@
 
 #include "runtime/math/rng.hpp"
 #include "runtime/strategy/state_bytes.hpp"
-
-#ifndef FEDACTOR_SOURCE_DIR
-#define FEDACTOR_SOURCE_DIR "."
-#endif
+#include "tests/support/test_paths.hpp"
 
 using namespace fedactor;
 
@@ -283,7 +280,7 @@ TEST_CASE("server optimizer registration refuses a duplicate, an empty name or n
 }
 
 TEST_CASE("server optimizer docs have a section per kind naming its keys", "[strategy]") {
-  const std::string doc = read_file(FEDACTOR_SOURCE_DIR "/docs/strategies.md");
+  const std::string doc = read_file(FEDACTOR_SOURCE_DIR + "/docs/strategies.md");
   REQUIRE_FALSE(doc.empty());
   for (const auto& kind : builtin) {
     INFO(kind);

@@ -15,8 +15,10 @@ constexpr uint32_t async_tag = 0x4e595341;  // "ASYN"
 // at the end of the sync layout. 1 to 3 are still read (no events fired, no round in progress,
 // no norm bound or privacy state); 5 the adaptive sample size; 6 the pace steering failure
 // rate at the end of the sync layout and an async run's adaptive concurrency at the end of the
-// async layout (older async layouts: fixed concurrency).
-constexpr uint32_t layout_version = 6;
+// async layout (older async layouts: fixed concurrency); 7 an async run's clients gone
+// offline since the last step and its pace steering failure rate (population.availability,
+// selection.pace) at the end of the async layout.
+constexpr uint32_t layout_version = 7;
 
 void put_failures(byte_writer& w, const failure_counts& f) {
   w.put_u32s(f.to_wire());
@@ -163,6 +165,8 @@ std::vector<char> encode(const async_loop_state& s) {
   w.put_bytes(s.registry);
   w.put_u32s(s.fired_events);
   w.put_u32(s.concurrency);
+  w.put_u32(s.went_offline);
+  w.put_f64(s.pace_failure_rate);
   return w.take();
 }
 
@@ -210,6 +214,12 @@ async_loop_state decode_async_state(const std::vector<char>& bytes, const std::s
   s.registry = r.get_bytes("registry state");
   if (layout >= 2) s.fired_events = r.get_u32s("fired events");
   if (layout >= 6) s.concurrency = r.get_u32("adaptive concurrency");
+  if (layout >= 7) {
+    s.went_offline = r.get_u32("clients gone offline");
+    s.pace_failure_rate = r.get_f64("pace failure rate");
+    if (!(s.pace_failure_rate == -1 || (s.pace_failure_rate >= 0 && s.pace_failure_rate <= 1)))
+      r.fail("a pace failure rate outside [0, 1]");
+  }
   r.finish();
   return s;
 }

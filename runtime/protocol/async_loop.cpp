@@ -9,6 +9,7 @@
 #include "runtime/checkpoint/loop_state.hpp"
 #include "runtime/math/rng.hpp"
 #include "runtime/population/sample_size.hpp"
+#include "runtime/scenario/schema.hpp"
 #include "runtime/timing/device_profile.hpp"
 
 namespace fedactor {
@@ -49,6 +50,24 @@ async_loop::async_loop(scenario sc, parts p, edge_set& edges, std::vector<float>
                           : concurrency_;
   step_started_ = std::chrono::steady_clock::now();
   if (!sc_.events.empty()) conditions_ = std::make_unique<client_conditions>(*parts_.registry, sc_);
+  if (sc_.population.availability.model != availability_model::always && simulated())
+    online_ =
+        std::make_unique<online_model>(sc_.population.availability, *parts_.registry, sc_.seed);
+  if (sc_.selection.pace.enabled) {
+    pace_.emplace(sc_.selection.pace.ewma, sc_.selection.pace.max_factor);
+    peak_concurrency_ = static_cast<uint32_t>(
+        std::ceil(static_cast<double>(peak_concurrency_) * sc_.selection.pace.max_factor));
+  }
+}
+
+uint32_t async_loop::slots() const {
+  return pace_ ? pace_->wanted(concurrency_) : concurrency_;
+}
+
+void async_loop::stall(std::string reason, async_step& step) {
+  stall_reason_ = std::move(reason);
+  finished_ = stalled_ = true;
+  step.finished = true;
 }
 
 void async_loop::fail(uint32_t edge, uint32_t client, failure_code code,
@@ -99,7 +118,9 @@ async_step async_loop::start() {
   }
   fill(step);
   // A checkpoint is taken inside a release: the release loop goes on from there.
-  if (resumed && simulated())
+  // (With availability the start's tasks may all be offline ones, which only their releases
+  // move on.)
+  if ((resumed || online_) && simulated())
     drain(step);
   else
     close_stalled_group(step);
@@ -148,6 +169,8 @@ async_loop_state async_loop::save_state() const {
   s.registry = reg.take();
   s.fired_events = timeline_.fired_ids();
   if (sc_.selection.adaptive_size.enabled) s.concurrency = concurrency_;
+  s.went_offline = went_offline_;
+  if (pace_) s.pace_failure_rate = pace_->failure_rate();
   return s;
 }
 
@@ -172,6 +195,10 @@ void async_loop::load_state(const async_loop_state& s) {
                            (adapt.enabled ? ", outside [" + std::to_string(adapt.min) + ", " +
                                                 std::to_string(adapt.max) + "]"
                                           : " (0: fixed), selection.adaptive_size is off"));
+  if (pace_ ? s.pace_failure_rate < 0 : s.pace_failure_rate >= 0)
+    throw checkpoint_error(what + (pace_ ? ": no pace steering state, this run has selection.pace"
+                                         : ": a pace steering state, this run has no "
+                                           "selection.pace"));
   if (!timeline_.restore(s.fired_events))
     throw checkpoint_error(what + ": its fired events do not fit this scenario's timeline");
   // A checkpoint of the start resumes as a fresh start (a stop's before the first step has
@@ -189,6 +216,8 @@ void async_loop::load_state(const async_loop_state& s) {
   reg.finish();
   steps_done_ = s.steps_done;
   if (adapt.enabled) concurrency_ = s.concurrency;
+  if (pace_) pace_->set_failure_rate(s.pace_failure_rate);
+  went_offline_ = s.went_offline;
   finished_ = s.finished || steps_done_ >= sc_.async.aggregations;
   sim_now_ = s.sim_now;
   sim_at_last_step_ = s.sim_at_last_step;
@@ -292,19 +321,19 @@ void async_loop::fill(async_step& step) {
       if (!causes.empty()) causes += ", ";
       causes += std::to_string(n) + " " + to_string(static_cast<failure_code>(i));
     }
-    stall_reason_ = "stalled: no update accepted in the last " + std::to_string(unaccepted_) +
-                    " task outcomes (" + causes + ")";
-    finished_ = stalled_ = true;
-    step.finished = true;
+    stall("stalled: no update accepted in the last " + std::to_string(unaccepted_) +
+              " task outcomes (" + causes + ")",
+          step);
     return;
   }
-  const uint32_t slots = concurrency_;
+  const uint32_t slots = this->slots();
   while (!finished_ && tasks_.size() < slots) {
     std::vector<client_id> picked;
     try {
       picked = parts_.pick->sample(1, static_cast<int32_t>(buffer_.version()), [&](client_id id) {
         return busy_clients_.count(id) > 0 || !edges_.reachable(id) ||
-               (conditions_ && !conditions_->available(id));
+               (conditions_ && !conditions_->available(id)) ||
+               (online_ && !online_->online(id, sim_now_));
       });
     } catch (const std::invalid_argument&) {
       break;  // every client is busy or unreachable
@@ -339,6 +368,29 @@ void async_loop::dispatch(uint32_t id, async_step& step) {
              task_duration(sc_.devices, profile, samples, sc_.training.epochs,
                            model_->size() * sizeof(float), transfer, compute) +
              edges_.extra_latency_s(id, edge);
+  }
+  idle_since_ = -1;
+  if (auto off = online_ ? online_->offline_at(id, sim_now_, finish) : std::nullopt) {
+    // The client goes offline before its task would finish: never sent; it fails now and
+    // holds its slot until its offline time (when its release frees it).
+    async_task t;
+    t.seq = seq;
+    t.edge = edge;
+    t.client = id;
+    t.base_version = buffer_.version();
+    t.task_seed = stream_key(sc_.seed, rng_tag::shuffle, seq, id);
+    t.finish = *off;
+    t.model = model_;
+    tasks_.emplace(seq, task{t, samples, true, edges_.incarnation(edge), true});
+    busy_clients_.insert(id);
+    releases_.dispatch(seq, *off);
+    releases_.cancel(seq);
+    ++in_flight_by_edge_[edge];
+    ++went_offline_;
+    fail(edge, id, failure_code::unavailable,
+         "went offline at t = " + schema::format_number(*off) +
+             " s, before its task would finish at " + schema::format_number(finish) + " s");
+    return;
   }
   uint64_t group = 0;
   if (sc_.async.edge == edge_mode::preaggregate) {
@@ -499,8 +551,9 @@ void async_loop::drain(async_step& step) {
       if (!tasks_.empty()) break;  // waiting for a running task
       fill(step);
       if (!tasks_.empty()) continue;
-      // Nothing in flight and no client to dispatch: the clock jumps to the next event.
-      auto next = timeline_.next_at();
+      // Nothing in flight and no client to dispatch: the clock jumps to the next event or the
+      // next time a client may come online.
+      auto next = next_chance(step);
       if (!next) break;
       sim_now_ = std::max(sim_now_, *next);
       continue;
@@ -707,6 +760,18 @@ void async_loop::take_steps(async_step& step) {
     rec.norm_bound = s.norm_bound;
     rec.norm_clipped = s.norm_clipped;
     rec.norm_rejected = s.norm_rejected;
+    if (online_ || pace_) {
+      rec.online_fraction = online_ ? online_->online_fraction(sim_now_) : 1.0;
+      rec.went_offline = went_offline_;
+    }
+    if (pace_) {
+      // The factor this step ran with; then f̂ learns from the step's outcomes (stale discards
+      // left out).
+      rec.over_select_factor = pace_->factor();
+      // (failure_counts::total() leaves stale discards out.)
+      const uint32_t failed = failures_.total();
+      pace_->observe(s.updates + failed + failures_.of(failure_code::stale), failed);
+    }
     if (sc_.selection.adaptive_size.enabled) {
       // The concurrency this step ran with, and the next one: moved only when the spread
       // describes every update the step applied (a group's members are not measured).
@@ -723,6 +788,7 @@ void async_loop::take_steps(async_step& step) {
     totals_.final_loss = s.mean_loss;
     failures_.clear();
     details_.clear();
+    went_offline_ = 0;
     edges_lost_ = edges_rejoined_ = rerouted_ = 0;
     update_bytes_ = 0;
     updates_up_ = 0;
@@ -901,6 +967,32 @@ void async_loop::withdraw_unavailable(const scenario_event& e) {
     --in_flight_by_edge_[it->second.sent.edge];
     tasks_.erase(it);
   }
+}
+
+std::optional<double> async_loop::next_chance(async_step& step) {
+  auto next = timeline_.next_at();
+  // Every edge lost: wait for one to come back (a restarted process rejoins), as without
+  // availability.
+  if (!online_ || edges_.alive_edges().empty()) return next;
+  if (idle_since_ < 0) idle_since_ = sim_now_;
+  const auto& a = sc_.population.availability;
+  const auto change = online_->next_change(sim_now_);
+  if (!change) {
+    if (!next)
+      stall("stalled: no client comes online again after t = " + schema::format_number(sim_now_) +
+                " s (population.availability.trace has no later interval)",
+            step);
+    return next;
+  }
+  if (a.model == availability_model::diurnal && *change - idle_since_ > 2 * a.period_s) {
+    if (!next)
+      stall("stalled: no client online to dispatch from t = " + schema::format_number(idle_since_) +
+                " s for two periods of population.availability (" +
+                schema::format_number(2 * a.period_s) + " s)",
+            step);
+    return next;
+  }
+  return next ? std::min(*next, *change) : *change;
 }
 
 void async_loop::end_if_stuck(async_step& step) {

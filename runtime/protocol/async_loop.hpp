@@ -34,6 +34,18 @@
 // from the relative variance of the updates that step applied, by the sync rule
 // (runtime/population/sample_size.hpp, docs/selection.md); each step's record carries it.
 //
+// With population.availability (simulated clock) the sampler picks only clients online at
+// the dispatch time; a client that goes offline before its task would finish is known then
+// (the model is deterministic): its task is never sent, counts as failed (unavailable, and in
+// the step's went_offline) when dispatched, and holds its slot until the client's offline
+// time, as a server waits for a device that drops. When nothing is in flight and nobody can be
+// dispatched the clock jumps to the next time a client may come online; a run in which nobody
+// comes online again (a trace that ends) or for two diurnal periods ends as stalled.
+// With selection.pace the loop keeps ceil(concurrency · min(max_factor, 1 / (1 − f̂))) tasks
+// in flight, f̂ the EWMA (runtime/population/pace_steering.hpp) of each step's failure rate:
+// failures other than stale over the task outcomes since the previous step (stale discards are
+// left out: dispatching more raises staleness, which must not ask for more still).
+//
 // Driven by events (answered, failed, edge lost / back); each returns what the shell must do:
 // tasks to send, groups to close, records of server steps, whether the run is over.
 //
@@ -60,6 +72,8 @@
 
 #include "runtime/math/fedbuff.hpp"
 #include "runtime/metrics/round_record.hpp"
+#include "runtime/population/online_model.hpp"
+#include "runtime/population/pace_steering.hpp"
 #include "runtime/population/registry.hpp"
 #include "runtime/population/sampler.hpp"
 #include "runtime/protocol/answer_refusals.hpp"
@@ -278,6 +292,14 @@ class async_loop {
   // Nothing in flight, nothing to dispatch and no `at` event left (and no lost edge that could
   // bring available clients back): ends the run.
   void end_if_stuck(async_step& step);
+  // Ends the run as stalled, `reason` saying why.
+  void stall(std::string reason, async_step& step);
+  // Nothing in flight and nobody to dispatch: the next simulated time at which that may change
+  // (a scripted `at` event, or a client coming online); nothing when none is left. Ends the run
+  // as stalled when nobody comes online again.
+  std::optional<double> next_chance(async_step& step);
+  // Task slots: the concurrency, over-dispatched by pace steering.
+  uint32_t slots() const;
 
   scenario sc_;
   parts parts_;
@@ -315,6 +337,13 @@ class async_loop {
   uint32_t edges_lost_ = 0;
   uint32_t edges_rejoined_ = 0;
   uint32_t rerouted_ = 0;
+  // population.availability (null: always online) and selection.pace.
+  std::unique_ptr<online_model> online_;
+  std::optional<pace_steering> pace_;
+  uint32_t went_offline_ = 0;  // since the last step
+  // The simulated time since which nothing was in flight and nobody online could be
+  // dispatched (-1: something was); not checkpointed.
+  double idle_since_ = -1;
   // Update traffic since the last step (not in checkpoints: a resumed step counts from the
   // resume).
   uint64_t update_bytes_ = 0;

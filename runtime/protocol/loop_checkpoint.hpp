@@ -82,6 +82,10 @@ struct async_loop_state {
   std::vector<uint32_t> fired_events;  // as in sync_loop_state
   // selection.adaptive_size: the concurrency after steps_done (0: fixed async.concurrency).
   uint32_t concurrency = 0;
+  // population.availability: tasks whose client went offline since the last step.
+  uint32_t went_offline = 0;
+  // selection.pace: the failure-rate EWMA after steps_done (-1: no pace steering).
+  double pace_failure_rate = -1;
 };
 
 // What a loop hands the shell when a checkpoint is due: after round / step `round`, the loop

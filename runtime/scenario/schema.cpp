@@ -570,8 +570,6 @@ std::vector<key_entry> make_table() {
         if (s.clock != clock_kind::simulated)
           return std::string("needs clock simulated (online times are simulated times), got ") +
                  to_string(s.clock);
-        if (s.protocol.mode != protocol_mode::sync)
-          return "needs protocol.mode sync (async availability is not implemented)";
         return std::nullopt;
       }),
     number_key("population.availability.base",
@@ -864,13 +862,13 @@ std::vector<key_entry> make_table() {
       bounds{0, true, 1, true}, "adaptive size: k <- floor(k x shrink) when below target / 4"),
     with_check(bool_key("selection.pace.enabled",
       [](auto& s) -> auto& { return s.selection.pace.enabled; },
-      "sync: pace steering, ask for ceil(k x min(max_factor, 1 / (1 - f))) clients, f the "
-      "EWMA of the rounds' failure rates, and aggregate the first k to finish "
-      "(docs/selection.md)"),
+      "pace steering: sync asks for ceil(k x min(max_factor, 1 / (1 - f))) clients, f the "
+      "EWMA of the rounds' failure rates, and aggregates the first k to finish; async keeps "
+      "ceil(concurrency x min(max_factor, 1 / (1 - f))) tasks in flight, f the EWMA of the "
+      "steps' non-stale failure rates (docs/selection.md)"),
       [](const scenario& s) -> std::optional<std::string> {
         if (!s.selection.pace.enabled) return std::nullopt;
-        if (s.protocol.mode != protocol_mode::sync)
-          return "needs protocol.mode sync (async pace steering is not implemented)";
+        if (s.protocol.mode == protocol_mode::async) return std::nullopt;
         if (s.clock != clock_kind::simulated)
           return "needs clock simulated (the first k to finish are kept in simulated time)";
         if (s.selection.over_select > 0)

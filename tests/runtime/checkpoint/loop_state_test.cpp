@@ -113,11 +113,28 @@ TEST_CASE("loop_state round-trips an async loop's state with its tasks in flight
   s.registry = {'r'};
   s.fired_events = {1, 4};
   s.concurrency = 9;
+  s.went_offline = 6;
+  s.pace_failure_rate = 0.375;
   const auto bytes = encode(s);
   const auto d = decode_async_state(bytes, "ck");
   CHECK(d.concurrency == 9);
+  CHECK(d.went_offline == 6);
+  CHECK(d.pace_failure_rate == 0.375);
+  // Layout 6 ended before the clients gone offline (u32) and the pace failure rate (f64).
+  auto six = bytes;
+  six.resize(six.size() - 12);
+  six[4] = 6;
+  const auto d6 = decode_async_state(six, "ck");
+  CHECK(d6.concurrency == 9);
+  CHECK(d6.went_offline == 0);
+  CHECK(d6.pace_failure_rate == -1);
+  // A rate outside [0, 1] is refused.
+  auto bad = s;
+  bad.pace_failure_rate = 1.5;
+  CHECK_THROWS_WITH(decode_async_state(encode(bad), "ck"),
+                    "ck: a pace failure rate outside [0, 1]");
   // Layout 5 ended before the adaptive concurrency (u32): a fixed one.
-  auto five = bytes;
+  auto five = six;
   five.resize(five.size() - 4);
   five[4] = 5;
   const auto d5 = decode_async_state(five, "ck");
@@ -228,8 +245,8 @@ TEST_CASE(
   CHECK(d1.rounds_done == 2);
   CHECK(d1.model == s.model);
   CHECK(d1.fired_events.empty());
-  bytes[4] = 7;
-  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 7");
+  bytes[4] = 8;
+  CHECK_THROWS_WITH(decode_sync_state(bytes, "ck"), "ck: unknown loop state layout 8");
 }
 
 TEST_CASE("loop_state keeps the pace failure rate and refuses one outside 0 to 1", "[checkpoint]") {

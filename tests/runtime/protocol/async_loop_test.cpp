@@ -5,10 +5,14 @@
 
 #include "runtime/protocol/async_loop.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -1133,6 +1137,7 @@ namespace {
 struct resumable_run {
   std::vector<std::string> lines;
   std::vector<std::shared_ptr<loop_checkpoint>> checkpoints;
+  uint32_t went_offline = 0;  // over the steps' records
 };
 
 // The run of `sc` answered in `pick`'s order, with a checkpoint every `every` steps, resumed
@@ -1177,6 +1182,7 @@ resumable_run run_checkpointed(const scenario& sc,
   // the answer order, with or without a resume: failure counts are not part of the trace.)
   std::istringstream lines(trace(d));
   for (std::string line; std::getline(lines, line);) out.lines.push_back(line);
+  for (const auto& st : d.steps) out.went_offline += st.record.went_offline;
   return out;
 }
 
@@ -1912,4 +1918,231 @@ TEST_CASE("async_loop refused updates count toward the stall limit like failures
   CHECK(f.loop->stalled());
   CHECK(f.loop->stall_reason() ==
         "stalled: no update accepted in the last 100 task outcomes (100 invalid_update)");
+}
+
+namespace {
+
+// population.availability diurnal over 2-slot periods for one region: base 0.5 and amplitude 1
+// give p = 1 in the slots [2j·slot_s, (2j+1)·slot_s) and p = 0 in the others.
+availability_config on_off(double slot_s) {
+  availability_config a;
+  a.model = availability_model::diurnal;
+  a.base = 0.5;
+  a.amplitude = 1.0;
+  a.period_s = 2 * slot_s;
+  a.slot_s = slot_s;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "async_loop with availability dispatches online clients only and fails those going "
+    "offline",
+    "[protocol][availability]") {
+  // 4 clients, one edge, 4 in flight, buffer 1. Tasks take their sample count in seconds:
+  // client 0 10 s, the others 20 s. Everyone is online in [0, 15) and [30, 45), nobody in
+  // [15, 30).
+  auto sc = async_scenario(4, 1, 4, 1, 3);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  sc.population.availability = on_off(15);
+  async_fixture f(sc, {1, 2}, samples_of({10, 20, 20, 20}));
+  auto start = f.loop->start();
+  // At t 0 all four are picked; 1, 2 and 3 would finish at 20, after going offline at 15:
+  // failed, never sent, their slots held until 15.
+  REQUIRE(start.send.size() == 1);
+  CHECK(start.send[0].client == 0);
+  CHECK(start.send[0].finish == 10.0);
+  CHECK(f.loop->in_flight() == 4);
+  auto step = answer(*f.loop, start.send[0], {1, 1}, 10);
+  // Released at t 10: step 1. Client 0 is picked again but would finish at 20: failed. At 15
+  // the four slots are released; nobody is online until 30, when the clock jumps there and
+  // client 0 is sent again (the others would finish at 50, after 45: failed).
+  REQUIRE(step.steps.size() == 1);
+  const auto& r1 = step.steps[0].record;
+  CHECK(r1.clients == 1);
+  CHECK(r1.failures == 3);
+  CHECK(r1.failures_by.of(failure_code::unavailable) == 3);
+  CHECK(r1.went_offline == 3);
+  CHECK(r1.online_fraction == 1.0);  // at t 10
+  CHECK(r1.sim_time_s == 10.0);
+  REQUIRE(step.send.size() == 1);
+  CHECK(step.send[0].client == 0);
+  CHECK(step.send[0].finish == 40.0);
+  CHECK(f.loop->sim_time() == 30.0);
+  CHECK(f.loop->in_flight() == 4);
+  step = answer(*f.loop, step.send[0], {1, 1}, 10);
+  REQUIRE(step.steps.size() == 1);
+  const auto& r2 = step.steps[0].record;
+  CHECK(r2.clients == 1);
+  CHECK(r2.went_offline == 4);  // client 0 at t 10, then 1, 2 and 3 at t 30
+  CHECK(r2.failures_by.of(failure_code::unavailable) == 4);
+  CHECK(r2.sim_time_s == 40.0);
+  CHECK(f.loop->totals().failures.of(failure_code::unavailable) == 7);
+}
+
+TEST_CASE("async_loop with availability and pace steering resumes as the uninterrupted run",
+          "[protocol][availability]") {
+  // run_checkpointed's run (tasks of 20 to 48 s, every task numbered 2 mod 5 failing) with
+  // everyone online in [0, 50), [100, 150), ... and nobody between, and pace steering: tasks go
+  // offline mid-run, the clock jumps over offline slots and the slots grow with the failures.
+  // Resumed from each checkpoint, the steps after it are the uninterrupted run's, bit for bit.
+  auto sc = decayed_simulated(9);
+  sc.devices = testing::plain_devices(1.0);
+  sc.population.availability = on_off(50);
+  sc.selection.pace.enabled = true;
+  sc.selection.pace.ewma = 0.5;
+  sc.selection.pace.max_factor = 2;
+  const auto first = [](const auto&) { return size_t{0}; };
+  const auto last = [](const auto& p) { return p.size() - 1; };
+  const auto full = run_checkpointed(sc, last, 2);
+  REQUIRE(full.lines.size() == 9);
+  REQUIRE(full.checkpoints.size() >= 4);
+  CHECK(full.went_offline > 0);
+  bool paced = false;
+  for (size_t c = 0; c + 1 < full.checkpoints.size(); ++c) {
+    const auto& ck = *full.checkpoints[c];
+    CAPTURE(ck.round);
+    const auto state = decode_async_state(ck.state, "ck");
+    REQUIRE(state.pace_failure_rate >= 0);
+    paced = paced || state.pace_failure_rate > 0;
+    const auto resumed = run_checkpointed(sc, first, 2, &ck);
+    const std::vector<std::string> rest(full.lines.begin() + ck.round, full.lines.end());
+    CHECK(resumed.lines == rest);
+  }
+  CHECK(paced);
+}
+
+TEST_CASE("async_loop with an availability trace that ends stalls when nobody comes back",
+          "[protocol][availability]") {
+  // Client 0 is online in [0, 5) only, client 1 never: its 10 s task goes offline at 5, and
+  // nobody comes online again.
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("fedactor_async_trace_" + std::to_string(::getpid()) + ".txt");
+  {
+    std::ofstream out(file);
+    out << "0 0 5\n";
+  }
+  auto sc = async_scenario(2, 1, 2, 1, 3);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  sc.population.availability.model = availability_model::trace;
+  sc.population.availability.trace = file.string();
+  async_fixture f(sc, {1, 2}, ten_each());
+  std::filesystem::remove(file);
+  auto start = f.loop->start();
+  CHECK(start.send.empty());
+  CHECK(start.finished);
+  CHECK(f.loop->stalled());
+  CHECK(f.loop->stall_reason() ==
+        "stalled: no client comes online again after t = 5.0 s (population.availability.trace has "
+        "no later interval)");
+  CHECK(f.loop->totals().failures.of(failure_code::unavailable) == 0);  // no step took them
+  CHECK(f.loop->steps_done() == 0);
+}
+
+TEST_CASE("async_loop with nobody ever online stalls after two diurnal periods",
+          "[protocol][availability]") {
+  auto sc = async_scenario(3, 1, 2, 1, 3);
+  sc.clock = clock_kind::simulated;
+  sc.devices = testing::plain_devices(1.0);
+  sc.population.availability.model = availability_model::diurnal;
+  sc.population.availability.base = 0.1;
+  sc.population.availability.amplitude = 0.1;  // p = 0 at the trough, 0.2 at the peak
+  sc.population.availability.period_s = 100;
+  sc.population.availability.slot_s = 10;
+  sc.population.availability.peak_s = {50};  // p(0) = 0: nobody online at the start
+  // With 3 clients some slot of two periods may have someone online: the seed decides; what
+  // must hold is that the run ends (a step or a stall), never loops.
+  async_fixture f(sc, {1, 2}, ten_each());
+  driver d;
+  d.take(f.loop->start());
+  size_t answers = 0;
+  while (!d.finished && !d.pending.empty() && answers < 1000) {
+    auto t = d.pop(0);
+    d.take(answer(*f.loop, t, {1, 1}, 10));
+    ++answers;
+  }
+  CHECK(d.finished);
+  if (f.loop->stalled())
+    CHECK(f.loop->stall_reason().find("for two periods of population.availability (200 s)") !=
+          std::string::npos);
+  else
+    CHECK(f.loop->steps_done() == 3);
+}
+
+TEST_CASE("async_loop pace steering keeps more tasks in flight after failures",
+          "[protocol][availability]") {
+  // 20 clients, 4 in flight, buffer 4, ewma 0.5, max factor 2, real clock.
+  auto sc = async_scenario(20, 1, 4, 4, 3);
+  sc.selection.pace.enabled = true;
+  sc.selection.pace.ewma = 0.5;
+  sc.selection.pace.max_factor = 2;
+  async_fixture f(sc, {1, 2}, ten_each());
+  f.loop->checkpoint_every(1);
+  driver d;
+  d.take(f.loop->start());
+  REQUIRE(d.pending.size() == 4);  // factor 1
+  // Two fail (refilled: still 4), then four updates: step 1 saw 6 outcomes, 2 failed:
+  // f = 0.5 · 2/6 = 1/6, factor 1.2, ceil(4 · 1.2) = 5 in flight after it.
+  for (int i = 0; i < 2; ++i) {
+    auto t = d.pop(0);
+    d.take(f.loop->failed(t.seq, t.attempt, failure_code::client_error, "boom"));
+  }
+  REQUIRE(d.pending.size() == 4);
+  async_step last;
+  for (int i = 0; i < 4; ++i) {
+    auto t = d.pop(0);
+    last = answer(*f.loop, t, {1, 1}, 10);
+    d.take(last);
+  }
+  REQUIRE(d.steps.size() == 1);
+  CHECK(d.steps[0].record.over_select_factor == 1.0);
+  CHECK(d.steps[0].record.failures == 2);
+  CHECK(d.steps[0].record.went_offline == 0);
+  CHECK(d.steps[0].record.online_fraction == 1.0);
+  REQUIRE(last.checkpoint);
+  CHECK(decode_async_state(last.checkpoint->state, "ck").pace_failure_rate == Approx(1.0 / 6));
+  CHECK(f.loop->in_flight() == 5);
+  CHECK(d.pending.size() == 5);
+}
+
+TEST_CASE("async_loop pace steering leaves stale discards out of the failure rate",
+          "[protocol][availability]") {
+  // Buffer 1, threshold 0, 2 in flight: the second answer of the start is stale (its base is
+  // version 0, the server is at 1). Counted as a stale failure, it does not raise f.
+  auto sc = async_scenario(10, 1, 2, 1, 3);
+  sc.async.staleness_threshold = 0;
+  sc.selection.pace.enabled = true;
+  sc.selection.pace.ewma = 0.5;
+  sc.selection.pace.max_factor = 2;
+  async_fixture f(sc, {1, 2}, ten_each());
+  driver d;
+  d.take(f.loop->start());
+  REQUIRE(d.pending.size() == 2);
+  d.take(answer(*f.loop, d.pop(0), {1, 1}, 10));  // step 1
+  d.take(answer(*f.loop, d.pop(0), {1, 1}, 10));  // stale
+  REQUIRE(d.pending.size() == 2);
+  // The first pending task is the refill after step 1 (base version 1): fresh.
+  d.take(answer(*f.loop, d.pop(0), {1, 1}, 10));  // step 2
+  REQUIRE(d.steps.size() == 2);
+  CHECK(d.steps[1].record.failures_by.of(failure_code::stale) == 1);
+  CHECK(d.steps[1].record.over_select_factor == 1.0);
+  CHECK(f.loop->in_flight() == 2);  // f = 0: factor 1 (with stale counted: 3)
+}
+
+TEST_CASE("async_loop refuses a checkpoint whose pace steering state does not fit",
+          "[protocol][availability]") {
+  auto sc = async_scenario(10, 1, 2, 1, 3);
+  async_fixture plain(sc, {1, 2}, ten_each());
+  auto state = plain.loop->save_state();
+  sc.selection.pace.enabled = true;
+  async_fixture paced(sc, {1, 2}, ten_each());
+  CHECK_THROWS_WITH(paced.loop->load_state(state),
+                    "checkpoint: no pace steering state, this run has selection.pace");
+  state.pace_failure_rate = 0.25;
+  async_fixture plain2(async_scenario(10, 1, 2, 1, 3), {1, 2}, ten_each());
+  CHECK_THROWS_WITH(plain2.loop->load_state(state),
+                    "checkpoint: a pace steering state, this run has no selection.pace");
 }

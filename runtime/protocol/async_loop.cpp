@@ -369,18 +369,24 @@ void async_loop::dispatch(uint32_t id, async_step& step) {
                            model_->size() * sizeof(float), transfer, compute) +
              edges_.extra_latency_s(id, edge);
   }
+  async_task t;
+  t.seq = seq;
+  t.edge = edge;
+  t.client = id;
+  t.base_version = buffer_.version();
+  t.task_seed = stream_key(sc_.seed, rng_tag::shuffle, seq, id);
+  t.finish = finish;
+  t.model = model_;
+  t.group_params = sc_.async.delta == delta_rule::current;
+  // Tasks queue at the edge behind at most `concurrency` others.
+  const double waves =
+      std::ceil(static_cast<double>(peak_concurrency_) / static_cast<double>(edge_capacity_));
+  t.timeout_s = sc_.training.timeout_s * std::max(1.0, waves) + 30.0;
   idle_since_ = -1;
   if (auto off = online_ ? online_->offline_at(id, sim_now_, finish) : std::nullopt) {
     // The client goes offline before its task would finish: never sent; it fails now and
     // holds its slot until its offline time (when its release frees it).
-    async_task t;
-    t.seq = seq;
-    t.edge = edge;
-    t.client = id;
-    t.base_version = buffer_.version();
-    t.task_seed = stream_key(sc_.seed, rng_tag::shuffle, seq, id);
     t.finish = *off;
-    t.model = model_;
     tasks_.emplace(seq, task{t, samples, true, edges_.incarnation(edge), true});
     busy_clients_.insert(id);
     releases_.dispatch(seq, *off);
@@ -392,7 +398,6 @@ void async_loop::dispatch(uint32_t id, async_step& step) {
              " s, before its task would finish at " + schema::format_number(finish) + " s");
     return;
   }
-  uint64_t group = 0;
   if (sc_.async.edge == edge_mode::preaggregate) {
     auto& og = open_groups_[edge];
     if (og.id != 0 && og.base != buffer_.version()) close_group(edge, step);
@@ -400,24 +405,11 @@ void async_loop::dispatch(uint32_t id, async_step& step) {
       og = open_group{next_group_++, buffer_.version(), 0};
       groups_.emplace(og.id, group_record{edge, og.base, {}, {}});
     }
-    group = og.id;
+    t.group = og.id;
     ++og.size;
-    groups_.at(group).members.emplace_back(seq, samples);
+    groups_.at(t.group).members.emplace_back(seq, samples);
   }
-  async_task t;
-  t.seq = seq;
-  t.edge = edge;
-  t.client = id;
-  t.base_version = buffer_.version();
-  t.task_seed = stream_key(sc_.seed, rng_tag::shuffle, seq, id);
-  t.finish = finish;
-  t.model = model_;
-  t.group = group;
-  t.group_params = sc_.async.delta == delta_rule::current;
-  // Tasks queue at the edge behind at most `concurrency` others.
-  const double waves =
-      std::ceil(static_cast<double>(peak_concurrency_) / static_cast<double>(edge_capacity_));
-  t.timeout_s = sc_.training.timeout_s * std::max(1.0, waves) + 30.0;
+  const uint64_t group = t.group;
   auto& stored =
       tasks_.emplace(seq, task{t, samples, false, edges_.incarnation(edge)}).first->second;
   busy_clients_.insert(id);

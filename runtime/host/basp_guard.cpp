@@ -68,6 +68,7 @@ struct relay : std::enable_shared_from_this<relay> {
   basp_frame_check check;
   basp_frame_check check_down;  // the node's stream, parsed only to count its frames
   std::array<uint64_t, 7> counted_up{}, counted_down{};  // of the checks' tallies
+  byte_counters::message_tally messages_up{}, messages_down{};
   std::string who;
   std::array<char, 64 * 1024> up{}, down{};
   bool closed = false;
@@ -119,6 +120,7 @@ struct relay : std::enable_shared_from_this<relay> {
       bytes.add_from_peer(n);
       const auto why = self->check.feed(self->up.data(), n);
       bytes.add_from_peer_frames(self->check.bytes_by_op(), self->counted_up);
+      bytes.add_from_peer_messages(self->check.bytes_by_message(), self->messages_up);
       if (why) {
         ++self->guard->refused;
         self->guard->log("refused peer " + self->who + ": " + *why + "; connection closed");
@@ -154,20 +156,21 @@ struct relay : std::enable_shared_from_this<relay> {
 
   void from_node() {
     auto self = shared_from_this();
-    inner.async_read_some(
-        asio::buffer(down), [self](const boost::system::error_code& ec, size_t n) {
-          if (ec) return self->close();
-          self->check_down.feed(self->down.data(), n);
-          asio::async_write(self->peer, asio::buffer(self->down.data(), n),
-                            [self](const boost::system::error_code& wec, size_t w) {
-                              auto& bytes = self->guard->bytes;
-                              bytes.add_to_peer(w);
-                              if (wec) return self->close();
-                              bytes.add_to_peer_frames(self->check_down.bytes_by_op(),
-                                                       self->counted_down);
-                              self->from_node();
-                            });
-        });
+    inner.async_read_some(asio::buffer(down), [self](const boost::system::error_code& ec,
+                                                     size_t n) {
+      if (ec) return self->close();
+      self->check_down.feed(self->down.data(), n);
+      asio::async_write(
+          self->peer, asio::buffer(self->down.data(), n),
+          [self](const boost::system::error_code& wec, size_t w) {
+            auto& bytes = self->guard->bytes;
+            bytes.add_to_peer(w);
+            if (wec) return self->close();
+            bytes.add_to_peer_frames(self->check_down.bytes_by_op(), self->counted_down);
+            bytes.add_to_peer_messages(self->check_down.bytes_by_message(), self->messages_down);
+            self->from_node();
+          });
+    });
   }
 
   // The node sees this peer at inner's local port: remember whose it is.

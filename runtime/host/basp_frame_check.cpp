@@ -103,8 +103,10 @@ void basp_frame_check::count_message_bytes(const char* data, size_t n) {
   const size_t room = max_peek_bytes - peek_.size();
   peek_.insert(peek_.end(), data, data + std::min(room, n));
   unclassified_ += n;
-  kind_ = classify_basp_payload(op_, peek_.data(), peek_.size(), payload_left_ == 0);
-  if (!kind_) return;
+  const auto head = read_basp_payload_head(op_, peek_.data(), peek_.size(), payload_left_ == 0);
+  if (!head) return;
+  kind_ = head->kind;
+  if (!registered_as_) registered_as_ = registering_peer(head->first_type);
   bytes_by_message_[static_cast<size_t>(*kind_)] += unclassified_;
   unclassified_ = 0;
 }

@@ -51,6 +51,10 @@ class basp_frame_check {
     return bytes_by_message_;
   }
 
+  // The kind of peer the stream's first registration names (host_join: a client host;
+  // edge_join, edge_rejoin, child_join: an edge), once one has been read.
+  std::optional<peer_kind> registered_as() const { return registered_as_; }
+
   // When the stream so far ends inside a frame (a header cut short, or a payload with bytes
   // still to come): what is missing, e.g. "frame 2: a direct message cut short after 10 of
   // 100 payload bytes"; nullopt at a frame boundary or after a refusal. A peer that closes or
@@ -75,6 +79,7 @@ class basp_frame_check {
   uint64_t unclassified_ = 0;
   std::optional<message_kind> kind_;
   std::array<uint64_t, message_kind_count> bytes_by_message_{};
+  std::optional<peer_kind> registered_as_;
   std::optional<std::string> wrong_;
 };
 

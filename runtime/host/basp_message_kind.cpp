@@ -94,45 +94,74 @@ message_kind kind_of_type_name(const std::string& first_type) {
   return it == m.end() ? message_kind::control : it->second;
 }
 
-std::optional<message_kind> classify_basp_payload(unsigned op, const unsigned char* data, size_t n,
-                                                  bool complete) {
+std::optional<payload_head> read_basp_payload_head(unsigned op, const unsigned char* data, size_t n,
+                                                   bool complete) {
   n = std::min(n, max_peek_bytes);
   const bool final = complete || n == max_peek_bytes;
-  const std::optional<message_kind> more =
-      final ? std::optional<message_kind>{message_kind::other} : std::nullopt;
+  const std::optional<payload_head> more =
+      final ? std::optional<payload_head>{payload_head{}} : std::nullopt;
+  const payload_head unreadable{};
+  auto named = [](const std::string& type) { return payload_head{kind_of_type_name(type), type}; };
   reader r{data, n};
   if (op == 3) {  // routed: source and destination node first
     for (int i = 0; i < 2; ++i) {
       const auto s = skip_node_id(r);
       if (s == step::more) return more;
-      if (s == step::bad) return message_kind::other;
+      if (s == step::bad) return unreadable;
     }
   } else if (op != 2) {
-    return message_kind::other;
+    return unreadable;
   }
   if (const auto s = skip_forwarding_stack(r); s != step::ok)
-    return s == step::more ? more : std::optional<message_kind>{message_kind::other};
+    return s == step::more ? more : std::optional<payload_head>{unreadable};
   // begin_object(0, name): uint16 0, then the name.
   if (!r.skip(2)) return more;
-  if (data[r.at - 2] != 0 || data[r.at - 1] != 0) return message_kind::other;
+  if (data[r.at - 2] != 0 || data[r.at - 1] != 0) return unreadable;
   uint32_t len = 0;
   bool bad = false;
   if (!r.varbyte(len, bad)) return more;
-  if (bad) return message_kind::other;
+  if (bad) return unreadable;
   static const std::string prefix = "@<>";
   const size_t have = std::min<size_t>(len, n - r.at);
   const std::string name(reinterpret_cast<const char*>(data + r.at), have);
   // The first element's name ends at the next '+' or with the whole name.
   if (name.compare(0, std::min(have, prefix.size()), prefix, 0, std::min(have, prefix.size())) != 0)
-    return message_kind::other;
+    return unreadable;
   if (have < prefix.size()) return more;
-  if (len == prefix.size()) return kind_of_type_name("");
+  if (len == prefix.size()) return named("");
   if (have == prefix.size()) return more;
-  if (name[prefix.size()] != '+') return message_kind::other;
+  if (name[prefix.size()] != '+') return unreadable;
   const size_t start = prefix.size() + 1;
   const size_t end = name.find('+', start);
   if (end == std::string::npos && have < len) return more;
-  return kind_of_type_name(name.substr(start, end == std::string::npos ? end : end - start));
+  return named(name.substr(start, end == std::string::npos ? end : end - start));
+}
+
+std::optional<message_kind> classify_basp_payload(unsigned op, const unsigned char* data, size_t n,
+                                                  bool complete) {
+  auto head = read_basp_payload_head(op, data, n, complete);
+  if (!head) return std::nullopt;
+  return head->kind;
+}
+
+const char* name_of(peer_kind k) {
+  switch (k) {
+    case peer_kind::edge:
+      return "edges";
+    case peer_kind::client_host:
+      return "client hosts";
+    case peer_kind::unregistered:
+      return "unregistered peers";
+  }
+  return "?";
+}
+
+std::optional<peer_kind> registering_peer(const std::string& first_type) {
+  if (first_type == "fedactor::host_join") return peer_kind::client_host;
+  if (first_type == "fedactor::edge_join" || first_type == "fedactor::edge_rejoin" ||
+      first_type == "fedactor::child_join")
+    return peer_kind::edge;
+  return std::nullopt;
 }
 
 }  // namespace fedactor

@@ -46,10 +46,28 @@ message_kind kind_of_type_name(const std::string& first_type);
 // The most payload bytes read to classify a frame.
 constexpr size_t max_peek_bytes = 512;
 
-// The kind of the actor message (op 2 direct, op 3 routed) whose payload starts with these n
+// What the head of an actor message's payload says: `kind`, and the first element's type name
+// when it could be read ("" for an empty message or an unreadable head).
+struct payload_head {
+  message_kind kind = message_kind::other;
+  std::string first_type;
+};
+
+// The head of the actor message (op 2 direct, op 3 routed) whose payload starts with these n
 // bytes; nullopt when more bytes are needed to tell (and n < max_peek_bytes and !complete).
 // `complete`: the n bytes are the whole payload.
+std::optional<payload_head> read_basp_payload_head(unsigned op, const unsigned char* data, size_t n,
+                                                   bool complete);
+
+// Its kind alone.
 std::optional<message_kind> classify_basp_payload(unsigned op, const unsigned char* data, size_t n,
                                                   bool complete);
+
+// Who sends a registration of this type to a listening node: a client host (host_join) or an
+// edge (edge_join, edge_rejoin, child_join); nullopt for any other type.
+enum class peer_kind : size_t { edge = 0, client_host = 1, unregistered = 2 };
+constexpr size_t peer_kind_count = 3;
+const char* name_of(peer_kind k);  // "edges", "client hosts", "unregistered peers"
+std::optional<peer_kind> registering_peer(const std::string& first_type);
 
 }  // namespace fedactor

@@ -73,6 +73,21 @@ void byte_counters::add_to_peer_messages(const message_tally& by_kind, message_t
   add_growth(to_by_message_, by_kind, seen);
 }
 
+void byte_counters::add_peer_bytes(peer_kind k, uint64_t from, uint64_t to) {
+  const auto i = static_cast<size_t>(k);
+  if (from > 0) from_by_peer_[i].fetch_add(from, std::memory_order_relaxed);
+  if (to > 0) to_by_peer_[i].fetch_add(to, std::memory_order_relaxed);
+}
+
+void byte_counters::move_peer_bytes(peer_kind from_kind, peer_kind to_kind, uint64_t from,
+                                    uint64_t to) {
+  const auto a = static_cast<size_t>(from_kind), b = static_cast<size_t>(to_kind);
+  from_by_peer_[a].fetch_sub(from, std::memory_order_relaxed);
+  to_by_peer_[a].fetch_sub(to, std::memory_order_relaxed);
+  from_by_peer_[b].fetch_add(from, std::memory_order_relaxed);
+  to_by_peer_[b].fetch_add(to, std::memory_order_relaxed);
+}
+
 byte_totals operator-(const byte_totals& a, const byte_totals& b) {
   byte_totals d;
   d.from_peers = a.from_peers - b.from_peers;
@@ -82,6 +97,8 @@ byte_totals operator-(const byte_totals& a, const byte_totals& b) {
   d.connections = a.connections - b.connections;
   d.from_peers_by_message = minus(a.from_peers_by_message, b.from_peers_by_message);
   d.to_peers_by_message = minus(a.to_peers_by_message, b.to_peers_by_message);
+  d.from_peers_by_peer = minus(a.from_peers_by_peer, b.from_peers_by_peer);
+  d.to_peers_by_peer = minus(a.to_peers_by_peer, b.to_peers_by_peer);
   return d;
 }
 
@@ -97,6 +114,10 @@ byte_totals byte_counters::totals() const {
   for (size_t k = 0; k < message_kind_count; ++k) {
     t.from_peers_by_message[k] = from_by_message_[k].load(std::memory_order_relaxed);
     t.to_peers_by_message[k] = to_by_message_[k].load(std::memory_order_relaxed);
+  }
+  for (size_t k = 0; k < peer_kind_count; ++k) {
+    t.from_peers_by_peer[k] = from_by_peer_[k].load(std::memory_order_relaxed);
+    t.to_peers_by_peer[k] = to_by_peer_[k].load(std::memory_order_relaxed);
   }
   return t;
 }
@@ -116,10 +137,15 @@ std::string describe(const byte_totals& t, const std::string& peers) {
     }
     return out + ")";
   };
+  std::string by_peer = "; by peer:";
+  for (size_t k = 0; k < peer_kind_count; ++k)
+    by_peer += std::string{k == 0 ? " " : ", "} + name_of(static_cast<peer_kind>(k)) + " " +
+               std::to_string(t.to_peers_by_peer[k]) + " sent " +
+               std::to_string(t.from_peers_by_peer[k]) + " received";
   return "with the " + peers + ": " + std::to_string(t.to_peers) + " bytes sent" +
          split(t.to_peers_by_kind, t.to_peers_by_message) + ", " + std::to_string(t.from_peers) +
          " received" + split(t.from_peers_by_kind, t.from_peers_by_message) + ", " +
-         std::to_string(t.connections) + " connection" + (t.connections == 1 ? "" : "s");
+         std::to_string(t.connections) + " connection" + (t.connections == 1 ? "" : "s") + by_peer;
 }
 
 }  // namespace fedactor

@@ -40,6 +40,11 @@ struct byte_totals {
   // kind is still being read are in neither).
   std::array<uint64_t, message_kind_count> from_peers_by_message{};
   std::array<uint64_t, message_kind_count> to_peers_by_message{};
+  // from_peers / to_peers by the kind of peer (edges, client hosts, unregistered peers): a
+  // connection's bytes count as unregistered until the peer's registration (host_join, or
+  // edge_join / edge_rejoin / child_join) has been read, then all of them as that kind's.
+  std::array<uint64_t, peer_kind_count> from_peers_by_peer{};
+  std::array<uint64_t, peer_kind_count> to_peers_by_peer{};
 };
 
 // a - b, field by field (the bytes of a round: the totals at its end less those at its start).
@@ -58,6 +63,11 @@ class byte_counters {
   void add_from_peer_messages(const message_tally& by_kind, message_tally& seen);
   void add_to_peer_messages(const message_tally& by_kind, message_tally& seen);
   void add_connection() { connections_.fetch_add(1, std::memory_order_relaxed); }
+  // A connection's bytes from / to its peer of kind k.
+  void add_peer_bytes(peer_kind k, uint64_t from, uint64_t to);
+  // A connection whose peer turned out to be of kind `to_kind`: the bytes it counted as
+  // `from_kind` so far move there.
+  void move_peer_bytes(peer_kind from_kind, peer_kind to_kind, uint64_t from, uint64_t to);
 
   byte_totals totals() const;
 
@@ -72,11 +82,14 @@ class byte_counters {
   std::atomic<uint64_t> connections_{0};
   std::array<std::atomic<uint64_t>, message_kind_count> from_by_message_{};
   std::array<std::atomic<uint64_t>, message_kind_count> to_by_message_{};
+  std::array<std::atomic<uint64_t>, peer_kind_count> from_by_peer_{};
+  std::array<std::atomic<uint64_t>, peer_kind_count> to_by_peer_{};
 };
 
 // One line for a node's log: "with the edges: 1234 bytes sent (handshake 82, message 1000,
 // monitor 0, heartbeat 152; task 0, model 900, result 0, aggregate 0, control 100, other 0),
-// 5678 received (...), 2 connections".
+// 5678 received (...), 2 connections; by peer: edges 0 sent 0 received, client hosts 1234 sent
+// 5678 received, unregistered peers 0 sent 0 received".
 std::string describe(const byte_totals& t, const std::string& peers);
 
 }  // namespace fedactor

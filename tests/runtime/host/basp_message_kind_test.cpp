@@ -158,3 +158,19 @@ TEST_CASE("payloads written by CAF's serializer are classified by their message 
   CHECK(classify(2, caf_payload(sys, caf::make_message(node_ack{}))) == message_kind::control);
   CHECK(classify(2, caf_payload(sys, caf::message{})) == message_kind::control);
 }
+
+TEST_CASE("registrations name the kind of peer that sends them", "[host][bytes]") {
+  CHECK(registering_peer("fedactor::host_join") == peer_kind::client_host);
+  CHECK(registering_peer("fedactor::edge_join") == peer_kind::edge);
+  CHECK(registering_peer("fedactor::edge_rejoin") == peer_kind::edge);
+  CHECK(registering_peer("fedactor::child_join") == peer_kind::edge);
+  CHECK_FALSE(registering_peer("fedactor::node_hello"));
+  CHECK_FALSE(registering_peer("fedactor::train_res"));
+  CHECK(std::string{name_of(peer_kind::client_host)} == "client hosts");
+  bytes b{0};
+  put_message_head(b, "@<>+fedactor::child_join");
+  const auto head = read_basp_payload_head(2, b.data(), b.size(), true);
+  REQUIRE(head);
+  CHECK(head->first_type == "fedactor::child_join");
+  CHECK(head->kind == message_kind::control);
+}

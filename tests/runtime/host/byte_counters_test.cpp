@@ -132,12 +132,14 @@ TEST_CASE("basp_guard counts what the kernel carries on a loopback connection, b
   const auto from_node =
       concat({frame(0, 50), frame(6, 0), frame(6, 0), frame(2, 3000, "fedactor::edge_ins"),
               frame(2, 40, "fedactor::node_ack")});  // 82 + 64 + 3032 + 72 = 3250
-  // The peer sends a client handshake of 100 payload bytes, three heartbeats, a train_res of
-  // 200,000 payload bytes (several reads of the relay's 64 KiB buffer) and a direct message
-  // whose payload is junk to the classifier (1,000 'x': counted as other).
+  // The peer sends a client handshake of 100 payload bytes, three heartbeats, a host_join of
+  // 50 payload bytes (a client host registering), a train_res of 200,000 payload bytes
+  // (several reads of the relay's 64 KiB buffer) and a direct message whose payload is junk to
+  // the classifier (1,000 'x': counted as other).
   const auto sent = concat({frame(1, 100), frame(6, 0), frame(6, 0), frame(6, 0),
+                            frame(2, 50, "fedactor::host_join"),
                             frame(2, 200000, "fedactor::train_res"), frame(2, 1000)});
-  REQUIRE(sent.size() == 132 + 96 + 200032 + 1032);
+  REQUIRE(sent.size() == 132 + 96 + 82 + 200032 + 1032);
   std::vector<char> node_got(sent.size());
   std::thread node_thread{[&] {
     tcp::socket s{node_io};
@@ -174,12 +176,16 @@ TEST_CASE("basp_guard counts what the kernel carries on a loopback connection, b
   // tcpi_bytes_acked of the connecting side also counts the SYN's sequence number (one).
   CHECK(t.from_peers + 1 == ti.bytes_acked);
   CHECK(t.to_peers == ti.bytes_received);
-  CHECK(t.from_peers == 201292);
+  CHECK(t.from_peers == 201374);
   CHECK(t.to_peers == 3250);
-  CHECK(t.from_peers_by_kind == std::array<uint64_t, 4>{132, 201064, 0, 96});
+  CHECK(t.from_peers_by_kind == std::array<uint64_t, 4>{132, 201146, 0, 96});
   CHECK(t.to_peers_by_kind == std::array<uint64_t, 4>{82, 3104, 0, 64});
   // task, model, result, aggregate, control, other
-  CHECK(t.from_peers_by_message == std::array<uint64_t, 6>{0, 0, 200032, 0, 0, 1032});
+  CHECK(t.from_peers_by_message == std::array<uint64_t, 6>{0, 0, 200032, 0, 82, 1032});
+  // The peer registered as a client host: all of its connection's bytes are a client host's.
+  // (edges, client hosts, unregistered)
+  CHECK(t.from_peers_by_peer == std::array<uint64_t, 3>{0, 201374, 0});
+  CHECK(t.to_peers_by_peer == std::array<uint64_t, 3>{0, 3250, 0});
   CHECK(t.to_peers_by_message == std::array<uint64_t, 6>{0, 3032, 0, 0, 72, 0});
   CHECK(t.connections == 1);
 
@@ -207,6 +213,18 @@ TEST_CASE("byte_counters adds the growth of a message-kind tally and totals subt
   CHECK(d.to_peers_by_message == std::array<uint64_t, 6>{0, 7, 0, 0, 0, 1});
 }
 
+TEST_CASE("byte_counters moves a connection's bytes to its peer's kind once it is known",
+          "[host][bytes]") {
+  byte_counters c;
+  c.add_peer_bytes(peer_kind::unregistered, 100, 40);
+  c.add_peer_bytes(peer_kind::edge, 7, 0);
+  c.move_peer_bytes(peer_kind::unregistered, peer_kind::client_host, 60, 40);
+  c.add_peer_bytes(peer_kind::client_host, 5, 1);
+  const auto t = c.totals();
+  CHECK(t.from_peers_by_peer == std::array<uint64_t, 3>{7, 65, 40});
+  CHECK(t.to_peers_by_peer == std::array<uint64_t, 3>{0, 41, 0});
+}
+
 TEST_CASE("describe names every frame kind of both directions", "[host][bytes]") {
   byte_totals t;
   t.to_peers = 146;
@@ -219,5 +237,6 @@ TEST_CASE("describe names every frame kind of both directions", "[host][bytes]")
         "with the edges: 146 bytes sent (handshake 82, message 0, monitor 0, heartbeat 64; task "
         "0, model 0, result 0, aggregate 0, control 0, other 0), 1260 received (handshake 132, "
         "message 1032, monitor 0, heartbeat 96; task 0, model 0, result 1000, aggregate 0, "
-        "control 32, other 0), 1 connection");
+        "control 32, other 0), 1 connection; by peer: edges 0 sent 0 received, client hosts 0 "
+        "sent 0 received, unregistered peers 0 sent 0 received");
 }

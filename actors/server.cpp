@@ -3,6 +3,7 @@
 #include "actors/server.hpp"
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -38,6 +39,11 @@ struct server_state {
   caf::typed_response_promise<run_report> promise;
   bool started = false;
   std::string stop_reason;  // set by stop_atom
+  // Model bytes sent down to the edges not yet in a record (round_record::model_bytes_down):
+  // sync by round (a round's batches are sent before the previous round's record is
+  // reported), async since the last step's record.
+  std::map<uint32_t, uint64_t> model_bytes_by_round;
+  uint64_t model_bytes_since_step = 0;
   static inline const char* name = "fedactor.server";
 };
 
@@ -76,8 +82,23 @@ void edge_lost(server_ptr self, uint32_t e, const caf::error& reason);
 server_actor::behavior_type done(server_ptr self);
 
 void report_round(server_ptr self, const finished_round& r) {
-  auto& cfg = self->state.p->cfg;
-  if (cfg.on_round) cfg.on_round(r.record, param_blob{r.model});
+  auto& st = self->state;
+  round_record rec = r.record;
+  if (rec.async) {
+    rec.model_bytes_down = st.model_bytes_since_step;
+    st.model_bytes_since_step = 0;
+  } else if (auto it = st.model_bytes_by_round.find(rec.round);
+             it != st.model_bytes_by_round.end()) {
+    rec.model_bytes_down = it->second;
+    st.model_bytes_by_round.erase(it);
+  }
+  auto& cfg = st.p->cfg;
+  if (cfg.on_round) cfg.on_round(rec, param_blob{r.model});
+}
+
+// The bytes of a task's model and aux values as they cross the server -> edge link.
+uint64_t model_bytes_of(const param_blob& model, const param_blob& aux) {
+  return 4 * static_cast<uint64_t>(model.size() + aux.size());
 }
 
 void finish(server_ptr self) {
@@ -145,6 +166,7 @@ void send_batch(server_ptr self, sync_task t) {
   ins.client_timeout_s = sc.training.timeout_s;
   ins.clients = std::move(t.batch.clients);
   if (t.aux) ins.aux = param_blob{t.aux};
+  self->state.model_bytes_by_round[t.round] += model_bytes_of(ins.model, ins.aux);
   ins.robust = t.robust;
   ins.clip = t.clip;
   const auto& handle = self->state.p->cfg.edges[e];
@@ -263,6 +285,7 @@ void send_task(server_ptr self, const async_task& t) {
   ins.timeout_s = sc.training.timeout_s;
   ins.group = t.group;
   ins.group_params = t.group_params;
+  self->state.model_bytes_since_step += model_bytes_of(ins.model, param_blob{});
   const auto& handle = self->state.p->cfg.edges[edge];
   const auto dest = handle.address();
   const auto base = t.model;  // decodes a compressed answer

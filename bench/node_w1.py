@@ -9,7 +9,11 @@ every TCP connection to a node's listening port, from `ss -tin` sampled every 50
 sent after a connection's last sample, at shutdown, are missed), next to `fedactor run` of
 the same scenario. Every process started is killed at the end.
 
-usage: bench/node_w1.py [--binary build/fedactor] [--edges 2] [--hosts] [--rounds 10]
+With --tree the nodes form the three-level tree of issue 15: the server, E regional edges
+(default 2), two site edges below each (`--parent`) and one client host per site edge
+(4 client hosts for E = 2), the population split evenly among the hosts.
+
+usage: bench/node_w1.py [--binary build/fedactor] [--edges 2] [--hosts | --tree] [--rounds 10]
                         [--clients-per-round 1000] [--node-flag=--trainers=1 ...]
 """
 
@@ -71,6 +75,8 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "fedactor"))
     ap.add_argument("--edges", type=int, default=2)
     ap.add_argument("--hosts", action="store_true", help="one client host per edge")
+    ap.add_argument("--tree", action="store_true",
+                    help="two site edges (--parent) below each edge, one client host per site")
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--clients-per-round", type=int, default=1000)
     ap.add_argument("--node-flag", action="append", default=[],
@@ -109,15 +115,26 @@ def main():
                    "--id", str(e)] + node_flags
             if args.hosts:
                 cmd += ["--wait-hosts", "1"]
+            if args.tree:
+                cmd += ["--wait-hosts", "2"]
             edges.append(start(cmd))
         edge_ports = [wait_port(edge) for edge in edges]
         ports.update(edge_ports)
-        if args.hosts:
-            n = 1000  # population of tutorial_sync.yaml
+        n = 1000  # population of tutorial_sync.yaml
+        host_edges = edge_ports if args.hosts else []
+        if args.tree:
+            sites = []
             for e, ep in enumerate(edge_ports):
-                lo, hi = n * e // args.edges, n * (e + 1) // args.edges - 1
-                start(["node", "clients", "--edge", "127.0.0.1:%d" % ep, "--ids",
-                       "%d-%d" % (lo, hi)] + node_flags)
+                for k in range(2):
+                    sites.append(start(["node", "edge", "--parent", "127.0.0.1:%d" % ep,
+                                        "--listen", "127.0.0.1:0", "--id", str(10 * (e + 1) + k),
+                                        "--wait-hosts", "1"] + node_flags))
+            host_edges = [wait_port(site) for site in sites]
+            ports.update(host_edges)
+        for h, ep in enumerate(host_edges):
+            lo, hi = n * h // len(host_edges), n * (h + 1) // len(host_edges) - 1
+            start(["node", "clients", "--edge", "127.0.0.1:%d" % ep, "--ids",
+                   "%d-%d" % (lo, hi)] + node_flags)
         sent = {}
         while server.poll() is None:
             sample_sockets(ports, sent)
@@ -128,9 +145,10 @@ def main():
         round_s = sum(r["wall_s"] for r in rounds)
         total = sum(sent.values())
         procs_n = len(procs)
-        print("W1 %d clients/round, %d rounds, %d edges%s" %
+        print("W1 %d clients/round, %d rounds, %d edges%s%s" %
               (args.clients_per_round, args.rounds, args.edges,
-               ", %d client hosts" % args.edges if args.hosts else ""))
+               ", %d site edges" % (2 * args.edges) if args.tree else "",
+               ", %d client hosts" % len(host_edges) if host_edges else ""))
         print("  one process:    %8.0f updates/s" % ref_sum["mean_clients_per_s"])
         print("  %2d processes:   %8.0f updates/s, %.1f MB/s between processes "
               "(%.1f MB in all, %.1f KB per update), same model: %s" %
@@ -138,6 +156,12 @@ def main():
                total / dist_sum["clients_trained"] / 1e3,
                dist_sum["model_sha256"] == ref_sum["model_sha256"]))
         print("  s/round: " + " ".join("%.3f" % r["wall_s"] for r in rounds))
+        if "net_bytes_down" in dist_sum:
+            print("  server <-> edges, measured by its guard: %d bytes down %s, %d up %s; "
+                  "model_bytes_down %d (one process: %d)" %
+                  (dist_sum["net_bytes_down"], dist_sum.get("net_bytes_down_by_message", {}),
+                   dist_sum["net_bytes_up"], dist_sum.get("net_bytes_up_by_message", {}),
+                   dist_sum.get("model_bytes_down", 0), ref_sum.get("model_bytes_down", 0)))
         logs.close()
         shutil.rmtree(tmp)  # kept (with nodes.log) when the run failed
     finally:

@@ -29,6 +29,7 @@ std::optional<std::string> basp_frame_check::feed(const char* data, size_t n) {
       const size_t take = static_cast<size_t>(std::min<uint64_t>(payload_left_, n));
       payload_left_ -= take;
       bytes_by_op_[op_] += take;
+      if (op_ == 2 || op_ == 3) count_message_bytes(data, take);
       data += take;
       n -= take;
       continue;
@@ -86,7 +87,28 @@ std::optional<std::string> basp_frame_check::check_header() {
   payload_len_ = payload;
   op_ = op;
   bytes_by_op_[op] += header_size;
+  if (op == 2 || op == 3) {
+    peek_.clear();
+    kind_.reset();
+    unclassified_ = header_size;
+  }
   return std::nullopt;
+}
+
+void basp_frame_check::count_message_bytes(const char* data, size_t n) {
+  if (kind_) {
+    bytes_by_message_[static_cast<size_t>(*kind_)] += n;
+    return;
+  }
+  const size_t room = max_peek_bytes - peek_.size();
+  peek_.insert(peek_.end(), data, data + std::min(room, n));
+  unclassified_ += n;
+  const auto head = read_basp_payload_head(op_, peek_.data(), peek_.size(), payload_left_ == 0);
+  if (!head) return;
+  kind_ = head->kind;
+  if (!registered_as_) registered_as_ = registering_peer(head->first_type);
+  bytes_by_message_[static_cast<size_t>(*kind_)] += unclassified_;
+  unclassified_ = 0;
 }
 
 std::optional<std::string> basp_frame_check::incomplete() const {

@@ -19,6 +19,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "runtime/host/basp_message_kind.hpp"
 
 namespace fedactor {
 
@@ -40,6 +43,18 @@ class basp_frame_check {
   // Bytes of a refused header are in none (runtime/host/byte_counters.hpp).
   const std::array<uint64_t, 7>& bytes_by_op() const { return bytes_by_op_; }
 
+  // Bytes of well-formed actor-message frames (direct and routed) so far by the kind of
+  // message they carry (runtime/host/basp_message_kind.hpp): a frame's header and payload
+  // bytes once the first max_peek_bytes of its payload (or all of it) tell its kind, then
+  // its payload bytes as they pass. They sum to bytes_by_op()[2] + [3] at every frame end.
+  const std::array<uint64_t, message_kind_count>& bytes_by_message() const {
+    return bytes_by_message_;
+  }
+
+  // The kind of peer the stream's first registration names (host_join: a client host;
+  // edge_join, edge_rejoin, child_join: an edge), once one has been read.
+  std::optional<peer_kind> registered_as() const { return registered_as_; }
+
   // When the stream so far ends inside a frame (a header cut short, or a payload with bytes
   // still to come): what is missing, e.g. "frame 2: a direct message cut short after 10 of
   // 100 payload bytes"; nullopt at a frame boundary or after a refusal. A peer that closes or
@@ -48,6 +63,7 @@ class basp_frame_check {
 
  private:
   std::optional<std::string> check_header();
+  void count_message_bytes(const char* data, size_t n);
 
   uint64_t max_payload_;
   std::array<unsigned char, header_size> header_{};
@@ -57,6 +73,13 @@ class basp_frame_check {
   unsigned op_ = 0;            // and its operation
   uint64_t frames_ = 0;
   std::array<uint64_t, 7> bytes_by_op_{};
+  // The actor-message frame being passed through: its payload's first bytes until its kind
+  // is known, the frame's bytes not yet counted by kind, and its kind once known.
+  std::vector<unsigned char> peek_;
+  uint64_t unclassified_ = 0;
+  std::optional<message_kind> kind_;
+  std::array<uint64_t, message_kind_count> bytes_by_message_{};
+  std::optional<peer_kind> registered_as_;
   std::optional<std::string> wrong_;
 };
 

@@ -68,6 +68,10 @@ struct relay : std::enable_shared_from_this<relay> {
   basp_frame_check check;
   basp_frame_check check_down;  // the node's stream, parsed only to count its frames
   std::array<uint64_t, 7> counted_up{}, counted_down{};  // of the checks' tallies
+  byte_counters::message_tally messages_up{}, messages_down{};
+  // Who the peer is (unregistered until its registration is read) and its bytes so far.
+  peer_kind kind = peer_kind::unregistered;
+  uint64_t bytes_up = 0, bytes_down = 0;
   std::string who;
   std::array<char, 64 * 1024> up{}, down{};
   bool closed = false;
@@ -119,6 +123,10 @@ struct relay : std::enable_shared_from_this<relay> {
       bytes.add_from_peer(n);
       const auto why = self->check.feed(self->up.data(), n);
       bytes.add_from_peer_frames(self->check.bytes_by_op(), self->counted_up);
+      bytes.add_from_peer_messages(self->check.bytes_by_message(), self->messages_up);
+      self->bytes_up += n;
+      bytes.add_peer_bytes(self->kind, n, 0);
+      self->note_peer_kind();
       if (why) {
         ++self->guard->refused;
         self->guard->log("refused peer " + self->who + ": " + *why + "; connection closed");
@@ -154,20 +162,32 @@ struct relay : std::enable_shared_from_this<relay> {
 
   void from_node() {
     auto self = shared_from_this();
-    inner.async_read_some(
-        asio::buffer(down), [self](const boost::system::error_code& ec, size_t n) {
-          if (ec) return self->close();
-          self->check_down.feed(self->down.data(), n);
-          asio::async_write(self->peer, asio::buffer(self->down.data(), n),
-                            [self](const boost::system::error_code& wec, size_t w) {
-                              auto& bytes = self->guard->bytes;
-                              bytes.add_to_peer(w);
-                              if (wec) return self->close();
-                              bytes.add_to_peer_frames(self->check_down.bytes_by_op(),
-                                                       self->counted_down);
-                              self->from_node();
-                            });
-        });
+    inner.async_read_some(asio::buffer(down), [self](const boost::system::error_code& ec,
+                                                     size_t n) {
+      if (ec) return self->close();
+      self->check_down.feed(self->down.data(), n);
+      asio::async_write(
+          self->peer, asio::buffer(self->down.data(), n),
+          [self](const boost::system::error_code& wec, size_t w) {
+            auto& bytes = self->guard->bytes;
+            bytes.add_to_peer(w);
+            self->bytes_down += w;
+            bytes.add_peer_bytes(self->kind, 0, w);
+            if (wec) return self->close();
+            bytes.add_to_peer_frames(self->check_down.bytes_by_op(), self->counted_down);
+            bytes.add_to_peer_messages(self->check_down.bytes_by_message(), self->messages_down);
+            self->from_node();
+          });
+    });
+  }
+
+  // Once the peer's registration has been read: its bytes so far count as that kind's.
+  void note_peer_kind() {
+    if (kind != peer_kind::unregistered) return;
+    const auto found = check.registered_as();
+    if (!found) return;
+    guard->bytes.move_peer_bytes(kind, *found, bytes_up, bytes_down);
+    kind = *found;
   }
 
   // The node sees this peer at inner's local port: remember whose it is.

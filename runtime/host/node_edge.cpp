@@ -19,6 +19,7 @@
 #include "runtime/host/node_training.hpp"
 #include "runtime/host/peer_address.hpp"
 #include "runtime/host/tls_log.hpp"
+#include "runtime/host/tls_role.hpp"
 #include "runtime/scenario/load.hpp"
 
 namespace fedactor {
@@ -40,6 +41,8 @@ int run_edge_node(const edge_node_options& opts) {
     return 2;
   }
   tls_refusal_log_scope tls_log{opts.net.tls() ? opts.log : nullptr};
+  // With TLS, a child edge expects its parent's edge certificate, not the server's.
+  set_tls_edge_below_parent(opts.below_parent);
   system_config cfg;
   configure(cfg, opts.net);
   caf::actor_system sys{cfg};

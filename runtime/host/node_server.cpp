@@ -135,6 +135,9 @@ server_node_result run_server_node(const server_node_options& opts) {
           counted.net_bytes_counted = true;
           counted.net_bytes_down = now.to_peers - net_seen->to_peers;
           counted.net_bytes_up = now.from_peers - net_seen->from_peers;
+          const auto grown = now - *net_seen;
+          counted.net_bytes_down_by_message = grown.to_peers_by_message;
+          counted.net_bytes_up_by_message = grown.from_peers_by_message;
           *net_seen = now;
           on(counted);
         };
@@ -183,6 +186,9 @@ server_node_result run_server_node(const server_node_options& opts) {
       out.result.summary.net_bytes_counted = true;
       out.result.summary.net_bytes_down = now.to_peers - net_run->to_peers;
       out.result.summary.net_bytes_up = now.from_peers - net_run->from_peers;
+      const auto grown = now - *net_run;
+      out.result.summary.net_bytes_down_by_message = grown.to_peers_by_message;
+      out.result.summary.net_bytes_up_by_message = grown.from_peers_by_message;
       out.bytes = now;
     }
   }

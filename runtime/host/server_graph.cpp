@@ -51,7 +51,8 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
       round_wall_(std::make_shared<double>(0.0)),
       last_eval_(std::make_shared<round_record>()),
       update_traffic_(std::make_shared<std::pair<uint64_t, uint64_t>>(0, 0)),
-      checkpoint_failure_(std::make_shared<std::string>()) {
+      checkpoint_failure_(std::make_shared<std::string>()),
+      model_traffic_(std::make_shared<uint64_t>(0)) {
   const auto& sc = cfg_.sc;
   const std::string yaml = to_yaml(sc);
   if (cfg_.resume) {
@@ -68,9 +69,10 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
   ocfg.last_round =
       sc.protocol.mode == protocol_mode::async ? sc.async.aggregations : sc.protocol.rounds;
   ocfg.on_round = [cb = cfg_.on_round, wall = round_wall_, last = last_eval_,
-                   traffic = update_traffic_](const round_record& r) {
+                   traffic = update_traffic_, models = model_traffic_](const round_record& r) {
     *wall += r.wall_s;
     traffic->first += r.update_bytes_up;
+    *models += r.model_bytes_down;
     traffic->second += r.updates_up;
     if (r.evaluated) *last = r;
     if (cb) cb(r);
@@ -175,6 +177,7 @@ federation_result server_graph::run(std::chrono::steady_clock::time_point starte
   note_evaluation(result.summary, *last_eval_);
   result.summary.update_bytes_up = update_traffic_->first;
   result.summary.updates_up = update_traffic_->second;
+  result.summary.model_bytes_down = *model_traffic_;
   return result;
 }
 

@@ -104,6 +104,7 @@ class server_graph {
   // Σ update_bytes_up and Σ updates_up over the records (the summary's update traffic).
   std::shared_ptr<std::pair<uint64_t, uint64_t>> update_traffic_;
   std::shared_ptr<std::string> checkpoint_failure_;  // the first checkpoint write that failed
+  std::shared_ptr<uint64_t> model_traffic_;          // Σ model_bytes_down over the records
 };
 
 // Runs the server side of a run to its end: a server_graph of `cfg`, and after each scripted

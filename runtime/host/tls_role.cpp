@@ -16,6 +16,7 @@ namespace fedactor {
 namespace {
 
 std::atomic<bool> accept_roleless_flag{false};
+std::atomic<bool> edge_below_parent_flag{false};
 
 std::string quoted_list(const std::vector<std::string>& values) {
   std::string out;
@@ -66,22 +67,23 @@ certificate_role role_of(const X509* cert) {
   return out;
 }
 
-std::optional<node_role> expected_peer_role(node_role own, bool accepting) {
+std::vector<node_role> expected_peer_roles(node_role own, bool accepting, bool below_parent) {
   switch (own) {
     case node_role::server:
-      if (accepting) return node_role::edge;
-      return std::nullopt;
+      if (accepting) return {node_role::edge};
+      return {};
     case node_role::edge:
-      return accepting ? node_role::clients : node_role::server;
+      if (accepting) return {node_role::clients, node_role::edge};
+      return {below_parent ? node_role::edge : node_role::server};
     case node_role::clients:
-      if (accepting) return std::nullopt;
-      return node_role::edge;
+      if (accepting) return {};
+      return {node_role::edge};
   }
-  return std::nullopt;
+  return {};
 }
 
 std::optional<std::string> role_refusal(const certificate_role& own, const certificate_role& peer,
-                                        bool accepting, bool accept_roleless) {
+                                        bool accepting, bool accept_roleless, bool below_parent) {
   if (own.roleless()) {
     if (accept_roleless) return std::nullopt;  // nothing to derive expectations from
     return std::string{"this node's own certificate carries no role"};
@@ -89,17 +91,22 @@ std::optional<std::string> role_refusal(const certificate_role& own, const certi
   std::optional<node_role> mine;
   if (own.values.size() == 1) mine = parse_node_role(own.values.front());
   if (!mine) return "this node's own certificate has " + describe(own) + ", not a node role";
-  const auto want = expected_peer_role(*mine, accepting);
-  if (!want)
+  const auto want = expected_peer_roles(*mine, accepting, below_parent);
+  if (want.empty())
     return std::string{"a "} + (*mine == node_role::server ? "server" : "client host") +
            (accepting ? " accepts no peer" : " connects to no peer") + " (certificate role " +
            describe(peer) + ")";
+  std::string wanted;
+  for (size_t i = 0; i < want.size(); ++i)
+    wanted += (i == 0 ? "'" : " or '") + std::string{to_string(want[i])} + "'";
   if (peer.roleless()) {
     if (accept_roleless) return std::nullopt;
-    return std::string{"certificate without a role where '"} + to_string(*want) + "' expected";
+    return "certificate without a role where " + wanted + " expected";
   }
-  if (peer.values.size() == 1 && peer.values.front() == to_string(*want)) return std::nullopt;
-  return "certificate role " + describe(peer) + " where '" + to_string(*want) + "' expected";
+  if (peer.values.size() == 1)
+    for (auto w : want)
+      if (peer.values.front() == to_string(w)) return std::nullopt;
+  return "certificate role " + describe(peer) + " where " + wanted + " expected";
 }
 
 std::optional<std::string> check_own_certificate(const std::string& pem_file, node_role role,
@@ -130,6 +137,14 @@ void set_tls_accept_roleless(bool accept) {
 
 bool tls_accept_roleless() {
   return accept_roleless_flag.load();
+}
+
+void set_tls_edge_below_parent(bool below) {
+  edge_below_parent_flag.store(below);
+}
+
+bool tls_edge_below_parent() {
+  return edge_below_parent_flag.load();
 }
 
 }  // namespace fedactor

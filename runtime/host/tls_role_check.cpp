@@ -67,7 +67,7 @@ int verify_role(int preverify_ok, X509_STORE_CTX* store) {
     return 0;
   }
   auto why = role_refusal(role_of(a.own_cert(ssl)), role_of(X509_STORE_CTX_get_current_cert(store)),
-                          a.is_server(ssl) == 1, tls_accept_roleless());
+                          a.is_server(ssl) == 1, tls_accept_roleless(), tls_edge_below_parent());
   if (!why) return 1;
   refuse(store, ssl, std::move(*why));
   return 0;

@@ -35,6 +35,10 @@ void live_snapshot::on_record(const round_record& r) {
     state_.net_bytes_counted = true;
     state_.net_bytes_down += r.net_bytes_down;
     state_.net_bytes_up += r.net_bytes_up;
+    for (size_t k = 0; k < message_kind_count; ++k) {
+      state_.net_bytes_down_by_message[k] += r.net_bytes_down_by_message[k];
+      state_.net_bytes_up_by_message[k] += r.net_bytes_up_by_message[k];
+    }
   }
   lines_.push_back(std::move(line));
 }

@@ -4,6 +4,8 @@
 // whether it ended, its latest record and its last evaluated one. A plain value: the
 // snapshot (live_snapshot) hands out copies of it.
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +29,8 @@ struct live_state {
   bool net_bytes_counted = false;
   uint64_t net_bytes_down = 0;
   uint64_t net_bytes_up = 0;
+  std::array<uint64_t, message_kind_count> net_bytes_down_by_message{};  // of those, by kind
+  std::array<uint64_t, message_kind_count> net_bytes_up_by_message{};
   uint64_t rss_bytes = 0;       // resident set size when the state was taken
   uint64_t peak_rss_bytes = 0;  // VmHWM when the state was taken
 };

@@ -183,6 +183,20 @@ std::string prometheus_text(const live_state& s) {
               "Bytes the node server received from the edges' nodes since the first round "
               "(plain TCP, framing included).",
               s.net_bytes_up);
+    auto by_message = [&](const char* name, const char* help,
+                          const std::array<uint64_t, message_kind_count>& by) {
+      e.header(name, "counter", help);
+      for (size_t k = 0; k < message_kind_count; ++k)
+        e.sample(name, label("kind", name_of(static_cast<message_kind>(k))), std::to_string(by[k]));
+    };
+    by_message("net_message_bytes_down_total",
+               "Of net_bytes_down_total, the actor messages' bytes by the kind of message they "
+               "carried.",
+               s.net_bytes_down_by_message);
+    by_message("net_message_bytes_up_total",
+               "Of net_bytes_up_total, the actor messages' bytes by the kind of message they "
+               "carried.",
+               s.net_bytes_up_by_message);
   }
   if (r.norm_bound > 0) {
     e.gauge("norm_bound", "L2 bound the edges applied to updates in the latest round.",

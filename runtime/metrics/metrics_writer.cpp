@@ -13,6 +13,13 @@ namespace fedactor {
 
 namespace {
 
+// {"task": n, "model": n, "result": n, "aggregate": n, "control": n, "other": n}
+nlohmann::json by_message_json(const std::array<uint64_t, message_kind_count>& by) {
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t k = 0; k < message_kind_count; ++k) j[name_of(static_cast<message_kind>(k))] = by[k];
+  return j;
+}
+
 // {"timeout": 0, "edge_lost": 2, "invalid_update": 0, "stale": 0, "client_error": 1}
 nlohmann::json failures_json(const failure_counts& f) {
   nlohmann::json j = nlohmann::json::object();
@@ -73,10 +80,13 @@ std::string to_json(const round_record& r) {
                    {"edges_lost", r.edges_lost},
                    {"edges_rejoined", r.edges_rejoined},
                    {"rerouted", r.rerouted},
-                   {"update_bytes_up", r.update_bytes_up}};
+                   {"update_bytes_up", r.update_bytes_up},
+                   {"model_bytes_down", r.model_bytes_down}};
   if (r.net_bytes_counted) {
     j["net_bytes_down"] = r.net_bytes_down;
     j["net_bytes_up"] = r.net_bytes_up;
+    j["net_bytes_down_by_message"] = by_message_json(r.net_bytes_down_by_message);
+    j["net_bytes_up_by_message"] = by_message_json(r.net_bytes_up_by_message);
   }
   if (!r.edge_load.empty()) {
     j["edges_alive"] = r.edges_alive;
@@ -159,11 +169,14 @@ std::string to_json(const run_summary& s) {
                    {"interrupted", s.interrupted}};
   if (s.interrupted) j["stopped_by"] = s.stopped_by;
   j["update_bytes_up"] = s.update_bytes_up;
+  j["model_bytes_down"] = s.model_bytes_down;
   j["mean_update_bytes"] =
       s.updates_up > 0 ? static_cast<double>(s.update_bytes_up) / s.updates_up : 0.0;
   if (s.net_bytes_counted) {
     j["net_bytes_down"] = s.net_bytes_down;
     j["net_bytes_up"] = s.net_bytes_up;
+    j["net_bytes_down_by_message"] = by_message_json(s.net_bytes_down_by_message);
+    j["net_bytes_up_by_message"] = by_message_json(s.net_bytes_up_by_message);
   }
   if (s.evaluated && (s.test_samples > 0 || s.eval_clients > 0))
     j["evaluated_round"] = s.evaluated_round;

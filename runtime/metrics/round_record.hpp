@@ -3,11 +3,13 @@
 // One record per sync round (one line of metrics.jsonl) and the run's totals
 // (summary.json).
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "runtime/host/basp_message_kind.hpp"
 #include "runtime/protocol/failure.hpp"
 
 namespace fedactor {
@@ -117,6 +119,16 @@ struct round_record {
   uint32_t wanted = 0;            // clients the round asked the sampler for (selected: got)
   uint32_t went_offline = 0;      // kept clients whose online time ended before they finished
   double over_select_factor = 1;  // selection.pace: wanted / clients_per_round this round
+  // net_bytes_down / _up's actor-message bytes again by the kind of message they carried
+  // (task, model, result, aggregate, control, other: runtime/host/basp_message_kind.hpp);
+  // written with net_bytes_* (net_bytes_counted)
+  std::array<uint64_t, message_kind_count> net_bytes_down_by_message{};
+  std::array<uint64_t, message_kind_count> net_bytes_up_by_message{};
+  // Model bytes the server sent down to the edges for this round (sync: the edge_ins of the
+  // round's batches, resent ones included) / since the last step (async: the async_ins of the
+  // tasks dispatched): 4 bytes per value of each task's model and aux blobs (docs/
+  // communication.md, "Model bytes down"). The same in `fedactor run` and node runs.
+  uint64_t model_bytes_down = 0;
 };
 
 struct run_summary {
@@ -186,6 +198,11 @@ struct run_summary {
   // Per-edge totals: the sums of metrics.jsonl's edge_load entries over the run (in_flight
   // apart), filled by metrics_writer::write_summary; empty: no record had them.
   std::vector<edge_load_counts> edge_totals;
+  // round_record::net_bytes_*_by_message summed over the run (net_bytes_counted)
+  std::array<uint64_t, message_kind_count> net_bytes_down_by_message{};
+  std::array<uint64_t, message_kind_count> net_bytes_up_by_message{};
+  // round_record::model_bytes_down summed over the rounds / steps this process ran
+  uint64_t model_bytes_down = 0;
 };
 
 // An async run that ended because no update was accepted for too long (async_loop::stalled):

@@ -182,6 +182,14 @@ TEST_CASE("logged_link_bytes reads the bytes of a node's closing byte line", "[c
   CHECK(fedactor::logged_link_bytes("bytes with the edges: 0 bytes sent (handshake 0, message 0, "
                                     "monitor 0, heartbeat 0), 0 received (handshake 0, message "
                                     "0, monitor 0, heartbeat 0), 0 connections") == 0);
+  // With the split by message kind and by peer (runtime/host/byte_counters.hpp: describe).
+  CHECK(fedactor::logged_link_bytes(
+            "bytes with the client hosts: 300 bytes sent (handshake 100, message 200, monitor 0, "
+            "heartbeat 0; task 150, model 0, result 0, aggregate 0, control 50, other 0), 20 "
+            "received (handshake 20, message 0, monitor 0, heartbeat 0; task 0, model 0, result "
+            "0, aggregate 0, control 0, other 0), 1 connection; by peer: edges 0 sent 0 "
+            "received, client hosts 300 sent 20 received, unregistered peers 0 sent 0 received") ==
+        320);
   CHECK(fedactor::logged_link_bytes("[server] run complete") == 0);
 }
 

@@ -968,9 +968,10 @@ TEST_CASE("a TLS node refuses a peer certified by another CA and logs its addres
                                     tls("edge", "ca")));
   const uint16_t ep = edge.port(startup);
   REQUIRE(ep != 0);
-  // An edge takes client hosts only: another edge's (or the server's) certificate is refused.
+  // An edge takes client hosts and child edges only: the server's certificate is refused.
   knock(ep, "server");
-  auto not_a_host = edge.wait_for("certificate role 'server' where 'clients' expected", 20s);
+  auto not_a_host =
+      edge.wait_for("certificate role 'server' where 'clients' or 'edge' expected", 20s);
   REQUIRE(not_a_host);
   CHECK(not_a_host->find("TLS: refused peer 127.0.0.1:") != std::string::npos);
   auto& host = c.start("clients", with({"node", "clients", "--edge", addr(ep), "--ids", "0-999"},

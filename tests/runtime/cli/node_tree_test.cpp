@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -108,30 +109,39 @@ struct tree {
   uint16_t edge0_port = 0, site10_port = 0;
 };
 
-tree three_levels(cluster& c, uint16_t sp) {
+// `extra`: more arguments for a node of a role ("edge", "clients"): TLS options, say.
+using role_args = std::function<std::vector<std::string>(const std::string& role)>;
+
+tree three_levels(cluster& c, uint16_t sp, const role_args& extra = {}) {
+  auto more = [&](const std::string& role, std::vector<std::string> args) {
+    return extra ? with(std::move(args), extra(role)) : args;
+  };
   tree t;
-  t.edge0 = &c.start("edge 0", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
-                                "--id", "0", "--wait-hosts", "2"});
-  t.edge1 = &c.start("edge 1", {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
-                                "--id", "1", "--wait-hosts", "1"});
+  t.edge0 = &c.start("edge 0", more("edge", {"node", "edge", "--server", addr(sp), "--listen",
+                                             "127.0.0.1:0", "--id", "0", "--wait-hosts", "2"}));
+  t.edge1 = &c.start("edge 1", more("edge", {"node", "edge", "--server", addr(sp), "--listen",
+                                             "127.0.0.1:0", "--id", "1", "--wait-hosts", "1"}));
   t.edge0_port = t.edge0->port(startup);
   REQUIRE(t.edge0_port != 0);
-  t.site10 = &c.start("child edge 10", {"node", "edge", "--parent", addr(t.edge0_port), "--listen",
-                                        "127.0.0.1:0", "--id", "10", "--wait-hosts", "1"});
-  t.site11 = &c.start("child edge 11", {"node", "edge", "--parent", addr(t.edge0_port), "--listen",
-                                        "127.0.0.1:0", "--id", "11", "--wait-hosts", "1"});
+  t.site10 = &c.start("child edge 10",
+                      more("edge", {"node", "edge", "--parent", addr(t.edge0_port), "--listen",
+                                    "127.0.0.1:0", "--id", "10", "--wait-hosts", "1"}));
+  t.site11 = &c.start("child edge 11",
+                      more("edge", {"node", "edge", "--parent", addr(t.edge0_port), "--listen",
+                                    "127.0.0.1:0", "--id", "11", "--wait-hosts", "1"}));
   const uint16_t e1 = t.edge1->port(startup);
   REQUIRE(e1 != 0);
   t.site10_port = t.site10->port(startup);
   REQUIRE(t.site10_port != 0);
   const uint16_t s11 = t.site11->port(startup);
   REQUIRE(s11 != 0);
-  t.hosts.push_back(&c.start("clients 0-249",
-                             {"node", "clients", "--edge", addr(t.site10_port), "--ids", "0-249"}));
-  t.hosts.push_back(
-      &c.start("clients 250-499", {"node", "clients", "--edge", addr(s11), "--ids", "250-499"}));
-  t.hosts.push_back(
-      &c.start("clients 500-999", {"node", "clients", "--edge", addr(e1), "--ids", "500-999"}));
+  t.hosts.push_back(&c.start(
+      "clients 0-249",
+      more("clients", {"node", "clients", "--edge", addr(t.site10_port), "--ids", "0-249"})));
+  t.hosts.push_back(&c.start("clients 250-499", more("clients", {"node", "clients", "--edge",
+                                                                 addr(s11), "--ids", "250-499"})));
+  t.hosts.push_back(&c.start("clients 500-999", more("clients", {"node", "clients", "--edge",
+                                                                 addr(e1), "--ids", "500-999"})));
   return t;
 }
 
@@ -268,5 +278,61 @@ TEST_CASE("an edge whose --parent names the server is refused in one line, exit 
   CHECK(child.wait_exit(60s) == 2);
   INFO(c.dump());
   CHECK(child.wait_for("error: --parent " + addr(sp) + " is not an edge", 1s));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a three-level tree in TLS gives the model of fedactor run", "[cli][node][tree][tls]") {
+  auto dir = temp_dir("tls");
+  auto sh = [&](const std::string& cmd) {
+    return std::system(("cd '" + dir.string() + "' && " + cmd + " >/dev/null 2>&1").c_str());
+  };
+  // A CA and one certificate per role, the role in OU (docs/deployment.md).
+  const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  REQUIRE(sh("openssl req -x509 " + ec + " -keyout ca.key -out ca.pem -days 2 -subj /CN=ca") == 0);
+  for (const std::string role : {"server", "edge", "clients"}) {
+    REQUIRE(sh("openssl req " + ec + " -keyout " + role + ".key -out " + role +
+               ".csr -subj /OU=" + role + "/CN=" + role) == 0);
+    REQUIRE(sh("openssl x509 -req -in " + role + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial " +
+               "-out " + role + ".pem -days 2") == 0);
+  }
+  const role_args tls = [&](const std::string& role) {
+    return std::vector<std::string>{"--tls-cert", (dir / (role + ".pem")).string(),
+                                    "--tls-key",  (dir / (role + ".key")).string(),
+                                    "--tls-ca",   (dir / "ca.pem").string()};
+  };
+  const std::vector<std::string> sets = {"--set", "topology.edges=2", "--set", "protocol.rounds=3"};
+  cluster c;
+  auto& ref =
+      c.start("run", with({"run", tutorial, "--quiet", "--out", (dir / "ref").string()}, sets));
+  auto& server = c.start("server", with(with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                              "--quiet", "--out", (dir / "dist").string()},
+                                             sets),
+                                        tls("server")));
+  const uint16_t sp = server.port(startup);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  // A child edge pointed at the server refuses the server's certificate (it expects its
+  // parent's edge certificate) and ends.
+  auto& astray = c.start("child edge at the server",
+                         with({"node", "edge", "--parent", addr(sp), "--listen", "127.0.0.1:0",
+                               "--id", "99", "--join-timeout", "0s"},
+                              tls("edge")));
+  CHECK(astray.wait_exit(30s) != 0);
+  CHECK(astray.wait_for("certificate role 'server' where 'edge' expected", 1s));
+  auto t = three_levels(c, sp, tls);
+  REQUIRE(server.wait_exit(120s) == 0);
+  REQUIRE(ref.wait_exit(60s) == 0);
+  INFO(c.dump());
+  CHECK(digest(dir / "dist") == digest(dir / "ref"));
+  auto records = metrics(dir / "dist");
+  CHECK(records.size() == 3);
+  CHECK(total(records, "failures") == 0);
+  CHECK(t.edge0->wait_for("child edge 10 (", 1s));
+  CHECK(t.edge0->wait_for("child edge 11 (", 1s));
+  for (auto* p : {t.edge0, t.edge1, t.site10, t.site11}) CHECK(p->wait_exit(20s) == 0);
+  for (auto* p : t.hosts) CHECK(p->wait_exit(20s) == 0);
+  // Only the stray child's handshake was refused.
+  CHECK(server.output().find("certificate role") == std::string::npos);
+  CHECK(t.edge0->output().find("TLS: refused") == std::string::npos);
   fs::remove_all(dir);
 }

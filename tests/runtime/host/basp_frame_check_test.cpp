@@ -3,6 +3,8 @@
 
 #include "runtime/host/basp_frame_check.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -127,4 +129,30 @@ TEST_CASE("basp_frame_check says what a stream cut inside a frame is missing", "
   CHECK(c.incomplete() == std::string{"frame 3: a header cut short after 20 of 32 bytes"});
   CHECK(c.feed(bad.data() + 20, 12));
   CHECK_FALSE(c.incomplete());
+}
+
+TEST_CASE("basp_frame_check splits actor-message bytes by message kind however it is cut",
+          "[host][bytes]") {
+  // A direct message naming fedactor::edge_res (100 payload bytes), a heartbeat, and a routed
+  // message whose payload is 5 'x' (not a readable head: other).
+  auto direct = frame(2, 100, 0, 7, 9);
+  const std::string name = "@<>+fedactor::edge_res";
+  std::vector<char> head{0, 0, 0, static_cast<char>(name.size())};
+  head.insert(head.end(), name.begin(), name.end());
+  std::copy(head.begin(), head.end(), direct.begin() + 32);
+  const auto stream = frame(1, 20) + direct + frame(6, 0) + frame(3, 5, 0, 0, 4);
+  for (size_t chunk : {size_t{1}, size_t{7}, size_t{33}, stream.size()}) {
+    CAPTURE(chunk);
+    basp_frame_check c{1000};
+    CHECK_FALSE(feed_all(c, stream, chunk));
+    // task, model, result, aggregate, control, other
+    CHECK(c.bytes_by_message() == std::array<uint64_t, 6>{0, 0, 0, 132, 0, 37});
+    CHECK(c.bytes_by_op()[2] + c.bytes_by_op()[3] == 132 + 37);
+  }
+  // Until the head is read, the frame's bytes are in no kind.
+  basp_frame_check c{1000};
+  CHECK_FALSE(c.feed(stream.data(), 52 + 32 + 10));
+  CHECK(c.bytes_by_message() == std::array<uint64_t, 6>{});
+  CHECK_FALSE(c.feed(stream.data() + 94, 20));
+  CHECK(c.bytes_by_message()[3] == 32 + 30);
 }

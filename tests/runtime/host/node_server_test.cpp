@@ -16,6 +16,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "runtime/host/basp_message_kind.hpp"
 #include "runtime/host/federation.hpp"
 #include "runtime/host/node_clients.hpp"
 #include "runtime/host/node_edge.hpp"
@@ -200,6 +201,35 @@ TEST_CASE("server edge and client host nodes in one process give the summary of 
   CHECK(a.registered_clients == b.registered_clients);
   CHECK(a.sim_time_s == Approx(b.sim_time_s));
   CHECK(dist.spec.num_params() == ref.model.size());
+  // Model bytes down: computed where the server sends them, the same in both runs (one edge,
+  // one edge_ins per round, 4 bytes per parameter).
+  CHECK(a.model_bytes_down == b.model_bytes_down);
+  CHECK(a.model_bytes_down == uint64_t{sc.protocol.rounds} * 4 * ref.model.size());
+  // Measured by the server's guard (plain TCP): the edge_ins are the model bytes plus their
+  // framing and client lists, the edge_res the aggregates; every payload head was readable.
+  REQUIRE(a.net_bytes_counted);
+  const auto model = static_cast<size_t>(message_kind::model);
+  const auto aggregate = static_cast<size_t>(message_kind::aggregate);
+  const auto other = static_cast<size_t>(message_kind::other);
+  CHECK(a.net_bytes_down_by_message[model] > a.model_bytes_down);
+  CHECK(a.net_bytes_down_by_message[model] < a.model_bytes_down + sc.protocol.rounds * 4096);
+  CHECK(a.net_bytes_up_by_message[aggregate] > 0);
+  CHECK(a.net_bytes_down_by_message[other] == 0);
+  CHECK(a.net_bytes_up_by_message[other] == 0);
+  uint64_t split = 0;
+  for (auto n : a.net_bytes_down_by_message) split += n;
+  CHECK(split <= a.net_bytes_down);
+  {
+    std::lock_guard<std::mutex> guard{*rounds_mu};
+    uint64_t model_in_rounds = 0;
+    for (const auto& r : *rounds) model_in_rounds += r.net_bytes_down_by_message[model];
+    CHECK(model_in_rounds == a.net_bytes_down_by_message[model]);
+  }
+  // The edge's link to its client host: all of it a client host's once it registered.
+  auto bytes_line = elog->find("bytes with the client hosts: ");
+  REQUIRE(bytes_line);
+  CHECK(bytes_line->find("unregistered peers 0 sent 0 received") != std::string::npos);
+  CHECK(bytes_line->find("client hosts 0 sent") == std::string::npos);
 }
 
 TEST_CASE(

@@ -133,20 +133,28 @@ TEST_CASE("a server refuses a client host's certificate presented as an edge's",
   CHECK(caf_connects(patient(t.pki.tls("peer", "ca")), server.port));
 }
 
-TEST_CASE("an edge takes client hosts only, and a client host connects to an edge only",
-          "[host][tls]") {
+TEST_CASE(
+    "an edge takes client hosts and child edges only, and a client host connects to an edge "
+    "only",
+    "[host][tls]") {
   role_test t;
   REQUIRE(t.pki.ok());
   {
     tls_listener edge{patient(t.pki.tls("peer", "ca"))};  // OU=edge
     REQUIRE(edge.port != 0);
     CHECK_FALSE(raw_client(edge.port, t.pki.file("node.pem"), t.pki.file("node.key")));
-    auto line = t.log->wait_for("where 'clients' expected", 20s);
+    auto line = t.log->wait_for("where 'clients' or 'edge' expected", 20s);
     INFO(t.log->dump());
     REQUIRE(line);
     CHECK(line->find("TLS: refused peer 127.0.0.1:") == 0);
-    CHECK(line->find(": certificate role 'server' where 'clients' expected") != std::string::npos);
+    CHECK(line->find(": certificate role 'server' where 'clients' or 'edge' expected") !=
+          std::string::npos);
     CHECK(caf_connects(patient(t.pki.tls("clients", "ca")), edge.port));
+    // A child edge (the process-wide flag run_edge_node sets from --parent; accepting does not
+    // depend on it).
+    set_tls_edge_below_parent(true);
+    CHECK(caf_connects(patient(t.pki.tls("peer", "ca")), edge.port));
+    set_tls_edge_below_parent(false);
   }
   {
     // A client host reaching a server: the host itself refuses the server's certificate.

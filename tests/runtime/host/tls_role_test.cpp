@@ -45,13 +45,17 @@ TEST_CASE("a certificate's role is its subject's OU", "[host][tls]") {
   CHECK(role_of(nullptr).roleless());
 }
 
-TEST_CASE("each node expects one role on each link", "[host][tls]") {
-  CHECK(expected_peer_role(node_role::server, true) == node_role::edge);
-  CHECK_FALSE(expected_peer_role(node_role::server, false).has_value());
-  CHECK(expected_peer_role(node_role::edge, true) == node_role::clients);
-  CHECK(expected_peer_role(node_role::edge, false) == node_role::server);
-  CHECK_FALSE(expected_peer_role(node_role::clients, true).has_value());
-  CHECK(expected_peer_role(node_role::clients, false) == node_role::edge);
+TEST_CASE("each node expects its roles on each link", "[host][tls]") {
+  using roles = std::vector<node_role>;
+  CHECK(expected_peer_roles(node_role::server, true) == roles{node_role::edge});
+  CHECK(expected_peer_roles(node_role::server, false).empty());
+  CHECK(expected_peer_roles(node_role::edge, true) == roles{node_role::clients, node_role::edge});
+  CHECK(expected_peer_roles(node_role::edge, false) == roles{node_role::server});
+  CHECK(expected_peer_roles(node_role::edge, false, true) == roles{node_role::edge});
+  CHECK(expected_peer_roles(node_role::edge, true, true) ==
+        roles{node_role::clients, node_role::edge});
+  CHECK(expected_peer_roles(node_role::clients, true).empty());
+  CHECK(expected_peer_roles(node_role::clients, false) == roles{node_role::edge});
   CHECK(parse_node_role("edge") == node_role::edge);
   CHECK(parse_node_role("clients") == node_role::clients);
   CHECK(parse_node_role("server") == node_role::server);
@@ -67,13 +71,23 @@ TEST_CASE("a peer is refused unless its certificate has the role the link expect
   CHECK_FALSE(role_refusal(edge, server, false, false));
   CHECK_FALSE(role_refusal(edge, clients, true, false));
   CHECK_FALSE(role_refusal(clients, edge, false, false));
+  // Trees: an edge takes a child edge on its port; a child edge expects its parent's edge
+  // certificate, not the server's.
+  CHECK_FALSE(role_refusal(edge, edge, true, false));
+  CHECK_FALSE(role_refusal(edge, edge, false, false, true));
+  CHECK(role_refusal(edge, server, false, false, true) ==
+        "certificate role 'server' where 'edge' expected");
+  CHECK(role_refusal(edge, edge, false, false) ==
+        "certificate role 'edge' where 'server' expected");
+  CHECK(role_refusal(edge, none, true, false) ==
+        "certificate without a role where 'clients' or 'edge' expected");
   // A client host's certificate joining the server as an edge.
   CHECK(role_refusal(server, clients, true, false) ==
         "certificate role 'clients' where 'edge' expected");
   CHECK(role_refusal(server, server, true, false) ==
         "certificate role 'server' where 'edge' expected");
-  CHECK(role_refusal(edge, edge, true, false) ==
-        "certificate role 'edge' where 'clients' expected");
+  CHECK(role_refusal(edge, server, true, false) ==
+        "certificate role 'server' where 'clients' or 'edge' expected");
   CHECK(role_refusal(edge, clients, false, false) ==
         "certificate role 'clients' where 'server' expected");
   CHECK(role_refusal(clients, server, false, false) ==

@@ -346,10 +346,14 @@ TEST_CASE("prometheus_text has the node server's bytes to and from the edges sum
   r.net_bytes_counted = true;
   r.net_bytes_down = 1000;
   r.net_bytes_up = 4000;
+  r.net_bytes_down_by_message = {600, 300, 0, 0, 20, 0};
+  r.net_bytes_up_by_message = {0, 0, 3000, 0, 900, 1};
   snap.on_record(r);
   r.round = 2;
   r.net_bytes_down = 250;
   r.net_bytes_up = 30;
+  r.net_bytes_down_by_message = {100, 50, 0, 0, 0, 0};
+  r.net_bytes_up_by_message = {0, 0, 0, 20, 0, 0};
   snap.on_record(r);
   const std::string text = prometheus_text(snap.state());
   const std::string expected =
@@ -360,7 +364,25 @@ TEST_CASE("prometheus_text has the node server's bytes to and from the edges sum
       "# HELP fedactor_net_bytes_up_total Bytes the node server received from the edges' nodes "
       "since the first round (plain TCP, framing included).\n"
       "# TYPE fedactor_net_bytes_up_total counter\n"
-      "fedactor_net_bytes_up_total 4030\n";
+      "fedactor_net_bytes_up_total 4030\n"
+      "# HELP fedactor_net_message_bytes_down_total Of net_bytes_down_total, the actor messages' "
+      "bytes by the kind of message they carried.\n"
+      "# TYPE fedactor_net_message_bytes_down_total counter\n"
+      "fedactor_net_message_bytes_down_total{kind=\"task\"} 700\n"
+      "fedactor_net_message_bytes_down_total{kind=\"model\"} 350\n"
+      "fedactor_net_message_bytes_down_total{kind=\"result\"} 0\n"
+      "fedactor_net_message_bytes_down_total{kind=\"aggregate\"} 0\n"
+      "fedactor_net_message_bytes_down_total{kind=\"control\"} 20\n"
+      "fedactor_net_message_bytes_down_total{kind=\"other\"} 0\n"
+      "# HELP fedactor_net_message_bytes_up_total Of net_bytes_up_total, the actor messages' bytes "
+      "by the kind of message they carried.\n"
+      "# TYPE fedactor_net_message_bytes_up_total counter\n"
+      "fedactor_net_message_bytes_up_total{kind=\"task\"} 0\n"
+      "fedactor_net_message_bytes_up_total{kind=\"model\"} 0\n"
+      "fedactor_net_message_bytes_up_total{kind=\"result\"} 3000\n"
+      "fedactor_net_message_bytes_up_total{kind=\"aggregate\"} 20\n"
+      "fedactor_net_message_bytes_up_total{kind=\"control\"} 900\n"
+      "fedactor_net_message_bytes_up_total{kind=\"other\"} 1\n";
   INFO(text);
   CHECK(text.find(expected) != std::string::npos);
 }

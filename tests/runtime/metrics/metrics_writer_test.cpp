@@ -334,8 +334,10 @@ TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "
     r.events = {fired_event{"edge_down", "edge 1", "round 4", 3.5, 1}};
     r.private_round = true;
     r.edge_load.resize(1);
+    r.net_bytes_counted = true;
     const auto j = nlohmann::json::parse(to_json(r));
     all_keys_documented(j);
+    all_keys_documented(j["net_bytes_down_by_message"]);
     all_keys_documented(j["edge_load"][0]);
     for (auto& [key, value] : j["events"][0].items()) {
       INFO(key);
@@ -356,11 +358,39 @@ TEST_CASE("docs/outputs.md names every key of metrics.jsonl and summary.json", "
   s.refused_results = {{"non_finite", 1}};
   s.refused_peers = {{"truncated_frame", 3}};
   s.edge_totals.resize(1);
+  s.net_bytes_counted = true;
   const auto sj = nlohmann::json::parse(to_json(s));
   all_keys_documented(sj["edge_totals"][0]);
   all_keys_documented(sj);
   for (const char* part : {"wire_rejects", "refused_answers", "refused_results", "refused_peers"})
     all_keys_documented(sj[part]);
+}
+
+TEST_CASE("a node server's record and summary write their bytes by message kind", "[metrics]") {
+  auto r = sync_round();
+  CHECK_FALSE(nlohmann::json::parse(to_json(r)).contains("net_bytes_down_by_message"));
+  r.net_bytes_counted = true;
+  r.net_bytes_down = 1100;
+  r.net_bytes_up = 2000;
+  r.net_bytes_down_by_message = {500, 400, 0, 0, 64, 0};
+  r.net_bytes_up_by_message = {0, 0, 1500, 300, 36, 2};
+  const auto j = nlohmann::json::parse(to_json(r));
+  CHECK(
+      j["net_bytes_down_by_message"] ==
+      nlohmann::json::parse(
+          R"({"task": 500, "model": 400, "result": 0, "aggregate": 0, "control": 64, "other": 0})"));
+  CHECK(
+      j["net_bytes_up_by_message"] ==
+      nlohmann::json::parse(
+          R"({"task": 0, "model": 0, "result": 1500, "aggregate": 300, "control": 36, "other": 2})"));
+  run_summary s;
+  s.net_bytes_counted = true;
+  s.net_bytes_up_by_message = {1, 2, 3, 4, 5, 6};
+  const auto sj = nlohmann::json::parse(to_json(s));
+  CHECK(sj["net_bytes_up_by_message"] ==
+        nlohmann::json::parse(
+            R"({"task": 1, "model": 2, "result": 3, "aggregate": 4, "control": 5, "other": 6})"));
+  CHECK(sj["net_bytes_down_by_message"]["task"] == 0);
 }
 
 TEST_CASE("a record with per-edge load writes edges_alive and one edge_load entry per edge",

@@ -21,6 +21,7 @@
 #include "messages/errors.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/synthetic_data.hpp"
+#include "runtime/protocol/client_report.hpp"
 #include "tests/support/actor_helpers.hpp"
 #include "tests/support/edge_res_counts.hpp"
 
@@ -206,6 +207,161 @@ TEST_CASE("an edge sends covered ids to their client host, trains the rest, same
   CHECK(failed(a).total() == 0);
   CHECK(a.aggregate == b.aggregate);  // exact sums: where a client trains does not matter
   CHECK(a.live_clients == 3);         // 50, 61, 88 trained at the edge itself
+}
+
+TEST_CASE("a client host answers its sync batch with one aggregate, the edge's own bytes",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto trainers = keep(spawn_trainer_pool(sys, spec, 2));
+  client_host_config hc;
+  hc.first = 0;
+  hc.last = 49;
+  hc.data = data;
+  hc.trainers = trainers;
+  auto host = keep(sys.spawn(client_host, hc));
+  auto directory = std::make_shared<client_directory>();
+  auto link = keep(sys.spawn(host_link, client_host_actor{host}, 0u, 49u, directory));
+  directory->add(0, 49, link, "host a");
+  CHECK(directory->find_batch(49));
+  CHECK_FALSE(directory->find_batch(50));
+  std::vector<std::string> lines;
+  edge_config with_hosts{0, 8, data, trainers};
+  with_hosts.provider = [directory](uint32_t id) { return directory->find(id); };
+  with_hosts.batches = [directory](uint32_t id) { return directory->find_batch(id); };
+  with_hosts.log = [&lines](const std::string& l) { lines.push_back(l); };
+  auto e1 = keep(spawn_edge(sys, with_hosts));
+  auto e2 = keep(spawn_edge(sys, edge_config{1, 8, data, trainers}));
+  std::vector<uint32_t> ids{3, 17, 42, 49, 50, 61, 88};
+  auto a = ask(sys, e1, round_of(spec, ids));
+  auto b = ask(sys, e2, round_of(spec, ids));
+  CHECK(succeeded(a) == ids.size());
+  CHECK(failed(a).total() == 0);
+  CHECK(a.aggregate == b.aggregate);  // exact sums: folding at the host changes no bit
+  CHECK(a.reports == b.reports);      // the same client ids, samples, losses and norms
+  CHECK(a.live_clients == 3);         // 50, 61, 88 trained at the edge itself
+  // The host's 4 clients came up as one aggregate and their reports, not 4 models.
+  const uint64_t aggregate_bytes = 48 + 16 * uint64_t{spec.num_params()};
+  CHECK(a.updates_received == 7);
+  CHECK(a.update_bytes == 3 * 4 * uint64_t{spec.num_params()} + aggregate_bytes + 8 + 4 * 24);
+  CHECK(lines.empty());
+  // A robust rule needs every update at the edge: one task per client, the reason logged once.
+  auto median = round_of(spec, ids);
+  median.round = 2;
+  median.robust.rule = robust_rule_kind::median;
+  auto m1 = ask(sys, e1, median);
+  median.round = 3;
+  auto m1_again = ask(sys, e1, median);
+  auto m2 = ask(sys, e2, median);
+  CHECK(m1.aggregate == m2.aggregate);
+  CHECK(m1_again.updates_received == 7);
+  CHECK(m1.update_bytes == 7 * 4 * uint64_t{spec.num_params()});
+  CHECK(lines == std::vector<std::string>{
+                     "host aggregation off: robust.rule median needs every update at the edge; "
+                     "client hosts send one update per client"});
+  // The host trained 4 clients in its batch and 8 one by one.
+  caf::scoped_actor self{sys};
+  self->request(host, wait, node_shutdown{"run complete"})
+      .receive([](node_ack&) {}, [](caf::error&) {});
+  self->request(host, wait, await_end_atom::value)
+      .receive(
+          [](std::string& s) {
+            CHECK(s.rfind("shutdown: run complete (12 tasks trained, 0 "
+                          "failed",
+                          0) == 0);
+          },
+          [&](caf::error& err) { FAIL(describe(err)); });
+}
+
+TEST_CASE("an edge refuses a batch answer that does not fit its record and names the peer",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto trainers = keep(spawn_trainer_pool(sys, spec, 1));
+  // A host that claims one more sample for every client it folds.
+  auto honest = keep(spawn_edge(sys, edge_config{9, 8, data, trainers}));
+  batch_actor rogue =
+      keep(sys.spawn([honest](batch_actor::pointer self) -> batch_actor::behavior_type {
+        return {[=](edge_ins& ins) -> caf::result<edge_res> {
+          auto rp = self->make_response_promise<edge_res>();
+          self->request(honest, wait, std::move(ins))
+              .then(
+                  [=](edge_res& r) mutable {
+                    auto reports = *decode_client_reports(r.reports.data(), r.reports.size());
+                    for (auto& c : reports) ++c.samples;
+                    r.reports = encode_client_reports(reports);
+                    rp.deliver(std::move(r));
+                  },
+                  [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          return rp;
+        }};
+      }));
+  std::vector<std::pair<caf::actor_addr, std::string>> refused;
+  edge_config ec{0, 8, data, trainers};
+  ec.batches = [rogue](uint32_t id) { return id < 50 ? rogue : batch_actor{}; };
+  ec.on_batch_refusal = [&refused](const caf::actor_addr& from, const std::string& why) {
+    refused.emplace_back(from, why);
+  };
+  auto e = keep(spawn_edge(sys, ec));
+  auto r = ask(sys, e, round_of(spec, {3, 17, 60}));
+  CHECK(succeeded(r) == 1);  // 60, trained at the edge
+  CHECK(failed(r).of(failure_code::invalid_update) == 2);
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].first == rogue.address());
+  CHECK(refused[0].second == "client 3 reported " + std::to_string(data->num_samples(3) + 1) +
+                                 " samples, the registry holds " +
+                                 std::to_string(data->num_samples(3)));
+  REQUIRE_FALSE(r.failures.empty());
+  CHECK(r.failures[0] == "client host, round 1: " + refused[0].second);
+}
+
+TEST_CASE("a client host that dies mid-batch fails the batch's clients at once as lost",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  caf::scoped_actor self{sys};
+  auto hole = keep(black_hole(sys, caf::actor_cast<caf::actor>(self)));
+  client_host_config hc;
+  hc.first = 0;
+  hc.last = 99;
+  hc.data = data;
+  hc.trainers = hole;  // its clients never finish
+  auto host = keep(sys.spawn(client_host, hc));
+  auto directory = std::make_shared<client_directory>();
+  auto link = keep(sys.spawn(host_link, client_host_actor{host}, 0u, 99u, directory));
+  directory->add(0, 99, link);
+  edge_config ec{0, 8, data, hole};
+  ec.provider = [directory](uint32_t id) { return directory->find(id); };
+  ec.batches = [directory](uint32_t id) { return directory->find_batch(id); };
+  auto e = keep(spawn_edge(sys, ec));
+  request_for<edge_res>(sys, caf::actor_cast<caf::actor>(self), e, round_of(spec, {1, 2, 3}));
+  std::vector<uint32_t> training;
+  for (int i = 0; i < 3; ++i)
+    self->receive([&](uint32_t id) { training.push_back(id); },
+                  caf::after(std::chrono::seconds(20)) >> [] { FAIL("a task never arrived"); });
+  std::sort(training.begin(), training.end());
+  CHECK(training == std::vector<uint32_t>{1, 2, 3});
+  const auto t0 = std::chrono::steady_clock::now();
+  edge_res res;
+  self->send_exit(host, caf::exit_reason::kill);
+  self->receive([&](edge_res& r) { res = std::move(r); },
+                [&](caf::error& err) { FAIL(describe(err)); },
+                caf::after(std::chrono::seconds(20)) >> [] { FAIL("no edge_res"); });
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+  CHECK(succeeded(res) == 0);
+  CHECK(failed(res).of(failure_code::edge_lost) == 3);
+  REQUIRE(res.failures.size() == 3);
+  CHECK(res.failures[0].find("client 1: host_lost: client host 0-99 lost") == 0);
+  CHECK(directory->size() == 0);
 }
 
 TEST_CASE("a client host that dies fails its tasks at once and the edge's round completes",

@@ -478,8 +478,7 @@ void send_batch(edge_ptr self, const batch_actor& host, std::vector<uint32_t> id
             auto failed = failure_counts::from_wire(res.failed_by);
             if (!failed) {
               wrong = "failure counts of " + std::to_string(res.failed_by.size()) + " codes";
-              s.tree->refuse("client host, round " + std::to_string(round) + ": " + *wrong,
-                             clients.size());
+              s.tree->refuse("client host: " + *wrong, clients.size());
             } else {
               auto rep = host_report(res, *failed, clients.size());
               const auto& cfg = s.cfg;
@@ -488,8 +487,7 @@ void send_batch(edge_ptr self, const batch_actor& host, std::vector<uint32_t> id
                            s.round->model()->size(), s.round_ins->aux.size(), &clients,
                            [&cfg](uint32_t id) { return cfg.data->num_samples(id); }});
               if (wrong)
-                s.tree->refuse("client host, round " + std::to_string(round) + ": " + *wrong,
-                               clients.size());
+                s.tree->refuse("client host: " + *wrong, clients.size());
               else
                 wrong = s.tree->fold_child("client host", clients, rep, res.refused_results);
             }

@@ -558,9 +558,9 @@ TEST_CASE(
     REQUIRE(sp != 0);
     // One update per client: the rogue answers host_task only (host aggregation's batch
     // refusals: tests/actors/client_host_test.cpp).
-    edges[name] = &c.start("edge " + name,
-                           {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0", "--id",
-                            "0", "--wait-hosts", "2", "--host-aggregation", "off"});
+    edges[name] =
+        &c.start("edge " + name, {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
+                                  "--id", "0", "--wait-hosts", "2", "--host-aggregation", "off"});
   }
   for (const std::string name : {"hostile", "clean"}) {
     edge_ports[name] = edges[name]->port(startup);
@@ -1393,9 +1393,10 @@ TEST_CASE("compressed updates over server, edges and client hosts give the model
   const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
-  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(
-      sp, startup,
-      per_client ? std::vector<std::string>{"--host-aggregation", "off"} : std::vector<std::string>{});
+  auto [edges, hosts, edge_ports] =
+      c.two_edges_with_hosts(sp, startup,
+                             per_client ? std::vector<std::string>{"--host-aggregation", "off"}
+                                        : std::vector<std::string>{});
   REQUIRE(server.wait_exit(60s) == 0);
   REQUIRE(ref.wait_exit(60s) == 0);
   INFO(c.dump());

@@ -60,7 +60,7 @@ TEST_CASE("an honest host batch answer passes the edge's checks", "[protocol]") 
   CHECK(check(rep) == std::nullopt);
   // No update folded (every client failed): an empty aggregate and no reports pass too.
   edge_round none(4, make_snapshot(model), 2);
-  none.fail(5, failure_code::client_timeout, "timeout");
+  none.fail(5, failure_code::timeout, "timeout");
   none.fail(9, failure_code::client_error, "error");
   edge_report empty;
   empty.aggregate = none.finish().aggregate;

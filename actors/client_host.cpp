@@ -131,12 +131,10 @@ client_host_control_actor::behavior_type client_host(host_ptr self, client_host_
   self->state.live.set_capacity(cfg.max_live);
   self->state.models = model_cache{cfg.model_window};
   self->state.cfg = std::move(cfg);
-  // A client that dies fails its task (its pending request errors out) and is forgotten.
+  // A client that dies fails its task (its pending request errors out) and is forgotten; an
+  // exit from anyone else (the host's batch edge, the node shutting down) ends the host.
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    if (self->state.live.forget(msg.source)) return;
-    if (self->state.batch_edge && msg.source == self->state.batch_edge.address())
-      self->state.batch_edge = nullptr;
-    self->quit(msg.reason);
+    if (!self->state.live.forget(msg.source)) self->quit(msg.reason);
   });
   self->set_down_handler([=](caf::down_msg& msg) {
     if (!self->state.edge || msg.source != self->state.edge.address()) return;

@@ -6,7 +6,9 @@
 // pre-aggregates the updates of one group (preaggregation). Client tasks wait for a free
 // slot of the bounded live set (task_slots); client actors are created lazily, the least
 // recently used idle one evicted beyond `capacity`, or the task goes to a remote client host
-// (provider). Every result is checked (update_check) before it is folded.
+// (provider). Every result is checked (update_check) before it is folded. In a sync round with
+// host aggregation the clients of each remote client host go to it in one batch and come back
+// as one checked aggregate (edge_config::batches).
 
 #include <cstdint>
 #include <functional>

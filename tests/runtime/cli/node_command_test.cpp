@@ -636,6 +636,66 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "a rogue client host's batch answers that fail the edge's checks are refused whole and named, "
+    "the model is that of a run whose host failed them",
+    "[cli][node][hostile]") {
+  using fedactor::testing::rogue_edge;
+  using fedactor::testing::rogue_host;
+  auto dir = temp_dir("rogue_batch");
+  const std::vector<std::string> sets = {"--set", "topology.edges=1", "--set", "protocol.rounds=3"};
+  cluster c;
+  // As above, with host aggregation (the default): the rogue answers one batch per round.
+  std::map<std::string, node_process*> servers, edges;
+  for (const std::string name : {"hostile", "clean"})
+    servers[name] =
+        &c.start("server " + name, with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
+                                         "--quiet", "--out", (dir / name).string()},
+                                        sets));
+  std::map<std::string, uint16_t> edge_ports;
+  for (const std::string name : {"hostile", "clean"}) {
+    const uint16_t sp = servers[name]->port(startup);
+    INFO(c.dump());
+    REQUIRE(sp != 0);
+    edges[name] = &c.start("edge " + name, {"node", "edge", "--server", addr(sp), "--listen",
+                                            "127.0.0.1:0", "--id", "0", "--wait-hosts", "2"});
+  }
+  for (const std::string name : {"hostile", "clean"}) {
+    edge_ports[name] = edges[name]->port(startup);
+    INFO(c.dump());
+    REQUIRE(edge_ports[name] != 0);
+    c.start("clients " + name,
+            {"node", "clients", "--edge", addr(edge_ports[name]), "--ids", "0-499"});
+  }
+  rogue_host hostile{rogue_host::mode::hostile, 500, 999, rogue_edge::default_net()};
+  rogue_host clean{rogue_host::mode::fail_all, 500, 999, rogue_edge::default_net()};
+  REQUIRE(hostile.join(edge_ports["hostile"]) == "");
+  REQUIRE(clean.join(edge_ports["clean"]) == "");
+  REQUIRE(servers["hostile"]->wait_exit(120s) == 0);
+  REQUIRE(servers["clean"]->wait_exit(120s) == 0);
+  INFO(c.dump());
+  for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
+  const uint32_t clients = hostile.answered();  // the rogue's clients sent in the 3 batches
+  CHECK(clients >= 4);
+  CHECK(clean.answered() == clients);
+  CHECK(digest(dir / "hostile") == digest(dir / "clean"));
+  CHECK(total(metrics(dir / "hostile"), "failures") == clients);
+  CHECK(summary(dir / "hostile")["failures_by"]["invalid_update"].get<uint64_t>() == clients);
+  CHECK(summary(dir / "clean")["failures_by"]["client_error"].get<uint64_t>() == clients);
+  // One line per refused batch (one a round), naming the peer and the first misfit.
+  const auto out = edges["hostile"]->output();
+  size_t lines = 0;
+  const std::string head = "refused the batch of peer client host rogue (clients 500-999, node ";
+  for (size_t pos = out.find(head); pos != std::string::npos; pos = out.find(head, pos + 1))
+    ++lines;
+  CHECK(lines == 3);
+  auto line = edges["hostile"]->wait_for(head, 1s);
+  REQUIRE(line);
+  CHECK(line->find("reported 987654321 samples, the registry holds ") != std::string::npos);
+  CHECK_FALSE(edges["clean"]->wait_for("refused the batch", 1s));
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
     "a rogue client host's async updates refused at the edge reach the server's summary by "
     "reason, the model is that of a run whose host failed them",
     "[cli][node][hostile]") {

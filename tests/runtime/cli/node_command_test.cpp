@@ -533,48 +533,70 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
-TEST_CASE(
-    "a rogue client host's updates that fail the edge's checks are refused one by one, "
-    "the model is that of a run whose host failed them",
-    "[cli][node][hostile]") {
+namespace {
+
+// Two distributed runs of `sets`, "hostile" and "clean": each a server, one edge (with
+// `edge_args`) and a real client host for clients 0-499; a rogue host in this process joins
+// each edge for clients 500-999, hostile in one run, failing every task in the other. Returns
+// once both servers have ended (exit 0 required).
+struct rogue_host_runs {
+  std::map<std::string, node_process*> servers, edges;
+  std::unique_ptr<fedactor::testing::rogue_host> hostile, clean;
+};
+
+rogue_host_runs run_with_rogue_hosts(cluster& c, const fs::path& dir,
+                                     const std::vector<std::string>& sets,
+                                     const std::vector<std::string>& edge_args = {}) {
   using fedactor::testing::rogue_edge;
   using fedactor::testing::rogue_host;
-  auto dir = temp_dir("rogue_host");
-  const std::vector<std::string> sets = {"--set", "topology.edges=1", "--set", "protocol.rounds=3"};
-  cluster c;
-  // Two distributed runs: one edge with a real client host for clients 0-499 and a rogue one
-  // in this process for 500-999; hostile in one run, failing every task in the other.
-  std::map<std::string, node_process*> servers, edges;
-  for (const std::string name : {"hostile", "clean"}) {
-    servers[name] =
+  rogue_host_runs r;
+  for (const std::string name : {"hostile", "clean"})
+    r.servers[name] =
         &c.start("server " + name, with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
                                          "--quiet", "--out", (dir / name).string()},
                                         sets));
-  }
   std::map<std::string, uint16_t> edge_ports;
   for (const std::string name : {"hostile", "clean"}) {
-    const uint16_t sp = servers[name]->port(startup);
+    const uint16_t sp = r.servers[name]->port(startup);
     INFO(c.dump());
     REQUIRE(sp != 0);
-    // One update per client: the rogue answers host_task only (host aggregation's batch
-    // refusals: tests/actors/client_host_test.cpp).
-    edges[name] =
-        &c.start("edge " + name, {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
-                                  "--id", "0", "--wait-hosts", "2", "--host-aggregation", "off"});
+    r.edges[name] = &c.start("edge " + name, with({"node", "edge", "--server", addr(sp), "--listen",
+                                                   "127.0.0.1:0", "--id", "0", "--wait-hosts", "2"},
+                                                  edge_args));
   }
   for (const std::string name : {"hostile", "clean"}) {
-    edge_ports[name] = edges[name]->port(startup);
+    edge_ports[name] = r.edges[name]->port(startup);
     INFO(c.dump());
     REQUIRE(edge_ports[name] != 0);
     c.start("clients " + name,
             {"node", "clients", "--edge", addr(edge_ports[name]), "--ids", "0-499"});
   }
-  rogue_host hostile{rogue_host::mode::hostile, 500, 999, rogue_edge::default_net()};
-  rogue_host clean{rogue_host::mode::fail_all, 500, 999, rogue_edge::default_net()};
-  REQUIRE(hostile.join(edge_ports["hostile"]) == "");
-  REQUIRE(clean.join(edge_ports["clean"]) == "");
-  REQUIRE(servers["hostile"]->wait_exit(120s) == 0);
-  REQUIRE(servers["clean"]->wait_exit(120s) == 0);
+  r.hostile =
+      std::make_unique<rogue_host>(rogue_host::mode::hostile, 500, 999, rogue_edge::default_net());
+  r.clean =
+      std::make_unique<rogue_host>(rogue_host::mode::fail_all, 500, 999, rogue_edge::default_net());
+  REQUIRE(r.hostile->join(edge_ports["hostile"]) == "");
+  REQUIRE(r.clean->join(edge_ports["clean"]) == "");
+  REQUIRE(r.servers["hostile"]->wait_exit(120s) == 0);
+  REQUIRE(r.servers["clean"]->wait_exit(120s) == 0);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a rogue client host's updates that fail the edge's checks are refused one by one, "
+    "the model is that of a run whose host failed them",
+    "[cli][node][hostile]") {
+  using fedactor::testing::rogue_host;
+  auto dir = temp_dir("rogue_host");
+  const std::vector<std::string> sets = {"--set", "topology.edges=1", "--set", "protocol.rounds=3"};
+  cluster c;
+  // One update per client (host aggregation's batches: the next test).
+  auto runs = run_with_rogue_hosts(c, dir, sets, {"--host-aggregation", "off"});
+  auto& edges = runs.edges;
+  auto& hostile = *runs.hostile;
+  auto& clean = *runs.clean;
   INFO(c.dump());
   for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
   const uint32_t tasks = hostile.answered();
@@ -639,39 +661,14 @@ TEST_CASE(
     "a rogue client host's batch answers that fail the edge's checks are refused whole and named, "
     "the model is that of a run whose host failed them",
     "[cli][node][hostile]") {
-  using fedactor::testing::rogue_edge;
-  using fedactor::testing::rogue_host;
   auto dir = temp_dir("rogue_batch");
   const std::vector<std::string> sets = {"--set", "topology.edges=1", "--set", "protocol.rounds=3"};
   cluster c;
   // As above, with host aggregation (the default): the rogue answers one batch per round.
-  std::map<std::string, node_process*> servers, edges;
-  for (const std::string name : {"hostile", "clean"})
-    servers[name] =
-        &c.start("server " + name, with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
-                                         "--quiet", "--out", (dir / name).string()},
-                                        sets));
-  std::map<std::string, uint16_t> edge_ports;
-  for (const std::string name : {"hostile", "clean"}) {
-    const uint16_t sp = servers[name]->port(startup);
-    INFO(c.dump());
-    REQUIRE(sp != 0);
-    edges[name] = &c.start("edge " + name, {"node", "edge", "--server", addr(sp), "--listen",
-                                            "127.0.0.1:0", "--id", "0", "--wait-hosts", "2"});
-  }
-  for (const std::string name : {"hostile", "clean"}) {
-    edge_ports[name] = edges[name]->port(startup);
-    INFO(c.dump());
-    REQUIRE(edge_ports[name] != 0);
-    c.start("clients " + name,
-            {"node", "clients", "--edge", addr(edge_ports[name]), "--ids", "0-499"});
-  }
-  rogue_host hostile{rogue_host::mode::hostile, 500, 999, rogue_edge::default_net()};
-  rogue_host clean{rogue_host::mode::fail_all, 500, 999, rogue_edge::default_net()};
-  REQUIRE(hostile.join(edge_ports["hostile"]) == "");
-  REQUIRE(clean.join(edge_ports["clean"]) == "");
-  REQUIRE(servers["hostile"]->wait_exit(120s) == 0);
-  REQUIRE(servers["clean"]->wait_exit(120s) == 0);
+  auto runs = run_with_rogue_hosts(c, dir, sets);
+  auto& edges = runs.edges;
+  auto& hostile = *runs.hostile;
+  auto& clean = *runs.clean;
   INFO(c.dump());
   for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
   const uint32_t clients = hostile.answered();  // the rogue's clients sent in the 3 batches
@@ -699,8 +696,6 @@ TEST_CASE(
     "a rogue client host's async updates refused at the edge reach the server's summary by "
     "reason, the model is that of a run whose host failed them",
     "[cli][node][hostile]") {
-  using fedactor::testing::rogue_edge;
-  using fedactor::testing::rogue_host;
   auto dir = temp_dir("rogue_async_host");
   // Async FedBuff under the simulated clock, one forwarding edge: 3 server steps of 10
   // updates, 20 tasks in flight.
@@ -710,33 +705,9 @@ TEST_CASE(
       "--set", "async.buffer_size=10",   "--set", "async.aggregations=3",
       "--set", "async.edge_mode=forward"};
   cluster c;
-  std::map<std::string, node_process*> servers, edges;
-  for (const std::string name : {"hostile", "clean"})
-    servers[name] =
-        &c.start("server " + name, with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
-                                         "--quiet", "--out", (dir / name).string()},
-                                        sets));
-  std::map<std::string, uint16_t> edge_ports;
-  for (const std::string name : {"hostile", "clean"}) {
-    const uint16_t sp = servers[name]->port(startup);
-    INFO(c.dump());
-    REQUIRE(sp != 0);
-    edges[name] = &c.start("edge " + name, {"node", "edge", "--server", addr(sp), "--listen",
-                                            "127.0.0.1:0", "--id", "0", "--wait-hosts", "2"});
-  }
-  for (const std::string name : {"hostile", "clean"}) {
-    edge_ports[name] = edges[name]->port(startup);
-    INFO(c.dump());
-    REQUIRE(edge_ports[name] != 0);
-    c.start("clients " + name,
-            {"node", "clients", "--edge", addr(edge_ports[name]), "--ids", "0-499"});
-  }
-  rogue_host hostile{rogue_host::mode::hostile, 500, 999, rogue_edge::default_net()};
-  rogue_host clean{rogue_host::mode::fail_all, 500, 999, rogue_edge::default_net()};
-  REQUIRE(hostile.join(edge_ports["hostile"]) == "");
-  REQUIRE(clean.join(edge_ports["clean"]) == "");
-  REQUIRE(servers["hostile"]->wait_exit(120s) == 0);
-  REQUIRE(servers["clean"]->wait_exit(120s) == 0);
+  auto runs = run_with_rogue_hosts(c, dir, sets);
+  auto& edges = runs.edges;
+  auto& hostile = *runs.hostile;
   INFO(c.dump());
   for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
   const uint32_t tasks = hostile.answered();

@@ -2,9 +2,11 @@
 
 #include "actors/client_host.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "messages/errors.hpp"
+#include "runtime/protocol/failure.hpp"
 
 namespace fedactor {
 
@@ -54,31 +56,72 @@ caf::result<train_res> train(host_ptr self, train_ins ins) {
   return rp;
 }
 
-// The task's model: the full model it carries (checked against its digest, then cached) or
-// the cached model its reference names; an error when neither holds.
-caf::error resolve_model(host_ptr self, host_task& t) {
+// A task's model (`model`, of `version`): the full model it carries (checked against
+// `digest`, then cached) or the cached model its reference names; an error when neither holds.
+// `what` names the task in errors.
+caf::error resolve_model(host_ptr self, uint64_t version, param_blob& model,
+                         const std::string& digest, bool by_reference, const std::string& what) {
   auto& st = self->state;
-  const uint64_t version = t.ins.model_version;
-  if (!t.model_by_reference) {
-    const auto digest = model_digest(t.ins.model);
-    if (digest != t.model_digest)
-      return make_error(errc::bad_request, "client " + std::to_string(t.ins.client) +
-                                               ": model version " + std::to_string(version) +
-                                               " does not match its digest " + t.model_digest);
-    st.models.put(version, t.ins.model, digest);
+  if (!by_reference) {
+    const auto got = model_digest(model);
+    if (got != digest)
+      return make_error(errc::bad_request, what + ": model version " + std::to_string(version) +
+                                               " does not match its digest " + digest);
+    st.models.put(version, model, got);
     return caf::none;
   }
-  if (!t.ins.model.empty())
-    return make_error(errc::bad_request, "client " + std::to_string(t.ins.client) +
-                                             ": a task that both refers to and carries a model");
-  auto held = st.models.find(version, t.model_digest);
+  if (!model.empty())
+    return make_error(errc::bad_request, what + ": a task that both refers to and carries a model");
+  auto held = st.models.find(version, digest);
   if (!held)
-    return make_error(errc::model_missing,
-                      "client host " + std::to_string(st.cfg.first) + "-" +
-                          std::to_string(st.cfg.last) + " holds no model version " +
-                          std::to_string(version) + " with digest " + t.model_digest);
-  t.ins.model = std::move(*held);
+    return make_error(errc::model_missing, "client host " + std::to_string(st.cfg.first) + "-" +
+                                               std::to_string(st.cfg.last) +
+                                               " holds no model version " +
+                                               std::to_string(version) + " with digest " + digest);
+  model = std::move(*held);
   return caf::none;
+}
+
+// A sync round's batch (host aggregation): its clients trained and folded by this host's
+// local edge actor (spawned on first use, linked), answered with that edge's aggregate.
+caf::result<edge_res> train_batch(host_ptr self, host_batch& b) {
+  auto& st = self->state;
+  const std::string what = "batch of round " + std::to_string(b.ins.round);
+  if (auto err = resolve_model(self, b.ins.model_version, b.ins.model, b.model_digest,
+                               b.model_by_reference, what))
+    return err;
+  for (auto id : b.ins.clients)
+    if (id < st.cfg.first || id > st.cfg.last)
+      return make_error(errc::bad_request,
+                        what + ": client " + std::to_string(id) + " is not hosted here (" +
+                            std::to_string(st.cfg.first) + "-" + std::to_string(st.cfg.last) + ")");
+  if (!st.batch_edge) {
+    edge_config ecfg{st.cfg.first, st.cfg.max_live, st.cfg.data, st.cfg.trainers};
+    ecfg.state = st.cfg.state;
+    st.batch_edge = spawn_edge(self->home_system(), std::move(ecfg));
+    self->link_to(st.batch_edge);
+  }
+  const auto n = b.ins.clients.size();
+  auto rp = self->make_response_promise<edge_res>();
+  // The host answers within its edge's bound (the edge holds its own, longer, one).
+  const auto timeout = std::chrono::duration_cast<caf::timespan>(
+      std::chrono::duration<double>(b.ins.client_timeout_s * static_cast<double>(n) + 30));
+  self->request(st.batch_edge, timeout, std::move(b.ins))
+      .then(
+          [=](edge_res& res) mutable {
+            auto failed = failure_counts::from_wire(res.failed_by);
+            uint64_t failures = 0;
+            if (failed)
+              for (auto c : failed->by_code) failures += c;
+            self->state.failures += failures;
+            self->state.tasks += n - std::min<uint64_t>(n, failures);
+            rp.deliver(std::move(res));
+          },
+          [=](caf::error& err) mutable {
+            self->state.failures += n;
+            rp.deliver(std::move(err));
+          });
+  return rp;
 }
 
 }  // namespace
@@ -88,7 +131,8 @@ client_host_control_actor::behavior_type client_host(host_ptr self, client_host_
   self->state.live.set_capacity(cfg.max_live);
   self->state.models = model_cache{cfg.model_window};
   self->state.cfg = std::move(cfg);
-  // A client that dies fails its task (its pending request errors out) and is forgotten.
+  // A client that dies fails its task (its pending request errors out) and is forgotten; an
+  // exit from anyone else (the host's batch edge, the node shutting down) ends the host.
   self->set_exit_handler([=](caf::exit_msg& msg) {
     if (!self->state.live.forget(msg.source)) self->quit(msg.reason);
   });
@@ -100,9 +144,13 @@ client_host_control_actor::behavior_type client_host(host_ptr self, client_host_
   return {
       [=](train_ins& ins) -> caf::result<train_res> { return train(self, std::move(ins)); },
       [=](host_task& t) -> caf::result<train_res> {
-        if (auto err = resolve_model(self, t)) return err;
+        if (auto err =
+                resolve_model(self, t.ins.model_version, t.ins.model, t.model_digest,
+                              t.model_by_reference, "client " + std::to_string(t.ins.client)))
+          return err;
         return train(self, std::move(t.ins));
       },
+      [=](host_batch& b) -> caf::result<edge_res> { return train_batch(self, b); },
       [=](node_shutdown& msg) -> node_ack {
         finish(self, "shutdown: " + msg.reason);
         return node_ack{true, "bye"};

@@ -8,7 +8,10 @@
 // the client's train_res. Across processes the edge's link sends host_task instead: the
 // model once per version, then a reference the host resolves from its model cache
 // (runtime/host/model_cache.hpp) after checking the digest; a reference it cannot match is
-// answered with errc::model_missing (the link then sends the full model).
+// answered with errc::model_missing (the link then sends the full model). In sync rounds with
+// host aggregation (docs/communication.md) the link sends one host_batch per round instead:
+// the host's clients of the round, trained and folded by a local edge actor into one exact
+// aggregate, answered as edge_res (per-client reports and failures, no per-client updates).
 //
 // Published to the edge: client_host_actor. The host node's main thread holds the full
 // client_host_control_actor to learn when to leave (shutdown) or reconnect (edge lost).
@@ -28,8 +31,10 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/client.hpp"
+#include "actors/edge.hpp"
 #include "actors/live_clients.hpp"
 #include "messages/atoms.hpp"
+#include "messages/host_batch.hpp"
 #include "messages/host_task.hpp"
 #include "messages/node.hpp"
 #include "messages/train.hpp"
@@ -38,9 +43,9 @@
 
 namespace fedactor {
 
-using client_host_actor = caf::typed_actor<caf::replies_to<train_ins>::with<train_res>,
-                                           caf::replies_to<host_task>::with<train_res>,
-                                           caf::replies_to<node_shutdown>::with<node_ack>>;
+using client_host_actor = caf::typed_actor<
+    caf::replies_to<train_ins>::with<train_res>, caf::replies_to<host_task>::with<train_res>,
+    caf::replies_to<host_batch>::with<edge_res>, caf::replies_to<node_shutdown>::with<node_ack>>;
 
 using watch_atom = caf::atom_constant<caf::atom("watch")>;         // monitor this peer
 using await_end_atom = caf::atom_constant<caf::atom("awaitend")>;  // answered when done
@@ -72,7 +77,8 @@ struct client_host_state {
   live_clients live;      // the hosted client actors alive now
   uint64_t tasks = 0;     // train_ins answered with a result
   uint64_t failures = 0;  // train_ins answered with an error
-  model_cache models;     // the models received by version (host_task)
+  model_cache models;     // the models received by version (host_task, host_batch)
+  edge_actor batch_edge;  // folds sync batches (host aggregation); spawned on the first one
   caf::actor edge;        // watched edge node
   caf::typed_response_promise<std::string> end;
   bool end_pending = false;

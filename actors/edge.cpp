@@ -20,6 +20,8 @@
 #include "runtime/math/rng.hpp"
 #include "runtime/protocol/attack.hpp"
 #include "runtime/protocol/edge_round.hpp"
+#include "runtime/protocol/host_aggregation.hpp"
+#include "runtime/protocol/host_batch_check.hpp"
 #include "runtime/protocol/preaggregation.hpp"
 #include "runtime/protocol/result_refusals.hpp"
 #include "runtime/protocol/subtree_fold.hpp"
@@ -76,11 +78,13 @@ struct edge_state {
     uint32_t child;
     caf::actor_addr edge;
     std::vector<uint32_t> clients;
+    bool host = false;  // a client host's batch (host aggregation), not a child edge's
   };
   std::optional<edge_ins> round_ins;
   std::vector<child_part> parts;
   std::optional<subtree_fold> tree;
   std::vector<caf::actor_addr> watched;  // child edges monitored
+  std::string aggregation_off;           // why host aggregation is off (logged once per reason)
   // Async pre-aggregation: the groups, and the promise of each member waiting for its answer.
   preaggregation groups;
   std::unordered_map<uint64_t, caf::typed_response_promise<async_res>> members;
@@ -243,6 +247,20 @@ std::optional<caf::error> outside_population(const edge_config& cfg, uint64_t id
 
 void push_round_client(edge_ptr self, uint32_t id);
 void send_part(edge_ptr self, const edge_children::route& child, std::vector<uint32_t> ids);
+void send_batch(edge_ptr self, const batch_actor& host, std::vector<uint32_t> ids);
+
+// Whether this round's clients on client hosts go to them in batches (host aggregation); the
+// reason it does not is logged once (until it changes).
+bool by_host(edge_ptr self, const edge_ins& ins) {
+  auto& st = self->state;
+  if (!st.cfg.batches) return false;
+  auto off = host_aggregation_off(st.cfg.host_aggregation, ins.robust, ins.clip, st.cfg.attack);
+  if (!off) return true;
+  if (*off != st.aggregation_off && st.cfg.log)
+    st.cfg.log("host aggregation off: " + *off + "; client hosts send one update per client");
+  st.aggregation_off = *off;
+  return false;
+}
 
 caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
   auto& st = self->state;
@@ -269,7 +287,19 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
   // go to that child, one batch per child; the others train here.
   std::vector<uint32_t> own;
   std::vector<std::pair<edge_children::route, std::vector<uint32_t>>> to_children;
+  std::vector<std::pair<batch_actor, std::vector<uint32_t>>> to_hosts;
+  const bool batched = by_host(self, ins);
   for (auto id : ins.clients) {
+    if (batched)
+      if (auto host = st.cfg.batches(id)) {
+        auto it = std::find_if(to_hosts.begin(), to_hosts.end(),
+                               [&](const auto& p) { return p.first == host; });
+        if (it == to_hosts.end())
+          to_hosts.emplace_back(host, std::vector<uint32_t>{id});
+        else
+          it->second.push_back(id);
+        continue;
+      }
     std::optional<edge_children::route> child;
     if (st.cfg.children && !(st.cfg.provider && st.cfg.provider(id)))
       child = st.cfg.children->find(id);
@@ -290,11 +320,12 @@ caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
   auto rp = st.round_promise;
   st.parts.clear();
   st.tree.reset();
-  if (!to_children.empty())
+  if (!to_children.empty() || !to_hosts.empty())
     st.tree.emplace(ins.round, ins.model.size(), ins.aux.size(), ins.clip > 0);
   ins.clients.clear();
   st.round_ins = std::move(ins);
   for (auto& [child, ids] : to_children) send_part(self, child, std::move(ids));
+  for (auto& [host, ids] : to_hosts) send_batch(self, host, std::move(ids));
   for (auto id : own) push_round_client(self, id);
   pump(self);
   finish_round_if_done(self);
@@ -338,7 +369,7 @@ void part_lost(edge_ptr self, uint32_t round, const caf::actor_addr& child) {
   auto& st = self->state;
   if (!st.round || st.round->round() != round) return;
   auto it = std::find_if(st.parts.begin(), st.parts.end(),
-                         [&](const auto& p) { return p.edge == child; });
+                         [&](const auto& p) { return p.edge == child && !p.host; });
   if (it == st.parts.end()) return;
   auto ids = std::move(it->clients);
   st.parts.erase(it);
@@ -367,7 +398,7 @@ void send_part(edge_ptr self, const edge_children::route& child, std::vector<uin
             auto& s = self->state;
             if (!s.round || s.round->round() != round || !s.tree) return;
             auto it = std::find_if(s.parts.begin(), s.parts.end(),
-                                   [&](const auto& p) { return p.edge == dest; });
+                                   [&](const auto& p) { return p.edge == dest && !p.host; });
             if (it == s.parts.end()) return;
             const std::string who = "child edge " + std::to_string(child_id);
             auto failed = failure_counts::from_wire(res.failed_by);
@@ -399,6 +430,85 @@ void send_part(edge_ptr self, const edge_children::route& child, std::vector<uin
             finish_round_if_done(self);
           },
           [=](caf::error&) { part_lost(self, round, dest); });
+}
+
+// A client host's answer to its batch as the report a parent reads: the figures of the edge
+// that is asked (live clients) left out, the update traffic being the answer's own bytes.
+edge_report host_report(edge_res& res, const failure_counts& failed, size_t clients) {
+  edge_report rep;
+  rep.round = res.round;
+  rep.update_bytes = res.aggregate.size() + res.aux_aggregate.size() + res.reports.size();
+  rep.aggregate = std::move(res.aggregate);
+  rep.aux_aggregate = std::move(res.aux_aggregate);
+  rep.failed = failed;
+  rep.details = std::move(res.failures);
+  rep.norm = norm_bound_counts{res.norm_within, res.norm_clipped, res.norm_rejected};
+  rep.unclipped = res.unclipped;
+  uint64_t failures = 0;
+  for (auto n : failed.by_code) failures += n;
+  rep.updates_received = static_cast<uint32_t>(clients - std::min<uint64_t>(clients, failures));
+  rep.reports = std::move(res.reports);
+  return rep;
+}
+
+// Sends a client host its clients `ids` of the round in progress as one batch (host
+// aggregation); its answer is checked, then folded as a child edge's.
+void send_batch(edge_ptr self, const batch_actor& host, std::vector<uint32_t> ids) {
+  auto& st = self->state;
+  edge_ins sub = *st.round_ins;
+  sub.clients = ids;
+  const uint32_t round = sub.round;
+  const auto dest = host.address();
+  // Beyond the link's own bound (actors/edge_node.cpp), which answers first.
+  const auto timeout = seconds(sub.client_timeout_s * static_cast<double>(ids.size()) + 60);
+  st.parts.push_back(edge_state::child_part{0, dest, std::move(ids), true});
+  auto find_part = [=](edge_state& s) {
+    return std::find_if(s.parts.begin(), s.parts.end(),
+                        [&](const auto& p) { return p.edge == dest && p.host; });
+  };
+  self->request(host, timeout, std::move(sub))
+      .then(
+          [=](edge_res& res) {
+            auto& s = self->state;
+            if (!s.round || s.round->round() != round || !s.tree) return;
+            auto it = find_part(s);
+            if (it == s.parts.end()) return;
+            const auto& clients = it->clients;
+            std::optional<std::string> wrong;
+            auto failed = failure_counts::from_wire(res.failed_by);
+            if (!failed) {
+              wrong = "failure counts of " + std::to_string(res.failed_by.size()) + " codes";
+              s.tree->refuse("client host: " + *wrong, clients.size());
+            } else {
+              auto rep = host_report(res, *failed, clients.size());
+              const auto& cfg = s.cfg;
+              wrong = host_batch_problem(
+                  rep, host_batch_expectation{
+                           s.round->model()->size(), s.round_ins->aux.size(), &clients,
+                           [&cfg](uint32_t id) { return cfg.data->num_samples(id); }});
+              if (wrong)
+                s.tree->refuse("client host: " + *wrong, clients.size());
+              else
+                wrong = s.tree->fold_child("client host", clients, rep, res.refused_results);
+            }
+            if (wrong && s.cfg.on_batch_refusal) s.cfg.on_batch_refusal(dest, *wrong);
+            s.parts.erase(it);
+            finish_round_if_done(self);
+          },
+          [=](caf::error& err) {
+            auto& s = self->state;
+            if (!s.round || s.round->round() != round) return;
+            auto it = find_part(s);
+            if (it == s.parts.end()) return;
+            // The batch's clients fail as their tasks would one by one (host lost, timeout).
+            auto ids = std::move(it->clients);
+            s.parts.erase(it);
+            s.round->expect_more(ids.size());
+            const auto code = failure_code_of(err);
+            const auto reason = describe(err);
+            for (auto id : ids) s.round->fail(id, code, reason);
+            finish_round_if_done(self);
+          });
 }
 
 // -- async tasks ---------------------------------------------------------------------------

@@ -6,7 +6,9 @@
 // pre-aggregates the updates of one group (preaggregation). Client tasks wait for a free
 // slot of the bounded live set (task_slots); client actors are created lazily, the least
 // recently used idle one evicted beyond `capacity`, or the task goes to a remote client host
-// (provider). Every result is checked (update_check) before it is folded.
+// (provider). Every result is checked (update_check) before it is folded. In a sync round with
+// host aggregation the clients of each remote client host go to it in one batch and come back
+// as one checked aggregate (edge_config::batches).
 
 #include <cstdint>
 #include <functional>
@@ -30,6 +32,10 @@ class edge_children;
 using edge_actor =
     caf::typed_actor<caf::replies_to<edge_ins>::with<edge_res>,
                      caf::replies_to<async_ins>::with<async_res>, caf::reacts_to<group_close>>;
+
+// Takes a sync round's batch of clients and answers one aggregate for them: a remote client
+// host's link under host aggregation (actors/edge_node.hpp, docs/communication.md).
+using batch_actor = caf::typed_actor<caf::replies_to<edge_ins>::with<edge_res>>;
 
 struct edge_config {
   uint32_t id = 0;
@@ -61,6 +67,18 @@ struct edge_config {
   // (runtime/protocol/subtree_fold). A child lost mid-round: its clients train here. Null or
   // empty: no children.
   std::shared_ptr<edge_children> children = {};
+  // Host aggregation (docs/communication.md; `fedactor node edge --host-aggregation`): in a sync
+  // round whose settings allow it (runtime/protocol/host_aggregation), the clients whose `provider`
+  // handle has a batch handle here go to it in one batch per handle; its answer (one aggregate) is
+  // checked against this edge's record (runtime/protocol/host_batch_check) and folded as a
+  // child edge's. A batch that fails (the host lost, a timeout) fails its clients with the
+  // error's code; one refused counts them as invalid_update. Unset: one task per client.
+  std::function<batch_actor(uint32_t id)> batches = {};
+  bool host_aggregation = true;
+  // A batch answer refused by the checks: the handle and the reason (logged naming the peer).
+  std::function<void(const caf::actor_addr& from, const std::string& why)> on_batch_refusal = {};
+  // One line for the operator (why a run's rounds keep one update per client). Unset: none.
+  std::function<void(const std::string&)> log = {};
 };
 
 // Edge state machine (sync):

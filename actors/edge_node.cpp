@@ -8,21 +8,28 @@
 #include <caf/node_id.hpp>
 
 #include "messages/errors.hpp"
+#include "messages/host_batch.hpp"
 #include "runtime/host/model_cache.hpp"
 
 namespace fedactor {
 
 // -- client_directory ----------------------------------------------------------------------
 
-void client_directory::add(uint32_t first, uint32_t last, client_actor link, std::string peer) {
+void client_directory::add(uint32_t first, uint32_t last, client_actor link, std::string peer,
+                           batch_actor batches) {
   std::lock_guard<std::mutex> guard{mu_};
-  entries_.push_back(entry{first, last, std::move(link), std::move(peer)});
+  entries_.push_back(entry{first, last, std::move(link), std::move(peer), std::move(batches)});
+}
+
+void client_directory::add(uint32_t first, uint32_t last, const host_link_actor& link,
+                           std::string peer) {
+  add(first, last, client_actor{link}, std::move(peer), batch_actor{link});
 }
 
 std::string client_directory::peer_of(const caf::actor_addr& link) const {
   std::lock_guard<std::mutex> guard{mu_};
   for (auto& e : entries_)
-    if (e.link.address() == link) return e.peer;
+    if (e.link.address() == link || (e.batches && e.batches.address() == link)) return e.peer;
   return "a client host no longer registered";
 }
 
@@ -37,6 +44,13 @@ client_actor client_directory::find(uint32_t id) const {
   std::lock_guard<std::mutex> guard{mu_};
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it)
     if (id >= it->first && id <= it->last) return it->link;
+  return {};
+}
+
+batch_actor client_directory::find_batch(uint32_t id) const {
+  std::lock_guard<std::mutex> guard{mu_};
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it)
+    if (id >= it->first && id <= it->last) return it->batches;
   return {};
 }
 
@@ -59,7 +73,7 @@ size_t client_directory::size() const {
 
 namespace {
 
-using link_ptr = client_actor::stateful_pointer<host_link_state>;
+using link_ptr = host_link_actor::stateful_pointer<host_link_state>;
 
 // The digest of `model`, computed once per buffer.
 std::string digest_of(link_ptr self, const param_blob& model) {
@@ -75,17 +89,20 @@ bool model_missing(const caf::error& err) {
          err.code() == static_cast<uint8_t>(errc::model_missing);
 }
 
-// Sends `t` (its full model in t.ins) for the pending task `token`, by reference when the host
-// was sent this version and digest before; a reference the host cannot match is sent again in
-// full. Both attempts end at `deadline`.
-void send_task(link_ptr self, uint64_t token, std::shared_ptr<const host_task> t,
-               std::chrono::steady_clock::time_point deadline) {
+// Sends `t` (a host_task or host_batch, its full model in t.ins) for the pending request
+// `token` of `pending`, by reference when the host was sent this version and digest before; a
+// reference the host cannot match is sent again in full. Both attempts end at `deadline`.
+template <class Task, class Res>
+void send_task(
+    link_ptr self, uint64_t token, std::shared_ptr<const Task> t,
+    std::chrono::steady_clock::time_point deadline,
+    std::unordered_map<uint64_t, caf::typed_response_promise<Res>> host_link_state::*pending) {
   auto& s = self->state;
   const uint64_t version = t->ins.model_version;
   auto known = s.sent.find(version);
   const bool by_reference =
       !t->ins.model.empty() && known != s.sent.end() && known->second == t->model_digest;
-  host_task out = *t;  // shares the model's buffer
+  Task out = *t;  // shares the model's buffer
   if (by_reference) {
     out.ins.model = param_blob{};
     out.model_by_reference = true;
@@ -97,31 +114,40 @@ void send_task(link_ptr self, uint64_t token, std::shared_ptr<const host_task> t
                              std::chrono::steady_clock::duration::zero());
   self->request(s.remote, std::chrono::duration_cast<caf::timespan>(left), std::move(out))
       .then(
-          [=](train_res& res) {
-            auto it = self->state.pending.find(token);
-            if (it == self->state.pending.end()) return;
+          [=](Res& res) {
+            auto& p = self->state.*pending;
+            auto it = p.find(token);
+            if (it == p.end()) return;
             it->second.deliver(std::move(res));
-            self->state.pending.erase(it);
+            p.erase(it);
           },
           [=](caf::error& err) {
-            auto it = self->state.pending.find(token);
-            if (it == self->state.pending.end()) return;
+            auto& p = self->state.*pending;
+            auto it = p.find(token);
+            if (it == p.end()) return;
             if (by_reference && model_missing(err)) {
               auto held = self->state.sent.find(version);
               if (held != self->state.sent.end() && held->second == t->model_digest)
                 self->state.sent.erase(held);
-              send_task(self, token, t, deadline);
+              send_task(self, token, t, deadline, pending);
               return;
             }
             it->second.deliver(std::move(err));
-            self->state.pending.erase(it);
+            p.erase(it);
           });
+}
+
+std::chrono::steady_clock::time_point deadline_in(double seconds) {
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+             std::chrono::duration<double>(seconds));
 }
 
 }  // namespace
 
-client_actor::behavior_type host_link(link_ptr self, client_host_actor remote, uint32_t first,
-                                      uint32_t last, std::shared_ptr<client_directory> directory) {
+host_link_actor::behavior_type host_link(link_ptr self, client_host_actor remote, uint32_t first,
+                                         uint32_t last,
+                                         std::shared_ptr<client_directory> directory) {
   auto& st = self->state;
   st.remote = remote;
   st.first = first;
@@ -136,6 +162,8 @@ client_actor::behavior_type host_link(link_ptr self, client_host_actor remote, u
     directory->remove(self->address());
     for (auto& [token, rp] : s.pending) rp.deliver(make_error(errc::host_lost, why));
     s.pending.clear();
+    for (auto& [token, rp] : s.batches) rp.deliver(make_error(errc::host_lost, why));
+    s.batches.clear();
     self->quit(msg.reason);
   });
   return {
@@ -144,12 +172,24 @@ client_actor::behavior_type host_link(link_ptr self, client_host_actor remote, u
         const uint64_t token = s.next_token++;
         auto rp = self->make_response_promise<train_res>();
         s.pending.emplace(token, rp);
-        const auto deadline = std::chrono::steady_clock::now() +
-                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                  std::chrono::duration<double>(ins.timeout_s));
+        const auto deadline = deadline_in(ins.timeout_s);
         auto digest = digest_of(self, ins.model);
         send_task(self, token, std::make_shared<const host_task>(host_task{std::move(ins), digest}),
-                  deadline);
+                  deadline, &host_link_state::pending);
+        return rp;
+      },
+      [=](edge_ins& ins) -> caf::result<edge_res> {
+        auto& s = self->state;
+        const uint64_t token = s.next_token++;
+        auto rp = self->make_response_promise<edge_res>();
+        s.batches.emplace(token, rp);
+        // At worst the host trains one client at a time, each within the task timeout.
+        const auto deadline =
+            deadline_in(ins.client_timeout_s * static_cast<double>(ins.clients.size()) + 30);
+        auto digest = digest_of(self, ins.model);
+        send_task(self, token,
+                  std::make_shared<const host_batch>(host_batch{std::move(ins), digest}), deadline,
+                  &host_link_state::batches);
         return rp;
       },
   };

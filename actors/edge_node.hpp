@@ -12,7 +12,8 @@
 //   again with the full model, within the task's original deadline. It monitors the host: when
 //   the host's process dies or its connection times out, every task it still owes fails
 //   at once ("client host lost") instead of waiting for its timeout, and the link leaves
-//   the directory.
+//   the directory. A sync round's batch for the host (edge_ins, host aggregation) goes as
+//   one host_batch, the model once per version in the same way, answered by one edge_res.
 // - edge_node: the actor client hosts talk to (node_hello -> scenario, host_join ->
 //   node_ack), and the one the server's registrar tells that the run is over; it passes
 //   node_shutdown on to its client hosts. In an aggregation tree (messages/tree.hpp) it also
@@ -37,6 +38,7 @@
 
 #include "actors/client.hpp"
 #include "actors/client_host.hpp"
+#include "actors/edge.hpp"
 #include "actors/edge_children.hpp"
 #include "messages/atoms.hpp"
 #include "messages/node.hpp"
@@ -44,15 +46,24 @@
 
 namespace fedactor {
 
+// A host link's interface: client tasks (host_task) and sync batches (host_batch).
+using host_link_actor = client_actor::extend_with<batch_actor>;
+
 // Thread-safe: the edge_node actor adds and removes entries, the edge reads them.
 class client_directory {
  public:
   // Routes ids first..last to `link` (a later registration wins where ranges overlap);
-  // `peer` names the client host behind it for logs.
-  void add(uint32_t first, uint32_t last, client_actor link, std::string peer = {});
+  // `peer` names the client host behind it for logs; `batches` takes the host's sync batches
+  // (host aggregation), invalid: none.
+  void add(uint32_t first, uint32_t last, client_actor link, std::string peer = {},
+           batch_actor batches = {});
+  // A host link: its tasks and its batches.
+  void add(uint32_t first, uint32_t last, const host_link_actor& link, std::string peer = {});
   void remove(const caf::actor_addr& link);
   // The link covering `id`, or an invalid handle.
   client_actor find(uint32_t id) const;
+  // The batch handle of the link covering `id` (host aggregation), or an invalid handle.
+  batch_actor find_batch(uint32_t id) const;
   // The peer named when `link` was added; "a client host no longer registered" when it is
   // gone.
   std::string peer_of(const caf::actor_addr& link) const;
@@ -66,6 +77,7 @@ class client_directory {
     uint32_t last;
     client_actor link;
     std::string peer;
+    batch_actor batches;
   };
   mutable std::mutex mu_;
   std::vector<entry> entries_;  // newest last
@@ -79,6 +91,7 @@ struct host_link_state {
   uint32_t last = 0;
   uint64_t next_token = 0;
   std::unordered_map<uint64_t, caf::typed_response_promise<train_res>> pending;
+  std::unordered_map<uint64_t, caf::typed_response_promise<edge_res>> batches;  // host_batch
   // The versions this link sent the host in full, with their digests: a task of such a
   // version and digest goes by reference.
   std::map<uint64_t, std::string> sent;
@@ -88,9 +101,9 @@ struct host_link_state {
   static inline const char* name = "fedactor.host_link";
 };
 
-client_actor::behavior_type host_link(client_actor::stateful_pointer<host_link_state> self,
-                                      client_host_actor remote, uint32_t first, uint32_t last,
-                                      std::shared_ptr<client_directory> directory);
+host_link_actor::behavior_type host_link(host_link_actor::stateful_pointer<host_link_state> self,
+                                         client_host_actor remote, uint32_t first, uint32_t last,
+                                         std::shared_ptr<client_directory> directory);
 
 using edge_node_actor =
     caf::typed_actor<caf::replies_to<node_hello>::with<node_welcome>,

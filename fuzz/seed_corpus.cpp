@@ -23,6 +23,7 @@
 #include "messages/async.hpp"
 #include "messages/edge.hpp"
 #include "messages/eval.hpp"
+#include "messages/host_batch.hpp"
 #include "messages/host_task.hpp"
 #include "messages/node.hpp"
 #include "messages/param_blob.hpp"
@@ -225,6 +226,12 @@ int main(int argc, char** argv) {
       host_task{train_ins{3, 17, 2, 99, model, settings(), 60, {}}, std::string(64, 'a'), false});
   message(sys, "host_task", "reference",
           host_task{train_ins{3, 17, 2, 99, {}, settings(), 60, {}}, std::string(64, 'a'), true});
+  message(sys, "host_batch", "full",
+          host_batch{edge_ins{4, 3, 7, model, {5, 9}, settings(), 30, {}, robust_settings{}, 0},
+                     std::string(64, 'b'), false});
+  message(sys, "host_batch", "reference",
+          host_batch{edge_ins{4, 3, 7, {}, {5, 9}, settings(), 30, {}, robust_settings{}, 0},
+                     std::string(64, 'b'), true});
 
   // accumulator: one, and two back to back (the first as long as its dim says).
   write("accumulator", "dim4", accumulator_bytes(4, 2));

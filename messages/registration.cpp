@@ -6,6 +6,7 @@
 #include "messages/edge.hpp"
 #include "messages/errors.hpp"
 #include "messages/eval.hpp"
+#include "messages/host_batch.hpp"
 #include "messages/host_task.hpp"
 #include "messages/node.hpp"
 #include "messages/param_blob.hpp"
@@ -38,6 +39,7 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<child_join>("fedactor::child_join");
   cfg.add_message_type<edge_cover>("fedactor::edge_cover");
   cfg.add_message_type<host_task>("fedactor::host_task");
+  cfg.add_message_type<host_batch>("fedactor::host_batch");
   cfg.add_message_type<std::vector<uint64_t>>("std::vector<uint64_t>");
   cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
   cfg.add_error_category(errc_atom::value,

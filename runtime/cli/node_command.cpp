@@ -36,7 +36,7 @@ constexpr const char* usage =
     "       fedactor node server  --listen HOST:PORT --resume DIR [--quiet]\n"
     "       fedactor node edge    --server HOST:PORT|--parent HOST:PORT --listen HOST:PORT --id N\n"
     "                             [--region R] [--capacity N] [--trainers N] [--wait-hosts N]\n"
-    "                             [--state-file F]\n"
+    "                             [--state-file F] [--host-aggregation on|off]\n"
     "       fedactor node clients --edge HOST:PORT --ids A-B [--max-live N] [--trainers N]\n"
     "                             [--state-file F]\n"
     "every role: [--tls-cert FILE --tls-key FILE --tls-ca FILE [--tls-accept-roleless]]\n"
@@ -54,7 +54,7 @@ constexpr const char* server_usage =
 constexpr const char* edge_usage =
     "usage: fedactor node edge --server HOST:PORT|--parent HOST:PORT --listen HOST:PORT --id N\n"
     "                          [--region R] [--capacity N] [--trainers N] [--wait-hosts N]\n"
-    "                          [--state-file F]\n"
+    "                          [--state-file F] [--host-aggregation on|off]\n"
     "  an edge of a distributed run: joins the server as edge N (or, with --parent, a parent\n"
     "  edge as its child N) and serves its client hosts and child edges (docs/deployment.md)\n";
 
@@ -115,6 +115,7 @@ struct parsed {
   uint32_t trainers = 0;
   std::string state_file;  // edge, clients
   uint32_t wait_hosts = 0;
+  bool host_aggregation = true;
   // clients
   std::optional<host_port> edge;
   std::optional<std::pair<uint32_t, uint32_t>> ids;
@@ -190,6 +191,14 @@ bool read_values(const std::string& role, const po::variables_map& vm, parsed& p
       return false;
     if (vm.count("id")) p.id = id;
     p.region = string_option(vm, "region");
+    if (vm.count("host-aggregation")) {
+      const auto& v = vm["host-aggregation"].as<std::string>();
+      if (v != "on" && v != "off") {
+        error = "--host-aggregation: expected on or off, got '" + v + "'";
+        return false;
+      }
+      p.host_aggregation = v == "on";
+    }
     return true;
   }
   if (vm.count("ids")) {
@@ -265,7 +274,10 @@ cli_spec node_cli_spec(const std::string& role) {
                        "clients trained at once (default: the scenario's)")(
         "wait-hosts", po::value<std::string>()->value_name("N"),
         "client hosts and child edges to wait for before the edge joins the server or its "
-        "parent");
+        "parent")("host-aggregation", po::value<std::string>()->value_name("on|off"),
+                  "sync rounds: each client host sends one exact aggregate of its clients per "
+                  "round (on, the default, where the round's settings allow it: "
+                  "docs/communication.md) or one update per client (off)");
     add_training_options(o);
   } else {
     o.add_options()("edge", po::value<std::string>()->value_name("HOST:PORT"),
@@ -441,6 +453,7 @@ int edge_role(const std::vector<std::string>& args, std::ostream& out, std::ostr
   opts.capacity = p->capacity;
   opts.trainers = p->trainers;
   opts.wait_hosts = p->wait_hosts;
+  opts.host_aggregation = p->host_aggregation;
   opts.state_file = p->state_file;
   if (p->join_timeout) opts.join_timeout = *p->join_timeout;
   opts.net = p->net;

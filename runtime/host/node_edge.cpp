@@ -95,6 +95,13 @@ int run_edge_node(const edge_node_options& opts) {
         opts.capacity ? opts.capacity : std::max(1u, sc.pool.max_live_clients / sc.topology.edges);
     ecfg.emplace(edge_config{opts.id, capacity, data, trainers});
     ecfg->provider = [directory](uint32_t id) { return directory->find(id); };
+    ecfg->batches = [directory](uint32_t id) { return directory->find_batch(id); };
+    ecfg->host_aggregation = opts.host_aggregation;
+    ecfg->on_batch_refusal = [directory, log = opts.log](const caf::actor_addr& from,
+                                                         const std::string& why) {
+      if (log) log("refused the batch of peer " + directory->peer_of(from) + ": " + why);
+    };
+    ecfg->log = opts.log;
     ecfg->state = state;
     ecfg->children = children;
     ecfg->population = sc.population.clients;

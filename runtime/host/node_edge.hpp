@@ -31,6 +31,9 @@ struct edge_node_options {
   uint32_t capacity = 0;    // client tasks at once; 0 = pool.max_live_clients / edges
   uint32_t trainers = 0;    // local trainer threads; 0 = scenario pool.trainers
   uint32_t wait_hosts = 0;  // register with the server only after this many client hosts
+  // Sync rounds: client hosts aggregate their clients (one exact aggregate per host and round)
+  // where the round's settings allow it (runtime/protocol/host_aggregation.hpp).
+  bool host_aggregation = true;
   // Connecting to the server, at the start and again after its loss.
   caf::timespan join_timeout = std::chrono::seconds(60);
   // The file this node's clients keep their algorithm state in (strategy.client scaffold,

@@ -21,6 +21,7 @@
 #include "messages/errors.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/synthetic_data.hpp"
+#include "runtime/protocol/client_report.hpp"
 #include "tests/support/actor_helpers.hpp"
 #include "tests/support/edge_res_counts.hpp"
 
@@ -176,8 +177,13 @@ TEST_CASE("a client host told to stop ends its wait with the reason and its coun
   CHECK(end == "stopped: SIGINT (0 tasks trained, 0 failed, 0 evictions)");
 }
 
-TEST_CASE("an edge sends covered ids to their client host, trains the rest, same aggregate",
-          "[actors]") {
+TEST_CASE(
+    "an edge sends covered ids to their client host one by one or in one batch, trains the rest, "
+    "same aggregate",
+    "[actors]") {
+  // Batched: host aggregation, the host answers one aggregate for its clients of the round.
+  const bool batched = GENERATE(false, true);
+  CAPTURE(batched);
   system_config cfg;
   caf::actor_system sys{cfg};
   reaper keep;
@@ -192,11 +198,16 @@ TEST_CASE("an edge sends covered ids to their client host, trains the rest, same
   auto host = keep(sys.spawn(client_host, hc));
   auto directory = std::make_shared<client_directory>();
   auto link = keep(sys.spawn(host_link, client_host_actor{host}, 0u, 49u, directory));
-  directory->add(0, 49, link);
+  directory->add(0, 49, link, "host a");
   CHECK(directory->find(49) == link);
   CHECK_FALSE(directory->find(50));
+  CHECK(directory->find_batch(49));
+  CHECK_FALSE(directory->find_batch(50));
+  std::vector<std::string> lines;
   edge_config with_hosts{0, 8, data, trainers};
   with_hosts.provider = [directory](uint32_t id) { return directory->find(id); };
+  if (batched) with_hosts.batches = [directory](uint32_t id) { return directory->find_batch(id); };
+  with_hosts.log = [&lines](const std::string& l) { lines.push_back(l); };
   auto e1 = keep(spawn_edge(sys, with_hosts));
   auto e2 = keep(spawn_edge(sys, edge_config{1, 8, data, trainers}));
   std::vector<uint32_t> ids{3, 17, 42, 49, 50, 61, 88};
@@ -204,8 +215,90 @@ TEST_CASE("an edge sends covered ids to their client host, trains the rest, same
   auto b = ask(sys, e2, round_of(spec, ids));
   CHECK(succeeded(a) == ids.size());
   CHECK(failed(a).total() == 0);
-  CHECK(a.aggregate == b.aggregate);  // exact sums: where a client trains does not matter
+  CHECK(a.aggregate == b.aggregate);  // exact sums: where a client trains or folds changes no bit
+  CHECK(a.reports == b.reports);      // the same client ids, samples, losses and norms
   CHECK(a.live_clients == 3);         // 50, 61, 88 trained at the edge itself
+  // Batched, the host's 4 clients came up as one aggregate and their reports, not 4 models.
+  const uint64_t model_bytes = 4 * uint64_t{spec.num_params()};
+  const uint64_t aggregate_bytes = 48 + 16 * uint64_t{spec.num_params()};
+  CHECK(a.updates_received == 7);
+  CHECK(a.update_bytes ==
+        (batched ? 3 * model_bytes + aggregate_bytes + 8 + 4 * 24 : 7 * model_bytes));
+  CHECK(lines.empty());
+  // A robust rule needs every update at the edge: one task per client, the reason logged once.
+  auto median = round_of(spec, ids);
+  median.round = 2;
+  median.robust.rule = robust_rule_kind::median;
+  auto m1 = ask(sys, e1, median);
+  median.round = 3;
+  auto m1_again = ask(sys, e1, median);
+  auto m2 = ask(sys, e2, median);
+  CHECK(m1_again.aggregate == m2.aggregate);  // both round 3
+  CHECK(m1_again.updates_received == 7);
+  CHECK(m1.update_bytes == 7 * model_bytes);
+  if (batched)
+    CHECK(lines == std::vector<std::string>{
+                       "host aggregation off: robust.rule median needs every update at the edge; "
+                       "client hosts send one update per client"});
+  else
+    CHECK(lines.empty());  // no batches to turn off
+  // The host trained 12 clients: 4 in round 1 (one by one or in its batch), 8 one by one.
+  caf::scoped_actor self{sys};
+  self->request(host, wait, node_shutdown{"run complete"})
+      .receive([](node_ack&) {}, [](caf::error&) {});
+  self->request(host, wait, await_end_atom::value)
+      .receive(
+          [](std::string& s) {
+            CHECK(s.rfind("shutdown: run complete (12 tasks trained, 0 "
+                          "failed",
+                          0) == 0);
+          },
+          [&](caf::error& err) { FAIL(describe(err)); });
+}
+
+TEST_CASE("an edge refuses a batch answer that does not fit its record and names the peer",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  auto trainers = keep(spawn_trainer_pool(sys, spec, 1));
+  // A host that claims one more sample for every client it folds.
+  auto honest = keep(spawn_edge(sys, edge_config{9, 8, data, trainers}));
+  batch_actor rogue =
+      keep(sys.spawn([honest](batch_actor::pointer self) -> batch_actor::behavior_type {
+        return {[=](edge_ins& ins) -> caf::result<edge_res> {
+          auto rp = self->make_response_promise<edge_res>();
+          self->request(honest, wait, std::move(ins))
+              .then(
+                  [=](edge_res& r) mutable {
+                    auto reports = *decode_client_reports(r.reports.data(), r.reports.size());
+                    for (auto& c : reports) ++c.samples;
+                    r.reports = encode_client_reports(reports);
+                    rp.deliver(std::move(r));
+                  },
+                  [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          return rp;
+        }};
+      }));
+  std::vector<std::pair<caf::actor_addr, std::string>> refused;
+  edge_config ec{0, 8, data, trainers};
+  ec.batches = [rogue](uint32_t id) { return id < 50 ? rogue : batch_actor{}; };
+  ec.on_batch_refusal = [&refused](const caf::actor_addr& from, const std::string& why) {
+    refused.emplace_back(from, why);
+  };
+  auto e = keep(spawn_edge(sys, ec));
+  auto r = ask(sys, e, round_of(spec, {3, 17, 60}));
+  CHECK(succeeded(r) == 1);  // 60, trained at the edge
+  CHECK(failed(r).of(failure_code::invalid_update) == 2);
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].first == rogue.address());
+  CHECK(refused[0].second == "client 3 reported " + std::to_string(data->num_samples(3) + 1) +
+                                 " samples, the registry holds " +
+                                 std::to_string(data->num_samples(3)));
+  REQUIRE_FALSE(r.failures.empty());
+  CHECK(r.failures[0] == "client host: " + refused[0].second + ", round 1");
 }
 
 TEST_CASE("a client host that dies fails its tasks at once and the edge's round completes",
@@ -228,6 +321,10 @@ TEST_CASE("a client host that dies fails its tasks at once and the edge's round 
   directory->add(0, 99, link);
   edge_config ec{0, 8, data, hole};
   ec.provider = [directory](uint32_t id) { return directory->find(id); };
+  // One task per client, or one batch for the host (host aggregation): the same failures.
+  const bool batched = GENERATE(false, true);
+  CAPTURE(batched);
+  if (batched) ec.batches = [directory](uint32_t id) { return directory->find_batch(id); };
   auto e = keep(spawn_edge(sys, ec));
   request_for<edge_res>(sys, caf::actor_cast<caf::actor>(self), e, round_of(spec, {1, 2, 3}));
   // Wait until the host's three clients have handed their tasks to the trainer.
@@ -251,7 +348,8 @@ TEST_CASE("a client host that dies fails its tasks at once and the edge's round 
   REQUIRE_FALSE(res.failures.empty());
   INFO(res.failures[0]);
   CHECK(res.failures[0].find("client host 0-99 lost") != std::string::npos);
-  CHECK(directory->size() == 0);  // the link left the directory: the ids train at the edge
+  CHECK(res.failures.size() == 3);  // each client's failure, also from a lost batch
+  CHECK(directory->size() == 0);    // the link left the directory: the ids train at the edge
 }
 
 TEST_CASE(

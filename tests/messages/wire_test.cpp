@@ -19,6 +19,7 @@
 #include "messages/edge.hpp"
 #include "messages/errors.hpp"
 #include "messages/eval.hpp"
+#include "messages/host_batch.hpp"
 #include "messages/host_task.hpp"
 #include "messages/node.hpp"
 #include "messages/run.hpp"
@@ -99,6 +100,7 @@ const std::set<std::string> covered = {
     "fedactor::host_join",   "fedactor::node_ack",       "fedactor::node_shutdown",
     "fedactor::edge_rejoin", "std::vector<uint64_t>",    "std::vector<uint32_t>",
     "fedactor::child_join",  "fedactor::edge_cover",     "fedactor::host_task",
+    "fedactor::host_batch",
 };
 
 }  // namespace
@@ -171,6 +173,31 @@ TEST_CASE("training messages cross a real connection unchanged, parameters bit f
   CHECK(same_bytes(hf.ins.model, ins.model));
   CHECK(hf.model_digest == "d");
   CHECK_FALSE(hf.model_by_reference);
+
+  // A host's batch (host aggregation): its clients, the model in full or by reference.
+  edge_ins round;
+  round.round = 4;
+  round.model_version = 3;
+  round.seed = 7;
+  round.model = blob(2762, 0.25f);
+  round.clients = {5, 9, 4000000000u};
+  round.client_timeout_s = 30;
+  host_batch batch{round, std::string(64, 'b'), false};
+  auto hb = w.round_trip(batch);
+  CHECK(hb.ins.round == 4);
+  CHECK(hb.ins.model_version == 3);
+  CHECK(hb.ins.seed == 7);
+  CHECK(hb.ins.clients == std::vector<uint32_t>{5, 9, 4000000000u});
+  CHECK(same_bytes(hb.ins.model, round.model));
+  CHECK(hb.ins.client_timeout_s == 30);
+  CHECK(hb.model_digest == std::string(64, 'b'));
+  CHECK_FALSE(hb.model_by_reference);
+  batch.ins.model = param_blob{};
+  batch.model_by_reference = true;
+  auto hr = w.round_trip(batch);
+  CHECK(hr.ins.model.empty());
+  CHECK(hr.ins.clients.size() == 3);
+  CHECK(hr.model_by_reference);
 
   eval_ins ei{12, blob(10, 0.5f)};
   auto e1 = w.round_trip(ei);

@@ -13,6 +13,10 @@
 //
 // Either way the client adds nothing to the model, so a run against a hostile rogue must give
 // the model of the same run against a fail_all one. Handles node_shutdown (node_ack).
+//
+// A sync batch (host_batch, host aggregation) counts one answer per client: fail_all fails it
+// (an error), hostile answers an edge_res that claims one more sample for every client than the
+// edge's registry holds, with an aggregate of one update per client (the edge refuses it whole).
 
 #include <cstdint>
 #include <string>
@@ -22,9 +26,12 @@
 
 #include "actors/edge_node.hpp"
 #include "messages/errors.hpp"
+#include "messages/host_batch.hpp"
 #include "messages/host_task.hpp"
 #include "messages/node.hpp"
 #include "messages/train.hpp"
+#include "runtime/math/accumulator.hpp"
+#include "runtime/protocol/client_report.hpp"
 #include "tests/support/rogue_peer.hpp"
 
 namespace fedactor::testing {
@@ -65,6 +72,11 @@ class rogue_host : public rogue_peer {
                   return make_error(errc::model_missing, "rogue host keeps no models");
                 return answer(*st, m, t.ins);
               },
+              [st, m](host_batch& b) -> caf::result<edge_res> {
+                if (b.model_by_reference)
+                  return make_error(errc::model_missing, "rogue host keeps no models");
+                return answer_batch(*st, m, b.ins);
+              },
               [](node_shutdown&) {
                 return node_ack{true, "rogue host leaving"};
               }};
@@ -77,6 +89,22 @@ class rogue_host : public rogue_peer {
   }
 
  private:
+  static caf::result<edge_res> answer_batch(shared& st, mode m, const edge_ins& ins) {
+    for (size_t i = 0; i < ins.clients.size(); ++i) next_answer(st);
+    if (m == mode::fail_all) return make_error(errc::training_failed, "rogue host: no training");
+    weighted_accumulator acc(ins.model.size());
+    std::vector<client_report> reports;
+    for (auto c : ins.clients) {
+      acc.add(ins.model.data(), 1.0, 0.5);
+      reports.push_back(client_report{c, 987654321, 0.5, 0});
+    }
+    edge_res res;
+    res.round = ins.round;
+    res.aggregate = acc.serialize();
+    res.reports = encode_client_reports(reports);
+    return res;
+  }
+
   static caf::result<train_res> answer(shared& st, mode m, const train_ins& ins) {
     const uint32_t n = next_answer(st) - 1;
     if (m == mode::fail_all) return make_error(errc::training_failed, "rogue host: no training");

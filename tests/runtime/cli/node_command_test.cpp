@@ -157,12 +157,14 @@ struct cluster {
     std::vector<node_process*> edges, hosts;
     std::vector<uint16_t> edge_ports;
   };
-  fleet two_edges_with_hosts(uint16_t sp, std::chrono::seconds wait) {
+  fleet two_edges_with_hosts(uint16_t sp, std::chrono::seconds wait,
+                             const std::vector<std::string>& edge_args = {}) {
     fleet f;
     for (int e = 0; e < 2; ++e)
       f.edges.push_back(&start("edge " + std::to_string(e),
-                               {"node", "edge", "--server", addr(sp), "--listen", "127.0.0.1:0",
-                                "--id", std::to_string(e), "--wait-hosts", "1"}));
+                               with({"node", "edge", "--server", addr(sp), "--listen",
+                                     "127.0.0.1:0", "--id", std::to_string(e), "--wait-hosts", "1"},
+                                    edge_args)));
     for (int e = 0; e < 2; ++e) {
       f.edge_ports.push_back(f.edges[e]->port(wait));
       REQUIRE(f.edge_ports.back() != 0);
@@ -214,6 +216,17 @@ TEST_CASE("a server, two edges and two client hosts give the model of fedactor r
     return nlohmann::json::parse(in);
   };
   CHECK(summary_of(dir / "dist").at("edge_totals") == summary_of(dir / "ref").at("edge_totals"));
+  // Host aggregation (docs/communication.md): each host sent one aggregate per round, not one
+  // model per client, under 1 KB per update for W1 (one process: 4 bytes per parameter).
+  for (const auto& r : records) {
+    const auto clients = r.at("clients").get<uint64_t>();
+    REQUIRE(clients > 0);
+    CHECK(r.at("update_bytes_up").get<uint64_t>() / clients <= 1024);
+    if (r.contains("net_bytes_up")) CHECK(r.at("net_bytes_up").get<uint64_t>() / clients <= 1024);
+  }
+  CHECK(summary_of(dir / "dist").at("mean_update_bytes").get<double>() <= 1024);
+  CHECK(summary_of(dir / "ref").at("mean_update_bytes").get<double>() == 4 * 2762);
+  for (auto* p : edges) CHECK_FALSE(p->wait_for("host aggregation off", 1ms));
   for (auto* p : edges) CHECK(p->wait_exit(20s) == 0);
   for (auto* p : hosts) {
     CHECK(p->wait_exit(20s) == 0);
@@ -520,45 +533,70 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
-TEST_CASE(
-    "a rogue client host's updates that fail the edge's checks are refused one by one, "
-    "the model is that of a run whose host failed them",
-    "[cli][node][hostile]") {
+namespace {
+
+// Two distributed runs of `sets`, "hostile" and "clean": each a server, one edge (with
+// `edge_args`) and a real client host for clients 0-499; a rogue host in this process joins
+// each edge for clients 500-999, hostile in one run, failing every task in the other. Returns
+// once both servers have ended (exit 0 required).
+struct rogue_host_runs {
+  std::map<std::string, node_process*> servers, edges;
+  std::unique_ptr<fedactor::testing::rogue_host> hostile, clean;
+};
+
+rogue_host_runs run_with_rogue_hosts(cluster& c, const fs::path& dir,
+                                     const std::vector<std::string>& sets,
+                                     const std::vector<std::string>& edge_args = {}) {
   using fedactor::testing::rogue_edge;
   using fedactor::testing::rogue_host;
-  auto dir = temp_dir("rogue_host");
-  const std::vector<std::string> sets = {"--set", "topology.edges=1", "--set", "protocol.rounds=3"};
-  cluster c;
-  // Two distributed runs: one edge with a real client host for clients 0-499 and a rogue one
-  // in this process for 500-999; hostile in one run, failing every task in the other.
-  std::map<std::string, node_process*> servers, edges;
-  for (const std::string name : {"hostile", "clean"}) {
-    servers[name] =
+  rogue_host_runs r;
+  for (const std::string name : {"hostile", "clean"})
+    r.servers[name] =
         &c.start("server " + name, with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
                                          "--quiet", "--out", (dir / name).string()},
                                         sets));
-  }
   std::map<std::string, uint16_t> edge_ports;
   for (const std::string name : {"hostile", "clean"}) {
-    const uint16_t sp = servers[name]->port(startup);
+    const uint16_t sp = r.servers[name]->port(startup);
     INFO(c.dump());
     REQUIRE(sp != 0);
-    edges[name] = &c.start("edge " + name, {"node", "edge", "--server", addr(sp), "--listen",
-                                            "127.0.0.1:0", "--id", "0", "--wait-hosts", "2"});
+    r.edges[name] = &c.start("edge " + name, with({"node", "edge", "--server", addr(sp), "--listen",
+                                                   "127.0.0.1:0", "--id", "0", "--wait-hosts", "2"},
+                                                  edge_args));
   }
   for (const std::string name : {"hostile", "clean"}) {
-    edge_ports[name] = edges[name]->port(startup);
+    edge_ports[name] = r.edges[name]->port(startup);
     INFO(c.dump());
     REQUIRE(edge_ports[name] != 0);
     c.start("clients " + name,
             {"node", "clients", "--edge", addr(edge_ports[name]), "--ids", "0-499"});
   }
-  rogue_host hostile{rogue_host::mode::hostile, 500, 999, rogue_edge::default_net()};
-  rogue_host clean{rogue_host::mode::fail_all, 500, 999, rogue_edge::default_net()};
-  REQUIRE(hostile.join(edge_ports["hostile"]) == "");
-  REQUIRE(clean.join(edge_ports["clean"]) == "");
-  REQUIRE(servers["hostile"]->wait_exit(120s) == 0);
-  REQUIRE(servers["clean"]->wait_exit(120s) == 0);
+  r.hostile =
+      std::make_unique<rogue_host>(rogue_host::mode::hostile, 500, 999, rogue_edge::default_net());
+  r.clean =
+      std::make_unique<rogue_host>(rogue_host::mode::fail_all, 500, 999, rogue_edge::default_net());
+  REQUIRE(r.hostile->join(edge_ports["hostile"]) == "");
+  REQUIRE(r.clean->join(edge_ports["clean"]) == "");
+  REQUIRE(r.servers["hostile"]->wait_exit(120s) == 0);
+  REQUIRE(r.servers["clean"]->wait_exit(120s) == 0);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a rogue client host's updates that fail the edge's checks are refused one by one, "
+    "the model is that of a run whose host failed them",
+    "[cli][node][hostile]") {
+  using fedactor::testing::rogue_host;
+  auto dir = temp_dir("rogue_host");
+  const std::vector<std::string> sets = {"--set", "topology.edges=1", "--set", "protocol.rounds=3"};
+  cluster c;
+  // One update per client (host aggregation's batches: the next test).
+  auto runs = run_with_rogue_hosts(c, dir, sets, {"--host-aggregation", "off"});
+  auto& edges = runs.edges;
+  auto& hostile = *runs.hostile;
+  auto& clean = *runs.clean;
   INFO(c.dump());
   for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
   const uint32_t tasks = hostile.answered();
@@ -620,11 +658,44 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "a rogue client host's batch answers that fail the edge's checks are refused whole and named, "
+    "the model is that of a run whose host failed them",
+    "[cli][node][hostile]") {
+  auto dir = temp_dir("rogue_batch");
+  const std::vector<std::string> sets = {"--set", "topology.edges=1", "--set", "protocol.rounds=3"};
+  cluster c;
+  // As above, with host aggregation (the default): the rogue answers one batch per round.
+  auto runs = run_with_rogue_hosts(c, dir, sets);
+  auto& edges = runs.edges;
+  auto& hostile = *runs.hostile;
+  auto& clean = *runs.clean;
+  INFO(c.dump());
+  for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
+  const uint32_t clients = hostile.answered();  // the rogue's clients sent in the 3 batches
+  CHECK(clients >= 4);
+  CHECK(clean.answered() == clients);
+  CHECK(digest(dir / "hostile") == digest(dir / "clean"));
+  CHECK(total(metrics(dir / "hostile"), "failures") == clients);
+  CHECK(summary(dir / "hostile")["failures_by"]["invalid_update"].get<uint64_t>() == clients);
+  CHECK(summary(dir / "clean")["failures_by"]["client_error"].get<uint64_t>() == clients);
+  // One line per refused batch (one a round), naming the peer and the first misfit.
+  const auto out = edges["hostile"]->output();
+  size_t lines = 0;
+  const std::string head = "refused the batch of peer client host rogue (clients 500-999, node ";
+  for (size_t pos = out.find(head); pos != std::string::npos; pos = out.find(head, pos + 1))
+    ++lines;
+  CHECK(lines == 3);
+  auto line = edges["hostile"]->wait_for(head, 1s);
+  REQUIRE(line);
+  CHECK(line->find("reported 987654321 samples, the registry holds ") != std::string::npos);
+  CHECK_FALSE(edges["clean"]->wait_for("refused the batch", 1s));
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
     "a rogue client host's async updates refused at the edge reach the server's summary by "
     "reason, the model is that of a run whose host failed them",
     "[cli][node][hostile]") {
-  using fedactor::testing::rogue_edge;
-  using fedactor::testing::rogue_host;
   auto dir = temp_dir("rogue_async_host");
   // Async FedBuff under the simulated clock, one forwarding edge: 3 server steps of 10
   // updates, 20 tasks in flight.
@@ -634,33 +705,9 @@ TEST_CASE(
       "--set", "async.buffer_size=10",   "--set", "async.aggregations=3",
       "--set", "async.edge_mode=forward"};
   cluster c;
-  std::map<std::string, node_process*> servers, edges;
-  for (const std::string name : {"hostile", "clean"})
-    servers[name] =
-        &c.start("server " + name, with({"node", "server", "--listen", "127.0.0.1:0", tutorial,
-                                         "--quiet", "--out", (dir / name).string()},
-                                        sets));
-  std::map<std::string, uint16_t> edge_ports;
-  for (const std::string name : {"hostile", "clean"}) {
-    const uint16_t sp = servers[name]->port(startup);
-    INFO(c.dump());
-    REQUIRE(sp != 0);
-    edges[name] = &c.start("edge " + name, {"node", "edge", "--server", addr(sp), "--listen",
-                                            "127.0.0.1:0", "--id", "0", "--wait-hosts", "2"});
-  }
-  for (const std::string name : {"hostile", "clean"}) {
-    edge_ports[name] = edges[name]->port(startup);
-    INFO(c.dump());
-    REQUIRE(edge_ports[name] != 0);
-    c.start("clients " + name,
-            {"node", "clients", "--edge", addr(edge_ports[name]), "--ids", "0-499"});
-  }
-  rogue_host hostile{rogue_host::mode::hostile, 500, 999, rogue_edge::default_net()};
-  rogue_host clean{rogue_host::mode::fail_all, 500, 999, rogue_edge::default_net()};
-  REQUIRE(hostile.join(edge_ports["hostile"]) == "");
-  REQUIRE(clean.join(edge_ports["clean"]) == "");
-  REQUIRE(servers["hostile"]->wait_exit(120s) == 0);
-  REQUIRE(servers["clean"]->wait_exit(120s) == 0);
+  auto runs = run_with_rogue_hosts(c, dir, sets);
+  auto& edges = runs.edges;
+  auto& hostile = *runs.hostile;
   INFO(c.dump());
   for (auto& [name, p] : c.nodes) CHECK(p->wait_exit(20s) == 0);
   const uint32_t tasks = hostile.answered();
@@ -1264,7 +1311,7 @@ TEST_CASE("fedactor node ROLE --help prints the role's usage and every option, e
         "--resume DIR", "--http [HOST:]PORT", "--http-public", "--http-linger SECONDS"}},
       {"edge",
        {"--server HOST:PORT", "--listen HOST:PORT", "--id N", "--region R", "--capacity N",
-        "--wait-hosts N", "--trainers N", "--state-file FILE"}},
+        "--wait-hosts N", "--trainers N", "--state-file FILE", "--host-aggregation on|off"}},
       {"clients",
        {"--edge HOST:PORT", "--ids A-B", "--max-live N", "--trainers N", "--state-file FILE"}},
   };
@@ -1319,6 +1366,8 @@ TEST_CASE("fedactor node ROLE refuses bad arguments in one line naming option an
       {with(edge, {"--id=0", "--state-file", ""}),
        "fedactor node edge: --state-file: expected a file path, got ''\n"},
       {with(edge, {"--id=0", "stray"}), "fedactor node edge: unexpected argument 'stray'\n"},
+      {with(edge, {"--id=0", "--host-aggregation", "yes"}),
+       "fedactor node edge: --host-aggregation: expected on or off, got 'yes'\n"},
       {edge, "fedactor node edge: --id N is required\n"},
       {{"edge", "--server", "127.0.0.1:1", "--id", "0"},
        "fedactor node edge: --listen HOST:PORT is required\n"},
@@ -1359,8 +1408,11 @@ TEST_CASE("compressed updates over server, edges and client hosts give the model
           "[cli][node]") {
   // The compression settings reach the client hosts in the task settings: int8 (stochastic
   // rounding from the seeded streams) and topk (error feedback: each client's residual kept in
-  // its state between rounds) must encode exactly as in one process.
+  // its state between rounds) must encode exactly as in one process. int8 with one update per
+  // client (the payloads cross the link); topk with host aggregation (each host decodes its
+  // clients' payloads before its exact fold, docs/communication.md).
   const std::string kind = GENERATE(as<std::string>{}, "int8", "topk");
+  const bool per_client = kind == "int8";
   CAPTURE(kind);
   auto dir = temp_dir("compressed_" + kind);
   const std::vector<std::string> sets = {"--set", "topology.edges=2",
@@ -1373,7 +1425,10 @@ TEST_CASE("compressed updates over server, edges and client hosts give the model
   const uint16_t sp = server.port(startup);
   INFO(c.dump());
   REQUIRE(sp != 0);
-  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, startup);
+  auto [edges, hosts, edge_ports] =
+      c.two_edges_with_hosts(sp, startup,
+                             per_client ? std::vector<std::string>{"--host-aggregation", "off"}
+                                        : std::vector<std::string>{});
   REQUIRE(server.wait_exit(60s) == 0);
   REQUIRE(ref.wait_exit(60s) == 0);
   INFO(c.dump());
@@ -1384,12 +1439,12 @@ TEST_CASE("compressed updates over server, edges and client hosts give the model
   REQUIRE(ref_records.size() == 3);
   CHECK(total(records, "clients") == 300);
   CHECK(total(records, "failures") == 0);
-  // The hosts sent compressed payloads: the same bytes as in one process, and fewer than the
-  // 4 bytes per model value of an uncompressed update.
+  // Per client: the hosts sent compressed payloads, the same bytes as in one process; either
+  // way fewer than the 4 bytes per model value of an uncompressed update.
   const auto values = summary(dir / "ref").at("num_params").get<uint64_t>();
   for (size_t i = 0; i < records.size(); ++i) {
     CAPTURE(i);
-    CHECK(records[i].at("update_bytes_up") == ref_records[i].at("update_bytes_up"));
+    if (per_client) CHECK(records[i].at("update_bytes_up") == ref_records[i].at("update_bytes_up"));
     CHECK(records[i].at("update_bytes_up").get<uint64_t>() <
           records[i].at("clients").get<uint64_t>() * values * 4);
   }

@@ -37,6 +37,7 @@ const std::vector<std::string> wire_names = {
     "fedactor::host_join",   "fedactor::node_ack",       "fedactor::node_shutdown",
     "fedactor::edge_rejoin", "std::vector<uint64_t>",    "std::vector<uint32_t>",
     "fedactor::child_join",  "fedactor::edge_cover",     "fedactor::host_task",
+    "fedactor::host_batch",
 };
 
 }  // namespace

@@ -29,6 +29,7 @@
 
 #include "runtime/cli/bench_nodes.hpp"
 #include "runtime/host/federation.hpp"
+#include "runtime/host/node_net.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/batched_training.hpp"
 #include "runtime/learning/local_training.hpp"
@@ -49,9 +50,8 @@ constexpr const char* usage =
     "                      [--threads N] [--mode sync|async] [--set key=value]...\n"
     "                      [--probe-mib N] [--json]\n"
     "       fedactor bench --nodes E [--hosts-per-edge K] [--node-threads N] [--populations N]\n"
-    "                      [--clients-per-round N] [--rounds N] [--mode sync|async] [--set "
-    "k=v]...\n"
-    "                      [--json]\n"
+    "                      [--node-polling sleep|spin] [--clients-per-round N] [--rounds N]\n"
+    "                      [--mode sync|async] [--set k=v]... [--json]\n"
     "  the throughput and scale table of workload W1 (docs/benchmarks.md): one child process\n"
     "  per population, the machine's memory bandwidth and aggregation probes beside it;\n"
     "  with --nodes: W1 across a node server, E edge nodes and K client hosts per edge on\n"
@@ -84,6 +84,7 @@ struct bench_options {
   uint32_t nodes = 0;           // --nodes: edge nodes of the cross-process mode; 0 = off
   uint32_t hosts_per_edge = 0;
   uint32_t node_threads = 0;  // --threads of every node; 0 = the nodes' default
+  std::string node_polling;   // --idle-polling of every node; empty = the nodes' default
   bool populations_given = false;
 };
 
@@ -141,7 +142,9 @@ cli_spec bench_cli_spec() {
       "hosts-per-edge", po::value<std::string>()->value_name("K"),
       "with --nodes: client-host nodes per edge, 0 to 64 (default 0: the edges train)")(
       "node-threads", po::value<std::string>()->value_name("N"),
-      "with --nodes: --threads of every node, 1 to 1024 (default: the nodes' default)");
+      "with --nodes: --threads of every node, 1 to 1024 (default: the nodes' default)")(
+      "node-polling", po::value<std::string>()->value_name("sleep|spin"),
+      "with --nodes: --idle-polling of every node (default: the nodes' default, sleep)");
   // Internal: a child process runs one population and prints its JSON row.
   spec.hidden.add_options()("row", po::value<std::string>()->value_name("POPULATION"), "");
   return spec;
@@ -173,10 +176,18 @@ int parse(const std::vector<std::string>& args, bench_options& o, std::ostream& 
       !count_option(vm, "hosts-per-edge", 0, 64, o.hosts_per_edge, error) ||
       !count_option(vm, "node-threads", 1, 1024, o.node_threads, error))
     return fail();
-  if (o.nodes == 0 && (vm.count("hosts-per-edge") || vm.count("node-threads"))) {
-    error = vm.count("hosts-per-edge") ? "--hosts-per-edge needs --nodes"
-                                       : "--node-threads needs --nodes";
-    return fail();
+  for (const char* name : {"hosts-per-edge", "node-threads", "node-polling"}) {
+    if (o.nodes == 0 && vm.count(name)) {
+      error = std::string{"--"} + name + " needs --nodes";
+      return fail();
+    }
+  }
+  if (vm.count("node-polling")) {
+    o.node_polling = vm["node-polling"].as<std::string>();
+    if (!parse_idle_polling(o.node_polling)) {
+      error = "--node-polling: expected sleep or spin, got '" + o.node_polling + "'";
+      return fail();
+    }
   }
   if (o.nodes > 0) {
     if (o.populations_given && o.populations.size() != 1) {
@@ -639,6 +650,7 @@ int bench_command(const std::vector<std::string>& args, std::ostream& out, std::
     nb.hosts_per_edge = o.hosts_per_edge;
     nb.binary = self_path();
     if (o.node_threads > 0) nb.node_threads = o.node_threads;
+    nb.node_polling = o.node_polling;
     nb.json = o.json;
     return run_node_bench(nb, out, err);
   }

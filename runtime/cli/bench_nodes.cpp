@@ -80,6 +80,10 @@ int run_node_bench(const node_bench_options& o, std::ostream& out, std::ostream&
   const uint64_t n = o.sc.population.clients;
   std::vector<std::string> node_flags;
   if (o.node_threads > 0) node_flags = {"--threads", std::to_string(o.node_threads)};
+  if (!o.node_polling.empty()) {
+    node_flags.push_back("--idle-polling");
+    node_flags.push_back(o.node_polling);
+  }
   bool keep = false;
   try {
     // One process.

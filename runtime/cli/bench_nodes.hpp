@@ -24,6 +24,7 @@ struct node_bench_options {
   uint32_t hosts_per_edge = 0;        // 0: the edges train their clients themselves
   std::string binary;                 // this executable
   uint32_t node_threads = 0;          // --threads of every node; 0: the nodes' default
+  std::string node_polling;           // --idle-polling of every node; empty: the nodes' default
   std::chrono::seconds timeout{600};  // for each of the two runs
   bool json = false;
 };

@@ -41,6 +41,7 @@ constexpr const char* usage =
     "                             [--state-file F]\n"
     "every role: [--tls-cert FILE --tls-key FILE --tls-ca FILE [--tls-accept-roleless]]\n"
     "            [--heartbeat 500ms] [--connection-timeout 5s] [--join-timeout 60s] [--threads N]\n"
+    "            [--idle-polling sleep|spin]\n"
     "(fedactor node ROLE --help: the options of one role; docs/deployment.md)";
 
 constexpr const char* server_usage =
@@ -77,7 +78,9 @@ void add_net_options(po::options_description& opts) {
       "a silent peer is lost after this, e.g. 5s (default)")(
       "join-timeout", po::value<std::string>()->value_name("DURATION"),
       "how long to wait for the peers to join, e.g. 60s")(
-      "threads", po::value<std::string>()->value_name("N"), "scheduler threads, 1 to 1024");
+      "threads", po::value<std::string>()->value_name("N"), "scheduler threads, 1 to 1024")(
+      "idle-polling", po::value<std::string>()->value_name("sleep|spin"),
+      "how idle scheduler threads wait: sleep (default) or spin (CAF's polling)");
 }
 
 // Edge and client-host nodes: they train clients.
@@ -161,6 +164,15 @@ bool read_values(const std::string& role, const po::variables_map& vm, parsed& p
       !count_option(vm, "threads", 1, 1024, p.net.threads, error) || !address("listen", p.listen))
     return false;
   if (p.net.threads == 0) p.net.threads = default_node_threads;
+  if (vm.count("idle-polling")) {
+    const auto& v = vm["idle-polling"].as<std::string>();
+    const auto polling = parse_idle_polling(v);
+    if (!polling) {
+      error = "--idle-polling: expected sleep or spin, got '" + v + "'";
+      return false;
+    }
+    p.net.polling = *polling;
+  }
   if (role == "server") {
     const auto files = list_option(vm, "file");
     if (files.size() > 1) {

@@ -97,10 +97,26 @@ std::optional<std::string> check(const node_net_options& opts, node_role role) {
   return check_own_certificate(opts.tls_cert, role, opts.tls_accept_roleless);
 }
 
+std::optional<idle_polling> parse_idle_polling(const std::string& text) {
+  if (text == "sleep") return idle_polling::sleep;
+  if (text == "spin") return idle_polling::spin;
+  return std::nullopt;
+}
+
+const char* to_string(idle_polling p) {
+  return p == idle_polling::sleep ? "sleep" : "spin";
+}
+
 void configure(system_config& cfg, const node_net_options& opts) {
   cfg.set("middleman.heartbeat-interval", opts.heartbeat);
   cfg.set("middleman.connection-timeout", opts.connection_timeout);
   if (opts.threads > 0) cfg.set("scheduler.max-threads", static_cast<size_t>(opts.threads));
+  if (opts.polling == idle_polling::sleep) {
+    // CAF's phases: aggressive (no pause), moderate (50 us pauses), then the condition
+    // variable; keep a short aggressive phase for back-to-back messages, skip the moderate one.
+    cfg.set("work-stealing.aggressive-poll-attempts", size_t{10});
+    cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
+  }
   if (opts.tls()) {
     cfg.load<caf::openssl::manager>();
     cfg.openssl_certificate = opts.tls_cert;

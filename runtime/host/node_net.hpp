@@ -40,6 +40,21 @@ std::string to_string(const host_port& x);
 std::optional<caf::timespan> parse_duration(const std::string& text);
 std::string format_duration(caf::timespan d);
 
+// How an idle scheduler worker of a node waits for work (CAF's work-stealing policy).
+// sleep (the default): 10 polls, then it sleeps on its queue's condition variable, woken by
+//   the next message for it (and, with several workers, every 10 ms to steal work).
+// spin: CAF's default: 100 polls, then 500 polls 50 us apart, then the condition variable.
+//   Every idle worker wakes ~16,000 times a second for 25 ms after each burst of work: with
+//   several nodes on a machine (or a node beside other work) those wake-ups take the cores
+//   from the nodes that have work (W1 with 10 edges + 10 client hosts on 2 cores: 48 % of
+//   the one-process rate with spin, 77-84 % with sleep; docs/benchmarks.md). spin only pays
+//   on a node with several scheduler threads and cores of its own.
+enum class idle_polling { sleep, spin };
+
+// "sleep" | "spin"; nullopt for anything else.
+std::optional<idle_polling> parse_idle_polling(const std::string& text);
+const char* to_string(idle_polling p);
+
 struct node_net_options {
   // Heartbeats and the connection timeout are always on: a peer that stops answering
   // (hung process, cut cable) is declared lost after `connection_timeout`.
@@ -52,6 +67,7 @@ struct node_net_options {
   // Take peers whose certificate carries no role in any role (runtime/host/tls_role.hpp).
   bool tls_accept_roleless = false;
   uint32_t threads = 0;  // scheduler threads; 0 = CAF's default (`fedactor node`: 1, below)
+  idle_polling polling = idle_polling::sleep;
 
   bool tls() const { return !tls_cert.empty(); }
 };
@@ -69,10 +85,10 @@ std::optional<std::string> check(const node_net_options& opts);
 std::optional<std::string> check(const node_net_options& opts, node_role role);
 
 // Applies the options to a config before its actor_system starts: heartbeat interval,
-// connection timeout, scheduler threads; with TLS loads caf::openssl::manager with the
-// certificate, key and CA file (peers must present a certificate signed by that CA, with the
-// role that belongs on the link: runtime/host/tls_role.hpp; sets tls_accept_roleless, which is
-// process-wide).
+// connection timeout, scheduler threads and their idle polling; with TLS loads
+// caf::openssl::manager with the certificate, key and CA file (peers must present a certificate
+// signed by that CA, with the role that belongs on the link: runtime/host/tls_role.hpp; sets
+// tls_accept_roleless, which is process-wide).
 void configure(system_config& cfg, const node_net_options& opts);
 
 // The address a listener binds to: the one named, else 127.0.0.1 without TLS and every

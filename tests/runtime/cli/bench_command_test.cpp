@@ -158,6 +158,9 @@ TEST_CASE("fedactor bench rejects bad arguments in one line naming option and va
       {{"--nodes", "0"}, "fedactor bench: --nodes: expected a whole number in [1, 64], got '0'\n"},
       {{"--hosts-per-edge", "1"}, "fedactor bench: --hosts-per-edge needs --nodes\n"},
       {{"--node-threads", "1"}, "fedactor bench: --node-threads needs --nodes\n"},
+      {{"--node-polling", "spin"}, "fedactor bench: --node-polling needs --nodes\n"},
+      {{"--nodes", "2", "--node-polling", "often"},
+       "fedactor bench: --node-polling: expected sleep or spin, got 'often'\n"},
       {{"--nodes", "2", "--populations", "1e3,1e4"},
        "fedactor bench: --nodes takes one population\n"},
   };

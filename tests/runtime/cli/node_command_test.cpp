@@ -1301,10 +1301,16 @@ fedactor::testing::cli_result node_cmd(const std::vector<std::string>& args) {
 
 TEST_CASE("fedactor node ROLE --help prints the role's usage and every option, exit 0",
           "[cli][node]") {
-  const std::vector<std::string> every_role{
-      "--tls-cert FILE",         "--tls-key FILE",       "--tls-ca FILE",
-      "--tls-accept-roleless",   "--heartbeat DURATION", "--connection-timeout DURATION",
-      "--join-timeout DURATION", "--threads N",          "-h [ --help ]"};
+  const std::vector<std::string> every_role{"--tls-cert FILE",
+                                            "--tls-key FILE",
+                                            "--tls-ca FILE",
+                                            "--tls-accept-roleless",
+                                            "--heartbeat DURATION",
+                                            "--connection-timeout DURATION",
+                                            "--join-timeout DURATION",
+                                            "--threads N",
+                                            "--idle-polling sleep|spin",
+                                            "-h [ --help ]"};
   const std::vector<std::pair<std::string, std::vector<std::string>>> roles{
       {"server",
        {"--listen HOST:PORT", "--set KEY=VALUE", "--out DIR", "--overwrite", "--quiet",
@@ -1368,6 +1374,8 @@ TEST_CASE("fedactor node ROLE refuses bad arguments in one line naming option an
       {with(edge, {"--id=0", "stray"}), "fedactor node edge: unexpected argument 'stray'\n"},
       {with(edge, {"--id=0", "--host-aggregation", "yes"}),
        "fedactor node edge: --host-aggregation: expected on or off, got 'yes'\n"},
+      {with(edge, {"--id=0", "--idle-polling", "busy"}),
+       "fedactor node edge: --idle-polling: expected sleep or spin, got 'busy'\n"},
       {edge, "fedactor node edge: --id N is required\n"},
       {{"edge", "--server", "127.0.0.1:1", "--id", "0"},
        "fedactor node edge: --listen HOST:PORT is required\n"},

@@ -15,6 +15,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -221,6 +222,42 @@ TEST_CASE("configure sets heartbeat, connection timeout, threads and the TLS fil
   CHECK(tls_cfg.openssl_certificate == "c.pem");
   CHECK(tls_cfg.openssl_key == "k.pem");
   CHECK(tls_cfg.openssl_cafile == "ca.pem");
+}
+
+TEST_CASE("idle polling: sleep skips CAF's moderate polling phase and spin keeps CAF's phases",
+          "[host]") {
+  CHECK(parse_idle_polling("sleep") == idle_polling::sleep);
+  CHECK(parse_idle_polling("spin") == idle_polling::spin);
+  CHECK_FALSE(parse_idle_polling("Sleep"));
+  CHECK_FALSE(parse_idle_polling(""));
+  CHECK(std::string{to_string(idle_polling::sleep)} == "sleep");
+  CHECK(std::string{to_string(idle_polling::spin)} == "spin");
+
+  node_net_options o;
+  CHECK(o.polling == idle_polling::sleep);
+  system_config sleeping;
+  configure(sleeping, o);
+  CHECK(caf::get_or(sleeping, "work-stealing.aggressive-poll-attempts", size_t{999}) == 10);
+  CHECK(caf::get_or(sleeping, "work-stealing.moderate-poll-attempts", size_t{999}) == 0);
+
+  o.polling = idle_polling::spin;
+  system_config spinning;
+  configure(spinning, o);
+  CHECK(caf::get_or(spinning, "work-stealing.aggressive-poll-attempts", size_t{999}) == 999);
+  CHECK(caf::get_or(spinning, "work-stealing.moderate-poll-attempts", size_t{999}) == 999);
+
+  // CAF takes the settings: a system configured so starts and runs messages.
+  node_net_options one;
+  one.threads = 1;
+  system_config cfg;
+  configure(cfg, one);
+  caf::actor_system sys{cfg};
+  auto echo = sys.spawn([]() -> caf::behavior { return {[](int x) { return x + 1; }}; });
+  caf::scoped_actor self{sys};
+  for (int i = 0; i < 3; ++i) {
+    self->request(echo, caf::infinite, i)
+        .receive([&](int y) { CHECK(y == i + 1); }, [&](caf::error& e) { FAIL(sys.render(e)); });
+  }
 }
 
 TEST_CASE("a configured system has the middleman, and the openssl manager only with TLS",

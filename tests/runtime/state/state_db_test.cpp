@@ -1,41 +1,23 @@
 #include "runtime/state/state_db.hpp"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <stdexcept>
 #include <string>
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/state_test_helpers.hpp"
+
 using namespace fedactor;
+using fedactor::testing::runtime_error_of;
+using fedactor::testing::temp_dir;
 namespace fs = std::filesystem;
 
-namespace {
-
-fs::path temp_dir() {
-  auto d = fs::temp_directory_path() / ("fedactor_state_db_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
-
 TEST_CASE("state_db runs statements and answers queries as text rows and one integer", "[state]") {
-  const auto dir = temp_dir();
-  const auto file = dir / "s.db";
+  const temp_dir dir("db");
+  fs::create_directories(dir.path);
+  const auto file = dir.path / "s.db";
   auto db = state_db::open_db(file);
   CHECK(fs::exists(file));
   state_db::exec(db.get(), file, "CREATE TABLE t(a INTEGER, b TEXT)");
@@ -45,9 +27,9 @@ TEST_CASE("state_db runs statements and answers queries as text rows and one int
   CHECK(rows[0] == std::vector<std::string>{"1", "x"});
   CHECK(rows[1] == std::vector<std::string>{"2", ""});
   CHECK(state_db::query_int(db.get(), file, "SELECT SUM(a) FROM t") == 3);
-  CHECK(error_of([&] { state_db::query_int(db.get(), file, "SELECT a FROM t"); }) ==
+  CHECK(runtime_error_of([&] { state_db::query_int(db.get(), file, "SELECT a FROM t"); }) ==
         "client state store " + file.string() + ": no answer to SELECT a FROM t");
-  CHECK(error_of([&] { state_db::exec(db.get(), file, "SELECT * FROM missing"); }) ==
+  CHECK(runtime_error_of([&] { state_db::exec(db.get(), file, "SELECT * FROM missing"); }) ==
         "client state store " + file.string() +
             ": cannot run SELECT * FROM missing: no such table: missing");
   // A prepared statement is kept and reset by stmt_reset whichever way its scope is left.
@@ -57,21 +39,18 @@ TEST_CASE("state_db runs statements and answers queries as text rows and one int
     REQUIRE(sqlite3_step(s.get()) == SQLITE_ROW);
     CHECK(sqlite3_column_int(s.get(), 0) == 2);
   }
-  db.reset();
-  fs::remove_all(dir);
 }
 
 TEST_CASE("state_db says plainly that a file is not a SQLite database", "[state]") {
-  const auto dir = temp_dir();
-  const auto file = dir / "junk.db";
+  const temp_dir dir("junk");
+  fs::create_directories(dir.path);
+  const auto file = dir.path / "junk.db";
   std::ofstream{file} << std::string(4096, 'j');
   auto db = state_db::open_db(file);  // SQLite reads the header lazily
-  CHECK(error_of([&] { state_db::exec(db.get(), file, "PRAGMA user_version"); }) ==
+  CHECK(runtime_error_of([&] { state_db::exec(db.get(), file, "PRAGMA user_version"); }) ==
         "client state store " + file.string() + ": not a SQLite database");
   CHECK(state_db::describe(nullptr, SQLITE_CORRUPT, "x").rfind("damaged SQLite database (", 0) ==
         0);
   CHECK(state_db::describe(nullptr, SQLITE_BUSY, "cannot run y") ==
         std::string{"cannot run y: "} + sqlite3_errstr(SQLITE_BUSY));
-  db.reset();
-  fs::remove_all(dir);
 }

@@ -10,34 +10,20 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <vector>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/scoped_actor.hpp>
 
-#include "messages/param_blob.hpp"
+#include "bench/round_trips.hpp"
 #include "runtime/host/node_net.hpp"
 
 using namespace fedactor;
 namespace fs = std::filesystem;
 
 namespace {
-
-caf::behavior sizer() {
-  return {[](const param_blob& p) { return static_cast<uint64_t>(p.size()); }};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // A CA and a certificate with role `server` and one with role `edge` in `dir`.
 bool make_certificates(const fs::path& dir) {
@@ -81,7 +67,7 @@ int main(int argc, char** argv) {
   system_config scfg;
   configure(scfg, server_net);
   caf::actor_system server{scfg};
-  auto target = server.spawn(sizer);
+  auto target = server.spawn(bench::sizer);
   auto plain = publish_on(server, target, host_port{"127.0.0.1", 0}, server_net);
   auto metered = listen_on(server, target, host_port{"127.0.0.1", 0}, server_net,
                            max_frame_bytes(floats, 1000), {});
@@ -101,33 +87,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tls_byte_meter: cannot connect\n");
     return 1;
   }
-  const param_blob blob{std::vector<float>(floats, 0.5f)};
-  caf::scoped_actor plain_self{plain_client}, metered_self{metered_client};
-  auto once = [&](const caf::actor& dest) {
-    auto& self = dest == *to_plain ? plain_self : metered_self;
-    const auto t0 = std::chrono::steady_clock::now();
-    bool ok = false;
-    self->request(dest, std::chrono::seconds(60), blob)
-        .receive([&](uint64_t n) { ok = n == floats; }, [](caf::error&) {});
-    if (!ok) {
-      std::fprintf(stderr, "tls_byte_meter: a request failed\n");
-      std::exit(1);
-    }
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
-  once(*to_plain);  // warm-up: connections, first buffers
-  once(*to_metered);
-  std::vector<double> p, m;
-  for (int i = 0; i < reps; ++i) {
-    p.push_back(once(*to_plain));
-    m.push_back(once(*to_metered));
-  }
-  const double mb = floats * sizeof(float) / 1e6;
-  const double mp = median(p), mm = median(m);
-  std::printf("payload %.1f MB over TLS, %d round trips each (median)\n", mb, reps);
-  std::printf("not counted %8.2f ms  %8.1f MB/s\n", mp * 1e3, mb / mp);
-  std::printf("counted     %8.2f ms  %8.1f MB/s\n", mm * 1e3, mb / mm);
-  std::printf("counted / not counted: %.3f x the time\n", mm / mp);
+  bench::compare_round_trips("tls_byte_meter", floats, reps,
+                             {"not counted", &plain_client, *to_plain},
+                             {"counted", &metered_client, *to_metered});
   std::printf("meter: %s\n", describe(metered->tls_bytes->bytes(), "client").c_str());
   caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
   std::error_code ignored;

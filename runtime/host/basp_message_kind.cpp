@@ -68,6 +68,7 @@ const std::map<std::string, message_kind>& kinds_by_type() {
   static const std::map<std::string, message_kind> m{
       {"fedactor::train_ins", message_kind::task},
       {"fedactor::host_task", message_kind::task},
+      {"fedactor::host_batch", message_kind::task},
       {"fedactor::async_ins", message_kind::task},
       {"fedactor::edge_ins", message_kind::model},
       {"fedactor::eval_ins", message_kind::model},

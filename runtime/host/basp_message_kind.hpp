@@ -27,7 +27,7 @@
 namespace fedactor {
 
 enum class message_kind : size_t {
-  task = 0,       // per-client work: train_ins, host_task, async_ins
+  task = 0,       // per-client work: train_ins, host_task, host_batch, async_ins
   model = 1,      // a round's model to an edge or the evaluator: edge_ins, eval_ins, run_report
   result = 2,     // a client's or the evaluator's answer: train_res, async_res, eval_res
   aggregate = 3,  // an edge's fold of its clients' updates: edge_res

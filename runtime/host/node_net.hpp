@@ -47,8 +47,8 @@ std::string format_duration(caf::timespan d);
 // spin: CAF's default: 100 polls, then 500 polls 50 us apart, then the condition variable.
 //   Every idle worker wakes ~16,000 times a second for 25 ms after each burst of work: with
 //   several nodes on a machine (or a node beside other work) those wake-ups take the cores
-//   from the nodes that have work (W1 with 10 edges + 10 client hosts on 2 cores: 48 % of
-//   the one-process rate with spin, 77-84 % with sleep; docs/benchmarks.md). spin only pays
+//   from the nodes that have work (W1 with 10 edges + 10 client hosts on 2 cores: 39-51 % of
+//   the one-process rate with spin, 70-77 % with sleep; docs/benchmarks.md). spin only pays
 //   on a node with several scheduler threads and cores of its own.
 enum class idle_polling { sleep, spin };
 

@@ -24,6 +24,20 @@
 
 namespace fedactor::testing {
 
+// population.availability diurnal over 2-slot periods for one region (docs/selection.md): base
+// 0.5 and amplitude 1 give p = 1 in the peak slot and p = 0 in the other (0.5 ± 1, clamped);
+// without `peaks` the peak slots are [2j·slot_s, (2j+1)·slot_s).
+inline availability_config on_off(double slot_s, std::vector<double> peaks = {}) {
+  availability_config a;
+  a.model = availability_model::diurnal;
+  a.base = 0.5;
+  a.amplitude = 1.0;
+  a.period_s = 2 * slot_s;
+  a.slot_s = slot_s;
+  a.peak_s = std::move(peaks);
+  return a;
+}
+
 // One client's contribution to a stand-in aggregate: Δ (or params), its weight, its loss.
 struct term {
   std::vector<float> x;

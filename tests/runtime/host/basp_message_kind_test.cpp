@@ -61,6 +61,7 @@ bytes caf_payload(caf::actor_system& sys, const caf::message& msg) {
 TEST_CASE("fedactor's message types map to their kinds", "[host][bytes]") {
   CHECK(kind_of_type_name("fedactor::train_ins") == message_kind::task);
   CHECK(kind_of_type_name("fedactor::host_task") == message_kind::task);
+  CHECK(kind_of_type_name("fedactor::host_batch") == message_kind::task);
   CHECK(kind_of_type_name("fedactor::async_ins") == message_kind::task);
   CHECK(kind_of_type_name("fedactor::edge_ins") == message_kind::model);
   CHECK(kind_of_type_name("fedactor::eval_ins") == message_kind::model);

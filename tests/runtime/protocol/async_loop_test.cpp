@@ -1920,22 +1920,6 @@ TEST_CASE("async_loop refused updates count toward the stall limit like failures
         "stalled: no update accepted in the last 100 task outcomes (100 invalid_update)");
 }
 
-namespace {
-
-// population.availability diurnal over 2-slot periods for one region: base 0.5 and amplitude 1
-// give p = 1 in the slots [2j·slot_s, (2j+1)·slot_s) and p = 0 in the others.
-availability_config on_off(double slot_s) {
-  availability_config a;
-  a.model = availability_model::diurnal;
-  a.base = 0.5;
-  a.amplitude = 1.0;
-  a.period_s = 2 * slot_s;
-  a.slot_s = slot_s;
-  return a;
-}
-
-}  // namespace
-
 TEST_CASE(
     "async_loop with availability dispatches online clients only and fails those going "
     "offline",
@@ -1946,7 +1930,7 @@ TEST_CASE(
   auto sc = async_scenario(4, 1, 4, 1, 3);
   sc.clock = clock_kind::simulated;
   sc.devices = testing::plain_devices(1.0);
-  sc.population.availability = on_off(15);
+  sc.population.availability = testing::on_off(15);
   async_fixture f(sc, {1, 2}, samples_of({10, 20, 20, 20}));
   auto start = f.loop->start();
   // At t 0 all four are picked; 1, 2 and 3 would finish at 20, after going offline at 15:
@@ -1990,7 +1974,7 @@ TEST_CASE("async_loop with availability and pace steering resumes as the uninter
   // Resumed from each checkpoint, the steps after it are the uninterrupted run's, bit for bit.
   auto sc = decayed_simulated(9);
   sc.devices = testing::plain_devices(1.0);
-  sc.population.availability = on_off(50);
+  sc.population.availability = testing::on_off(50);
   sc.selection.pace.enabled = true;
   sc.selection.pace.ewma = 0.5;
   sc.selection.pace.max_factor = 2;

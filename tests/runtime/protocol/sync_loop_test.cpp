@@ -1476,19 +1476,6 @@ TEST_CASE("sync_loop region routing spills past capacity and pays the inter-regi
 
 namespace {
 
-// population.availability diurnal over 2-slot periods (docs/selection.md): base 0.5 and
-// amplitude 1 give p = 1 in the peak slot and p = 0 in the other (0.5 ± 1, clamped).
-availability_config on_off(double slot_s, std::vector<double> peaks) {
-  availability_config a;
-  a.model = availability_model::diurnal;
-  a.base = 0.5;
-  a.amplitude = 1.0;
-  a.period_s = 2 * slot_s;
-  a.slot_s = slot_s;
-  a.peak_s = std::move(peaks);
-  return a;
-}
-
 // A sync loop whose registry puts client c in region c % regions with `samples(c)` samples.
 struct regional_fixture {
   scenario sc;
@@ -1518,7 +1505,7 @@ TEST_CASE("sync_loop with availability samples online clients only and fails tho
   auto sc = four_over_two(2);
   sc.clock = clock_kind::simulated;
   sc.devices = testing::plain_devices(1.0);
-  sc.population.availability = on_off(15, {0, 15});
+  sc.population.availability = testing::on_off(15, {0, 15});
   regional_fixture f(sc, 2, [](client_id id) { return 10 * (id + 1); });
   auto step = f.loop->start();
   // Round 1 at t = 0: only 0 and 2 are online (4 wanted, 2 taken); 2 would finish at 30,

@@ -15,22 +15,16 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/math/rng.hpp"
+#include "tests/support/state_test_helpers.hpp"
 
 using namespace fedactor;
+using fedactor::testing::runtime_error_of;
+using fedactor::testing::temp_dir;
 namespace fs = std::filesystem;
 
 namespace {
 
 // A fresh directory under the system temp directory, removed at the end of the test.
-struct temp_dir {
-  fs::path path;
-  explicit temp_dir(const std::string& name)
-      : path(fs::temp_directory_path() /
-             ("fedactor_state_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
 
 constexpr uint64_t value_tag = 0x7374617465;  // "state"
 
@@ -49,17 +43,6 @@ void run_sql(const fs::path& file, const std::string& sql) {
   const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
   sqlite3_close(db);
   REQUIRE(rc == SQLITE_OK);
-}
-
-// The message of the std::runtime_error that `f` throws ("" if none).
-template <class F>
-std::string runtime_error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

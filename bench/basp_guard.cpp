@@ -5,33 +5,15 @@
 //
 //   basp_guard [FLOATS] [REPS]      (defaults 1000000 floats = 4 MB, 40 repetitions)
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <vector>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/scoped_actor.hpp>
 
-#include "messages/param_blob.hpp"
+#include "bench/round_trips.hpp"
 #include "runtime/host/node_net.hpp"
 
 using namespace fedactor;
-
-namespace {
-
-caf::behavior sizer() {
-  return {[](const param_blob& p) { return static_cast<uint64_t>(p.size()); }};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const size_t floats = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
@@ -40,7 +22,7 @@ int main(int argc, char** argv) {
   system_config scfg;
   configure(scfg, net);
   caf::actor_system server{scfg};
-  auto target = server.spawn(sizer);
+  auto target = server.spawn(bench::sizer);
   auto direct = publish_on(server, target, host_port{"127.0.0.1", 0}, net);
   auto guarded =
       listen_on(server, target, host_port{"127.0.0.1", 0}, net, max_frame_bytes(floats, 1000), {});
@@ -60,33 +42,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "basp_guard: cannot connect\n");
     return 1;
   }
-  const param_blob blob{std::vector<float>(floats, 0.5f)};
-  caf::scoped_actor direct_self{direct_client}, guard_self{guard_client};
-  auto once = [&](const caf::actor& dest) {
-    auto& self = dest == *to_direct ? direct_self : guard_self;
-    const auto t0 = std::chrono::steady_clock::now();
-    bool ok = false;
-    self->request(dest, std::chrono::seconds(60), blob)
-        .receive([&](uint64_t n) { ok = n == floats; }, [](caf::error&) {});
-    if (!ok) {
-      std::fprintf(stderr, "basp_guard: a request failed\n");
-      std::exit(1);
-    }
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
-  once(*to_direct);  // warm-up: connections, first buffers
-  once(*to_guard);
-  std::vector<double> d, g;
-  for (int i = 0; i < reps; ++i) {
-    d.push_back(once(*to_direct));
-    g.push_back(once(*to_guard));
-  }
-  const double mb = floats * sizeof(float) / 1e6;
-  const double md = median(d), mg = median(g);
-  std::printf("payload %.1f MB, %d round trips each (median)\n", mb, reps);
-  std::printf("direct  %8.2f ms  %8.1f MB/s\n", md * 1e3, mb / md);
-  std::printf("guarded %8.2f ms  %8.1f MB/s\n", mg * 1e3, mb / mg);
-  std::printf("guarded / direct: %.2f x the time\n", mg / md);
+  bench::compare_round_trips("basp_guard", floats, reps, {"direct", &direct_client, *to_direct},
+                             {"guarded", &guard_client, *to_guard});
   caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
   return 0;
 }

@@ -414,7 +414,7 @@ int server_role(const std::vector<std::string>& args, std::ostream& out, std::os
     opts.log = node_logger{"server"}.fn();
     auto res = run_server_node(opts);
     opts.log(wire_rejects_line());
-    if (res.guarded) opts.log("bytes " + describe(res.bytes, "edges"));
+    if (res.bytes_counted) opts.log("bytes " + describe(res.bytes, "edges"));
     if (res.guarded)
       res.result.summary.refused_peers = {{"malformed_frame", res.frames_refused},
                                           {"truncated_frame", res.frames_truncated}};

@@ -9,8 +9,9 @@
 // messages' bytes again by the kind of fedactor message they carry (task, model, result,
 // aggregate, control, other: runtime/host/basp_message_kind.hpp). Each link is
 // counted at its listening end: the server counts its edges' links, an edge its client hosts'.
-// With TLS there is no guard and nothing is counted here (the bytes are encrypted inside
-// CAF's TLS layer).
+// With TLS there is no guard: runtime/host/tls_byte_meter.hpp fills the same counters from
+// libssl (the totals and the split by peer kind are the encrypted bytes, the splits by frame
+// and message kind those of the decrypted BASP stream).
 
 #include <array>
 #include <atomic>

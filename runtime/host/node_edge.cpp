@@ -57,7 +57,7 @@ int run_edge_node(const edge_node_options& opts) {
   caf::actor trainers;
   std::optional<edge_node_control_actor> node;
   std::string address;                            // where client hosts connect
-  std::shared_ptr<basp_guard> guard;              // in front of the edge's port (plain TCP)
+  listening_port listening_at;                    // the edge's port: its guard or TLS meter
   std::shared_ptr<edge_children> children;        // child edges (aggregation trees)
   std::function<std::vector<uint32_t>()> covers;  // what this node's subtree covers now
   // The peer this node joins: the server, or its parent edge (--parent).
@@ -142,8 +142,8 @@ int run_edge_node(const edge_node_options& opts) {
           describe_net_error(sys, listening.error()));
       return 1;
     }
-    guard = listening->guard;
-    guarded->store(static_cast<bool>(guard));
+    listening_at = *listening;
+    guarded->store(static_cast<bool>(listening_at.guard));
     const uint16_t port = listening->port;
     address = to_string(host_port{opts.listen.host, port});
     log("listening on " + address + (opts.net.tls() ? " (TLS)" : "") +
@@ -286,7 +286,7 @@ int run_edge_node(const edge_node_options& opts) {
                  [&](caf::error& err) { end = "lost: " + describe(err); });
     armed.release();
     // So far, on every end of a watch (a lost server too): the last such line counts.
-    if (guard) log("bytes " + describe(guard->bytes(), "client hosts"));
+    if (listening_at.counts_bytes()) log("bytes " + describe(listening_at.bytes(), "client hosts"));
     if (end.rfind("stopped", 0) == 0) {
       log(end + ": leaving; " + (opts.below_parent ? "the parent" : "the server") + " sees edge " +
           std::to_string(opts.id) + " lost");

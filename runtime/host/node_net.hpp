@@ -23,6 +23,7 @@
 
 #include "runtime/host/basp_guard.hpp"
 #include "runtime/host/system_config.hpp"
+#include "runtime/host/tls_byte_meter.hpp"
 #include "runtime/host/tls_role.hpp"
 
 namespace fedactor {
@@ -116,10 +117,21 @@ uint64_t max_frame_bytes(size_t num_params, uint64_t clients_per_round);
 // published there. In plain TCP it is published on 127.0.0.1 at a port of its own and a
 // basp_guard listens at `listen` in front of it, refusing malformed frames (and frames over
 // max_payload bytes) with a line to `log`, and dropping a peer silent inside a frame for the
-// connection timeout. Keep the value while the node serves.
+// connection timeout. With TLS a tls_byte_meter counts the bytes of the links accepted there
+// instead. Keep the value while the node serves.
 struct listening_port {
   uint16_t port = 0;
-  std::shared_ptr<basp_guard> guard;  // plain TCP only
+  std::shared_ptr<basp_guard> guard;          // plain TCP only
+  std::shared_ptr<tls_byte_meter> tls_bytes;  // TLS only
+
+  // The bytes exchanged with the peers so far (runtime/host/byte_counters.hpp): the guard's
+  // or the TLS meter's; zero without either.
+  byte_totals bytes() const {
+    if (guard) return guard->bytes();
+    if (tls_bytes) return tls_bytes->bytes();
+    return {};
+  }
+  bool counts_bytes() const { return guard || tls_bytes; }
 };
 
 template <class Handle>
@@ -129,9 +141,13 @@ caf::expected<listening_port> listen_on(caf::actor_system& sys, const Handle& ha
                                         std::function<void(const std::string&)> log) {
   listening_port out;
   if (opts.tls()) {
+    // A fixed port is watched before the first peer can connect; port 0 once it is known.
+    out.tls_bytes = std::make_shared<tls_byte_meter>();
+    if (listen.port != 0) out.tls_bytes->watch(listen.port);
     auto port = publish_on(sys, handle, listen, opts);
     if (!port) return port.error();
     out.port = *port;
+    out.tls_bytes->watch(*port);
     return out;
   }
   auto inner = publish_on(sys, handle, host_port{"127.0.0.1", 0}, opts);

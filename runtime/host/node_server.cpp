@@ -120,17 +120,17 @@ server_node_result run_server_node(const server_node_options& opts) {
     }
     gcfg.edge_capacity = capacity;
     gcfg.on_round = opts.on_round;
-    // Bytes to and from the edges' nodes per round / step, from the guard's counters: the
-    // registrations before the first round are not counted.
+    // Bytes to and from the edges' nodes per round / step, from the guard's counters (plain
+    // TCP) or the TLS meter's: the registrations before the first round are not counted.
     auto net_seen = std::make_shared<byte_totals>();
     auto net_run = std::make_shared<byte_totals>();
-    if (listening->guard) {
-      *net_seen = listening->guard->bytes();
+    if (listening->counts_bytes()) {
+      *net_seen = listening->bytes();
       *net_run = *net_seen;
       if (opts.on_round)
-        gcfg.on_round = [on = opts.on_round, guard = listening->guard,
+        gcfg.on_round = [on = opts.on_round, counted_at = *listening,
                          net_seen](const round_record& r) {
-          const auto now = guard->bytes();
+          const auto now = counted_at.bytes();
           round_record counted = r;
           counted.net_bytes_counted = true;
           counted.net_bytes_down = now.to_peers - net_seen->to_peers;
@@ -181,8 +181,9 @@ server_node_result run_server_node(const server_node_options& opts) {
       failed = e.what();
     }
     armed.release();
-    if (listening->guard) {
-      const auto now = listening->guard->bytes();
+    if (listening->counts_bytes()) {
+      const auto now = listening->bytes();
+      out.bytes_counted = true;
       out.result.summary.net_bytes_counted = true;
       out.result.summary.net_bytes_down = now.to_peers - net_run->to_peers;
       out.result.summary.net_bytes_up = now.from_peers - net_run->from_peers;

@@ -55,7 +55,9 @@ struct server_node_result {
   bool guarded = false;
   uint64_t frames_refused = 0;
   uint64_t frames_truncated = 0;
-  // Everything the guard relayed (registrations included), by frame kind; plain TCP only.
+  // Everything the guard relayed (plain TCP) or the TLS meter counted (registrations
+  // included), by frame kind, message kind and peer kind; bytes_counted false: neither.
+  bool bytes_counted = false;
   byte_totals bytes;
 };
 

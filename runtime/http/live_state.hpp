@@ -24,7 +24,7 @@ struct live_state {
   std::optional<round_record> evaluated;  // the last record evaluated on a test split
   // Per-edge sums of the records' edge_load so far (this process; in_flight apart)
   std::vector<edge_load_counts> edge_totals;
-  // Sums of the records' net_bytes_down / net_bytes_up so far (node server, plain TCP);
+  // Sums of the records' net_bytes_down / net_bytes_up so far (node server);
   // net_bytes_counted false: no record had them
   bool net_bytes_counted = false;
   uint64_t net_bytes_down = 0;

@@ -176,12 +176,12 @@ std::string prometheus_text(const live_state& s) {
   }
   if (s.net_bytes_counted) {
     e.counter("net_bytes_down_total",
-              "Bytes the node server sent to the edges' nodes since the first round (plain TCP, "
-              "framing included).",
+              "Bytes the node server sent to the edges' nodes since the first round (framing "
+              "included; with TLS the encrypted bytes).",
               s.net_bytes_down);
     e.counter("net_bytes_up_total",
               "Bytes the node server received from the edges' nodes since the first round "
-              "(plain TCP, framing included).",
+              "(framing included; with TLS the encrypted bytes).",
               s.net_bytes_up);
     auto by_message = [&](const char* name, const char* help,
                           const std::array<uint64_t, message_kind_count>& by) {

@@ -107,9 +107,9 @@ struct round_record {
   // compressed payloads or the models as floats (docs/communication.md)
   uint64_t update_bytes_up = 0;
   uint32_t updates_up = 0;  // how many updates those bytes are
-  // `fedactor node server` in plain TCP: the bytes its BASP guard relayed between it and the
-  // edges' nodes in this round / since the last step, framing included, as the kernel carries
-  // them (runtime/host/byte_counters.hpp); net_bytes_counted false: not written
+  // `fedactor node server`: the bytes between it and the edges' nodes in this round / since the
+  // last step, framing included, as the kernel carries them (guard or TLS: encrypted;
+  // runtime/host/byte_counters.hpp, tls_byte_meter.hpp); net_bytes_counted false: not written
   bool net_bytes_counted = false;
   uint64_t net_bytes_down = 0;  // server -> edges
   uint64_t net_bytes_up = 0;    // edges -> server
@@ -178,7 +178,7 @@ struct run_summary {
   // ran (a resumed run: since the resume)
   uint64_t update_bytes_up = 0;
   uint64_t updates_up = 0;
-  // round_record::net_bytes_* summed over the run's rounds / steps (node server, plain TCP)
+  // round_record::net_bytes_* summed over the run's rounds / steps (node server)
   bool net_bytes_counted = false;
   uint64_t net_bytes_down = 0;
   uint64_t net_bytes_up = 0;

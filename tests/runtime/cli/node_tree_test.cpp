@@ -96,6 +96,43 @@ struct cluster {
   }
 };
 
+// The bytes the server counted on its edges' links over the run (summary.json), plain TCP or
+// TLS alike: every round's models went down and the edges' aggregates came up; the decrypted
+// (or relayed) BASP stream's model bytes hold the models the server sent (4 bytes a value,
+// model_bytes_down) plus at most 10 % of framing and other fields; the totals hold the message
+// bytes and, with TLS, its record overhead (and, both ways, heartbeats): at most 10 % + 64 KiB
+// more.
+void check_net_bytes(const fs::path& dir) {
+  // Every round's record has its bytes (a round's models may go out before the previous
+  // round's record is written: the split between records is not checked).
+  for (const auto& r : metrics(dir)) {
+    CHECK(r.contains("net_bytes_down_by_message"));
+    CHECK(r.contains("net_bytes_up_by_message"));
+  }
+  const auto s = nlohmann::json::parse(read(dir / "summary.json"));
+  REQUIRE(s.contains("net_bytes_down"));
+  REQUIRE(s.contains("net_bytes_up_by_message"));
+  const auto& down = s["net_bytes_down_by_message"];
+  const auto& up = s["net_bytes_up_by_message"];
+  INFO(s.dump());
+  const auto models = s["model_bytes_down"].get<uint64_t>();
+  CHECK(models > 0);
+  CHECK(down["model"].get<uint64_t>() >= models);
+  CHECK(down["model"].get<uint64_t>() <= models + models / 10);
+  CHECK(up["aggregate"].get<uint64_t>() > 0);
+  auto sum = [](const nlohmann::json& by) {
+    uint64_t n = 0;
+    for (auto& [kind, bytes] : by.items()) n += bytes.get<uint64_t>();
+    return n;
+  };
+  const auto net_down = s["net_bytes_down"].get<uint64_t>();
+  const auto net_up = s["net_bytes_up"].get<uint64_t>();
+  CHECK(net_down >= sum(down));
+  CHECK(net_down <= sum(down) + sum(down) / 10 + 65536);
+  CHECK(net_up >= sum(up));
+  CHECK(net_up <= sum(up) + sum(up) / 10 + 65536);
+}
+
 // The tree below a server on port `sp` (topology.edges 2):
 //
 //   server ── edge 0 ── child edge 10 ── client host 0-249
@@ -171,6 +208,7 @@ TEST_CASE(
   CHECK(total(records, "clients") == 500);
   CHECK(total(records, "failures") == 0);
   CHECK(total(records, "edges_lost") == 0);
+  check_net_bytes(dir / "dist");
   // The children joined their parent with what their subtrees cover.
   CHECK(t.edge0->wait_for("child edge 10 (", 1s));
   CHECK(t.edge0->wait_for("child edge 11 (", 1s));
@@ -327,7 +365,12 @@ TEST_CASE("a three-level tree in TLS gives the model of fedactor run", "[cli][no
   auto records = metrics(dir / "dist");
   CHECK(records.size() == 3);
   CHECK(total(records, "failures") == 0);
-  CHECK(t.edge0->wait_for("child edge 10 (", 1s));
+  // With TLS the server counts its links' bytes as in plain TCP (encrypted totals).
+  check_net_bytes(dir / "dist");
+  CHECK(server.wait_for("bytes with the edges: ", 1s));
+  CHECK(t.edge0->wait_for("bytes with the client hosts: ", 20s));
+  CHECK(t.edge0->wait_for("client hosts 0 sent 0 received", 1s));
+  CHECK(t.edge1->wait_for("bytes with the client hosts: ", 20s));
   CHECK(t.edge0->wait_for("child edge 11 (", 1s));
   for (auto* p : {t.edge0, t.edge1, t.site10, t.site11}) CHECK(p->wait_exit(20s) == 0);
   for (auto* p : t.hosts) CHECK(p->wait_exit(20s) == 0);

@@ -26,74 +26,12 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/host/basp_guard.hpp"
-#include "tests/support/raw_peer.hpp"
+#include "tests/support/basp_stream.hpp"
 
 using namespace fedactor;
 using namespace fedactor::testing;
 namespace asio = boost::asio;
 using asio::ip::tcp;
-
-namespace {
-
-// A BASP frame of operation `op` with `payload` payload bytes whose header fields satisfy the
-// frame check: handshakes carry operation data, messages a destination actor.
-// A direct message (op 2) with `type` names its message as CAF writes it at the head of the
-// payload: an empty forwarding stack, uint16 0, the length of "@<>+" + type, that name.
-std::vector<char> frame(uint8_t op, uint32_t payload, const std::string& type = "") {
-  auto out = basp_header(op, payload);
-  if (op == 0) out[15] = 1;  // server handshake: operation data != 0
-  if (op == 2) out[31] = 7;  // direct message: destination actor != 0
-  std::vector<char> body(payload, 'x');
-  if (!type.empty()) {
-    const std::string name = "@<>+" + type;
-    REQUIRE(name.size() < 128);
-    std::vector<char> head{0, 0, 0, static_cast<char>(name.size())};
-    head.insert(head.end(), name.begin(), name.end());
-    REQUIRE(head.size() <= payload);
-    std::copy(head.begin(), head.end(), body.begin());
-  }
-  out.insert(out.end(), body.begin(), body.end());
-  return out;
-}
-
-std::vector<char> concat(const std::vector<std::vector<char>>& parts) {
-  std::vector<char> out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-// Polls `done` every millisecond for at most 10 s.
-bool eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
-
-// The kernel's struct tcp_info goes on where glibc's (netinet/tcp.h, which Asio includes)
-// stops: pacing rates, then RFC 4898's tcpEStatsAppHCThruOctetsAcked and ...Received
-// (linux/tcp.h: tcpi_bytes_acked, tcpi_bytes_received; Linux >= 4.1 and 4.2).
-struct tcp_info_bytes {
-  tcp_info base;
-  uint64_t pacing_rate;
-  uint64_t max_pacing_rate;
-  uint64_t bytes_acked;     // payload bytes sent and acknowledged by the other side
-  uint64_t bytes_received;  // payload bytes received
-};
-static_assert(sizeof(tcp_info) == 104 && offsetof(tcp_info_bytes, bytes_acked) == 120,
-              "struct tcp_info layout");
-
-tcp_info_bytes info_of(tcp::socket& s) {
-  tcp_info_bytes ti{};
-  socklen_t len = sizeof ti;
-  REQUIRE(::getsockopt(s.native_handle(), IPPROTO_TCP, TCP_INFO, &ti, &len) == 0);
-  REQUIRE(len >= offsetof(tcp_info_bytes, bytes_received) + sizeof(uint64_t));
-  return ti;
-}
-
-}  // namespace
 
 TEST_CASE("BASP operations fold into four frame kinds", "[host][bytes]") {
   CHECK(kind_of_basp_op(0) == basp_kind::handshake);
@@ -166,8 +104,8 @@ TEST_CASE("basp_guard counts what the kernel carries on a loopback connection, b
 
   // The kernel's counts of the peer's socket: payload bytes it sent and the other side acked,
   // and payload bytes it received.
-  REQUIRE(eventually([&] { return info_of(peer).bytes_acked >= sent.size() + 1; }));
-  const tcp_info_bytes ti = info_of(peer);
+  REQUIRE(eventually([&] { return info_of(peer.native_handle()).bytes_acked >= sent.size() + 1; }));
+  const tcp_info_bytes ti = info_of(peer.native_handle());
   REQUIRE(eventually([&] {
     const auto t = guard.bytes();
     return t.from_peers >= sent.size() && t.to_peers >= from_node.size();

@@ -358,11 +358,11 @@ TEST_CASE("prometheus_text has the node server's bytes to and from the edges sum
   const std::string text = prometheus_text(snap.state());
   const std::string expected =
       "# HELP fedactor_net_bytes_down_total Bytes the node server sent to the edges' nodes since "
-      "the first round (plain TCP, framing included).\n"
+      "the first round (framing included; with TLS the encrypted bytes).\n"
       "# TYPE fedactor_net_bytes_down_total counter\n"
       "fedactor_net_bytes_down_total 1250\n"
       "# HELP fedactor_net_bytes_up_total Bytes the node server received from the edges' nodes "
-      "since the first round (plain TCP, framing included).\n"
+      "since the first round (framing included; with TLS the encrypted bytes).\n"
       "# TYPE fedactor_net_bytes_up_total counter\n"
       "fedactor_net_bytes_up_total 4030\n"
       "# HELP fedactor_net_message_bytes_down_total Of net_bytes_down_total, the actor messages' "

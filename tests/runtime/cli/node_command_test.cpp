@@ -242,6 +242,64 @@ TEST_CASE("a server, two edges and two client hosts give the model of fedactor r
   fs::remove_all(dir);
 }
 
+TEST_CASE(
+    "async runs over a server, two edges and two client hosts give the model of fedactor "
+    "run, each model version crossing each link once",
+    "[cli][node]") {
+  auto dir = temp_dir("equal_async");
+  // FedBuff under the simulated clock (the model does not depend on arrival timing): 5 server
+  // steps of 10 updates, 20 tasks in flight, updates forwarded.
+  const std::vector<std::string> sets = {
+      "--set", "topology.edges=2",       "--set", "protocol.mode=async",
+      "--set", "clock=simulated",        "--set", "async.concurrency=20",
+      "--set", "async.buffer_size=10",   "--set", "async.aggregations=5",
+      "--set", "async.edge_mode=forward"};
+  cluster c;
+  auto [ref_run, server_run] = c.reference_and_server(dir, sets);
+  auto& ref = *ref_run;
+  auto& server = *server_run;
+  const uint16_t sp = server.port(startup);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, startup);
+  REQUIRE(server.wait_exit(120s) == 0);
+  REQUIRE(ref.wait_exit(120s) == 0);
+  INFO(c.dump());
+  CHECK(digest(dir / "dist") == digest(dir / "ref"));
+  const auto records = metrics(dir / "dist");
+  CHECK(records.size() == 5);
+  CHECK(total(records, "failures") == 0);
+  // Model bytes down: one process counts every task's model (4 bytes per parameter); across
+  // processes only the tasks that carried it, at most once per version (versions 0-5) and edge.
+  const auto dist = summary(dir / "dist");
+  const auto one = summary(dir / "ref");
+  const uint64_t model_bytes = 4 * 2762;
+  const auto tasks = one.at("model_bytes_down").get<uint64_t>() / model_bytes;
+  CHECK(one.at("model_bytes_down").get<uint64_t>() == tasks * model_bytes);
+  CHECK(tasks >= 50);
+  const auto sent = dist.at("model_bytes_down").get<uint64_t>();
+  CHECK(sent % model_bytes == 0);
+  CHECK(sent >= 2 * model_bytes);
+  CHECK(sent <= 6 * 2 * model_bytes);
+  // Measured on the wire (plain TCP): the tasks' bytes, framing included, are the carried
+  // models plus well under 1 KB per task.
+  if (dist.contains("net_bytes_down_by_message")) {
+    const auto task_bytes = dist.at("net_bytes_down_by_message").at("task").get<uint64_t>();
+    CHECK(task_bytes > sent);
+    CHECK(task_bytes < sent + tasks * 1024);
+  }
+  for (auto* p : edges) CHECK(p->wait_exit(20s) == 0);
+  for (auto* p : hosts) {
+    CHECK(p->wait_exit(20s) == 0);
+    auto line = p->wait_for("shutdown: run complete (", 1s);
+    REQUIRE(line);
+    CHECK(line->find("(0 tasks") == std::string::npos);  // the client hosts did the training
+  }
+  CHECK(server.wait_for("undeserializable messages: none", 1s));
+  for (auto* p : edges) CHECK(p->wait_for("undeserializable messages: none", 1s));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("garbage sent to a server and an edge node is refused peer by peer, the run is unchanged",
           "[cli][node][hostile]") {
   using fedactor::testing::basp_header;

@@ -223,10 +223,13 @@ struct stand_in_log {
 // delivered from its actor's own handler: on the testing scheduler, the execution unit it
 // remembers is gone once the handler returns.)
 using answer_atom = caf::atom_constant<caf::atom("answer")>;
+// The same for an async_ins answered with an error.
+using fail_task_atom = caf::atom_constant<caf::atom("failtask")>;
 
 using stand_in_actor = edge_actor::extend<caf::reacts_to<answer_atom, uint64_t, edge_res>,
                                           caf::reacts_to<answer_atom, uint64_t, caf::error>,
-                                          caf::reacts_to<answer_atom, uint64_t, async_res>>;
+                                          caf::reacts_to<answer_atom, uint64_t, async_res>,
+                                          caf::reacts_to<fail_task_atom, uint64_t, caf::error>>;
 
 stand_in_actor::behavior_type stand_in_edge(stand_in_actor::pointer self,
                                             std::shared_ptr<stand_in_log> log) {
@@ -250,6 +253,9 @@ stand_in_actor::behavior_type stand_in_edge(stand_in_actor::pointer self,
       },
       [=](answer_atom, uint64_t i, async_res& res) {
         log->async_replies.at(i).deliver(std::move(res));
+      },
+      [=](fail_task_atom, uint64_t i, caf::error& err) {
+        log->async_replies.at(i).deliver(std::move(err));
       },
   };
 }
@@ -1425,7 +1431,9 @@ TEST_CASE_METHOD(shell_fixture,
 
   // The edge no longer holds version 0 (restarted, evicted): the same task again, in full,
   // without a failure.
-  answer_with(0, 2, make_error(errc::model_missing, "no model version 0"));
+  caf::anon_send(stand_ins.at(0), fail_task_atom::value, uint64_t{2},
+                 make_error(errc::model_missing, "no model version 0"));
+  consume_messages();
   REQUIRE(edge(0).async.size() == 5);
   const auto again = edge(0).async[4];
   CHECK(again.seq == 2);

@@ -115,6 +115,18 @@ std::string addr(uint16_t port) {
   return "127.0.0.1:" + std::to_string(port);
 }
 
+// Async FedBuff under the simulated clock (the model does not depend on arrival timing) over
+// `edges` edges: `steps` server steps of 10 updates, 20 tasks in flight, updates forwarded.
+std::vector<std::string> async_sets(int edges, int steps) {
+  return {"--set", "topology.edges=" + std::to_string(edges),
+          "--set", "protocol.mode=async",
+          "--set", "clock=simulated",
+          "--set", "async.concurrency=20",
+          "--set", "async.buffer_size=10",
+          "--set", "async.aggregations=" + std::to_string(steps),
+          "--set", "async.edge_mode=forward"};
+}
+
 // The processes of one test; INFO shows their output when a check fails.
 struct cluster {
   std::vector<std::pair<std::string, std::unique_ptr<node_process>>> nodes;
@@ -247,13 +259,7 @@ TEST_CASE(
     "run, each model version crossing each link once",
     "[cli][node]") {
   auto dir = temp_dir("equal_async");
-  // FedBuff under the simulated clock (the model does not depend on arrival timing): 5 server
-  // steps of 10 updates, 20 tasks in flight, updates forwarded.
-  const std::vector<std::string> sets = {
-      "--set", "topology.edges=2",       "--set", "protocol.mode=async",
-      "--set", "clock=simulated",        "--set", "async.concurrency=20",
-      "--set", "async.buffer_size=10",   "--set", "async.aggregations=5",
-      "--set", "async.edge_mode=forward"};
+  const auto sets = async_sets(2, 5);
   cluster c;
   auto [ref_run, server_run] = c.reference_and_server(dir, sets);
   auto& ref = *ref_run;
@@ -517,13 +523,7 @@ TEST_CASE(
     "[cli][node][hostile]") {
   using fedactor::testing::rogue_edge;
   auto dir = temp_dir("rogue_async_edge");
-  // Async FedBuff under the simulated clock (the model does not depend on arrival timing):
-  // 3 server steps of 10 updates, 20 tasks in flight.
-  const std::vector<std::string> sets = {
-      "--set", "topology.edges=2",       "--set", "protocol.mode=async",
-      "--set", "clock=simulated",        "--set", "async.concurrency=20",
-      "--set", "async.buffer_size=10",   "--set", "async.aggregations=3",
-      "--set", "async.edge_mode=forward"};
+  const auto sets = async_sets(2, 3);
   cluster c;
   // Two distributed runs: edge 0 a real edge node with its client host, edge 1 a rogue in this
   // process; hostile in one run, failing every task in the other.
@@ -755,13 +755,7 @@ TEST_CASE(
     "reason, the model is that of a run whose host failed them",
     "[cli][node][hostile]") {
   auto dir = temp_dir("rogue_async_host");
-  // Async FedBuff under the simulated clock, one forwarding edge: 3 server steps of 10
-  // updates, 20 tasks in flight.
-  const std::vector<std::string> sets = {
-      "--set", "topology.edges=1",       "--set", "protocol.mode=async",
-      "--set", "clock=simulated",        "--set", "async.concurrency=20",
-      "--set", "async.buffer_size=10",   "--set", "async.aggregations=3",
-      "--set", "async.edge_mode=forward"};
+  const auto sets = async_sets(1, 3);  // one forwarding edge
   cluster c;
   auto runs = run_with_rogue_hosts(c, dir, sets);
   auto& edges = runs.edges;

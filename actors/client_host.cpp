@@ -62,24 +62,22 @@ caf::result<train_res> train(host_ptr self, train_ins ins) {
 caf::error resolve_model(host_ptr self, uint64_t version, param_blob& model,
                          const std::string& digest, bool by_reference, const std::string& what) {
   auto& st = self->state;
-  if (!by_reference) {
-    const auto got = model_digest(model);
-    if (got != digest)
+  switch (st.models.resolve(version, model, digest, by_reference)) {
+    case model_resolution::resolved:
+      return caf::none;
+    case model_resolution::digest_mismatch:
       return make_error(errc::bad_request, what + ": model version " + std::to_string(version) +
                                                " does not match its digest " + digest);
-    st.models.put(version, model, got);
-    return caf::none;
+    case model_resolution::refers_and_carries:
+      return make_error(errc::bad_request,
+                        what + ": a task that both refers to and carries a model");
+    case model_resolution::missing:
+      break;
   }
-  if (!model.empty())
-    return make_error(errc::bad_request, what + ": a task that both refers to and carries a model");
-  auto held = st.models.find(version, digest);
-  if (!held)
-    return make_error(errc::model_missing, "client host " + std::to_string(st.cfg.first) + "-" +
-                                               std::to_string(st.cfg.last) +
-                                               " holds no model version " +
-                                               std::to_string(version) + " with digest " + digest);
-  model = std::move(*held);
-  return caf::none;
+  return make_error(errc::model_missing, "client host " + std::to_string(st.cfg.first) + "-" +
+                                             std::to_string(st.cfg.last) +
+                                             " holds no model version " + std::to_string(version) +
+                                             " with digest " + digest);
 }
 
 // A sync round's batch (host aggregation): its clients trained and folded by this host's

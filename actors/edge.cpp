@@ -17,6 +17,7 @@
 #include "actors/request_timeout.hpp"
 #include "messages/errors.hpp"
 #include "runtime/compression/update_compression.hpp"
+#include "runtime/host/model_cache.hpp"
 #include "runtime/math/rng.hpp"
 #include "runtime/protocol/attack.hpp"
 #include "runtime/protocol/edge_round.hpp"
@@ -65,6 +66,8 @@ std::optional<std::string> unpack(train_res& r, const compression_settings& cs,
 
 struct edge_state {
   edge_config cfg;
+  // Async models received from a server in another process, by version (cfg.model_window).
+  model_cache models;
   live_clients live;  // client actors trained at this edge
   task_slots<job> slots;
   // The sync round in progress.
@@ -541,9 +544,41 @@ void flush_if_complete(edge_ptr self, uint64_t group) {
   }
 }
 
+// An async task's model: as it came when it carries no digest (a server in this process), else
+// the carried model checked against its digest and cached, or the cached model its reference
+// names; an error when none of these holds (model_missing: the server sends the model again).
+caf::error resolve_model(edge_ptr self, async_ins& ins) {
+  auto& st = self->state;
+  const std::string what = "edge " + std::to_string(st.cfg.id) + ": task " +
+                           std::to_string(ins.seq) + " of model version " +
+                           std::to_string(ins.base_version);
+  if (ins.model_digest.empty()) {
+    if (ins.model_by_reference)
+      return make_error(errc::bad_request, what + ": a reference without a digest");
+    return caf::none;
+  }
+  if (ins.model_digest.size() != 64)
+    return make_error(errc::bad_request, what + ": a model digest of " +
+                                             std::to_string(ins.model_digest.size()) +
+                                             " characters, expected 64");
+  switch (
+      st.models.resolve(ins.base_version, ins.model, ins.model_digest, ins.model_by_reference)) {
+    case model_resolution::resolved:
+      return caf::none;
+    case model_resolution::digest_mismatch:
+      return make_error(errc::bad_request, what + ": the model does not match its digest");
+    case model_resolution::refers_and_carries:
+      return make_error(errc::bad_request, what + ": both refers to and carries a model");
+    case model_resolution::missing:
+      break;
+  }
+  return make_error(errc::model_missing, what + ": no model held with digest " + ins.model_digest);
+}
+
 caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
   auto& st = self->state;
   if (auto refused = outside_population(st.cfg, ins.client)) return *refused;
+  if (auto err = resolve_model(self, ins)) return err;
   if (auto bad = compression_settings_problem(ins.settings.compression))
     return make_error(errc::bad_request,
                       "edge " + std::to_string(st.cfg.id) + ": compression refused: " + *bad);
@@ -626,6 +661,7 @@ edge_actor::behavior_type edge(edge_ptr self, edge_config cfg) {
   if (cfg.capacity == 0) cfg.capacity = 1;
   self->state.live.set_capacity(cfg.capacity);
   self->state.slots.set_capacity(cfg.capacity);
+  self->state.models = model_cache{cfg.model_window};
   self->state.cfg = std::move(cfg);
   // A client that dies fails its task (the pending request errors out) and is forgotten;
   // the edge lives on. An exit from anyone else (the host shutting down) ends the edge.

@@ -79,6 +79,11 @@ struct edge_config {
   std::function<void(const caf::actor_addr& from, const std::string& why)> on_batch_refusal = {};
   // One line for the operator (why a run's rounds keep one update per client). Unset: none.
   std::function<void(const std::string&)> log = {};
+  // Async tasks from a server in another process (messages/async.hpp): the models received
+  // are kept by version, the newest and the `model_window` versions below it (the run's
+  // async.staleness_threshold), so later tasks of a version come as references and share
+  // one buffer. A reference not matched by version and digest is answered model_missing.
+  uint64_t model_window = 0;
 };
 
 // Edge state machine (sync):

@@ -18,6 +18,7 @@
 #include "runtime/compression/update_compression.hpp"
 #include "runtime/protocol/async_loop.hpp"
 #include "runtime/protocol/edge_set.hpp"
+#include "runtime/protocol/model_references.hpp"
 #include "runtime/protocol/result_refusals.hpp"
 #include "runtime/protocol/sync_loop.hpp"
 #include "runtime/strategy/client_algorithm.hpp"
@@ -44,6 +45,9 @@ struct server_state {
   // reported), async since the last step's record.
   std::map<uint32_t, uint64_t> model_bytes_by_round;
   uint64_t model_bytes_since_step = 0;
+  // Async, edges in other processes (server_config::model_references): the versions each
+  // edge was sent in full, and each version's digest.
+  std::optional<model_references> refs;
   static inline const char* name = "fedactor.server";
 };
 
@@ -270,7 +274,17 @@ void apply_answer(server_ptr self, const caf::actor_addr& from, sync_step step) 
 
 void apply(server_ptr self, async_step step);
 
-void send_task(server_ptr self, const async_task& t) {
+bool model_missing(const caf::error& err) {
+  return err.category() == errc_atom::value &&
+         err.code() == static_cast<uint8_t>(errc::model_missing);
+}
+
+// Sends task `t` to its edge, to be answered by `deadline` (on the actor's clock). With model
+// references on, the model goes by reference when the edge was sent its version before (and
+// `full` is false); a reference the edge cannot match is sent again in full, by the same
+// deadline.
+void send_task(server_ptr self, const async_task& t, caf::actor_clock::time_point deadline,
+               bool full = false) {
   const auto& sc = self->state.p->cfg.sc;
   const uint64_t seq = t.seq;
   const uint32_t attempt = t.attempt, edge = t.edge, client = t.client;
@@ -285,11 +299,26 @@ void send_task(server_ptr self, const async_task& t) {
   ins.timeout_s = sc.training.timeout_s;
   ins.group = t.group;
   ins.group_params = t.group_params;
+  auto& refs = self->state.refs;
+  if (refs) {
+    ins.model_digest = refs->digest(t.base_version, t.model);
+    if (full)
+      (void)refs->by_reference(edge, t.base_version, ins.model_digest);
+    else if (refs->by_reference(edge, t.base_version, ins.model_digest)) {
+      ins.model = param_blob{};
+      ins.model_by_reference = true;
+    }
+  }
+  const bool by_reference = ins.model_by_reference;
+  const std::string digest = ins.model_digest;
   self->state.model_bytes_since_step += model_bytes_of(ins.model, param_blob{});
   const auto& handle = self->state.p->cfg.edges[edge];
   const auto dest = handle.address();
   const auto base = t.model;  // decodes a compressed answer
-  auto request = self->request(handle, seconds(t.timeout_s), std::move(ins));
+  const auto left =
+      std::max(deadline - self->clock().now(), caf::actor_clock::duration_type::zero());
+  auto request =
+      self->request(handle, std::chrono::duration_cast<caf::timespan>(left), std::move(ins));
   const auto rid = request.id();
   request.then(
       [=](async_res& res) {
@@ -360,6 +389,14 @@ void send_task(server_ptr self, const async_task& t) {
       },
       [=](caf::error& err) {
         forget_request_timeout(self, rid);
+        if (by_reference && model_missing(err)) {
+          // The edge holds no such model (it restarted, evicted the version, or holds other
+          // bytes under it): the same task again, with the model, while it is still awaited.
+          auto& st = self->state;
+          if (st.refs) st.refs->forget(edge, t.base_version, digest);
+          if (st.p->async->awaiting(seq, attempt)) send_task(self, t, deadline, true);
+          return;
+        }
         auto code = failure_code_of(err);
         if (receiver_down(err)) {
           // A replaced handle's loss is not the edge's: only its task is gone.
@@ -382,7 +419,7 @@ void apply(server_ptr self, async_step step) {
   // Closes first: a group closed by this step was sent before the tasks that follow it.
   for (auto& c : step.close) self->send(edges[c.edge], group_close{c.group, c.size});
   take_checkpoint(self, step.checkpoint);
-  for (auto& t : step.send) send_task(self, t);
+  for (auto& t : step.send) send_task(self, t, self->clock().now() + seconds(t.timeout_s));
   for (auto& r : step.steps) report_round(self, r);
   hand_checkpoint(self, std::move(step.checkpoint));
   if (step.finished) finish(self);
@@ -409,6 +446,7 @@ void edge_back(server_ptr self, edge_rejoin& msg) {
   if (msg.id >= p.cfg.edges.size() || !msg.edge) return;
   auto handle = caf::actor_cast<edge_actor>(msg.edge);
   p.cfg.edges[msg.id] = handle;
+  if (self->state.refs) self->state.refs->reset(msg.id);  // a new edge holds no model
   self->monitor(handle);
   const bool was_lost = p.edges->rejoin(msg.id);
   note_event(self, "edge " + std::to_string(msg.id) +
@@ -486,6 +524,7 @@ server_actor::behavior_type running(server_ptr self) {
 
 server_actor::behavior_type idle(server_ptr self, std::shared_ptr<server_parts> parts) {
   self->state.p = std::move(parts);
+  if (self->state.p->async && self->state.p->cfg.model_references) self->state.refs.emplace();
   for (auto& e : self->state.p->cfg.edges) self->monitor(e);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& edges = self->state.p->cfg.edges;

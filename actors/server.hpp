@@ -65,6 +65,12 @@ struct server_config {
   // A loop state to continue from (loop_checkpoint::state of this scenario's run); empty: a
   // fresh run. Throws checkpoint_error (from the spawn) when it does not fit.
   std::vector<char> resume_state;
+  // True when the edges are in other processes (the server node): an async task carries its
+  // model the first time an edge is sent that version (with its digest, computed once per
+  // version), then a reference; an edge that cannot match one answers model_missing and gets
+  // the task again with the model (docs/communication.md). False (one process): every task
+  // shares the model's buffer, nothing is hashed.
+  bool model_references = false;
 };
 
 // run_report::stopped_by of a run that a scripted server_crash ended (with a checkpoint taken

@@ -201,6 +201,9 @@ int main(int argc, char** argv) {
   message(sys, "async_ins", "forward",
           async_ins{11, 4, 3, 77, 1.5, model, settings(), 60, 0, false});
   message(sys, "async_ins", "group", async_ins{12, 5, 3, 78, 2.5, model, settings(), 60, 2, true});
+  message(sys, "async_ins", "reference",
+          async_ins{13, 6, 3, 79, 3.5, param_blob{}, settings(), 60, 0, false, std::string(64, 'a'),
+                    true});
   message(sys, "async_res", "update", async_res{11, 4, async_update{100, 0.5, model, {}}});
   message(sys, "async_res", "held", async_res{12, 5, async_held{}});
   message(sys, "async_res", "group",

@@ -2,6 +2,10 @@
 
 // Asynchronous training (FedBuff): the server sends async_ins for one client task to the
 // client's edge; the edge answers async_res when the task is done (see async_outcome).
+// Between processes (docs/communication.md) the model crosses the server -> edge link once per
+// version: the first task of a version carries it with the SHA-256 of its bytes, later ones
+// only the reference (base_version + digest); an edge that cannot match a reference by version
+// and digest answers errc::model_missing and the server sends that task again with the model.
 
 #include <cstdint>
 #include <string>
@@ -26,17 +30,23 @@ struct async_ins {
   uint64_t base_version = 0;  // version of `model`
   uint64_t task_seed = 0;
   double finish = 0;  // simulated finish time (orders a group's answers)
-  param_blob model;
+  param_blob model;   // empty when model_by_reference
   train_settings settings;
   double timeout_s = 120;
   uint64_t group = 0;         // 0 = forward the update; else the pre-aggregation group it joins
   bool group_params = false;  // pre-aggregate Σ n·params (delta rule current), else Σ n·Δ
+  // SHA-256 (hex) of the model's bytes (runtime/host/model_cache.hpp: model_digest); empty in
+  // one process (the edge shares the server's buffer, nothing is hashed or cached). Set: the
+  // edge checks a carried model against it and caches it, or resolves a reference by it.
+  std::string model_digest;
+  bool model_by_reference = false;  // the model is the one the edge holds for base_version
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, async_ins& x) {
   return f(caf::meta::type_name("async_ins"), x.seq, x.client, x.base_version, x.task_seed,
-           exact(x.finish), x.model, x.settings, exact(x.timeout_s), x.group, x.group_params);
+           exact(x.finish), x.model, x.model_digest, x.model_by_reference, x.settings,
+           exact(x.timeout_s), x.group, x.group_params);
 }
 
 // Closes a pre-aggregation group: it has `size` members, no more will join. The server

@@ -26,8 +26,10 @@ namespace fedactor {
 // client hosts host_task (messages/host_task.hpp: the model once per version, then a
 // reference), and async_res has the outcome async_refused (tag 3), a client result the edge
 // refused, with its reason. 5: in sync rounds an edge sends each client host one host_batch
-// (messages/host_batch.hpp) and takes one edge_res back (host aggregation).
-constexpr uint32_t node_protocol_version = 5;
+// (messages/host_batch.hpp) and takes one edge_res back (host aggregation). 6: async_ins
+// carries the model's digest and may refer to a model version the edge holds instead of
+// carrying it (messages/async.hpp).
+constexpr uint32_t node_protocol_version = 6;
 
 struct node_hello {
   std::string role;  // "edge", "clients" or "child-edge" (an edge below an edge)

@@ -25,4 +25,19 @@ std::optional<param_blob> model_cache::find(uint64_t version, const std::string&
   return it->second.model;
 }
 
+model_resolution model_cache::resolve(uint64_t version, param_blob& model,
+                                      const std::string& digest, bool by_reference) {
+  if (!by_reference) {
+    auto got = model_digest(model);
+    if (got != digest) return model_resolution::digest_mismatch;
+    put(version, model, std::move(got));
+    return model_resolution::resolved;
+  }
+  if (!model.empty()) return model_resolution::refers_and_carries;
+  auto held = find(version, digest);
+  if (!held) return model_resolution::missing;
+  model = std::move(*held);
+  return model_resolution::resolved;
+}
+
 }  // namespace fedactor

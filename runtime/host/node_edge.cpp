@@ -97,6 +97,7 @@ int run_edge_node(const edge_node_options& opts) {
     ecfg->provider = [directory](uint32_t id) { return directory->find(id); };
     ecfg->batches = [directory](uint32_t id) { return directory->find_batch(id); };
     ecfg->host_aggregation = opts.host_aggregation;
+    ecfg->model_window = sc.async.staleness_threshold;
     ecfg->on_batch_refusal = [directory, log = opts.log](const caf::actor_addr& from,
                                                          const std::string& why) {
       if (log) log("refused the batch of peer " + directory->peer_of(from) + ": " + why);

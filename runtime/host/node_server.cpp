@@ -119,6 +119,7 @@ server_node_result run_server_node(const server_node_options& opts) {
       if (j.capacity > 0) capacity = std::min(capacity, j.capacity);
     }
     gcfg.edge_capacity = capacity;
+    gcfg.model_references = true;  // every edge is in another process
     gcfg.on_round = opts.on_round;
     // Bytes to and from the edges' nodes per round / step, from the guard's counters (plain
     // TCP) or the TLS meter's: the registrations before the first round are not counted.

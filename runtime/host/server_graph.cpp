@@ -103,6 +103,7 @@ server_graph::server_graph(caf::actor_system& sys, server_graph_config cfg)
   };
   scfg.on_event = cfg_.on_event;
   scfg.peer_address = cfg_.peer_address;
+  scfg.model_references = cfg_.model_references;
   if (!cfg_.checkpoint_dir.empty()) {
     scfg.on_checkpoint = [obs = observer_](std::shared_ptr<const loop_checkpoint> c) {
       caf::anon_send(obs, checkpoint_note{std::move(c)});

@@ -62,6 +62,9 @@ struct server_graph_config {
   std::filesystem::path checkpoint_dir;
   // A checkpoint to continue from (read_run_checkpoint); null: a fresh run.
   std::shared_ptr<const run_checkpoint> resume;
+  // The edges are in other processes: async tasks send each model version once per edge,
+  // then references (server_config::model_references).
+  bool model_references = false;
 };
 
 // Why the server side of a run of `sc` is checkpointed at the end only: the reasons of

@@ -18,6 +18,7 @@
 #include "actors/trainer.hpp"
 #include "messages/errors.hpp"
 #include "runtime/compression/update_compression.hpp"
+#include "runtime/host/model_cache.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/learning/synthetic_data.hpp"
@@ -412,4 +413,110 @@ TEST_CASE("an edge decodes compressed updates and refuses malformed ones with a 
   caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE(
+    "an async edge keeps the models a remote server sent by version, trains references on "
+    "one shared buffer and refuses a reference it cannot match",
+    "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  model_spec spec;
+  // A stand-in client: records the model buffer of every task it gets and answers with that
+  // model unchanged, as a client that took no step.
+  struct seen {
+    std::vector<const std::vector<float>*> buffers;
+    std::vector<std::vector<float>> models;
+  };
+  auto log = std::make_shared<seen>();
+  auto client = sys.spawn([log, data](client_actor::pointer) -> client_actor::behavior_type {
+    return {[log, data](train_ins& ins) -> train_res {
+      log->buffers.push_back(ins.model.shared().get());
+      log->models.push_back(ins.model.values());
+      train_res r;
+      r.round = ins.round;
+      r.client = ins.client;
+      r.model_version = ins.model_version;
+      r.num_samples = data->num_samples(ins.client);
+      r.params = ins.model;
+      return r;
+    }};
+  });
+  edge_config ec{0, 4, data, caf::actor{}};
+  ec.provider = [client](uint32_t) { return client; };
+  ec.model_window = 1;  // the newest version and the one below it
+  auto e = spawn_edge(sys, ec);
+  caf::scoped_actor self{sys};
+  uint64_t seq = 0;
+  // Sends one task of `version`: the model carried (with its digest) or, when `model` is empty,
+  // a reference with `digest`. The error's text when it fails, else empty.
+  auto send = [&](uint64_t version, std::vector<float> model, const std::string& digest) {
+    async_ins task;
+    task.seq = ++seq;
+    task.client = 1;
+    task.base_version = version;
+    task.model_by_reference = model.empty();
+    task.model = model.empty() ? param_blob{} : param_blob{std::move(model)};
+    task.model_digest = digest;
+    task.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
+    task.timeout_s = 60;
+    std::string failure;
+    self->request(e, std::chrono::seconds(60), task)
+        .receive(
+            [&](async_res& r) {
+              CHECK(r.seq == seq);
+              CHECK(std::holds_alternative<async_update>(r.outcome));
+            },
+            [&](caf::error& err) { failure = describe(err); });
+    return failure;
+  };
+  const std::vector<float> m0 = {1.0f, 2.0f}, m1 = {3.0f, 4.0f}, m2 = {5.0f, 6.0f};
+  const auto d0 = model_digest(param_blob{m0});
+  const auto d1 = model_digest(param_blob{m1});
+  const auto d2 = model_digest(param_blob{m2});
+
+  // Version 0 carried, then twice by reference: three trainings on one buffer.
+  CHECK(send(0, m0, d0).empty());
+  CHECK(send(0, {}, d0).empty());
+  CHECK(send(0, {}, d0).empty());
+  REQUIRE(log->buffers.size() == 3);
+  CHECK(log->buffers[1] == log->buffers[0]);
+  CHECK(log->buffers[2] == log->buffers[0]);
+  CHECK(log->models[2] == m0);
+
+  // The right version with another digest (other bytes under version 0): refused, not trained.
+  auto missing = send(0, {}, d1);
+  CHECK(missing.find("model_missing") != std::string::npos);
+  CHECK(missing.find("edge 0: task 4 of model version 0: no model held with digest " + d1) !=
+        std::string::npos);
+  // A carried model that does not match its digest; a reference without a digest; a digest
+  // that is no SHA-256: refused, not trained.
+  CHECK(send(1, m1, d0).find("the model does not match its digest") != std::string::npos);
+  CHECK(send(0, {}, "").find("a reference without a digest") != std::string::npos);
+  CHECK(send(0, m0, "abc").find("a model digest of 3 characters, expected 64") !=
+        std::string::npos);
+  CHECK(log->buffers.size() == 3);
+
+  // Window 1: versions 1 and 2 carried evict version 0; version 1 still goes by reference.
+  CHECK(send(1, m1, d1).empty());
+  CHECK(send(2, m2, d2).empty());
+  CHECK(send(0, {}, d0).find("model_missing") != std::string::npos);
+  CHECK(send(1, {}, d1).empty());
+  REQUIRE(log->models.size() == 6);
+  CHECK(log->models[5] == m1);
+  CHECK(log->buffers[5] == log->buffers[3]);
+  // Carried again after the refusal (as the server resends it), version 0 is back... below the
+  // window: trained on the model it carries, but not kept.
+  CHECK(send(0, m0, d0).empty());
+  CHECK(send(0, {}, d0).find("model_missing") != std::string::npos);
+  REQUIRE(log->models.size() == 7);
+  CHECK(log->models[6] == m0);
+
+  // A task without a digest (a server in this process): trained as it came.
+  CHECK(send(9, {7.0f, 8.0f}, "").empty());
+  REQUIRE(log->models.size() == 8);
+  CHECK(log->models[7] == std::vector<float>{7.0f, 8.0f});
+  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
 }

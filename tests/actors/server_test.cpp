@@ -21,6 +21,7 @@
 #include "messages/errors.hpp"
 #include "messages/registration.hpp"
 #include "runtime/host/federation.hpp"
+#include "runtime/host/model_cache.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/math/accumulator.hpp"
 #include "runtime/population/registry.hpp"
@@ -222,10 +223,13 @@ struct stand_in_log {
 // delivered from its actor's own handler: on the testing scheduler, the execution unit it
 // remembers is gone once the handler returns.)
 using answer_atom = caf::atom_constant<caf::atom("answer")>;
+// The same for an async_ins answered with an error.
+using fail_task_atom = caf::atom_constant<caf::atom("failtask")>;
 
 using stand_in_actor = edge_actor::extend<caf::reacts_to<answer_atom, uint64_t, edge_res>,
                                           caf::reacts_to<answer_atom, uint64_t, caf::error>,
-                                          caf::reacts_to<answer_atom, uint64_t, async_res>>;
+                                          caf::reacts_to<answer_atom, uint64_t, async_res>,
+                                          caf::reacts_to<fail_task_atom, uint64_t, caf::error>>;
 
 stand_in_actor::behavior_type stand_in_edge(stand_in_actor::pointer self,
                                             std::shared_ptr<stand_in_log> log) {
@@ -249,6 +253,9 @@ stand_in_actor::behavior_type stand_in_edge(stand_in_actor::pointer self,
       },
       [=](answer_atom, uint64_t i, async_res& res) {
         log->async_replies.at(i).deliver(std::move(res));
+      },
+      [=](fail_task_atom, uint64_t i, caf::error& err) {
+        log->async_replies.at(i).deliver(std::move(err));
       },
   };
 }
@@ -282,6 +289,13 @@ async_res update_for(const async_ins& ins, uint32_t client, uint32_t samples) {
 
 async_res update_for(const async_ins& ins) {
   return update_for(ins, ins.client, samples_of(ins.client));
+}
+
+// The same for a task that may refer to its model instead of carrying it: `base` is the model.
+async_res update_on(const async_ins& ins, const std::vector<float>& base) {
+  async_ins carried = ins;
+  carried.model = param_blob{base};
+  return update_for(carried);
 }
 
 bool is_error(const std::optional<caf::error>& err, errc code) {
@@ -1359,4 +1373,126 @@ TEST_CASE_METHOD(shell_fixture,
   CHECK(events.back() ==
         "stopped (SIGTERM) after 0 rounds; the round in progress is abandoned; "
         "not checkpointed here (a resumed run starts from the last checkpoint)");
+}
+
+// Model references (docs/communication.md): the edges in other processes, so each version goes
+// to an edge in full once, then as a reference. One edge serves both clients.
+scenario shell_async_one_edge() {
+  auto s = shell_async();
+  s.topology.edges = 1;
+  return s;
+}
+
+void with_references(server_config& cfg) {
+  cfg.model_references = true;
+}
+
+TEST_CASE_METHOD(shell_fixture,
+                 "async shell with model references: a version goes to an edge in full once, "
+                 "then by reference, and again in full when the edge cannot match the reference",
+                 "[actors][shell]") {
+  start(shell_async_one_edge(), with_references);
+  auto run = ask_run();
+  const auto d0 = model_digest(param_blob{initial});
+  REQUIRE(edge(0).async.size() == 2);
+  const auto a = edge(0).async[0];
+  const auto b = edge(0).async[1];
+  CHECK(a.seq == 0);
+  CHECK(b.seq == 1);
+  // The first task of version 0 carries it with its digest; the second refers to it.
+  CHECK_FALSE(a.model_by_reference);
+  CHECK(a.model.values() == initial);
+  CHECK(a.model_digest == d0);
+  CHECK(d0.size() == 64);
+  CHECK(b.model_by_reference);
+  CHECK(b.model.empty());
+  CHECK(b.model_digest == d0);
+  CHECK(b.base_version == 0);
+
+  answer_with(0, 0, update_on(a, initial));
+  answer_with(0, 1, update_on(b, initial));
+  REQUIRE(records.size() == 1);
+  CHECK(models[0] == model{2.75f, -1.5f});
+  // The refills: seq 2 of version 0 (released before the step) by reference, seq 3 of
+  // version 1 in full with version 1's digest.
+  REQUIRE(edge(0).async.size() == 4);
+  const auto c = edge(0).async[2];
+  const auto d = edge(0).async[3];
+  CHECK(c.seq == 2);
+  CHECK(c.base_version == 0);
+  CHECK(c.model_by_reference);
+  CHECK(c.model.empty());
+  CHECK(c.model_digest == d0);
+  CHECK(d.seq == 3);
+  CHECK(d.base_version == 1);
+  CHECK_FALSE(d.model_by_reference);
+  CHECK(d.model.values() == model{2.75f, -1.5f});
+  CHECK(d.model_digest == model_digest(param_blob{model{2.75f, -1.5f}}));
+
+  // The edge no longer holds version 0 (restarted, evicted): the same task again, in full,
+  // without a failure.
+  caf::anon_send(stand_ins.at(0), fail_task_atom::value, uint64_t{2},
+                 make_error(errc::model_missing, "no model version 0"));
+  consume_messages();
+  REQUIRE(edge(0).async.size() == 5);
+  const auto again = edge(0).async[4];
+  CHECK(again.seq == 2);
+  CHECK(again.client == c.client);
+  CHECK(again.base_version == 0);
+  CHECK_FALSE(again.model_by_reference);
+  CHECK(again.model.values() == initial);
+  CHECK(again.model_digest == d0);
+  CHECK(again.timeout_s == c.timeout_s);
+
+  answer_with(0, 4, update_on(again, initial));
+  answer_with(0, 3, update_on(d, model{2.75f, -1.5f}));
+  REQUIRE(records.size() == 2);
+  CHECK(records[1].failures == 0);
+  // Δ as in the one-process run: staleness 1 and 0 weighed alike (decay constant).
+  CHECK(models[1] == model{4.5f, -2.0f});
+  // Model bytes down count the carried models only: seqs 0, 3 and 2's resend, 2 floats each.
+  CHECK(records[0].model_bytes_down + records[1].model_bytes_down == 3 * 8);
+  REQUIRE(run->report);
+  CHECK(run->report->failures == 0);
+  CHECK(run->report->clients_trained == 4);
+}
+
+TEST_CASE_METHOD(shell_fixture,
+                 "async shell with model references: an edge's new registration is sent the "
+                 "full model again",
+                 "[actors][shell]") {
+  start(shell_async_one_edge(), with_references);
+  auto run = ask_run();
+  REQUIRE(edge(0).async.size() == 2);
+  CHECK_FALSE(edge(0).async[0].model_by_reference);
+  CHECK(edge(0).async[1].model_by_reference);
+  const auto old_stand_in = stand_ins[0];
+  const auto a = edge(0).async[0];
+  replace(0);
+  // The old edge answers its first task: the refill (version 0 again) goes to the new edge,
+  // which holds nothing: in full.
+  caf::anon_send(old_stand_in, answer_atom::value, uint64_t{0}, update_on(a, initial));
+  consume_messages();
+  REQUIRE(edge(0).async.size() == 1);
+  const auto c = edge(0).async[0];
+  CHECK(c.seq == 2);
+  CHECK(c.base_version == 0);
+  CHECK_FALSE(c.model_by_reference);
+  CHECK(c.model.values() == initial);
+  CHECK(c.model_digest == model_digest(param_blob{initial}));
+}
+
+TEST_CASE_METHOD(shell_fixture,
+                 "async shell without model references (one process): every task shares the "
+                 "model's buffer, no digest",
+                 "[actors][shell]") {
+  start(shell_async_one_edge());
+  auto run = ask_run();
+  REQUIRE(edge(0).async.size() == 2);
+  for (const auto& ins : edge(0).async) {
+    CHECK_FALSE(ins.model_by_reference);
+    CHECK(ins.model_digest.empty());
+    CHECK(ins.model.values() == initial);
+  }
+  CHECK(edge(0).async[0].model.shares_buffer_with(edge(0).async[1].model));
 }

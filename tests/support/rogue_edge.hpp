@@ -13,7 +13,9 @@
 //     last reason again after that. A refused answer also adds nothing, so a run against a
 //     hostile rogue must give the model of the same run against a fail_all one.
 //
-// Handles node_shutdown from the server (node_ack), so the server's end of run is clean.
+// Handles node_shutdown from the server (node_ack), so the server's end of run is clean. It
+// keeps no model: an async task that refers to one is answered model_missing (the server then
+// sends it again with the model).
 
 #include <cmath>
 #include <cstdint>
@@ -133,6 +135,8 @@ class rogue_edge : public rogue_peer {
   }
 
   static caf::result<async_res> answer_task(shared& st, mode m, const async_ins& ins) {
+    // It keeps no model: a task by reference comes again with the model (messages/async.hpp).
+    if (ins.model_by_reference) return make_error(errc::model_missing, "rogue edge: no models");
     const uint32_t n = next_answer(st);
     if (m == mode::fail_all) return make_error(errc::training_failed, "rogue edge: no training");
     async_res res;

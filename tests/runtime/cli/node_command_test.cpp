@@ -115,6 +115,18 @@ std::string addr(uint16_t port) {
   return "127.0.0.1:" + std::to_string(port);
 }
 
+// Async FedBuff under the simulated clock (the model does not depend on arrival timing) over
+// `edges` edges: `steps` server steps of 10 updates, 20 tasks in flight, updates forwarded.
+std::vector<std::string> async_sets(int edges, int steps) {
+  return {"--set", "topology.edges=" + std::to_string(edges),
+          "--set", "protocol.mode=async",
+          "--set", "clock=simulated",
+          "--set", "async.concurrency=20",
+          "--set", "async.buffer_size=10",
+          "--set", "async.aggregations=" + std::to_string(steps),
+          "--set", "async.edge_mode=forward"};
+}
+
 // The processes of one test; INFO shows their output when a check fails.
 struct cluster {
   std::vector<std::pair<std::string, std::unique_ptr<node_process>>> nodes;
@@ -239,6 +251,58 @@ TEST_CASE("a server, two edges and two client hosts give the model of fedactor r
   CHECK(server.wait_for("undeserializable messages: none", 1s));
   for (auto* p : edges) CHECK(p->wait_for("undeserializable messages: none", 1s));
   for (auto* p : hosts) CHECK(p->wait_for("undeserializable messages: none", 1s));
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "async runs over a server, two edges and two client hosts give the model of fedactor "
+    "run, each model version crossing each link once",
+    "[cli][node]") {
+  auto dir = temp_dir("equal_async");
+  const auto sets = async_sets(2, 5);
+  cluster c;
+  auto [ref_run, server_run] = c.reference_and_server(dir, sets);
+  auto& ref = *ref_run;
+  auto& server = *server_run;
+  const uint16_t sp = server.port(startup);
+  INFO(c.dump());
+  REQUIRE(sp != 0);
+  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, startup);
+  REQUIRE(server.wait_exit(120s) == 0);
+  REQUIRE(ref.wait_exit(120s) == 0);
+  INFO(c.dump());
+  CHECK(digest(dir / "dist") == digest(dir / "ref"));
+  const auto records = metrics(dir / "dist");
+  CHECK(records.size() == 5);
+  CHECK(total(records, "failures") == 0);
+  // Model bytes down: one process counts every task's model (4 bytes per parameter); across
+  // processes only the tasks that carried it, at most once per version (versions 0-5) and edge.
+  const auto dist = summary(dir / "dist");
+  const auto one = summary(dir / "ref");
+  const uint64_t model_bytes = 4 * 2762;
+  const auto tasks = one.at("model_bytes_down").get<uint64_t>() / model_bytes;
+  CHECK(one.at("model_bytes_down").get<uint64_t>() == tasks * model_bytes);
+  CHECK(tasks >= 50);
+  const auto sent = dist.at("model_bytes_down").get<uint64_t>();
+  CHECK(sent % model_bytes == 0);
+  CHECK(sent >= 2 * model_bytes);
+  CHECK(sent <= 6 * 2 * model_bytes);
+  // Measured on the wire (plain TCP): the tasks' bytes, framing included, are the carried
+  // models plus well under 1 KB per task.
+  if (dist.contains("net_bytes_down_by_message")) {
+    const auto task_bytes = dist.at("net_bytes_down_by_message").at("task").get<uint64_t>();
+    CHECK(task_bytes > sent);
+    CHECK(task_bytes < sent + tasks * 1024);
+  }
+  for (auto* p : edges) CHECK(p->wait_exit(20s) == 0);
+  for (auto* p : hosts) {
+    CHECK(p->wait_exit(20s) == 0);
+    auto line = p->wait_for("shutdown: run complete (", 1s);
+    REQUIRE(line);
+    CHECK(line->find("(0 tasks") == std::string::npos);  // the client hosts did the training
+  }
+  CHECK(server.wait_for("undeserializable messages: none", 1s));
+  for (auto* p : edges) CHECK(p->wait_for("undeserializable messages: none", 1s));
   fs::remove_all(dir);
 }
 
@@ -459,13 +523,7 @@ TEST_CASE(
     "[cli][node][hostile]") {
   using fedactor::testing::rogue_edge;
   auto dir = temp_dir("rogue_async_edge");
-  // Async FedBuff under the simulated clock (the model does not depend on arrival timing):
-  // 3 server steps of 10 updates, 20 tasks in flight.
-  const std::vector<std::string> sets = {
-      "--set", "topology.edges=2",       "--set", "protocol.mode=async",
-      "--set", "clock=simulated",        "--set", "async.concurrency=20",
-      "--set", "async.buffer_size=10",   "--set", "async.aggregations=3",
-      "--set", "async.edge_mode=forward"};
+  const auto sets = async_sets(2, 3);
   cluster c;
   // Two distributed runs: edge 0 a real edge node with its client host, edge 1 a rogue in this
   // process; hostile in one run, failing every task in the other.
@@ -697,13 +755,7 @@ TEST_CASE(
     "reason, the model is that of a run whose host failed them",
     "[cli][node][hostile]") {
   auto dir = temp_dir("rogue_async_host");
-  // Async FedBuff under the simulated clock, one forwarding edge: 3 server steps of 10
-  // updates, 20 tasks in flight.
-  const std::vector<std::string> sets = {
-      "--set", "topology.edges=1",       "--set", "protocol.mode=async",
-      "--set", "clock=simulated",        "--set", "async.concurrency=20",
-      "--set", "async.buffer_size=10",   "--set", "async.aggregations=3",
-      "--set", "async.edge_mode=forward"};
+  const auto sets = async_sets(1, 3);  // one forwarding edge
   cluster c;
   auto runs = run_with_rogue_hosts(c, dir, sets);
   auto& edges = runs.edges;

@@ -81,3 +81,41 @@ TEST_CASE("a model cache keeps the window of versions below the newest", "[host]
   CHECK(low.put(3, blob({3.0f}), "3"));
   CHECK(low.size() == 2);
 }
+
+TEST_CASE(
+    "a model cache resolves a carried model by its digest and a reference by version and "
+    "digest",
+    "[host]") {
+  model_cache c{1};
+  auto m = blob({1.0f, 2.0f});
+  const auto d = model_digest(m);
+  // Carried with another digest: refused, nothing kept.
+  auto carried = m;
+  CHECK(c.resolve(3, carried, "not the digest", false) == model_resolution::digest_mismatch);
+  CHECK(c.size() == 0);
+  // Carried with its digest: kept (sharing the buffer).
+  CHECK(c.resolve(3, carried, d, false) == model_resolution::resolved);
+  REQUIRE(c.find(3, d));
+  CHECK(c.find(3, d)->shares_buffer_with(m));
+  // A reference: the held buffer, shared.
+  param_blob ref;
+  CHECK(c.resolve(3, ref, d, true) == model_resolution::resolved);
+  CHECK(ref.shares_buffer_with(m));
+  // The right version with another digest, or another version: missing, the model untouched.
+  param_blob wrong;
+  CHECK(c.resolve(3, wrong, model_digest(blob({1.0f, 2.5f})), true) == model_resolution::missing);
+  CHECK(wrong.empty());
+  CHECK(c.resolve(2, wrong, d, true) == model_resolution::missing);
+  // A task that refers to a model and carries one.
+  auto both = blob({1.0f, 2.0f});
+  CHECK(c.resolve(3, both, d, true) == model_resolution::refers_and_carries);
+  // Window 1: versions 4 and 5 evict 3.
+  auto m4 = blob({4.0f});
+  auto m5 = blob({5.0f});
+  CHECK(c.resolve(4, m4, model_digest(m4), false) == model_resolution::resolved);
+  CHECK(c.resolve(3, ref = param_blob{}, d, true) == model_resolution::resolved);
+  CHECK(c.resolve(5, m5, model_digest(m5), false) == model_resolution::resolved);
+  param_blob evicted;
+  CHECK(c.resolve(3, evicted, d, true) == model_resolution::missing);
+  CHECK(c.size() == 2);
+}

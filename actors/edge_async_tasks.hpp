@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include <caf/make_message.hpp>
 #include <caf/result.hpp>
 
 #include "actors/edge_state.hpp"

@@ -1,18 +1,26 @@
-// The edge actor: messages in, runtime/protocol's edge classes do the work.
+// The edge actor: messages in, runtime/protocol's edge classes do the work. Here: the behaviour
+// table, the slots' pump and the sync round (its clients trained here, sent to child edges, or
+// to client hosts in batches: actors/edge_host_batch.cpp); async tasks:
+// actors/edge_async_tasks.cpp.
 
 #include "actors/edge.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/edge_async_tasks.hpp"
 #include "actors/edge_children.hpp"
+#include "actors/edge_host_batch.hpp"
+#include "actors/edge_state.hpp"
 #include "actors/live_clients.hpp"
 #include "actors/request_timeout.hpp"
 #include "messages/errors.hpp"
@@ -21,9 +29,6 @@
 #include "runtime/math/rng.hpp"
 #include "runtime/protocol/attack.hpp"
 #include "runtime/protocol/edge_round.hpp"
-#include "runtime/protocol/host_aggregation.hpp"
-#include "runtime/protocol/host_batch_check.hpp"
-#include "runtime/protocol/preaggregation.hpp"
 #include "runtime/protocol/result_refusals.hpp"
 #include "runtime/protocol/subtree_fold.hpp"
 #include "runtime/protocol/task_slots.hpp"
@@ -31,17 +36,9 @@
 
 namespace fedactor {
 
-namespace {
+namespace edge_detail {
 
-// One client task waiting for a slot; `done` gets the checked result or the failure, the
-// size in bytes of the update the client sent (0 when it sent none) and, when the edge refused
-// the client's result, the refusal's reason.
-struct job {
-  train_ins ins;
-  std::function<void(train_res*, failure_code, const std::string& reason, uint64_t bytes,
-                     std::optional<result_refusal> refused)>
-      done;
-};
+namespace {
 
 // The bytes an answer's update took: its encoded payload, or its model as floats.
 uint64_t update_bytes_of(const train_res& r) {
@@ -64,41 +61,7 @@ std::optional<std::string> unpack(train_res& r, const compression_settings& cs,
   return std::nullopt;
 }
 
-struct edge_state {
-  edge_config cfg;
-  // Async models received from a server in another process, by version (cfg.model_window).
-  model_cache models;
-  live_clients live;  // client actors trained at this edge
-  task_slots<job> slots;
-  // The sync round in progress.
-  std::optional<edge_round> round;
-  caf::typed_response_promise<edge_res> round_promise;
-  // Client results of the sync round in progress refused by reason (sent with edge_res).
-  result_refusal_counts round_refused{};
-  // Aggregation trees: the round's task (its clients aside), the batches sent to child edges
-  // and not answered yet, and the fold of their answers (set while the round has children).
-  struct child_part {
-    uint32_t child;
-    caf::actor_addr edge;
-    std::vector<uint32_t> clients;
-    bool host = false;  // a client host's batch (host aggregation), not a child edge's
-  };
-  std::optional<edge_ins> round_ins;
-  std::vector<child_part> parts;
-  std::optional<subtree_fold> tree;
-  std::vector<caf::actor_addr> watched;  // child edges monitored
-  std::string aggregation_off;           // why host aggregation is off (logged once per reason)
-  // Async pre-aggregation: the groups, and the promise of each member waiting for its answer.
-  preaggregation groups;
-  std::unordered_map<uint64_t, caf::typed_response_promise<async_res>> members;
-  // Bytes of the updates folded into each open group (compressed or not), sent with its
-  // aggregate.
-  std::unordered_map<uint64_t, uint64_t> group_bytes;
-
-  static inline const char* name = "fedactor.edge";
-};
-
-using edge_ptr = edge_actor::stateful_pointer<edge_state>;
+}  // namespace
 
 caf::timespan seconds(double s) {
   return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
@@ -248,22 +211,10 @@ std::optional<caf::error> outside_population(const edge_config& cfg, uint64_t id
                                            std::to_string(cfg.population - 1));
 }
 
+namespace {
+
 void push_round_client(edge_ptr self, uint32_t id);
 void send_part(edge_ptr self, const edge_children::route& child, std::vector<uint32_t> ids);
-void send_batch(edge_ptr self, const batch_actor& host, std::vector<uint32_t> ids);
-
-// Whether this round's clients on client hosts go to them in batches (host aggregation); the
-// reason it does not is logged once (until it changes).
-bool by_host(edge_ptr self, const edge_ins& ins) {
-  auto& st = self->state;
-  if (!st.cfg.batches) return false;
-  auto off = host_aggregation_off(st.cfg.host_aggregation, ins.robust, ins.clip, st.cfg.attack);
-  if (!off) return true;
-  if (*off != st.aggregation_off && st.cfg.log)
-    st.cfg.log("host aggregation off: " + *off + "; client hosts send one update per client");
-  st.aggregation_off = *off;
-  return false;
-}
 
 caf::result<edge_res> start_round(edge_ptr self, edge_ins& ins) {
   auto& st = self->state;
@@ -435,228 +386,6 @@ void send_part(edge_ptr self, const edge_children::route& child, std::vector<uin
           [=](caf::error&) { part_lost(self, round, dest); });
 }
 
-// A client host's answer to its batch as the report a parent reads: the figures of the edge
-// that is asked (live clients) left out, the update traffic being the answer's own bytes.
-edge_report host_report(edge_res& res, const failure_counts& failed, size_t clients) {
-  edge_report rep;
-  rep.round = res.round;
-  rep.update_bytes = res.aggregate.size() + res.aux_aggregate.size() + res.reports.size();
-  rep.aggregate = std::move(res.aggregate);
-  rep.aux_aggregate = std::move(res.aux_aggregate);
-  rep.failed = failed;
-  rep.details = std::move(res.failures);
-  rep.norm = norm_bound_counts{res.norm_within, res.norm_clipped, res.norm_rejected};
-  rep.unclipped = res.unclipped;
-  uint64_t failures = 0;
-  for (auto n : failed.by_code) failures += n;
-  rep.updates_received = static_cast<uint32_t>(clients - std::min<uint64_t>(clients, failures));
-  rep.reports = std::move(res.reports);
-  return rep;
-}
-
-// Sends a client host its clients `ids` of the round in progress as one batch (host
-// aggregation); its answer is checked, then folded as a child edge's.
-void send_batch(edge_ptr self, const batch_actor& host, std::vector<uint32_t> ids) {
-  auto& st = self->state;
-  edge_ins sub = *st.round_ins;
-  sub.clients = ids;
-  const uint32_t round = sub.round;
-  const auto dest = host.address();
-  // Beyond the link's own bound (actors/edge_node.cpp), which answers first.
-  const auto timeout = seconds(sub.client_timeout_s * static_cast<double>(ids.size()) + 60);
-  st.parts.push_back(edge_state::child_part{0, dest, std::move(ids), true});
-  auto find_part = [=](edge_state& s) {
-    return std::find_if(s.parts.begin(), s.parts.end(),
-                        [&](const auto& p) { return p.edge == dest && p.host; });
-  };
-  self->request(host, timeout, std::move(sub))
-      .then(
-          [=](edge_res& res) {
-            auto& s = self->state;
-            if (!s.round || s.round->round() != round || !s.tree) return;
-            auto it = find_part(s);
-            if (it == s.parts.end()) return;
-            const auto& clients = it->clients;
-            std::optional<std::string> wrong;
-            auto failed = failure_counts::from_wire(res.failed_by);
-            if (!failed) {
-              wrong = "failure counts of " + std::to_string(res.failed_by.size()) + " codes";
-              s.tree->refuse("client host: " + *wrong, clients.size());
-            } else {
-              auto rep = host_report(res, *failed, clients.size());
-              const auto& cfg = s.cfg;
-              wrong = host_batch_problem(
-                  rep, host_batch_expectation{
-                           s.round->model()->size(), s.round_ins->aux.size(), &clients,
-                           [&cfg](uint32_t id) { return cfg.data->num_samples(id); }});
-              if (wrong)
-                s.tree->refuse("client host: " + *wrong, clients.size());
-              else
-                wrong = s.tree->fold_child("client host", clients, rep, res.refused_results);
-            }
-            if (wrong && s.cfg.on_batch_refusal) s.cfg.on_batch_refusal(dest, *wrong);
-            s.parts.erase(it);
-            finish_round_if_done(self);
-          },
-          [=](caf::error& err) {
-            auto& s = self->state;
-            if (!s.round || s.round->round() != round) return;
-            auto it = find_part(s);
-            if (it == s.parts.end()) return;
-            // The batch's clients fail as their tasks would one by one (host lost, timeout).
-            auto ids = std::move(it->clients);
-            s.parts.erase(it);
-            s.round->expect_more(ids.size());
-            const auto code = failure_code_of(err);
-            const auto reason = describe(err);
-            for (auto id : ids) s.round->fail(id, code, reason);
-            finish_round_if_done(self);
-          });
-}
-
-// -- async tasks ---------------------------------------------------------------------------
-
-// Answers every member of a complete group: the carrier with the aggregate, the others held.
-void flush_if_complete(edge_ptr self, uint64_t group) {
-  auto& st = self->state;
-  auto g = st.groups.take_if_complete(group);
-  if (!g) return;
-  uint64_t bytes = 0;
-  if (auto b = st.group_bytes.find(group); b != st.group_bytes.end()) {
-    bytes = b->second;
-    st.group_bytes.erase(b);
-  }
-  std::vector<uint64_t> seqs;
-  for (auto& m : g->members) seqs.push_back(m.seq);
-  for (size_t i = 0; i < g->members.size(); ++i) {
-    const auto& m = g->members[i];
-    auto p = st.members.find(m.seq);
-    if (p == st.members.end()) continue;
-    async_res res;
-    res.seq = m.seq;
-    res.client = m.client;
-    if (i == g->carrier)
-      res.outcome = async_group{std::move(g->aggregate), seqs, bytes};
-    else
-      res.outcome = async_held{};
-    p->second.deliver(std::move(res));
-    st.members.erase(p);
-  }
-}
-
-// An async task's model: as it came when it carries no digest (a server in this process), else
-// the carried model checked against its digest and cached, or the cached model its reference
-// names; an error when none of these holds (model_missing: the server sends the model again).
-caf::error resolve_model(edge_ptr self, async_ins& ins) {
-  auto& st = self->state;
-  const std::string what = "edge " + std::to_string(st.cfg.id) + ": task " +
-                           std::to_string(ins.seq) + " of model version " +
-                           std::to_string(ins.base_version);
-  if (ins.model_digest.empty()) {
-    if (ins.model_by_reference)
-      return make_error(errc::bad_request, what + ": a reference without a digest");
-    return caf::none;
-  }
-  if (ins.model_digest.size() != 64)
-    return make_error(errc::bad_request, what + ": a model digest of " +
-                                             std::to_string(ins.model_digest.size()) +
-                                             " characters, expected 64");
-  switch (
-      st.models.resolve(ins.base_version, ins.model, ins.model_digest, ins.model_by_reference)) {
-    case model_resolution::resolved:
-      return caf::none;
-    case model_resolution::digest_mismatch:
-      return make_error(errc::bad_request, what + ": the model does not match its digest");
-    case model_resolution::refers_and_carries:
-      return make_error(errc::bad_request, what + ": both refers to and carries a model");
-    case model_resolution::missing:
-      break;
-  }
-  return make_error(errc::model_missing, what + ": no model held with digest " + ins.model_digest);
-}
-
-caf::result<async_res> start_task(edge_ptr self, async_ins& ins) {
-  auto& st = self->state;
-  if (auto refused = outside_population(st.cfg, ins.client)) return *refused;
-  if (auto err = resolve_model(self, ins)) return err;
-  if (auto bad = compression_settings_problem(ins.settings.compression))
-    return make_error(errc::bad_request,
-                      "edge " + std::to_string(st.cfg.id) + ": compression refused: " + *bad);
-  auto rp = self->make_response_promise<async_res>();
-  train_ins task;
-  task.round = static_cast<uint32_t>(ins.seq);
-  task.client = ins.client;
-  task.model_version = ins.base_version;
-  task.task_seed = ins.task_seed;
-  task.model = ins.model;
-  task.settings = ins.settings;
-  task.timeout_s = ins.timeout_s;
-  const uint64_t seq = ins.seq, group = ins.group;
-  const uint32_t client = ins.client;
-  const bool group_params = ins.group_params;
-  const double finish = ins.finish;
-  auto base_model = ins.model;
-  st.slots.push(
-      job{std::move(task), [=](train_res* r, failure_code code, const std::string& failure,
-                               uint64_t bytes, std::optional<result_refusal> refused) mutable {
-            auto& s = self->state;
-            // A result this edge refused is answered with its reason, for the server to count.
-            auto answer_refused = [&] {
-              async_res res;
-              res.seq = seq;
-              res.client = client;
-              res.outcome = async_refused{static_cast<uint8_t>(*refused),
-                                          "client " + std::to_string(client) + ": " + failure};
-              rp.deliver(std::move(res));
-            };
-            if (group == 0) {  // forward
-              if (!r && refused) {
-                answer_refused();
-                return;
-              }
-              if (!r) {
-                rp.deliver(make_failure(code, "client " + std::to_string(client) + ": " + failure));
-                return;
-              }
-              async_res res;
-              res.seq = seq;
-              res.client = client;
-              // A compressed update goes on as it came (checked here, decoded again by the server).
-              if (r->update.empty())
-                res.outcome = async_update{r->num_samples, r->loss, std::move(r->params), {}};
-              else
-                res.outcome = async_update{r->num_samples, r->loss, {}, std::move(r->update)};
-              rp.deliver(std::move(res));
-              return;
-            }
-            std::string reason = failure;
-            failure_code why = code;
-            bool folded = false;
-            if (r) {
-              folded = s.groups.fold(group, group_member{seq, client, finish}, r->params.data(),
-                                     base_model.data(), r->params.size(), r->num_samples, r->loss,
-                                     group_params);
-              if (folded) s.group_bytes[group] += bytes;
-              if (!folded) {
-                reason = "rejected update: values out of range";
-                why = failure_code::invalid_update;
-              }
-            } else {
-              s.groups.fail(group);
-            }
-            if (folded) {
-              s.members.emplace(seq, rp);
-            } else if (!r && refused) {
-              answer_refused();
-            } else {
-              rp.deliver(make_failure(why, "client " + std::to_string(client) + ": " + reason));
-            }
-            flush_if_complete(self, group);
-          }});
-  pump(self);
-  return rp;
-}
-
 edge_actor::behavior_type edge(edge_ptr self, edge_config cfg) {
   if (cfg.capacity == 0) cfg.capacity = 1;
   self->state.live.set_capacity(cfg.capacity);
@@ -686,8 +415,10 @@ edge_actor::behavior_type edge(edge_ptr self, edge_config cfg) {
 
 }  // namespace
 
+}  // namespace edge_detail
+
 edge_actor spawn_edge(caf::actor_system& sys, edge_config cfg) {
-  return sys.spawn(edge, std::move(cfg));
+  return sys.spawn(edge_detail::edge, std::move(cfg));
 }
 
 }  // namespace fedactor

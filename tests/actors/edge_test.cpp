@@ -4,10 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <optional>
-#include <stdexcept>
 #include <string>
-#include <variant>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -18,66 +15,21 @@
 #include "actors/trainer.hpp"
 #include "messages/errors.hpp"
 #include "runtime/compression/update_compression.hpp"
-#include "runtime/host/model_cache.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/local_training.hpp"
 #include "runtime/learning/synthetic_data.hpp"
 #include "runtime/math/rng.hpp"
-#include "runtime/protocol/result_refusals.hpp"
+#include "tests/support/edge_helpers.hpp"
 #include "tests/support/edge_res_counts.hpp"
 
 using namespace fedactor;
+using fedactor::testing::ask;
 using fedactor::testing::failed;
+using fedactor::testing::faulty_source;
+using fedactor::testing::make_ins;
+using fedactor::testing::make_task;
 using fedactor::testing::succeeded;
-
-namespace {
-
-data_config teacher_cfg() {
-  data_config dc;
-  dc.kind = data_kind::teacher;
-  return dc;
-}
-
-edge_ins make_ins(const model_spec& spec, std::vector<uint32_t> clients, uint64_t seed = 5) {
-  edge_ins ins;
-  ins.round = 1;
-  ins.seed = seed;
-  ins.model = param_blob{initial_params(spec, seed)};
-  ins.clients = std::move(clients);
-  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
-  ins.client_timeout_s = 60;
-  return ins;
-}
-
-edge_res ask(caf::actor_system& sys, const edge_actor& e, edge_ins ins) {
-  caf::scoped_actor self{sys};
-  edge_res out;
-  self->request(e, std::chrono::seconds(120), std::move(ins))
-      .receive([&](edge_res& r) { out = std::move(r); },
-               [&](caf::error& err) { FAIL("edge failed: " << describe(err)); });
-  return out;
-}
-
-// A data source whose client 2 cannot build its data and whose client 4 lies about its
-// size (the registry expects 100, the data has fewer).
-class faulty_source : public teacher_source {
- public:
-  faulty_source() : teacher_source(teacher_cfg(), 5) {}
-  uint32_t num_samples(uint64_t client) const override {
-    return client == 4 ? 100 : teacher_source::num_samples(client);
-  }
-  client_dataset make(uint64_t client) const override {
-    if (client == 2) throw std::runtime_error("disk on fire");
-    auto d = teacher_source::make(client);
-    if (client == 4) {
-      d.y.resize(10);
-      d.x.resize(10 * d.features);
-    }
-    return d;
-  }
-};
-
-}  // namespace
+using fedactor::testing::teacher_cfg;
 
 TEST_CASE("an edge's aggregate equals the weighted mean of its clients' deltas", "[actors]") {
   system_config cfg;
@@ -171,51 +123,6 @@ TEST_CASE("an edge counts a throwing client and a rejected update as failures an
   caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE("an async edge answers a client result it refused with the refusal's reason code",
-          "[actors]") {
-  system_config cfg;
-  caf::actor_system sys{cfg};
-  auto data = std::make_shared<faulty_source>();
-  model_spec spec;
-  auto trainers = spawn_trainer_pool(sys, spec, 1);
-  auto e = spawn_edge(sys, edge_config{0, 8, data, trainers});
-  caf::scoped_actor self{sys};
-  // Client 4 claims 10 samples where the edge's records say 100; client 1 trains as it should;
-  // client 2 throws (a failure, not a refused result).
-  for (uint32_t client : {4u, 1u, 2u}) {
-    async_ins task;
-    task.seq = 10 + client;
-    task.client = client;
-    task.model = param_blob{initial_params(spec, 5)};
-    task.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
-    task.timeout_s = 60;
-    std::optional<async_res> got;
-    std::string failure;
-    self->request(e, std::chrono::seconds(60), task)
-        .receive([&](async_res& r) { got = std::move(r); },
-                 [&](caf::error& err) { failure = describe(err); });
-    INFO(client);
-    if (client == 2) {
-      CHECK_FALSE(got);
-      CHECK(failure.find("client 2: ") != std::string::npos);
-      continue;
-    }
-    REQUIRE(got);
-    CHECK(got->seq == 10 + client);
-    CHECK(got->client == client);
-    if (client == 1) {
-      CHECK(std::holds_alternative<async_update>(got->outcome));
-      continue;
-    }
-    REQUIRE(std::holds_alternative<async_refused>(got->outcome));
-    const auto& r = std::get<async_refused>(got->outcome);
-    CHECK(r.reason == static_cast<uint8_t>(result_refusal::wrong_samples));
-    CHECK(r.what == "client 4: rejected update: claims 10 samples, registry says 100");
-  }
-  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
-}
-
 TEST_CASE("an edge counts clients whose trainer never answers as timed out", "[actors]") {
   system_config cfg;
   caf::actor_system sys{cfg};
@@ -258,14 +165,8 @@ TEST_CASE("an edge refuses a round or a task naming a client outside the populat
                  refused = describe(err);
                });
   CHECK(refused.find("edge 3: client 50 outside the population 0-49") != std::string::npos);
-  async_ins task;
-  task.seq = 1;
-  task.client = 4000000000u;
-  task.model = param_blob{initial_params(spec, 5)};
-  task.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
-  task.timeout_s = 60;
   refused.clear();
-  self->request(e, std::chrono::seconds(60), task)
+  self->request(e, std::chrono::seconds(60), make_task(spec, 1, 4000000000u))
       .receive([&](async_res&) { FAIL("a task for client 4000000000 was trained"); },
                [&](caf::error& err) { refused = describe(err); });
   CHECK(refused.find("client 4000000000 outside the population 0-49") != std::string::npos);
@@ -413,110 +314,4 @@ TEST_CASE("an edge decodes compressed updates and refuses malformed ones with a 
   caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
-}
-
-TEST_CASE(
-    "an async edge keeps the models a remote server sent by version, trains references on "
-    "one shared buffer and refuses a reference it cannot match",
-    "[actors]") {
-  system_config cfg;
-  caf::actor_system sys{cfg};
-  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
-  model_spec spec;
-  // A stand-in client: records the model buffer of every task it gets and answers with that
-  // model unchanged, as a client that took no step.
-  struct seen {
-    std::vector<const std::vector<float>*> buffers;
-    std::vector<std::vector<float>> models;
-  };
-  auto log = std::make_shared<seen>();
-  auto client = sys.spawn([log, data](client_actor::pointer) -> client_actor::behavior_type {
-    return {[log, data](train_ins& ins) -> train_res {
-      log->buffers.push_back(ins.model.shared().get());
-      log->models.push_back(ins.model.values());
-      train_res r;
-      r.round = ins.round;
-      r.client = ins.client;
-      r.model_version = ins.model_version;
-      r.num_samples = data->num_samples(ins.client);
-      r.params = ins.model;
-      return r;
-    }};
-  });
-  edge_config ec{0, 4, data, caf::actor{}};
-  ec.provider = [client](uint32_t) { return client; };
-  ec.model_window = 1;  // the newest version and the one below it
-  auto e = spawn_edge(sys, ec);
-  caf::scoped_actor self{sys};
-  uint64_t seq = 0;
-  // Sends one task of `version`: the model carried (with its digest) or, when `model` is empty,
-  // a reference with `digest`. The error's text when it fails, else empty.
-  auto send = [&](uint64_t version, std::vector<float> model, const std::string& digest) {
-    async_ins task;
-    task.seq = ++seq;
-    task.client = 1;
-    task.base_version = version;
-    task.model_by_reference = model.empty();
-    task.model = model.empty() ? param_blob{} : param_blob{std::move(model)};
-    task.model_digest = digest;
-    task.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
-    task.timeout_s = 60;
-    std::string failure;
-    self->request(e, std::chrono::seconds(60), task)
-        .receive(
-            [&](async_res& r) {
-              CHECK(r.seq == seq);
-              CHECK(std::holds_alternative<async_update>(r.outcome));
-            },
-            [&](caf::error& err) { failure = describe(err); });
-    return failure;
-  };
-  const std::vector<float> m0 = {1.0f, 2.0f}, m1 = {3.0f, 4.0f}, m2 = {5.0f, 6.0f};
-  const auto d0 = model_digest(param_blob{m0});
-  const auto d1 = model_digest(param_blob{m1});
-  const auto d2 = model_digest(param_blob{m2});
-
-  // Version 0 carried, then twice by reference: three trainings on one buffer.
-  CHECK(send(0, m0, d0).empty());
-  CHECK(send(0, {}, d0).empty());
-  CHECK(send(0, {}, d0).empty());
-  REQUIRE(log->buffers.size() == 3);
-  CHECK(log->buffers[1] == log->buffers[0]);
-  CHECK(log->buffers[2] == log->buffers[0]);
-  CHECK(log->models[2] == m0);
-
-  // The right version with another digest (other bytes under version 0): refused, not trained.
-  auto missing = send(0, {}, d1);
-  CHECK(missing.find("model_missing") != std::string::npos);
-  CHECK(missing.find("edge 0: task 4 of model version 0: no model held with digest " + d1) !=
-        std::string::npos);
-  // A carried model that does not match its digest; a reference without a digest; a digest
-  // that is no SHA-256: refused, not trained.
-  CHECK(send(1, m1, d0).find("the model does not match its digest") != std::string::npos);
-  CHECK(send(0, {}, "").find("a reference without a digest") != std::string::npos);
-  CHECK(send(0, m0, "abc").find("a model digest of 3 characters, expected 64") !=
-        std::string::npos);
-  CHECK(log->buffers.size() == 3);
-
-  // Window 1: versions 1 and 2 carried evict version 0; version 1 still goes by reference.
-  CHECK(send(1, m1, d1).empty());
-  CHECK(send(2, m2, d2).empty());
-  CHECK(send(0, {}, d0).find("model_missing") != std::string::npos);
-  CHECK(send(1, {}, d1).empty());
-  REQUIRE(log->models.size() == 6);
-  CHECK(log->models[5] == m1);
-  CHECK(log->buffers[5] == log->buffers[3]);
-  // Carried again after the refusal (as the server resends it), version 0 is back... below the
-  // window: trained on the model it carries, but not kept.
-  CHECK(send(0, m0, d0).empty());
-  CHECK(send(0, {}, d0).find("model_missing") != std::string::npos);
-  REQUIRE(log->models.size() == 7);
-  CHECK(log->models[6] == m0);
-
-  // A task without a digest (a server in this process): trained as it came.
-  CHECK(send(9, {7.0f, 8.0f}, "").empty());
-  REQUIRE(log->models.size() == 8);
-  CHECK(log->models[7] == std::vector<float>{7.0f, 8.0f});
-  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
 }

@@ -80,6 +80,28 @@ caf::error resolve_model(host_ptr self, uint64_t version, param_blob& model,
                                              " with digest " + digest);
 }
 
+// The local edge actor that folds this host's sync batches, spawned (and linked) on first use.
+void ensure_batch_edge(host_ptr self) {
+  auto& st = self->state;
+  if (st.batch_edge) return;
+  edge_config ecfg{st.cfg.first, st.cfg.max_live, st.cfg.data, st.cfg.trainers};
+  ecfg.state = st.cfg.state;
+  st.batch_edge = spawn_edge(self->home_system(), std::move(ecfg));
+  self->link_to(st.batch_edge);
+}
+
+// Every hosted client's data built in the batch edge's client actors, when they all fit.
+caf::result<uint32_t> prepare(host_ptr self) {
+  auto& st = self->state;
+  if (uint64_t{st.cfg.last} - st.cfg.first + 1 > st.cfg.max_live) return uint32_t{0};
+  ensure_batch_edge(self);
+  auto rp = self->make_response_promise<uint32_t>();
+  self->request(st.batch_edge, caf::infinite, prepare_atom::value, st.cfg.first, st.cfg.last)
+      .then([=](uint32_t n) mutable { rp.deliver(n); },
+            [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
 // A sync round's batch (host aggregation): its clients trained and folded by this host's
 // local edge actor (spawned on first use, linked), answered with that edge's aggregate.
 caf::result<edge_res> train_batch(host_ptr self, host_batch& b) {
@@ -93,12 +115,7 @@ caf::result<edge_res> train_batch(host_ptr self, host_batch& b) {
       return make_error(errc::bad_request,
                         what + ": client " + std::to_string(id) + " is not hosted here (" +
                             std::to_string(st.cfg.first) + "-" + std::to_string(st.cfg.last) + ")");
-  if (!st.batch_edge) {
-    edge_config ecfg{st.cfg.first, st.cfg.max_live, st.cfg.data, st.cfg.trainers};
-    ecfg.state = st.cfg.state;
-    st.batch_edge = spawn_edge(self->home_system(), std::move(ecfg));
-    self->link_to(st.batch_edge);
-  }
+  ensure_batch_edge(self);
   const auto n = b.ins.clients.size();
   auto rp = self->make_response_promise<edge_res>();
   // The host answers within its edge's bound (the edge holds its own, longer, one).
@@ -160,6 +177,7 @@ client_host_control_actor::behavior_type client_host(host_ptr self, client_host_
         self->state.edge = edge;
         self->monitor(edge);
       },
+      [=](prepare_atom) -> caf::result<uint32_t> { return prepare(self); },
       [=](await_end_atom) -> caf::result<std::string> {
         auto& st = self->state;
         if (!st.end_reason.empty()) {

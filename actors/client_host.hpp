@@ -57,7 +57,12 @@ using client_host_control_actor = client_host_actor::extend<
     caf::reacts_to<stop_atom, std::string>,
     // Answered once: "shutdown: REASON" (the run is over), "lost: REASON" (the edge is gone)
     // or "stopped: REASON".
-    caf::replies_to<await_end_atom>::with<std::string>>;
+    caf::replies_to<await_end_atom>::with<std::string>,
+    // Before the host joins its edge in a sync run: builds every hosted client's data in its
+    // batch edge's client actors (spawning that edge), so the first round trains as fast as
+    // the next; answered with the clients prepared, 0 when the range does not fit max_live
+    // (its clients stay built on first use).
+    caf::replies_to<prepare_atom>::with<uint32_t>>;
 
 struct client_host_config {
   uint32_t first = 0;  // ids first..last, inclusive
@@ -78,8 +83,9 @@ struct client_host_state {
   uint64_t tasks = 0;     // train_ins answered with a result
   uint64_t failures = 0;  // train_ins answered with an error
   model_cache models;     // the models received by version (host_task, host_batch)
-  edge_actor batch_edge;  // folds sync batches (host aggregation); spawned on the first one
-  caf::actor edge;        // watched edge node
+  local_edge_actor
+      batch_edge;   // folds sync batches (host aggregation); spawned by prepare or the first batch
+  caf::actor edge;  // watched edge node
   caf::typed_response_promise<std::string> end;
   bool end_pending = false;
   std::string end_reason;  // set before anyone awaited

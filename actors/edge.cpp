@@ -213,6 +213,52 @@ std::optional<caf::error> outside_population(const edge_config& cfg, uint64_t id
 
 namespace {
 
+// Builds the data of clients first..last in client actors of this edge's live set before a
+// round needs them (a client host preparing its batch edge while the federation assembles).
+// Refused when the range does not fit the live set, names a client outside the population or
+// one that trains elsewhere (provider), or a round is in progress. Answers the number of
+// clients prepared; one whose data cannot be built fails its first task as it would have.
+caf::result<uint32_t> prepare_clients(edge_ptr self, uint32_t first, uint32_t last) {
+  auto& st = self->state;
+  const std::string what = "edge " + std::to_string(st.cfg.id) + ": preparing clients " +
+                           std::to_string(first) + "-" + std::to_string(last);
+  if (last < first) return make_error(errc::bad_request, what + ": an empty range");
+  const uint64_t n = uint64_t{last} - first + 1;
+  if (n > st.live.capacity())
+    return make_error(errc::bad_request, what + ": more than the " +
+                                             std::to_string(st.live.capacity()) +
+                                             " live clients this edge keeps");
+  if (auto refused = outside_population(st.cfg, last)) return *refused;
+  if (st.cfg.provider)
+    for (uint64_t i = first; i <= last; ++i)
+      if (st.cfg.provider(static_cast<uint32_t>(i)))
+        return make_error(errc::bad_request,
+                          what + ": client " + std::to_string(i) + " trains on a client host");
+  if (st.round)
+    return make_error(errc::bad_request,
+                      what + ": round " + std::to_string(st.round->round()) + " is in progress");
+  struct tally {
+    uint64_t left;
+    uint32_t prepared;
+  };
+  auto t = std::make_shared<tally>(tally{n, 0});
+  auto rp = self->make_response_promise<uint32_t>();
+  for (uint64_t i = first; i <= last; ++i) {
+    const auto id = static_cast<uint32_t>(i);
+    auto done = [=](bool ok) mutable {
+      self->state.live.release(id);
+      if (ok) ++t->prepared;
+      if (--t->left == 0) rp.deliver(t->prepared);
+    };
+    // The live set holds only client actors this edge spawned (acquire_client).
+    auto c = caf::actor_cast<local_client_actor>(
+        acquire_client(self, st.live, id, st.cfg.data, st.cfg.trainers, st.cfg.state));
+    self->request(c, caf::infinite, prepare_atom::value)
+        .then([=](uint32_t) mutable { done(true); }, [=](caf::error&) mutable { done(false); });
+  }
+  return rp;
+}
+
 void push_round_client(edge_ptr self, uint32_t id);
 void send_part(edge_ptr self, const edge_children::route& child, std::vector<uint32_t> ids);
 
@@ -386,7 +432,7 @@ void send_part(edge_ptr self, const edge_children::route& child, std::vector<uin
           [=](caf::error&) { part_lost(self, round, dest); });
 }
 
-edge_actor::behavior_type edge(edge_ptr self, edge_config cfg) {
+local_edge_actor::behavior_type edge(edge_ptr self, edge_config cfg) {
   if (cfg.capacity == 0) cfg.capacity = 1;
   self->state.live.set_capacity(cfg.capacity);
   self->state.slots.set_capacity(cfg.capacity);
@@ -406,6 +452,9 @@ edge_actor::behavior_type edge(edge_ptr self, edge_config cfg) {
   return {
       [=](edge_ins& ins) -> caf::result<edge_res> { return start_round(self, ins); },
       [=](async_ins& ins) -> caf::result<async_res> { return start_task(self, ins); },
+      [=](prepare_atom, uint32_t first, uint32_t last) -> caf::result<uint32_t> {
+        return prepare_clients(self, first, last);
+      },
       [=](group_close& msg) {
         self->state.groups.close(msg.group, msg.size);
         flush_if_complete(self, msg.group);
@@ -417,7 +466,7 @@ edge_actor::behavior_type edge(edge_ptr self, edge_config cfg) {
 
 }  // namespace edge_detail
 
-edge_actor spawn_edge(caf::actor_system& sys, edge_config cfg) {
+local_edge_actor spawn_edge(caf::actor_system& sys, edge_config cfg) {
   return sys.spawn(edge_detail::edge, std::move(cfg));
 }
 

@@ -22,6 +22,7 @@
 
 #include "actors/client.hpp"
 #include "messages/async.hpp"
+#include "messages/atoms.hpp"
 #include "messages/edge.hpp"
 #include "runtime/learning/data_source.hpp"
 
@@ -32,6 +33,13 @@ class edge_children;
 using edge_actor =
     caf::typed_actor<caf::replies_to<edge_ins>::with<edge_res>,
                      caf::replies_to<async_ins>::with<async_res>, caf::reacts_to<group_close>>;
+
+// The edge actor itself (what spawn_edge returns) also takes prepare_atom, first, last: build
+// clients first..last's data in its own client actors now, before a round needs them (a client
+// host's batch edge; refused when they do not fit the live set or train elsewhere), answered
+// with the number prepared.
+using local_edge_actor =
+    edge_actor::extend<caf::replies_to<prepare_atom, uint32_t, uint32_t>::with<uint32_t>>;
 
 // Takes a sync round's batch of clients and answers one aggregate for them: a remote client
 // host's link under host aggregation (actors/edge_node.hpp, docs/communication.md).
@@ -93,6 +101,6 @@ struct edge_config {
 // Async tasks queue alongside; a sync round and async tasks share the slots. An edge_ins
 // while a round is in progress is refused (bad_request). A client that dies fails its task;
 // an exit from anyone else (the host shutting down) ends the edge.
-edge_actor spawn_edge(caf::actor_system& sys, edge_config cfg);
+local_edge_actor spawn_edge(caf::actor_system& sys, edge_config cfg);
 
 }  // namespace fedactor

@@ -74,7 +74,7 @@ struct edge_state {
   static inline const char* name = "fedactor.edge";
 };
 
-using edge_ptr = edge_actor::stateful_pointer<edge_state>;
+using edge_ptr = local_edge_actor::stateful_pointer<edge_state>;
 
 caf::timespan seconds(double s);
 

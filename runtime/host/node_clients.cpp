@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -16,6 +17,7 @@
 #include "messages/errors.hpp"
 #include "runtime/host/node_training.hpp"
 #include "runtime/host/tls_log.hpp"
+#include "runtime/protocol/host_aggregation.hpp"
 #include "runtime/scenario/load.hpp"
 
 namespace fedactor {
@@ -24,6 +26,30 @@ namespace {
 
 // One hello or join attempt; a live edge answers either at once.
 constexpr auto handshake_attempt_timeout = std::chrono::seconds(5);
+// Building the hosted clients' data before joining (at most --max-live clients).
+constexpr auto prepare_timeout = std::chrono::minutes(10);
+
+// Builds the hosted clients' data before the host joins (sync runs): the federation waits for
+// its hosts anyway, and the first round then costs what the next ones do. A failure only
+// leaves the clients to be built on first use.
+template <class Log>
+void prepare_clients(caf::scoped_actor& self, const client_host_control_actor& host,
+                     const std::string& name, Log& log) {
+  const auto t0 = std::chrono::steady_clock::now();
+  self->request(host, prepare_timeout, prepare_atom::value)
+      .receive(
+          [&](uint32_t n) {
+            char took[32];
+            std::snprintf(
+                took, sizeof took, "%.2f",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            log("prepared " + std::to_string(n) + " clients (" + name + ") in " + took + " s");
+          },
+          [&](caf::error& err) {
+            log("clients " + name + " are built on first use: preparing them failed (" +
+                describe(err) + ")");
+          });
+}
 
 }  // namespace
 
@@ -125,7 +151,8 @@ int run_clients_node(const clients_node_options& opts) {
       client_host_config hcfg;
       hcfg.first = opts.first;
       hcfg.last = opts.last;
-      hcfg.max_live = opts.max_live ? opts.max_live : sc.pool.max_live_clients;
+      const uint32_t max_live = opts.max_live ? opts.max_live : sc.pool.max_live_clients;
+      hcfg.max_live = max_live;
       hcfg.data = parts.data;
       hcfg.trainers = trainers;
       hcfg.state = state;
@@ -134,6 +161,13 @@ int run_clients_node(const clients_node_options& opts) {
       hcfg.model_window =
           sc.protocol.mode == protocol_mode::async ? sc.async.staleness_threshold : 0;
       host = sys.spawn(client_host, std::move(hcfg));
+      // Sync batches: build the clients' data now, while the federation assembles.
+      const uint64_t hosted = uint64_t{opts.last} - opts.first + 1;
+      if (host_batches_expected(sc) && hosted > max_live)
+        log("clients " + name + " are built on first use (" + std::to_string(hosted) +
+            " clients, more than --max-live " + std::to_string(max_live) + ")");
+      else if (host_batches_expected(sc))
+        prepare_clients(self, *host, name, log);
     }
     // The edge takes a repeated join of the same host as the same registration, so a join
     // whose answer was lost can be sent again.

@@ -19,4 +19,14 @@ std::optional<std::string> host_aggregation_off(bool enabled, const robust_setti
   return std::nullopt;
 }
 
+bool host_batches_expected(const scenario& sc) {
+  if (sc.protocol.mode != protocol_mode::sync) return false;
+  robust_settings robust;
+  robust.rule = sc.robust.rule;
+  robust.norm_mode = sc.robust.norm_bound.mode;
+  // Any positive clip stands for DP-FedAvg's (its value does not matter here).
+  const double clip = sc.privacy.mode == privacy_mode::dp_fedavg ? 1.0 : 0.0;
+  return !host_aggregation_off(true, robust, clip, sc.attack);
+}
+
 }  // namespace fedactor

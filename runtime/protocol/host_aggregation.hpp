@@ -27,4 +27,9 @@ namespace fedactor {
 std::optional<std::string> host_aggregation_off(bool enabled, const robust_settings& robust,
                                                 double clip, const attack_config& attack);
 
+// Whether the rounds of `sc` will reach client hosts as batches when their edges aggregate on
+// hosts (the default): a sync run whose robust, privacy and attack settings allow it. A client
+// host then prepares its clients in its batch edge before it joins (runtime/host/node_clients).
+bool host_batches_expected(const scenario& sc);
+
 }  // namespace fedactor

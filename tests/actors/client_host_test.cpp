@@ -4,6 +4,7 @@
 #include "actors/client_host.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "actors/edge_node.hpp"
 #include "actors/trainer.hpp"
 #include "messages/errors.hpp"
+#include "runtime/host/model_cache.hpp"
 #include "runtime/host/system_config.hpp"
 #include "runtime/learning/synthetic_data.hpp"
 #include "runtime/protocol/client_report.hpp"
@@ -433,4 +435,55 @@ TEST_CASE(
   a = send(host, by_reference(13, 2, other_digest));
   CHECK(a.second.empty());
   CHECK(a.first.client == 13);
+}
+
+TEST_CASE("a client host prepares its clients in its batch edge but not a range beyond max_live",
+          "[actors]") {
+  // The teacher data, counting the datasets built.
+  class counting_source : public teacher_source {
+   public:
+    counting_source() : teacher_source(teacher_cfg(), 5) {}
+    client_dataset make(uint64_t client) const override {
+      ++made;
+      return teacher_source::make(client);
+    }
+    mutable std::atomic<int> made{0};
+  };
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  auto data = std::make_shared<counting_source>();
+  model_spec spec;
+  auto trainers = keep(spawn_trainer_pool(sys, spec, 2));
+  client_host_config hc;
+  hc.first = 10;
+  hc.last = 19;
+  hc.max_live = 10;
+  hc.data = data;
+  hc.trainers = trainers;
+  auto host = keep(sys.spawn(client_host, hc));
+  caf::scoped_actor self{sys};
+  auto prepared = [&](const client_host_control_actor& h) {
+    uint32_t n = 99;
+    self->request(h, wait, prepare_atom::value)
+        .receive([&](uint32_t got) { n = got; }, [&](caf::error& err) { FAIL(describe(err)); });
+    return n;
+  };
+  CHECK(prepared(host) == 10);
+  CHECK(data->made == 10);
+  // A batch of the round trains the prepared clients: no dataset is built again.
+  host_batch b;
+  b.ins = round_of(spec, {10, 14, 19});
+  b.model_digest = model_digest(b.ins.model);
+  edge_res res;
+  self->request(host, wait, b)
+      .receive([&](edge_res& r) { res = std::move(r); },
+               [&](caf::error& err) { FAIL(describe(err)); });
+  CHECK(succeeded(res) == 3);
+  CHECK(data->made == 10);
+  // Eleven clients do not fit ten live ones: nothing is built before their first task.
+  hc.last = 20;
+  auto wide = keep(sys.spawn(client_host, hc));
+  CHECK(prepared(wide) == 0);
+  CHECK(data->made == 10);
 }

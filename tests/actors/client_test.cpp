@@ -258,3 +258,32 @@ TEST_CASE("a client whose trainer is gone answers with an error", "[actors]") {
   auto a = ask(self, c, task(spec, 5, 1));
   CHECK(a.error == "request_receiver_down");
 }
+
+TEST_CASE("a client prepared ahead builds its data once and answers its size or the failure",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  reaper keep;
+  auto data = std::make_shared<counting_source>();
+  model_spec spec;
+  auto trainers = keep(spawn_trainer_pool(sys, spec, 1));
+  caf::scoped_actor self{sys};
+  auto prepare = [&](const local_client_actor& c) {
+    std::string out;
+    self->request(c, wait, prepare_atom::value)
+        .receive([&](uint32_t n) { out = std::to_string(n); },
+                 [&](caf::error& err) { out = describe(err); });
+    return out;
+  };
+  auto one = keep(sys.spawn(client, 1u, data, trainers, nullptr));
+  CHECK(prepare(one) == std::to_string(data->num_samples(1)));
+  CHECK(prepare(one) == std::to_string(data->num_samples(1)));
+  CHECK(data->made == 1);
+  // Its task trains on the data prepared: nothing is built again.
+  auto res = ask(self, one, task(spec, 1, 1));
+  CHECK(res.error.empty());
+  CHECK(data->made == 1);
+  auto two = keep(sys.spawn(client, 2u, data, trainers, nullptr));
+  CHECK(prepare(two).find("cannot build data: disk on fire") != std::string::npos);
+  CHECK(data->made == 2);
+}

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <variant>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -30,6 +31,28 @@ using fedactor::testing::make_ins;
 using fedactor::testing::make_task;
 using fedactor::testing::succeeded;
 using fedactor::testing::teacher_cfg;
+
+namespace {
+
+// The edge's answer to prepare_atom first..last: the number prepared, or the error's text.
+std::variant<uint32_t, std::string> prepare(caf::scoped_actor& self, const local_edge_actor& e,
+                                            uint32_t first, uint32_t last) {
+  std::variant<uint32_t, std::string> out;
+  self->request(e, std::chrono::seconds(60), prepare_atom::value, first, last)
+      .receive([&](uint32_t n) { out = n; },
+               [&](caf::error& err) {
+                 CHECK(err == make_error(errc::bad_request, ""));
+                 out = describe(err);
+               });
+  return out;
+}
+
+bool contains(const std::variant<uint32_t, std::string>& v, const std::string& text) {
+  const auto* s = std::get_if<std::string>(&v);
+  return s && s->find(text) != std::string::npos;
+}
+
+}  // namespace
 
 TEST_CASE("an edge's aggregate equals the weighted mean of its clients' deltas", "[actors]") {
   system_config cfg;
@@ -314,4 +337,73 @@ TEST_CASE("an edge decodes compressed updates and refuses malformed ones with a 
   caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("an edge builds a range's client data before a round and refuses what it cannot hold",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto data = std::make_shared<faulty_source>();
+  model_spec spec;
+  auto trainers = spawn_trainer_pool(sys, spec, 2);
+  edge_config ec{0, 4, data, trainers};
+  ec.population = 10;
+  auto e = spawn_edge(sys, ec);
+  caf::scoped_actor self{sys};
+  // Client 2's data cannot be built: three of the four are prepared, each dataset built once.
+  CHECK(std::get<uint32_t>(prepare(self, e, 0, 3)) == 3);
+  CHECK(data->made == 4);
+  // The round trains the prepared clients without building their data again or evicting.
+  auto res = ask(sys, e, make_ins(spec, {0, 1, 3}));
+  CHECK(succeeded(res) == 3);
+  CHECK(data->made == 4);
+  CHECK(res.live_clients == 4);
+  CHECK(res.evictions == 0);
+  // Client 2 is tried again on its first task, as an unprepared client would be.
+  auto again = make_ins(spec, {2});
+  again.round = 2;
+  CHECK(failed(ask(sys, e, again)).total() == 1);
+  CHECK(data->made == 5);
+  // Preparing again builds nothing that is built already.
+  CHECK(std::get<uint32_t>(prepare(self, e, 0, 1)) == 2);
+  CHECK(data->made == 5);
+  CHECK(contains(prepare(self, e, 0, 4), "preparing clients 0-4: more than the 4 live clients"));
+  CHECK(contains(prepare(self, e, 8, 10), "client 10 outside the population 0-9"));
+  CHECK(contains(prepare(self, e, 3, 2), "preparing clients 3-2: an empty range"));
+  CHECK(data->made == 5);
+  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(trainers, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("an edge prepares no clients that train on hosts or while a round is in progress",
+          "[actors]") {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto data = std::make_shared<faulty_source>();
+  model_spec spec;
+  // A trainer that accepts every task and never answers: the round stays in progress.
+  auto black_hole = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    return {[=](train_task&) -> caf::result<train_res> {
+      return self->make_response_promise<train_res>();
+    }};
+  });
+  caf::scoped_actor self{sys};
+  // Clients 2 and up train on a (stand-in) client host.
+  auto host = sys.spawn([]() -> client_actor::behavior_type {
+    return {[](train_ins&) -> caf::result<train_res> { return train_res{}; }};
+  });
+  edge_config hosted{0, 8, data, black_hole};
+  hosted.provider = [host](uint32_t id) { return id >= 2 ? host : client_actor{}; };
+  auto h = spawn_edge(sys, hosted);
+  CHECK(std::get<uint32_t>(prepare(self, h, 0, 1)) == 2);
+  CHECK(
+      contains(prepare(self, h, 1, 3), "preparing clients 1-3: client 2 trains on a client host"));
+  auto e = spawn_edge(sys, edge_config{0, 8, data, black_hole});
+  // Messages from one sender arrive in order: the round is in progress when prepare arrives.
+  self->send(e, make_ins(spec, {1}));
+  CHECK(contains(prepare(self, e, 0, 1), "preparing clients 0-1: round 1 is in progress"));
+  caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(black_hole, caf::exit_reason::user_shutdown);
 }

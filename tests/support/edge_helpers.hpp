@@ -4,6 +4,7 @@
 // edge_async_tasks_test.cpp): the teacher data set, a sync round's edge_ins and an async task
 // over the initial model, a round asked of an edge, and a data source with two faulty clients.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
@@ -66,7 +67,7 @@ inline edge_res ask(caf::actor_system& sys, const edge_actor& e, edge_ins ins) {
 }
 
 // A data source whose client 2 cannot build its data and whose client 4 lies about its
-// size (the registry expects 100, the data has fewer).
+// size (the registry expects 100, the data has fewer); counts the datasets asked for.
 class faulty_source : public teacher_source {
  public:
   faulty_source() : teacher_source(teacher_cfg(), 5) {}
@@ -74,6 +75,7 @@ class faulty_source : public teacher_source {
     return client == 4 ? 100 : teacher_source::num_samples(client);
   }
   client_dataset make(uint64_t client) const override {
+    ++made;
     if (client == 2) throw std::runtime_error("disk on fire");
     auto d = teacher_source::make(client);
     if (client == 4) {
@@ -82,6 +84,7 @@ class faulty_source : public teacher_source {
     }
     return d;
   }
+  mutable std::atomic<int> made{0};  // datasets asked for
 };
 
 }  // namespace fedactor::testing

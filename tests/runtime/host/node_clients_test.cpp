@@ -227,6 +227,38 @@ TEST_CASE("a client host whose registration is refused exits 2 naming the reason
   CHECK(j->host);
 }
 
+// The host builds its clients' data before it joins, in sync runs when they fit --max-live
+// (the scenario's 20 here); the edge refuses the join so that the node ends right after.
+TEST_CASE(
+    "a client host prepares its clients before it joins a sync run when they fit its live set",
+    "[host]") {
+  auto refuse = [](const host_join&) { return node_ack{false, "no room here"}; };
+  auto run = [&](const scenario& sc, uint32_t first, uint32_t last) {
+    fake_edge edge{welcome_with(sc), refuse};
+    REQUIRE(edge.port != 0);
+    auto log = std::make_shared<line_log>();
+    CHECK(run_bounded(options(edge.port, first, last, log)) == 2);
+    return log->dump();
+  };
+  const auto sync = run(small_scenario(), 10, 19);
+  INFO(sync);
+  const auto prepared = sync.find("prepared 10 clients (10-19) in ");
+  CHECK(prepared != std::string::npos);
+  CHECK(prepared < sync.find("error: the edge refused clients 10-19: no room here"));
+  const auto wide = run(small_scenario(), 0, 49);
+  INFO(wide);
+  CHECK(wide.find("clients 0-49 are built on first use (50 clients, more than --max-live 20)") !=
+        std::string::npos);
+  CHECK(wide.find("prepared") == std::string::npos);
+  auto async_sc = small_scenario();
+  async_sc.protocol.mode = protocol_mode::async;
+  const auto async = run(async_sc, 10, 19);
+  INFO(async);
+  CHECK(async.find("error: the edge refused clients 10-19: no room here") != std::string::npos);
+  CHECK(async.find("prepared") == std::string::npos);
+  CHECK(async.find("built on first use") == std::string::npos);
+}
+
 // Right after the loss CAF's middleman may still hand out the lost edge's proxy, which
 // drops the hello or refuses it: the host retries (short hello timeouts) until its join
 // timeout, then exits 1.

@@ -39,3 +39,28 @@ TEST_CASE("host aggregation is off with the reason where the edge needs every up
   CHECK(host_aggregation_off(true, robust_settings{}, 0, scale) ==
         std::string{"attack.kind scale alters each client's answer at the edge"});
 }
+
+TEST_CASE("client hosts expect batches in sync runs whose settings allow host aggregation",
+          "[protocol]") {
+  scenario sc;
+  CHECK(host_batches_expected(sc));
+  auto async = sc;
+  async.protocol.mode = protocol_mode::async;
+  CHECK_FALSE(host_batches_expected(async));
+  auto median = sc;
+  median.robust.rule = robust_rule_kind::median;
+  CHECK_FALSE(host_batches_expected(median));
+  auto bound = sc;
+  bound.robust.norm_bound.mode = norm_bound_mode::clip;
+  CHECK_FALSE(host_batches_expected(bound));
+  auto dp = sc;
+  dp.privacy.mode = privacy_mode::dp_fedavg;
+  CHECK_FALSE(host_batches_expected(dp));
+  auto scaled = sc;
+  scaled.attack.kind = attack_kind::scale;
+  scaled.attack.fraction = 0.2;
+  CHECK_FALSE(host_batches_expected(scaled));
+  auto flip = scaled;
+  flip.attack.kind = attack_kind::label_flip;
+  CHECK(host_batches_expected(flip));
+}

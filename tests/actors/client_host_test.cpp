@@ -4,7 +4,6 @@
 #include "actors/client_host.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -25,23 +24,22 @@
 #include "runtime/learning/synthetic_data.hpp"
 #include "runtime/protocol/client_report.hpp"
 #include "tests/support/actor_helpers.hpp"
+#include "tests/support/edge_helpers.hpp"
 #include "tests/support/edge_res_counts.hpp"
 
 using namespace fedactor;
+using fedactor::testing::ask;
 using fedactor::testing::failed;
+using fedactor::testing::faulty_source;
+using fedactor::testing::make_ins;
 using fedactor::testing::reaper;
 using fedactor::testing::request_for;
 using fedactor::testing::succeeded;
+using fedactor::testing::teacher_cfg;
 
 namespace {
 
 constexpr auto wait = std::chrono::seconds(60);
-
-data_config teacher_cfg() {
-  data_config dc;
-  dc.kind = data_kind::teacher;
-  return dc;
-}
 
 train_ins task(const model_spec& spec, uint32_t client) {
   train_ins ins;
@@ -52,26 +50,6 @@ train_ins task(const model_spec& spec, uint32_t client) {
   ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
   ins.timeout_s = 60;
   return ins;
-}
-
-edge_ins round_of(const model_spec& spec, std::vector<uint32_t> clients) {
-  edge_ins ins;
-  ins.round = 1;
-  ins.seed = 5;
-  ins.model = param_blob{initial_params(spec, 5)};
-  ins.clients = std::move(clients);
-  ins.settings = train_settings{1, 32, 0.05, 0.9, "fedavg", {}, {}};
-  ins.client_timeout_s = 60;
-  return ins;
-}
-
-edge_res ask(caf::actor_system& sys, const edge_actor& e, edge_ins ins) {
-  caf::scoped_actor self{sys};
-  edge_res out;
-  self->request(e, wait, std::move(ins))
-      .receive([&](edge_res& r) { out = std::move(r); },
-               [&](caf::error& err) { FAIL("edge failed: " << describe(err)); });
-  return out;
 }
 
 // A trainer that accepts every task and never answers; it tells `notify` (if any) the
@@ -213,8 +191,8 @@ TEST_CASE(
   auto e1 = keep(spawn_edge(sys, with_hosts));
   auto e2 = keep(spawn_edge(sys, edge_config{1, 8, data, trainers}));
   std::vector<uint32_t> ids{3, 17, 42, 49, 50, 61, 88};
-  auto a = ask(sys, e1, round_of(spec, ids));
-  auto b = ask(sys, e2, round_of(spec, ids));
+  auto a = ask(sys, e1, make_ins(spec, ids));
+  auto b = ask(sys, e2, make_ins(spec, ids));
   CHECK(succeeded(a) == ids.size());
   CHECK(failed(a).total() == 0);
   CHECK(a.aggregate == b.aggregate);  // exact sums: where a client trains or folds changes no bit
@@ -228,7 +206,7 @@ TEST_CASE(
         (batched ? 3 * model_bytes + aggregate_bytes + 8 + 4 * 24 : 7 * model_bytes));
   CHECK(lines.empty());
   // A robust rule needs every update at the edge: one task per client, the reason logged once.
-  auto median = round_of(spec, ids);
+  auto median = make_ins(spec, ids);
   median.round = 2;
   median.robust.rule = robust_rule_kind::median;
   auto m1 = ask(sys, e1, median);
@@ -291,7 +269,7 @@ TEST_CASE("an edge refuses a batch answer that does not fit its record and names
     refused.emplace_back(from, why);
   };
   auto e = keep(spawn_edge(sys, ec));
-  auto r = ask(sys, e, round_of(spec, {3, 17, 60}));
+  auto r = ask(sys, e, make_ins(spec, {3, 17, 60}));
   CHECK(succeeded(r) == 1);  // 60, trained at the edge
   CHECK(failed(r).of(failure_code::invalid_update) == 2);
   REQUIRE(refused.size() == 1);
@@ -328,7 +306,7 @@ TEST_CASE("a client host that dies fails its tasks at once and the edge's round 
   CAPTURE(batched);
   if (batched) ec.batches = [directory](uint32_t id) { return directory->find_batch(id); };
   auto e = keep(spawn_edge(sys, ec));
-  request_for<edge_res>(sys, caf::actor_cast<caf::actor>(self), e, round_of(spec, {1, 2, 3}));
+  request_for<edge_res>(sys, caf::actor_cast<caf::actor>(self), e, make_ins(spec, {1, 2, 3}));
   // Wait until the host's three clients have handed their tasks to the trainer.
   std::vector<uint32_t> training;
   for (int i = 0; i < 3; ++i)
@@ -439,20 +417,10 @@ TEST_CASE(
 
 TEST_CASE("a client host prepares its clients in its batch edge but not a range beyond max_live",
           "[actors]") {
-  // The teacher data, counting the datasets built.
-  class counting_source : public teacher_source {
-   public:
-    counting_source() : teacher_source(teacher_cfg(), 5) {}
-    client_dataset make(uint64_t client) const override {
-      ++made;
-      return teacher_source::make(client);
-    }
-    mutable std::atomic<int> made{0};
-  };
   system_config cfg;
   caf::actor_system sys{cfg};
   reaper keep;
-  auto data = std::make_shared<counting_source>();
+  auto data = std::make_shared<faulty_source>();  // counts; its faulty clients 2 and 4 are not here
   model_spec spec;
   auto trainers = keep(spawn_trainer_pool(sys, spec, 2));
   client_host_config hc;
@@ -473,7 +441,7 @@ TEST_CASE("a client host prepares its clients in its batch edge but not a range 
   CHECK(data->made == 10);
   // A batch of the round trains the prepared clients: no dataset is built again.
   host_batch b;
-  b.ins = round_of(spec, {10, 14, 19});
+  b.ins = make_ins(spec, {10, 14, 19});
   b.model_digest = model_digest(b.ins.model);
   edge_res res;
   self->request(host, wait, b)

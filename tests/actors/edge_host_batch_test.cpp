@@ -66,20 +66,32 @@ edge_config with_host(std::shared_ptr<const data_source> data, caf::actor traine
   return ec;
 }
 
-}  // namespace
-
-TEST_CASE(
-    "an edge sends a client host its clients of a round in one batch and folds the host's "
-    "aggregate with its own clients' updates",
-    "[actors]") {
+// One actor system with the teacher data, a trainer pool, and the batches its stand-in client
+// hosts were sent (`log`).
+struct host_batch_world {
   system_config cfg;
   caf::actor_system sys{cfg};
   reaper keep;
-  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
+  std::shared_ptr<teacher_source> data = std::make_shared<teacher_source>(teacher_cfg(), 5);
   model_spec spec;
-  auto trainers = keep(spawn_trainer_pool(sys, spec, 2));
-  auto log = std::make_shared<batch_log>();
-  auto host = keep(trained_by(sys, keep(spawn_edge(sys, edge_config{9, 8, data, trainers})), log));
+  caf::actor trainers = keep(spawn_trainer_pool(sys, spec, 2));
+  std::shared_ptr<batch_log> log = std::make_shared<batch_log>();
+
+  // A stand-in client host whose clients train in an edge of its own (trained_by).
+  batch_actor stand_in_host(std::function<void(edge_res&)> alter = {}) {
+    return keep(trained_by(sys, keep(spawn_edge(sys, edge_config{9, 8, data, trainers})), log,
+                           std::move(alter)));
+  }
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(
+    host_batch_world,
+    "an edge sends a client host its clients of a round in one batch and folds the host's "
+    "aggregate with its own clients' updates",
+    "[actors]") {
+  auto host = stand_in_host();
   auto e = keep(spawn_edge(sys, with_host(data, trainers, host)));
   auto plain = keep(spawn_edge(sys, edge_config{1, 8, data, trainers}));
   const std::vector<uint32_t> ids{3, 17, 60};
@@ -98,20 +110,13 @@ TEST_CASE(
   CHECK(a.update_bytes == model_bytes + aggregate_bytes + 8 + 2 * 24);
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    host_batch_world,
     "an edge refuses a client host's batch answer whose failure counts it cannot read and names "
     "the host",
     "[actors]") {
-  system_config cfg;
-  caf::actor_system sys{cfg};
-  reaper keep;
-  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
-  model_spec spec;
-  auto trainers = keep(spawn_trainer_pool(sys, spec, 1));
-  auto log = std::make_shared<batch_log>();
   // Counts for 7 failure codes: one more than there are.
-  auto host = keep(trained_by(sys, keep(spawn_edge(sys, edge_config{9, 8, data, trainers})), log,
-                              [](edge_res& r) { r.failed_by.assign(7, 0); }));
+  auto host = stand_in_host([](edge_res& r) { r.failed_by.assign(7, 0); });
   std::vector<std::pair<caf::actor_addr, std::string>> refused;
   auto ec = with_host(data, trainers, host);
   ec.on_batch_refusal = [&refused](const caf::actor_addr& from, const std::string& why) {
@@ -129,21 +134,17 @@ TEST_CASE(
   CHECK(r.failures == std::vector<std::string>{"client host: failure counts of 7 codes, round 1"});
 }
 
-TEST_CASE("an edge fails each client of a client host's batch that fails with the error's code",
-          "[actors]") {
-  system_config cfg;
-  caf::actor_system sys{cfg};
-  reaper keep;
-  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
-  model_spec spec;
-  auto trainers = keep(spawn_trainer_pool(sys, spec, 1));
-  auto log = std::make_shared<batch_log>();
-  batch_actor host = keep(sys.spawn([log](batch_actor::pointer) -> batch_actor::behavior_type {
-    return {[log](edge_ins& ins) -> caf::result<edge_res> {
-      log->push_back(ins.clients);
-      return make_failure(failure_code::edge_lost, "client host 0-49 lost");
-    }};
-  }));
+TEST_CASE_METHOD(
+    host_batch_world,
+    "an edge fails each client of a client host's batch that fails with the error's code",
+    "[actors]") {
+  batch_actor host =
+      keep(sys.spawn([log = log](batch_actor::pointer) -> batch_actor::behavior_type {
+        return {[log](edge_ins& ins) -> caf::result<edge_res> {
+          log->push_back(ins.clients);
+          return make_failure(failure_code::edge_lost, "client host 0-49 lost");
+        }};
+      }));
   auto e = keep(spawn_edge(sys, with_host(data, trainers, host)));
   auto r = ask(sys, e, make_ins(spec, {3, 17, 60}));
   CHECK(*log == batch_log{{3, 17}});
@@ -154,18 +155,12 @@ TEST_CASE("an edge fails each client of a client host's batch that fails with th
   for (auto& f : r.failures) CHECK(f.find("client host 0-49 lost") != std::string::npos);
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    host_batch_world,
     "an edge sends no batch in a round whose settings need every update at the edge and says "
     "why once",
     "[actors]") {
-  system_config cfg;
-  caf::actor_system sys{cfg};
-  reaper keep;
-  auto data = std::make_shared<teacher_source>(teacher_cfg(), 5);
-  model_spec spec;
-  auto trainers = keep(spawn_trainer_pool(sys, spec, 1));
-  auto log = std::make_shared<batch_log>();
-  auto host = keep(trained_by(sys, keep(spawn_edge(sys, edge_config{9, 8, data, trainers})), log));
+  auto host = stand_in_host();
   std::vector<std::string> lines;
   auto ec = with_host(data, trainers, host);
   ec.log = [&lines](const std::string& l) { lines.push_back(l); };

@@ -186,6 +186,26 @@ struct cluster {
     }
     return f;
   }
+
+  // reference_and_server with `sets`, two_edges_with_hosts, both runs to their end within
+  // `bound`, and the check that they ended with the same model.
+  struct equal_run {
+    node_process* server;
+    fleet nodes;
+  };
+  equal_run equal_runs(const fs::path& dir, const std::vector<std::string>& sets,
+                       std::chrono::seconds bound) {
+    auto [ref, server] = reference_and_server(dir, sets);
+    const uint16_t sp = server->port(startup);
+    INFO(dump());
+    REQUIRE(sp != 0);
+    auto nodes = two_edges_with_hosts(sp, startup);
+    REQUIRE(server->wait_exit(bound) == 0);
+    REQUIRE(ref->wait_exit(bound) == 0);
+    INFO(dump());
+    CHECK(digest(dir / "dist") == digest(dir / "ref"));
+    return {server, std::move(nodes)};
+  }
 };
 
 }  // namespace
@@ -195,17 +215,11 @@ TEST_CASE("a server, two edges and two client hosts give the model of fedactor r
   auto dir = temp_dir("equal");
   const std::vector<std::string> sets = {"--set", "topology.edges=2", "--set", "protocol.rounds=5"};
   cluster c;
-  auto [ref_run, server_run] = c.reference_and_server(dir, sets);
-  auto& ref = *ref_run;
-  auto& server = *server_run;
-  const uint16_t sp = server.port(startup);
+  auto run = c.equal_runs(dir, sets, 60s);
+  auto& server = *run.server;
+  const auto& edges = run.nodes.edges;
+  const auto& hosts = run.nodes.hosts;
   INFO(c.dump());
-  REQUIRE(sp != 0);
-  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, startup);
-  REQUIRE(server.wait_exit(60s) == 0);
-  REQUIRE(ref.wait_exit(60s) == 0);
-  INFO(c.dump());
-  CHECK(digest(dir / "dist") == digest(dir / "ref"));
   auto records = metrics(dir / "dist");
   CHECK(records.size() == 5);
   CHECK(total(records, "clients") == 500);
@@ -261,17 +275,11 @@ TEST_CASE(
   auto dir = temp_dir("equal_async");
   const auto sets = async_sets(2, 5);
   cluster c;
-  auto [ref_run, server_run] = c.reference_and_server(dir, sets);
-  auto& ref = *ref_run;
-  auto& server = *server_run;
-  const uint16_t sp = server.port(startup);
+  auto run = c.equal_runs(dir, sets, 120s);
+  auto& server = *run.server;
+  const auto& edges = run.nodes.edges;
+  const auto& hosts = run.nodes.hosts;
   INFO(c.dump());
-  REQUIRE(sp != 0);
-  auto [edges, hosts, edge_ports] = c.two_edges_with_hosts(sp, startup);
-  REQUIRE(server.wait_exit(120s) == 0);
-  REQUIRE(ref.wait_exit(120s) == 0);
-  INFO(c.dump());
-  CHECK(digest(dir / "dist") == digest(dir / "ref"));
   const auto records = metrics(dir / "dist");
   CHECK(records.size() == 5);
   CHECK(total(records, "failures") == 0);
